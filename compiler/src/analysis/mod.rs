@@ -1,0 +1,4 @@
+//! Analyses over checked conditions: the predicate model and what is built on it.
+
+pub mod overlap;
+pub mod predicate;

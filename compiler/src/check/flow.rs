@@ -1,0 +1,387 @@
+//! Checks of what decides a lead: tiers, territories, routes, actions and exception handlers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::decls::strategy;
+use super::inline_tests::value_matches;
+use super::suggest::help_for;
+use super::symbols::{Symbols, Ty};
+use super::types::{facts, Env, TypeChecker};
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::source::Span;
+use crate::syntax::ast::*;
+
+/// The exceptions a handler can name (besides `missing(field)`).
+pub const EXCEPTIONS: &[(&str, &str)] = &[
+    ("ambiguous_territory", "more than one territory matched the lead"),
+    ("no_available_rep", "an `assign` found nobody available"),
+    ("over_capacity", "`assign rep` / `assign owner` named a rep at a capacity cap"),
+    ("no_match", "no tier matched, or `assign owner(field)` named no known rep"),
+];
+
+/// What the actions refer to, for the unused-declaration warnings.
+#[derive(Debug, Default)]
+pub struct Refs {
+    /// Queues some action sends leads to.
+    pub queues: BTreeSet<String>,
+    /// Reps some `assign rep` names.
+    pub reps: BTreeSet<String>,
+    /// Route -> routes its rules send leads to, with the action's span.
+    pub edges: BTreeMap<String, Vec<(String, Span)>>,
+    /// Routes handlers send leads to.
+    pub handler_routes: BTreeSet<String>,
+}
+
+/// Checks tiers in order.
+pub fn tiers(syms: &Symbols, tc: &mut TypeChecker) {
+    let mut env = Env::default();
+    let mut catch_all: Option<&TierDecl> = None;
+    for tier in &syms.tiers {
+        if let Some(first) = catch_all {
+            tc.diags.push(
+                Diagnostic::new(Code::W0002, tier.name.span, format!("tier `{}` can never match", tier.name.name))
+                    .label("comes after the `otherwise` tier")
+                    .with_secondary(first.span, format!("`{}` already takes every remaining lead", first.name.name))
+                    .help("move the `otherwise` tier last"),
+            );
+        }
+        match &tier.guard {
+            Guard::When(e) => {
+                tc.condition(e, &env);
+                env = env.with(facts(e, false));
+            }
+            Guard::Otherwise(_) => catch_all = catch_all.or(Some(tier)),
+        }
+    }
+    if catch_all.is_none() && !syms.has_handler("no_match") {
+        let d = match syms.tiers.last() {
+            Some(last) => Diagnostic::new(Code::E0026, last.span, "a lead can match no tier")
+                .label("no tier after this one catches the rest")
+                .help("add `tier standard otherwise sla 24h` last, or handle it: `on no_match -> queue triage`"),
+            None => Diagnostic::unlocated(Code::E0026, "the policy declares no tiers")
+                .help("every lead needs a tier for its SLA: add `tier standard otherwise sla 24h`"),
+        };
+        tc.diags.push(d);
+    }
+}
+
+/// Checks territory conditions.
+pub fn territories(syms: &Symbols, tc: &mut TypeChecker) {
+    for t in &syms.territories {
+        tc.condition(&t.condition, &Env::default());
+    }
+}
+
+/// Checks every route's rules and actions; returns what they refer to.
+pub fn routes(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs) {
+    for route in syms.routes.values() {
+        let mut env = Env { in_route: true, ..Env::default() };
+        let mut otherwise: Option<Span> = None;
+        let mut names: BTreeMap<&str, Span> = BTreeMap::new();
+        for rule in &route.rules {
+            if let Some(n) = &rule.name {
+                if let Some(first) = names.insert(&n.name, n.span) {
+                    tc.diags.push(
+                        Diagnostic::new(Code::E0010, n.span, format!("rule name `{}` is used twice in route `{}`", n.name, route.name.name))
+                            .label("second rule with this name")
+                            .with_secondary(first, "first here")
+                            .help("give each rule its own name: decisions report it"),
+                    );
+                }
+            }
+            if let Some(o) = otherwise {
+                tc.diags.push(
+                    Diagnostic::new(Code::W0002, rule.span, "this rule can never fire")
+                        .label("comes after `otherwise`")
+                        .with_secondary(o, "`otherwise` already takes every remaining lead")
+                        .help("move `otherwise` to the end of the route"),
+                );
+            }
+            let action_env = match &rule.guard {
+                Guard::When(e) => {
+                    tc.condition(e, &env);
+                    env.with(facts(e, true))
+                }
+                Guard::Otherwise(s) => {
+                    otherwise = otherwise.or(Some(*s));
+                    env.clone()
+                }
+            };
+            action(&rule.action, &action_env, syms, tc, refs, Some(&route.name.name));
+            if let Guard::When(e) = &rule.guard {
+                if !can_continue(&rule.action) {
+                    env = env.with(facts(e, false));
+                }
+            }
+        }
+        if otherwise.is_none() {
+            let last = route.rules.last().map_or(route.name.span, |r| r.span);
+            tc.diags.push(
+                Diagnostic::new(Code::E0021, route.name.span, format!("route `{}` has no `otherwise` rule", route.name.name))
+                    .label("a lead that matches no rule falls through")
+                    .with_secondary(last, "add `otherwise -> ...` after this rule")
+                    .help("end the route with a catch-all, e.g. `otherwise -> queue manager_review`"),
+            );
+        }
+    }
+}
+
+/// True when the action can hand the lead back to the next rule (`else continue`).
+pub fn can_continue(a: &Action) -> bool {
+    match &a.kind {
+        ActionKind::Assign { fallback: Some(Fallback::Continue(_)), .. } => true,
+        ActionKind::Assign { fallback: Some(Fallback::Action(inner)), .. } => can_continue(inner),
+        _ => false,
+    }
+}
+
+/// Checks one action. `route` is the route it is in (None inside a handler).
+fn action(a: &Action, env: &Env, syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, route: Option<&str>) {
+    match &a.kind {
+        ActionKind::Assign { target, fallback } => {
+            match target {
+                AssignTarget::Team { team, by } => {
+                    if !syms.teams.contains_key(&team.name) {
+                        tc.diags.push(unknown(team, "team", syms.teams.keys().map(String::as_str)));
+                    }
+                    if let Some(s) = by {
+                        strategy(s, syms, tc.diags);
+                    }
+                }
+                AssignTarget::Rep(rep) => {
+                    refs.reps.insert(rep.name.clone());
+                    if !syms.reps.contains_key(&rep.name) {
+                        tc.diags.push(unknown(rep, "rep", syms.reps.keys().map(String::as_str)));
+                    }
+                }
+                AssignTarget::Owner(field) => {
+                    let e = Expr { kind: ExprKind::Name(field.name.clone()), span: field.span };
+                    let ty = tc.expr(&e, &Env { in_route: false, ..env.clone() }, None);
+                    if !matches!(ty, Ty::Str | Ty::Error) {
+                        tc.diags.push(
+                            Diagnostic::new(Code::E0012, field.span, format!("`{}` is a `{}`, not a rep id", field.name, ty.name()))
+                                .label("`owner(...)` needs a string field")
+                                .help("name a string field that holds a rep id, like `owner(account_owner)`"),
+                        );
+                    }
+                }
+            }
+            match fallback {
+                None if route.is_some() && !syms.has_handler("no_available_rep") => tc.diags.push(
+                    Diagnostic::new(Code::E0022, a.span, "this assignment can fail and nothing handles it")
+                        .label("nobody may be available")
+                        .help("add `else continue`, `else queue Q`, or a policy-wide `on no_available_rep -> queue Q`"),
+                ),
+                None if route.is_none() => tc.diags.push(
+                    Diagnostic::new(Code::E0022, a.span, "an assignment inside a handler needs its own `else`")
+                        .label("nobody may be available")
+                        .help("add `else queue Q` so the handler always ends somewhere"),
+                ),
+                None => {}
+                Some(Fallback::Continue(span)) if route.is_none() => tc.diags.push(
+                    Diagnostic::new(Code::E0032, *span, "`else continue` cannot be used in a handler")
+                        .label("there is no next rule here")
+                        .help("end the handler with an action: `else queue Q`"),
+                ),
+                Some(Fallback::Continue(_)) => {}
+                Some(Fallback::Action(inner)) => action(inner, env, syms, tc, refs, route),
+            }
+        }
+        ActionKind::Queue(q) => {
+            refs.queues.insert(q.name.clone());
+            if !syms.queues.contains_key(&q.name) {
+                tc.diags.push(unknown(q, "queue", syms.queues.keys().map(String::as_str)));
+            }
+        }
+        ActionKind::Route(r) => {
+            if !syms.routes.contains_key(&r.name) {
+                tc.diags.push(unknown(r, "route", syms.routes.keys().map(String::as_str)));
+            } else if let Some(from) = route {
+                refs.edges.entry(from.to_string()).or_default().push((r.name.clone(), a.span));
+            } else {
+                refs.handler_routes.insert(r.name.clone());
+            }
+        }
+        ActionKind::Drop(reason) => {
+            if reason.value.trim().is_empty() {
+                tc.diags.push(
+                    Diagnostic::new(Code::E0027, reason.span, "a drop needs a reason")
+                        .label("empty reason")
+                        .help("say why, for the audit trail: `drop \"test lead\"`"),
+                );
+            }
+        }
+    }
+}
+
+fn unknown<'a>(name: &Ident, what: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> Diagnostic {
+    Diagnostic::new(Code::E0004, name.span, format!("unknown {what} `{}`", name.name))
+        .label(format!("no {what} has this name"))
+        .help(help_for(&name.name, what, candidates))
+}
+
+/// Reports routes that send leads around in a cycle.
+pub fn cycles(syms: &Symbols, refs: &Refs, diags: &mut Vec<Diagnostic>) {
+    // Depth-first search from every route in name order; each cycle is reported once, at its closing edge.
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    for start in syms.routes.keys() {
+        let mut path: Vec<&str> = Vec::new();
+        visit(start, refs, &mut path, &mut done, diags);
+    }
+}
+
+fn visit<'r>(node: &'r str, refs: &'r Refs, path: &mut Vec<&'r str>, done: &mut BTreeSet<&'r str>, diags: &mut Vec<Diagnostic>) {
+    if done.contains(node) {
+        return;
+    }
+    path.push(node);
+    for (next, span) in refs.edges.get(node).into_iter().flatten() {
+        if let Some(pos) = path.iter().position(|p| p == next) {
+            let mut cycle: Vec<&str> = path[pos..].to_vec();
+            cycle.push(next);
+            diags.push(
+                Diagnostic::new(Code::E0024, *span, format!("routes call each other in a cycle: {}", cycle.join(" -> ")))
+                    .label(format!("`route {next}` closes the cycle"))
+                    .help("a lead would loop forever; end one of these routes with `assign`, `queue` or `drop`"),
+            );
+        } else {
+            visit(next, refs, path, done, diags);
+        }
+    }
+    path.pop();
+    done.insert(node);
+}
+
+/// Checks exception handlers.
+pub fn handlers(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs) {
+    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    for h in &syms.handlers {
+        let mut missing_field: Option<Ty> = None;
+        let key = match &h.exception {
+            Exception::Named(i) => {
+                if !EXCEPTIONS.iter().any(|(n, _)| *n == i.name) {
+                    tc.diags.push(
+                        Diagnostic::new(Code::E0031, i.span, format!("unknown exception `{}`", i.name))
+                            .label("not an exception leadroute raises")
+                            .help(help_for(&i.name, "exception", EXCEPTIONS.iter().map(|e| e.0).chain(["missing(field)"]))),
+                    );
+                } else if i.name == "ambiguous_territory" && syms.territories.len() < 2 {
+                    tc.diags.push(
+                        Diagnostic::new(Code::W0004, i.span, "this handler can never run")
+                            .label("fewer than two territories are declared")
+                            .help("a lead is ambiguous only when two territories match it"),
+                    );
+                }
+                i.name.clone()
+            }
+            Exception::Missing { field, .. } => {
+                match syms.fields.get(&field.name) {
+                    None => tc.diags.push(unknown_field(field, syms)),
+                    Some(f) if !f.optional => tc.diags.push(
+                        Diagnostic::new(Code::W0004, field.span, format!("`{}` is required, so it is never missing", field.name))
+                            .label("required field")
+                            .with_secondary(f.decl.span, "declared without `?` here")
+                            .help("leads without it are rejected before routing; remove this handler"),
+                    ),
+                    Some(f) => missing_field = Some(f.ty.clone()),
+                }
+                format!("missing({})", field.name)
+            }
+        };
+        if let Some(first) = seen.insert(key.clone(), h.exception.span()) {
+            tc.diags.push(
+                Diagnostic::new(Code::E0010, h.exception.span(), format!("`{key}` is handled twice"))
+                    .label("second handler")
+                    .with_secondary(first, "first handler here")
+                    .help("keep one handler per exception"),
+            );
+        }
+        match &h.action {
+            HandlerAction::Assume(v) => match (&h.exception, &missing_field) {
+                (Exception::Missing { .. }, Some(ty)) => {
+                    if let Err(why) = value_matches(v, ty, syms) {
+                        tc.diags.push(
+                            Diagnostic::new(Code::E0032, v.span, format!("cannot assume this value: {why}"))
+                                .label(format!("expected a `{}`", ty.name()))
+                                .help(format!("assume a `{}` value", ty.name())),
+                        );
+                    }
+                }
+                (Exception::Missing { .. }, None) => {}
+                _ => tc.diags.push(
+                    Diagnostic::new(Code::E0032, v.span, "`assume` only fits `on missing(field)`")
+                        .label("nothing to assume here")
+                        .help("handle this exception with an action: `queue Q`, `assign team T else queue Q`, `drop \"...\"`"),
+                ),
+            },
+            HandlerAction::Action(a) => action(a, &Env::default(), syms, tc, refs, None),
+        }
+    }
+}
+
+/// `unknown field` with did-you-mean.
+pub fn unknown_field(field: &Ident, syms: &Symbols) -> Diagnostic {
+    Diagnostic::new(Code::E0005, field.span, format!("unknown field `{}`", field.name))
+        .label("not a field of the lead schema")
+        .help(help_for(&field.name, "field", syms.fields.keys().map(String::as_str)))
+}
+
+/// Warnings for reps in no team, and queues, sets and routes nothing uses.
+pub fn unused(syms: &Symbols, refs: &Refs, used_sets: &BTreeSet<String>, entry: Option<&str>, diags: &mut Vec<Diagnostic>) {
+    let in_team: BTreeSet<&str> = syms
+        .teams
+        .values()
+        .flat_map(|t| t.props.iter())
+        .filter_map(|p| match &p.value {
+            TeamProp::Members(m) => Some(m.iter().map(|i| i.name.as_str())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    for rep in syms.reps.values() {
+        if !in_team.contains(rep.name.name.as_str()) && !refs.reps.contains(&rep.name.name) {
+            diags.push(
+                Diagnostic::new(Code::W0001, rep.name.span, format!("rep `{}` is in no team", rep.name.name))
+                    .label("never gets a lead from a team")
+                    .help(format!("add `{}` to a team's `members`, or assign to them directly with `assign rep {}`", rep.name.name, rep.name.name)),
+            );
+        }
+    }
+    for q in syms.queues.values() {
+        if !refs.queues.contains(&q.name.name) {
+            diags.push(
+                Diagnostic::new(Code::W0003, q.name.span, format!("queue `{}` is never used", q.name.name))
+                    .label("no action sends leads here")
+                    .help("send leads to it with `queue NAME`, or remove it"),
+            );
+        }
+    }
+    for s in syms.sets.values() {
+        if !used_sets.contains(&s.name.name) {
+            diags.push(
+                Diagnostic::new(Code::W0003, s.name.span, format!("set `{}` is never used", s.name.name))
+                    .label("no condition tests it")
+                    .help("use it with `field in NAME`, or remove it"),
+            );
+        }
+    }
+    let Some(entry) = entry else { return };
+    let mut reached: BTreeSet<&str> = BTreeSet::new();
+    let mut todo: Vec<&str> = vec![entry];
+    todo.extend(refs.handler_routes.iter().map(String::as_str));
+    while let Some(r) = todo.pop() {
+        if reached.insert(r) {
+            todo.extend(refs.edges.get(r).into_iter().flatten().map(|(n, _)| n.as_str()));
+        }
+    }
+    for r in syms.routes.values() {
+        if !reached.contains(r.name.name.as_str()) {
+            diags.push(
+                Diagnostic::new(Code::W0003, r.name.span, format!("route `{}` is never used", r.name.name))
+                    .label(format!("not reachable from the entry route `{entry}`"))
+                    .help(format!("send leads to it with `route {}`, or remove it", r.name.name)),
+            );
+        }
+    }
+}

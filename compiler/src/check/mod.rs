@@ -1,0 +1,141 @@
+//! The checker: resolves names and types and applies the policy rules, over
+//! the syntax trees of all files of a policy. Each group of checks is its own
+//! module; deeper analyses live in [`crate::analysis`] and plug in here.
+
+pub mod decls;
+pub mod flow;
+pub mod inline_tests;
+pub mod suggest;
+pub mod symbols;
+pub mod types;
+
+use std::collections::BTreeSet;
+
+use crate::codes::Code;
+use crate::diagnostic::{sort_and_dedup, Diagnostic};
+use crate::source::SourceSet;
+use crate::syntax::{self, ast::Module};
+pub use symbols::{Symbols, Ty};
+
+/// A checked policy: its syntax trees and every diagnostic found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// One syntax tree per file, in the source set's order.
+    pub modules: Vec<Module>,
+    /// All diagnostics, sorted by place.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The route every lead enters, when known.
+    pub entry: Option<String>,
+}
+
+impl Checked {
+    /// True when any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The symbol table (rebuilt from the trees; cheap).
+    pub fn symbols(&self) -> Symbols<'_> {
+        let mut sink = Vec::new();
+        let mut syms = Symbols::collect(&self.modules, &mut sink);
+        decls::resolve_schema(&mut syms, &mut sink);
+        syms
+    }
+}
+
+/// Parses and checks every file of a policy.
+pub fn check(sources: &SourceSet) -> Checked {
+    let mut diags = Vec::new();
+    let mut modules = Vec::with_capacity(sources.len());
+    let mut broken_words: BTreeSet<String> = BTreeSet::new();
+    for (id, file) in sources.iter() {
+        let (module, parse_diags) = syntax::parse_file(id, &file.text);
+        for d in &parse_diags {
+            if let Some(l) = &d.primary {
+                broken_words.extend(words_of_chunk(&file.text, l.span.start as usize));
+            }
+        }
+        diags.extend(parse_diags);
+        modules.push(module);
+    }
+    let nothing = modules.iter().all(|m| m.decls.is_empty());
+    if nothing && diags.is_empty() {
+        let mut d = Diagnostic::unlocated(Code::E0051, "the policy holds no declarations")
+            .help("start with `policy NAME { ... }`, a `schema`, tiers and a route; see `leadroute explain E0051`");
+        if let Some((id, f)) = sources.iter().next() {
+            if !f.text.is_empty() {
+                d = Diagnostic::new(Code::E0051, crate::source::Span::new(id, 0, f.text.len().min(1)), d.message.clone())
+                    .label("only comments and blank lines")
+                    .help(d.help.clone().unwrap_or_default());
+            }
+        }
+        diags.push(d);
+        return Checked { modules, diagnostics: diags, entry: None };
+    }
+    let mut checked_diags = Vec::new();
+    let entry = check_modules(&modules, nothing, &mut checked_diags);
+    // A declaration that failed to parse is not in the symbol table; don't
+    // also report every use of its name as unknown.
+    checked_diags.retain(|d| !hides_behind_syntax_error(d, &broken_words));
+    diags.extend(checked_diags);
+    sort_and_dedup(&mut diags);
+    Checked { modules, diagnostics: diags, entry }
+}
+
+fn check_modules(modules: &[Module], nothing: bool, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    let mut syms = Symbols::collect(modules, diags);
+    if syms.schema.is_none() && !nothing {
+        diags.push(
+            Diagnostic::unlocated(Code::E0025, "the policy has no `schema`")
+                .help("declare the lead's fields: `schema lead { id: string  email: string }`"),
+        );
+    }
+    decls::resolve_schema(&mut syms, diags);
+    let entry = decls::header(&syms, nothing, diags);
+    decls::reps(&syms, diags);
+    decls::teams(&syms, diags);
+    decls::queues(&syms, diags);
+    let mut refs = flow::Refs::default();
+    let used_sets = {
+        let mut tc = types::TypeChecker::new(&syms, diags);
+        decls::enums_and_sets(&syms, &mut tc);
+        flow::tiers(&syms, &mut tc);
+        flow::territories(&syms, &mut tc);
+        flow::routes(&syms, &mut tc, &mut refs);
+        flow::handlers(&syms, &mut tc, &mut refs);
+        std::mem::take(&mut tc.used_sets)
+    };
+    inline_tests::tests(&syms, diags);
+    flow::cycles(&syms, &refs, diags);
+    crate::analysis::overlap::check(&syms, diags);
+    flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
+    entry
+}
+
+/// The words of the declaration chunk that holds `offset`.
+fn words_of_chunk(text: &str, offset: usize) -> Vec<String> {
+    let chunk = syntax::split::split(text).into_iter().find(|c| c.start <= offset && offset < c.end.max(c.start + 1));
+    let Some(c) = chunk else { return Vec::new() };
+    text[c.start..c.end]
+        .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn hides_behind_syntax_error(d: &Diagnostic, broken: &BTreeSet<String>) -> bool {
+    if broken.is_empty() {
+        return false;
+    }
+    match d.code {
+        Code::E0004 | Code::E0005 | Code::E0006 | Code::E0007 | Code::E0031 => {
+            // The unknown name is the first backticked word of the message.
+            d.message.split('`').nth(1).is_some_and(|name| broken.contains(name))
+        }
+        Code::E0025 | Code::E0026 | Code::E0029 | Code::E0030 | Code::E0021 | Code::E0022 => {
+            broken.iter().any(|w| ["policy", "schema", "tier", "route", "on", "entry", "id", "otherwise"].contains(&w.as_str()))
+        }
+        Code::W0001 | Code::W0003 => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,234 @@
+//! The symbol table: every declaration of the policy by kind and name, across
+//! all its files, with duplicate declarations reported.
+
+use std::collections::BTreeMap;
+
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::syntax::ast::*;
+
+/// A lead field's resolved type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ty {
+    /// Text.
+    Str,
+    /// 64-bit integer.
+    Int,
+    /// 64-bit float.
+    Float,
+    /// true / false.
+    Bool,
+    /// An instant (RFC 3339 in leads).
+    Time,
+    /// A length of time (`30m`).
+    Duration,
+    /// A time of day (`08:00`).
+    Clock,
+    /// A declared enum, by name.
+    Enum(String),
+    /// A list.
+    List(Box<Ty>),
+    /// The lead's tier (inside routes).
+    Tier,
+    /// The lead's territory (inside routes; may be `none`).
+    Territory,
+    /// Already reported; silences follow-on errors.
+    Error,
+}
+
+impl Ty {
+    /// How the type is written in a policy.
+    pub fn name(&self) -> String {
+        match self {
+            Ty::Str => "string".into(),
+            Ty::Int => "int".into(),
+            Ty::Float => "float".into(),
+            Ty::Bool => "bool".into(),
+            Ty::Time => "time".into(),
+            Ty::Duration => "duration".into(),
+            Ty::Clock => "clock time".into(),
+            Ty::Enum(n) => n.clone(),
+            Ty::List(t) => format!("list<{}>", t.name()),
+            Ty::Tier => "tier".into(),
+            Ty::Territory => "territory".into(),
+            Ty::Error => "?".into(),
+        }
+    }
+
+    /// True for int and float.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Float)
+    }
+
+    /// True when `<`, `>` ... are defined.
+    pub fn is_ordered(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Float | Ty::Time | Ty::Duration | Ty::Clock | Ty::Error)
+    }
+
+    /// True when values of the two types can be compared.
+    pub fn compatible(&self, other: &Ty) -> bool {
+        self == other || *self == Ty::Error || *other == Ty::Error || (self.is_numeric() && other.is_numeric())
+    }
+}
+
+/// A schema field with its resolved type.
+#[derive(Debug, Clone)]
+pub struct FieldInfo<'a> {
+    /// Its declaration.
+    pub decl: &'a FieldDecl,
+    /// The resolved type (without optionality).
+    pub ty: Ty,
+    /// Declared with `?`.
+    pub optional: bool,
+}
+
+/// Every declaration of a policy, by kind.
+#[derive(Debug, Default)]
+pub struct Symbols<'a> {
+    /// The `policy` header (the first, if several).
+    pub header: Option<&'a PolicyDecl>,
+    /// The schema (the first, if several).
+    pub schema: Option<&'a SchemaDecl>,
+    /// Schema fields by name.
+    pub fields: BTreeMap<String, FieldInfo<'a>>,
+    /// Enums by name.
+    pub enums: BTreeMap<String, &'a EnumDecl>,
+    /// Named sets.
+    pub sets: BTreeMap<String, &'a SetDecl>,
+    /// Reps.
+    pub reps: BTreeMap<String, &'a RepDecl>,
+    /// Teams.
+    pub teams: BTreeMap<String, &'a TeamDecl>,
+    /// Queues.
+    pub queues: BTreeMap<String, &'a QueueDecl>,
+    /// Tiers in declaration order (first match wins).
+    pub tiers: Vec<&'a TierDecl>,
+    /// Territories in declaration order.
+    pub territories: Vec<&'a TerritoryDecl>,
+    /// Routes.
+    pub routes: BTreeMap<String, &'a RouteDecl>,
+    /// Exception handlers in declaration order.
+    pub handlers: Vec<&'a HandlerDecl>,
+    /// Inline tests in declaration order.
+    pub tests: Vec<&'a TestDecl>,
+}
+
+impl<'a> Symbols<'a> {
+    /// Collects the declarations of all modules (in file order), reporting duplicates.
+    pub fn collect(modules: &'a [Module], diags: &mut Vec<Diagnostic>) -> Symbols<'a> {
+        let mut s = Symbols::default();
+        let mut seen: BTreeMap<(&'static str, String), Ident> = BTreeMap::new();
+        let mut dup = |kind: &'static str, name: &Ident, diags: &mut Vec<Diagnostic>| -> bool {
+            if let Some(first) = seen.get(&(kind, name.name.clone())) {
+                diags.push(
+                    Diagnostic::new(Code::E0009, name.span, format!("{kind} `{}` is declared twice", name.name))
+                        .label(format!("second {kind} `{}`", name.name))
+                        .with_secondary(first.span, "first declared here")
+                        .help(format!("rename one of them or merge them into one {kind}")),
+                );
+                true
+            } else {
+                seen.insert((kind, name.name.clone()), name.clone());
+                false
+            }
+        };
+        for module in modules {
+            for decl in &module.decls {
+                match decl {
+                    Decl::Policy(d) => {
+                        if let Some(first) = s.header {
+                            diags.push(
+                                Diagnostic::new(Code::E0025, d.name.span, "a policy has exactly one `policy` header")
+                                    .label("second header")
+                                    .with_secondary(first.name.span, "first header here")
+                                    .help("keep one `policy NAME { ... }` block for the whole folder"),
+                            );
+                        } else {
+                            s.header = Some(d);
+                        }
+                    }
+                    Decl::Schema(d) => {
+                        if let Some(first) = s.schema {
+                            diags.push(
+                                Diagnostic::new(Code::E0025, d.name.span, "a policy has exactly one `schema`")
+                                    .label("second schema")
+                                    .with_secondary(first.name.span, "first schema here")
+                                    .help("merge the fields into one `schema` block"),
+                            );
+                        } else {
+                            s.schema = Some(d);
+                        }
+                    }
+                    Decl::Enum(d) => {
+                        if !dup("enum", &d.name, diags) {
+                            s.enums.insert(d.name.name.clone(), d);
+                        }
+                    }
+                    Decl::Set(d) => {
+                        if !dup("set", &d.name, diags) {
+                            s.sets.insert(d.name.name.clone(), d);
+                        }
+                    }
+                    Decl::Rep(d) => {
+                        if !dup("rep", &d.name, diags) {
+                            s.reps.insert(d.name.name.clone(), d);
+                        }
+                    }
+                    Decl::Team(d) => {
+                        if !dup("team", &d.name, diags) {
+                            s.teams.insert(d.name.name.clone(), d);
+                        }
+                    }
+                    Decl::Queue(d) => {
+                        if !dup("queue", &d.name, diags) {
+                            s.queues.insert(d.name.name.clone(), d);
+                        }
+                    }
+                    Decl::Tier(d) => {
+                        if !dup("tier", &d.name, diags) {
+                            s.tiers.push(d);
+                        }
+                    }
+                    Decl::Territory(d) => {
+                        if !dup("territory", &d.name, diags) {
+                            s.territories.push(d);
+                        }
+                    }
+                    Decl::Route(d) => {
+                        if !dup("route", &d.name, diags) {
+                            s.routes.insert(d.name.name.clone(), d);
+                        }
+                    }
+                    Decl::Handler(d) => s.handlers.push(d),
+                    Decl::Test(d) => {
+                        let name = Ident { name: d.name.value.clone(), span: d.name.span };
+                        if !dup("test", &name, diags) {
+                            s.tests.push(d);
+                        }
+                    }
+                }
+            }
+        }
+        s
+    }
+
+    /// The tier with this name.
+    pub fn tier(&self, name: &str) -> Option<&'a TierDecl> {
+        self.tiers.iter().copied().find(|t| t.name.name == name)
+    }
+
+    /// The territory with this name.
+    pub fn territory(&self, name: &str) -> Option<&'a TerritoryDecl> {
+        self.territories.iter().copied().find(|t| t.name.name == name)
+    }
+
+    /// True when a handler for the named exception exists.
+    pub fn has_handler(&self, exception: &str) -> bool {
+        self.handlers.iter().any(|h| matches!(&h.exception, Exception::Named(i) if i.name == exception))
+    }
+
+    /// True when an `on missing(field)` handler exists.
+    pub fn has_missing_handler(&self, field: &str) -> bool {
+        self.handlers.iter().any(|h| matches!(&h.exception, Exception::Missing { field: f, .. } if f.name == field))
+    }
+}

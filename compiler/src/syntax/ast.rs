@@ -1,0 +1,630 @@
+//! The syntax tree of a policy. Every node carries the [`Span`] it was parsed from.
+
+use crate::source::Span;
+
+/// A name as written, with its place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    /// The text.
+    pub name: String,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// A string literal (escapes resolved).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrLit {
+    /// The value.
+    pub value: String,
+    /// Where it is, quotes included.
+    pub span: Span,
+}
+
+/// A parsed number, duration or clock literal with its place.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// One parsed file: its declarations in order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Module {
+    /// Declarations that parsed; broken ones are left out (and reported).
+    pub decls: Vec<Decl>,
+}
+
+/// A top-level declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decl {
+    /// `policy NAME { ... }`
+    Policy(PolicyDecl),
+    /// `enum NAME { a, b }`
+    Enum(EnumDecl),
+    /// `schema NAME { field: type }`
+    Schema(SchemaDecl),
+    /// `set NAME = [...]`
+    Set(SetDecl),
+    /// `rep NAME { ... }`
+    Rep(RepDecl),
+    /// `team NAME { ... }`
+    Team(TeamDecl),
+    /// `queue NAME { ... }`
+    Queue(QueueDecl),
+    /// `tier NAME when ... sla D`
+    Tier(TierDecl),
+    /// `territory NAME when ...`
+    Territory(TerritoryDecl),
+    /// `route NAME { rules }`
+    Route(RouteDecl),
+    /// `on EXCEPTION -> ACTION`
+    Handler(HandlerDecl),
+    /// `test "name" { ... }`
+    Test(TestDecl),
+}
+
+impl Decl {
+    /// The span of the whole declaration.
+    pub fn span(&self) -> Span {
+        match self {
+            Decl::Policy(d) => d.span,
+            Decl::Enum(d) => d.span,
+            Decl::Schema(d) => d.span,
+            Decl::Set(d) => d.span,
+            Decl::Rep(d) => d.span,
+            Decl::Team(d) => d.span,
+            Decl::Queue(d) => d.span,
+            Decl::Tier(d) => d.span,
+            Decl::Territory(d) => d.span,
+            Decl::Route(d) => d.span,
+            Decl::Handler(d) => d.span,
+            Decl::Test(d) => d.span,
+        }
+    }
+}
+
+/// A property inside a block (`email "..."`), with the span of its keyword.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prop<V> {
+    /// The property keyword as written (`email`, `capacity`).
+    pub key: Ident,
+    /// The whole property.
+    pub span: Span,
+    /// Its value.
+    pub value: V,
+}
+
+/// `policy NAME { owner "..." timezone "..." entry ROUTE }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyDecl {
+    /// The policy's name.
+    pub name: Ident,
+    /// Properties in source order.
+    pub props: Vec<Prop<PolicyProp>>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A policy header property.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PolicyProp {
+    /// Who owns the policy.
+    Owner(StrLit),
+    /// Default IANA time zone.
+    Timezone(StrLit),
+    /// The route every lead enters.
+    Entry(Ident),
+}
+
+/// `enum NAME { a, b, c }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumDecl {
+    /// The enum's name.
+    pub name: Ident,
+    /// Its variants in order.
+    pub variants: Vec<Ident>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `schema NAME { field: type ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaDecl {
+    /// The schema's name (usually `lead`).
+    pub name: Ident,
+    /// Fields in order.
+    pub fields: Vec<FieldDecl>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `name: type`
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDecl {
+    /// The field name.
+    pub name: Ident,
+    /// Its declared type.
+    pub ty: TypeExpr,
+    /// The whole field.
+    pub span: Span,
+}
+
+/// A written type: `string`, `Source`, `list<string>`, `int?`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeExpr {
+    /// The type without the optional mark.
+    pub kind: TypeKind,
+    /// `?` was written.
+    pub optional: bool,
+    /// The whole type.
+    pub span: Span,
+}
+
+/// The shape of a written type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeKind {
+    /// A builtin or enum name.
+    Named(Ident),
+    /// `list<T>`
+    List(Box<TypeExpr>),
+}
+
+/// `set NAME = [...]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetDecl {
+    /// The set's name.
+    pub name: Ident,
+    /// Its items (literals).
+    pub items: Vec<Expr>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `rep NAME { ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepDecl {
+    /// The rep's id.
+    pub name: Ident,
+    /// Properties in source order.
+    pub props: Vec<Prop<RepProp>>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A rep property.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RepProp {
+    /// `email "..."`
+    Email(StrLit),
+    /// `weight N`
+    Weight(Spanned<i64>),
+    /// `capacity N open` (open load) or `capacity N per day`.
+    Capacity { amount: Spanned<i64>, per_day: bool },
+    /// `timezone "Zone"`
+    Timezone(StrLit),
+    /// `hours mon-fri 08:00-17:00 ["Zone"]`
+    Hours(Hours),
+    /// `skills [a, b]`
+    Skills(Vec<Ident>),
+    /// `active true|false`
+    Active(Spanned<bool>),
+}
+
+/// Working hours: days, a local start and end, an optional time zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hours {
+    /// Day ranges.
+    pub days: Vec<DaySpec>,
+    /// Start, minutes after midnight.
+    pub start: Spanned<u16>,
+    /// End, minutes after midnight.
+    pub end: Spanned<u16>,
+    /// Time zone for these hours, when given.
+    pub timezone: Option<StrLit>,
+}
+
+/// `mon` or `mon-fri`; days are 0 = Monday .. 6 = Sunday.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DaySpec {
+    /// First day.
+    pub from: u8,
+    /// Last day (same as `from` for a single day).
+    pub to: u8,
+    /// Where.
+    pub span: Span,
+}
+
+/// `team NAME { members [...] strategy S }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamDecl {
+    /// The team's name.
+    pub name: Ident,
+    /// Properties in source order.
+    pub props: Vec<Prop<TeamProp>>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A team property.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TeamProp {
+    /// `members [a, b]`
+    Members(Vec<Ident>),
+    /// `strategy NAME` or `strategy sticky(field)`
+    Strategy(StrategyRef),
+}
+
+/// A strategy as written: a name and an optional field argument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrategyRef {
+    /// `round_robin`, `weighted`, `capacity`, `sticky`.
+    pub name: Ident,
+    /// The field for `sticky(field)`.
+    pub arg: Option<Ident>,
+    /// The whole reference.
+    pub span: Span,
+}
+
+/// `queue NAME { owner "..." sla D }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueDecl {
+    /// The queue's name.
+    pub name: Ident,
+    /// Properties in source order.
+    pub props: Vec<Prop<QueueProp>>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A queue property.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueueProp {
+    /// Who works the queue.
+    Owner(StrLit),
+    /// How fast it must be worked (milliseconds).
+    Sla(Spanned<i64>),
+}
+
+/// `when COND` or `otherwise`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Guard {
+    /// A condition.
+    When(Expr),
+    /// Matches everything; the span is the keyword's.
+    Otherwise(Span),
+}
+
+/// `tier NAME when COND sla D`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierDecl {
+    /// The tier's name.
+    pub name: Ident,
+    /// When it matches.
+    pub guard: Guard,
+    /// Its SLA in milliseconds.
+    pub sla: Spanned<i64>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `territory NAME when COND`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TerritoryDecl {
+    /// The territory's name.
+    pub name: Ident,
+    /// When a lead is in it.
+    pub condition: Expr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `route NAME { rules }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteDecl {
+    /// The route's name.
+    pub name: Ident,
+    /// Its rules in order.
+    pub rules: Vec<Rule>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `[name:] when COND -> ACTION` or `otherwise -> ACTION`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// Optional rule name, shown in decisions.
+    pub name: Option<Ident>,
+    /// When the rule fires.
+    pub guard: Guard,
+    /// What it does.
+    pub action: Action,
+    /// The whole rule.
+    pub span: Span,
+}
+
+/// What a rule or handler does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    /// The kind of action.
+    pub kind: ActionKind,
+    /// The whole action.
+    pub span: Span,
+}
+
+/// The kinds of action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionKind {
+    /// `assign TARGET [else ...]`
+    Assign { target: AssignTarget, fallback: Option<Fallback> },
+    /// `queue Q`
+    Queue(Ident),
+    /// `route R`
+    Route(Ident),
+    /// `drop "reason"`
+    Drop(StrLit),
+}
+
+/// Whom an `assign` gives the lead to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssignTarget {
+    /// `team T [by STRATEGY]`
+    Team { team: Ident, by: Option<StrategyRef> },
+    /// `rep R`
+    Rep(Ident),
+    /// `owner(field)`: the rep whose id is in the field.
+    Owner(Ident),
+}
+
+/// What happens when an `assign` finds nobody.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fallback {
+    /// `else continue`: go on with the next rule.
+    Continue(Span),
+    /// `else ACTION`
+    Action(Box<Action>),
+}
+
+/// `on EXCEPTION -> ACTION`
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandlerDecl {
+    /// Which exception.
+    pub exception: Exception,
+    /// What to do.
+    pub action: HandlerAction,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// An exception as written in a handler.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exception {
+    /// `ambiguous_territory`, `no_available_rep`, `over_capacity`, `no_match` (checked later).
+    Named(Ident),
+    /// `missing(field)`
+    Missing { field: Ident, span: Span },
+}
+
+impl Exception {
+    /// Where it is written.
+    pub fn span(&self) -> Span {
+        match self {
+            Exception::Named(i) => i.span,
+            Exception::Missing { span, .. } => *span,
+        }
+    }
+}
+
+/// What a handler does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandlerAction {
+    /// `assume VALUE` (only for `missing(field)`).
+    Assume(Value),
+    /// Any action.
+    Action(Action),
+}
+
+/// `test "name" { ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestDecl {
+    /// The test's name.
+    pub name: StrLit,
+    /// Its items in source order.
+    pub items: Vec<TestItem>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One item of a test.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestItem {
+    /// `now "RFC 3339"`
+    Now(StrLit),
+    /// `lead { ... }`
+    Lead(Record),
+    /// `state { rep { ... } ... }`
+    State(Vec<RepStateEntry>),
+    /// `expect a, b`
+    Expect(Vec<Expectation>),
+}
+
+/// `{ name: value, ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Fields in order.
+    pub fields: Vec<RecordField>,
+    /// The braces and all inside.
+    pub span: Span,
+}
+
+/// `name: value`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordField {
+    /// The field name.
+    pub name: Ident,
+    /// Its value.
+    pub value: Value,
+}
+
+/// `alice { active: false }` inside a test's `state`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepStateEntry {
+    /// The rep.
+    pub rep: Ident,
+    /// Its state fields.
+    pub record: Record,
+}
+
+/// A value in a test lead or an `assume`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    /// The value.
+    pub kind: ValueKind,
+    /// Where.
+    pub span: Span,
+}
+
+/// The kinds of value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueKind {
+    /// `"text"`
+    Str(String),
+    /// `42`
+    Int(i64),
+    /// `4.5`
+    Float(f64),
+    /// `true`
+    Bool(bool),
+    /// `null`
+    Null,
+    /// `[a, b]`
+    List(Vec<Value>),
+    /// A bare name: an enum variant.
+    Name(String),
+}
+
+/// One expectation of a test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    /// What is expected.
+    pub kind: ExpectKind,
+    /// The name (absent for outcome words).
+    pub name: Option<Ident>,
+    /// Where.
+    pub span: Span,
+}
+
+/// What a test can expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExpectKind {
+    /// `team T`
+    Team,
+    /// `rep R`
+    Rep,
+    /// `queue Q`
+    Queue,
+    /// `tier T`
+    Tier,
+    /// `territory T` or `territory none`
+    Territory,
+    /// `route R`: the route whose rule decided.
+    Route,
+    /// `assigned`
+    Assigned,
+    /// `queued`
+    Queued,
+    /// `dropped`
+    Dropped,
+}
+
+/// An expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// Where.
+    pub span: Span,
+}
+
+/// A literal in an expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lit {
+    /// `"text"`
+    Str(String),
+    /// `42`
+    Int(i64),
+    /// `4.5`
+    Float(f64),
+    /// `true`
+    Bool(bool),
+    /// `30m`, in milliseconds.
+    Duration(i64),
+    /// `08:30`, minutes after midnight.
+    Clock(u16),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+
+    /// True for `<`, `<=`, `>`, `>=`.
+    pub fn is_ordering(self) -> bool {
+        !matches!(self, CmpOp::Eq | CmpOp::Ne)
+    }
+}
+
+/// The kinds of expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    /// A literal.
+    Lit(Lit),
+    /// A bare name: a field, `tier`, `territory`, `now`, an enum variant, a tier or territory name.
+    Name(String),
+    /// `f(a, b)`
+    Call { func: Ident, args: Vec<Expr> },
+    /// `[a, b]`
+    List(Vec<Expr>),
+    /// `(e)`, kept so the formatter can keep the parentheses.
+    Paren(Box<Expr>),
+    /// `not e`
+    Not(Box<Expr>),
+    /// `a and b`
+    And(Box<Expr>, Box<Expr>),
+    /// `a or b`
+    Or(Box<Expr>, Box<Expr>),
+    /// `a OP b`
+    Cmp { op: CmpOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    /// `a [not] in [..]` or `a [not] in set_name`
+    In { value: Box<Expr>, set: Box<Expr>, negated: bool },
+    /// `a is present` / `a is missing`
+    Is { value: Box<Expr>, present: bool },
+    /// `a ?? b`
+    Default { value: Box<Expr>, default: Box<Expr> },
+}

@@ -1,0 +1,735 @@
+//! Turns source text into a [`Module`]: one pest parse per declaration chunk,
+//! then a walk over pest's pairs that builds the typed tree and checks literals.
+
+use pest::iterators::Pair;
+use pest::Parser;
+
+use super::ast::*;
+use super::grammar::{describe, Rule, RouteParser};
+use super::split::{split, MAX_NESTING};
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileId, Span};
+
+/// Parses one file. Every broken declaration is reported and left out; the
+/// others are parsed as if it were not there.
+pub fn parse_file(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut module = Module::default();
+    for chunk in split(text) {
+        let piece = &text[chunk.start..chunk.end];
+        if let Some(at) = chunk.too_deep_at {
+            diags.push(
+                Diagnostic::new(Code::E0002, point(file, text, at), format!("expression nested more than {MAX_NESTING} levels deep"))
+                    .label("too deep here")
+                    .help("split the condition into named sets, tiers or territories"),
+            );
+            continue;
+        }
+        match RouteParser::parse(Rule::decl_only, piece) {
+            Ok(mut pairs) => {
+                let mut b = Builder { file, offset: chunk.start, diags: &mut diags };
+                // decl_only = SOI ~ decl ~ EOI: its first inner pair is the declaration.
+                if let Some(decl) = pairs.next().and_then(|p| p.into_inner().next()) {
+                    module.decls.push(b.decl(decl));
+                }
+            }
+            Err(err) => {
+                // Re-parse the broken chunk with pest's detailed tracking, which
+                // also records expected punctuation (`->`, `{`); only failures pay for it.
+                pest::set_error_detail(true);
+                let detailed = RouteParser::parse(Rule::decl_only, piece).err();
+                pest::set_error_detail(false);
+                diags.push(syntax_error(file, text, chunk.start, detailed.as_ref().unwrap_or(&err)));
+            }
+        }
+    }
+    (module, diags)
+}
+
+/// A one-character span at `offset` (the last character at end of input), so
+/// that every renderer shows it.
+fn point(file: FileId, text: &str, offset: usize) -> Span {
+    let offset = offset.min(text.len());
+    if offset < text.len() {
+        let len = text[offset..].chars().next().map_or(1, char::len_utf8);
+        Span::new(file, offset, offset + len)
+    } else {
+        let last = text.char_indices().last().map_or(0, |(i, _)| i);
+        Span::new(file, last, text.len())
+    }
+}
+
+fn syntax_error(file: FileId, text: &str, base: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
+    let mut at = match err.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let mut wanted: Vec<String> = match &err.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.iter().map(|r| describe(*r)).collect(),
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    if let Some(attempts) = err.parse_attempts() {
+        if attempts.max_position >= at {
+            if attempts.max_position > at {
+                wanted.clear();
+            }
+            at = attempts.max_position;
+            for stack in attempts.call_stacks() {
+                if let Some(r) = stack.deepest.get_rule() {
+                    wanted.push(describe(*r));
+                }
+            }
+            // Punctuation the grammar wanted (`->`, `{`); words come in through their rules.
+            for token in attempts.expected_tokens().iter().map(ToString::to_string) {
+                let punctuation = !token.is_empty() && token.chars().all(|c| "-><=!?{}[](),:.".contains(c));
+                if punctuation {
+                    wanted.push(format!("`{token}`"));
+                }
+            }
+        }
+    }
+    let wanted = tidy_expected(wanted);
+    let at = base + at;
+    let found = found_text(text, at);
+    let (message, help) = match &err.variant {
+        pest::error::ErrorVariant::ParsingError { .. } => {
+            let expected = join_or(&wanted);
+            let message = if expected.is_empty() {
+                format!("unexpected {found}")
+            } else {
+                format!("expected {expected}, found {found}")
+            };
+            (message, hint(&wanted, &found))
+        }
+        pest::error::ErrorVariant::CustomError { message } => (message.clone(), None),
+    };
+    let mut d = Diagnostic::new(Code::E0001, point(file, text, at), message).label("unexpected here");
+    if let Some(help) = help {
+        d = d.help(help);
+    }
+    d
+}
+
+/// Sorts and shortens the "expected" list: comparison operators become one
+/// item, call parentheses and `??` go when there is anything else, and a
+/// keyword already named inside a group ("a team property (`members`, ...)") goes.
+fn tidy_expected(mut wanted: Vec<String>) -> Vec<String> {
+    const OPS: &[&str] = &["`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`"];
+    if wanted.iter().any(|w| OPS.contains(&w.as_str())) {
+        wanted.retain(|w| !OPS.contains(&w.as_str()));
+        wanted.push(describe(Rule::cmp_op));
+    }
+    if wanted.iter().any(|w| w != "`(`" && w != "`??`") {
+        wanted.retain(|w| w != "`(`" && w != "`??`");
+    }
+    if wanted.iter().any(|w| w != "a declaration") {
+        wanted.retain(|w| w != "a declaration");
+    }
+    wanted.sort_by_key(|w| (w.starts_with('a'), w.clone()));
+    wanted.dedup();
+    let groups: Vec<String> = wanted.iter().filter(|w| !w.starts_with('`')).cloned().collect();
+    wanted.retain(|w| !w.starts_with('`') || !groups.iter().any(|g| g.contains(w.as_str())));
+    wanted
+}
+
+fn found_text(text: &str, at: usize) -> String {
+    let rest = text.get(at..).unwrap_or("");
+    let Some(first) = rest.chars().next() else { return "end of input".to_string() };
+    if first == '\n' || first == '\r' {
+        return "end of line".to_string();
+    }
+    if first == '\0' {
+        return "a NUL byte".to_string();
+    }
+    let word: String = if first.is_alphanumeric() || first == '_' {
+        rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').take(40).collect()
+    } else {
+        first.to_string()
+    };
+    format!("`{}`", word.escape_debug())
+}
+
+fn join_or(items: &[String]) -> String {
+    const MOST: usize = 8;
+    let shown: Vec<&str> = items.iter().take(MOST).map(String::as_str).collect();
+    match shown.len() {
+        0 => String::new(),
+        1 => shown[0].to_string(),
+        n if items.len() > MOST => format!("{}, or ...", shown[..n].join(", ")),
+        n => format!("{} or {}", shown[..n - 1].join(", "), shown[n - 1]),
+    }
+}
+
+fn hint(wanted: &[String], found: &str) -> Option<String> {
+    if wanted.iter().any(|w| w == "a declaration") {
+        return Some(
+            "a declaration starts with `policy`, `enum`, `schema`, `set`, `rep`, `team`, `queue`, `tier`, `territory`, `route`, `on` or `test`"
+                .to_string(),
+        );
+    }
+    if found == "`=`" {
+        return Some("compare with `==`".to_string());
+    }
+    if found == "`&`" || found == "`|`" {
+        return Some("combine conditions with `and` / `or`".to_string());
+    }
+    if found == "`'`" {
+        return Some("strings use double quotes: \"text\"".to_string());
+    }
+    None
+}
+
+struct Builder<'d> {
+    file: FileId,
+    offset: usize,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+type P<'i> = Pair<'i, Rule>;
+
+impl Builder<'_> {
+    fn span(&self, p: &P) -> Span {
+        let s = p.as_span();
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn ident(&self, p: P) -> Ident {
+        Ident { name: p.as_str().to_string(), span: self.span(&p) }
+    }
+
+    fn error(&mut self, span: Span, message: String, help: &str) {
+        self.diags.push(Diagnostic::new(Code::E0003, span, message).help(help.to_string()));
+    }
+
+    fn decl(&mut self, p: P) -> Decl {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut it = p.into_inner();
+        let _keyword = it.next();
+        match rule {
+            Rule::policy_decl => {
+                let name = self.ident(next(&mut it));
+                let props = it.map(|prop| self.policy_prop(prop)).collect();
+                Decl::Policy(PolicyDecl { name, props, span })
+            }
+            Rule::enum_decl => {
+                let name = self.ident(next(&mut it));
+                let variants = it.map(|v| self.ident(v)).collect();
+                Decl::Enum(EnumDecl { name, variants, span })
+            }
+            Rule::schema_decl => {
+                let name = self.ident(next(&mut it));
+                let fields = it.map(|f| self.field(f)).collect();
+                Decl::Schema(SchemaDecl { name, fields, span })
+            }
+            Rule::set_decl => {
+                let name = self.ident(next(&mut it));
+                let list = next(&mut it);
+                let items = list.into_inner().map(|e| self.expr(e)).collect();
+                Decl::Set(SetDecl { name, items, span })
+            }
+            Rule::rep_decl => {
+                let name = self.ident(next(&mut it));
+                let props = it.map(|prop| self.rep_prop(prop)).collect();
+                Decl::Rep(RepDecl { name, props, span })
+            }
+            Rule::team_decl => {
+                let name = self.ident(next(&mut it));
+                let props = it.map(|prop| self.team_prop(prop)).collect();
+                Decl::Team(TeamDecl { name, props, span })
+            }
+            Rule::queue_decl => {
+                let name = self.ident(next(&mut it));
+                let props = it.map(|prop| self.queue_prop(prop)).collect();
+                Decl::Queue(QueueDecl { name, props, span })
+            }
+            Rule::tier_decl => {
+                let name = self.ident(next(&mut it));
+                let guard = self.guard(next(&mut it));
+                let _sla_kw = it.next();
+                let sla = self.duration(next(&mut it));
+                Decl::Tier(TierDecl { name, guard, sla, span })
+            }
+            Rule::territory_decl => {
+                let name = self.ident(next(&mut it));
+                let _when = it.next();
+                let condition = self.expr(next(&mut it));
+                Decl::Territory(TerritoryDecl { name, condition, span })
+            }
+            Rule::route_decl => {
+                let name = self.ident(next(&mut it));
+                let rules = it.map(|r| self.rule(r)).collect();
+                Decl::Route(RouteDecl { name, rules, span })
+            }
+            Rule::handler_decl => {
+                let exc = next(&mut it);
+                let exc_span = self.span(&exc);
+                let inner = next(&mut exc.into_inner());
+                let exception = match inner.as_rule() {
+                    Rule::missing_exc => {
+                        let field = self.ident(nth(inner.into_inner(), 1));
+                        Exception::Missing { field, span: exc_span }
+                    }
+                    _ => Exception::Named(self.ident(inner)),
+                };
+                let act = next(&mut next(&mut it).into_inner());
+                let action = match act.as_rule() {
+                    Rule::assume_action => HandlerAction::Assume(self.value(nth(act.into_inner(), 1))),
+                    _ => HandlerAction::Action(self.action(act)),
+                };
+                Decl::Handler(HandlerDecl { exception, action, span })
+            }
+            Rule::test_decl => {
+                let name = self.string(next(&mut it));
+                let items = it.map(|i| self.test_item(i)).collect();
+                Decl::Test(TestDecl { name, items, span })
+            }
+            other => unreachable!("decl rule {other:?} is not a declaration"),
+        }
+    }
+
+    fn policy_prop(&mut self, p: P) -> Prop<PolicyProp> {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let key = self.keyword(next(&mut it));
+        let v = next(&mut it);
+        let value = match key.name.as_str() {
+            "owner" => PolicyProp::Owner(self.string(v)),
+            "timezone" => PolicyProp::Timezone(self.string(v)),
+            _ => PolicyProp::Entry(self.ident(v)),
+        };
+        Prop { key, span, value }
+    }
+
+    fn keyword(&self, p: P) -> Ident {
+        self.ident(p)
+    }
+
+    fn field(&mut self, p: P) -> FieldDecl {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let name = self.ident(next(&mut it));
+        let ty = self.type_expr(next(&mut it));
+        FieldDecl { name, ty, span }
+    }
+
+    fn type_expr(&mut self, p: P) -> TypeExpr {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let head = next(&mut it);
+        let kind = match head.as_rule() {
+            Rule::list_type => TypeKind::List(Box::new(self.type_expr(nth(head.into_inner(), 1)))),
+            _ => TypeKind::Named(self.ident(head)),
+        };
+        TypeExpr { kind, optional: it.next().is_some(), span }
+    }
+
+    fn rep_prop(&mut self, p: P) -> Prop<RepProp> {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let key = self.keyword(next(&mut it));
+        let value = match key.name.as_str() {
+            "email" => RepProp::Email(self.string(next(&mut it))),
+            "weight" => RepProp::Weight(self.int(next(&mut it))),
+            "capacity" => {
+                let amount = self.int(next(&mut it));
+                let unit = next(&mut it);
+                RepProp::Capacity { amount, per_day: unit.into_inner().count() == 2 }
+            }
+            "timezone" => RepProp::Timezone(self.string(next(&mut it))),
+            "hours" => {
+                let mut days = Vec::new();
+                let mut clocks = Vec::new();
+                let mut timezone = None;
+                for part in it {
+                    match part.as_rule() {
+                        Rule::day_spec => days.push(self.day_spec(part)),
+                        Rule::clock => clocks.push(self.clock(part)),
+                        _ => timezone = Some(self.string(part)),
+                    }
+                }
+                // The grammar requires exactly two clocks.
+                let end = clocks.pop().unwrap_or(Spanned { value: 0, span });
+                let start = clocks.pop().unwrap_or(Spanned { value: 0, span });
+                RepProp::Hours(Hours { days, start, end, timezone })
+            }
+            "skills" => RepProp::Skills(it.map(|s| self.ident(s)).collect()),
+            _ => {
+                let b = next(&mut it);
+                RepProp::Active(Spanned { value: b.as_str() == "true", span: self.span(&b) })
+            }
+        };
+        Prop { key, span, value }
+    }
+
+    fn day_spec(&mut self, p: P) -> DaySpec {
+        let span = self.span(&p);
+        let days: Vec<u8> = p.into_inner().map(|d| day_index(d.as_str())).collect();
+        let from = days.first().copied().unwrap_or(0);
+        DaySpec { from, to: days.get(1).copied().unwrap_or(from), span }
+    }
+
+    fn team_prop(&mut self, p: P) -> Prop<TeamProp> {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let key = self.keyword(next(&mut it));
+        let value = match key.name.as_str() {
+            "members" => TeamProp::Members(it.map(|m| self.ident(m)).collect()),
+            _ => TeamProp::Strategy(self.strategy(next(&mut it))),
+        };
+        Prop { key, span, value }
+    }
+
+    fn strategy(&mut self, p: P) -> StrategyRef {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let name = self.ident(next(&mut it));
+        let arg = it.next().map(|a| self.ident(a));
+        StrategyRef { name, arg, span }
+    }
+
+    fn queue_prop(&mut self, p: P) -> Prop<QueueProp> {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let key = self.keyword(next(&mut it));
+        let v = next(&mut it);
+        let value = match key.name.as_str() {
+            "owner" => QueueProp::Owner(self.string(v)),
+            _ => QueueProp::Sla(self.duration(v)),
+        };
+        Prop { key, span, value }
+    }
+
+    fn guard(&mut self, p: P) -> Guard {
+        let mut it = p.into_inner();
+        let kw = next(&mut it);
+        match kw.as_rule() {
+            Rule::kw_otherwise => Guard::Otherwise(self.span(&kw)),
+            _ => Guard::When(self.expr(next(&mut it))),
+        }
+    }
+
+    fn rule(&mut self, p: P) -> Rule_ {
+        let span = self.span(&p);
+        let mut it = p.into_inner().peekable();
+        let name = match it.peek().map(|q| q.as_rule()) {
+            Some(Rule::rule_name) => Some(self.ident(next(&mut next(&mut it).into_inner()))),
+            _ => None,
+        };
+        let guard = self.guard(next(&mut it));
+        let action = self.action(next(&mut it));
+        Rule_ { name, guard, action, span }
+    }
+
+    fn action(&mut self, p: P) -> Action {
+        let span = self.span(&p);
+        // `action` wraps one concrete action rule.
+        let inner = if p.as_rule() == Rule::action { next(&mut p.into_inner()) } else { p };
+        let rule = inner.as_rule();
+        let mut it = inner.into_inner();
+        let _kw = it.next();
+        let kind = match rule {
+            Rule::assign_action => {
+                let t = next(&mut it);
+                let t_rule = t.as_rule();
+                let mut tit = t.into_inner();
+                let _kw = tit.next();
+                let target = match t_rule {
+                    Rule::team_target => {
+                        let team = self.ident(next(&mut tit));
+                        let _by = tit.next();
+                        let by = tit.next().map(|s| self.strategy(s));
+                        AssignTarget::Team { team, by }
+                    }
+                    Rule::rep_target => AssignTarget::Rep(self.ident(next(&mut tit))),
+                    _ => AssignTarget::Owner(self.ident(next(&mut tit))),
+                };
+                let fallback = it.next().map(|e| {
+                    let mut eit = e.into_inner();
+                    let _else = eit.next();
+                    let what = next(&mut eit);
+                    match what.as_rule() {
+                        Rule::kw_continue => Fallback::Continue(self.span(&what)),
+                        _ => Fallback::Action(Box::new(self.action(what))),
+                    }
+                });
+                ActionKind::Assign { target, fallback }
+            }
+            Rule::queue_action => ActionKind::Queue(self.ident(next(&mut it))),
+            Rule::route_action => ActionKind::Route(self.ident(next(&mut it))),
+            _ => ActionKind::Drop(self.string(next(&mut it))),
+        };
+        Action { kind, span }
+    }
+
+    fn test_item(&mut self, p: P) -> TestItem {
+        let rule = p.as_rule();
+        let mut it = p.into_inner();
+        let _kw = it.next();
+        match rule {
+            Rule::test_now => TestItem::Now(self.string(next(&mut it))),
+            Rule::test_lead => TestItem::Lead(self.record(next(&mut it))),
+            Rule::test_state => TestItem::State(
+                it.map(|rs| {
+                    let mut rit = rs.into_inner();
+                    let rep = self.ident(next(&mut rit));
+                    let record = self.record(next(&mut rit));
+                    RepStateEntry { rep, record }
+                })
+                .collect(),
+            ),
+            _ => TestItem::Expect(it.map(|e| self.expectation(e)).collect()),
+        }
+    }
+
+    fn record(&mut self, p: P) -> Record {
+        let span = self.span(&p);
+        let fields = p
+            .into_inner()
+            .map(|f| {
+                let mut fit = f.into_inner();
+                let name = self.ident(next(&mut fit));
+                let value = self.value(next(&mut fit));
+                RecordField { name, value }
+            })
+            .collect();
+        Record { fields, span }
+    }
+
+    fn value(&mut self, p: P) -> Value {
+        let span = self.span(&p);
+        let inner = if p.as_rule() == Rule::value { next(&mut p.into_inner()) } else { p };
+        let kind = match inner.as_rule() {
+            Rule::string => ValueKind::Str(self.string(inner).value),
+            Rule::int => ValueKind::Int(self.int(inner).value),
+            Rule::float => ValueKind::Float(self.float(inner)),
+            Rule::bool => ValueKind::Bool(inner.as_str() == "true"),
+            Rule::kw_null => ValueKind::Null,
+            Rule::value_list => ValueKind::List(inner.into_inner().map(|v| self.value(v)).collect()),
+            _ => ValueKind::Name(inner.as_str().to_string()),
+        };
+        Value { kind, span }
+    }
+
+    fn expectation(&mut self, p: P) -> Expectation {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let head = next(&mut it);
+        let kind = match head.as_str() {
+            "team" => ExpectKind::Team,
+            "rep" => ExpectKind::Rep,
+            "queue" => ExpectKind::Queue,
+            "tier" => ExpectKind::Tier,
+            "territory" => ExpectKind::Territory,
+            "route" => ExpectKind::Route,
+            "assigned" => ExpectKind::Assigned,
+            "queued" => ExpectKind::Queued,
+            _ => ExpectKind::Dropped,
+        };
+        let name = it.next().map(|n| self.ident(n));
+        Expectation { kind, name, span }
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    fn expr(&mut self, p: P) -> Expr {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::expr | Rule::and_expr => {
+                let is_or = p.as_rule() == Rule::expr;
+                let mut it = p.into_inner().filter(|q| !matches!(q.as_rule(), Rule::kw_or | Rule::kw_and));
+                let mut acc = self.expr(next(&mut it));
+                for rhs in it {
+                    let rhs = self.expr(rhs);
+                    let s = acc.span.to(rhs.span);
+                    let kind = if is_or {
+                        ExprKind::Or(Box::new(acc), Box::new(rhs))
+                    } else {
+                        ExprKind::And(Box::new(acc), Box::new(rhs))
+                    };
+                    acc = Expr { kind, span: s };
+                }
+                acc
+            }
+            Rule::not_expr => {
+                let parts: Vec<P> = p.into_inner().collect();
+                let mut nots: Vec<Span> = Vec::new();
+                let mut inner = None;
+                for part in parts {
+                    if part.as_rule() == Rule::kw_not {
+                        nots.push(self.span(&part));
+                    } else {
+                        inner = Some(self.expr(part));
+                    }
+                }
+                let mut acc = inner.unwrap_or(Expr { kind: ExprKind::Lit(Lit::Bool(true)), span });
+                for not in nots.into_iter().rev() {
+                    let s = not.to(acc.span);
+                    acc = Expr { kind: ExprKind::Not(Box::new(acc)), span: s };
+                }
+                acc
+            }
+            Rule::cmp_expr => {
+                let mut it = p.into_inner();
+                let lhs = self.expr(next(&mut it));
+                let Some(tail) = it.next() else { return lhs };
+                match tail.as_rule() {
+                    Rule::cmp_op => {
+                        let op = match tail.as_str() {
+                            "==" => CmpOp::Eq,
+                            "!=" => CmpOp::Ne,
+                            "<" => CmpOp::Lt,
+                            "<=" => CmpOp::Le,
+                            ">" => CmpOp::Gt,
+                            _ => CmpOp::Ge,
+                        };
+                        let rhs = self.expr(next(&mut it));
+                        Expr { kind: ExprKind::Cmp { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+                    }
+                    Rule::in_tail => {
+                        let parts: Vec<P> = tail.into_inner().collect();
+                        let negated = parts.iter().any(|q| q.as_rule() == Rule::kw_not);
+                        let set = parts.into_iter().last().map(|q| self.expr(q));
+                        let set = set.unwrap_or(Expr { kind: ExprKind::List(vec![]), span });
+                        Expr { kind: ExprKind::In { value: Box::new(lhs), set: Box::new(set), negated }, span }
+                    }
+                    _ => {
+                        let present = tail.into_inner().nth(1).is_some_and(|q| q.as_rule() == Rule::kw_present);
+                        Expr { kind: ExprKind::Is { value: Box::new(lhs), present }, span }
+                    }
+                }
+            }
+            Rule::default_expr => {
+                let mut it = p.into_inner();
+                let mut acc = self.expr(next(&mut it));
+                for d in it {
+                    let d = self.expr(d);
+                    let s = acc.span.to(d.span);
+                    acc = Expr { kind: ExprKind::Default { value: Box::new(acc), default: Box::new(d) }, span: s };
+                }
+                acc
+            }
+            Rule::paren => {
+                let inner = self.expr(next(&mut p.into_inner()));
+                Expr { kind: ExprKind::Paren(Box::new(inner)), span }
+            }
+            Rule::call => {
+                let mut it = p.into_inner();
+                let func = self.ident(next(&mut it));
+                let args = it.map(|a| self.expr(a)).collect();
+                Expr { kind: ExprKind::Call { func, args }, span }
+            }
+            Rule::list => Expr { kind: ExprKind::List(p.into_inner().map(|e| self.expr(e)).collect()), span },
+            Rule::ident => Expr { kind: ExprKind::Name(p.as_str().to_string()), span },
+            Rule::string => Expr { kind: ExprKind::Lit(Lit::Str(self.string(p).value)), span },
+            Rule::int => Expr { kind: ExprKind::Lit(Lit::Int(self.int(p).value)), span },
+            Rule::float => Expr { kind: ExprKind::Lit(Lit::Float(self.float(p))), span },
+            Rule::bool => Expr { kind: ExprKind::Lit(Lit::Bool(p.as_str() == "true")), span },
+            Rule::duration => Expr { kind: ExprKind::Lit(Lit::Duration(self.duration(p).value)), span },
+            Rule::clock => Expr { kind: ExprKind::Lit(Lit::Clock(self.clock(p).value)), span },
+            other => unreachable!("rule {other:?} is not an expression"),
+        }
+    }
+
+    // ------------------------------------------------------------ literals
+
+    fn string(&mut self, p: P) -> StrLit {
+        let span = self.span(&p);
+        let raw = p.as_str();
+        let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
+        let mut value = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('n') => value.push('\n'),
+                    Some('t') => value.push('\t'),
+                    Some(other) => value.push(other),
+                    None => {}
+                }
+            } else {
+                value.push(c);
+            }
+        }
+        StrLit { value, span }
+    }
+
+    fn int(&mut self, p: P) -> Spanned<i64> {
+        let span = self.span(&p);
+        let value = p.as_str().parse::<i64>().unwrap_or_else(|_| {
+            self.error(span, format!("number `{}` is too large", p.as_str()), "numbers must fit in 64 bits");
+            0
+        });
+        Spanned { value, span }
+    }
+
+    fn float(&mut self, p: P) -> f64 {
+        let span = self.span(&p);
+        match p.as_str().parse::<f64>() {
+            Ok(v) if v.is_finite() => v,
+            _ => {
+                self.error(span, format!("number `{}` is out of range", p.as_str()), "use a smaller number");
+                0.0
+            }
+        }
+    }
+
+    fn duration(&mut self, p: P) -> Spanned<i64> {
+        let span = self.span(&p);
+        let text = p.as_str();
+        let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let unit_ms: i64 = match &text[digits_end..] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => 7 * 86_400_000,
+        };
+        let value = text[..digits_end].parse::<i64>().ok().and_then(|n| n.checked_mul(unit_ms));
+        let value = match value {
+            Some(0) => {
+                self.error(span, format!("duration `{text}` is zero"), "an SLA must be longer than zero, like `5m`");
+                0
+            }
+            Some(v) => v,
+            None => {
+                self.error(span, format!("duration `{text}` is too long"), "durations must be under about 292 million years");
+                0
+            }
+        };
+        Spanned { value, span }
+    }
+
+    fn clock(&mut self, p: P) -> Spanned<u16> {
+        let span = self.span(&p);
+        let text = p.as_str();
+        let (h, m) = text.split_once(':').unwrap_or((text, "0"));
+        let (h, m): (u16, u16) = (h.parse().unwrap_or(99), m.parse().unwrap_or(99));
+        let value = if h > 24 || m > 59 || (h == 24 && m != 0) {
+            self.error(span, format!("`{text}` is not a clock time"), "clock times run from `00:00` to `24:00`");
+            0
+        } else {
+            h * 60 + m
+        };
+        Spanned { value, span }
+    }
+}
+
+/// The tree calls it `Rule_` to keep pest's `Rule` name free here.
+use super::ast::Rule as Rule_;
+
+fn day_index(day: &str) -> u8 {
+    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().position(|d| *d == day).unwrap_or(0) as u8
+}
+
+/// The next pair. The grammar guarantees it exists wherever this is called;
+/// a missing pair would be a grammar/builder mismatch, caught by the parser tests.
+fn next<'i>(it: &mut impl Iterator<Item = P<'i>>) -> P<'i> {
+    it.next().expect("grammar guarantees this pair")
+}
+
+fn nth<'i>(mut it: impl Iterator<Item = P<'i>>, n: usize) -> P<'i> {
+    it.nth(n).expect("grammar guarantees this pair")
+}

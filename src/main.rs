@@ -1,0 +1,30 @@
+//! `leadroute`: check, explain (and, soon, test and route) lead-routing policies.
+
+mod check_cmd;
+mod cli;
+mod explain_cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    // Checking recurses over expressions; a big stack keeps pathological
+    // input (deeply nested conditions) a diagnostic rather than a crash.
+    let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || run(cli));
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        _ => {
+            eprintln!("leadroute: internal error; please report it with the input that caused it");
+            ExitCode::from(101)
+        }
+    }
+}
+
+fn run(cli: cli::Cli) -> u8 {
+    match cli.command {
+        cli::Command::Check(args) => check_cmd::run(&args),
+        cli::Command::Explain(args) => explain_cmd::run(&args),
+    }
+}
