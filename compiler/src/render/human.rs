@@ -30,10 +30,10 @@ fn render_one(d: &Diagnostic, sources: &SourceSet, opts: HumanOptions, cache: &m
         Severity::Warning => (ReportKind::Warning, Color::Yellow),
     };
     let Some(primary) = &d.primary else {
-        let word = if d.is_error() { "error" } else { "warning" };
+        let word = if d.is_error() { "Error" } else { "Warning" };
         out.extend(format!("[{}] {word}: {}\n", d.code, d.message).bytes());
         if let Some(help) = &d.help {
-            out.extend(format!("  help: {help}\n").bytes());
+            out.extend(format!("    Help: {help}\n").bytes());
         }
         out.push(b'\n');
         return;

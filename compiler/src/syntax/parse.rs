@@ -191,7 +191,10 @@ type P<'i> = Pair<'i, Rule>;
 impl Builder<'_> {
     fn span(&self, p: &P) -> Span {
         let s = p.as_span();
-        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+        // pest lets a rule that ends in an optional part swallow the
+        // whitespace and comments before it; spans stop at the last token.
+        let end = s.start() + content_len(p.as_str());
+        Span::new(self.file, self.offset + s.start(), self.offset + end)
     }
 
     fn ident(&self, p: P) -> Ident {
@@ -719,6 +722,38 @@ impl Builder<'_> {
 
 /// The tree calls it `Rule_` to keep pest's `Rule` name free here.
 use super::ast::Rule as Rule_;
+
+/// Length of `text` without trailing whitespace and comments.
+fn content_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    if !bytes.last().is_some_and(u8::is_ascii_whitespace) {
+        return text.len();
+    }
+    let (mut i, mut end) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+                end = i;
+            }
+            _ => {
+                i += 1;
+                end = i;
+            }
+        }
+    }
+    end
+}
 
 fn day_index(day: &str) -> u8 {
     ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().position(|d| *d == day).unwrap_or(0) as u8

@@ -1,0 +1,135 @@
+//! One snapshot per diagnostic code: the source that triggers it, the
+//! rendered terminal report, and the JSON object CI receives.
+
+use leadroute_compiler::render::{render_human, render_json_lines, HumanOptions};
+use leadroute_compiler::source::{MemoryProvider, SourceFile};
+use leadroute_compiler::{check, check_paths, Code, SourceSet};
+
+/// A small valid policy the cases add to.
+const BASE: &str = r#"policy p { owner "ops@acme.example" timezone "UTC" }
+enum Source { chat, web, partner }
+schema lead {
+  id: string
+  email: string
+  country: string
+  state: string?
+  employees: int?
+  intent: float
+  source: Source
+}
+queue triage { owner "ops@acme.example" sla 1h }
+rep alice { email "alice@acme.example" }
+team sales { members [alice] }
+tier standard otherwise sla 24h
+"#;
+
+const ROUTE: &str = "route main {\n  otherwise -> queue triage\n}\n";
+
+/// (code, source that must produce it). `+` at the start means "BASE + ROUTE + rest".
+const CASES: &[(Code, &str)] = &[
+    (Code::E0001, "+on no_match queue triage\n"),
+    (Code::E0002, "+territory deep when ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((employees > 1)))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))\n"),
+    (Code::E0003, "+queue slow { owner \"ops@acme.example\" sla 0m }\n"),
+    (Code::E0004, "+route other {\n  when intent > 50 -> assign team slaes else queue triage\n  otherwise -> route main\n}\n"),
+    (Code::E0005, "+territory us when countyr == \"US\"\n"),
+    (Code::E0006, "+territory chatty when source == chats\n"),
+    (Code::E0007, "policy p { owner \"o@x.example\" }\nschema lead { id: string  size: integr }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r { otherwise -> queue q }\n"),
+    (Code::E0008, "+territory big when lenght(email) > 3\n"),
+    (Code::E0009, "+queue triage { owner \"other@acme.example\" sla 2h }\n"),
+    (Code::E0010, "+rep bob { email \"bob@acme.example\" email \"robert@acme.example\" }\nteam b { members [bob] }\n"),
+    (Code::E0011, "policy p { owner \"o@x.example\" }\nschema lead { id: string  tier: string }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r { otherwise -> queue q }\n"),
+    (Code::E0012, "+territory big when intent > \"80\"\n"),
+    (Code::E0013, "+territory big when intent\n"),
+    (Code::E0014, "+territory late when country > \"M\"\n"),
+    (Code::E0015, "+territory big when employees > 500\n"),
+    (Code::E0016, "+territory acme when starts_with(email)\n"),
+    (Code::E0017, "+territory big when (employees ?? \"none\") == \"none\"\n"),
+    (Code::E0018, "+team ghosts { members [] }\n"),
+    (Code::E0019, "+team twice { members [alice, alice] }\n"),
+    (Code::E0020, "+team rr { members [alice] strategy round_robbin }\n"),
+    (Code::E0021, "+entry\nroute second {\n  when intent > 50 -> queue triage\n}\n"),
+    (Code::E0022, "+route hot {\n  when intent > 80 -> assign team sales\n  otherwise -> queue triage\n}\n"),
+    (Code::E0023, "+territory west when country == \"US\" and state is present and state in [\"CA\", \"OR\"]\nterritory california when country == \"US\" and state is present and state == \"CA\"\n"),
+    (Code::E0024, "+entry\nroute a {\n  when intent > 50 -> route b\n  otherwise -> queue triage\n}\nroute b {\n  otherwise -> route a\n}\n"),
+    (Code::E0025, "schema lead { id: string }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r { otherwise -> queue q }\n"),
+    (Code::E0026, "policy p { owner \"o@x.example\" }\nschema lead { id: string  intent: float }\ntier hot when intent > 80 sla 5m\nqueue q { sla 1h }\nroute r { otherwise -> queue q }\n"),
+    (Code::E0027, "+rep carol { email \"carol@acme.example\" timezone \"America/Nework\" hours mon-fri 17:00-08:00 }\nteam c { members [carol] }\n"),
+    (Code::E0028, "+test \"hot lead\" {\n  lead { id: \"L1\", email: \"a@b.example\", country: \"US\", intent: \"high\", source: chat }\n  expect queue triage\n}\n"),
+    (Code::E0029, "+route second {\n  otherwise -> queue triage\n}\n"),
+    (Code::E0030, "policy p { owner \"o@x.example\" }\nschema lead { email: string }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r { otherwise -> queue q }\n"),
+    (Code::E0031, "+on no_availble_rep -> queue triage\n"),
+    (Code::E0032, "+on no_match -> assume 0\n"),
+    (Code::E0033, "+team keep { members [alice] strategy sticky }\n"),
+    (Code::E0051, "// nothing here yet\n"),
+    (Code::W0001, "+rep dan { email \"dan@acme.example\" }\n"),
+    (Code::W0002, "policy p { owner \"o@x.example\" }\nschema lead { id: string  intent: float }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r {\n  otherwise -> queue q\n  when intent > 50 -> queue q\n}\n"),
+    (Code::W0003, "+queue unused { owner \"ops@acme.example\" sla 1h }\n"),
+    (Code::W0004, "+on missing(email) -> queue triage\n"),
+    (Code::W0005, "+territory known when email is present\n"),
+];
+
+fn source_of(case: &str) -> String {
+    match case.strip_prefix('+') {
+        // `+entry` asks for an entry route in the header (the case declares several routes).
+        Some(rest) if rest.starts_with("entry\n") => {
+            format!("{}{ROUTE}{}", BASE.replacen("timezone \"UTC\"", "timezone \"UTC\" entry main", 1), &rest[6..])
+        }
+        Some(rest) => format!("{BASE}{ROUTE}{rest}"),
+        None => case.to_string(),
+    }
+}
+
+fn render(sources: &SourceSet, diags: &[leadroute_compiler::Diagnostic]) -> String {
+    let human = render_human(diags, sources, HumanOptions { color: false });
+    let json = render_json_lines(diags, sources);
+    let pretty: Vec<String> = json
+        .lines()
+        .map(|l| serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(l).expect("valid JSON")).expect("serializable"))
+        .collect();
+    format!("--- human ---\n{human}--- json ---\n{}\n", pretty.join("\n"))
+}
+
+#[test]
+fn every_code_has_a_case_that_produces_it() {
+    for code in Code::ALL {
+        if *code == Code::E0050 {
+            continue; // covered by `unreadable_source_is_e0050` below
+        }
+        assert!(CASES.iter().any(|(c, _)| c == code), "no snapshot case for {code}");
+    }
+}
+
+#[test]
+fn each_code_renders_as_snapshotted() {
+    for (code, case) in CASES {
+        let text = source_of(case);
+        let mut sources = SourceSet::new();
+        sources.add(SourceFile::new("policy.route", text.clone()));
+        let checked = check(&sources);
+        let produced: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+        assert!(produced.contains(code), "{code}: expected it among {produced:?} for\n{text}");
+        // Only the case's own code(s) are shown, so each snapshot is about one thing.
+        let own: Vec<_> = checked.diagnostics.iter().filter(|d| d.code == *code).cloned().collect();
+        let snippet = case.strip_prefix('+').map_or(text.as_str(), |r| r.strip_prefix("entry\n").unwrap_or(r));
+        let body = format!("--- source (after the shared base) ---\n{snippet}{}", render(&sources, &own));
+        insta::assert_snapshot!(code.as_str(), body);
+    }
+}
+
+#[test]
+fn the_base_policy_is_clean() {
+    let mut sources = SourceSet::new();
+    sources.add(SourceFile::new("policy.route", format!("{BASE}{ROUTE}")));
+    let checked = check(&sources);
+    assert!(checked.diagnostics.is_empty(), "{:#?}", checked.diagnostics);
+}
+
+#[test]
+fn unreadable_source_is_e0050() {
+    let mut fs = MemoryProvider::new();
+    fs.insert("bad.route", vec![b'p', 0xff, 0xfe]);
+    let (sources, checked) = check_paths(&fs, &["missing.route".into(), "bad.route".into()]);
+    let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::E0050, Code::E0050]);
+    insta::assert_snapshot!("E0050", render(&sources, &checked.diagnostics));
+}
