@@ -222,10 +222,11 @@ fn unknown<'a>(name: &Ident, what: &str, candidates: impl IntoIterator<Item = &'
 }
 
 /// Reports routes that send leads around in a cycle.
-pub fn cycles(syms: &Symbols, refs: &Refs, diags: &mut Vec<Diagnostic>) {
-    // Depth-first search from every route in name order; each cycle is reported once, at its closing edge.
+pub fn cycles(syms: &Symbols, refs: &Refs, entry: Option<&str>, diags: &mut Vec<Diagnostic>) {
+    // Depth-first search from the entry route, then every other route in name
+    // order; each cycle is reported once, at its closing edge.
     let mut done: BTreeSet<&str> = BTreeSet::new();
-    for start in syms.routes.keys() {
+    for start in entry.into_iter().chain(syms.routes.keys().map(String::as_str)) {
         let mut path: Vec<&str> = Vec::new();
         visit(start, refs, &mut path, &mut done, diags);
     }

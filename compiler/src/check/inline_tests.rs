@@ -172,7 +172,7 @@ fn check_state(entries: &[RepStateEntry], syms: &Symbols, diags: &mut Vec<Diagno
     for e in entries {
         if !syms.reps.contains_key(&e.rep.name) {
             diags.push(
-                Diagnostic::new(Code::E0004, e.rep.span, format!("unknown rep `{}`", e.rep.name))
+                Diagnostic::new(Code::E0028, e.rep.span, format!("the test state names unknown rep `{}`", e.rep.name))
                     .label("no rep has this name")
                     .help(help_for(&e.rep.name, "rep", syms.reps.keys().map(String::as_str))),
             );

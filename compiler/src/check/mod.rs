@@ -106,7 +106,7 @@ fn check_modules(modules: &[Module], nothing: bool, diags: &mut Vec<Diagnostic>)
         std::mem::take(&mut tc.used_sets)
     };
     inline_tests::tests(&syms, diags);
-    flow::cycles(&syms, &refs, diags);
+    flow::cycles(&syms, &refs, entry.as_deref(), diags);
     crate::analysis::overlap::check(&syms, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     entry
@@ -117,7 +117,9 @@ fn words_of_chunk(text: &str, offset: usize) -> Vec<String> {
     let chunk = syntax::split::split(text).into_iter().find(|c| c.start <= offset && offset < c.end.max(c.start + 1));
     let Some(c) = chunk else { return Vec::new() };
     text[c.start..c.end]
-        .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .flat_map(|line| line.split(|ch: char| !(ch.is_alphanumeric() || ch == '_')))
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect()
@@ -128,14 +130,15 @@ fn hides_behind_syntax_error(d: &Diagnostic, broken: &BTreeSet<String>) -> bool 
         return false;
     }
     match d.code {
-        Code::E0004 | Code::E0005 | Code::E0006 | Code::E0007 | Code::E0031 => {
+        Code::E0004 | Code::E0005 | Code::E0006 | Code::E0007 | Code::E0031 | Code::W0001 | Code::W0003 => {
             // The unknown name is the first backticked word of the message.
             d.message.split('`').nth(1).is_some_and(|name| broken.contains(name))
         }
-        Code::E0025 | Code::E0026 | Code::E0029 | Code::E0030 | Code::E0021 | Code::E0022 => {
-            broken.iter().any(|w| ["policy", "schema", "tier", "route", "on", "entry", "id", "otherwise"].contains(&w.as_str()))
-        }
-        Code::W0001 | Code::W0003 => true,
+        // A broken header, schema, tier or handler may hold what these say is missing.
+        Code::E0025 | Code::E0030 => broken.contains("policy") || broken.contains("schema"),
+        Code::E0026 => broken.contains("tier") || broken.contains("no_match"),
+        Code::E0029 => broken.contains("entry"),
+        Code::E0022 => broken.contains("no_available_rep"),
         _ => false,
     }
 }

@@ -319,6 +319,8 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
 
     fn name(&mut self, name: &str, span: Span, env: &Env, hint: Option<&Ty>) -> Ty {
         match hint {
+            // The other side was already reported; a bare name next to it is not worth a second error.
+            Some(Ty::Error) if !self.syms.fields.contains_key(name) => return Ty::Error,
             Some(Ty::Enum(en)) => {
                 if let Some(decl) = self.syms.enums.get(en) {
                     if decl.variants.iter().any(|v| v.name == name) {

@@ -1,0 +1,185 @@
+//! Checker behaviour: guards, names across files, overlap proofs, the examples.
+
+use leadroute_compiler::{check, Checked, Code, SourceFile, SourceSet};
+
+const BASE: &str = r#"policy p { owner "ops@acme.example" timezone "UTC" }
+enum Source { chat, web, partner }
+schema lead {
+  id: string
+  email: string
+  country: string
+  state: string?
+  employees: int?
+  intent: float
+  source: Source
+  account_owner: string?
+}
+queue triage { owner "ops@acme.example" sla 1h }
+rep alice { email "alice@acme.example" }
+team sales { members [alice] }
+tier standard otherwise sla 24h
+on no_available_rep -> queue triage
+"#;
+
+fn run(files: &[(&str, &str)]) -> Checked {
+    let mut set = SourceSet::new();
+    for (name, text) in files {
+        set.add(SourceFile::new(*name, *text));
+    }
+    check(&set)
+}
+
+fn codes_of(extra: &str) -> Vec<Code> {
+    run(&[("p.route", &format!("{BASE}{extra}"))]).diagnostics.iter().map(|d| d.code).collect()
+}
+
+fn route(rules: &str) -> String {
+    format!("route main {{\n{rules}\n  otherwise -> queue triage\n}}\n")
+}
+
+#[test]
+fn an_optional_field_is_usable_under_an_and_guard() {
+    assert_eq!(codes_of(&route("  when state is present and state == \"CA\" -> queue triage")), []);
+}
+
+#[test]
+fn an_optional_field_is_usable_after_an_or_missing_guard() {
+    assert_eq!(codes_of(&route("  when state is missing or state == \"CA\" -> queue triage")), []);
+}
+
+#[test]
+fn an_optional_field_is_usable_after_a_rule_that_took_every_lead_without_it() {
+    assert_eq!(codes_of(&route("  when employees is missing -> queue triage\n  when employees > 500 -> queue triage")), []);
+}
+
+#[test]
+fn a_rule_that_can_continue_does_not_prove_presence() {
+    let rules = "  when employees is missing -> assign team sales else continue\n  when employees > 500 -> queue triage";
+    assert_eq!(codes_of(&route(rules)), [Code::E0015]);
+}
+
+#[test]
+fn a_missing_handler_allows_unguarded_use() {
+    let extra = format!("on missing(employees) -> assume 0\n{}", route("  when employees > 500 -> queue triage"));
+    assert_eq!(codes_of(&extra), []);
+}
+
+#[test]
+fn assign_owner_needs_the_guard_of_its_rule() {
+    assert_eq!(codes_of(&route("  when account_owner is present -> assign owner(account_owner)")), []);
+    assert_eq!(codes_of(&route("  when intent > 5 -> assign owner(account_owner)")), [Code::E0015]);
+}
+
+#[test]
+fn tier_and_territory_are_values_only_inside_routes() {
+    assert_eq!(codes_of(&format!("territory t when tier == standard\n{}", route(""))), [Code::E0004]);
+    assert_eq!(codes_of(&route("  when tier == standard and territory == none -> queue triage")), []);
+    assert_eq!(codes_of(&route("  when tier == standrad -> queue triage")), [Code::E0006]);
+}
+
+#[test]
+fn names_resolve_across_the_files_of_a_policy() {
+    let a = format!("{BASE}{}", route("  when intent > 50 -> assign team west")).replace("team sales", "team east");
+    let checked = run(&[("a.route", &a), ("b.route", "rep bob { email \"bob@acme.example\" }\nteam west { members [bob] }\nteam sales { members [alice] }\n")]);
+    assert_eq!(checked.diagnostics, []);
+}
+
+#[test]
+fn a_duplicate_across_files_points_at_both() {
+    let mut set = SourceSet::new();
+    set.add(SourceFile::new("a.route", format!("{BASE}{}", route(""))));
+    set.add(SourceFile::new("b.route", "queue triage { owner \"x@acme.example\" sla 2h }\n"));
+    let checked = check(&set);
+    let d = checked.diagnostics.iter().find(|d| d.code == Code::E0009).expect("E0009");
+    assert_eq!(set.get(d.primary.as_ref().expect("located").span.file).name, "b.route");
+    assert_eq!(set.get(d.secondary[0].span.file).name, "a.route");
+}
+
+#[test]
+fn unknown_names_suggest_the_closest_one() {
+    let checked = run(&[("p.route", &format!("{BASE}{}", route("  when countyr == \"US\" -> assign team slaes")))]);
+    let helps: Vec<(Code, String)> = checked.diagnostics.iter().map(|d| (d.code, d.help.clone().unwrap_or_default())).collect();
+    assert_eq!(helps, [(Code::E0005, "did you mean `country`?".to_string()), (Code::E0004, "did you mean `sales`?".to_string())]);
+}
+
+#[test]
+fn disjoint_territories_need_no_handler() {
+    let pairs = [
+        "territory a when country == \"US\"\nterritory b when country == \"DE\"",
+        "territory a when source in [chat, web]\nterritory b when source == partner",
+        "territory a when source == chat\nterritory b when source != chat",
+        "territory a when intent > 50\nterritory b when intent <= 50",
+        "territory a when state is present and state == \"CA\"\nterritory b when state is missing",
+        "territory a when country == \"US\" and (intent > 90 or intent < 10)\nterritory b when country == \"US\" and intent >= 10 and intent <= 90",
+    ];
+    for pair in pairs {
+        assert_eq!(codes_of(&format!("{pair}\n{}", route(""))), [], "{pair}");
+    }
+}
+
+#[test]
+fn overlapping_territories_name_an_example_lead_in_both() {
+    let checked = run(&[("p.route", &format!("{BASE}territory a when intent > 50\nterritory b when intent > 60 and source == web\n{}", route("")))]);
+    let d = checked.diagnostics.iter().find(|d| d.code == Code::E0023).expect("E0023");
+    let label = &d.primary.as_ref().expect("located").message;
+    assert!(label.contains("\"intent\":61") && label.contains("\"source\":\"web\""), "{label}");
+}
+
+#[test]
+fn overlap_is_not_reported_when_a_handler_exists() {
+    let extra = format!("territory a when intent > 50\nterritory b when intent > 60\non ambiguous_territory -> queue triage\n{}", route(""));
+    assert_eq!(codes_of(&extra), []);
+}
+
+#[test]
+fn a_cycle_through_three_routes_is_reported_once() {
+    let extra = "route main {\n  when intent > 1 -> route b\n  otherwise -> queue triage\n}\nroute b {\n  otherwise -> route c\n}\nroute c {\n  otherwise -> route main\n}\n";
+    let src = format!("{BASE}{extra}").replace("timezone \"UTC\"", "timezone \"UTC\" entry main");
+    let checked = run(&[("p.route", &src)]);
+    let cycles: Vec<&str> = checked.diagnostics.iter().filter(|d| d.code == Code::E0024).map(|d| d.message.as_str()).collect();
+    assert_eq!(cycles, ["routes call each other in a cycle: main -> b -> c -> main"]);
+}
+
+#[test]
+fn checking_is_deterministic_and_sorted() {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/broken.route")).expect("example");
+    let a = run(&[("broken.route", &src)]);
+    let b = run(&[("broken.route", &src)]);
+    assert_eq!(a.diagnostics, b.diagnostics);
+    let keys: Vec<_> = a.diagnostics.iter().map(|d| d.sort_key()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
+
+#[test]
+fn the_bundled_example_checks_without_any_diagnostic() {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/inbound.route")).expect("example");
+    let checked = run(&[("inbound.route", &src)]);
+    assert_eq!(checked.diagnostics, []);
+    assert_eq!(checked.entry.as_deref(), Some("inbound"));
+}
+
+#[test]
+fn every_seeded_mistake_in_broken_route_is_reported_where_it_is() {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/broken.route")).expect("example");
+    let checked = run(&[("broken.route", &src)]);
+    let diag_lines: Vec<usize> = checked
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.primary.as_ref())
+        .map(|l| src[..l.span.start as usize].lines().count().max(1))
+        .collect();
+    let lines: Vec<&str> = src.lines().collect();
+    let mut seeded = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim_start().starts_with("// mistake:") {
+            seeded += 1;
+            // The comment sits above the mistake, in the same paragraph (up to the next blank line).
+            let n = i + 1;
+            let end = lines[i..].iter().position(|l| l.trim().is_empty()).map_or(lines.len(), |p| i + p);
+            assert!(diag_lines.iter().any(|&d| d > n && d <= end), "no diagnostic in lines {n}..={end}: {line}");
+        }
+    }
+    assert!(seeded >= 10, "broken.route should seed at least 10 mistakes, has {seeded}");
+}

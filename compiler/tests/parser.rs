@@ -1,0 +1,256 @@
+//! Parser tests: every construct of the grammar, precedence, spans and recovery.
+
+use leadroute_compiler::syntax::ast::*;
+use leadroute_compiler::syntax::parse_file;
+use leadroute_compiler::{Code, FileId};
+
+fn parse_ok(src: &str) -> Module {
+    let (module, diags) = parse_file(FileId(0), src);
+    assert!(diags.is_empty(), "unexpected diagnostics: {diags:#?}");
+    module
+}
+
+fn one(src: &str) -> Decl {
+    let mut m = parse_ok(src);
+    assert_eq!(m.decls.len(), 1, "{:#?}", m.decls);
+    m.decls.remove(0)
+}
+
+fn cond(src: &str) -> Expr {
+    match one(&format!("territory t when {src}")) {
+        Decl::Territory(t) => t.condition,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A compact rendering of an expression tree, for asserting structure.
+fn show(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Lit(l) => format!("{l:?}"),
+        ExprKind::Name(n) => n.clone(),
+        ExprKind::Call { func, args } => format!("{}({})", func.name, args.iter().map(show).collect::<Vec<_>>().join(", ")),
+        ExprKind::List(items) => format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
+        ExprKind::Paren(i) => format!("({})", show(i)),
+        ExprKind::Not(i) => format!("(not {})", show(i)),
+        ExprKind::And(a, b) => format!("({} and {})", show(a), show(b)),
+        ExprKind::Or(a, b) => format!("({} or {})", show(a), show(b)),
+        ExprKind::Cmp { op, lhs, rhs } => format!("({} {} {})", show(lhs), op.as_str(), show(rhs)),
+        ExprKind::In { value, set, negated } => format!("({} {}in {})", show(value), if *negated { "not " } else { "" }, show(set)),
+        ExprKind::Is { value, present } => format!("({} is {})", show(value), if *present { "present" } else { "missing" }),
+        ExprKind::Default { value, default } => format!("({} ?? {})", show(value), show(default)),
+    }
+}
+
+#[test]
+fn policy_header_has_owner_timezone_and_entry() {
+    let Decl::Policy(p) = one("policy inbound {\n  owner \"revops@acme.example\"\n  timezone \"America/New_York\"\n  entry main\n}") else { panic!() };
+    assert_eq!(p.name.name, "inbound");
+    assert!(matches!(&p.props[0].value, PolicyProp::Owner(s) if s.value == "revops@acme.example"));
+    assert!(matches!(&p.props[1].value, PolicyProp::Timezone(s) if s.value == "America/New_York"));
+    assert!(matches!(&p.props[2].value, PolicyProp::Entry(i) if i.name == "main"));
+}
+
+#[test]
+fn enums_and_schema_types_parse_with_lists_and_optionals() {
+    let m = parse_ok("enum Source { chat, paid, web, }\nschema lead {\n  id: string\n  tags: list<string>\n  scores: list<int>?\n  employees: int?, source: Source\n}");
+    let Decl::Enum(e) = &m.decls[0] else { panic!() };
+    assert_eq!(e.variants.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["chat", "paid", "web"]);
+    let Decl::Schema(s) = &m.decls[1] else { panic!() };
+    let shapes: Vec<(String, bool, bool)> = s
+        .fields
+        .iter()
+        .map(|f| (f.name.name.clone(), matches!(f.ty.kind, TypeKind::List(_)), f.ty.optional))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("id".into(), false, false),
+            ("tags".into(), true, false),
+            ("scores".into(), true, true),
+            ("employees".into(), false, true),
+            ("source".into(), false, false)
+        ]
+    );
+}
+
+#[test]
+fn a_rep_takes_every_property() {
+    let Decl::Rep(r) = one("rep alice { email \"a@x.example\" weight 2 capacity 25 open capacity 8 per day timezone \"UTC\"\n hours mon-fri, sat 08:00-17:30 \"Europe/Berlin\" skills [spanish, fintech] active false }") else {
+        panic!()
+    };
+    let keys: Vec<&str> = r.props.iter().map(|p| p.key.name.as_str()).collect();
+    assert_eq!(keys, ["email", "weight", "capacity", "capacity", "timezone", "hours", "skills", "active"]);
+    assert!(matches!(r.props[2].value, RepProp::Capacity { amount: Spanned { value: 25, .. }, per_day: false }));
+    assert!(matches!(r.props[3].value, RepProp::Capacity { amount: Spanned { value: 8, .. }, per_day: true }));
+    let RepProp::Hours(h) = &r.props[5].value else { panic!() };
+    assert_eq!((h.days[0].from, h.days[0].to, h.days[1].from, h.days[1].to), (0, 4, 5, 5));
+    assert_eq!((h.start.value, h.end.value), (8 * 60, 17 * 60 + 30));
+    assert_eq!(h.timezone.as_ref().map(|t| t.value.as_str()), Some("Europe/Berlin"));
+    assert!(matches!(r.props[7].value, RepProp::Active(Spanned { value: false, .. })));
+}
+
+#[test]
+fn teams_take_members_and_strategies_with_arguments() {
+    let Decl::Team(t) = one("team owners { members [alice, bob,] strategy sticky(account_owner) }") else { panic!() };
+    assert!(matches!(&t.props[0].value, TeamProp::Members(m) if m.len() == 2));
+    let TeamProp::Strategy(s) = &t.props[1].value else { panic!() };
+    assert_eq!((s.name.name.as_str(), s.arg.as_ref().map(|a| a.name.as_str())), ("sticky", Some("account_owner")));
+}
+
+#[test]
+fn queues_tiers_and_territories_parse() {
+    let m = parse_ok("queue review { owner \"ops@x.example\" sla 30m }\ntier hot when intent >= 80 sla 5m\ntier cold otherwise sla 1d\nterritory west when state in [\"CA\"]");
+    let Decl::Queue(q) = &m.decls[0] else { panic!() };
+    assert!(matches!(q.props[1].value, QueueProp::Sla(Spanned { value: 1_800_000, .. })));
+    let Decl::Tier(hot) = &m.decls[1] else { panic!() };
+    assert!(matches!(hot.guard, Guard::When(_)));
+    assert_eq!(hot.sla.value, 300_000);
+    let Decl::Tier(cold) = &m.decls[2] else { panic!() };
+    assert!(matches!(cold.guard, Guard::Otherwise(_)));
+    assert_eq!(cold.sla.value, 86_400_000);
+    assert!(matches!(&m.decls[3], Decl::Territory(t) if t.name.name == "west"));
+}
+
+#[test]
+fn routes_hold_named_rules_every_action_and_else_chains() {
+    let Decl::Route(r) = one(
+        "route inbound {\n  vip: when x -> assign rep victor\n  when y -> assign team ae by capacity else assign owner(account_owner) else continue\n  when z -> route partners\n  when w -> drop \"spam\"\n  otherwise -> queue review\n}",
+    ) else {
+        panic!()
+    };
+    assert_eq!(r.rules.len(), 5);
+    assert_eq!(r.rules[0].name.as_ref().map(|n| n.name.as_str()), Some("vip"));
+    assert!(matches!(&r.rules[0].action.kind, ActionKind::Assign { target: AssignTarget::Rep(i), fallback: None } if i.name == "victor"));
+    let ActionKind::Assign { target: AssignTarget::Team { team, by: Some(by) }, fallback: Some(Fallback::Action(inner)) } = &r.rules[1].action.kind else {
+        panic!("{:?}", r.rules[1].action)
+    };
+    assert_eq!((team.name.as_str(), by.name.name.as_str()), ("ae", "capacity"));
+    assert!(matches!(&inner.kind, ActionKind::Assign { target: AssignTarget::Owner(f), fallback: Some(Fallback::Continue(_)) } if f.name == "account_owner"));
+    assert!(matches!(&r.rules[2].action.kind, ActionKind::Route(i) if i.name == "partners"));
+    assert!(matches!(&r.rules[3].action.kind, ActionKind::Drop(s) if s.value == "spam"));
+    assert!(matches!(r.rules[4].guard, Guard::Otherwise(_)));
+    assert!(matches!(&r.rules[4].action.kind, ActionKind::Queue(i) if i.name == "review"));
+}
+
+#[test]
+fn handlers_name_exceptions_and_assume_values() {
+    let m = parse_ok("on ambiguous_territory -> queue review\non missing(employees) -> assume 0\non no_available_rep -> assign team backup else queue review");
+    assert!(matches!(&m.decls[0], Decl::Handler(HandlerDecl { exception: Exception::Named(i), .. }) if i.name == "ambiguous_territory"));
+    let Decl::Handler(h) = &m.decls[1] else { panic!() };
+    assert!(matches!(&h.exception, Exception::Missing { field, .. } if field.name == "employees"));
+    assert!(matches!(&h.action, HandlerAction::Assume(Value { kind: ValueKind::Int(0), .. })));
+    assert!(matches!(&m.decls[2], Decl::Handler(HandlerDecl { action: HandlerAction::Action(_), .. })));
+}
+
+#[test]
+fn tests_hold_now_lead_state_and_expectations() {
+    let Decl::Test(t) = one(
+        "test \"hot lead\" {\n  now \"2026-11-24T15:00:00Z\"\n  lead { id: \"L1\", intent: 92.5, employees: null, source: chat, tags: [\"a\", \"b\"], ok: true }\n  state { alice { active: false, open_load: 3 } bob { assigned_today: 2 } }\n  expect team ae_west, tier hot, territory none, assigned\n}",
+    ) else {
+        panic!()
+    };
+    assert_eq!(t.name.value, "hot lead");
+    assert!(matches!(&t.items[0], TestItem::Now(s) if s.value == "2026-11-24T15:00:00Z"));
+    let TestItem::Lead(lead) = &t.items[1] else { panic!() };
+    let kinds: Vec<&ValueKind> = lead.fields.iter().map(|f| &f.value.kind).collect();
+    assert!(matches!(
+        kinds[..],
+        [ValueKind::Str(_), ValueKind::Float(_), ValueKind::Null, ValueKind::Name(_), ValueKind::List(_), ValueKind::Bool(true)]
+    ));
+    assert!(matches!(&t.items[2], TestItem::State(s) if s.len() == 2 && s[0].record.fields.len() == 2));
+    let TestItem::Expect(e) = &t.items[3] else { panic!() };
+    let kinds: Vec<ExpectKind> = e.iter().map(|x| x.kind).collect();
+    assert_eq!(kinds, [ExpectKind::Team, ExpectKind::Tier, ExpectKind::Territory, ExpectKind::Assigned]);
+}
+
+#[test]
+fn and_binds_tighter_than_or_and_not_tighter_than_and() {
+    assert_eq!(show(&cond("a or b and not c")), "(a or (b and (not c)))");
+    assert_eq!(show(&cond("not not a")), "(not (not a))");
+    assert_eq!(show(&cond("(a or b) and c")), "(((a or b)) and c)");
+    assert_eq!(show(&cond("a == 1 or b != 2 and c < 3")), "((a == Int(1)) or ((b != Int(2)) and (c < Int(3))))");
+}
+
+#[test]
+fn membership_presence_defaults_and_calls_parse() {
+    assert_eq!(show(&cond("state in [\"CA\", \"OR\"]")), "(state in [Str(\"CA\"), Str(\"OR\")])");
+    assert_eq!(show(&cond("country not in emea")), "(country not in emea)");
+    assert_eq!(show(&cond("owner is present and x is missing")), "((owner is present) and (x is missing))");
+    assert_eq!(show(&cond("(employees ?? 0) > 500")), "(((employees ?? Int(0))) > Int(500))");
+    assert_eq!(show(&cond("domain(email) in free")), "(domain(email) in free)");
+    assert_eq!(show(&cond("starts_with(lower(campaign ?? \"\"), \"abm-\")")), "starts_with(lower((campaign ?? Str(\"\"))), Str(\"abm-\"))");
+}
+
+#[test]
+fn literals_parse_to_their_values() {
+    assert_eq!(show(&cond("since(t) > 90s")), "(since(t) > Duration(90000))");
+    assert_eq!(show(&cond("since(t) > 2w")), "(since(t) > Duration(1209600000))");
+    assert_eq!(show(&cond("since(t) > 250ms")), "(since(t) > Duration(250))");
+    assert_eq!(show(&cond("clock(now) >= 18:30")), "(clock(now) >= Clock(1110))");
+    assert_eq!(show(&cond("x > -5 and y < 2.5 and z == true")), "(((x > Int(-5)) and (y < Float(2.5))) and (z == Bool(true)))");
+    assert_eq!(show(&cond("s == \"a \\\"quoted\\\" word\"")), "(s == Str(\"a \\\"quoted\\\" word\"))");
+}
+
+#[test]
+fn bad_literals_are_e0003() {
+    for src in ["x > 99999999999999999999", "clock(now) > 25:00", "clock(now) > 08:75"] {
+        let (_, diags) = parse_file(FileId(0), &format!("territory t when {src}"));
+        assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::E0003], "{src}");
+    }
+}
+
+#[test]
+fn every_broken_declaration_is_reported_and_the_rest_still_parse() {
+    let src = "team a { members [x y] }\nqueue ok1 { sla 5m }\ntier hot when intent >= sla\nqueue ok2 { sla 5m }\nroute r { when a queue q }\nqueue ok3 { sla 5m }\n";
+    let (module, diags) = parse_file(FileId(0), src);
+    assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::E0001; 3]);
+    let lines: Vec<usize> = diags.iter().map(|d| src[..d.primary.as_ref().map_or(0, |l| l.span.start as usize)].lines().count()).collect();
+    assert_eq!(lines, [1, 3, 5]);
+    let names: Vec<&str> = module
+        .decls
+        .iter()
+        .map(|d| match d {
+            Decl::Queue(q) => q.name.name.as_str(),
+            _ => "?",
+        })
+        .collect();
+    assert_eq!(names, ["ok1", "ok2", "ok3"]);
+}
+
+#[test]
+fn an_unclosed_block_costs_only_its_own_declaration() {
+    let (module, diags) = parse_file(FileId(0), "team a { members [x]\nqueue q { sla 5m }\n");
+    assert_eq!(diags.len(), 1);
+    assert_eq!(module.decls.len(), 1);
+}
+
+#[test]
+fn spans_cover_exactly_the_node_without_trailing_comments() {
+    let src = "schema lead {\n  intent: float   // 0..100\n  source: Source\n}\n";
+    let Decl::Schema(s) = one(src) else { panic!() };
+    assert_eq!(&src[s.fields[0].span.range()], "intent: float");
+    assert_eq!(&src[s.fields[0].name.span.range()], "intent");
+    assert_eq!(&src[s.span.range()], src.trim_end());
+}
+
+#[test]
+fn syntax_errors_say_what_was_expected_and_what_was_found() {
+    let (_, diags) = parse_file(FileId(0), "route r { when x = 1 -> queue q }");
+    assert_eq!(diags.len(), 1);
+    assert!(diags[0].message.contains("found `=`"), "{}", diags[0].message);
+    assert!(diags[0].message.contains("a comparison"), "{}", diags[0].message);
+    assert_eq!(diags[0].help.as_deref(), Some("compare with `==`"));
+    let (_, diags) = parse_file(FileId(0), "on over_capacity queue triage");
+    assert_eq!(diags[0].message, "expected `->`, found `queue`");
+}
+
+#[test]
+fn the_whole_file_rule_and_the_chunked_parse_agree_on_the_example() {
+    use pest::Parser;
+    let src = include_str!("../../examples/inbound.route");
+    let module = parse_ok(src);
+    let whole = leadroute_compiler::syntax::grammar::RouteParser::parse(leadroute_compiler::syntax::grammar::Rule::file, src)
+        .expect("the example parses as a whole file");
+    let decls = whole.into_iter().next().map_or(0, |f| f.into_inner().filter(|p| p.as_rule() != leadroute_compiler::syntax::grammar::Rule::EOI).count());
+    assert_eq!(module.decls.len(), decls);
+}
