@@ -26,6 +26,14 @@ pub fn parse_file(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
             );
             continue;
         }
+        if let Some(at) = long_else_chain(piece) {
+            diags.push(
+                Diagnostic::new(Code::E0002, point(file, text, chunk.start + at), format!("more than {MAX_NESTING} `else` fallbacks in one action"))
+                    .label("too deep here")
+                    .help("chain fewer fallbacks; send the rest to a queue or a second route"),
+            );
+            continue;
+        }
         match RouteParser::parse(Rule::decl_only, piece) {
             Ok(mut pairs) => {
                 let mut b = Builder { file, offset: chunk.start, diags: &mut diags };
@@ -46,6 +54,15 @@ pub fn parse_file(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
     }
     (module, diags)
 }
+
+/// Where the (MAX_NESTING+1)-th `else` of a chunk is, if it has that many
+/// (each `else` nests the parse one level deeper).
+fn long_else_chain(piece: &str) -> Option<usize> {
+    piece.match_indices("else").nth(MAX_NESTING).map(|(i, _)| i)
+}
+
+/// Most operands one `and` / `or` chain may have (the tree is as deep as the chain).
+pub const MAX_CHAIN: usize = 1024;
 
 /// A one-character span at `offset` (the last character at end of input), so
 /// that every renderer shows it.
@@ -541,6 +558,15 @@ impl Builder<'_> {
         match p.as_rule() {
             Rule::expr | Rule::and_expr => {
                 let is_or = p.as_rule() == Rule::expr;
+                let operands = p.clone().into_inner().filter(|q| !matches!(q.as_rule(), Rule::kw_or | Rule::kw_and)).count();
+                if operands > MAX_CHAIN {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0002, span, format!("condition joins {operands} parts; at most {MAX_CHAIN} are allowed"))
+                            .label("too long")
+                            .help("put long lists of values in a named `set` and test `field in set_name`"),
+                    );
+                    return Expr { kind: ExprKind::Lit(Lit::Bool(false)), span };
+                }
                 let mut it = p.into_inner().filter(|q| !matches!(q.as_rule(), Rule::kw_or | Rule::kw_and));
                 let mut acc = self.expr(next(&mut it));
                 for rhs in it {
@@ -565,6 +591,14 @@ impl Builder<'_> {
                     } else {
                         inner = Some(self.expr(part));
                     }
+                }
+                if nots.len() > MAX_NESTING {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0002, span, format!("{} `not`s in a row; at most {MAX_NESTING} are allowed", nots.len()))
+                            .label("too deep")
+                            .help("two `not`s cancel out: remove them in pairs"),
+                    );
+                    nots.truncate(nots.len() % 2);
                 }
                 let mut acc = inner.unwrap_or(Expr { kind: ExprKind::Lit(Lit::Bool(true)), span });
                 for not in nots.into_iter().rev() {

@@ -1,0 +1,104 @@
+//! Pathological input gets a diagnostic, never a panic or a stack overflow.
+//! These run on the test harness's ordinary 2 MiB threads on purpose: the
+//! language server and embedders do not get the command line's big stack.
+
+use leadroute_compiler::{check, Code, SourceFile, SourceSet};
+
+fn codes(text: &str) -> Vec<Code> {
+    let mut set = SourceSet::new();
+    set.add(SourceFile::new("p.route", text));
+    check(&set).diagnostics.iter().map(|d| d.code).collect()
+}
+
+const VALID: &str = include_str!("../../examples/inbound.route");
+
+#[test]
+fn ten_thousand_nested_parentheses_are_e0002() {
+    let text = format!("territory t when {}x{}\n", "(".repeat(10_000), ")".repeat(10_000));
+    assert!(codes(&text).contains(&Code::E0002));
+}
+
+#[test]
+fn ten_thousand_nested_brackets_are_e0002() {
+    let text = format!("set s = {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(codes(&text).contains(&Code::E0002));
+}
+
+#[test]
+fn a_hundred_thousand_nots_are_e0002() {
+    let text = format!("tier t when {}x sla 5m\n", "not ".repeat(100_000));
+    assert!(codes(&text).contains(&Code::E0002));
+}
+
+#[test]
+fn very_long_and_or_chains_are_e0002() {
+    let text = format!("territory t when {}\n", vec!["country == \"US\""; 5000].join(" or "));
+    assert!(codes(&text).contains(&Code::E0002));
+}
+
+#[test]
+fn the_longest_allowed_chain_checks_on_a_small_stack() {
+    let chain = vec!["intent > 1.0"; leadroute_compiler::syntax::parse::MAX_CHAIN].join(" and ");
+    let text = VALID.replacen("tier cold otherwise", &format!("tier long when {chain} sla 1h\ntier cold otherwise"), 1);
+    assert!(!codes(&text).iter().any(|c| c.severity() == leadroute_compiler::Severity::Error));
+}
+
+#[test]
+fn thousands_of_else_fallbacks_are_e0002() {
+    let text = format!("route r {{\n  when x -> {}\n}}\n", vec!["assign team a"; 5000].join(" else "));
+    assert!(codes(&text).contains(&Code::E0002));
+}
+
+#[test]
+fn nul_bytes_are_a_syntax_error() {
+    let text = VALID.replacen("enum Source", "enum \0Source", 1);
+    assert!(codes(&text).contains(&Code::E0001));
+}
+
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_check_clean() {
+    let text = format!("\u{FEFF}{}", VALID.replace('\n', "\r\n"));
+    assert_eq!(codes(&text), []);
+}
+
+#[test]
+fn an_unterminated_string_costs_one_declaration() {
+    let text = VALID.replacen("owner \"revops@acme.example\"", "owner \"revops@acme.example", 1);
+    let found = codes(&text);
+    assert_eq!(found.iter().filter(|c| **c == Code::E0001).count(), 1, "{found:?}");
+}
+
+#[test]
+fn random_text_never_panics() {
+    // A fixed-seed linear congruential generator over characters the grammar cares about.
+    let alphabet: Vec<char> = "abcdefgz_019 \n\t\"{}[]()<>=!?:,.-/\\é😀\u{0}".chars().collect();
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    for _ in 0..300 {
+        let len = (state % 400) as usize;
+        let text: String = (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                alphabet[(state >> 33) as usize % alphabet.len()]
+            })
+            .collect();
+        let _ = codes(&text);
+        // Random mutations of the valid policy exercise the checker, not only the parser.
+        let cut = (state as usize) % VALID.len();
+        let cut = (0..=cut).rev().find(|i| VALID.is_char_boundary(*i)).unwrap_or(0);
+        let _ = codes(&format!("{}{}{}", &VALID[..cut], text, &VALID[cut..]));
+    }
+}
+
+#[test]
+fn a_ten_megabyte_file_is_checked() {
+    let mut text = String::from(VALID);
+    let mut i = 0;
+    while text.len() < 10 * 1024 * 1024 {
+        text.push_str(&format!("rep filler_{i} {{ email \"filler{i}@acme.example\" capacity 5 open }}\n"));
+        i += 1;
+    }
+    let found = codes(&text);
+    // Every filler rep is in no team: one warning each, nothing worse.
+    assert!(found.iter().all(|c| *c == Code::W0001), "{:?}", &found[..found.len().min(5)]);
+    assert_eq!(found.len(), i);
+}
