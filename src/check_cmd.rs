@@ -14,6 +14,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let (sources, checked) = check_paths(&DiskProvider, &paths);
     let diags = &checked.diagnostics;
+    let failed = checked.has_errors() || (args.deny_warnings && !diags.is_empty());
     let output = match args.format {
         Format::Json => render_json_lines(diags, &sources),
         Format::Human => {
@@ -26,7 +27,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             let files = sources.len();
             text.push_str(&format!(
                 "{}: {} in {} file{}\n",
-                if checked.has_errors() { "failed" } else { "checked" },
+                if failed { "failed" } else { "checked" },
                 summary_line(diags),
                 files,
                 if files == 1 { "" } else { "s" }
@@ -38,7 +39,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     let _ = std::io::stdout().lock().write_all(output.as_bytes());
     if diags.iter().any(|d| d.code == Code::E0050) {
         2
-    } else if checked.has_errors() || (args.deny_warnings && !diags.is_empty()) {
+    } else if failed {
         1
     } else {
         0

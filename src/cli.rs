@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// policy. Start with `leadroute check examples/inbound.route`, and look up
 /// any diagnostic code with `leadroute explain E0004`.
 #[derive(Debug, Parser)]
-#[command(name = "leadroute", version, about, long_about = None, propagate_version = true)]
+#[command(name = "leadroute", version, about, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -242,6 +242,8 @@ impl LoadError {
 pub fn load(provider: &dyn SourceProvider, paths: &[PathBuf]) -> (SourceSet, Vec<LoadError>) {
     let mut set = SourceSet::new();
     let mut errors = Vec::new();
+    // A file named twice (`check dir dir/a.route`) is read once.
+    let mut seen: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
     for path in paths {
         let shown = path.display().to_string();
         let files = if provider.is_dir(path) {
@@ -263,6 +265,9 @@ pub fn load(provider: &dyn SourceProvider, paths: &[PathBuf]) -> (SourceSet, Vec
             vec![path.clone()]
         };
         for file in files {
+            if !seen.insert(file.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()) {
+                continue;
+            }
             let name = file.display().to_string();
             match provider.read(&file) {
                 Ok(bytes) => match String::from_utf8(bytes) {

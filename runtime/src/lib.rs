@@ -1,1 +1,33 @@
-//! x
+//! The leadroute engine: load a compiled policy, validate leads, decide and
+//! commit, with traces. It has no parser in its dependencies: services load
+//! the IR that `leadroute build` writes.
+//!
+//! ```
+//! use leadroute_runtime::{Engine, Policy};
+//! # let ir_json = leadroute_runtime::doc_example_ir();
+//! let policy = Policy::from_json(&ir_json).expect("a policy built by `leadroute build`");
+//! let mut engine = Engine::new(policy);
+//! let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("RFC 3339");
+//! let lead = serde_json::json!({ "id": "L-1", "email": "ana@example.com", "intent": 91.0 });
+//! let decision = engine.route(&lead, now);
+//! assert_eq!(decision.lead_id, "L-1");
+//! println!("{}", decision.to_human());
+//! ```
+
+pub mod avail;
+pub mod decide;
+pub mod decision;
+mod engine;
+pub mod eval;
+pub mod ir;
+pub mod lead;
+pub mod policy;
+pub mod state;
+mod strategy;
+
+pub use avail::Moment;
+pub use decision::{Decision, ExceptionRecord, Outcome, TraceStep};
+pub use engine::{doc_example_ir, Engine, EngineOptions};
+pub use lead::{parse_time, FieldError, Lead, LeadOptions};
+pub use policy::Policy;
+pub use state::{RepState, State, StateWarning, TeamState};

@@ -229,8 +229,8 @@ pub fn enums_and_sets(syms: &Symbols, tc: &mut TypeChecker) {
                 None => first_ty = Some((ty, item.span)),
                 Some((ft, fspan)) if !ft.compatible(&ty) => tc.diags.push(
                     Diagnostic::new(Code::E0012, item.span, format!("set `{}` mixes `{}` and `{}`", set.name.name, ft.name(), ty.name()))
-                        .label(format!("this is a `{}`", ty.name()))
-                        .with_secondary(*fspan, format!("this is a `{}`", ft.name()))
+                        .label(format!("this is {}", super::types::a_ty(&ty.name())))
+                        .with_secondary(*fspan, format!("this is {}", super::types::a_ty(&ft.name())))
                         .help("a set holds values of one type"),
                 ),
                 _ => {}

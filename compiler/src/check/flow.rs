@@ -34,7 +34,7 @@ pub struct Refs {
 }
 
 /// Checks tiers in order.
-pub fn tiers(syms: &Symbols, tc: &mut TypeChecker) {
+pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker) {
     let mut env = Env::default();
     let mut catch_all: Option<&TierDecl> = None;
     for tier in &syms.tiers {
@@ -59,6 +59,8 @@ pub fn tiers(syms: &Symbols, tc: &mut TypeChecker) {
             Some(last) => Diagnostic::new(Code::E0026, last.span, "a lead can match no tier")
                 .label("no tier after this one catches the rest")
                 .help("add `tier standard otherwise sla 24h` last, or handle it: `on no_match -> queue triage`"),
+            // Nothing parsed: the syntax errors say it all.
+            None if nothing_parsed => return,
             None => Diagnostic::unlocated(Code::E0026, "the policy declares no tiers")
                 .help("every lead needs a tier for its SLA: add `tier standard otherwise sla 24h`"),
         };

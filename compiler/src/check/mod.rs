@@ -99,7 +99,7 @@ fn check_modules(modules: &[Module], nothing: bool, diags: &mut Vec<Diagnostic>)
     let used_sets = {
         let mut tc = types::TypeChecker::new(&syms, diags);
         decls::enums_and_sets(&syms, &mut tc);
-        flow::tiers(&syms, &mut tc);
+        flow::tiers(&syms, nothing, &mut tc);
         flow::territories(&syms, &mut tc);
         flow::routes(&syms, &mut tc, &mut refs);
         flow::handlers(&syms, &mut tc, &mut refs);

@@ -23,8 +23,15 @@ pub fn help_for<'a>(name: &str, what: &str, candidates: impl IntoIterator<Item =
     all.dedup();
     match all.len() {
         0 => format!("no {what} is declared; declare one first"),
-        n if n <= 8 => format!("known {what}s: {}", all.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
-        n => format!("{n} {what}s are declared; check the spelling"),
+        n if n <= 8 => format!("known {}: {}", plural(what), all.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
+        n => format!("{n} {} are declared; check the spelling", plural(what)),
+    }
+}
+
+fn plural(word: &str) -> String {
+    match word.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{word}s"),
     }
 }
 

@@ -62,7 +62,7 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
         if !matches!(ty, Ty::Bool | Ty::Error) {
             self.diags.push(
                 Diagnostic::new(Code::E0013, e.span, format!("this condition is a `{}`, not true or false", ty.name()))
-                    .label(format!("this is a `{}`", ty.name()))
+                    .label(format!("this is {}", a_ty(&ty.name())))
                     .help("compare it with something, like `employees > 100` or `source == chat`"),
             );
         }
@@ -133,8 +133,8 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
             self.diags.push(
                 Diagnostic::new(Code::E0012, span, format!("cannot compare `{}` with `{}`", lt.name(), rt.name()))
                     .label(format!("`{}` {} `{}`", lt.name(), op.as_str(), rt.name()))
-                    .with_secondary(lhs.span, format!("this is a `{}`", lt.name()))
-                    .with_secondary(rhs.span, format!("this is a `{}`", rt.name()))
+                    .with_secondary(lhs.span, format!("this is {}", a_ty(&lt.name())))
+                    .with_secondary(rhs.span, format!("this is {}", a_ty(&rt.name())))
                     .help(mismatch_help(&lt, &rt)),
             );
         } else if op.is_ordering() && !(lt.is_ordered() && rt.is_ordered()) {
@@ -157,7 +157,7 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
         if let Ty::List(_) = vt {
             self.diags.push(
                 Diagnostic::new(Code::E0012, value.span, "`in` needs a single value on its left, not a list")
-                    .label(format!("this is a `{}`", vt.name()))
+                    .label(format!("this is {}", a_ty(&vt.name())))
                     .help("test one item with `contains(list_field, value)`"),
             );
             return Ty::Bool;
@@ -169,8 +169,8 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
                     if !vt.compatible(&it) {
                         self.diags.push(
                             Diagnostic::new(Code::E0012, item.span, format!("`{}` item in a test of a `{}`", it.name(), vt.name()))
-                                .label(format!("this is a `{}`", it.name()))
-                                .with_secondary(value.span, format!("this is a `{}`", vt.name()))
+                                .label(format!("this is {}", a_ty(&it.name())))
+                                .with_secondary(value.span, format!("this is {}", a_ty(&vt.name())))
                                 .help(mismatch_help(&vt, &it)),
                         );
                     }
@@ -211,7 +211,7 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
                         self.diags.push(
                             Diagnostic::new(Code::E0012, set.span, format!("`{}` value tested against a set of `{}`", vt.name(), et.name()))
                                 .label(format!("a set of `{}`", et.name()))
-                                .with_secondary(value.span, format!("this is a `{}`", vt.name()))
+                                .with_secondary(value.span, format!("this is {}", a_ty(&vt.name())))
                                 .help(mismatch_help(&vt, &et)),
                         );
                     }
@@ -269,8 +269,8 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
         if !vt.compatible(&dt) {
             self.diags.push(
                 Diagnostic::new(Code::E0017, default.span, format!("default is a `{}` but the value is a `{}`", dt.name(), vt.name()))
-                    .label(format!("this is a `{}`", dt.name()))
-                    .with_secondary(value.span, format!("this is a `{}`", vt.name()))
+                    .label(format!("this is {}", a_ty(&dt.name())))
+                    .with_secondary(value.span, format!("this is {}", a_ty(&vt.name())))
                     .help(format!("give a `{}` default", vt.name())),
             );
         }
@@ -421,6 +421,12 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
                 )),
         );
     }
+}
+
+/// "a `string`", "an `int`".
+pub(crate) fn a_ty(name: &str) -> String {
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} `{name}`")
 }
 
 fn lit_ty(lit: &Lit) -> Ty {

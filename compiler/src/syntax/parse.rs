@@ -26,14 +26,6 @@ pub fn parse_file(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
             );
             continue;
         }
-        if let Some(at) = long_else_chain(piece) {
-            diags.push(
-                Diagnostic::new(Code::E0002, point(file, text, chunk.start + at), format!("more than {MAX_NESTING} `else` fallbacks in one action"))
-                    .label("too deep here")
-                    .help("chain fewer fallbacks; send the rest to a queue or a second route"),
-            );
-            continue;
-        }
         match RouteParser::parse(Rule::decl_only, piece) {
             Ok(mut pairs) => {
                 let mut b = Builder { file, offset: chunk.start, diags: &mut diags };
@@ -53,12 +45,6 @@ pub fn parse_file(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
         }
     }
     (module, diags)
-}
-
-/// Where the (MAX_NESTING+1)-th `else` of a chunk is, if it has that many
-/// (each `else` nests the parse one level deeper).
-fn long_else_chain(piece: &str) -> Option<usize> {
-    piece.match_indices("else").nth(MAX_NESTING).map(|(i, _)| i)
 }
 
 /// Most operands one `and` / `or` chain may have (the tree is as deep as the chain).
@@ -451,29 +437,37 @@ impl Builder<'_> {
         let _kw = it.next();
         let kind = match rule {
             Rule::assign_action => {
-                let t = next(&mut it);
-                let t_rule = t.as_rule();
-                let mut tit = t.into_inner();
-                let _kw = tit.next();
-                let target = match t_rule {
-                    Rule::team_target => {
-                        let team = self.ident(next(&mut tit));
-                        let _by = tit.next();
-                        let by = tit.next().map(|s| self.strategy(s));
-                        AssignTarget::Team { team, by }
-                    }
-                    Rule::rep_target => AssignTarget::Rep(self.ident(next(&mut tit))),
-                    _ => AssignTarget::Owner(self.ident(next(&mut tit))),
-                };
-                let fallback = it.next().map(|e| {
+                let target = self.assign_target(next(&mut it));
+                let elses: Vec<P> = it.collect();
+                if elses.len() > MAX_NESTING {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0002, self.span(&elses[MAX_NESTING]), format!("{} `else` fallbacks in one action; at most {MAX_NESTING} are allowed", elses.len()))
+                            .label("too many here")
+                            .help("chain fewer fallbacks; send the rest to a queue or a second route"),
+                    );
+                    return Action { kind: ActionKind::Assign { target, fallback: None }, span };
+                }
+                // Fold `else` clauses from the last: each wraps the next.
+                let mut fallback: Option<Fallback> = None;
+                for e in elses.into_iter().rev() {
+                    let e_span = self.span(&e);
                     let mut eit = e.into_inner();
                     let _else = eit.next();
                     let what = next(&mut eit);
-                    match what.as_rule() {
-                        Rule::kw_continue => Fallback::Continue(self.span(&what)),
-                        _ => Fallback::Action(Box::new(self.action(what))),
-                    }
-                });
+                    let action = match what.as_rule() {
+                        Rule::kw_continue => {
+                            fallback = Some(Fallback::Continue(self.span(&what)));
+                            continue;
+                        }
+                        Rule::kw_assign => {
+                            let target = self.assign_target(next(&mut eit));
+                            let start = self.span(&what);
+                            Action { kind: ActionKind::Assign { target, fallback: fallback.take() }, span: start.to(e_span) }
+                        }
+                        _ => self.action(what),
+                    };
+                    fallback = Some(Fallback::Action(Box::new(action)));
+                }
                 ActionKind::Assign { target, fallback }
             }
             Rule::queue_action => ActionKind::Queue(self.ident(next(&mut it))),
@@ -481,6 +475,22 @@ impl Builder<'_> {
             _ => ActionKind::Drop(self.string(next(&mut it))),
         };
         Action { kind, span }
+    }
+
+    fn assign_target(&mut self, t: P) -> AssignTarget {
+        let t_rule = t.as_rule();
+        let mut tit = t.into_inner();
+        let _kw = tit.next();
+        match t_rule {
+            Rule::team_target => {
+                let team = self.ident(next(&mut tit));
+                let _by = tit.next();
+                let by = tit.next().map(|s| self.strategy(s));
+                AssignTarget::Team { team, by }
+            }
+            Rule::rep_target => AssignTarget::Rep(self.ident(next(&mut tit))),
+            _ => AssignTarget::Owner(self.ident(next(&mut tit))),
+        }
     }
 
     fn test_item(&mut self, p: P) -> TestItem {

@@ -1,0 +1,410 @@
+//! `decide`: tier, territory, routes and actions for one lead, with every
+//! exception sent to its handler; and `commit`, which applies a decision.
+
+use std::collections::BTreeMap;
+
+use crate::avail::Moment;
+use crate::decision::*;
+use crate::eval::{Ctx, MissingRaised};
+use crate::ir::*;
+use crate::lead::Lead;
+use crate::policy::Policy;
+use crate::state::{format_time, State};
+
+/// How an action ended.
+enum Done {
+    Assigned { rep: u32, team: Option<u32>, plan: CommitPlan },
+    Queued(u32),
+    Dropped(String),
+    /// `else continue`: try the next rule.
+    Continue,
+}
+
+/// Where the decision was made.
+#[derive(Clone)]
+struct Origin {
+    rule: String,
+    route: Option<String>,
+}
+
+struct Run<'a> {
+    p: &'a Policy,
+    lead: &'a Lead,
+    state: &'a State,
+    m: &'a Moment,
+    tier: Option<u32>,
+    territory: Option<u32>,
+    trace: Option<Vec<TraceStep>>,
+    exceptions: Vec<ExceptionRecord>,
+}
+
+/// Stops a decision at a handler: (what it did, where).
+type Stop = (Done, Origin);
+
+impl Policy {
+    /// Decides one lead at `moment` against `state`; pure and deterministic.
+    /// With `explain`, the decision carries a trace of every step.
+    pub fn decide(&self, lead: &Lead, state: &State, moment: &Moment, explain: bool) -> Decision {
+        let mut run = Run {
+            p: self,
+            lead,
+            state,
+            m: moment,
+            tier: None,
+            territory: None,
+            trace: explain.then(Vec::new),
+            exceptions: Vec::new(),
+        };
+        let (done, origin) = run.decide();
+        run.finish(done, origin)
+    }
+
+    /// Applies an assigned decision to the state: open load, daily count, rotation.
+    /// Other decisions change nothing.
+    pub fn commit(&self, state: &mut State, decision: &Decision) {
+        let Some(plan) = &decision.commit else { return };
+        let rep = &mut state.reps[plan.rep as usize];
+        rep.open_load = rep.open_load.saturating_add(1);
+        if rep.day != Some(plan.day) {
+            if rep.day.is_some() {
+                rep.assigned_today = 0;
+            }
+            rep.day = Some(plan.day);
+        }
+        rep.assigned_today = rep.assigned_today.saturating_add(1);
+        if let Some((team, update)) = &plan.team {
+            let ts = &mut state.teams[*team as usize];
+            match update {
+                TeamUpdate::Cursor(c) => ts.cursor = Some(*c),
+                TeamUpdate::Weights(w) => ts.weights.clone_from(w),
+                TeamUpdate::None => {}
+            }
+        }
+    }
+}
+
+fn loc_text(l: &Loc) -> String {
+    l.to_string()
+}
+
+impl<'a> Run<'a> {
+    fn ir(&self) -> &'a PolicyIr {
+        &self.p.ir
+    }
+
+    fn ctx(&self) -> Ctx<'a> {
+        Ctx {
+            policy: self.p,
+            lead: self.lead,
+            tier: self.tier,
+            territory: self.territory,
+            now: self.m.now,
+            reads: self.trace.as_ref().map(|_| Vec::new()),
+        }
+    }
+
+    /// Evaluates a condition, tracing it; a missing-field handler action stops routing.
+    fn test(&mut self, step: &'static str, name: &str, at: &Loc, c: &'a Condition) -> Result<bool, MissingRaised> {
+        let mut ctx = self.ctx();
+        let result = ctx.test(&c.expr);
+        if let Some(trace) = &mut self.trace {
+            let reads: BTreeMap<String, serde_json::Value> = ctx
+                .reads
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(slot, v)| {
+                    let f = &self.p.ir.fields[slot as usize];
+                    (f.name.clone(), v.map_or(serde_json::Value::Null, |v| value_json(&self.p.ir, Some(&f.ty), &v)))
+                })
+                .collect();
+            trace.push(TraceStep {
+                step,
+                name: name.to_string(),
+                at: Some(loc_text(at)),
+                condition: Some(c.text.clone()),
+                reads,
+                result: match result {
+                    Ok(b) => serde_json::Value::Bool(b),
+                    Err(_) => serde_json::Value::String("missing".into()),
+                },
+                detail: None,
+            });
+        }
+        result
+    }
+
+    fn note(&mut self, step: &'static str, name: String, result: &str, detail: Option<String>) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(TraceStep {
+                step,
+                name,
+                at: None,
+                condition: None,
+                reads: BTreeMap::new(),
+                result: serde_json::Value::String(result.to_string()),
+                detail,
+            });
+        }
+    }
+
+    fn decide(&mut self) -> Stop {
+        let ir = self.ir();
+        // Tiers: first match wins.
+        for (i, t) in ir.tiers.iter().enumerate() {
+            let hit = match &t.condition {
+                None => {
+                    self.note("tier", t.name.clone(), "otherwise", None);
+                    true
+                }
+                Some(c) => match self.test("tier", &t.name, &t.loc, c) {
+                    Ok(b) => b,
+                    Err(MissingRaised(slot)) => return self.missing(slot),
+                },
+            };
+            if hit {
+                self.tier = Some(i as u32);
+                break;
+            }
+        }
+        if self.tier.is_none() {
+            if let Some(stop) = self.raise("no_match", None, "no tier matched".into()) {
+                return stop;
+            }
+        }
+        // Territories: all are evaluated.
+        let mut matched = Vec::new();
+        for (i, t) in ir.territories.iter().enumerate() {
+            match self.test("territory", &t.name, &t.loc, &t.condition) {
+                Ok(true) => matched.push(i as u32),
+                Ok(false) => {}
+                Err(MissingRaised(slot)) => return self.missing(slot),
+            }
+        }
+        match matched.len() {
+            0 => {}
+            1 => self.territory = Some(matched[0]),
+            _ => {
+                let names: Vec<&str> = matched.iter().map(|t| ir.territories[*t as usize].name.as_str()).collect();
+                if let Some(stop) = self.raise("ambiguous_territory", None, format!("matched {}", names.join(", "))) {
+                    return stop;
+                }
+                // Only a policy built without the checker gets here: keep the first.
+                self.territory = Some(matched[0]);
+            }
+        }
+        let entry = ir.entry;
+        let mut hops = 0;
+        self.route(entry, &mut hops)
+    }
+
+    fn route(&mut self, route: u32, hops: &mut usize) -> Stop {
+        let ir = self.ir();
+        let r = &ir.routes[route as usize];
+        *hops += 1;
+        if *hops > ir.routes.len() + 1 {
+            return (Done::Dropped("routes loop".into()), Origin { rule: r.name.clone(), route: Some(r.name.clone()) });
+        }
+        for rule in &r.rules {
+            let label = rule.label();
+            let hit = match &rule.condition {
+                None => {
+                    self.note("rule", label.clone(), "otherwise", Some(format!("route {}", r.name)));
+                    true
+                }
+                Some(c) => match self.test("rule", &label, &rule.loc, c) {
+                    Ok(b) => b,
+                    Err(MissingRaised(slot)) => return self.missing(slot),
+                },
+            };
+            if !hit {
+                continue;
+            }
+            let origin = Origin { rule: label, route: Some(r.name.clone()) };
+            match self.action(&rule.action, &origin, false, hops) {
+                (Done::Continue, _) => continue,
+                stop => return stop,
+            }
+        }
+        let origin = Origin { rule: r.name.clone(), route: Some(r.name.clone()) };
+        self.raise("no_match", None, format!("no rule of route {} matched", r.name)).unwrap_or((Done::Dropped("no rule matched".into()), origin))
+    }
+
+    /// Runs an action. `in_handler`: a failure cannot go to a handler again.
+    fn action(&mut self, a: &'a Action, origin: &Origin, in_handler: bool, hops: &mut usize) -> Stop {
+        let ir = self.ir();
+        let (failure, fallback) = match a {
+            Action::Queue { queue } => return (Done::Queued(*queue), origin.clone()),
+            Action::Drop { reason } => return (Done::Dropped(reason.clone()), origin.clone()),
+            Action::Route { route } => {
+                self.note("route", ir.routes[*route as usize].name.clone(), "enter", None);
+                return self.route(*route, hops);
+            }
+            Action::AssignTeam { team, strategy, fallback } => {
+                let def = &ir.teams[*team as usize];
+                let strategy = strategy.unwrap_or(def.strategy);
+                match self.p.pick(*team, strategy, self.lead, self.state, self.m) {
+                    Ok(pick) => {
+                        self.note("assign", format!("team {}", def.name), &ir.reps[pick.rep as usize].id, Some(format!("by {}", strategy.name())));
+                        let plan = CommitPlan { rep: pick.rep, day: self.m.day[pick.rep as usize], team: Some((*team, pick.update)) };
+                        return (Done::Assigned { rep: pick.rep, team: Some(*team), plan }, origin.clone());
+                    }
+                    Err(no) => {
+                        let mut why: Vec<String> = no.skipped.iter().map(|(r, w)| format!("{} {}", ir.reps[*r as usize].id, w.as_str())).collect();
+                        why.extend(no.detail);
+                        self.note("assign", format!("team {}", def.name), "nobody available", Some(why.join("; ")));
+                        (("no_available_rep", None), fallback)
+                    }
+                }
+            }
+            Action::AssignRep { rep, fallback } => match self.rep(*rep, origin) {
+                Ok(stop) => return stop,
+                Err(exc) => ((exc, None), fallback),
+            },
+            Action::AssignOwner { field, fallback } => {
+                let owner = match self.lead.values[*field as usize].as_ref() {
+                    Some(Value::Str(id)) => self.p.rep_by_id.get(id).copied().ok_or_else(|| id.clone()),
+                    _ => Err(String::new()),
+                };
+                match owner {
+                    Ok(rep) => match self.rep(rep, origin) {
+                        Ok(stop) => return stop,
+                        Err(exc) => ((exc, None), fallback),
+                    },
+                    Err(id) => {
+                        self.note("assign", format!("owner({})", ir.fields[*field as usize].name), "no such rep", Some(format!("`{id}` is not a rep")));
+                        (("no_match", Some("no_available_rep")), fallback)
+                    }
+                }
+            }
+        };
+        let ((exception, second), fallback) = (failure, fallback);
+        match fallback {
+            Fallback::Continue => {
+                self.exceptions.push(ExceptionRecord { exception: exception.into(), handled_by: "else continue".into() });
+                (Done::Continue, origin.clone())
+            }
+            Fallback::Action(next) => {
+                self.exceptions.push(ExceptionRecord { exception: exception.into(), handled_by: format!("else {}", action_text(ir, next)) });
+                self.action(next, origin, in_handler, hops)
+            }
+            Fallback::Handler if in_handler => (Done::Dropped("a handler's assignment found nobody".into()), origin.clone()),
+            Fallback::Handler => {
+                let fallback_exc = second.or(if exception == "over_capacity" { Some("no_available_rep") } else { None });
+                self.raise(exception, fallback_exc, String::new())
+                    .unwrap_or((Done::Dropped(format!("{exception} with no handler")), origin.clone()))
+            }
+        }
+    }
+
+    /// Tries one named rep; Err names the exception to raise.
+    fn rep(&mut self, rep: u32, origin: &Origin) -> Result<Stop, &'static str> {
+        let ir = self.ir();
+        match self.p.availability(rep as usize, self.state, self.m) {
+            Ok(()) => {
+                self.note("assign", format!("rep {}", ir.reps[rep as usize].id), "available", None);
+                let plan = CommitPlan { rep, day: self.m.day[rep as usize], team: None };
+                Ok((Done::Assigned { rep, team: None, plan }, origin.clone()))
+            }
+            Err(why) => {
+                self.note("assign", format!("rep {}", ir.reps[rep as usize].id), "unavailable", Some(why.as_str().into()));
+                Err(if why.is_capacity() { "over_capacity" } else { "no_available_rep" })
+            }
+        }
+    }
+
+    /// Sends an exception to its handler (or the second one named); `None` when neither exists.
+    fn raise(&mut self, exception: &str, or_else: Option<&str>, detail: String) -> Option<Stop> {
+        let ir = self.ir();
+        let handler = |name: &str| match name {
+            "ambiguous_territory" => ir.handlers.ambiguous_territory.as_ref(),
+            "no_available_rep" => ir.handlers.no_available_rep.as_ref(),
+            "over_capacity" => ir.handlers.over_capacity.as_ref(),
+            "no_match" => ir.handlers.no_match.as_ref(),
+            _ => None,
+        };
+        let (used, action) = match handler(exception) {
+            Some(a) => (exception, a),
+            None => {
+                let other = or_else?;
+                (other, handler(other)?)
+            }
+        };
+        let text = format!("on {used} -> {}", action_text(ir, action));
+        self.note("exception", exception.to_string(), &text, (!detail.is_empty()).then_some(detail));
+        self.exceptions.push(ExceptionRecord { exception: exception.to_string(), handled_by: text });
+        let origin = Origin { rule: format!("on {used}"), route: None };
+        let mut hops = 0;
+        Some(self.action(action, &origin, true, &mut hops))
+    }
+
+    fn missing(&mut self, slot: u32) -> Stop {
+        let ir = self.ir();
+        let name = format!("missing({})", ir.fields[slot as usize].name);
+        let origin = Origin { rule: format!("on {name}"), route: None };
+        let Some(MissingHandling::Action(action)) = &self.p.missing[slot as usize] else {
+            return (Done::Dropped(format!("{name} with no handler")), origin);
+        };
+        let text = format!("on {name} -> {}", action_text(ir, action));
+        self.note("exception", name.clone(), &text, None);
+        self.exceptions.push(ExceptionRecord { exception: name, handled_by: text });
+        let mut hops = 0;
+        self.action(action, &origin, true, &mut hops)
+    }
+
+    fn finish(self, done: Done, origin: Origin) -> Decision {
+        let ir = self.ir();
+        let mut d = Decision::rejected(self.lead.id.clone(), Vec::new(), &ir.policy_version);
+        d.tier = self.tier.map(|t| ir.tiers[t as usize].name.clone());
+        d.territory = self.territory.map(|t| ir.territories[t as usize].name.clone());
+        d.sla_due = self.tier.map(|t| format_time(self.m.now.saturating_add(ir.tiers[t as usize].sla_ms)));
+        d.rule = Some(origin.rule);
+        d.route = origin.route;
+        d.exceptions = self.exceptions;
+        d.trace = self.trace;
+        match done {
+            Done::Assigned { rep, team, plan } => {
+                d.outcome = Outcome::Assigned;
+                d.rep = Some(ir.reps[rep as usize].id.clone());
+                d.team = team.map(|t| ir.teams[t as usize].name.clone());
+                d.commit = Some(plan);
+            }
+            Done::Queued(q) => {
+                d.outcome = Outcome::Queued;
+                d.queue = Some(ir.queues[q as usize].name.clone());
+            }
+            Done::Dropped(reason) => {
+                d.outcome = Outcome::Dropped;
+                d.reason = Some(reason);
+            }
+            // A route's last rule cannot continue past `otherwise`; treat as a drop if an IR does.
+            Done::Continue => {
+                d.outcome = Outcome::Dropped;
+                d.reason = Some("no rule took the lead".into());
+            }
+        }
+        d
+    }
+}
+
+/// An action as written (for `handled_by`).
+pub fn action_text(ir: &PolicyIr, a: &Action) -> String {
+    let fb = |f: &Fallback| match f {
+        Fallback::Handler => String::new(),
+        Fallback::Continue => " else continue".to_string(),
+        Fallback::Action(a) => format!(" else {}", action_text(ir, a)),
+    };
+    match a {
+        Action::AssignTeam { team, strategy, fallback } => format!(
+            "assign team {}{}{}",
+            ir.teams[*team as usize].name,
+            strategy.map(|s| format!(" by {}", s.name())).unwrap_or_default(),
+            fb(fallback)
+        ),
+        Action::AssignRep { rep, fallback } => format!("assign rep {}{}", ir.reps[*rep as usize].id, fb(fallback)),
+        Action::AssignOwner { field, fallback } => format!("assign owner({}){}", ir.fields[*field as usize].name, fb(fallback)),
+        Action::Queue { queue } => format!("queue {}", ir.queues[*queue as usize].name),
+        Action::Route { route } => format!("route {}", ir.routes[*route as usize].name),
+        Action::Drop { reason } => format!("drop {reason:?}"),
+    }
+}

@@ -1,0 +1,248 @@
+//! Decisions: what happened to a lead and why, as JSON and as readable text.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::ir::{FieldType, PolicyIr, Value};
+use crate::lead::FieldError;
+use crate::state::format_time;
+
+/// What became of a lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A rep has it.
+    Assigned,
+    /// A review queue has it.
+    Queued,
+    /// Dropped on purpose, with a reason.
+    Dropped,
+    /// The lead failed validation; see `errors`.
+    Rejected,
+}
+
+impl Outcome {
+    /// The outcome as written in decisions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Assigned => "assigned",
+            Outcome::Queued => "queued",
+            Outcome::Dropped => "dropped",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// An exception raised while deciding, and what handled it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExceptionRecord {
+    /// `ambiguous_territory`, `missing(field)`, `no_available_rep`, `over_capacity`, `no_match`.
+    pub exception: String,
+    /// What handled it: `on no_available_rep -> queue review`, `else continue`, ...
+    pub handled_by: String,
+}
+
+/// One step of a trace: what was evaluated, what it read, what came out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceStep {
+    /// `tier`, `territory`, `rule`, `assign`, `exception`, `route`.
+    pub step: &'static str,
+    /// The tier, territory, rule, team or rep concerned.
+    pub name: String,
+    /// `file:line` of the declaration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// The condition's source text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// The lead fields it read, with their values (`null` when missing).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub reads: BTreeMap<String, serde_json::Value>,
+    /// `true` / `false` for conditions; a word for other steps.
+    pub result: serde_json::Value,
+    /// More detail (why a rep was skipped ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What committing a decision changes in the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CommitPlan {
+    pub rep: u32,
+    pub day: jiff::civil::Date,
+    pub team: Option<(u32, TeamUpdate)>,
+}
+
+/// The rotation change a team strategy made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TeamUpdate {
+    Cursor(u32),
+    Weights(Vec<i64>),
+    None,
+}
+
+/// The decision for one lead.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// The lead's id.
+    pub lead_id: String,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// The rep, when assigned.
+    pub rep: Option<String>,
+    /// The team, when assigned through one.
+    pub team: Option<String>,
+    /// The queue, when queued.
+    pub queue: Option<String>,
+    /// The tier.
+    pub tier: Option<String>,
+    /// The territory (none when no territory matched).
+    pub territory: Option<String>,
+    /// The rule that decided: its name or `file:line` (or the handler).
+    pub rule: Option<String>,
+    /// The route the deciding rule is in.
+    pub route: Option<String>,
+    /// Why the lead was dropped.
+    pub reason: Option<String>,
+    /// When the tier's SLA runs out (RFC 3339).
+    pub sla_due: Option<String>,
+    /// Exceptions raised and how they were handled.
+    pub exceptions: Vec<ExceptionRecord>,
+    /// Validation errors of a rejected lead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The policy's content hash.
+    pub policy_version: String,
+    /// Every step taken, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<TraceStep>>,
+    #[serde(skip)]
+    pub(crate) commit: Option<CommitPlan>,
+}
+
+impl Decision {
+    /// A decision for a lead that failed validation.
+    pub fn rejected(lead_id: String, errors: Vec<FieldError>, policy_version: &str) -> Decision {
+        Decision {
+            lead_id,
+            outcome: Outcome::Rejected,
+            rep: None,
+            team: None,
+            queue: None,
+            tier: None,
+            territory: None,
+            rule: None,
+            route: None,
+            reason: None,
+            sla_due: None,
+            exceptions: Vec::new(),
+            errors,
+            policy_version: policy_version.to_string(),
+            trace: None,
+            commit: None,
+        }
+    }
+
+    /// The decision as one line of JSON.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize decision: {e}\"}}"))
+    }
+
+    /// A readable explanation, several lines.
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        let id = if self.lead_id.is_empty() { "(no id)" } else { &self.lead_id };
+        let head = match self.outcome {
+            Outcome::Assigned => format!(
+                "assigned to {}{}",
+                self.rep.as_deref().unwrap_or("?"),
+                self.team.as_deref().map(|t| format!(" (team {t})")).unwrap_or_default()
+            ),
+            Outcome::Queued => format!("queued in {}", self.queue.as_deref().unwrap_or("?")),
+            Outcome::Dropped => format!("dropped: {}", self.reason.as_deref().unwrap_or("")),
+            Outcome::Rejected => "rejected: invalid lead".to_string(),
+        };
+        out.push_str(&format!("lead {id}: {head}\n"));
+        if self.outcome == Outcome::Rejected {
+            for e in &self.errors {
+                out.push_str(&format!("  - {}\n", e.message));
+            }
+            return out;
+        }
+        let mut facts = Vec::new();
+        if let Some(t) = &self.tier {
+            facts.push(format!("tier {t}"));
+        }
+        facts.push(format!("territory {}", self.territory.as_deref().unwrap_or("none")));
+        if let Some(r) = &self.rule {
+            facts.push(format!("rule {r}{}", self.route.as_deref().map(|r| format!(" in route {r}")).unwrap_or_default()));
+        }
+        if let Some(s) = &self.sla_due {
+            facts.push(format!("SLA due {s}"));
+        }
+        out.push_str(&format!("  {}\n", facts.join(", ")));
+        for e in &self.exceptions {
+            out.push_str(&format!("  exception {} handled by {}\n", e.exception, e.handled_by));
+        }
+        if let Some(trace) = &self.trace {
+            out.push_str("  why:\n");
+            for s in trace {
+                out.push_str(&format!("    {}\n", step_text(s)));
+            }
+        }
+        out
+    }
+}
+
+fn step_text(s: &TraceStep) -> String {
+    let mut line = format!("{} {}", s.step, s.name);
+    if let Some(c) = &s.condition {
+        line.push_str(&format!(": {c}"));
+    }
+    if !s.reads.is_empty() {
+        let reads: Vec<String> = s.reads.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        line.push_str(&format!(" [{}]", reads.join(", ")));
+    }
+    let result = match &s.result {
+        serde_json::Value::Bool(true) => "yes".to_string(),
+        serde_json::Value::Bool(false) => "no".to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    line.push_str(&format!(" -> {result}"));
+    if let Some(d) = &s.detail {
+        line.push_str(&format!(" ({d})"));
+    }
+    if let Some(at) = &s.at {
+        line.push_str(&format!("  @ {at}"));
+    }
+    line
+}
+
+/// A lead value as JSON, in the lead file's own notation.
+pub fn value_json(ir: &PolicyIr, ty: Option<&FieldType>, v: &Value) -> serde_json::Value {
+    use serde_json::json;
+    match v {
+        Value::Str(s) => json!(s),
+        Value::Int(i) => json!(i),
+        Value::Float(f) => json!(f),
+        Value::Bool(b) => json!(b),
+        Value::Time(t) => json!(format_time(*t)),
+        Value::Duration(ms) => json!(format!("{}s", ms / 1000)),
+        Value::Clock(m) => json!(format!("{:02}:{:02}", m / 60, m % 60)),
+        Value::Enum(i) => match ty {
+            Some(FieldType::Enum(e)) => json!(ir.enums.get(*e as usize).and_then(|d| d.variants.get(*i as usize)).cloned().unwrap_or_default()),
+            _ => json!(i),
+        },
+        Value::List(items) => {
+            let inner = match ty {
+                Some(FieldType::List(t)) => Some(t.as_ref()),
+                _ => None,
+            };
+            serde_json::Value::Array(items.iter().map(|i| value_json(ir, inner, i)).collect())
+        }
+        Value::Tier(t) => json!(ir.tiers.get(*t as usize).map(|t| t.name.clone())),
+        Value::Territory(t) => json!(t.and_then(|t| ir.territories.get(t as usize)).map_or("none".to_string(), |t| t.name.clone())),
+    }
+}

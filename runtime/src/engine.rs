@@ -1,0 +1,168 @@
+//! The embedding API: an [`Engine`] owns a policy and its rep state, takes
+//! leads as JSON and returns decisions.
+
+use crate::avail::Moment;
+use crate::decision::Decision;
+use crate::ir::*;
+use crate::lead::{Lead, LeadOptions};
+use crate::policy::Policy;
+use crate::state::State;
+
+/// How the engine treats leads and what decisions carry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineOptions {
+    /// Attach a trace of every step to each decision.
+    pub explain: bool,
+    /// Reject leads with fields the schema does not know.
+    pub strict: bool,
+}
+
+/// A policy with its live rep state: validate, decide, commit.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    policy: Policy,
+    state: State,
+    options: EngineOptions,
+    moment: Option<Moment>,
+}
+
+impl Engine {
+    /// An engine with the default state (every rep active and idle).
+    pub fn new(policy: Policy) -> Engine {
+        let state = State::new(policy.ir());
+        Engine { policy, state, options: EngineOptions::default(), moment: None }
+    }
+
+    /// An engine starting from `state`.
+    pub fn with_state(policy: Policy, state: State) -> Engine {
+        Engine { policy, state, options: EngineOptions::default(), moment: None }
+    }
+
+    /// Sets the options.
+    pub fn with_options(mut self, options: EngineOptions) -> Engine {
+        self.options = options;
+        self
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The current rep state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The time-dependent availability for `now`, reused while `now` does not change.
+    fn moment(&mut self, now: i64) -> &Moment {
+        if self.moment.as_ref().is_none_or(|m| m.now != now) {
+            self.moment = Some(self.policy.at(now));
+        }
+        // Set just above when absent or stale.
+        self.moment.as_ref().expect("moment was just computed")
+    }
+
+    /// Validates and decides a lead at `now` (ms since the epoch) without
+    /// changing any state: shadow routing and replay.
+    pub fn decide(&mut self, lead: &serde_json::Value, now: i64) -> Decision {
+        let opts = LeadOptions { strict: self.options.strict };
+        let explain = self.options.explain;
+        match Lead::from_json(self.policy.ir(), lead, opts) {
+            Ok(lead) => {
+                self.moment(now);
+                let m = self.moment.as_ref().expect("moment was just computed");
+                self.policy.decide(&lead, &self.state, m, explain)
+            }
+            Err(errors) => Decision::rejected(Lead::id_of(lead), errors, self.policy.version()),
+        }
+    }
+
+    /// Decides a lead and commits the decision: rotation and capacity move on.
+    pub fn route(&mut self, lead: &serde_json::Value, now: i64) -> Decision {
+        let d = self.decide(lead, now);
+        self.policy.commit(&mut self.state, &d);
+        d
+    }
+
+    /// Commits a decision made earlier by [`Engine::decide`].
+    pub fn commit(&mut self, decision: &Decision) {
+        self.policy.commit(&mut self.state, decision);
+    }
+}
+
+/// A tiny compiled policy for documentation examples: one team, two tiers.
+#[doc(hidden)]
+pub fn doc_example_ir() -> String {
+    let loc = |line| Loc { file: "doc.route".into(), line, column: 1 };
+    let ir = PolicyIr {
+        format_version: FORMAT_VERSION,
+        policy_version: "sha256:doc".into(),
+        name: "doc".into(),
+        owner: None,
+        timezone: "UTC".into(),
+        enums: vec![],
+        fields: vec![
+            FieldDef { name: "id".into(), ty: FieldType::String, optional: false },
+            FieldDef { name: "email".into(), ty: FieldType::String, optional: false },
+            FieldDef { name: "intent".into(), ty: FieldType::Float, optional: false },
+        ],
+        reps: ["ana", "ben"]
+            .iter()
+            .map(|id| RepDef {
+                id: (*id).into(),
+                email: None,
+                weight: 1,
+                max_open: None,
+                max_per_day: None,
+                timezone: "UTC".into(),
+                hours: vec![],
+                skills: vec![],
+                active: true,
+            })
+            .collect(),
+        teams: vec![TeamDef { name: "sales".into(), members: vec![0, 1], strategy: Strategy::RoundRobin }],
+        queues: vec![QueueDef { name: "review".into(), owner: None, sla_ms: Some(3_600_000) }],
+        tiers: vec![
+            TierDef {
+                name: "hot".into(),
+                condition: Some(Condition {
+                    expr: Expr::Cmp {
+                        cmp: CmpOp::Ge,
+                        lhs: Box::new(Expr::Field { slot: 2 }),
+                        rhs: Box::new(Expr::Const { value: Value::Float(80.0) }),
+                    },
+                    text: "intent >= 80".into(),
+                }),
+                sla_ms: 300_000,
+                loc: loc(1),
+            },
+            TierDef { name: "cold".into(), condition: None, sla_ms: 86_400_000, loc: loc(2) },
+        ],
+        territories: vec![],
+        routes: vec![RouteDef {
+            name: "main".into(),
+            rules: vec![
+                RuleDef {
+                    name: Some("hot".into()),
+                    condition: Some(Condition {
+                        expr: Expr::Cmp {
+                            cmp: CmpOp::Eq,
+                            lhs: Box::new(Expr::Tier),
+                            rhs: Box::new(Expr::Const { value: Value::Tier(0) }),
+                        },
+                        text: "tier == hot".into(),
+                    }),
+                    action: Action::AssignTeam { team: 0, strategy: None, fallback: Fallback::Action(Box::new(Action::Queue { queue: 0 })) },
+                    loc: loc(4),
+                },
+                RuleDef { name: None, condition: None, action: Action::Queue { queue: 0 }, loc: loc(5) },
+            ],
+            loc: loc(3),
+        }],
+        entry: 0,
+        handlers: Handlers::default(),
+        tests: vec![],
+    };
+    serde_json::to_string(&ir).unwrap_or_default()
+}

@@ -1,0 +1,542 @@
+//! The policy IR: the contract between the compiler and the engine.
+//!
+//! Everything the engine needs, by index rather than by name, serializable
+//! with serde so a service can load a policy compiled in CI without the
+//! compiler. Conditions are small expression trees over field slots.
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever the IR changes shape; the engine refuses other versions.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole compiled policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyIr {
+    /// Must equal [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Content hash of the normalized sources: `sha256:<hex>`.
+    pub policy_version: String,
+    /// The policy's name.
+    pub name: String,
+    /// Who owns it.
+    pub owner: Option<String>,
+    /// Default IANA time zone (reps without their own use it).
+    pub timezone: String,
+    /// Enums, by index.
+    pub enums: Vec<EnumDef>,
+    /// Lead fields, by slot.
+    pub fields: Vec<FieldDef>,
+    /// Reps, by index.
+    pub reps: Vec<RepDef>,
+    /// Teams, by index.
+    pub teams: Vec<TeamDef>,
+    /// Queues, by index.
+    pub queues: Vec<QueueDef>,
+    /// Tiers in order (first match wins).
+    pub tiers: Vec<TierDef>,
+    /// Territories (all are evaluated).
+    pub territories: Vec<TerritoryDef>,
+    /// Routes, by index.
+    pub routes: Vec<RouteDef>,
+    /// The route every lead enters.
+    pub entry: u32,
+    /// Policy-wide exception handlers.
+    pub handlers: Handlers,
+    /// Inline tests.
+    pub tests: Vec<TestDef>,
+}
+
+/// A named enum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnumDef {
+    /// Its name.
+    pub name: String,
+    /// Variants, by index.
+    pub variants: Vec<String>,
+}
+
+/// A lead field's type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// Text.
+    String,
+    /// 64-bit integer.
+    Int,
+    /// 64-bit float.
+    Float,
+    /// true / false.
+    Bool,
+    /// RFC 3339 instant.
+    Time,
+    /// A variant of the enum with this index.
+    Enum(u32),
+    /// A list of items of one type.
+    List(Box<FieldType>),
+}
+
+/// A lead field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldDef {
+    /// Its name in lead JSON.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// May be absent or null.
+    pub optional: bool,
+}
+
+/// Working hours: days (bit 0 = Monday .. bit 6 = Sunday) and local minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoursDef {
+    /// Bit mask of days.
+    pub days: u8,
+    /// Start, minutes after local midnight.
+    pub start: u16,
+    /// End (exclusive), minutes after local midnight.
+    pub end: u16,
+    /// Time zone of these hours (the rep's when absent).
+    pub timezone: Option<String>,
+}
+
+/// A rep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepDef {
+    /// Rep id (matched by `assign owner(field)` and in state files).
+    pub id: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Weight for the weighted strategy (>= 1).
+    pub weight: u32,
+    /// Cap on open load.
+    pub max_open: Option<u32>,
+    /// Cap on leads per day (in the rep's time zone).
+    pub max_per_day: Option<u32>,
+    /// IANA time zone (the policy's when the rep has none).
+    pub timezone: String,
+    /// Working hours; empty means always.
+    pub hours: Vec<HoursDef>,
+    /// Skills.
+    pub skills: Vec<String>,
+    /// Declared active (state can also deactivate).
+    pub active: bool,
+}
+
+/// How a team picks a rep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Strategy {
+    /// Each available rep in turn.
+    RoundRobin,
+    /// Smooth weighted round robin.
+    Weighted,
+    /// Lowest load relative to capacity.
+    Capacity,
+    /// The rep named by a field, when a member and available.
+    Sticky {
+        /// Field slot holding the rep id.
+        field: u32,
+    },
+}
+
+impl Strategy {
+    /// The strategy's name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::RoundRobin => "round_robin",
+            Strategy::Weighted => "weighted",
+            Strategy::Capacity => "capacity",
+            Strategy::Sticky { .. } => "sticky",
+        }
+    }
+}
+
+/// A team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamDef {
+    /// Its name.
+    pub name: String,
+    /// Member rep indexes, in declared order.
+    pub members: Vec<u32>,
+    /// Its strategy.
+    pub strategy: Strategy,
+}
+
+/// A review queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueDef {
+    /// Its name.
+    pub name: String,
+    /// Who works it.
+    pub owner: Option<String>,
+    /// SLA in milliseconds.
+    pub sla_ms: Option<i64>,
+}
+
+/// Where something is written: for traces and decisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loc {
+    /// File name.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl std::fmt::Display for Loc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A condition with its source text, for traces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Condition {
+    /// The expression.
+    pub expr: Expr,
+    /// The source text as written.
+    pub text: String,
+}
+
+/// A tier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierDef {
+    /// Its name.
+    pub name: String,
+    /// `None` for `otherwise`.
+    pub condition: Option<Condition>,
+    /// SLA in milliseconds.
+    pub sla_ms: i64,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// A territory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TerritoryDef {
+    /// Its name.
+    pub name: String,
+    /// When a lead is in it.
+    pub condition: Condition,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// A route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteDef {
+    /// Its name.
+    pub name: String,
+    /// Rules in order.
+    pub rules: Vec<RuleDef>,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// A rule of a route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleDef {
+    /// Its name, if given.
+    pub name: Option<String>,
+    /// `None` for `otherwise`.
+    pub condition: Option<Condition>,
+    /// What it does.
+    pub action: Action,
+    /// Where it is written.
+    pub loc: Loc,
+}
+
+impl RuleDef {
+    /// The name decisions show: the rule's name, or `file:line`.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.loc.to_string())
+    }
+}
+
+/// What happens when an `assign` finds nobody.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "action")]
+pub enum Fallback {
+    /// No `else`: the policy's `no_available_rep` (or `over_capacity`) handler.
+    Handler,
+    /// `else continue`: the next rule.
+    Continue,
+    /// `else ACTION`.
+    Action(Box<Action>),
+}
+
+/// An action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Action {
+    /// `assign team T [by S]`.
+    AssignTeam {
+        /// Team index.
+        team: u32,
+        /// Strategy override.
+        strategy: Option<Strategy>,
+        /// When nobody is available.
+        fallback: Fallback,
+    },
+    /// `assign rep R`.
+    AssignRep {
+        /// Rep index.
+        rep: u32,
+        /// When the rep is unavailable.
+        fallback: Fallback,
+    },
+    /// `assign owner(field)`.
+    AssignOwner {
+        /// Field slot holding a rep id.
+        field: u32,
+        /// When the owner is unknown or unavailable.
+        fallback: Fallback,
+    },
+    /// `queue Q`.
+    Queue {
+        /// Queue index.
+        queue: u32,
+    },
+    /// `route R`.
+    Route {
+        /// Route index.
+        route: u32,
+    },
+    /// `drop "reason"`.
+    Drop {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How a missing optional field is handled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum MissingHandling {
+    /// Use this value instead.
+    Assume(Value),
+    /// Stop routing and do this.
+    Action(Action),
+}
+
+/// The handler of `missing(field)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MissingHandler {
+    /// Field slot.
+    pub field: u32,
+    /// What to do.
+    pub handling: MissingHandling,
+}
+
+/// The policy-wide exception handlers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Handlers {
+    /// More than one territory matched.
+    pub ambiguous_territory: Option<Action>,
+    /// An assign found nobody.
+    pub no_available_rep: Option<Action>,
+    /// A named rep is at a cap.
+    pub over_capacity: Option<Action>,
+    /// No tier matched, or an owner field named no rep.
+    pub no_match: Option<Action>,
+    /// Per-field missing handlers.
+    pub missing: Vec<MissingHandler>,
+}
+
+/// A constant or runtime value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "value")]
+pub enum Value {
+    /// Text.
+    Str(String),
+    /// Integer.
+    Int(i64),
+    /// Float.
+    Float(f64),
+    /// Bool.
+    Bool(bool),
+    /// Milliseconds since the Unix epoch.
+    Time(i64),
+    /// Milliseconds.
+    Duration(i64),
+    /// Minutes after local midnight.
+    Clock(u16),
+    /// Enum variant index.
+    Enum(u32),
+    /// A list.
+    List(Vec<Value>),
+    /// A tier index.
+    Tier(u32),
+    /// A territory index, or none.
+    Territory(Option<u32>),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// Builtin functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Func {
+    /// Lower case.
+    Lower,
+    /// Upper case.
+    Upper,
+    /// Prefix test.
+    StartsWith,
+    /// Suffix test.
+    EndsWith,
+    /// Substring or list membership.
+    Contains,
+    /// Email domain, lower-cased.
+    Domain,
+    /// Length in characters or items.
+    Len,
+    /// Duration from the argument to now.
+    Since,
+    /// Clock time in the policy's time zone.
+    Clock,
+}
+
+/// An expression over a lead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "op")]
+pub enum Expr {
+    /// A constant.
+    Const {
+        /// The value.
+        value: Value,
+    },
+    /// A field's value.
+    Field {
+        /// Slot.
+        slot: u32,
+    },
+    /// The lead's tier (in routes).
+    Tier,
+    /// The lead's territory (in routes).
+    Territory,
+    /// The decision time.
+    Now,
+    /// Negation.
+    Not {
+        /// Operand.
+        arg: Box<Expr>,
+    },
+    /// All hold (short-circuit, in order).
+    And {
+        /// Operands.
+        args: Vec<Expr>,
+    },
+    /// Any holds (short-circuit, in order).
+    Or {
+        /// Operands.
+        args: Vec<Expr>,
+    },
+    /// A comparison.
+    Cmp {
+        /// Operator.
+        cmp: CmpOp,
+        /// Left side.
+        lhs: Box<Expr>,
+        /// Right side.
+        rhs: Box<Expr>,
+    },
+    /// Membership in a constant set.
+    In {
+        /// The value tested.
+        value: Box<Expr>,
+        /// The set.
+        set: Vec<Value>,
+        /// `not in`.
+        negated: bool,
+    },
+    /// Membership in a list field of the lead.
+    InField {
+        /// The value tested.
+        value: Box<Expr>,
+        /// The list field's slot.
+        list: u32,
+        /// `not in`.
+        negated: bool,
+    },
+    /// `field is present` (or `is missing` when `present` is false).
+    Present {
+        /// Slot.
+        slot: u32,
+        /// Which test.
+        present: bool,
+    },
+    /// `field ?? default`.
+    Default {
+        /// Slot.
+        slot: u32,
+        /// Used when the field is missing.
+        default: Value,
+    },
+    /// A builtin call.
+    Call {
+        /// Which function.
+        func: Func,
+        /// Arguments.
+        args: Vec<Expr>,
+    },
+}
+
+/// An inline test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestDef {
+    /// Its name.
+    pub name: String,
+    /// Where it is written.
+    pub loc: Loc,
+    /// Decision time (RFC 3339), when given.
+    pub now: Option<String>,
+    /// The lead, as JSON.
+    pub lead: serde_json::Value,
+    /// Rep state overrides, as JSON (`{"alice": {"active": false}}`).
+    pub state: serde_json::Value,
+    /// What must hold.
+    pub expect: Vec<Expectation>,
+}
+
+/// One expectation of a test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "what", content = "name")]
+pub enum Expectation {
+    /// The lead goes to this team.
+    Team(String),
+    /// The lead goes to this rep.
+    Rep(String),
+    /// The lead goes to this queue.
+    Queue(String),
+    /// The lead has this tier.
+    Tier(String),
+    /// The lead is in this territory (`none` for no territory).
+    Territory(String),
+    /// The deciding rule is in this route.
+    Route(String),
+    /// Outcome: assigned.
+    Assigned,
+    /// Outcome: queued.
+    Queued,
+    /// Outcome: dropped.
+    Dropped,
+}

@@ -1,0 +1,167 @@
+//! Leads: JSON objects validated against the policy's schema into field slots.
+
+use serde::Serialize;
+
+use crate::ir::{FieldType, PolicyIr, Value};
+
+/// A validated lead: one optional value per schema field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    /// The lead's `id`.
+    pub id: String,
+    /// Values by field slot; `None` for an absent optional field.
+    pub values: Vec<Option<Value>>,
+}
+
+/// Why one field of a lead was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field (empty for problems with the whole lead).
+    pub field: String,
+    /// What the schema wants.
+    pub expected: String,
+    /// What the lead had (JSON, shortened).
+    pub found: String,
+    /// One line saying what is wrong.
+    pub message: String,
+}
+
+/// Validation options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LeadOptions {
+    /// Reject fields the schema does not know.
+    pub strict: bool,
+}
+
+fn type_name(ir: &PolicyIr, ty: &FieldType) -> String {
+    match ty {
+        FieldType::String => "string".into(),
+        FieldType::Int => "int".into(),
+        FieldType::Float => "float".into(),
+        FieldType::Bool => "bool".into(),
+        FieldType::Time => "time (RFC 3339)".into(),
+        FieldType::Enum(e) => {
+            let def = &ir.enums[*e as usize];
+            format!("{} (one of {})", def.name, def.variants.join(", "))
+        }
+        FieldType::List(t) => format!("list<{}>", type_name(ir, t)),
+    }
+}
+
+fn shorten(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        format!("{}...", s.chars().take(57).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Parses an RFC 3339 time into milliseconds since the epoch.
+pub fn parse_time(s: &str) -> Option<i64> {
+    s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
+}
+
+fn convert(ir: &PolicyIr, ty: &FieldType, v: &serde_json::Value) -> Result<Value, String> {
+    use serde_json::Value as J;
+    match (ty, v) {
+        (FieldType::String, J::String(s)) => Ok(Value::Str(s.clone())),
+        (FieldType::Int, J::Number(n)) => match n.as_i64() {
+            Some(i) => Ok(Value::Int(i)),
+            None => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::Int(f as i64)),
+                _ => Err("a whole number that fits in 64 bits".into()),
+            },
+        },
+        (FieldType::Float, J::Number(n)) => n.as_f64().map(Value::Float).ok_or_else(|| "a finite number".into()),
+        (FieldType::Bool, J::Bool(b)) => Ok(Value::Bool(*b)),
+        (FieldType::Time, J::String(s)) => {
+            parse_time(s).map(Value::Time).ok_or_else(|| "an RFC 3339 time like \"2026-11-24T15:00:00Z\"".into())
+        }
+        (FieldType::Enum(e), J::String(s)) => {
+            let def = &ir.enums[*e as usize];
+            def.variants.iter().position(|v| v == s).map(|i| Value::Enum(i as u32)).ok_or_else(|| {
+                format!("one of {}", def.variants.join(", "))
+            })
+        }
+        (FieldType::List(inner), J::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                out.push(convert(ir, inner, item).map_err(|e| format!("item {i}: {e}"))?);
+            }
+            Ok(Value::List(out))
+        }
+        _ => Err(String::new()),
+    }
+}
+
+impl Lead {
+    /// Validates a JSON lead. Every problem is reported, one per field.
+    pub fn from_json(ir: &PolicyIr, json: &serde_json::Value, opts: LeadOptions) -> Result<Lead, Vec<FieldError>> {
+        let Some(obj) = json.as_object() else {
+            return Err(vec![FieldError {
+                field: String::new(),
+                expected: "a JSON object".into(),
+                found: shorten(json),
+                message: "a lead must be a JSON object of fields".into(),
+            }]);
+        };
+        let mut errors = Vec::new();
+        let mut values = Vec::with_capacity(ir.fields.len());
+        for f in &ir.fields {
+            match obj.get(&f.name) {
+                None | Some(serde_json::Value::Null) if f.optional => values.push(None),
+                None => {
+                    errors.push(FieldError {
+                        field: f.name.clone(),
+                        expected: type_name(ir, &f.ty),
+                        found: "nothing".into(),
+                        message: format!("required field `{}` is missing", f.name),
+                    });
+                    values.push(None);
+                }
+                Some(v) => match convert(ir, &f.ty, v) {
+                    Ok(value) => values.push(Some(value)),
+                    Err(detail) => {
+                        let expected = type_name(ir, &f.ty);
+                        let message = if v.is_null() {
+                            format!("required field `{}` is null", f.name)
+                        } else if detail.is_empty() {
+                            format!("`{}` must be {}, not {}", f.name, expected, shorten(v))
+                        } else {
+                            format!("`{}` must be {}: {}", f.name, expected, detail)
+                        };
+                        errors.push(FieldError { field: f.name.clone(), expected, found: shorten(v), message });
+                        values.push(None);
+                    }
+                },
+            }
+        }
+        if opts.strict {
+            let mut unknown: Vec<&String> = obj.keys().filter(|k| !ir.fields.iter().any(|f| &f.name == *k)).collect();
+            unknown.sort();
+            for k in unknown {
+                errors.push(FieldError {
+                    field: k.clone(),
+                    expected: "no such field".into(),
+                    found: shorten(&obj[k]),
+                    message: format!("`{k}` is not a field of the schema (strict mode)"),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let id = obj.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        Ok(Lead { id, values })
+    }
+
+    /// The lead id from raw JSON, for rejected leads (may be empty).
+    pub fn id_of(json: &serde_json::Value) -> String {
+        match json.get("id") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) if !other.is_null() => other.to_string(),
+            _ => String::new(),
+        }
+    }
+}

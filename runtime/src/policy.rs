@@ -1,0 +1,245 @@
+//! A loaded policy: the IR checked for internal consistency, with time zones
+//! resolved and lookups prepared, ready to decide leads.
+
+use std::collections::BTreeMap;
+
+use crate::ir::*;
+
+/// A policy ready to route leads. Cheap to share between threads (`&Policy`).
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub(crate) ir: PolicyIr,
+    pub(crate) policy_tz: jiff::tz::TimeZone,
+    /// Per rep: the zone of each hours entry (the rep's zone when the entry has none).
+    pub(crate) hours_tz: Vec<Vec<jiff::tz::TimeZone>>,
+    /// Per rep: its own zone (for its calendar day).
+    pub(crate) rep_tz: Vec<jiff::tz::TimeZone>,
+    pub(crate) rep_by_id: BTreeMap<String, u32>,
+    /// Per field slot: its missing handler.
+    pub(crate) missing: Vec<Option<MissingHandling>>,
+}
+
+fn zone(name: &str, what: &str) -> Result<jiff::tz::TimeZone, String> {
+    jiff::tz::TimeZone::get(name).map_err(|_| format!("{what}: unknown time zone `{name}`"))
+}
+
+impl Policy {
+    /// Loads a policy from its IR, checking every index and time zone, so
+    /// that deciding can never fail on a malformed IR.
+    pub fn from_ir(ir: PolicyIr) -> Result<Policy, String> {
+        if ir.format_version != FORMAT_VERSION {
+            return Err(format!(
+                "policy IR has format version {}, this engine reads version {FORMAT_VERSION}; rebuild it with this leadroute",
+                ir.format_version
+            ));
+        }
+        validate(&ir)?;
+        let policy_tz = zone(&ir.timezone, "policy")?;
+        let mut rep_tz = Vec::new();
+        let mut hours_tz = Vec::new();
+        for r in &ir.reps {
+            let tz = zone(&r.timezone, &format!("rep `{}`", r.id))?;
+            let mut zones = Vec::new();
+            for h in &r.hours {
+                zones.push(match &h.timezone {
+                    Some(z) => zone(z, &format!("rep `{}` hours", r.id))?,
+                    None => tz.clone(),
+                });
+            }
+            hours_tz.push(zones);
+            rep_tz.push(tz);
+        }
+        let rep_by_id = ir.reps.iter().enumerate().map(|(i, r)| (r.id.clone(), i as u32)).collect();
+        let mut missing = vec![None; ir.fields.len()];
+        for m in &ir.handlers.missing {
+            missing[m.field as usize] = Some(m.handling.clone());
+        }
+        Ok(Policy { ir, policy_tz, hours_tz, rep_tz, rep_by_id, missing })
+    }
+
+    /// Loads a policy from the IR's JSON (as `leadroute build` writes it).
+    pub fn from_json(text: &str) -> Result<Policy, String> {
+        let ir: PolicyIr = serde_json::from_str(text).map_err(|e| format!("not a leadroute policy IR: {e}"))?;
+        Policy::from_ir(ir)
+    }
+
+    /// The IR.
+    pub fn ir(&self) -> &PolicyIr {
+        &self.ir
+    }
+
+    /// The content hash decisions carry.
+    pub fn version(&self) -> &str {
+        &self.ir.policy_version
+    }
+}
+
+/// Checks that every index in the IR points at something, and that routes do not cycle.
+fn validate(ir: &PolicyIr) -> Result<(), String> {
+    let (nf, nr, nt, nq, nro, ne) =
+        (ir.fields.len(), ir.reps.len(), ir.teams.len(), ir.queues.len(), ir.routes.len(), ir.enums.len());
+    let bad = |what: &str, i: u32| format!("policy IR is inconsistent: {what} {i} does not exist");
+    let field = |i: u32| if (i as usize) < nf { Ok(()) } else { Err(bad("field", i)) };
+    fn ty_ok(t: &FieldType, ne: usize) -> bool {
+        match t {
+            FieldType::Enum(e) => (*e as usize) < ne,
+            FieldType::List(inner) => ty_ok(inner, ne),
+            _ => true,
+        }
+    }
+    for f in &ir.fields {
+        if !ty_ok(&f.ty, ne) {
+            return Err(format!("policy IR is inconsistent: field `{}` has an unknown enum", f.name));
+        }
+    }
+    if !ir.fields.iter().any(|f| f.name == "id" && f.ty == FieldType::String && !f.optional) {
+        return Err("policy IR is inconsistent: the schema has no required string `id`".into());
+    }
+    for t in &ir.teams {
+        for m in &t.members {
+            if *m as usize >= nr {
+                return Err(bad("rep", *m));
+            }
+        }
+        if t.members.is_empty() {
+            return Err(format!("policy IR is inconsistent: team `{}` has no members", t.name));
+        }
+        if let Strategy::Sticky { field: f } = t.strategy {
+            field(f)?;
+        }
+    }
+    for r in &ir.reps {
+        if r.weight == 0 {
+            return Err(format!("policy IR is inconsistent: rep `{}` has weight 0", r.id));
+        }
+    }
+    let check_action = |a: &Action| -> Result<(), String> {
+        let mut todo = vec![a];
+        while let Some(a) = todo.pop() {
+            let fb = match a {
+                Action::AssignTeam { team, strategy, fallback } => {
+                    if *team as usize >= nt {
+                        return Err(bad("team", *team));
+                    }
+                    if let Some(Strategy::Sticky { field: f }) = strategy {
+                        field(*f)?;
+                    }
+                    Some(fallback)
+                }
+                Action::AssignRep { rep, fallback } => {
+                    if *rep as usize >= nr {
+                        return Err(bad("rep", *rep));
+                    }
+                    Some(fallback)
+                }
+                Action::AssignOwner { field: f, fallback } => {
+                    field(*f)?;
+                    Some(fallback)
+                }
+                Action::Queue { queue } if *queue as usize >= nq => return Err(bad("queue", *queue)),
+                Action::Route { route } if *route as usize >= nro => return Err(bad("route", *route)),
+                _ => None,
+            };
+            if let Some(Fallback::Action(inner)) = fb {
+                todo.push(inner);
+            }
+        }
+        Ok(())
+    };
+    let check_expr = |e: &Expr| -> Result<(), String> {
+        let mut todo = vec![e];
+        while let Some(e) = todo.pop() {
+            match e {
+                Expr::Field { slot } | Expr::Present { slot, .. } | Expr::Default { slot, .. } => field(*slot)?,
+                Expr::InField { value, list, .. } => {
+                    field(*list)?;
+                    todo.push(value);
+                }
+                Expr::Not { arg } => todo.push(arg),
+                Expr::And { args } | Expr::Or { args } | Expr::Call { args, .. } => todo.extend(args),
+                Expr::Cmp { lhs, rhs, .. } => {
+                    todo.push(lhs);
+                    todo.push(rhs);
+                }
+                Expr::In { value, .. } => todo.push(value),
+                Expr::Const { .. } | Expr::Tier | Expr::Territory | Expr::Now => {}
+            }
+        }
+        Ok(())
+    };
+    for t in &ir.tiers {
+        if let Some(c) = &t.condition {
+            check_expr(&c.expr)?;
+        }
+    }
+    for t in &ir.territories {
+        check_expr(&t.condition.expr)?;
+    }
+    if ir.routes.is_empty() || ir.entry as usize >= nro {
+        return Err("policy IR is inconsistent: no entry route".into());
+    }
+    for r in &ir.routes {
+        for rule in &r.rules {
+            if let Some(c) = &rule.condition {
+                check_expr(&c.expr)?;
+            }
+            check_action(&rule.action)?;
+        }
+    }
+    let h = &ir.handlers;
+    for a in [&h.ambiguous_territory, &h.no_available_rep, &h.over_capacity, &h.no_match].into_iter().flatten() {
+        check_action(a)?;
+    }
+    for m in &h.missing {
+        field(m.field)?;
+        if let MissingHandling::Action(a) = &m.handling {
+            check_action(a)?;
+        }
+    }
+    // Routes must not cycle: a lead would never leave.
+    let edges: Vec<Vec<u32>> = ir
+        .routes
+        .iter()
+        .map(|r| {
+            let mut out = Vec::new();
+            for rule in &r.rules {
+                let mut a = Some(&rule.action);
+                while let Some(act) = a {
+                    a = None;
+                    match act {
+                        Action::Route { route } => out.push(*route),
+                        Action::AssignTeam { fallback: Fallback::Action(x), .. }
+                        | Action::AssignRep { fallback: Fallback::Action(x), .. }
+                        | Action::AssignOwner { fallback: Fallback::Action(x), .. } => a = Some(x),
+                        _ => {}
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let mut state = vec![0u8; nro];
+    for start in 0..nro {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut stack = vec![(start, 0usize)];
+        state[start] = 1;
+        while let Some((node, i)) = stack.pop() {
+            if let Some(&next) = edges[node].get(i) {
+                stack.push((node, i + 1));
+                match state[next as usize] {
+                    1 => return Err(format!("policy IR is inconsistent: routes cycle through `{}`", ir.routes[next as usize].name)),
+                    0 => {
+                        state[next as usize] = 1;
+                        stack.push((next as usize, 0));
+                    }
+                    _ => {}
+                }
+            } else {
+                state[node] = 2;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! The allocation strategies: which available member of a team gets the lead,
+//! and how the team's rotation state moves.
+
+use crate::avail::{Moment, Unavailable};
+use crate::decision::TeamUpdate;
+use crate::ir::{Strategy, Value};
+use crate::lead::Lead;
+use crate::policy::Policy;
+use crate::state::State;
+
+/// A rep chosen by a strategy.
+pub(crate) struct Pick {
+    pub rep: u32,
+    pub update: TeamUpdate,
+}
+
+/// Why no member was chosen: each member skipped and why.
+pub(crate) struct NoPick {
+    pub skipped: Vec<(u32, Unavailable)>,
+    pub detail: Option<String>,
+}
+
+impl Policy {
+    pub(crate) fn pick(&self, team: u32, strategy: Strategy, lead: &Lead, state: &State, m: &Moment) -> Result<Pick, NoPick> {
+        let def = &self.ir.teams[team as usize];
+        let ts = &state.teams[team as usize];
+        let mut avail = Vec::with_capacity(def.members.len());
+        let mut skipped = Vec::new();
+        for (pos, &rep) in def.members.iter().enumerate() {
+            match self.availability(rep as usize, state, m) {
+                Ok(()) => avail.push(pos),
+                Err(why) => skipped.push((rep, why)),
+            }
+        }
+        let member = |pos: usize| def.members[pos];
+        match strategy {
+            Strategy::RoundRobin => {
+                let n = def.members.len();
+                let start = ts.cursor.map_or(0, |c| (c as usize + 1) % n);
+                (0..n)
+                    .map(|k| (start + k) % n)
+                    .find(|p| avail.contains(p))
+                    .map(|p| Pick { rep: member(p), update: TeamUpdate::Cursor(p as u32) })
+                    .ok_or(NoPick { skipped, detail: None })
+            }
+            Strategy::Weighted => {
+                if avail.is_empty() {
+                    return Err(NoPick { skipped, detail: None });
+                }
+                let mut current: Vec<i64> = (0..def.members.len()).map(|p| ts.weights.get(p).copied().unwrap_or(0)).collect();
+                let mut total = 0i64;
+                for &p in &avail {
+                    let w = i64::from(self.ir.reps[member(p) as usize].weight);
+                    current[p] = current[p].saturating_add(w);
+                    total += w;
+                }
+                // The highest current weight wins; ties go to the earlier member.
+                let best = avail.iter().copied().fold(avail[0], |b, p| if current[p] > current[b] { p } else { b });
+                current[best] = current[best].saturating_sub(total);
+                Ok(Pick { rep: member(best), update: TeamUpdate::Weights(current) })
+            }
+            Strategy::Capacity => {
+                // Lowest load relative to capacity (open load over its cap, else
+                // today's count over its daily cap, else zero); ties: lower open
+                // load, then member order.
+                let key = |p: usize| {
+                    let rep = member(p) as usize;
+                    let d = &self.ir.reps[rep];
+                    let s = &state.reps[rep];
+                    let (num, den) = match (d.max_open, d.max_per_day) {
+                        (Some(cap), _) => (u64::from(s.open_load), u64::from(cap)),
+                        (None, Some(cap)) => (u64::from(self.today_count(rep, s, m)), u64::from(cap)),
+                        (None, None) => (0, 1),
+                    };
+                    (num, den, s.open_load, p)
+                };
+                let best = avail.iter().copied().map(key).min_by(|a, b| {
+                    (a.0 * b.1).cmp(&(b.0 * a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3))
+                });
+                best.map(|k| Pick { rep: member(k.3), update: TeamUpdate::None }).ok_or(NoPick { skipped, detail: None })
+            }
+            Strategy::Sticky { field } => {
+                let owner = match lead.values[field as usize].as_ref() {
+                    Some(Value::Str(id)) => id,
+                    _ => return Err(NoPick { skipped, detail: Some("the lead names no owner".into()) }),
+                };
+                let Some(&rep) = self.rep_by_id.get(owner) else {
+                    return Err(NoPick { skipped, detail: Some(format!("owner `{owner}` is not a rep")) });
+                };
+                match def.members.iter().position(|m| *m == rep) {
+                    None => Err(NoPick { skipped, detail: Some(format!("owner `{owner}` is not in team `{}`", def.name)) }),
+                    Some(p) if avail.contains(&p) => Ok(Pick { rep, update: TeamUpdate::None }),
+                    Some(_) => {
+                        let why = skipped.iter().find(|(r, _)| *r == rep).map_or("unavailable", |(_, w)| w.as_str());
+                        Err(NoPick { detail: Some(format!("owner `{owner}` is {why}")), skipped })
+                    }
+                }
+            }
+        }
+    }
+}
