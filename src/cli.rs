@@ -39,6 +39,117 @@ pub enum Command {
     ///   leadroute explain --list
     #[command(verbatim_doc_comment)]
     Explain(ExplainArgs),
+    /// Check a policy and write its compiled IR (JSON) for services to load.
+    ///
+    /// Examples:
+    ///   leadroute build examples/inbound.route -o policy.json
+    ///   leadroute route policy.json --leads leads.ndjson
+    #[command(verbatim_doc_comment)]
+    Build(BuildArgs),
+    /// Route leads through a policy: one JSON decision per lead.
+    ///
+    /// Leads are committed in order, so rotation and capacity move through a
+    /// batch. An invalid lead gets a `rejected` decision with its errors and
+    /// the batch goes on. Exit status: 0 when every lead was routed, 1 when
+    /// any was rejected, 2 when an input cannot be read.
+    ///
+    /// Examples:
+    ///   leadroute route examples/inbound.route --leads examples/leads.ndjson \
+    ///       --state examples/state.json --now 2026-11-24T15:00:00Z --format human
+    ///   leadroute route policy.json --lead lead.json --explain
+    ///   cat leads.ndjson | leadroute route policy.json --leads - --summary
+    #[command(verbatim_doc_comment)]
+    Route(RouteArgs),
+    /// Run a policy's inline tests, or compare routing with a stored snapshot.
+    ///
+    /// Tests without `now` run at 2026-01-05T15:00:00Z. With --snapshot, the
+    /// decisions for a lead file are compared with LEADS.decisions.ndjson next
+    /// to it; --update records them.
+    ///
+    /// Examples:
+    ///   leadroute test examples/inbound.route
+    ///   leadroute test examples/inbound.route --snapshot examples/leads.ndjson \
+    ///       --state examples/state.json --now 2026-11-24T15:00:00Z
+    #[command(verbatim_doc_comment)]
+    Test(TestArgs),
+}
+
+/// Output formats for decisions and test results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    /// One JSON object per line.
+    Json,
+    /// A readable explanation.
+    Human,
+}
+
+/// Arguments of `leadroute build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The policy: `.route` files or a folder of them.
+    #[arg(required = true)]
+    pub policy: Vec<PathBuf>,
+    /// Where to write the IR [default: standard output].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+/// Arguments of `leadroute route`.
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// The policy: `.route` files, a folder of them, or an IR `.json` from `leadroute build`.
+    #[arg(required = true)]
+    pub policy: Vec<PathBuf>,
+    /// One lead: a JSON file (`-` for standard input).
+    #[arg(long, conflicts_with = "leads")]
+    pub lead: Option<PathBuf>,
+    /// Many leads: newline-delimited JSON (`-` for standard input).
+    #[arg(long)]
+    pub leads: Option<PathBuf>,
+    /// Rep state to start from (JSON; absent reps take the defaults).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Write the rep state after the batch here.
+    #[arg(long)]
+    pub state_out: Option<PathBuf>,
+    /// Decision time, RFC 3339 [default: now].
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Attach a trace of every step to each decision.
+    #[arg(long)]
+    pub explain: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RunFormat::Json)]
+    pub format: RunFormat,
+    /// Print counts per outcome, team, rep, queue and exception, and each rep's final load, instead of the decisions.
+    #[arg(long)]
+    pub summary: bool,
+    /// Reject leads with fields the schema does not know.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Arguments of `leadroute test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The policy [default: .]
+    #[arg(default_value = ".")]
+    pub policy: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
+    /// Route this lead file and compare with its stored snapshot.
+    #[arg(long)]
+    pub snapshot: Option<PathBuf>,
+    /// With --snapshot: record the new decisions as the snapshot.
+    #[arg(long, requires = "snapshot")]
+    pub update: bool,
+    /// With --snapshot: rep state to start from.
+    #[arg(long, requires = "snapshot")]
+    pub state: Option<PathBuf>,
+    /// With --snapshot: decision time [default: the snapshot's, else 2026-01-05T15:00:00Z].
+    #[arg(long, requires = "snapshot")]
+    pub now: Option<String>,
 }
 
 /// Output formats for diagnostics.

@@ -1,8 +1,12 @@
-//! `leadroute`: check, explain (and, soon, test and route) lead-routing policies.
+//! `leadroute`: check, build, test and route lead-routing policies.
 
+mod build_cmd;
 mod check_cmd;
 mod cli;
 mod explain_cmd;
+mod policy_src;
+mod route_cmd;
+mod test_cmd;
 
 use std::process::ExitCode;
 
@@ -26,5 +30,8 @@ fn run(cli: cli::Cli) -> u8 {
     match cli.command {
         cli::Command::Check(args) => check_cmd::run(&args),
         cli::Command::Explain(args) => explain_cmd::run(&args),
+        cli::Command::Build(args) => build_cmd::run(&args),
+        cli::Command::Route(args) => route_cmd::run(&args),
+        cli::Command::Test(args) => test_cmd::run(&args),
     }
 }

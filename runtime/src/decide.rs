@@ -100,6 +100,8 @@ impl<'a> Run<'a> {
             territory: self.territory,
             now: self.m.now,
             reads: self.trace.as_ref().map(|_| Vec::new()),
+            read_tier: false,
+            read_territory: false,
         }
     }
 
@@ -108,7 +110,7 @@ impl<'a> Run<'a> {
         let mut ctx = self.ctx();
         let result = ctx.test(&c.expr);
         if let Some(trace) = &mut self.trace {
-            let reads: BTreeMap<String, serde_json::Value> = ctx
+            let mut reads: BTreeMap<String, serde_json::Value> = ctx
                 .reads
                 .take()
                 .unwrap_or_default()
@@ -118,6 +120,12 @@ impl<'a> Run<'a> {
                     (f.name.clone(), v.map_or(serde_json::Value::Null, |v| value_json(&self.p.ir, Some(&f.ty), &v)))
                 })
                 .collect();
+            if ctx.read_tier {
+                reads.insert("tier".into(), value_json(&self.p.ir, None, &Value::Tier(self.tier.unwrap_or(u32::MAX))));
+            }
+            if ctx.read_territory {
+                reads.insert("territory".into(), value_json(&self.p.ir, None, &Value::Territory(self.territory)));
+            }
             trace.push(TraceStep {
                 step,
                 name: name.to_string(),

@@ -20,6 +20,9 @@ pub struct Ctx<'a> {
     pub(crate) now: i64,
     /// Field reads, recorded for traces when `Some`.
     pub(crate) reads: Option<Vec<(u32, Option<Value>)>>,
+    /// The condition looked at the tier / the territory (for traces).
+    pub(crate) read_tier: bool,
+    pub(crate) read_territory: bool,
 }
 
 type R<'a> = Result<Option<Cow<'a, Value>>, MissingRaised>;
@@ -71,8 +74,14 @@ impl<'a> Ctx<'a> {
         Ok(match e {
             Expr::Const { value } => Some(Cow::Borrowed(value)),
             Expr::Field { slot } => return self.field(*slot),
-            Expr::Tier => self.tier.map(|t| Cow::Owned(Value::Tier(t))),
-            Expr::Territory => Some(Cow::Owned(Value::Territory(self.territory))),
+            Expr::Tier => {
+                self.read_tier = true;
+                self.tier.map(|t| Cow::Owned(Value::Tier(t)))
+            }
+            Expr::Territory => {
+                self.read_territory = true;
+                Some(Cow::Owned(Value::Territory(self.territory)))
+            }
             Expr::Now => Some(Cow::Owned(Value::Time(self.now))),
             Expr::Not { .. } | Expr::And { .. } | Expr::Or { .. } => Some(Cow::Owned(Value::Bool(self.test(e)?))),
             Expr::Cmp { cmp, lhs, rhs } => {

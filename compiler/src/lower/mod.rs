@@ -1,0 +1,362 @@
+//! Lowering: a checked policy becomes the runtime's IR (`leadroute_runtime::ir`).
+//! Only a policy without errors is lowered.
+
+mod expr;
+
+use std::collections::BTreeMap;
+
+use leadroute_runtime::ir::{self, PolicyIr};
+use sha2::{Digest, Sha256};
+
+use crate::check::{Checked, Symbols, Ty};
+use crate::source::{SourceSet, Span};
+use crate::syntax::ast::*;
+
+pub(crate) struct Lowerer<'s, 'a> {
+    syms: &'s Symbols<'a>,
+    sources: &'s SourceSet,
+    slots: BTreeMap<&'s str, u32>,
+}
+
+/// The content hash of a policy: SHA-256 over each file's base name and text
+/// (byte-order mark dropped, CRLF as LF), in name order.
+pub fn policy_version(sources: &SourceSet) -> String {
+    let mut files: Vec<(String, String)> = sources
+        .iter()
+        .map(|(_, f)| {
+            let base = std::path::Path::new(&f.name).file_name().map_or(f.name.clone(), |n| n.to_string_lossy().into_owned());
+            (base, f.text.replace("\r\n", "\n"))
+        })
+        .collect();
+    files.sort();
+    let mut h = Sha256::new();
+    for (name, text) in files {
+        h.update(name.as_bytes());
+        h.update(b"\n");
+        h.update(text.as_bytes());
+        h.update(b"\0");
+    }
+    let digest = h.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// Lowers a checked policy. `None` when it has errors.
+pub fn lower(sources: &SourceSet, checked: &Checked) -> Option<PolicyIr> {
+    if checked.has_errors() {
+        return None;
+    }
+    let syms = checked.symbols();
+    let slots = syms.schema?.fields.iter().enumerate().map(|(i, f)| (f.name.name.as_str(), i as u32)).collect();
+    let l = Lowerer { syms: &syms, sources, slots };
+    Some(l.policy(sources, checked.entry.as_deref()?))
+}
+
+fn ty(t: &Ty, syms: &Symbols) -> ir::FieldType {
+    match t {
+        Ty::Int => ir::FieldType::Int,
+        Ty::Float => ir::FieldType::Float,
+        Ty::Bool => ir::FieldType::Bool,
+        Ty::Time => ir::FieldType::Time,
+        Ty::Enum(e) => ir::FieldType::Enum(syms.enums.keys().position(|k| k == e).unwrap_or(0) as u32),
+        Ty::List(inner) => ir::FieldType::List(Box::new(ty(inner, syms))),
+        _ => ir::FieldType::String,
+    }
+}
+
+impl<'s, 'a> Lowerer<'s, 'a> {
+    fn loc(&self, span: Span) -> ir::Loc {
+        let f = self.sources.get(span.file);
+        let (line, column) = f.line_col(span.start as usize);
+        ir::Loc { file: f.name.clone(), line: line as u32, column: column as u32 }
+    }
+
+    fn condition(&self, e: &Expr, in_route: bool) -> ir::Condition {
+        let text = self.sources.slice(e.span).split_whitespace().collect::<Vec<_>>().join(" ");
+        ir::Condition { expr: self.expr(e, in_route, None).0, text }
+    }
+
+    fn index<T>(&self, map: &BTreeMap<String, T>, name: &str) -> u32 {
+        map.keys().position(|k| k == name).unwrap_or(0) as u32
+    }
+
+    fn strategy(&self, s: &StrategyRef) -> ir::Strategy {
+        match s.name.name.as_str() {
+            "weighted" => ir::Strategy::Weighted,
+            "capacity" => ir::Strategy::Capacity,
+            "sticky" => ir::Strategy::Sticky { field: s.arg.as_ref().and_then(|a| self.slots.get(a.name.as_str()).copied()).unwrap_or(0) },
+            _ => ir::Strategy::RoundRobin,
+        }
+    }
+
+    fn action(&self, a: &Action) -> ir::Action {
+        let fallback = |f: &Option<Fallback>| match f {
+            None => ir::Fallback::Handler,
+            Some(Fallback::Continue(_)) => ir::Fallback::Continue,
+            Some(Fallback::Action(a)) => ir::Fallback::Action(Box::new(self.action(a))),
+        };
+        match &a.kind {
+            ActionKind::Assign { target, fallback: f } => match target {
+                AssignTarget::Team { team, by } => ir::Action::AssignTeam {
+                    team: self.index(&self.syms.teams, &team.name),
+                    strategy: by.as_ref().map(|s| self.strategy(s)),
+                    fallback: fallback(f),
+                },
+                AssignTarget::Rep(r) => ir::Action::AssignRep { rep: self.index(&self.syms.reps, &r.name), fallback: fallback(f) },
+                AssignTarget::Owner(field) => {
+                    ir::Action::AssignOwner { field: self.slots.get(field.name.as_str()).copied().unwrap_or(0), fallback: fallback(f) }
+                }
+            },
+            ActionKind::Queue(q) => ir::Action::Queue { queue: self.index(&self.syms.queues, &q.name) },
+            ActionKind::Route(r) => ir::Action::Route { route: self.index(&self.syms.routes, &r.name) },
+            ActionKind::Drop(reason) => ir::Action::Drop { reason: reason.value.clone() },
+        }
+    }
+
+    fn value_json(&self, v: &Value) -> serde_json::Value {
+        match &v.kind {
+            ValueKind::Str(s) | ValueKind::Name(s) => serde_json::json!(s),
+            ValueKind::Int(i) => serde_json::json!(i),
+            ValueKind::Float(f) => serde_json::json!(f),
+            ValueKind::Bool(b) => serde_json::json!(b),
+            ValueKind::Null => serde_json::Value::Null,
+            ValueKind::List(items) => serde_json::Value::Array(items.iter().map(|i| self.value_json(i)).collect()),
+        }
+    }
+
+    fn value(&self, v: &Value, t: &Ty) -> ir::Value {
+        match (&v.kind, t) {
+            (ValueKind::Int(i), Ty::Float) => ir::Value::Float(*i as f64),
+            (ValueKind::Int(i), _) => ir::Value::Int(*i),
+            (ValueKind::Float(f), _) => ir::Value::Float(*f),
+            (ValueKind::Bool(b), _) => ir::Value::Bool(*b),
+            (ValueKind::Str(s), Ty::Time) => ir::Value::Time(leadroute_runtime::parse_time(s).unwrap_or(0)),
+            (ValueKind::Str(s) | ValueKind::Name(s), Ty::Enum(e)) => ir::Value::Enum(
+                self.syms.enums.get(e).and_then(|d| d.variants.iter().position(|x| &x.name == s)).unwrap_or(0) as u32,
+            ),
+            (ValueKind::Str(s) | ValueKind::Name(s), _) => ir::Value::Str(s.clone()),
+            (ValueKind::List(items), Ty::List(inner)) => ir::Value::List(items.iter().map(|i| self.value(i, inner)).collect()),
+            _ => ir::Value::Bool(false),
+        }
+    }
+
+    fn policy(&self, sources: &SourceSet, entry: &str) -> PolicyIr {
+        let syms = self.syms;
+        let header = syms.header;
+        let prop = |want: &str| {
+            header.and_then(|h| {
+                h.props.iter().find_map(|p| match &p.value {
+                    PolicyProp::Owner(s) if want == "owner" => Some(s.value.clone()),
+                    PolicyProp::Timezone(s) if want == "timezone" => Some(s.value.clone()),
+                    _ => None,
+                })
+            })
+        };
+        let timezone = prop("timezone").unwrap_or_else(|| "UTC".to_string());
+        let fields = syms
+            .schema
+            .map(|s| s.fields.iter().map(|f| {
+                let info = &syms.fields[&f.name.name];
+                ir::FieldDef { name: f.name.name.clone(), ty: ty(&info.ty, syms), optional: info.optional }
+            }).collect())
+            .unwrap_or_default();
+        let reps = syms.reps.values().map(|r| self.rep(r, &timezone)).collect();
+        let teams = syms
+            .teams
+            .values()
+            .map(|t| {
+                let mut members = Vec::new();
+                let mut strategy = ir::Strategy::RoundRobin;
+                for p in &t.props {
+                    match &p.value {
+                        TeamProp::Members(m) => members.extend(m.iter().map(|i| self.index(&syms.reps, &i.name))),
+                        TeamProp::Strategy(s) => strategy = self.strategy(s),
+                    }
+                }
+                ir::TeamDef { name: t.name.name.clone(), members, strategy }
+            })
+            .collect();
+        let queues = syms
+            .queues
+            .values()
+            .map(|q| {
+                let mut def = ir::QueueDef { name: q.name.name.clone(), owner: None, sla_ms: None };
+                for p in &q.props {
+                    match &p.value {
+                        QueueProp::Owner(o) => def.owner = Some(o.value.clone()),
+                        QueueProp::Sla(s) => def.sla_ms = Some(s.value),
+                    }
+                }
+                def
+            })
+            .collect();
+        let tiers = syms
+            .tiers
+            .iter()
+            .map(|t| ir::TierDef {
+                name: t.name.name.clone(),
+                condition: match &t.guard {
+                    Guard::When(e) => Some(self.condition(e, false)),
+                    Guard::Otherwise(_) => None,
+                },
+                sla_ms: t.sla.value,
+                loc: self.loc(t.name.span),
+            })
+            .collect();
+        let territories = syms
+            .territories
+            .iter()
+            .map(|t| ir::TerritoryDef { name: t.name.name.clone(), condition: self.condition(&t.condition, false), loc: self.loc(t.name.span) })
+            .collect();
+        let routes = syms
+            .routes
+            .values()
+            .map(|r| ir::RouteDef {
+                name: r.name.name.clone(),
+                rules: r
+                    .rules
+                    .iter()
+                    .map(|rule| ir::RuleDef {
+                        name: rule.name.as_ref().map(|n| n.name.clone()),
+                        condition: match &rule.guard {
+                            Guard::When(e) => Some(self.condition(e, true)),
+                            Guard::Otherwise(_) => None,
+                        },
+                        action: self.action(&rule.action),
+                        loc: self.loc(rule.span),
+                    })
+                    .collect(),
+                loc: self.loc(r.name.span),
+            })
+            .collect();
+        let mut handlers = ir::Handlers::default();
+        for h in &syms.handlers {
+            match (&h.exception, &h.action) {
+                (Exception::Missing { field, .. }, action) => {
+                    let Some(&slot) = self.slots.get(field.name.as_str()) else { continue };
+                    let handling = match action {
+                        HandlerAction::Assume(v) => ir::MissingHandling::Assume(self.value(v, &syms.fields[&field.name].ty)),
+                        HandlerAction::Action(a) => ir::MissingHandling::Action(self.action(a)),
+                    };
+                    handlers.missing.push(ir::MissingHandler { field: slot, handling });
+                }
+                (Exception::Named(n), HandlerAction::Action(a)) => {
+                    let slot = match n.name.as_str() {
+                        "ambiguous_territory" => &mut handlers.ambiguous_territory,
+                        "no_available_rep" => &mut handlers.no_available_rep,
+                        "over_capacity" => &mut handlers.over_capacity,
+                        _ => &mut handlers.no_match,
+                    };
+                    *slot = Some(self.action(a));
+                }
+                _ => {}
+            }
+        }
+        let tests = syms.tests.iter().map(|t| self.test(t)).collect();
+        PolicyIr {
+            format_version: ir::FORMAT_VERSION,
+            policy_version: policy_version(sources),
+            name: header.map_or_else(String::new, |h| h.name.name.clone()),
+            owner: prop("owner"),
+            timezone: timezone.clone(),
+            enums: syms.enums.values().map(|e| ir::EnumDef { name: e.name.name.clone(), variants: e.variants.iter().map(|v| v.name.clone()).collect() }).collect(),
+            fields,
+            reps,
+            teams,
+            queues,
+            tiers,
+            territories,
+            routes,
+            entry: self.index(&syms.routes, entry),
+            handlers,
+            tests,
+        }
+    }
+
+    fn rep(&self, r: &RepDecl, policy_tz: &str) -> ir::RepDef {
+        let mut def = ir::RepDef {
+            id: r.name.name.clone(),
+            email: None,
+            weight: 1,
+            max_open: None,
+            max_per_day: None,
+            timezone: policy_tz.to_string(),
+            hours: Vec::new(),
+            skills: Vec::new(),
+            active: true,
+        };
+        for p in &r.props {
+            match &p.value {
+                RepProp::Email(e) => def.email = Some(e.value.clone()),
+                RepProp::Weight(w) => def.weight = w.value.clamp(1, i64::from(u32::MAX)) as u32,
+                RepProp::Capacity { amount, per_day } => {
+                    let cap = Some(amount.value.clamp(0, i64::from(u32::MAX)) as u32);
+                    if *per_day {
+                        def.max_per_day = cap;
+                    } else {
+                        def.max_open = cap;
+                    }
+                }
+                RepProp::Timezone(tz) => def.timezone = tz.value.clone(),
+                RepProp::Hours(h) => def.hours.push(ir::HoursDef {
+                    days: h.days.iter().fold(0u8, |m, d| (d.from..=d.to).fold(m, |m, day| m | (1 << day))),
+                    start: h.start.value,
+                    end: h.end.value,
+                    timezone: h.timezone.as_ref().map(|t| t.value.clone()),
+                }),
+                RepProp::Skills(s) => def.skills = s.iter().map(|i| i.name.clone()).collect(),
+                RepProp::Active(a) => def.active = a.value,
+            }
+        }
+        // `hours ... "Zone"` without a `timezone` property: the rep lives in that zone.
+        let has_tz = r.props.iter().any(|p| matches!(p.value, RepProp::Timezone(_)));
+        if let (false, Some(tz)) = (has_tz, def.hours.iter().find_map(|h| h.timezone.clone())) {
+            def.timezone = tz;
+        }
+        def
+    }
+
+    fn test(&self, t: &TestDecl) -> ir::TestDef {
+        let mut def = ir::TestDef {
+            name: t.name.value.clone(),
+            loc: self.loc(t.name.span),
+            now: None,
+            lead: serde_json::Value::Object(Default::default()),
+            state: serde_json::Value::Object(Default::default()),
+            expect: Vec::new(),
+        };
+        for item in &t.items {
+            match item {
+                TestItem::Now(s) => def.now = Some(s.value.clone()),
+                TestItem::Lead(r) => {
+                    def.lead = serde_json::Value::Object(r.fields.iter().map(|f| (f.name.name.clone(), self.value_json(&f.value))).collect())
+                }
+                TestItem::State(entries) => {
+                    let mut obj = serde_json::Map::new();
+                    for e in entries {
+                        let fields = e.record.fields.iter().map(|f| (f.name.name.clone(), self.value_json(&f.value))).collect();
+                        obj.insert(e.rep.name.clone(), serde_json::Value::Object(fields));
+                    }
+                    def.state = serde_json::Value::Object(obj);
+                }
+                TestItem::Expect(list) => {
+                    for e in list {
+                        let name = e.name.as_ref().map(|n| n.name.clone()).unwrap_or_default();
+                        def.expect.push(match e.kind {
+                            ExpectKind::Team => ir::Expectation::Team(name),
+                            ExpectKind::Rep => ir::Expectation::Rep(name),
+                            ExpectKind::Queue => ir::Expectation::Queue(name),
+                            ExpectKind::Tier => ir::Expectation::Tier(name),
+                            ExpectKind::Territory => ir::Expectation::Territory(name),
+                            ExpectKind::Route => ir::Expectation::Route(name),
+                            ExpectKind::Assigned => ir::Expectation::Assigned,
+                            ExpectKind::Queued => ir::Expectation::Queued,
+                            ExpectKind::Dropped => ir::Expectation::Dropped,
+                        });
+                    }
+                }
+            }
+        }
+        def
+    }
+}

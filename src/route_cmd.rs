@@ -1,0 +1,210 @@
+//! `leadroute route`: decide leads from a file or standard input, in order,
+//! committing each decision so rotation and capacity move through the batch.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufWriter, Write};
+
+use leadroute_runtime::{Decision, Engine, EngineOptions, FieldError, Outcome, Policy, State};
+
+use crate::cli::{RouteArgs, RunFormat};
+use crate::policy_src;
+
+/// Counts for `--summary`.
+#[derive(Default)]
+struct Summary {
+    leads: usize,
+    outcomes: BTreeMap<&'static str, usize>,
+    teams: BTreeMap<String, usize>,
+    reps: BTreeMap<String, usize>,
+    queues: BTreeMap<String, usize>,
+    exceptions: BTreeMap<String, usize>,
+    rejected_fields: BTreeMap<String, usize>,
+}
+
+impl Summary {
+    fn add(&mut self, d: &Decision) {
+        self.leads += 1;
+        *self.outcomes.entry(d.outcome.as_str()).or_default() += 1;
+        for (map, key) in [(&mut self.teams, &d.team), (&mut self.reps, &d.rep), (&mut self.queues, &d.queue)] {
+            if let Some(k) = key {
+                *map.entry(k.clone()).or_default() += 1;
+            }
+        }
+        for e in &d.exceptions {
+            *self.exceptions.entry(e.exception.clone()).or_default() += 1;
+        }
+        for e in &d.errors {
+            *self.rejected_fields.entry(if e.field.is_empty() { "(lead)".into() } else { e.field.clone() }).or_default() += 1;
+        }
+    }
+
+    fn json(&self, policy: &Policy, state: &State) -> serde_json::Value {
+        let loads: BTreeMap<&str, serde_json::Value> = policy
+            .ir()
+            .reps
+            .iter()
+            .zip(&state.reps)
+            .map(|(r, s)| (r.id.as_str(), serde_json::json!({ "open_load": s.open_load, "assigned_today": s.assigned_today })))
+            .collect();
+        serde_json::json!({ "summary": {
+            "leads": self.leads, "outcomes": self.outcomes, "teams": self.teams, "reps": self.reps,
+            "queues": self.queues, "exceptions": self.exceptions, "rejected_fields": self.rejected_fields,
+            "final_load": loads,
+        }})
+    }
+
+    fn human(&self, policy: &Policy, state: &State) -> String {
+        let mut out = format!("{} leads\n", self.leads);
+        let section = |out: &mut String, title: &str, map: &BTreeMap<String, usize>| {
+            if map.is_empty() {
+                return;
+            }
+            out.push_str(&format!("{title}:\n"));
+            let mut rows: Vec<_> = map.iter().collect();
+            rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (k, n) in rows {
+                out.push_str(&format!("  {k:<28} {n:>8}  {:>5.1}%\n", 100.0 * *n as f64 / self.leads.max(1) as f64));
+            }
+        };
+        let outcomes: BTreeMap<String, usize> = self.outcomes.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        section(&mut out, "outcomes", &outcomes);
+        section(&mut out, "teams", &self.teams);
+        section(&mut out, "reps", &self.reps);
+        section(&mut out, "queues", &self.queues);
+        section(&mut out, "exceptions", &self.exceptions);
+        section(&mut out, "rejected, by field", &self.rejected_fields);
+        out.push_str("load at the end (open / today):\n");
+        for (r, s) in policy.ir().reps.iter().zip(&state.reps) {
+            out.push_str(&format!("  {:<28} {:>4} / {:<4}\n", r.id, s.open_load, s.assigned_today));
+        }
+        out
+    }
+}
+
+/// Runs the command and returns the exit status: 0 when every lead was
+/// routed, 1 when any was rejected, 2 when an input cannot be read.
+pub fn run(args: &RouteArgs) -> u8 {
+    let policy = match policy_src::load(&args.policy).and_then(policy_src::ready) {
+        Ok(p) => p,
+        Err(f) => return f.status,
+    };
+    let now = match policy_src::now(args.now.as_deref()) {
+        Ok(n) => n,
+        Err(f) => return f.status,
+    };
+    let state = match &args.state {
+        None => State::new(policy.ir()),
+        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| State::from_json(policy.ir(), &t)) {
+            Ok((state, warnings)) => {
+                for w in warnings {
+                    eprintln!("leadroute: warning: {}: {}", path.display(), w.0);
+                }
+                state
+            }
+            Err(e) => {
+                eprintln!("leadroute: cannot use state `{}`: {e}", path.display());
+                return 2;
+            }
+        },
+    };
+    let input: Box<dyn BufRead> = match (&args.lead, &args.leads) {
+        (Some(path), _) | (None, Some(path)) if path.as_os_str() == "-" => Box::new(std::io::stdin().lock()),
+        (Some(path), _) => match std::fs::read_to_string(path) {
+            // A single lead file may be pretty-printed over several lines.
+            Ok(text) => Box::new(std::io::Cursor::new(single_line(&text).into_bytes())),
+            Err(e) => {
+                eprintln!("leadroute: cannot read `{}`: {e}", path.display());
+                return 2;
+            }
+        },
+        (None, Some(path)) => match std::fs::File::open(path) {
+            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
+            Err(e) => {
+                eprintln!("leadroute: cannot read `{}`: {e}", path.display());
+                return 2;
+            }
+        },
+        (None, None) => {
+            eprintln!("leadroute: give leads with --lead FILE or --leads FILE.ndjson (`-` reads standard input)");
+            return 2;
+        }
+    };
+    let options = EngineOptions { explain: args.explain, strict: args.strict };
+    let mut engine = Engine::with_state(policy, state).with_options(options);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut summary = Summary::default();
+    let mut rejected = 0usize;
+    let version = engine.policy().version().to_string();
+    for (n, line) in input.lines().enumerate() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("leadroute: reading leads stopped at line {}: {e}", n + 1);
+                rejected += 1;
+                break;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let decision = match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(lead) => engine.route(&lead, now),
+            Err(e) => Decision::rejected(
+                String::new(),
+                vec![FieldError {
+                    field: String::new(),
+                    expected: "a JSON object".into(),
+                    found: format!("line {}", n + 1),
+                    message: format!("line {} is not JSON: {e}", n + 1),
+                }],
+                &version,
+            ),
+        };
+        if decision.outcome == Outcome::Rejected {
+            rejected += 1;
+        }
+        if args.summary {
+            summary.add(&decision);
+            continue;
+        }
+        let written = match args.format {
+            RunFormat::Json => serde_json::to_writer(&mut out, &decision).map_err(std::io::Error::from).and_then(|_| out.write_all(b"\n")),
+            RunFormat::Human => out.write_all(decision.to_human().as_bytes()),
+        };
+        if written.is_err() {
+            // The reader went away (`| head`); stop quietly.
+            return if rejected > 0 { 1 } else { 0 };
+        }
+    }
+    if args.summary {
+        let text = match args.format {
+            RunFormat::Json => summary.json(engine.policy(), engine.state()).to_string() + "\n",
+            RunFormat::Human => summary.human(engine.policy(), engine.state()),
+        };
+        let _ = out.write_all(text.as_bytes());
+    }
+    let _ = out.flush();
+    if let Some(path) = &args.state_out {
+        let json = engine.state().to_json(engine.policy().ir());
+        let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("leadroute: cannot write `{}`: {e}", path.display());
+            return 2;
+        }
+    }
+    if rejected > 0 {
+        eprintln!("leadroute: {rejected} lead{} rejected", if rejected == 1 { "" } else { "s" });
+        1
+    } else {
+        0
+    }
+}
+
+/// A pretty-printed JSON document as one line (so `--lead` accepts either).
+fn single_line(text: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => v.to_string() + "\n",
+        Err(_) => text.to_string(),
+    }
+}
