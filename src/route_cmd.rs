@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Write};
 
-use leadroute_runtime::{Decision, Engine, EngineOptions, FieldError, Outcome, Policy, State};
+use leadroute_runtime::{Decision, Engine, EngineOptions, Outcome, Policy, State};
 
 use crate::cli::{RouteArgs, RunFormat};
 use crate::policy_src;
@@ -135,32 +135,33 @@ pub fn run(args: &RouteArgs) -> u8 {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut summary = Summary::default();
     let mut rejected = 0usize;
-    let version = engine.policy().version().to_string();
-    for (n, line) in input.lines().enumerate() {
-        let line = match line {
-            Ok(l) => l,
+    let mut input = input;
+    let mut line = String::new();
+    let mut n = 0usize;
+    loop {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => n += 1,
             Err(e) => {
                 eprintln!("leadroute: reading leads stopped at line {}: {e}", n + 1);
                 rejected += 1;
                 break;
             }
-        };
-        if line.trim().is_empty() {
+        }
+        let text = line.trim();
+        if text.is_empty() {
             continue;
         }
-        let decision = match serde_json::from_str::<serde_json::Value>(&line) {
-            Ok(lead) => engine.route(&lead, now),
-            Err(e) => Decision::rejected(
-                String::new(),
-                vec![FieldError {
-                    field: String::new(),
-                    expected: "a JSON object".into(),
-                    found: format!("line {}", n + 1),
-                    message: format!("line {} is not JSON: {e}", n + 1),
-                }],
-                &version,
-            ),
-        };
+        let mut decision = engine.route_str(text, now);
+        if decision.outcome == Outcome::Rejected && decision.lead_id.is_empty() {
+            // Say where in the file the unreadable lead is.
+            for e in &mut decision.errors {
+                if e.field.is_empty() {
+                    e.message = format!("line {n}: {}", e.message);
+                }
+            }
+        }
         if decision.outcome == Outcome::Rejected {
             rejected += 1;
         }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::avail::Moment;
+use crate::compiled::{self, C};
 use crate::decision::*;
 use crate::eval::{Ctx, MissingRaised};
 use crate::ir::*;
@@ -106,7 +107,12 @@ impl<'a> Run<'a> {
     }
 
     /// Evaluates a condition, tracing it; a missing-field handler action stops routing.
-    fn test(&mut self, step: &'static str, name: &str, at: &Loc, c: &'a Condition) -> Result<bool, MissingRaised> {
+    /// Without a trace the compiled form runs; with one, the reference evaluator
+    /// (which records what it reads). They agree; the runtime tests check it.
+    fn test(&mut self, step: &'static str, name: impl FnOnce() -> String, at: &Loc, c: &'a Condition, fast: &'a C) -> Result<bool, MissingRaised> {
+        if self.trace.is_none() {
+            return compiled::test(self.p, fast, self.lead, self.tier, self.territory, self.m.now);
+        }
         let mut ctx = self.ctx();
         let result = ctx.test(&c.expr);
         if let Some(trace) = &mut self.trace {
@@ -128,7 +134,7 @@ impl<'a> Run<'a> {
             }
             trace.push(TraceStep {
                 step,
-                name: name.to_string(),
+                name: name(),
                 at: Some(loc_text(at)),
                 condition: Some(c.text.clone()),
                 reads,
@@ -165,7 +171,7 @@ impl<'a> Run<'a> {
                     self.note("tier", t.name.clone(), "otherwise", None);
                     true
                 }
-                Some(c) => match self.test("tier", &t.name, &t.loc, c) {
+                Some(c) => match self.test("tier", || t.name.clone(), &t.loc, c, self.p.compiled.tiers[i].as_ref().unwrap_or(&C::Const(true))) {
                     Ok(b) => b,
                     Err(MissingRaised(slot)) => return self.missing(slot),
                 },
@@ -183,7 +189,7 @@ impl<'a> Run<'a> {
         // Territories: all are evaluated.
         let mut matched = Vec::new();
         for (i, t) in ir.territories.iter().enumerate() {
-            match self.test("territory", &t.name, &t.loc, &t.condition) {
+            match self.test("territory", || t.name.clone(), &t.loc, &t.condition, &self.p.compiled.territories[i]) {
                 Ok(true) => matched.push(i as u32),
                 Ok(false) => {}
                 Err(MissingRaised(slot)) => return self.missing(slot),
@@ -213,14 +219,24 @@ impl<'a> Run<'a> {
         if *hops > ir.routes.len() + 1 {
             return (Done::Dropped("routes loop".into()), Origin { rule: r.name.clone(), route: Some(r.name.clone()) });
         }
-        for rule in &r.rules {
-            let label = rule.label();
-            let hit = match &rule.condition {
-                None => {
-                    self.note("rule", label.clone(), "otherwise", Some(format!("route {}", r.name)));
+        let cr = &self.p.compiled.routes[route as usize];
+        // Without a trace, only the rules that can fire in this territory are looked at.
+        let all: Vec<u32>;
+        let order: &[u32] = if self.trace.is_none() {
+            let t = self.territory.map_or(ir.territories.len(), |t| t as usize);
+            &cr.by_territory[t]
+        } else {
+            all = (0..r.rules.len() as u32).collect();
+            &all
+        };
+        for &ri in order {
+            let rule = &r.rules[ri as usize];
+            let hit = match (&rule.condition, &cr.rules[ri as usize]) {
+                (None, _) | (_, None) => {
+                    self.note("rule", rule.label(), "otherwise", Some(format!("route {}", r.name)));
                     true
                 }
-                Some(c) => match self.test("rule", &label, &rule.loc, c) {
+                (Some(c), Some(fast)) => match self.test("rule", || rule.label(), &rule.loc, c, fast) {
                     Ok(b) => b,
                     Err(MissingRaised(slot)) => return self.missing(slot),
                 },
@@ -228,7 +244,7 @@ impl<'a> Run<'a> {
             if !hit {
                 continue;
             }
-            let origin = Origin { rule: label, route: Some(r.name.clone()) };
+            let origin = Origin { rule: rule.label(), route: Some(r.name.clone()) };
             match self.action(&rule.action, &origin, false, hops) {
                 (Done::Continue, _) => continue,
                 stop => return stop,

@@ -95,6 +95,46 @@ fn convert(ir: &PolicyIr, ty: &FieldType, v: &serde_json::Value) -> Result<Value
     }
 }
 
+/// Converts one field's JSON value, recording an error when it does not fit.
+fn check_field(ir: &PolicyIr, f: &crate::ir::FieldDef, v: Option<&serde_json::Value>, errors: &mut Vec<FieldError>) -> Option<Value> {
+    match v {
+        None | Some(serde_json::Value::Null) if f.optional => None,
+        None => {
+            errors.push(FieldError {
+                field: f.name.clone(),
+                expected: type_name(ir, &f.ty),
+                found: "nothing".into(),
+                message: format!("required field `{}` is missing", f.name),
+            });
+            None
+        }
+        Some(v) => match convert(ir, &f.ty, v) {
+            Ok(value) => Some(value),
+            Err(detail) => {
+                let expected = type_name(ir, &f.ty);
+                let message = if v.is_null() {
+                    format!("required field `{}` is null", f.name)
+                } else if detail.is_empty() {
+                    format!("`{}` must be {}, not {}", f.name, expected, shorten(v))
+                } else {
+                    format!("`{}` must be {}: {}", f.name, expected, detail)
+                };
+                errors.push(FieldError { field: f.name.clone(), expected, found: shorten(v), message });
+                None
+            }
+        },
+    }
+}
+
+fn unknown_field(k: &str, v: &serde_json::Value) -> FieldError {
+    FieldError {
+        field: k.to_string(),
+        expected: "no such field".into(),
+        found: shorten(v),
+        message: format!("`{k}` is not a field of the schema (strict mode)"),
+    }
+}
+
 impl Lead {
     /// Validates a JSON lead. Every problem is reported, one per field.
     pub fn from_json(ir: &PolicyIr, json: &serde_json::Value, opts: LeadOptions) -> Result<Lead, Vec<FieldError>> {
@@ -109,44 +149,13 @@ impl Lead {
         let mut errors = Vec::new();
         let mut values = Vec::with_capacity(ir.fields.len());
         for f in &ir.fields {
-            match obj.get(&f.name) {
-                None | Some(serde_json::Value::Null) if f.optional => values.push(None),
-                None => {
-                    errors.push(FieldError {
-                        field: f.name.clone(),
-                        expected: type_name(ir, &f.ty),
-                        found: "nothing".into(),
-                        message: format!("required field `{}` is missing", f.name),
-                    });
-                    values.push(None);
-                }
-                Some(v) => match convert(ir, &f.ty, v) {
-                    Ok(value) => values.push(Some(value)),
-                    Err(detail) => {
-                        let expected = type_name(ir, &f.ty);
-                        let message = if v.is_null() {
-                            format!("required field `{}` is null", f.name)
-                        } else if detail.is_empty() {
-                            format!("`{}` must be {}, not {}", f.name, expected, shorten(v))
-                        } else {
-                            format!("`{}` must be {}: {}", f.name, expected, detail)
-                        };
-                        errors.push(FieldError { field: f.name.clone(), expected, found: shorten(v), message });
-                        values.push(None);
-                    }
-                },
-            }
+            values.push(check_field(ir, f, obj.get(&f.name), &mut errors));
         }
         if opts.strict {
             let mut unknown: Vec<&String> = obj.keys().filter(|k| !ir.fields.iter().any(|f| &f.name == *k)).collect();
             unknown.sort();
             for k in unknown {
-                errors.push(FieldError {
-                    field: k.clone(),
-                    expected: "no such field".into(),
-                    found: shorten(&obj[k]),
-                    message: format!("`{k}` is not a field of the schema (strict mode)"),
-                });
+                errors.push(unknown_field(k, &obj[k]));
             }
         }
         if !errors.is_empty() {
@@ -162,6 +171,119 @@ impl Lead {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) if !other.is_null() => other.to_string(),
             _ => String::new(),
+        }
+    }
+}
+
+/// A map key that borrows from the input when it can.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The raw fields of one lead object, by slot, read straight from JSON text.
+struct Raw {
+    slots: Vec<Option<serde_json::Value>>,
+    unknown: Vec<(String, serde_json::Value)>,
+}
+
+struct RawSeed<'a> {
+    ir: &'a PolicyIr,
+    keep_unknown: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for RawSeed<'_> {
+    type Value = Raw;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RawSeed<'_> {
+    type Value = Raw;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object of lead fields")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+        let mut raw = Raw { slots: vec![None; self.ir.fields.len()], unknown: Vec::new() };
+        while let Some(Key(k)) = map.next_key::<Key>()? {
+            match self.ir.fields.iter().position(|f| f.name == k) {
+                Some(slot) => raw.slots[slot] = Some(map.next_value()?),
+                None if self.keep_unknown => raw.unknown.push((k.into_owned(), map.next_value()?)),
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(raw)
+    }
+}
+
+impl Lead {
+    /// Validates a lead given as JSON text (one line of a lead file) without
+    /// building a JSON object first. On failure: the lead id if one was
+    /// readable, and the errors.
+    pub fn from_json_str(ir: &PolicyIr, text: &str, opts: LeadOptions) -> Result<Lead, (String, Vec<FieldError>)> {
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let raw = RawSeed { ir, keep_unknown: opts.strict }.deserialize(&mut de).and_then(|r| de.end().map(|_| r));
+        let raw = match raw {
+            Ok(r) => r,
+            Err(e) => {
+                // Not an object, or not JSON: say which, via the general path when it parses.
+                return match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(v) => Lead::from_json(ir, &v, opts).map_err(|errs| (Lead::id_of(&v), errs)),
+                    Err(_) => Err((
+                        String::new(),
+                        vec![FieldError {
+                            field: String::new(),
+                            expected: "a JSON object".into(),
+                            found: shorten(&serde_json::Value::String(text.chars().take(60).collect())),
+                            message: format!("not valid JSON: {e}"),
+                        }],
+                    )),
+                };
+            }
+        };
+        let mut errors = Vec::new();
+        let mut values = Vec::with_capacity(ir.fields.len());
+        for (f, v) in ir.fields.iter().zip(&raw.slots) {
+            values.push(check_field(ir, f, v.as_ref(), &mut errors));
+        }
+        let mut unknown = raw.unknown;
+        unknown.sort_by(|a, b| a.0.cmp(&b.0));
+        unknown.dedup_by(|a, b| a.0 == b.0);
+        for (k, v) in &unknown {
+            errors.push(unknown_field(k, v));
+        }
+        let id = match values.iter().zip(&ir.fields).find(|(_, f)| f.name == "id") {
+            Some((Some(Value::Str(s)), _)) => s.clone(),
+            _ => raw.slots.iter().zip(&ir.fields).find(|(_, f)| f.name == "id").and_then(|(v, _)| v.as_ref()).map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            }).unwrap_or_default(),
+        };
+        if errors.is_empty() {
+            Ok(Lead { id, values })
+        } else {
+            Err((id, errors))
         }
     }
 }

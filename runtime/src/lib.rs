@@ -15,6 +15,7 @@
 //! ```
 
 pub mod avail;
+mod compiled;
 pub mod decide;
 pub mod decision;
 mod engine;

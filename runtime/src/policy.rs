@@ -17,6 +17,8 @@ pub struct Policy {
     pub(crate) rep_by_id: BTreeMap<String, u32>,
     /// Per field slot: its missing handler.
     pub(crate) missing: Vec<Option<MissingHandling>>,
+    /// The conditions compiled for the fast path.
+    pub(crate) compiled: crate::compiled::Compiled,
 }
 
 fn zone(name: &str, what: &str) -> Result<jiff::tz::TimeZone, String> {
@@ -54,7 +56,8 @@ impl Policy {
         for m in &ir.handlers.missing {
             missing[m.field as usize] = Some(m.handling.clone());
         }
-        Ok(Policy { ir, policy_tz, hours_tz, rep_tz, rep_by_id, missing })
+        let compiled = crate::compiled::Compiled::new(&ir, &missing);
+        Ok(Policy { ir, policy_tz, hours_tz, rep_tz, rep_by_id, missing, compiled })
     }
 
     /// Loads a policy from the IR's JSON (as `leadroute build` writes it).
