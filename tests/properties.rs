@@ -7,7 +7,7 @@
 //! are `r0`, `r1`, ... so their index in the IR (reps are sorted by name) is
 //! their number.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use leadroute_compiler::{SourceFile, SourceSet};
@@ -37,7 +37,6 @@ fn rfc3339(ms: i64) -> String {
 }
 
 const MINUTE: i64 = 60_000;
-const DAY: i64 = 24 * 60 * MINUTE;
 
 /// Tuesday 2026-11-24, 10:00 in New York: a plain business hour.
 fn tuesday() -> i64 {
@@ -55,8 +54,8 @@ fn rep_index(d: &Decision) -> Option<usize> {
 
 // ---------------------------------------------------------------- generated team policies
 
-const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const ZONES: [&str; 8] = [
+static DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+static ZONES: [&str; 8] = [
     "UTC",
     "America/New_York",
     "America/Los_Angeles",
@@ -197,7 +196,7 @@ fn assert_overflowed(d: &Decision) {
 }
 
 /// The four strategies, as written after `strategy`.
-const STRATEGIES: [&str; 4] = ["round_robin", "weighted", "capacity", "sticky(account_owner)"];
+static STRATEGIES: [&str; 4] = ["round_robin", "weighted", "capacity", "sticky(account_owner)"];
 
 // ---------------------------------------------------------------- the inbound example
 
@@ -211,16 +210,16 @@ static INBOUND_START: LazyLock<State> = LazyLock::new(|| {
     state
 });
 
-const US_STATES: [&str; 10] = ["CA", "WA", "TX", "NY", "MA", "FL", "IL", "CO", "ZZ", "ca"];
-const COUNTRIES: [&str; 14] = ["US", "US", "US", "GB", "DE", "ES", "JP", "SG", "AU", "BR", "CN", "us", "", "ZA"];
-const DOMAINS: [&str; 9] =
+static US_STATES: [&str; 10] = ["CA", "WA", "TX", "NY", "MA", "FL", "IL", "CO", "ZZ", "ca"];
+static COUNTRIES: [&str; 14] = ["US", "US", "US", "GB", "DE", "ES", "JP", "SG", "AU", "BR", "CN", "us", "", "ZA"];
+static DOMAINS: [&str; 9] =
     ["globex.example", "initech.example", "gmail.com", "GMAIL.COM", "acme.example", "qa.acme.example", "proton.me", "", "x.y.z"];
-const SEGMENTS: [&str; 3] = ["smb", "mid_market", "enterprise"];
-const SOURCES: [&str; 6] = ["chat", "paid", "web", "partner", "event", "referral"];
-const CAMPAIGNS: [&str; 5] = ["abm-q4-japan", "abm-", "spring-webinar", "", "ABM-upper"];
-const OWNERS: [&str; 14] =
+static SEGMENTS: [&str; 3] = ["smb", "mid_market", "enterprise"];
+static SOURCES: [&str; 6] = ["chat", "paid", "web", "partner", "event", "referral"];
+static CAMPAIGNS: [&str; 5] = ["abm-q4-japan", "abm-", "spring-webinar", "", "ABM-upper"];
+static OWNERS: [&str; 14] =
     ["alice", "bob", "carol", "dan", "erin", "frank", "grace", "kenji", "sam", "paula", "victor", "nobody", "ALICE", ""];
-const TAGS: [&str; 6] = ["spam", "vip", "deal-registration", "webinar", "pricing-page", "smoke-test"];
+static TAGS: [&str; 6] = ["spam", "vip", "deal-registration", "webinar", "pricing-page", "smoke-test"];
 
 /// A valid lead for `examples/inbound.route`; times are relative to the decision time.
 #[derive(Debug, Clone)]
@@ -285,7 +284,7 @@ fn arb_intent() -> impl Strategy<Value = f64> {
 }
 
 fn arb_employees() -> impl Strategy<Value = i64> {
-    prop_oneof![4 => 0i64..5000, 1 => select(vec![999, 1000, 1001, -1, 0]), 1 => any::<i64>()]
+    prop_oneof![4 => 0i64..5000, 1 => select(vec![999i64, 1000, 1001, -1, 0]), 1 => any::<i64>()]
 }
 
 fn arb_inbound_lead() -> impl Strategy<Value = InboundLead> {
@@ -304,7 +303,7 @@ fn arb_inbound_lead() -> impl Strategy<Value = InboundLead> {
         select(&SOURCES[..]),
         prop::option::of(select(&CAMPAIGNS[..])),
         prop::option::weighted(0.3, select(&OWNERS[..])),
-        prop_oneof![4 => 0i64..120, 1 => -60i64..60 * 24 * 60, 1 => -(60 * 24 * 30)..(60 * 24 * 400)],
+        prop_oneof![4 => 0i64..120, 1 => -60i64..60 * 24 * 60, 1 => -(60i64 * 24 * 30)..(60 * 24 * 400)],
         prop::sample::subsequence(&TAGS[..], 0..=3).prop_map(|t| t.into_iter().collect::<Vec<_>>()),
         prop::bool::weighted(0.2),
     );
@@ -355,7 +354,7 @@ fn changed_state(changes: &[(Index, u32, u32, bool)]) -> State {
 
 // ---------------------------------------------------------------- arbitrary JSON
 
-const FIELD_NAMES: [&str; 14] = [
+static FIELD_NAMES: [&str; 14] = [
     "id",
     "email",
     "company",
@@ -1080,14 +1079,14 @@ proptest! {
             let best = members
                 .iter()
                 .enumerate()
-                .filter(|(_, &i)| {
+                .filter(|&(_, &i)| {
                     let (cap, _, day_cap, _, active) = reps[i];
                     active && load[i].0 < cap && day_cap.is_none_or(|c| load[i].1 < c)
                 })
-                .min_by(|(pa, &a), (pb, &b)| {
+                .min_by(|&(pa, &a), &(pb, &b)| {
                     let (ca, cb) = (u64::from(reps[a].0), u64::from(reps[b].0));
                     let (la, lb) = (u64::from(load[a].0), u64::from(load[b].0));
-                    (la * cb).cmp(&(lb * ca)).then(la.cmp(&lb)).then(pa.cmp(pb))
+                    (la * cb).cmp(&(lb * ca)).then(la.cmp(&lb)).then(pa.cmp(&pb))
                 })
                 .map(|(_, &i)| i);
             let d = engine.route(&plain_lead(k), tuesday());
@@ -1177,10 +1176,4 @@ fn working_hours_follow_the_autumn_daylight_saving_switch() {
             assert_eq!(outcome_at(&p, at), want, "at {at} (zone on hours: {zone_on_hours})");
         }
     }
-}
-
-// Keep the unused-import lint quiet for helpers used only in some builds.
-#[allow(dead_code)]
-fn _uses(_: BTreeMap<(), ()>, _: i64) -> i64 {
-    DAY
 }
