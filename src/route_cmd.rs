@@ -108,15 +108,27 @@ pub fn run(args: &RouteArgs) -> u8 {
         },
     };
     let input: Box<dyn BufRead> = match (&args.lead, &args.leads) {
-        (Some(path), _) | (None, Some(path)) if path.as_os_str() == "-" => Box::new(std::io::stdin().lock()),
-        (Some(path), _) => match std::fs::read_to_string(path) {
-            // A single lead file may be pretty-printed over several lines.
-            Ok(text) => Box::new(std::io::Cursor::new(single_line(&text).into_bytes())),
-            Err(e) => {
-                eprintln!("leadroute: cannot read `{}`: {e}", path.display());
-                return 2;
+        // One lead: the whole document (it may be pretty-printed) as one line.
+        (Some(path), _) => {
+            let text = if path.as_os_str() == "-" {
+                let mut t = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut t).map(|_| t)
+            } else {
+                std::fs::read_to_string(path)
+            };
+            match text {
+                Ok(text) => Box::new(std::io::Cursor::new(one_line(&text).into_bytes())),
+                Err(e) => {
+                    eprintln!("leadroute: cannot read `{}`: {e}", path.display());
+                    return 2;
+                }
             }
-        },
+        }
+        (None, Some(path)) if path.as_os_str() == "-" => Box::new(std::io::stdin().lock()),
+        (None, Some(path)) if path.is_dir() => {
+            eprintln!("leadroute: cannot read `{}`: it is a folder; --leads takes a newline-delimited JSON file", path.display());
+            return 2;
+        }
         (None, Some(path)) => match std::fs::File::open(path) {
             Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
             Err(e) => {
@@ -136,24 +148,36 @@ pub fn run(args: &RouteArgs) -> u8 {
     let mut summary = Summary::default();
     let mut rejected = 0usize;
     let mut input = input;
-    let mut line = String::new();
+    let mut raw: Vec<u8> = Vec::new();
     let mut n = 0usize;
     loop {
-        line.clear();
-        match input.read_line(&mut line) {
+        raw.clear();
+        match input.read_until(b'\n', &mut raw) {
             Ok(0) => break,
             Ok(_) => n += 1,
             Err(e) => {
-                eprintln!("leadroute: reading leads stopped at line {}: {e}", n + 1);
-                rejected += 1;
-                break;
+                let _ = out.flush();
+                eprintln!("leadroute: reading leads failed after line {n}: {e}");
+                return 2;
             }
         }
+        // A line that is not UTF-8 is one rejected lead; the batch goes on.
+        let line = String::from_utf8_lossy(&raw);
+        let not_utf8 = matches!(line, std::borrow::Cow::Owned(_));
         let text = line.trim();
         if text.is_empty() {
             continue;
         }
-        let mut decision = engine.route_str(text, now);
+        let mut decision = if not_utf8 {
+            Decision::rejected(String::new(), vec![leadroute_runtime::FieldError {
+                field: String::new(),
+                expected: "UTF-8 text".into(),
+                found: "invalid bytes".into(),
+                message: "not valid UTF-8 text; save the lead file as UTF-8".into(),
+            }], engine.policy().version())
+        } else {
+            engine.route_str(text, now)
+        };
         if decision.outcome == Outcome::Rejected && decision.lead_id.is_empty() {
             // Say where in the file the unreadable lead is.
             for e in &mut decision.errors {
@@ -202,10 +226,11 @@ pub fn run(args: &RouteArgs) -> u8 {
     }
 }
 
-/// A pretty-printed JSON document as one line (so `--lead` accepts either).
-fn single_line(text: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => v.to_string() + "\n",
-        Err(_) => text.to_string(),
-    }
+/// A (possibly pretty-printed) JSON document as one line. Line breaks are
+/// only whitespace in JSON, so this keeps valid documents valid and an
+/// invalid one gives one rejection with its real error.
+fn one_line(text: &str) -> String {
+    let mut line: String = text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    line.push('\n');
+    line
 }

@@ -164,15 +164,13 @@ fn snapshot(args: &TestArgs, policy: &Policy, leads: &Path) -> u8 {
     };
     let mut engine = Engine::with_state(policy.clone(), state);
     let mut new: Vec<serde_json::Value> = Vec::new();
+    let mut line_of: Vec<usize> = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let d = match serde_json::from_str::<serde_json::Value>(line) {
-            Ok(lead) => stored(&engine.route(&lead, now)),
-            Err(e) => serde_json::json!({ "line": n + 1, "outcome": "rejected", "error": format!("not JSON: {e}") }),
-        };
-        new.push(d);
+        new.push(stored(&engine.route_str(line.trim(), now)));
+        line_of.push(n + 1);
     }
     if args.update {
         let mut body = serde_json::json!({ "snapshot": { "leads": leads.display().to_string(), "now": now_text } }).to_string();
@@ -202,7 +200,8 @@ fn snapshot(args: &TestArgs, policy: &Policy, leads: &Path) -> u8 {
         }
         changed += 1;
         let id = b.or(a).and_then(|d| d["lead_id"].as_str()).unwrap_or("?");
-        out.push_str(&format!("lead {} (line {}):\n", if id.is_empty() { "?" } else { id }, i + 1));
+        let line = line_of.get(i).map_or_else(|| "past the end of the lead file".to_string(), |l| format!("line {l}"));
+        out.push_str(&format!("lead {} ({line}):\n", if id.is_empty() { "?" } else { id }));
         match (a, b) {
             (Some(a), Some(b)) => out.push_str(&diff(a, b)),
             (None, Some(_)) => out.push_str("  new lead, not in the snapshot\n"),

@@ -7,7 +7,7 @@
 //! are `r0`, `r1`, ... so their index in the IR (reps are sorted by name) is
 //! their number.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use leadroute_compiler::{SourceFile, SourceSet};
@@ -26,6 +26,14 @@ fn compile(text: &str) -> Policy {
     assert!(!checked.has_errors(), "the policy does not check:\n{text}\n{:#?}", checked.diagnostics);
     let ir = leadroute_compiler::lower::lower(&set, &checked).expect("lowered");
     Policy::from_ir(ir).expect("loads")
+}
+
+/// `n` cases per property, or `PROPTEST_CASES` when set (a longer run:
+/// `PROPTEST_CASES=5000 cargo test --release --test properties`).
+fn config(n: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(n);
+    // No regression files: a failure prints its minimal input, which belongs in a plain #[test].
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
 fn ms(rfc3339: &str) -> i64 {
@@ -66,20 +74,20 @@ static ZONES: [&str; 8] = [
     "Pacific/Chatham",
 ];
 
-/// `hours DAYS START-END` in a zone (on the hours entry, or as the rep's `timezone`).
+/// `hours DAYS START-END ["Zone"]`.
 #[derive(Debug, Clone)]
 struct Hours {
     days: BTreeSet<u8>,
     start: u16,
     end: u16,
-    zone: &'static str,
-    zone_on_hours: bool,
+    /// The zone written on the entry; `None`: the rep's zone.
+    zone: Option<&'static str>,
 }
 
 impl Hours {
-    /// Whether `now` falls inside these hours: an independent reading of the spec.
-    fn contains(&self, now: i64) -> bool {
-        let tz = jiff::tz::TimeZone::get(self.zone).expect("zone");
+    /// Whether `now` falls inside these hours in `zone`: an independent reading of the spec.
+    fn contains(&self, now: i64, zone: &str) -> bool {
+        let tz = jiff::tz::TimeZone::get(zone).expect("zone");
         let local = jiff::Timestamp::from_millisecond(now).expect("in range").to_zoned(tz);
         let weekday = local.weekday().to_monday_zero_offset() as u8;
         let minute = local.hour() as u16 * 60 + local.minute() as u16;
@@ -88,10 +96,10 @@ impl Hours {
 }
 
 fn arb_hours() -> impl Strategy<Value = Hours> {
-    (prop::collection::btree_set(0u8..7, 1..=7), 0u16..48, 1u16..=48, select(&ZONES[..]), any::<bool>()).prop_map(
-        |(days, half_hour, len, zone, zone_on_hours)| {
+    (prop::collection::btree_set(0u8..7, 1..=7), 0u16..48, 1u16..=48, prop::option::of(select(&ZONES[..]))).prop_map(
+        |(days, half_hour, len, zone)| {
             let start = half_hour * 30;
-            Hours { days, start, end: (start + len * 30).min(24 * 60), zone, zone_on_hours }
+            Hours { days, start, end: (start + len * 30).min(24 * 60), zone }
         },
     )
 }
@@ -101,13 +109,26 @@ struct RepSpec {
     weight: u32,
     open_cap: Option<u32>,
     day_cap: Option<u32>,
-    hours: Option<Hours>,
+    /// `timezone "Zone"`.
+    timezone: Option<&'static str>,
+    hours: Vec<Hours>,
     declared_active: bool,
 }
 
 impl RepSpec {
     fn plain() -> RepSpec {
-        RepSpec { weight: 1, open_cap: None, day_cap: None, hours: None, declared_active: true }
+        RepSpec { weight: 1, open_cap: None, day_cap: None, timezone: None, hours: Vec::new(), declared_active: true }
+    }
+
+    /// The rep's zone: its `timezone`, else the first zone written on its
+    /// hours, else the policy's (UTC in generated policies).
+    fn zone(&self) -> &'static str {
+        self.timezone.or_else(|| self.hours.iter().find_map(|h| h.zone)).unwrap_or("UTC")
+    }
+
+    /// Inside working hours at `now`: no hours means always.
+    fn in_hours(&self, now: i64) -> bool {
+        self.hours.is_empty() || self.hours.iter().any(|h| h.contains(now, h.zone.unwrap_or(self.zone())))
     }
 }
 
@@ -123,13 +144,14 @@ fn rep_text(i: usize, r: &RepSpec) -> String {
     if let Some(c) = r.day_cap {
         s += &format!("  capacity {c} per day");
     }
-    if let Some(h) = &r.hours {
+    if let Some(tz) = r.timezone {
+        s += &format!("  timezone \"{tz}\"");
+    }
+    for h in &r.hours {
         let days: Vec<&str> = h.days.iter().map(|d| DAY_NAMES[*d as usize]).collect();
-        let range = format!("{} {}-{}", days.join(", "), clock(h.start), clock(h.end));
-        if h.zone_on_hours {
-            s += &format!("  hours {range} \"{}\"", h.zone);
-        } else {
-            s += &format!("  timezone \"{}\"  hours {range}", h.zone);
+        s += &format!("  hours {} {}-{}", days.join(", "), clock(h.start), clock(h.end));
+        if let Some(zone) = h.zone {
+            s += &format!(" \"{zone}\"");
         }
     }
     if !r.declared_active {
@@ -212,8 +234,20 @@ static INBOUND_START: LazyLock<State> = LazyLock::new(|| {
 
 static US_STATES: [&str; 10] = ["CA", "WA", "TX", "NY", "MA", "FL", "IL", "CO", "ZZ", "ca"];
 static COUNTRIES: [&str; 14] = ["US", "US", "US", "GB", "DE", "ES", "JP", "SG", "AU", "BR", "CN", "us", "", "ZA"];
-static DOMAINS: [&str; 9] =
-    ["globex.example", "initech.example", "gmail.com", "GMAIL.COM", "acme.example", "qa.acme.example", "proton.me", "", "x.y.z"];
+static DOMAINS: [&str; 12] = [
+    "globex.example",
+    "initech.example",
+    "hooli.example",
+    "umbrella.example",
+    "stark.example",
+    "gmail.com",
+    "GMAIL.COM",
+    "acme.example",
+    "qa.acme.example",
+    "proton.me",
+    "",
+    "x.y.z",
+];
 static SEGMENTS: [&str; 3] = ["smb", "mid_market", "enterprise"];
 static SOURCES: [&str; 6] = ["chat", "paid", "web", "partner", "event", "referral"];
 static CAMPAIGNS: [&str; 5] = ["abm-q4-japan", "abm-", "spring-webinar", "", "ABM-upper"];
@@ -291,7 +325,7 @@ fn arb_inbound_lead() -> impl Strategy<Value = InboundLead> {
     let who = (
         "[A-Z]-[0-9]{1,6}",
         "[a-z.+]{1,8}",
-        prop::option::weighted(0.95, select(&DOMAINS[..])),
+        prop::option::weighted(0.95, prop_oneof![6 => select(&DOMAINS[..5]), 1 => select(&DOMAINS[..])]),
         "[A-Za-z ]{0,12}",
         select(&COUNTRIES[..]),
         prop::option::of(select(&US_STATES[..])),
@@ -303,8 +337,11 @@ fn arb_inbound_lead() -> impl Strategy<Value = InboundLead> {
         select(&SOURCES[..]),
         prop::option::of(select(&CAMPAIGNS[..])),
         prop::option::weighted(0.3, select(&OWNERS[..])),
-        prop_oneof![4 => 0i64..120, 1 => -60i64..60 * 24 * 60, 1 => -(60i64 * 24 * 30)..(60 * 24 * 400)],
-        prop::sample::subsequence(&TAGS[..], 0..=3).prop_map(|t| t.into_iter().collect::<Vec<_>>()),
+        prop_oneof![8 => 0i64..120, 1 => -60i64..60 * 24 * 60, 1 => -(60i64 * 24 * 30)..(60 * 24 * 400)],
+        prop_oneof![
+            3 => Just(Vec::new()),
+            1 => prop::sample::subsequence(&TAGS[..], 0..=3).prop_map(|t| t.into_iter().collect::<Vec<_>>()),
+        ],
         prop::bool::weighted(0.2),
     );
     (who, what).prop_map(
@@ -331,9 +368,14 @@ fn arb_inbound_lead() -> impl Strategy<Value = InboundLead> {
     )
 }
 
-/// A decision time in the week of `examples/state.json` (its `as_of` is 2026-11-24), any minute.
+/// A decision time in the week of `examples/state.json` (its `as_of` is
+/// 2026-11-24): mostly weekday hours when some rep somewhere works, else any minute.
 fn arb_inbound_now() -> impl Strategy<Value = i64> {
-    (0i64..7 * 24 * 60).prop_map(|m| ms("2026-11-22T00:00:00Z") + m * MINUTE)
+    prop_oneof![
+        1 => (0i64..7 * 24 * 60).prop_map(|m| ms("2026-11-22T00:00:00Z") + m * MINUTE),
+        2 => (0i64..5, 0i64..24 * 60).prop_map(|(d, m)| ms("2026-11-23T00:00:00Z") + d * 24 * 60 * MINUTE + m * MINUTE),
+        2 => (0i64..5, 13 * 60i64..24 * 60).prop_map(|(d, m)| ms("2026-11-23T00:00:00Z") + d * 24 * 60 * MINUTE + m * MINUTE),
+    ]
 }
 
 /// Random changes to the example state: (rep, open load, today's count, active).
@@ -433,7 +475,7 @@ fn arb_any_now() -> impl Strategy<Value = i64> {
 // ---------------------------------------------------------------- 1. determinism
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config(64))]
 
     /// Deciding is a pure function of (policy, lead, state, now): twice on
     /// cloned state gives equal decisions and equal JSON, with or without a
@@ -503,7 +545,7 @@ fn arb_capped_rep() -> impl Strategy<Value = (RepSpec, u32, u32)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config(64))]
 
     /// Whatever the strategy, no committed decision takes a rep past
     /// `capacity N open` or `capacity M per day`; while any rep has room the
@@ -555,10 +597,86 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// Saving the state (`State::to_json`, as `leadroute route --state-out`
+    /// writes it) and reading it back between leads changes no decision, so
+    /// daily caps hold across runs for reps in any time zone.
+    #[test]
+    #[ignore = "bug: the state file keeps one `as_of` day for all reps, so a save/reload drops (or misdates) \
+                today's counts of reps whose local day differs from the latest one, and they exceed `capacity N per day`"]
+    fn saving_and_reloading_state_changes_no_decision(
+        reps in prop::collection::vec((select(&ZONES[..]), 1u32..=3), 1..=5),
+        strategy in select(&STRATEGIES[..3]),
+        start in arb_now_2026(),
+        gaps in prop::collection::vec(0i64..=600, 1..24),
+    ) {
+        let specs: Vec<RepSpec> = reps
+            .iter()
+            .map(|(zone, cap)| RepSpec { timezone: Some(*zone), day_cap: Some(*cap), ..RepSpec::plain() })
+            .collect();
+        let members: Vec<usize> = (0..reps.len()).collect();
+        let policy = team_engine_policy(&team_policy(&specs, &members, strategy, None, Overflow::ElseQueue), reps.len());
+        let ir = policy.ir().clone();
+        let mut kept = Engine::new(policy.clone());
+        let mut reloaded = Engine::new(policy.clone());
+        // Leads per (rep, local day) through the reloading engine.
+        let mut per_day: BTreeMap<(usize, jiff::civil::Date), u32> = BTreeMap::new();
+        let mut now = start;
+        for (k, gap) in gaps.iter().enumerate() {
+            now += gap * MINUTE;
+            let a = kept.route(&plain_lead(k), now);
+            let b = reloaded.route(&plain_lead(k), now);
+            if let Some(r) = rep_index(&b) {
+                let tz = jiff::tz::TimeZone::get(specs[r].zone()).expect("zone");
+                let day = jiff::Timestamp::from_millisecond(now).expect("in range").to_zoned(tz).date();
+                let n = per_day.entry((r, day)).or_default();
+                *n += 1;
+                prop_assert!(*n <= reps[r].1, "after a reload r{} ({}) got lead {} at {}: {} leads on {} with `capacity {} per day`",
+                    r, reps[r].0, k, rfc3339(now), n, day, reps[r].1);
+            }
+            prop_assert_eq!(&a, &b, "lead {} at {}", k, rfc3339(now));
+            let text = reloaded.state().to_json(&ir).to_string();
+            let (state, warnings) = State::from_json(&ir, &text).expect("a saved state reads back");
+            prop_assert!(warnings.is_empty(), "{:?}", warnings);
+            reloaded = Engine::with_state(policy.clone(), state);
+        }
+    }
+}
+
+/// The smallest case of the bug above, as `leadroute route --state --state-out`
+/// run once per lead would meet it: two reps with `capacity 1 per day`, one
+/// in Berlin and one in New York, the state saved and read back after every lead.
+#[test]
+#[ignore = "bug: State::to_json writes one `as_of` (the latest rep day) and zeroes other reps' counts; \
+            State::from_json gives every rep that day, so r1 (New York) gets a second lead on its Jan 1"]
+fn daily_cap_holds_across_a_state_file_round_trip_in_two_time_zones() {
+    let specs = [
+        RepSpec { timezone: Some("Europe/Berlin"), day_cap: Some(1), ..RepSpec::plain() },
+        RepSpec { timezone: Some("America/New_York"), day_cap: Some(1), ..RepSpec::plain() },
+    ];
+    let policy = team_engine_policy(&team_policy(&specs, &[0, 1], "round_robin", None, Overflow::ElseQueue), 2);
+    let mut state = State::new(policy.ir());
+    let mut route = |k: usize, at: &str| {
+        let mut engine = Engine::with_state(policy.clone(), state.clone());
+        let d = engine.route(&plain_lead(k), ms(at));
+        let saved = engine.state().to_json(policy.ir()).to_string();
+        state = State::from_json(policy.ir(), &saved).expect("reads back").0;
+        d
+    };
+    assert_eq!(route(0, "2026-01-01T03:00:00Z").rep.as_deref(), Some("r0")); // Berlin, Jan 1
+    assert_eq!(route(1, "2026-01-01T07:00:00Z").rep.as_deref(), Some("r1")); // New York 02:00, Jan 1
+    assert_eq!(route(2, "2026-01-01T23:00:00Z").rep.as_deref(), Some("r0")); // Berlin midnight: Jan 2
+    // New York is still on Jan 1 (18:30) and r1 has had its one lead: the team is full.
+    let d = route(3, "2026-01-01T23:30:00Z");
+    assert_overflowed(&d);
+}
+
 // ---------------------------------------------------------------- 3. round robin
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config(64))]
 
     /// Round robin over equally available reps: assigned counts differ by at
     /// most one, every run of k leads (k available reps) reaches each of them
@@ -619,7 +737,7 @@ proptest! {
 // ---------------------------------------------------------------- 4. weighted
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config(64))]
 
     /// Smooth weighted round robin: after every full cycle (as many leads as
     /// the weights add up to) each rep has had exactly its weight per cycle,
@@ -678,7 +796,7 @@ impl Situation {
         self.spec.declared_active
             && self.state_active
             && !self.ooo_minutes.is_some_and(|m| m > 0)
-            && self.spec.hours.as_ref().is_none_or(|h| h.contains(now))
+            && self.spec.in_hours(now)
             && self.spec.open_cap.is_none_or(|c| open_load < c)
             && self.spec.day_cap.is_none_or(|c| today < c)
     }
@@ -689,20 +807,39 @@ fn arb_situation() -> impl Strategy<Value = Situation> {
         1u32..=4,
         prop::option::weighted(0.4, 1u32..=3),
         prop::option::weighted(0.4, 1u32..=3),
-        prop::option::weighted(0.5, arb_hours()),
+        prop::option::weighted(0.4, select(&ZONES[..])),
+        prop_oneof![Just(Vec::new()), prop::collection::vec(arb_hours(), 1..=2)],
         prop::bool::weighted(0.85),
         prop::bool::weighted(0.85),
-        prop::option::weighted(0.3, prop_oneof![Just(0i64), -4000i64..4000]),
+        prop::option::weighted(0.25, prop_oneof![Just(0i64), -4000i64..4000]),
         0u32..=4,
         0u32..=4,
     )
-        .prop_map(|(weight, open_cap, day_cap, hours, declared_active, state_active, ooo_minutes, open_load, today)| Situation {
-            spec: RepSpec { weight, open_cap, day_cap, hours, declared_active },
+        .prop_map(|(weight, open_cap, day_cap, timezone, hours, declared_active, state_active, ooo_minutes, open_load, today)| Situation {
+            spec: RepSpec { weight, open_cap, day_cap, timezone, hours, declared_active },
             state_active,
             ooo_minutes,
             open_load,
             today,
         })
+}
+
+/// Who a lead's `account_owner` names.
+#[derive(Debug, Clone)]
+enum Owner {
+    Member(Index),
+    Rep(Index),
+    Nobody,
+    Missing,
+}
+
+fn arb_owner() -> impl Strategy<Value = Owner> {
+    prop_oneof![
+        4 => any::<Index>().prop_map(Owner::Member),
+        1 => any::<Index>().prop_map(Owner::Rep),
+        1 => Just(Owner::Nobody),
+        1 => Just(Owner::Missing),
+    ]
 }
 
 /// Reps, and a team of some of them in some order.
@@ -715,7 +852,7 @@ fn arb_team() -> impl Strategy<Value = (Vec<Situation>, Vec<usize>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(config(96))]
 
     /// No strategy ever gives a lead to a rep who is inactive (in the policy
     /// or the state), out of office, outside working hours (in any zone) or at
@@ -728,7 +865,7 @@ proptest! {
         strategy in select(&STRATEGIES[..]),
         overflow in arb_overflow(),
         now in arb_now_2026(),
-        owners in prop::collection::vec(prop::option::of(0usize..10), 1..=10),
+        owners in prop::collection::vec(arb_owner(), 1..=10),
     ) {
         let specs: Vec<RepSpec> = sits.iter().map(|s| s.spec.clone()).collect();
         let policy = team_engine_policy(&team_policy(&specs, &members, strategy, None, overflow), sits.len());
@@ -744,8 +881,17 @@ proptest! {
         let mut engine = Engine::with_state(policy, state);
         for (k, owner) in owners.iter().enumerate() {
             let mut lead = plain_lead(k);
+            let owner: Option<usize> = match owner {
+                Owner::Member(i) => Some(members[i.index(members.len())]),
+                Owner::Rep(i) => Some(i.index(sits.len())),
+                Owner::Nobody => {
+                    lead["account_owner"] = json!("nobody");
+                    None
+                }
+                Owner::Missing => None,
+            };
             if let Some(o) = owner {
-                lead["account_owner"] = json!(if *o < sits.len() { format!("r{o}") } else { "nobody".to_string() });
+                lead["account_owner"] = json!(format!("r{o}"));
             }
             let available: Vec<usize> =
                 members.iter().copied().filter(|&i| sits[i].available(now, load[i].0, load[i].1)).collect();
@@ -765,7 +911,7 @@ proptest! {
                 prop_assert!(available.contains(&r), "r{} was unavailable ({:?}) at {}: {:#?}", r, sits[r], rfc3339(now), d);
                 prop_assert_eq!(d.team.as_deref(), Some("t"));
                 if strategy.starts_with("sticky") {
-                    prop_assert_eq!(Some(r), *owner);
+                    prop_assert_eq!(Some(r), owner);
                 }
                 load[r].0 += 1;
                 load[r].1 += 1;
@@ -781,7 +927,7 @@ proptest! {
 // ---------------------------------------------------------------- 6. every valid lead gets an outcome
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config(64))]
 
     /// Through `examples/inbound.route` with `examples/state.json`, every
     /// valid lead (any field values, optionals missing or null) is assigned,
@@ -865,14 +1011,51 @@ fn at_path<'v>(v: &'v mut Value, path: &[Value]) -> &'v mut Value {
 /// How to damage a JSON document at one place.
 #[derive(Debug, Clone)]
 enum Damage {
-    Replace(Value),
+    /// Any value in place of any part.
+    Anything(Value),
+    /// A number in place of a number.
+    Number(Value),
+    /// A string in place of a string.
+    Text(String),
+    /// A bool flipped.
+    Flip,
+    /// A key or an item removed.
     Remove,
 }
 
 fn arb_damage() -> impl Strategy<Value = Damage> {
+    let numbers = select(vec![
+        json!(0),
+        json!(1),
+        json!(2),
+        json!(3),
+        json!(7),
+        json!(64),
+        json!(127),
+        json!(255),
+        json!(1439),
+        json!(1440),
+        json!(65_535),
+        json!(65_536),
+        json!(u32::MAX),
+        json!(u64::from(u32::MAX) + 1),
+        json!(-1),
+        json!(i64::MAX),
+        json!(i64::MIN),
+        json!(0.5),
+        json!(1e300),
+    ]);
+    let texts = prop_oneof![
+        select(vec!["UTC", "America/New_York", "Mars/Olympus", "", "alice", "victor", "hot", "none", "queue", "assign_team",
+                    "route", "drop", "sticky", "weighted", "time", "int", "string", "enum", "list"])
+            .prop_map(String::from),
+        arb_text(),
+    ];
     prop_oneof![
-        4 => arb_json().prop_map(Damage::Replace),
-        2 => select(vec![0i64, 1, 2, 7, 64, 255, 1440, 65_536, u32::MAX as i64, -1]).prop_map(|i| Damage::Replace(json!(i))),
+        2 => arb_json().prop_map(Damage::Anything),
+        4 => numbers.prop_map(Damage::Number),
+        2 => texts.prop_map(Damage::Text),
+        1 => Just(Damage::Flip),
         1 => Just(Damage::Remove),
     ]
 }
@@ -881,9 +1064,29 @@ fn damage(doc: &mut Value, places: &[(Index, Damage)]) {
     for (place, how) in places {
         let mut paths = Vec::new();
         leaf_paths(doc, &mut Vec::new(), &mut paths);
+        let fits = |p: &Vec<Value>| {
+            let v = p.iter().fold(&*doc, |v, seg| match seg {
+                Value::Number(i) => &v[i.as_u64().expect("index") as usize],
+                Value::String(k) => &v[k.as_str()],
+                _ => unreachable!(),
+            });
+            match how {
+                Damage::Number(_) => v.is_number(),
+                Damage::Text(_) => v.is_string(),
+                Damage::Flip => v.is_boolean(),
+                Damage::Anything(_) | Damage::Remove => true,
+            }
+        };
+        let paths: Vec<Vec<Value>> = paths.into_iter().filter(fits).collect();
+        if paths.is_empty() {
+            continue;
+        }
         let path = &paths[place.index(paths.len())];
+        let target = at_path(doc, path);
         match how {
-            Damage::Replace(v) => *at_path(doc, path) = v.clone(),
+            Damage::Anything(v) | Damage::Number(v) => *target = v.clone(),
+            Damage::Text(t) => *target = json!(t),
+            Damage::Flip => *target = json!(!target.as_bool().unwrap_or(false)),
             Damage::Remove => match path.split_last() {
                 None => *doc = Value::Null,
                 Some((last, parent)) => match (at_path(doc, parent), last) {
@@ -905,9 +1108,45 @@ static INBOUND_IR_JSON: LazyLock<Value> = LazyLock::new(|| serde_json::to_value(
 fn arb_state_text() -> impl Strategy<Value = String> {
     let rep = select(&OWNERS[..]);
     let team = select(vec!["ae_west", "ae_east", "sdr_pool", "account_owners", "nope"]);
-    let rep_state = prop::collection::vec((select(vec!["active", "out_of_office_until", "open_load", "assigned_today"]), arb_json()), 0..4)
-        .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
-    let team_state = (prop::option::of(arb_number()), prop::collection::vec((select(&OWNERS[..]), arb_number()), 0..4)).prop_map(
+    let count = || {
+        prop_oneof![
+            4 => (0u32..80).prop_map(|n| json!(n)),
+            1 => select(vec![json!(u32::MAX), json!(u32::MAX - 1), json!(u64::from(u32::MAX) + 1), json!(-1)]),
+            1 => arb_json(),
+        ]
+    };
+    let time = prop_oneof![
+        2 => Just(Value::Null),
+        3 => arb_now_2026().prop_map(|t| json!(rfc3339(t))),
+        1 => select(vec!["9999-12-31T23:59:59.999Z", "-009999-01-01T00:00:00Z", "2026-11-24", "2026-11-24T25:00:00Z"]).prop_map(|t| json!(t)),
+        1 => arb_json(),
+    ];
+    let rep_state = (
+        prop::option::of(prop_oneof![4 => any::<bool>().prop_map(Value::Bool), 1 => arb_json()]),
+        prop::option::of(time),
+        prop::option::of(count()),
+        prop::option::of(count()),
+        prop::option::weighted(0.05, (arb_text(), arb_json())),
+    )
+        .prop_map(|(active, ooo, open, today, other)| {
+            let mut o = Map::new();
+            for (k, v) in [("active", active), ("out_of_office_until", ooo), ("open_load", open), ("assigned_today", today)] {
+                if let Some(v) = v {
+                    o.insert(k.into(), v);
+                }
+            }
+            if let Some((k, v)) = other {
+                o.insert(k, v);
+            }
+            Value::Object(o)
+        });
+    let weight = prop_oneof![
+        3 => any::<i64>().prop_map(|w| json!(w)),
+        3 => select(vec![i64::MIN, i64::MAX, 0, -1, 1]).prop_map(|w| json!(w)),
+        1 => arb_number(),
+    ];
+    let cursor = prop_oneof![4 => (0u32..4).prop_map(|c| json!(c)), 1 => arb_number()];
+    let team_state = (prop::option::of(cursor), prop::collection::vec((select(&OWNERS[..]), weight), 0..4)).prop_map(
         |(cursor, weights)| {
             let mut o = Map::new();
             if let Some(c) = cursor {
@@ -944,8 +1183,51 @@ fn arb_state_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A change to one field of a lead: (field, new value or removed). Mostly
+/// values of the field's own type at the edges of their range.
+fn arb_lead_damage() -> impl Strategy<Value = (&'static str, Option<Value>)> {
+    let typed = select(vec![
+        ("employees", json!(i64::MIN)),
+        ("employees", json!(i64::MAX)),
+        ("employees", json!(9.0e15)),
+        ("employees", json!(-8.9e15)),
+        ("employees", json!(1000.0)),
+        ("employees", json!(u64::MAX)),
+        ("intent", json!(f64::MAX)),
+        ("intent", json!(-f64::MAX)),
+        ("intent", json!(i64::MIN)),
+        ("intent", json!(u64::MAX)),
+        ("intent", json!(5e-324)),
+        ("created_at", json!("9999-12-31T23:59:59.999Z")),
+        ("created_at", json!("-009999-01-01T00:00:00Z")),
+        ("created_at", json!("1970-01-01T00:00:00Z")),
+        ("created_at", json!("2026-11-24T15:00:00.123456789+14:00")),
+        ("tags", json!([])),
+        ("tags", json!(["vip", "vip", "spam"])),
+        ("tags", Value::Array(vec![json!(""); 64])),
+        ("email", json!("")),
+        ("email", json!("@")),
+        ("email", json!("a@b@ACME.EXAMPLE ")),
+        ("state", json!("")),
+        ("country", json!("us")),
+        ("account_owner", json!("")),
+        ("account_owner", json!("frank")),
+        ("account_owner", json!("victor")),
+        ("campaign", json!("abm-")),
+        ("segment", json!("enterprise")),
+        ("source", json!("partner")),
+        ("id", json!("")),
+    ])
+    .prop_map(|(k, v)| (k, Some(v)));
+    prop_oneof![
+        3 => typed,
+        2 => (select(&FIELD_NAMES[..]), arb_json()).prop_map(|(k, v)| (k, Some(v))),
+        1 => select(&FIELD_NAMES[..]).prop_map(|k| (k, None)),
+    ]
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(config(128))]
 
     /// Any JSON value as a lead, in lenient or strict mode, gets a decision
     /// (a non-object is rejected) and never a panic.
@@ -966,7 +1248,7 @@ proptest! {
     #[test]
     fn damaged_leads_at_any_time_never_panic(
         lead in arb_inbound_lead(),
-        damages in prop::collection::vec((select(&FIELD_NAMES[..]), prop::option::weighted(0.8, arb_json())), 0..4),
+        damages in prop::collection::vec(arb_lead_damage(), 0..4),
         now in arb_any_now(),
         explain in any::<bool>(),
     ) {
@@ -1040,7 +1322,7 @@ proptest! {
 // ---------------------------------------------------------------- 8. capacity strategy
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(config(96))]
 
     /// The capacity strategy gives each lead to the available member with the
     /// lowest open load relative to its `capacity N open`; ties go to the
@@ -1108,14 +1390,9 @@ proptest! {
 /// One rep working 09:00-17:00 on weekdays in New York, written either with
 /// `timezone` or with the zone on the hours entry.
 fn new_york_policy(zone_on_hours: bool) -> Policy {
-    let hours = Hours {
-        days: (0..5).collect(),
-        start: 9 * 60,
-        end: 17 * 60,
-        zone: "America/New_York",
-        zone_on_hours,
-    };
-    let spec = RepSpec { hours: Some(hours), ..RepSpec::plain() };
+    let ny = "America/New_York";
+    let hours = Hours { days: (0..5).collect(), start: 9 * 60, end: 17 * 60, zone: zone_on_hours.then_some(ny) };
+    let spec = RepSpec { hours: vec![hours], timezone: (!zone_on_hours).then_some(ny), ..RepSpec::plain() };
     // The policy's own zone is UTC: only the rep's zone may decide.
     team_engine_policy(&team_policy(&[spec], &[0], "round_robin", None, Overflow::ElseQueue), 1)
 }

@@ -164,6 +164,14 @@ impl<'a> Run<'a> {
 
     fn decide(&mut self) -> Stop {
         let ir = self.ir();
+        // Missing fields that a handler fills in are recorded up front.
+        for m in &ir.handlers.missing {
+            if let (MissingHandling::Assume(v), None) = (&m.handling, &self.lead.values[m.field as usize]) {
+                let f = &ir.fields[m.field as usize];
+                let text = format!("on missing({}) -> assume {}", f.name, value_json(ir, Some(&f.ty), v));
+                self.exceptions.push(ExceptionRecord { exception: format!("missing({})", f.name), handled_by: text });
+            }
+        }
         // Tiers: first match wins.
         for (i, t) in ir.tiers.iter().enumerate() {
             let hit = match &t.condition {
@@ -276,7 +284,8 @@ impl<'a> Run<'a> {
                     Err(no) => {
                         let mut why: Vec<String> = no.skipped.iter().map(|(r, w)| format!("{} {}", ir.reps[*r as usize].id, w.as_str())).collect();
                         why.extend(no.detail);
-                        self.note("assign", format!("team {}", def.name), "nobody available", Some(why.join("; ")));
+                        let result = if matches!(strategy, Strategy::Sticky { .. }) { "no owner to keep" } else { "nobody available" };
+                        self.note("assign", format!("team {}", def.name), result, Some(why.join("; ")));
                         (("no_available_rep", None), fallback)
                     }
                 }
@@ -395,7 +404,9 @@ impl<'a> Run<'a> {
             }
             Done::Queued(q) => {
                 d.outcome = Outcome::Queued;
-                d.queue = Some(ir.queues[q as usize].name.clone());
+                let queue = &ir.queues[q as usize];
+                d.queue = Some(queue.name.clone());
+                d.queue_sla_due = queue.sla_ms.map(|ms| format_time(self.m.now.saturating_add(ms)));
             }
             Done::Dropped(reason) => {
                 d.outcome = Outcome::Dropped;

@@ -107,6 +107,9 @@ pub struct Decision {
     pub reason: Option<String>,
     /// When the tier's SLA runs out (RFC 3339).
     pub sla_due: Option<String>,
+    /// For a queued lead, when the queue's own SLA runs out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_sla_due: Option<String>,
     /// Exceptions raised and how they were handled.
     pub exceptions: Vec<ExceptionRecord>,
     /// Validation errors of a rejected lead.
@@ -136,6 +139,7 @@ impl Decision {
             route: None,
             reason: None,
             sla_due: None,
+            queue_sla_due: None,
             exceptions: Vec::new(),
             errors,
             policy_version: policy_version.to_string(),
@@ -180,6 +184,9 @@ impl Decision {
         }
         if let Some(s) = &self.sla_due {
             facts.push(format!("SLA due {s}"));
+        }
+        if let Some(s) = &self.queue_sla_due {
+            facts.push(format!("queue SLA due {s}"));
         }
         out.push_str(&format!("  {}\n", facts.join(", ")));
         for e in &self.exceptions {

@@ -11,7 +11,8 @@
 //! ```
 //! Defaults: `active` true, `out_of_office_until` none, `open_load` 0,
 //! `assigned_today` 0, no cursor, weights 0. `as_of` is the day
-//! `assigned_today` counts belong to: on any other day (in the rep's time
+//! `assigned_today` counts belong to (a rep entry may name its own `day`,
+//! as `--state-out` does for reps whose local day differs): on any other day (in the rep's time
 //! zone) the count is taken as 0.
 
 use std::collections::BTreeMap;
@@ -75,6 +76,9 @@ struct RepStateJson {
     open_load: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     assigned_today: Option<u32>,
+    /// The rep's own day for `assigned_today`, when it differs from `as_of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    day: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -142,12 +146,16 @@ impl State {
                 })?),
                 None => None,
             };
+            let rep_day = match &r.day {
+                Some(d) => Some(d.parse::<jiff::civil::Date>().map_err(|_| format!("state of rep `{id}`: `day` must be a date like \"2026-11-24\", not {d:?}"))?),
+                None => day,
+            };
             state.reps[i] = RepState {
                 active: r.active.unwrap_or(true),
                 out_of_office_until,
                 open_load: r.open_load.unwrap_or(0),
                 assigned_today: r.assigned_today.unwrap_or(0),
-                day,
+                day: rep_day,
             };
         }
         for (name, t) in parsed.teams {
@@ -175,17 +183,26 @@ impl State {
 
     /// The state as JSON in the file format, with reps and teams by name (sorted).
     pub fn to_json(&self, ir: &PolicyIr) -> serde_json::Value {
-        let as_of = self.reps.iter().filter_map(|r| r.day).max();
+        // `as_of` is the most common day; reps on another local day carry their own.
+        let mut days: BTreeMap<jiff::civil::Date, usize> = BTreeMap::new();
+        for d in self.reps.iter().filter_map(|r| r.day) {
+            *days.entry(d).or_default() += 1;
+        }
+        let as_of = days.iter().max_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0))).map(|(d, _)| *d);
         let mut out = StateJson { as_of: as_of.map(|d| d.to_string()), ..Default::default() };
         for (i, r) in self.reps.iter().enumerate() {
-            let today = if r.day == as_of { r.assigned_today } else { 0 };
+            let own_day = match r.day {
+                Some(d) if Some(d) != as_of => Some(d.to_string()),
+                _ => None,
+            };
             out.reps.insert(
                 ir.reps[i].id.clone(),
                 RepStateJson {
                     active: Some(r.active),
                     out_of_office_until: r.out_of_office_until.map(format_time),
                     open_load: Some(r.open_load),
-                    assigned_today: Some(today),
+                    assigned_today: Some(r.assigned_today),
+                    day: own_day,
                 },
             );
         }

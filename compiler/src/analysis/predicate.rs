@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::check::symbols::{Symbols, Ty};
 use crate::syntax::ast::*;
 
+
 /// Largest number of conjunctions kept before giving up (answer: unknown).
 pub const MAX_TERMS: usize = 512;
 
@@ -102,15 +103,63 @@ pub struct Term {
 /// A condition as a disjunction of terms; `None` when it grew too large to analyse.
 pub type Dnf = Option<Vec<Term>>;
 
+/// What `tier == t` and `territory == t` mean inside routes, as conditions
+/// on the lead: tier `t` is decided when its condition holds and no earlier
+/// tier's does; territory `t` when its condition holds and no other's does.
+#[derive(Debug, Clone, Default)]
+pub struct RouteCtx {
+    /// Per tier: the leads that get it.
+    pub tier_is: Vec<Dnf>,
+    /// Per territory: the leads that end up in it.
+    pub territory_is: Vec<Dnf>,
+    /// The leads in no territory.
+    pub territory_none: Dnf,
+}
+
 /// Turns conditions into [`Dnf`]s and compares them.
 pub struct Analyzer<'s, 'a> {
     syms: &'s Symbols<'a>,
+    route: Option<RouteCtx>,
 }
 
 impl<'s, 'a> Analyzer<'s, 'a> {
-    /// An analyzer over a checked policy's symbols.
+    /// An analyzer over a checked policy's symbols (tier and territory are opaque).
     pub fn new(syms: &'s Symbols<'a>) -> Self {
-        Analyzer { syms }
+        Analyzer { syms, route: None }
+    }
+
+    /// An analyzer that also understands `tier` and `territory` inside routes,
+    /// through the tier and territory conditions.
+    pub fn with_routes(syms: &'s Symbols<'a>) -> Self {
+        let base = Analyzer::new(syms);
+        let mut ctx = RouteCtx::default();
+        let mut none_before: Dnf = Some(vec![Term::default()]);
+        for t in &syms.tiers {
+            let this = match &t.guard {
+                crate::syntax::ast::Guard::When(e) => base.dnf(e),
+                crate::syntax::ast::Guard::Otherwise(_) => Some(vec![Term::default()]),
+            };
+            ctx.tier_is.push(both(&none_before, &this));
+            none_before = both(&none_before, &negate(&this));
+        }
+        let conds: Vec<Dnf> = syms.territories.iter().map(|t| base.dnf(&t.condition)).collect();
+        let negs: Vec<Dnf> = conds.iter().map(negate).collect();
+        for (i, c) in conds.iter().enumerate() {
+            let mut acc = c.clone();
+            for (j, n) in negs.iter().enumerate() {
+                if i != j {
+                    acc = both(&acc, n);
+                }
+            }
+            ctx.territory_is.push(acc);
+        }
+        ctx.territory_none = negs.iter().fold(Some(vec![Term::default()]), |acc, n| both(&acc, n));
+        Analyzer { syms, route: Some(ctx) }
+    }
+
+    /// The symbols analysed.
+    pub fn symbols(&self) -> &'s Symbols<'a> {
+        self.syms
     }
 
     /// The DNF of a condition.
@@ -159,7 +208,58 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         }
     }
 
+    /// `tier == x`, `territory != y`: the named tier's or territory's leads.
+    fn decided(&self, which: &str, names: &[&str], neg: bool) -> Dnf {
+        let ctx = self.route.as_ref()?;
+        let mut out: Vec<Term> = Vec::new();
+        for n in names {
+            let d = if which == "tier" {
+                let i = self.syms.tiers.iter().position(|t| t.name.name == *n)?;
+                ctx.tier_is[i].clone()?
+            } else if *n == "none" {
+                ctx.territory_none.clone()?
+            } else {
+                let i = self.syms.territories.iter().position(|t| t.name.name == *n)?;
+                ctx.territory_is[i].clone()?
+            };
+            out.extend(d);
+        }
+        if neg {
+            negate(&Some(out))
+        } else {
+            Some(out)
+        }
+    }
+
+    fn pseudo(&self, e: &Expr) -> Option<&'static str> {
+        match &e.kind {
+            ExprKind::Name(n) if self.route.is_some() && !self.syms.fields.contains_key(n) && (n == "tier" || n == "territory") => {
+                Some(if n == "tier" { "tier" } else { "territory" })
+            }
+            ExprKind::Paren(inner) => self.pseudo(inner),
+            _ => None,
+        }
+    }
+
+    fn name_of(e: &Expr) -> Option<&str> {
+        match &e.kind {
+            ExprKind::Name(n) => Some(n),
+            ExprKind::Paren(inner) => Self::name_of(inner),
+            _ => None,
+        }
+    }
+
     fn compare(&self, op: CmpOp, lhs: &Expr, rhs: &Expr, neg: bool) -> Dnf {
+        if matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            let pair = match (self.pseudo(lhs), self.pseudo(rhs)) {
+                (Some(w), None) => Self::name_of(rhs).map(|n| (w, n)),
+                (None, Some(w)) => Self::name_of(lhs).map(|n| (w, n)),
+                _ => None,
+            };
+            if let Some((which, name)) = pair {
+                return self.decided(which, &[name], (op == CmpOp::Ne) != neg).or_else(opaque);
+            }
+        }
         let (field, ty, c, op) = if let Some((f, ty)) = self.field_of(lhs) {
             (f, ty, self.constant(rhs, ty), op)
         } else if let Some((f, ty)) = self.field_of(rhs) {
@@ -168,8 +268,31 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             return opaque();
         };
         let Some(c) = c else { return opaque() };
-        let op = if neg { negate(op) } else { op };
-        match c {
+        let op = if neg { negate_op(op) } else { op };
+        let assumed = self.assumed(field).map(|a| match (&a, &c) {
+            (Const::Text(x), Const::Text(y)) => match op {
+                CmpOp::Eq => x == y,
+                CmpOp::Ne => x != y,
+                _ => false,
+            },
+            (Const::Num(x), Const::Num(y)) => x.partial_cmp(y).is_some_and(|o| match op {
+                CmpOp::Eq => o.is_eq(),
+                CmpOp::Ne => !o.is_eq(),
+                CmpOp::Lt => o.is_lt(),
+                CmpOp::Le => o.is_le(),
+                CmpOp::Gt => o.is_gt(),
+                CmpOp::Ge => o.is_ge(),
+            }),
+            _ => false,
+        });
+        let with_missing = |d: Dnf| -> Dnf {
+            let mut d = d?;
+            if assumed == Some(true) {
+                d.push(single(field, FieldConstraint { present: Some(false), ..Default::default() }));
+            }
+            Some(d)
+        };
+        with_missing(match c {
             Const::Text(v) => {
                 let set = BTreeSet::from([v]);
                 let values = match op {
@@ -193,11 +316,33 @@ impl<'s, 'a> Analyzer<'s, 'a> {
                     CmpOp::Ge => vec![range(v, true, inf, false)],
                 })
             }
-        }
+        })
+    }
+
+    /// The value an `on missing(field) -> assume V` handler gives the field.
+    fn assumed(&self, field: &str) -> Option<Const> {
+        self.syms.handlers.iter().find_map(|h| match (&h.exception, &h.action) {
+            (Exception::Missing { field: f, .. }, HandlerAction::Assume(v)) if f.name == field => match &v.kind {
+                ValueKind::Int(i) => Some(Const::Num(*i as f64)),
+                ValueKind::Float(x) => Some(Const::Num(*x)),
+                ValueKind::Str(t) | ValueKind::Name(t) => Some(Const::Text(t.clone())),
+                ValueKind::Bool(b) => Some(Const::Text(b.to_string())),
+                _ => None,
+            },
+            _ => None,
+        })
     }
 
     fn membership(&self, value: &Expr, set: &Expr, negated: bool) -> Dnf {
+        if let (Some(which), ExprKind::List(items)) = (self.pseudo(value), &set.kind) {
+            let names: Option<Vec<&str>> = items.iter().map(Self::name_of).collect();
+            return names.and_then(|n| self.decided(which, &n, negated)).or_else(opaque);
+        }
         let Some((field, ty)) = self.field_of(value) else { return opaque() };
+        if self.assumed(field).is_some() {
+            // The assumed value may or may not be in the set: keep it simple and sound.
+            return opaque();
+        }
         let items: Vec<&Expr> = match &set.kind {
             ExprKind::List(items) => items.iter().collect(),
             ExprKind::Name(n) => match self.syms.sets.get(n) {
@@ -273,7 +418,15 @@ impl<'s, 'a> Analyzer<'s, 'a> {
                 Some(text_value(v, ty))
             }
             Some(ValueSet::NotIn(out)) => {
-                let v = (0..).map(|i| if i == 0 { "other".to_string() } else { format!("other{i}") }).find(|s| !out.contains(s))?;
+                let universe: Option<Vec<String>> = match ty {
+                    Some(Ty::Bool) => Some(vec!["false".into(), "true".into()]),
+                    Some(Ty::Enum(e)) => self.syms.enums.get(e).map(|d| d.variants.iter().map(|v| v.name.clone()).collect()),
+                    _ => None,
+                };
+                let v = match universe {
+                    Some(all) => all.into_iter().find(|v| !out.contains(v))?,
+                    None => (0..).map(|i| if i == 0 { "other".to_string() } else { format!("other{i}") }).find(|s| !out.contains(s))?,
+                };
                 Some(text_value(&v, ty))
             }
             None if c.range != Interval::ALL => {
@@ -306,6 +459,57 @@ fn text_value(v: &str, ty: Option<&Ty>) -> serde_json::Value {
         Some(Ty::Bool) => serde_json::Value::Bool(v == "true"),
         _ => serde_json::Value::String(v.to_string()),
     }
+}
+
+/// Both conditions (`None` when too large).
+pub fn both(a: &Dnf, b: &Dnf) -> Dnf {
+    and(a.clone()?, b.clone()?)
+}
+
+/// Either condition.
+pub fn either(a: &Dnf, b: &Dnf) -> Dnf {
+    or(a.clone()?, b.clone()?)
+}
+
+/// The negation of a condition. A term with an opaque atom negates to
+/// "anything" (opaque): sets only grow, so unsatisfiability stays a proof.
+pub fn negate(d: &Dnf) -> Dnf {
+    let d = d.as_ref()?;
+    let mut acc: Vec<Term> = vec![Term::default()];
+    for t in d {
+        acc = and(acc, negate_term(t))?;
+    }
+    Some(acc)
+}
+
+fn negate_term(t: &Term) -> Vec<Term> {
+    if t.opaque {
+        return vec![Term { fields: BTreeMap::new(), opaque: true }];
+    }
+    let mut out = Vec::new();
+    for (f, c) in &t.fields {
+        let value_constrained = c.values.is_some() || c.range != Interval::ALL;
+        // Not present-and-constrained: missing, or present with a value outside.
+        if c.present == Some(true) || value_constrained {
+            out.push(single(f, FieldConstraint { present: Some(false), ..Default::default() }));
+        }
+        if c.present == Some(false) {
+            out.push(single(f, FieldConstraint { present: Some(true), ..Default::default() }));
+        }
+        match &c.values {
+            Some(ValueSet::In(s)) => out.push(single(f, FieldConstraint { present: Some(true), values: Some(ValueSet::NotIn(s.clone())), ..Default::default() })),
+            Some(ValueSet::NotIn(s)) => out.push(single(f, FieldConstraint { present: Some(true), values: Some(ValueSet::In(s.clone())), ..Default::default() })),
+            None => {}
+        }
+        let r = c.range;
+        if r.lo.is_finite() {
+            out.push(single(f, FieldConstraint { present: Some(true), range: Interval { lo: f64::NEG_INFINITY, lo_in: false, hi: r.lo, hi_in: !r.lo_in }, ..Default::default() }));
+        }
+        if r.hi.is_finite() {
+            out.push(single(f, FieldConstraint { present: Some(true), range: Interval { lo: r.hi, lo_in: !r.hi_in, hi: f64::INFINITY, hi_in: false }, ..Default::default() }));
+        }
+    }
+    out
 }
 
 fn single(field: &str, c: FieldConstraint) -> Term {
@@ -364,7 +568,7 @@ fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
-fn negate(op: CmpOp) -> CmpOp {
+fn negate_op(op: CmpOp) -> CmpOp {
     match op {
         CmpOp::Eq => CmpOp::Ne,
         CmpOp::Ne => CmpOp::Eq,

@@ -65,10 +65,13 @@ fn ty(t: &Ty, syms: &Symbols) -> ir::FieldType {
 }
 
 impl<'s, 'a> Lowerer<'s, 'a> {
+    /// A place for decisions and traces. The file is named by its base name,
+    /// so decisions do not depend on how the policy's path was spelled.
     fn loc(&self, span: Span) -> ir::Loc {
         let f = self.sources.get(span.file);
         let (line, column) = f.line_col(span.start as usize);
-        ir::Loc { file: f.name.clone(), line: line as u32, column: column as u32 }
+        let file = std::path::Path::new(&f.name).file_name().map_or(f.name.clone(), |n| n.to_string_lossy().into_owned());
+        ir::Loc { file, line: line as u32, column: column as u32 }
     }
 
     fn condition(&self, e: &Expr, in_route: bool) -> ir::Condition {
