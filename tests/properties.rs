@@ -604,8 +604,6 @@ proptest! {
     /// writes it) and reading it back between leads changes no decision, so
     /// daily caps hold across runs for reps in any time zone.
     #[test]
-    #[ignore = "bug: the state file keeps one `as_of` day for all reps, so a save/reload drops (or misdates) \
-                today's counts of reps whose local day differs from the latest one, and they exceed `capacity N per day`"]
     fn saving_and_reloading_state_changes_no_decision(
         reps in prop::collection::vec((select(&ZONES[..]), 1u32..=3), 1..=5),
         strategy in select(&STRATEGIES[..3]),
@@ -645,12 +643,11 @@ proptest! {
     }
 }
 
-/// The smallest case of the bug above, as `leadroute route --state --state-out`
-/// run once per lead would meet it: two reps with `capacity 1 per day`, one
-/// in Berlin and one in New York, the state saved and read back after every lead.
+/// The smallest case the property above found (when the state file had one
+/// `as_of` day for all reps), as `leadroute route --state --state-out` run
+/// once per lead would meet it: two reps with `capacity 1 per day`, one in
+/// Berlin and one in New York, the state saved and read back after every lead.
 #[test]
-#[ignore = "bug: State::to_json writes one `as_of` (the latest rep day) and zeroes other reps' counts; \
-            State::from_json gives every rep that day, so r1 (New York) gets a second lead on its Jan 1"]
 fn daily_cap_holds_across_a_state_file_round_trip_in_two_time_zones() {
     let specs = [
         RepSpec { timezone: Some("Europe/Berlin"), day_cap: Some(1), ..RepSpec::plain() },
@@ -1317,6 +1314,120 @@ proptest! {
             }
         }
     }
+}
+
+/// A lead as a JSON value: a damaged valid lead, or any JSON value.
+fn arb_lead_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        3 => (arb_inbound_lead(), prop::collection::vec(arb_lead_damage(), 0..3)).prop_map(|(lead, damages)| {
+            let mut json = lead.to_json(tuesday());
+            for (field, value) in damages {
+                match value {
+                    Some(v) => json[field] = v,
+                    None => {
+                        json.as_object_mut().expect("object").remove(field);
+                    }
+                }
+            }
+            json
+        }),
+        1 => arb_json(),
+    ]
+}
+
+/// A lead object as JSON text with one of its keys (or, when it has none,
+/// `extra`) written twice: first with another value, which loses.
+fn arb_lead_text_with_a_repeated_key() -> impl Strategy<Value = String> {
+    (arb_lead_value().prop_filter("an object", Value::is_object), any::<Index>(), arb_json()).prop_map(|(value, key, first)| {
+        let m = value.as_object().expect("object");
+        let k = if m.is_empty() { "extra".to_string() } else { m.keys().nth(key.index(m.len())).expect("in range").clone() };
+        let rest = value.to_string();
+        let sep = if m.is_empty() { "" } else { "," };
+        format!("{{{}:{}{sep}{}", json!(k), first, &rest[1..])
+    })
+}
+
+/// The lead read from `text` equals the lead read from its parsed JSON value
+/// (fields, or errors and id), and routing it either way decides the same.
+fn assert_readers_agree(text: &str, strict: bool, now: i64) -> Result<(), TestCaseError> {
+    let value: Value = serde_json::from_str(text).expect("generated text is JSON");
+    let ir = INBOUND_POLICY.ir();
+    let opts = LeadOptions { strict };
+    match (Lead::from_json(ir, &value, opts), Lead::from_json_str(ir, text, opts)) {
+        (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+        (Err(a), Err((id, b))) => {
+            prop_assert_eq!(a, b, "{}", text);
+            prop_assert_eq!(id, Lead::id_of(&value));
+        }
+        (a, b) => prop_assert!(false, "{}: {:?} vs {:?}", text, a, b),
+    }
+    let options = EngineOptions { explain: false, strict };
+    let mut by_value = Engine::with_state(INBOUND_POLICY.clone(), INBOUND_START.clone()).with_options(options);
+    let mut by_text = Engine::with_state(INBOUND_POLICY.clone(), INBOUND_START.clone()).with_options(options);
+    prop_assert_eq!(by_value.route(&value, now), by_text.route_str(text, now));
+    prop_assert_eq!(by_value.state(), by_text.state());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// A lead read from its JSON text (the fast reader `route_str` uses) is
+    /// the lead read from the parsed JSON value: the same fields, or the same
+    /// errors and id, in lenient and strict mode; and routing it either way
+    /// gives the same decision.
+    #[test]
+    fn lead_text_and_json_value_read_the_same(value in arb_lead_value(), strict in any::<bool>(), now in arb_inbound_now()) {
+        assert_readers_agree(&value.to_string(), strict, now)?;
+    }
+
+    /// A key written twice in a lead's text reads as its last value, as in
+    /// the parsed JSON value, by both readers.
+    #[test]
+    #[ignore = "bug: in strict mode Lead::from_json_str reports an unknown key written twice with its first value \
+                (`{\"chat\":false,\"chat\":null}` -> found `false`), Lead::from_json with its last (`null`)"]
+    fn a_key_written_twice_reads_as_its_last_value(text in arb_lead_text_with_a_repeated_key(), strict in any::<bool>(), now in arb_inbound_now()) {
+        assert_readers_agree(&text, strict, now)?;
+    }
+
+    /// Any text as a lead line (not JSON, cut short, not an object) gets a
+    /// decision from `route_str`, never a panic; text that is not a JSON
+    /// object is rejected.
+    #[test]
+    fn arbitrary_lead_text_never_panics(
+        text in prop_oneof![
+            any::<String>(),
+            (arb_lead_value().prop_map(|v| v.to_string()), any::<Index>()).prop_map(|(t, cut)| {
+                let cuts: Vec<usize> = t.char_indices().map(|(i, _)| i).collect();
+                t[..cuts[cut.index(cuts.len())]].to_string()
+            }),
+            arb_lead_value().prop_map(|v| v.to_string()),
+            arb_lead_text_with_a_repeated_key(),
+        ],
+        strict in any::<bool>(),
+        explain in any::<bool>(),
+        now in arb_any_now(),
+    ) {
+        let mut engine = Engine::with_state(INBOUND_POLICY.clone(), INBOUND_START.clone())
+            .with_options(EngineOptions { explain, strict });
+        let d = engine.route_str(&text, now);
+        if !serde_json::from_str::<Value>(&text).is_ok_and(|v| v.is_object()) {
+            prop_assert_eq!(d.outcome, Outcome::Rejected, "{}", text);
+        }
+        let _ = (d.to_json_line(), d.to_human());
+    }
+}
+
+/// The smallest case of the bug above.
+#[test]
+#[ignore = "bug: Lead::from_json_str keeps the first value of a repeated unknown key (strict mode); serde_json keeps the last"]
+fn a_repeated_unknown_key_is_reported_with_its_last_value_by_both_readers() {
+    let text = r#"{"chat":false,"chat":null}"#;
+    let value: Value = serde_json::from_str(text).expect("JSON");
+    let opts = LeadOptions { strict: true };
+    let by_value = Lead::from_json(INBOUND_POLICY.ir(), &value, opts).expect_err("invalid");
+    let (_, by_text) = Lead::from_json_str(INBOUND_POLICY.ir(), text, opts).expect_err("invalid");
+    assert_eq!(by_value, by_text);
 }
 
 // ---------------------------------------------------------------- 8. capacity strategy

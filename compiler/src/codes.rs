@@ -83,6 +83,9 @@ codes! {
     W0003 => "unused declaration",
     W0004 => "handler that can never run",
     W0005 => "presence check or default on a required field",
+    W0006 => "can never fire: covered by what comes before",
+    W0007 => "condition can never hold",
+    W0008 => "territories can overlap (handled by `ambiguous_territory`)",
 }
 
 impl Code {

@@ -126,9 +126,13 @@ fn overlapping_territories_name_an_example_lead_in_both() {
 }
 
 #[test]
-fn overlap_is_not_reported_when_a_handler_exists() {
-    let extra = format!("territory a when intent > 50\nterritory b when intent > 60\non ambiguous_territory -> queue triage\n{}", route(""));
-    assert_eq!(codes_of(&extra), []);
+fn overlap_with_a_handler_is_a_warning_with_an_example() {
+    let extra = format!("territory a when intent > 50 and intent < 70\nterritory b when intent > 60\non ambiguous_territory -> queue triage\n{}", route(""));
+    let checked = run(&[("p.route", &format!("{BASE}{extra}"))]);
+    let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::W0008]);
+    let label = &checked.diagnostics[0].primary.as_ref().expect("located").message;
+    assert!(label.contains("\"intent\":65"), "{label}");
 }
 
 #[test]

@@ -66,6 +66,9 @@ const CASES: &[(Code, &str)] = &[
     (Code::W0003, "+queue unused { owner \"ops@acme.example\" sla 1h }\n"),
     (Code::W0004, "+on missing(email) -> queue triage\n"),
     (Code::W0005, "+territory known when email is present\n"),
+    (Code::W0006, "policy p { owner \"o@x.example\" }\nschema lead { id: string  employees: int? }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r {\n  big: when employees is present and employees > 500 -> queue q\n  bigger: when employees is present and employees > 1000 -> queue q\n  otherwise -> queue q\n}\n"),
+    (Code::W0007, "+territory nowhere when intent > 90 and intent < 10\n"),
+    (Code::W0008, "+territory west when country == \"US\" and state is present and state in [\"CA\", \"OR\"]\nterritory north when country == \"US\" and state is present and state in [\"OR\", \"WA\"]\non ambiguous_territory -> queue triage\n"),
 ];
 
 fn source_of(case: &str) -> String {

@@ -2,3 +2,5 @@
 
 pub mod overlap;
 pub mod predicate;
+pub mod reach;
+pub mod witness;

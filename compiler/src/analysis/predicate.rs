@@ -408,6 +408,10 @@ impl<'s, 'a> Analyzer<'s, 'a> {
     pub fn pick(&self, field: &str, c: &FieldConstraint) -> Option<serde_json::Value> {
         let ty = self.syms.fields.get(field).map(|f| &f.ty);
         let constrained = c.values.is_some() || c.range != Interval::ALL;
+        // A required field is never missing (such leads are rejected before routing).
+        if c.present == Some(false) && self.syms.fields.get(field).is_some_and(|f| !f.optional) {
+            return None;
+        }
         if c.present == Some(false) {
             return (!constrained).then_some(serde_json::Value::Null);
         }

@@ -54,18 +54,14 @@ pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker) {
             Guard::Otherwise(_) => catch_all = catch_all.or(Some(tier)),
         }
     }
-    if catch_all.is_none() && !syms.has_handler("no_match") {
-        let d = match syms.tiers.last() {
-            Some(last) => Diagnostic::new(Code::E0026, last.span, "a lead can match no tier")
-                .label("no tier after this one catches the rest")
-                .help("add `tier standard otherwise sla 24h` last, or handle it: `on no_match -> queue triage`"),
-            // Nothing parsed: the syntax errors say it all.
-            None if nothing_parsed => return,
-            None => Diagnostic::unlocated(Code::E0026, "the policy declares no tiers")
+    if syms.tiers.is_empty() && !nothing_parsed {
+        tc.diags.push(
+            Diagnostic::unlocated(Code::E0026, "the policy declares no tiers")
                 .help("every lead needs a tier for its SLA: add `tier standard otherwise sla 24h`"),
-        };
-        tc.diags.push(d);
+        );
     }
+    // Gaps between the tiers are found by `analysis::reach::tiers`.
+    let _ = catch_all;
 }
 
 /// Checks territory conditions.
@@ -116,15 +112,6 @@ pub fn routes(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs) {
                     env = env.with(facts(e, false));
                 }
             }
-        }
-        if otherwise.is_none() {
-            let last = route.rules.last().map_or(route.name.span, |r| r.span);
-            tc.diags.push(
-                Diagnostic::new(Code::E0021, route.name.span, format!("route `{}` has no `otherwise` rule", route.name.name))
-                    .label("a lead that matches no rule falls through")
-                    .with_secondary(last, "add `otherwise -> ...` after this rule")
-                    .help("end the route with a catch-all, e.g. `otherwise -> queue manager_review`"),
-            );
         }
     }
 }

@@ -73,7 +73,7 @@ pub fn check(sources: &SourceSet) -> Checked {
         return Checked { modules, diagnostics: diags, entry: None };
     }
     let mut checked_diags = Vec::new();
-    let entry = check_modules(&modules, nothing, &mut checked_diags);
+    let entry = check_modules(&modules, sources, nothing, &mut checked_diags);
     // A declaration that failed to parse is not in the symbol table; don't
     // also report every use of its name as unknown.
     checked_diags.retain(|d| !hides_behind_syntax_error(d, &broken_words));
@@ -82,7 +82,7 @@ pub fn check(sources: &SourceSet) -> Checked {
     Checked { modules, diagnostics: diags, entry }
 }
 
-fn check_modules(modules: &[Module], nothing: bool, diags: &mut Vec<Diagnostic>) -> Option<String> {
+fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: &mut Vec<Diagnostic>) -> Option<String> {
     let mut syms = Symbols::collect(modules, diags);
     if syms.schema.is_none() && !nothing {
         diags.push(
@@ -108,6 +108,9 @@ fn check_modules(modules: &[Module], nothing: bool, diags: &mut Vec<Diagnostic>)
     inline_tests::tests(&syms, diags);
     flow::cycles(&syms, &refs, entry.as_deref(), diags);
     crate::analysis::overlap::check(&syms, diags);
+    crate::analysis::reach::tiers(&syms, diags);
+    crate::analysis::reach::territories(&syms, diags);
+    crate::analysis::reach::routes(&syms, entry.as_deref(), sources, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     entry
 }

@@ -1,0 +1,239 @@
+//! Totality and reachability over tiers, territories and routes, on the
+//! predicate analysis: leads that fall through (with an example and its
+//! path), rules that can never fire (with the rules that cover them),
+//! conditions that never hold, and territories that overlap.
+
+use super::predicate::{both, either, negate, Analyzer, Dnf, Term, MAX_TERMS};
+use super::witness::example_lead;
+use crate::check::flow::can_continue;
+use crate::check::Symbols;
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceSet;
+use crate::syntax::ast::*;
+
+/// Keeps the satisfiable terms of a condition (and gives up past the size limit).
+fn prune(an: &Analyzer, d: Dnf) -> Dnf {
+    let mut terms: Vec<Term> = d?.into_iter().filter(|t| an.satisfiable(t)).collect();
+    terms.dedup();
+    (terms.len() <= MAX_TERMS).then_some(terms)
+}
+
+/// `a` and `b`, pruned.
+fn meet(an: &Analyzer, a: &Dnf, b: &Dnf) -> Dnf {
+    prune(an, both(a, b))
+}
+
+/// True when the condition certainly holds for no lead.
+fn empty(d: &Dnf) -> bool {
+    d.as_ref().is_some_and(|t| t.is_empty())
+}
+
+/// The first term with no opaque atom, completed to an example lead.
+fn example(an: &Analyzer, d: &Dnf) -> Option<serde_json::Value> {
+    d.as_ref()?.iter().filter(|t| !t.opaque).find_map(|t| example_lead(an, t))
+}
+
+fn guard_dnf(an: &Analyzer, g: &Guard) -> Dnf {
+    match g {
+        Guard::When(e) => prune(an, an.dnf(e)),
+        Guard::Otherwise(_) => Some(vec![Term::default()]),
+    }
+}
+
+/// Shadowing and never-true conditions among tiers; leads that match no tier.
+pub fn tiers(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
+    let an = &Analyzer::new(syms);
+    let mut before: Vec<(&TierDecl, Dnf)> = Vec::new();
+    let mut rest: Dnf = Some(vec![Term::default()]);
+    for t in &syms.tiers {
+        let c = guard_dnf(an, &t.guard);
+        if let Guard::When(e) = &t.guard {
+            if empty(&c) {
+                diags.push(never_holds(e.span, "tier", &t.name.name));
+            } else if empty(&meet(an, &rest, &c)) {
+                let covering: Vec<&str> = before.iter().filter(|(_, d)| !empty(&meet(an, d, &c))).map(|(b, _)| b.name.name.as_str()).collect();
+                diags.push(covered(t.name.span, "tier", &t.name.name, &covering, "earlier tiers take every lead it would match"));
+            }
+        }
+        let fires = meet(an, &rest, &c);
+        rest = meet(an, &rest, &negate(&c));
+        before.push((t, fires));
+    }
+    let has_otherwise = syms.tiers.iter().any(|t| matches!(t.guard, Guard::Otherwise(_)));
+    if syms.tiers.is_empty() || has_otherwise || syms.has_handler("no_match") {
+        return;
+    }
+    if empty(&rest) {
+        return; // the tiers cover every lead
+    }
+    let last = syms.tiers.last().map_or(Default::default(), |t| t.span);
+    let mut d = Diagnostic::new(Code::E0026, last, "a lead can match no tier");
+    d = match example(an, &rest) {
+        Some(lead) => d.label(format!("e.g. {lead} matches none of the tiers")),
+        None => d.label("leadroute cannot prove the tiers cover every lead"),
+    };
+    diags.push(d.help("add `tier standard otherwise sla 24h` last, or handle it: `on no_match -> queue triage`"));
+}
+
+/// Territories whose condition never holds, or that are always ambiguous, and
+/// overlaps (warnings when `ambiguous_territory` is handled; E0023 otherwise,
+/// reported by [`super::overlap`]).
+pub fn territories(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
+    let an = &Analyzer::new(syms);
+    let conds: Vec<Dnf> = syms.territories.iter().map(|t| prune(an, an.dnf(&t.condition))).collect();
+    for (i, t) in syms.territories.iter().enumerate() {
+        if empty(&conds[i]) {
+            diags.push(never_holds(t.condition.span, "territory", &t.name.name));
+            continue;
+        }
+        for (j, other) in syms.territories.iter().enumerate() {
+            if i != j && !empty(&conds[j]) && empty(&meet(an, &conds[i], &negate(&conds[j]))) {
+                diags.push(
+                    Diagnostic::new(Code::W0006, t.name.span, format!("territory `{}` never decides a lead on its own", t.name.name))
+                        .label(format!("every lead it matches also matches `{}`", other.name.name))
+                        .with_secondary(other.name.span, format!("`{}` declared here", other.name.name))
+                        .help("territories are not ordered: a lead in both is ambiguous; narrow one of them"),
+                );
+                break;
+            }
+        }
+    }
+    if !syms.has_handler("ambiguous_territory") {
+        return;
+    }
+    for o in super::overlap::overlaps(syms) {
+        let (a, b) = (syms.territories[o.first], syms.territories[o.second]);
+        let Some(ex) = &o.example else { continue };
+        diags.push(
+            Diagnostic::new(Code::W0008, b.name.span, format!("territories `{}` and `{}` can both match a lead", a.name.name, b.name.name))
+                .label(format!("e.g. a lead with {}", serde_json::Value::Object(ex.clone())))
+                .with_secondary(a.name.span, format!("`{}` declared here", a.name.name))
+                .help("such leads go to the `ambiguous_territory` handler; make the conditions exclusive if they should not"),
+        );
+    }
+}
+
+/// Per route: the leads that reach it (from the entry, through `route`
+/// actions), its rules that can never fire, and leads that fall through it.
+pub fn routes(syms: &Symbols, entry: Option<&str>, sources: &SourceSet, diags: &mut Vec<Diagnostic>) {
+    let an = &Analyzer::with_routes(syms);
+    let line_of = |r: &Rule| sources.get(r.span.file).line_col(r.span.start as usize).0;
+    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    routes_from(syms, an, entry, &line_of, &mut seen, diags);
+    // Routes the entry never reaches (or all, without an entry): structure only.
+    for route in syms.routes.values() {
+        if !seen.contains(route.name.name.as_str()) && !route.rules.iter().any(|r| matches!(r.guard, Guard::Otherwise(_))) {
+            diags.push(no_otherwise(route, None));
+        }
+    }
+}
+
+fn no_otherwise(route: &RouteDecl, label: Option<String>) -> Diagnostic {
+    let last = route.rules.last().map_or(route.name.span, |r| r.span);
+    Diagnostic::new(Code::E0021, route.name.span, format!("route `{}` has no `otherwise` rule", route.name.name))
+        .label(label.unwrap_or_else(|| "a lead that matches no rule falls through".into()))
+        .with_secondary(last, "add `otherwise -> ...` after this rule")
+        .help("end the route with a catch-all, e.g. `otherwise -> queue manager_review`")
+}
+
+fn routes_from<'s>(
+    syms: &'s Symbols,
+    an: &Analyzer,
+    entry: Option<&'s str>,
+    line_of: &dyn Fn(&Rule) -> usize,
+    seen: &mut std::collections::BTreeSet<&'s str>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(entry) = entry else { return };
+    // Reach of each route, following `route` actions from the entry in order.
+    let mut reach: std::collections::BTreeMap<&str, (Dnf, Vec<String>)> = std::collections::BTreeMap::new();
+    reach.insert(entry, (Some(vec![Term::default()]), vec![format!("route `{entry}`")]));
+    let mut order: Vec<&str> = vec![entry];
+    let mut i = 0;
+    while i < order.len() && i <= syms.routes.len() {
+        let name = order[i];
+        i += 1;
+        let Some(route) = syms.routes.get(name) else { continue };
+        seen.insert(name);
+        let (into, path) = reach[name].clone();
+        let mut rest = into.clone();
+        let mut none_match = into.clone();
+        let mut earlier: Vec<(&Rule, Dnf)> = Vec::new();
+        let mut falls: Option<Dnf> = None;
+        for rule in &route.rules {
+            let c = guard_dnf(an, &rule.guard);
+            let fires = meet(an, &rest, &c);
+            let label = rule.name.as_ref().map_or_else(|| format!("the rule on line {}", line_of(rule)), |n| format!("rule `{}`", n.name));
+            if let Guard::When(e) = &rule.guard {
+                if empty(&c) {
+                    diags.push(never_holds(e.span, "rule", &label));
+                } else if empty(&fires) {
+                    let with_reach = meet(an, &into, &c);
+                    let covering: Vec<String> = earlier
+                        .iter()
+                        .filter(|(_, d)| !empty(&meet(an, d, &with_reach)))
+                        .map(|(r, _)| r.name.as_ref().map_or_else(|| format!("the rule on line {}", line_of(r)), |n| n.name.clone()))
+                        .collect();
+                    let refs: Vec<&str> = covering.iter().map(String::as_str).collect();
+                    let why = if empty(&with_reach) { "no lead that reaches this route matches it" } else { "earlier rules take every lead it would match" };
+                    diags.push(covered(rule.span, "rule", &label, &refs, why));
+                }
+            }
+            if let ActionKind::Route(target) = &rule.action.kind {
+                if let Some((key, _)) = syms.routes.get_key_value(&target.name) {
+                    let mut p = path.clone();
+                    p.push(format!("{} sends it to route `{}`", label, target.name));
+                    let entry = reach.entry(key.as_str()).or_insert((Some(vec![]), p));
+                    entry.0 = prune(an, either(&entry.0, &fires));
+                    if !order.contains(&key.as_str()) {
+                        order.push(key.as_str());
+                    }
+                }
+            }
+            if !can_continue(&rule.action) {
+                rest = meet(an, &rest, &negate(&c));
+            }
+            none_match = meet(an, &none_match, &negate(&c));
+            earlier.push((rule, fires));
+            if matches!(rule.guard, Guard::Otherwise(_)) {
+                falls = Some(Some(vec![]));
+                break;
+            }
+        }
+        if falls.is_some() {
+            continue;
+        }
+        // No `otherwise`: E0021 unless the rules cover every lead that gets here.
+        if empty(&rest) {
+            continue;
+        }
+        let label = match (example(an, &none_match), example(an, &rest)) {
+            (Some(lead), _) => Some(format!("e.g. {lead} matches none of its rules (path: {})", path.join(", "))),
+            (None, Some(lead)) => Some(format!("e.g. {lead} falls through when its assignments find nobody (path: {})", path.join(", "))),
+            _ => None,
+        };
+        diags.push(no_otherwise(route, label));
+    }
+}
+
+fn never_holds(span: crate::source::Span, kind: &str, name: &str) -> Diagnostic {
+    let what = if kind == "rule" { name.to_string() } else { format!("{kind} `{name}`") };
+    Diagnostic::new(Code::W0007, span, format!("the condition of {what} can never hold"))
+        .label("no lead satisfies this")
+        .help("look for contradictory tests, like `employees > 500 and employees < 100` or two different values of one field")
+}
+
+fn covered(span: crate::source::Span, kind: &str, name: &str, by: &[&str], why: &str) -> Diagnostic {
+    let what = if kind == "rule" { name.to_string() } else { format!("{kind} `{name}`") };
+    let mut d = Diagnostic::new(Code::W0006, span, format!("{what} can never fire")).label(why.to_string());
+    if !by.is_empty() {
+        d = d.help(format!(
+            "covered by {}; move it earlier, narrow what covers it, or remove it",
+            by.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", ")
+        ));
+    } else {
+        d = d.help("remove it, or change the conditions before it");
+    }
+    d
+}

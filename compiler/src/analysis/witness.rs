@@ -1,0 +1,46 @@
+//! Example leads: a satisfying term of the predicate analysis completed into
+//! a whole lead (every required field, with plain values where the term says
+//! nothing), as JSON.
+
+use super::predicate::{Analyzer, Term};
+use crate::check::Ty;
+
+/// A plain value of a type, unlikely to trip conditions.
+fn plain(ty: &Ty, analyzer: &Analyzer) -> serde_json::Value {
+    use serde_json::json;
+    match ty {
+        Ty::Int => json!(0),
+        Ty::Float => json!(0.0),
+        Ty::Bool => json!(false),
+        Ty::Time => json!("2026-01-05T15:00:00Z"),
+        Ty::Enum(e) => json!(analyzer.symbols().enums.get(e).and_then(|d| d.variants.first()).map(|v| v.name.clone()).unwrap_or_default()),
+        Ty::List(_) => json!([]),
+        _ => json!("example"),
+    }
+}
+
+/// A whole example lead satisfying `term`, in schema order; `None` when the
+/// term cannot be satisfied.
+pub fn example_lead(analyzer: &Analyzer, term: &Term) -> Option<serde_json::Value> {
+    let constrained = analyzer.witness(term)?;
+    let syms = analyzer.symbols();
+    let mut out = serde_json::Map::new();
+    for f in syms.schema?.fields.iter() {
+        let name = &f.name.name;
+        let Some(info) = syms.fields.get(name) else { continue };
+        match constrained.get(name) {
+            Some(serde_json::Value::Null) => {}
+            Some(v) => {
+                out.insert(name.clone(), v.clone());
+            }
+            None if name == "id" => {
+                out.insert(name.clone(), serde_json::json!("example-1"));
+            }
+            None if info.optional => {}
+            None => {
+                out.insert(name.clone(), plain(&info.ty, analyzer));
+            }
+        }
+    }
+    Some(serde_json::Value::Object(out))
+}
