@@ -27,6 +27,9 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     /// How to fix it.
     pub help: Option<String>,
+    /// An example lead (JSON) showing the problem: one that falls through, or
+    /// one in two territories. Analyses fill it in; tests replay it.
+    pub example: Option<serde_json::Value>,
 }
 
 impl Diagnostic {
@@ -38,12 +41,13 @@ impl Diagnostic {
             primary: Some(Label { span, message: String::new() }),
             secondary: Vec::new(),
             help: None,
+            example: None,
         }
     }
 
     /// A diagnostic about no particular place.
     pub fn unlocated(code: Code, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code, message: message.into(), primary: None, secondary: Vec::new(), help: None }
+        Diagnostic { code, message: message.into(), primary: None, secondary: Vec::new(), help: None, example: None }
     }
 
     /// Sets the primary label's text.
@@ -63,6 +67,12 @@ impl Diagnostic {
     /// Sets the help text.
     pub fn help(mut self, text: impl Into<String>) -> Diagnostic {
         self.help = Some(text.into());
+        self
+    }
+
+    /// Attaches an example lead.
+    pub fn with_example(mut self, lead: serde_json::Value) -> Diagnostic {
+        self.example = Some(lead);
         self
     }
 

@@ -55,6 +55,7 @@ pub fn check(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
     if syms.has_handler("ambiguous_territory") {
         return;
     }
+    let an = Analyzer::new(syms);
     let mut reported = std::collections::BTreeSet::new();
     for o in overlaps(syms) {
         if !reported.insert(o.second) {
@@ -68,7 +69,9 @@ pub fn check(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
         )
         .with_secondary(a.name.span, format!("`{}` declared here", a.name.name));
         d = match &o.example {
-            Some(ex) => d.label(format!("e.g. a lead with {}", serde_json::Value::Object(ex.clone()))),
+            Some(ex) => d
+                .label(format!("e.g. a lead with {}", serde_json::Value::Object(ex.clone())))
+                .with_example(super::witness::complete(&an, ex)),
             None => d.label("leadroute cannot prove these conditions exclude each other"),
         };
         d = d.help("make the conditions exclusive, or decide what happens: `on ambiguous_territory -> queue territory_review`");

@@ -70,7 +70,7 @@ pub fn tiers(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
     let last = syms.tiers.last().map_or(Default::default(), |t| t.span);
     let mut d = Diagnostic::new(Code::E0026, last, "a lead can match no tier");
     d = match example(an, &rest) {
-        Some(lead) => d.label(format!("e.g. {lead} matches none of the tiers")),
+        Some(lead) => d.label(format!("e.g. {lead} matches none of the tiers")).with_example(lead),
         None => d.label("leadroute cannot prove the tiers cover every lead"),
     };
     diags.push(d.help("add `tier standard otherwise sla 24h` last, or handle it: `on no_match -> queue triage`"));
@@ -105,11 +105,13 @@ pub fn territories(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
     for o in super::overlap::overlaps(syms) {
         let (a, b) = (syms.territories[o.first], syms.territories[o.second]);
         let Some(ex) = &o.example else { continue };
+        let lead = super::witness::complete(an, ex);
         diags.push(
             Diagnostic::new(Code::W0008, b.name.span, format!("territories `{}` and `{}` can both match a lead", a.name.name, b.name.name))
                 .label(format!("e.g. a lead with {}", serde_json::Value::Object(ex.clone())))
                 .with_secondary(a.name.span, format!("`{}` declared here", a.name.name))
-                .help("such leads go to the `ambiguous_territory` handler; make the conditions exclusive if they should not"),
+                .help("such leads go to the `ambiguous_territory` handler; make the conditions exclusive if they should not")
+                .with_example(lead),
         );
     }
 }
@@ -129,12 +131,18 @@ pub fn routes(syms: &Symbols, entry: Option<&str>, sources: &SourceSet, diags: &
     }
 }
 
-fn no_otherwise(route: &RouteDecl, label: Option<String>) -> Diagnostic {
+fn no_otherwise(route: &RouteDecl, label: Option<(String, serde_json::Value)>) -> Diagnostic {
     let last = route.rules.last().map_or(route.name.span, |r| r.span);
-    Diagnostic::new(Code::E0021, route.name.span, format!("route `{}` has no `otherwise` rule", route.name.name))
+    let (label, example) = match label {
+        Some((l, e)) => (Some(l), Some(e)),
+        None => (None, None),
+    };
+    let mut d = Diagnostic::new(Code::E0021, route.name.span, format!("route `{}` has no `otherwise` rule", route.name.name))
         .label(label.unwrap_or_else(|| "a lead that matches no rule falls through".into()))
         .with_secondary(last, "add `otherwise -> ...` after this rule")
-        .help("end the route with a catch-all, e.g. `otherwise -> queue manager_review`")
+        .help("end the route with a catch-all, e.g. `otherwise -> queue manager_review`");
+    d.example = example;
+    d
 }
 
 fn routes_from<'s>(
@@ -209,8 +217,8 @@ fn routes_from<'s>(
             continue;
         }
         let label = match (example(an, &none_match), example(an, &rest)) {
-            (Some(lead), _) => Some(format!("e.g. {lead} matches none of its rules (path: {})", path.join(", "))),
-            (None, Some(lead)) => Some(format!("e.g. {lead} falls through when its assignments find nobody (path: {})", path.join(", "))),
+            (Some(lead), _) => Some((format!("e.g. {lead} matches none of its rules (path: {})", path.join(", ")), lead)),
+            (None, Some(lead)) => Some((format!("e.g. {lead} falls through when its assignments find nobody (path: {})", path.join(", ")), lead)),
             _ => None,
         };
         diags.push(no_otherwise(route, label));

@@ -19,10 +19,18 @@ fn plain(ty: &Ty, analyzer: &Analyzer) -> serde_json::Value {
     }
 }
 
+/// The constrained fields of an example, completed into a whole lead.
+pub fn complete(analyzer: &Analyzer, constrained: &serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
+    fill(analyzer, constrained).unwrap_or_else(|| serde_json::Value::Object(constrained.clone()))
+}
+
 /// A whole example lead satisfying `term`, in schema order; `None` when the
 /// term cannot be satisfied.
 pub fn example_lead(analyzer: &Analyzer, term: &Term) -> Option<serde_json::Value> {
-    let constrained = analyzer.witness(term)?;
+    fill(analyzer, &analyzer.witness(term)?)
+}
+
+fn fill(analyzer: &Analyzer, constrained: &serde_json::Map<String, serde_json::Value>) -> Option<serde_json::Value> {
     let syms = analyzer.symbols();
     let mut out = serde_json::Map::new();
     for f in syms.schema?.fields.iter() {

@@ -52,6 +52,9 @@ pub fn diagnostic_json(d: &Diagnostic, sources: &SourceSet) -> Value {
         .collect();
     m.insert("labels".into(), Value::Array(labels));
     m.insert("help".into(), json!(d.help));
+    if let Some(example) = &d.example {
+        m.insert("example".into(), example.clone());
+    }
     Value::Object(m)
 }
 
