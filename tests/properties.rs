@@ -1384,8 +1384,6 @@ proptest! {
     /// A key written twice in a lead's text reads as its last value, as in
     /// the parsed JSON value, by both readers.
     #[test]
-    #[ignore = "bug: in strict mode Lead::from_json_str reports an unknown key written twice with its first value \
-                (`{\"chat\":false,\"chat\":null}` -> found `false`), Lead::from_json with its last (`null`)"]
     fn a_key_written_twice_reads_as_its_last_value(text in arb_lead_text_with_a_repeated_key(), strict in any::<bool>(), now in arb_inbound_now()) {
         assert_readers_agree(&text, strict, now)?;
     }
@@ -1420,7 +1418,6 @@ proptest! {
 
 /// The smallest case of the bug above.
 #[test]
-#[ignore = "bug: Lead::from_json_str keeps the first value of a repeated unknown key (strict mode); serde_json keeps the last"]
 fn a_repeated_unknown_key_is_reported_with_its_last_value_by_both_readers() {
     let text = r#"{"chat":false,"chat":null}"#;
     let value: Value = serde_json::from_str(text).expect("JSON");

@@ -266,9 +266,8 @@ impl Lead {
         for (f, v) in ir.fields.iter().zip(&raw.slots) {
             values.push(check_field(ir, f, v.as_ref(), &mut errors));
         }
-        let mut unknown = raw.unknown;
-        unknown.sort_by(|a, b| a.0.cmp(&b.0));
-        unknown.dedup_by(|a, b| a.0 == b.0);
+        // Sorted by name; a key written twice keeps its last value, as JSON readers do.
+        let unknown: std::collections::BTreeMap<String, serde_json::Value> = raw.unknown.into_iter().collect();
         for (k, v) in &unknown {
             errors.push(unknown_field(k, v));
         }
