@@ -72,6 +72,46 @@ pub enum Command {
     ///       --state examples/state.json --now 2026-11-24T15:00:00Z
     #[command(verbatim_doc_comment)]
     Test(TestArgs),
+    /// Compare two versions of a policy: what changed, and whom it affects.
+    ///
+    /// Lists the semantic changes (tiers, territories, rules, teams, reps,
+    /// queues, handlers, fields), example leads from the analysis whose
+    /// destination changes, and with --leads replays a lead log through both
+    /// versions (shadow routing: each gets its own copy of --state, the real
+    /// state is never written) into a table of old -> new destinations.
+    /// --fail-on-change PCT exits 1 when more than PCT percent of the replayed
+    /// leads change destination, so CI can gate a change.
+    ///
+    /// Examples:
+    ///   leadroute diff old/inbound.route examples/inbound.route
+    ///   leadroute diff main.json examples/ --leads last_week.ndjson \
+    ///       --state examples/state.json --fail-on-change 5
+    #[command(verbatim_doc_comment)]
+    Diff(DiffArgs),
+}
+
+/// Arguments of `leadroute diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old policy (a `.route` file, a folder, or a built `.json`).
+    pub old: PathBuf,
+    /// The new policy.
+    pub new: PathBuf,
+    /// A lead log (newline-delimited JSON, `-` for standard input) to replay through both.
+    #[arg(long)]
+    pub leads: Option<PathBuf>,
+    /// Rep state both versions start from.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Decision time for the replay and the examples [default: 2026-01-05T15:00:00Z].
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
+    /// Exit 1 when more than this percentage of replayed leads change destination.
+    #[arg(long, value_name = "PCT")]
+    pub fail_on_change: Option<f64>,
 }
 
 /// Output formats for decisions and test results.
@@ -138,6 +178,9 @@ pub struct TestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
+    /// Also report which tiers, territories, rules and handlers the tests exercise, and which none reaches.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub coverage: bool,
     /// Route this lead file and compare with its stored snapshot.
     #[arg(long)]
     pub snapshot: Option<PathBuf>,

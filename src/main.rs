@@ -2,6 +2,7 @@
 
 mod build_cmd;
 mod check_cmd;
+mod diff_cmd;
 mod cli;
 mod explain_cmd;
 mod policy_src;
@@ -33,5 +34,6 @@ fn run(cli: cli::Cli) -> u8 {
         cli::Command::Build(args) => build_cmd::run(&args),
         cli::Command::Route(args) => route_cmd::run(&args),
         cli::Command::Test(args) => test_cmd::run(&args),
+        cli::Command::Diff(args) => diff_cmd::run(&args),
     }
 }

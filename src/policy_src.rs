@@ -19,9 +19,15 @@ pub struct LoadFailure {
 /// Reads an IR file or checks and lowers `.route` sources. Diagnostics go to
 /// standard error; on failure the caller exits with the returned status.
 pub fn load(paths: &[PathBuf]) -> Result<PolicyIr, LoadFailure> {
+    load_with_examples(paths).map(|(ir, _)| ir)
+}
+
+/// Like [`load`], and also one example lead per tier, territory and rule
+/// (none for a built `.json` IR, which has no sources to analyse).
+pub fn load_with_examples(paths: &[PathBuf]) -> Result<(PolicyIr, Vec<serde_json::Value>), LoadFailure> {
     if let [one] = paths {
         if one.extension().is_some_and(|e| e == "json") {
-            return load_ir(one);
+            return load_ir(one).map(|ir| (ir, Vec::new()));
         }
     }
     let (sources, checked) = check_paths(&DiskProvider, paths);
@@ -34,7 +40,9 @@ pub fn load(paths: &[PathBuf]) -> Result<PolicyIr, LoadFailure> {
         let status = if errors.iter().any(|d| d.code == Code::E0050) { 2 } else { 1 };
         return Err(LoadFailure { status });
     }
-    lower::lower(&sources, &checked).ok_or(LoadFailure { status: 1 })
+    let ir = lower::lower(&sources, &checked).ok_or(LoadFailure { status: 1 })?;
+    let examples = leadroute_compiler::analysis::reach::example_leads(&checked.symbols());
+    Ok((ir, examples))
 }
 
 fn load_ir(path: &Path) -> Result<PolicyIr, LoadFailure> {

@@ -113,8 +113,95 @@ fn inline(args: &TestArgs, ir: &PolicyIr, policy: &Policy) -> u8 {
             out.push_str(&format!("\ntest result: {verdict}. {} passed; {failed} failed\n", results.len() - failed));
         }
     }
+    if args.coverage {
+        let cov = coverage(ir, &results);
+        match args.format {
+            RunFormat::Json => out.push_str(&(serde_json::json!({ "coverage": cov.json() }).to_string() + "\n")),
+            RunFormat::Human => out.push_str(&cov.human()),
+        }
+    }
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     u8::from(failed > 0)
+}
+
+/// What the inline tests exercised, by kind: (name, reached) in policy order.
+struct Coverage {
+    kinds: Vec<(&'static str, Vec<(String, bool)>)>,
+}
+
+impl Coverage {
+    fn json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        for (kind, items) in &self.kinds {
+            let covered: Vec<&str> = items.iter().filter(|i| i.1).map(|i| i.0.as_str()).collect();
+            let missed: Vec<&str> = items.iter().filter(|i| !i.1).map(|i| i.0.as_str()).collect();
+            m.insert(kind.to_string(), serde_json::json!({ "covered": covered, "missed": missed }));
+        }
+        serde_json::Value::Object(m)
+    }
+
+    fn human(&self) -> String {
+        let mut out = String::from("\ncoverage:\n");
+        for (kind, items) in &self.kinds {
+            let hit = items.iter().filter(|i| i.1).count();
+            out.push_str(&format!("  {kind:<12} {hit:>3}/{:<3}", items.len()));
+            let missed: Vec<&str> = items.iter().filter(|i| !i.1).map(|i| i.0.as_str()).collect();
+            if !missed.is_empty() {
+                out.push_str(&format!("  not reached by any test: {}", missed.join(", ")));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Tiers decided, territories matched, rules whose condition held, and
+/// handlers that ran, over every test's traced decision.
+fn coverage(ir: &PolicyIr, results: &[Outcome_]) -> Coverage {
+    use std::collections::BTreeSet;
+    let mut tiers = BTreeSet::new();
+    let mut territories = BTreeSet::new();
+    let mut rules = BTreeSet::new();
+    let mut handlers = BTreeSet::new();
+    for d in results.iter().filter_map(|r| r.decision.as_ref()) {
+        tiers.extend(d.tier.clone());
+        territories.insert(d.territory.clone().unwrap_or_else(|| "none".into()));
+        for e in &d.exceptions {
+            if let Some(h) = e.handled_by.strip_prefix("on ") {
+                handlers.insert(h.split(" -> ").next().unwrap_or(h).to_string());
+            }
+        }
+        let mut route = ir.routes.get(ir.entry as usize).map(|r| r.name.clone()).unwrap_or_default();
+        for step in d.trace.iter().flatten() {
+            match step.step {
+                "route" => route = step.name.clone(),
+                "rule" if step.result != serde_json::Value::Bool(false) => {
+                    rules.insert(format!("{route}/{}", step.name));
+                }
+                "territory" if step.result == serde_json::Value::Bool(true) => {
+                    territories.insert(step.name.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    let h = &ir.handlers;
+    let mut all_handlers: Vec<String> = [("ambiguous_territory", &h.ambiguous_territory), ("no_available_rep", &h.no_available_rep), ("over_capacity", &h.over_capacity), ("no_match", &h.no_match)]
+        .iter()
+        .filter(|(_, a)| a.is_some())
+        .map(|(n, _)| n.to_string())
+        .collect();
+    all_handlers.extend(h.missing.iter().map(|m| format!("missing({})", ir.fields[m.field as usize].name)));
+    let all_rules: Vec<String> = ir.routes.iter().flat_map(|r| r.rules.iter().map(move |x| format!("{}/{}", r.name, x.label()))).collect();
+    let mark = |names: Vec<String>, hit: &BTreeSet<String>| names.into_iter().map(|n| { let h = hit.contains(&n); (n, h) }).collect();
+    Coverage {
+        kinds: vec![
+            ("tiers", mark(ir.tiers.iter().map(|t| t.name.clone()).collect(), &tiers)),
+            ("territories", mark(ir.territories.iter().map(|t| t.name.clone()).chain(["none".to_string()]).collect(), &territories)),
+            ("rules", mark(all_rules, &rules)),
+            ("handlers", mark(all_handlers, &handlers)),
+        ],
+    }
 }
 
 /// `leads.ndjson` -> `leads.decisions.ndjson`.

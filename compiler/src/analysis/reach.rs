@@ -245,3 +245,39 @@ fn covered(span: crate::source::Span, kind: &str, name: &str, by: &[&str], why: 
     }
     d
 }
+
+/// One example lead per tier, territory and route rule that can fire: leads
+/// that exercise each part of the policy (for `leadroute diff`). Each is
+/// satisfiable by the analysis; callers route them to see what really happens.
+pub fn example_leads(syms: &Symbols) -> Vec<serde_json::Value> {
+    let an = &Analyzer::with_routes(syms);
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    let mut push = |d: &Dnf| {
+        if let Some(lead) = example(an, &prune(an, d.clone())) {
+            if !out.contains(&lead) {
+                out.push(lead);
+            }
+        }
+    };
+    let plain = Analyzer::new(syms);
+    let mut rest: Dnf = Some(vec![Term::default()]);
+    for t in &syms.tiers {
+        let c = guard_dnf(&plain, &t.guard);
+        push(&both(&rest, &c));
+        rest = prune(&plain, both(&rest, &negate(&c)));
+    }
+    for t in &syms.territories {
+        push(&plain.dnf(&t.condition));
+    }
+    for route in syms.routes.values() {
+        let mut rest: Dnf = Some(vec![Term::default()]);
+        for rule in &route.rules {
+            let c = guard_dnf(an, &rule.guard);
+            push(&both(&rest, &c));
+            if !can_continue(&rule.action) {
+                rest = prune(an, both(&rest, &negate(&c)));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,352 @@
+//! `leadroute diff`: what changed between two versions of a policy, which
+//! example leads it affects, and, replaying a lead log through both, how many
+//! leads change destination.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+
+use leadroute_runtime::decide::action_text;
+use leadroute_runtime::ir::{PolicyIr, Strategy};
+use leadroute_runtime::{Decision, Lead, LeadOptions, Outcome, Policy, State};
+
+use crate::cli::{DiffArgs, RunFormat};
+use crate::policy_src;
+
+/// One semantic change: what kind of thing, its name, and what changed.
+struct Change {
+    kind: &'static str,
+    name: String,
+    what: String,
+}
+
+fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut keyed = |kind: &'static str, a: BTreeMap<String, String>, b: BTreeMap<String, String>| {
+        for (k, v) in &a {
+            match b.get(k) {
+                None => out.push(Change { kind, name: k.clone(), what: "removed".into() }),
+                Some(w) if w != v => out.push(Change { kind, name: k.clone(), what: format!("`{v}` -> `{w}`") }),
+                _ => {}
+            }
+        }
+        for (k, w) in &b {
+            if !a.contains_key(k) {
+                out.push(Change { kind, name: k.clone(), what: format!("added: `{w}`") });
+            }
+        }
+    };
+    let fields = |ir: &PolicyIr| ir.fields.iter().map(|f| (f.name.clone(), format!("{:?}{}", f.ty, if f.optional { "?" } else { "" }))).collect();
+    keyed("field", fields(old), fields(new));
+    let tiers = |ir: &PolicyIr| {
+        ir.tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let cond = t.condition.as_ref().map_or("otherwise".to_string(), |c| format!("when {}", c.text));
+                (t.name.clone(), format!("#{} {cond} sla {}", i + 1, duration(t.sla_ms)))
+            })
+            .collect()
+    };
+    keyed("tier", tiers(old), tiers(new));
+    let territories = |ir: &PolicyIr| ir.territories.iter().map(|t| (t.name.clone(), format!("when {}", t.condition.text))).collect();
+    keyed("territory", territories(old), territories(new));
+    let rules = |ir: &PolicyIr| {
+        let mut m = BTreeMap::new();
+        for r in &ir.routes {
+            for (i, rule) in r.rules.iter().enumerate() {
+                let cond = rule.condition.as_ref().map_or("otherwise".to_string(), |c| format!("when {}", c.text));
+                // Named rules are matched by name, others by their condition.
+                let key = match &rule.name {
+                    Some(n) => format!("{}/{n}", r.name),
+                    None => format!("{}/{cond}", r.name),
+                };
+                m.insert(key, format!("#{} {cond} -> {}", i + 1, action_text(ir, &rule.action)));
+            }
+        }
+        m
+    };
+    keyed("rule", rules(old), rules(new));
+    let teams = |ir: &PolicyIr| {
+        ir.teams
+            .iter()
+            .map(|t| {
+                let members: Vec<&str> = t.members.iter().map(|m| ir.reps[*m as usize].id.as_str()).collect();
+                let strategy = match t.strategy {
+                    Strategy::Sticky { field } => format!("sticky({})", ir.fields[field as usize].name),
+                    s => s.name().to_string(),
+                };
+                (t.name.clone(), format!("members [{}] strategy {strategy}", members.join(", ")))
+            })
+            .collect()
+    };
+    keyed("team", teams(old), teams(new));
+    let reps = |ir: &PolicyIr| {
+        ir.reps
+            .iter()
+            .map(|r| {
+                let caps = format!("open {:?} per day {:?}", r.max_open, r.max_per_day);
+                let hours: Vec<String> = r.hours.iter().map(|h| format!("{:07b} {}-{}", h.days, h.start, h.end)).collect();
+                (r.id.clone(), format!("weight {} {caps} tz {} hours [{}] active {}", r.weight, r.timezone, hours.join(", "), r.active))
+            })
+            .collect()
+    };
+    keyed("rep", reps(old), reps(new));
+    let queues = |ir: &PolicyIr| ir.queues.iter().map(|q| (q.name.clone(), format!("owner {:?} sla {}", q.owner, q.sla_ms.map_or("none".into(), duration)))).collect();
+    keyed("queue", queues(old), queues(new));
+    let handlers = |ir: &PolicyIr| {
+        let h = &ir.handlers;
+        let mut m = BTreeMap::new();
+        for (name, a) in [("ambiguous_territory", &h.ambiguous_territory), ("no_available_rep", &h.no_available_rep), ("over_capacity", &h.over_capacity), ("no_match", &h.no_match)] {
+            if let Some(a) = a {
+                m.insert(name.to_string(), action_text(ir, a));
+            }
+        }
+        for mh in &h.missing {
+            let text = match &mh.handling {
+                leadroute_runtime::ir::MissingHandling::Assume(v) => format!("assume {}", leadroute_runtime::decision::value_json(ir, Some(&ir.fields[mh.field as usize].ty), v)),
+                leadroute_runtime::ir::MissingHandling::Action(a) => action_text(ir, a),
+            };
+            m.insert(format!("missing({})", ir.fields[mh.field as usize].name), text);
+        }
+        m
+    };
+    keyed("handler", handlers(old), handlers(new));
+    if old.routes.get(old.entry as usize).map(|r| &r.name) != new.routes.get(new.entry as usize).map(|r| &r.name) {
+        out.push(Change { kind: "entry", name: "route".into(), what: "the entry route changed".into() });
+    }
+    out
+}
+
+fn duration(ms: i64) -> String {
+    match ms {
+        m if m % 86_400_000 == 0 => format!("{}d", m / 86_400_000),
+        m if m % 3_600_000 == 0 => format!("{}h", m / 3_600_000),
+        m if m % 60_000 == 0 => format!("{}m", m / 60_000),
+        m => format!("{}s", m / 1000),
+    }
+}
+
+/// Where a decision sent the lead, at team level: `team ae_west`, `rep victor`,
+/// `queue review`, `dropped`, `rejected`.
+fn destination(d: &Decision) -> String {
+    match d.outcome {
+        Outcome::Assigned => match (&d.team, &d.rep) {
+            (Some(t), _) => format!("team {t}"),
+            (None, Some(r)) => format!("rep {r}"),
+            _ => "assigned".into(),
+        },
+        Outcome::Queued => format!("queue {}", d.queue.as_deref().unwrap_or("?")),
+        Outcome::Dropped => "dropped".into(),
+        Outcome::Rejected => "rejected".into(),
+    }
+}
+
+#[derive(Default)]
+struct Transition {
+    count: usize,
+    samples: Vec<String>,
+}
+
+/// Runs the command: 0, or 1 when `--fail-on-change` is exceeded or a policy has errors; 2 for bad input.
+pub fn run(args: &DiffArgs) -> u8 {
+    let (old_ir, old_examples) = match policy_src::load_with_examples(std::slice::from_ref(&args.old)) {
+        Ok(x) => x,
+        Err(f) => return f.status,
+    };
+    let (new_ir, new_examples) = match policy_src::load_with_examples(std::slice::from_ref(&args.new)) {
+        Ok(x) => x,
+        Err(f) => return f.status,
+    };
+    let (old, new) = match (policy_src::ready(old_ir.clone()), policy_src::ready(new_ir.clone())) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(f), _) | (_, Err(f)) => return f.status,
+    };
+    let now = match policy_src::now(Some(args.now.as_deref().unwrap_or(crate::test_cmd::DEFAULT_TEST_NOW))) {
+        Ok(n) => n,
+        Err(f) => return f.status,
+    };
+    let load_state = |p: &Policy| -> Result<State, u8> {
+        match &args.state {
+            None => Ok(State::new(p.ir())),
+            Some(path) => std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| State::from_json(p.ir(), &t).map(|(s, _)| s)).map_err(|e| {
+                eprintln!("leadroute: cannot use state `{}`: {e}", path.display());
+                2
+            }),
+        }
+    };
+    let (old_state, new_state) = match (load_state(&old), load_state(&new)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(c), _) | (_, Err(c)) => return c,
+    };
+    let changes = changes(&old_ir, &new_ir);
+
+    // Example leads from both versions' analyses whose destination changes.
+    // They are synthetic (their times are 2026-01-05T15:00:00Z), so they are
+    // decided at that time, with everyone available as in the given state.
+    let example_now = leadroute_runtime::parse_time(crate::test_cmd::DEFAULT_TEST_NOW).unwrap_or(now);
+    let mut examples: Vec<(serde_json::Value, String, String)> = Vec::new();
+    for lead in old_examples.iter().chain(&new_examples) {
+        let a = decide_value(&old, &old_state, lead, example_now);
+        let b = decide_value(&new, &new_state, lead, example_now);
+        let (da, db) = (destination(&a), destination(&b));
+        if da != db && !examples.iter().any(|(l, _, _)| l == lead) {
+            examples.push((lead.clone(), da, db));
+        }
+    }
+
+    // Shadow replay: each version with its own copy of the state, committed in order.
+    let replay = match &args.leads {
+        None => None,
+        Some(path) => match replay(path, &old, &new, old_state, new_state, now) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("leadroute: {e}");
+                return 2;
+            }
+        },
+    };
+
+    let text = match args.format {
+        RunFormat::Json => json_report(&changes, &examples, replay.as_ref(), args).to_string() + "\n",
+        RunFormat::Human => human_report(&changes, &examples, replay.as_ref(), args),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    match (&replay, args.fail_on_change) {
+        (Some(r), Some(limit)) if r.share() > limit => {
+            eprintln!("leadroute: {:.2}% of leads change destination, above --fail-on-change {limit}%", r.share());
+            1
+        }
+        _ => 0,
+    }
+}
+
+fn decide_value(p: &Policy, state: &State, lead: &serde_json::Value, now: i64) -> Decision {
+    match Lead::from_json(p.ir(), lead, LeadOptions::default()) {
+        Ok(l) => p.decide(&l, state, &p.at(now), false),
+        Err(e) => Decision::rejected(Lead::id_of(lead), e, p.version()),
+    }
+}
+
+struct Replay {
+    leads: usize,
+    changed: usize,
+    transitions: BTreeMap<(String, String), Transition>,
+}
+
+impl Replay {
+    fn share(&self) -> f64 {
+        100.0 * self.changed as f64 / self.leads.max(1) as f64
+    }
+}
+
+fn replay(path: &std::path::Path, old: &Policy, new: &Policy, mut os: State, mut ns: State, now: i64) -> Result<Replay, String> {
+    let file: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else if path.is_dir() {
+        return Err(format!("cannot read `{}`: it is a folder", path.display()));
+    } else {
+        Box::new(std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?))
+    };
+    let same_schema = old.ir().fields == new.ir().fields && old.ir().enums == new.ir().enums;
+    let (om, nm) = (old.at(now), new.at(now));
+    let mut r = Replay { leads: 0, changed: 0, transitions: BTreeMap::new() };
+    let mut file = file;
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        if file.read_until(b'\n', &mut raw).map_err(|e| format!("reading `{}`: {e}", path.display()))? == 0 {
+            break;
+        }
+        let line = String::from_utf8_lossy(&raw);
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        r.leads += 1;
+        let opts = LeadOptions::default();
+        let (a, b) = match Lead::from_json_str(old.ir(), text, opts) {
+            Ok(lead) if same_schema => (old.decide(&lead, &os, &om, false), new.decide(&lead, &ns, &nm, false)),
+            first => {
+                let a = match first {
+                    Ok(lead) => old.decide(&lead, &os, &om, false),
+                    Err((id, e)) => Decision::rejected(id, e, old.version()),
+                };
+                let b = match Lead::from_json_str(new.ir(), text, opts) {
+                    Ok(lead) => new.decide(&lead, &ns, &nm, false),
+                    Err((id, e)) => Decision::rejected(id, e, new.version()),
+                };
+                (a, b)
+            }
+        };
+        old.commit(&mut os, &a);
+        new.commit(&mut ns, &b);
+        let (da, db) = (destination(&a), destination(&b));
+        if da != db {
+            r.changed += 1;
+        }
+        let t = r.transitions.entry((da, db)).or_default();
+        t.count += 1;
+        if t.samples.len() < 3 {
+            t.samples.push(if a.lead_id.is_empty() { format!("line {}", r.leads) } else { a.lead_id.clone() });
+        }
+    }
+    Ok(r)
+}
+
+fn sorted_transitions(r: &Replay) -> Vec<(&(String, String), &Transition)> {
+    let mut rows: Vec<_> = r.transitions.iter().collect();
+    rows.sort_by(|a, b| (a.0 .0 == a.0 .1).cmp(&(b.0 .0 == b.0 .1)).then(b.1.count.cmp(&a.1.count)).then(a.0.cmp(b.0)));
+    rows
+}
+
+fn human_report(changes: &[Change], examples: &[(serde_json::Value, String, String)], replay: Option<&Replay>, args: &DiffArgs) -> String {
+    let mut out = format!("diff {} -> {}\n\n", args.old.display(), args.new.display());
+    if changes.is_empty() {
+        out.push_str("no semantic changes\n");
+    } else {
+        out.push_str(&format!("{} semantic change{}:\n", changes.len(), if changes.len() == 1 { "" } else { "s" }));
+        for c in changes {
+            out.push_str(&format!("  {} {}: {}\n", c.kind, c.name, c.what));
+        }
+    }
+    if !examples.is_empty() {
+        out.push_str(&format!("\nexample leads whose destination changes ({}):\n", examples.len()));
+        for (lead, a, b) in examples.iter().take(10) {
+            out.push_str(&format!("  {a} -> {b}: {lead}\n"));
+        }
+    }
+    if let Some(r) = replay {
+        out.push_str(&format!("\nreplay of {} leads (shadow routing, real state untouched):\n", r.leads));
+        out.push_str(&format!("  {:<36} {:<36} {:>9} {:>7}  samples\n", "old", "new", "leads", "share"));
+        for ((a, b), t) in sorted_transitions(r) {
+            let mark = if a == b { " " } else { "*" };
+            out.push_str(&format!(
+                "{mark} {a:<36} {b:<36} {:>9} {:>6.2}%  {}\n",
+                t.count,
+                100.0 * t.count as f64 / r.leads.max(1) as f64,
+                t.samples.join(", ")
+            ));
+        }
+        out.push_str(&format!("\n{} of {} leads change destination ({:.2}%)\n", r.changed, r.leads, r.share()));
+    }
+    out
+}
+
+fn json_report(changes: &[Change], examples: &[(serde_json::Value, String, String)], replay: Option<&Replay>, args: &DiffArgs) -> serde_json::Value {
+    use serde_json::json;
+    json!({
+        "old": args.old.display().to_string(),
+        "new": args.new.display().to_string(),
+        "changes": changes.iter().map(|c| json!({"kind": c.kind, "name": c.name, "change": c.what})).collect::<Vec<_>>(),
+        "examples": examples.iter().map(|(l, a, b)| json!({"lead": l, "old": a, "new": b})).collect::<Vec<_>>(),
+        "replay": replay.map(|r| json!({
+            "leads": r.leads,
+            "changed": r.changed,
+            "changed_share": r.share(),
+            "transitions": sorted_transitions(r).iter().map(|((a, b), t)| json!({
+                "old": a, "new": b, "count": t.count,
+                "share": 100.0 * t.count as f64 / r.leads.max(1) as f64, "samples": t.samples,
+            })).collect::<Vec<_>>(),
+        })),
+    })
+}
