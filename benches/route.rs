@@ -114,6 +114,17 @@ fn main() {
             .expect("run leadroute");
         let secs = t.elapsed().as_secs_f64();
         println!("command line `leadroute route` on {n} leads (file to file): {secs:.2} s, {:.0} leads/s, exit {status}", n as f64 / secs);
+        // `leadroute diff --leads`: the same log replayed through two versions.
+        let changed = dir.join("bench2.route");
+        std::fs::write(&changed, text.replace("tier warm when score >= 50", "tier warm when score >= 45")).expect("write policy");
+        let t = Instant::now();
+        let status = std::process::Command::new(&bin)
+            .args(["diff", policy_path.to_str().unwrap_or_default(), changed.to_str().unwrap_or_default(), "--leads", leads_path.to_str().unwrap_or_default(), "--now", "2026-11-24T15:00:00Z"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run leadroute diff");
+        let secs = t.elapsed().as_secs_f64();
+        println!("command line `leadroute diff --leads` on {n} leads: {secs:.2} s  (target < 5 s) {}, exit {status}", if secs < 5.0 { "met" } else { "MISSED" });
         let _ = std::fs::remove_dir_all(&dir);
     } else {
         println!("(build with `cargo build --release` to also time the command line)");

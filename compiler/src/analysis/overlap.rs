@@ -28,6 +28,9 @@ pub fn overlaps(syms: &Symbols) -> Vec<Overlap> {
                 out.push(Overlap { first: i, second: j, example: None });
                 continue;
             };
+            if !an.intersects(&dnfs[i], &dnfs[j]) {
+                continue;
+            }
             let mut found: Option<Option<serde_json::Map<String, serde_json::Value>>> = None;
             'pairs: for x in a {
                 for y in b {

@@ -147,8 +147,9 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         for (i, c) in conds.iter().enumerate() {
             let mut acc = c.clone();
             for (j, n) in negs.iter().enumerate() {
-                if i != j {
-                    acc = both(&acc, n);
+                // A territory disjoint from this one excludes nothing of it.
+                if i != j && base.intersects(c, &conds[j]) {
+                    acc = both(&acc, n).map(|t| t.into_iter().filter(|x| base.satisfiable(x)).collect());
                 }
             }
             ctx.territory_is.push(acc);
@@ -397,6 +398,26 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         t.fields.iter().all(|(f, c)| self.pick(f, c).is_some())
     }
 
+    /// True when some lead satisfies both (satisfiable) terms; no term is built.
+    pub fn terms_intersect(&self, a: &Term, b: &Term) -> bool {
+        a.fields.iter().all(|(f, c)| match b.fields.get(f) {
+            None => true,
+            Some(d) => {
+                let mut m = c.clone();
+                meet_constraint(&mut m, d);
+                self.pick(f, &m).is_some()
+            }
+        })
+    }
+
+    /// True when the two conditions may hold together (unknown counts as may).
+    pub fn intersects(&self, a: &Dnf, b: &Dnf) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) => a.iter().any(|x| b.iter().any(|y| self.terms_intersect(x, y))),
+            _ => true,
+        }
+    }
+
     /// The conjunction of two terms, or None when they contradict.
     pub fn meet(&self, a: &Term, b: &Term) -> Option<Term> {
         let t = meet_terms(a, b);
@@ -541,6 +562,14 @@ fn meet_terms(a: &Term, b: &Term) -> Term {
     t.opaque |= b.opaque;
     for (f, c) in &b.fields {
         let e = t.fields.entry(f.clone()).or_default();
+        meet_constraint(e, c);
+    }
+    t
+}
+
+/// Narrows `e` to what both constraints allow.
+fn meet_constraint(e: &mut FieldConstraint, c: &FieldConstraint) {
+    {
         e.present = match (e.present, c.present) {
             (Some(x), Some(y)) if x != y => {
                 // Contradiction: present and missing. Encode as an empty value set.
@@ -559,7 +588,6 @@ fn meet_terms(a: &Term, b: &Term) -> Term {
         };
         e.range = e.range.meet(c.range);
     }
-    t
 }
 
 fn flip(op: CmpOp) -> CmpOp {

@@ -88,7 +88,7 @@ pub fn territories(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
             continue;
         }
         for (j, other) in syms.territories.iter().enumerate() {
-            if i != j && !empty(&conds[j]) && empty(&meet(an, &conds[i], &negate(&conds[j]))) {
+            if i != j && !empty(&conds[j]) && an.intersects(&conds[i], &conds[j]) && empty(&meet(an, &conds[i], &negate(&conds[j]))) {
                 diags.push(
                     Diagnostic::new(Code::W0006, t.name.span, format!("territory `{}` never decides a lead on its own", t.name.name))
                         .label(format!("every lead it matches also matches `{}`", other.name.name))
