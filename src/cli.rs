@@ -88,6 +88,11 @@ pub enum Command {
     ///       --state examples/state.json --fail-on-change 5
     #[command(verbatim_doc_comment)]
     Diff(DiffArgs),
+    /// Run the language server over standard input/output (for editors).
+    ///
+    /// Editors start it themselves; see editors/README.md for VS Code,
+    /// Neovim and Helix.
+    Lsp,
 }
 
 /// Arguments of `leadroute diff`.
@@ -103,13 +108,13 @@ pub struct DiffArgs {
     /// Rep state both versions start from.
     #[arg(long)]
     pub state: Option<PathBuf>,
-    /// Decision time for the replay and the examples [default: 2026-01-05T15:00:00Z].
+    /// Decision time for the replay [default: 2026-01-05T15:00:00Z]. Example leads from the analysis are synthetic and always decided at 2026-01-05T15:00:00Z.
     #[arg(long)]
     pub now: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
-    /// Exit 1 when more than this percentage of replayed leads change destination.
+    /// Exit 1 when more than this percentage of replayed leads change destination (needs --leads).
     #[arg(long, value_name = "PCT")]
     pub fail_on_change: Option<f64>,
 }

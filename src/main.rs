@@ -35,5 +35,12 @@ fn run(cli: cli::Cli) -> u8 {
         cli::Command::Route(args) => route_cmd::run(&args),
         cli::Command::Test(args) => test_cmd::run(&args),
         cli::Command::Diff(args) => diff_cmd::run(&args),
+        cli::Command::Lsp => match leadroute_lsp::run_stdio() {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("leadroute lsp: {e}");
+                1
+            }
+        },
     }
 }

@@ -1,0 +1,109 @@
+//! Open documents and the policies they belong to. A document's policy is
+//! its folder's `.route` files (open documents replace their saved text),
+//! unless several files there declare their own `policy` header: then each
+//! such file is a policy on its own (a folder of examples, say).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use leadroute_compiler::{check, Checked, FileId, SourceFile, SourceSet};
+
+use crate::index::Index;
+
+/// One checked policy and what the features need from it.
+#[derive(Debug)]
+pub struct Analysis {
+    /// Its files (names are absolute paths).
+    pub sources: SourceSet,
+    /// Trees and diagnostics.
+    pub checked: Checked,
+    /// Names and where they are.
+    pub index: Index,
+}
+
+impl Analysis {
+    /// The file id of a path in this policy.
+    pub fn file(&self, path: &Path) -> Option<FileId> {
+        let name = path.to_string_lossy();
+        self.sources.iter().find(|(_, f)| f.name == name).map(|(id, _)| id)
+    }
+
+    /// The path of a file id.
+    pub fn path(&self, id: FileId) -> PathBuf {
+        PathBuf::from(&self.sources.get(id).name)
+    }
+}
+
+/// Open documents and cached analyses.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// Open documents by path, with their current text.
+    pub open: BTreeMap<PathBuf, String>,
+    /// Analyses by the sorted list of their files.
+    cache: BTreeMap<Vec<PathBuf>, Analysis>,
+}
+
+fn declares_policy(text: &str) -> bool {
+    text.lines().any(|l| {
+        let t = l.trim_start();
+        t.starts_with("policy ") || t.starts_with("policy\t") || t == "policy"
+    })
+}
+
+impl Workspace {
+    /// The text of a file: the open document's, else the saved one.
+    pub fn text(&self, path: &Path) -> Option<String> {
+        match self.open.get(path) {
+            Some(t) => Some(t.clone()),
+            None => std::fs::read(path).ok().map(|b| String::from_utf8_lossy(&b).into_owned()),
+        }
+    }
+
+    /// The files of the policy `path` belongs to, sorted.
+    pub fn policy_files(&self, path: &Path) -> Vec<PathBuf> {
+        let Some(dir) = path.parent() else { return vec![path.to_path_buf()] };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "route") && p.is_file()).collect())
+            .unwrap_or_default();
+        files.extend(self.open.keys().filter(|p| p.parent() == Some(dir)).cloned());
+        if !files.contains(&path.to_path_buf()) {
+            files.push(path.to_path_buf());
+        }
+        files.sort();
+        files.dedup();
+        let headers = files.iter().filter(|f| self.text(f).is_some_and(|t| declares_policy(&t))).count();
+        if headers > 1 {
+            return vec![path.to_path_buf()];
+        }
+        files
+    }
+
+    /// Forgets analyses that include `path` (its text changed).
+    pub fn invalidate(&mut self, path: &Path) {
+        self.cache.retain(|files, _| !files.iter().any(|f| f == path || f.parent() == path.parent()));
+    }
+
+    /// The analysis of the policy `path` belongs to.
+    pub fn analysis(&mut self, path: &Path) -> &Analysis {
+        let files = self.policy_files(path);
+        if !self.cache.contains_key(&files) {
+            let mut sources = SourceSet::new();
+            for f in &files {
+                let text = self.text(f).unwrap_or_default();
+                sources.add(SourceFile::new(f.to_string_lossy().into_owned(), text));
+            }
+            let checked = check(&sources);
+            let index = {
+                let syms = checked.symbols();
+                Index::build(&checked.modules, &syms)
+            };
+            self.cache.insert(files.clone(), Analysis { sources, checked, index });
+        }
+        &self.cache[&files]
+    }
+
+    /// Every cached analysis (for workspace symbols).
+    pub fn analyses(&self) -> impl Iterator<Item = &Analysis> {
+        self.cache.values()
+    }
+}
