@@ -179,6 +179,17 @@ impl Server {
             .collect()
     }
 
+    /// The analysis, file and byte offset of a document position (`None`
+    /// when the file is not part of any policy).
+    fn locate(&mut self, uri: &lsp::Uri, pos: Option<lsp::Position>) -> Result<Option<(&crate::workspace::Analysis, leadroute_compiler::FileId, usize)>, (i32, String)> {
+        let path = uri_to_path(uri).ok_or((-32602, format!("not a file URI: {}", uri.as_str())))?;
+        let a = self.ws.analysis(&path);
+        Ok(a.file(&path).map(|file| {
+            let at = pos.map_or(0, |p| offset(a.sources.get(file), p));
+            (a, file, at)
+        }))
+    }
+
     fn request(&mut self, req: &Request) -> Response {
         match self.dispatch(req) {
             Ok(v) => Response::new_ok(req.id.clone(), v),
@@ -196,60 +207,39 @@ impl Server {
         Ok(match req.method.as_str() {
             "textDocument/completion" => {
                 let p: lsp::CompletionParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document_position.text_document.uri)?;
-                let a = self.ws.analysis(&path);
-                let Some(file) = a.file(&path) else { return Ok(Value::Null) };
-                let src = a.sources.get(file);
-                let at = offset(src, p.text_document_position.position);
-                let syms = a.checked.symbols();
-                v(ok(id, crate::completion::complete(&src.text, at, &syms)))
+                let Some((a, file, at)) = self.locate(&p.text_document_position.text_document.uri, Some(p.text_document_position.position))? else { return Ok(Value::Null) };
+                v(ok(id, crate::completion::complete(&a.sources.get(file).text, at, &a.checked.symbols())))
             }
             "textDocument/hover" => {
                 let p: lsp::HoverParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document_position_params.text_document.uri)?;
-                let a = self.ws.analysis(&path);
-                let Some(file) = a.file(&path) else { return Ok(Value::Null) };
-                let at = offset(a.sources.get(file), p.text_document_position_params.position);
+                let Some((a, file, at)) = self.locate(&p.text_document_position_params.text_document.uri, Some(p.text_document_position_params.position))? else { return Ok(Value::Null) };
                 v(ok(id, crate::navigate::hover(a, file, at)))
             }
             "textDocument/definition" => {
                 let p: lsp::GotoDefinitionParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document_position_params.text_document.uri)?;
-                let a = self.ws.analysis(&path);
-                let Some(file) = a.file(&path) else { return Ok(Value::Null) };
-                let at = offset(a.sources.get(file), p.text_document_position_params.position);
+                let Some((a, file, at)) = self.locate(&p.text_document_position_params.text_document.uri, Some(p.text_document_position_params.position))? else { return Ok(Value::Null) };
                 v(ok(id, crate::navigate::definition(a, file, at)))
             }
             "textDocument/references" => {
                 let p: lsp::ReferenceParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document_position.text_document.uri)?;
-                let a = self.ws.analysis(&path);
-                let Some(file) = a.file(&path) else { return Ok(Value::Null) };
-                let at = offset(a.sources.get(file), p.text_document_position.position);
+                let Some((a, file, at)) = self.locate(&p.text_document_position.text_document.uri, Some(p.text_document_position.position))? else { return Ok(Value::Null) };
                 v(ok(id, crate::navigate::references(a, file, at, p.context.include_declaration)))
             }
             "textDocument/prepareRename" => {
                 let p: lsp::TextDocumentPositionParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document.uri)?;
-                let a = self.ws.analysis(&path);
-                let Some(file) = a.file(&path) else { return Ok(Value::Null) };
-                let at = offset(a.sources.get(file), p.position);
+                let Some((a, file, at)) = self.locate(&p.text_document.uri, Some(p.position))? else { return Ok(Value::Null) };
                 v(ok(id, crate::navigate::prepare_rename(a, file, at)))
             }
             "textDocument/rename" => {
                 let p: lsp::RenameParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document_position.text_document.uri)?;
-                let a = self.ws.analysis(&path);
-                let Some(file) = a.file(&path) else { return Ok(Value::Null) };
-                let at = offset(a.sources.get(file), p.text_document_position.position);
+                let Some((a, file, at)) = self.locate(&p.text_document_position.text_document.uri, Some(p.text_document_position.position))? else { return Ok(Value::Null) };
                 let edit = crate::navigate::rename(a, file, at, &p.new_name).map_err(|e| (INVALID, e))?;
                 v(ok(id, edit))
             }
             "textDocument/documentSymbol" => {
                 let p: lsp::DocumentSymbolParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document.uri)?;
-                let a = self.ws.analysis(&path);
-                let Some(file) = a.file(&path) else { return Ok(Value::Null) };
+                let Some((a, file, at)) = self.locate(&p.text_document.uri, None)? else { return Ok(Value::Null) };
+                let _ = at;
                 v(ok(id, crate::navigate::document_symbols(a, file)))
             }
             "workspace/symbol" => {
@@ -277,23 +267,20 @@ impl Server {
             }
             "textDocument/semanticTokens/full" => {
                 let p: lsp::SemanticTokensParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document.uri)?;
-                let a = self.ws.analysis(&path);
-                let Some(file) = a.file(&path) else { return Ok(Value::Null) };
+                let Some((a, file, at)) = self.locate(&p.text_document.uri, None)? else { return Ok(Value::Null) };
+                let _ = at;
                 v(ok(id, crate::tokens::semantic_tokens(a, file)))
             }
             "textDocument/foldingRange" => {
                 let p: lsp::FoldingRangeParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document.uri)?;
-                let a = self.ws.analysis(&path);
-                let Some(file) = a.file(&path) else { return Ok(Value::Null) };
+                let Some((a, file, at)) = self.locate(&p.text_document.uri, None)? else { return Ok(Value::Null) };
+                let _ = at;
                 v(ok(id, crate::tokens::folding(a, file)))
             }
             "textDocument/codeAction" => {
                 let p: lsp::CodeActionParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document.uri)?;
-                let a = self.ws.analysis(&path);
-                let Some(file) = a.file(&path) else { return Ok(Value::Null) };
+                let Some((a, file, at)) = self.locate(&p.text_document.uri, None)? else { return Ok(Value::Null) };
+                let _ = at;
                 v(ok(id, crate::actions::code_actions(a, file, p.range)))
             }
             other => return Err((UNKNOWN, format!("leadroute does not handle `{other}`"))),

@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 
-use crate::eval::{compare, Ctx, MissingRaised};
+use crate::eval::{compare, holds, Ctx, MissingRaised};
 use crate::ir::*;
 use crate::lead::Lead;
 use crate::policy::Policy;
@@ -62,17 +62,6 @@ pub(crate) struct Compiled {
 }
 
 const NONE_BIT: u64 = 1 << 63;
-
-fn holds(op: CmpOp, o: Ordering) -> bool {
-    match op {
-        CmpOp::Eq => o == Ordering::Equal,
-        CmpOp::Ne => o != Ordering::Equal,
-        CmpOp::Lt => o == Ordering::Less,
-        CmpOp::Le => o != Ordering::Greater,
-        CmpOp::Gt => o == Ordering::Greater,
-        CmpOp::Ge => o != Ordering::Less,
-    }
-}
 
 fn flip(op: CmpOp) -> CmpOp {
     match op {

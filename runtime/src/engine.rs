@@ -66,15 +66,19 @@ impl Engine {
     /// Validates and decides a lead at `now` (ms since the epoch) without
     /// changing any state: shadow routing and replay.
     pub fn decide(&mut self, lead: &serde_json::Value, now: i64) -> Decision {
-        let opts = LeadOptions { strict: self.options.strict };
-        let explain = self.options.explain;
-        match Lead::from_json(self.policy.ir(), lead, opts) {
+        let read = Lead::from_json(self.policy.ir(), lead, LeadOptions { strict: self.options.strict });
+        self.decide_read(read.map_err(|errors| (Lead::id_of(lead), errors)), now)
+    }
+
+    /// Decides a validated lead, or makes the `rejected` decision for one that failed.
+    fn decide_read(&mut self, read: Result<Lead, (String, Vec<crate::FieldError>)>, now: i64) -> Decision {
+        match read {
             Ok(lead) => {
                 self.moment(now);
                 let m = self.moment.as_ref().expect("moment was just computed");
-                self.policy.decide(&lead, &self.state, m, explain)
+                self.policy.decide(&lead, &self.state, m, self.options.explain)
             }
-            Err(errors) => Decision::rejected(Lead::id_of(lead), errors, self.policy.version()),
+            Err((id, errors)) => Decision::rejected(id, errors, self.policy.version()),
         }
     }
 
@@ -82,16 +86,8 @@ impl Engine {
     /// file); faster, as no JSON object is built. Text that is not JSON gives a
     /// `rejected` decision saying where it breaks.
     pub fn decide_str(&mut self, lead: &str, now: i64) -> Decision {
-        let opts = LeadOptions { strict: self.options.strict };
-        let explain = self.options.explain;
-        match Lead::from_json_str(self.policy.ir(), lead, opts) {
-            Ok(lead) => {
-                self.moment(now);
-                let m = self.moment.as_ref().expect("moment was just computed");
-                self.policy.decide(&lead, &self.state, m, explain)
-            }
-            Err((id, errors)) => Decision::rejected(id, errors, self.policy.version()),
-        }
+        let read = Lead::from_json_str(self.policy.ir(), lead, LeadOptions { strict: self.options.strict });
+        self.decide_read(read, now)
     }
 
     /// Like [`Engine::route`], for a lead given as JSON text.

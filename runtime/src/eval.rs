@@ -141,7 +141,8 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn holds(op: CmpOp, o: Ordering) -> bool {
+/// Whether an ordering satisfies a comparison operator.
+pub(crate) fn holds(op: CmpOp, o: Ordering) -> bool {
     match op {
         CmpOp::Eq => o == Ordering::Equal,
         CmpOp::Ne => o != Ordering::Equal,

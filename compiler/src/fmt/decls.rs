@@ -1,0 +1,545 @@
+//! Lays out declarations: blocks one item per line in a stable order, arrows
+//! and columns aligned, each comment placed next to the item it belongs to.
+
+use pest::Parser;
+
+use super::comments::{attach, scan, Attached, Comment, Leading, Slot};
+use super::expr;
+use super::lines::{fill, width, Out, ALIGN_MAX, MAX_WIDTH};
+use crate::source::Span;
+use crate::syntax::ast::*;
+use crate::syntax::grammar::{self as g, RouteParser};
+use crate::syntax::split::DECL_KEYWORDS;
+
+/// Formats a parsed file. `text` is the text `module` was parsed from.
+pub(crate) fn format_module(text: &str, module: &Module) -> String {
+    let comments = scan(text);
+    let mut p = Printer { text, comments, out: Out::default(), blocks: 0 };
+    p.module(module);
+    p.out.render()
+}
+
+struct Printer<'t> {
+    text: &'t str,
+    comments: Vec<Comment>,
+    out: Out,
+    blocks: u32,
+}
+
+/// Column widths shared by a run of like declarations.
+#[derive(Debug, Clone, Copy, Default)]
+struct Columns {
+    /// Names are padded to this width (tiers, territories).
+    name: usize,
+    /// Text before `->` or `sla` is padded to this width.
+    head: usize,
+}
+
+fn range(span: Span) -> (usize, usize) {
+    (span.start as usize, span.end as usize)
+}
+
+/// One item of a block, laid out: its lines (relative to the block's
+/// indent), where it is in the source, and its place in the canonical order.
+struct Item {
+    lines: Vec<String>,
+    span: (usize, usize),
+    rank: u8,
+}
+
+impl Item {
+    fn new(line: String, span: Span, rank: u8) -> Item {
+        Item { lines: vec![line], span: range(span), rank }
+    }
+}
+
+impl Printer<'_> {
+    fn new_block(&mut self) -> u32 {
+        self.blocks += 1;
+        self.blocks
+    }
+
+    fn texts(&self, which: &[usize]) -> Vec<&str> {
+        which.iter().map(|&i| self.comments[i].text.as_str()).collect()
+    }
+
+    /// Own-line comments, each after a blank line when the source had one
+    /// (unless `at_start`: the first thing of a block takes no blank line).
+    fn leading(&mut self, indent: usize, comments: &[Leading], mut at_start: bool) -> bool {
+        for l in comments {
+            if l.blank_before && !at_start {
+                self.out.blank();
+            }
+            let text = self.comments[l.comment].text.clone();
+            self.out.comment(indent, &text);
+            at_start = false;
+        }
+        at_start
+    }
+
+    fn module(&mut self, module: &Module) {
+        let items: Vec<(usize, usize)> = module.decls.iter().map(|d| range(d.span())).collect();
+        let all: Vec<usize> = (0..self.comments.len()).collect();
+        let att = attach(self.text, &self.comments, &all, 0, &items);
+        let top = self.new_block();
+        let columns = self.columns(module, &att);
+        for ((decl, slot), cols) in module.decls.iter().zip(&att.slots).zip(columns) {
+            self.leading(0, &slot.leading, false);
+            if slot.blank_before {
+                self.out.blank();
+            }
+            self.decl(decl, slot, top, cols);
+        }
+        self.leading(0, &att.tail, false);
+    }
+
+    /// Column widths for runs of handlers, tiers and territories: a run is
+    /// consecutive declarations of one kind with no blank line between them.
+    fn columns(&self, module: &Module, att: &Attached) -> Vec<Columns> {
+        let kind = |d: &Decl| match d {
+            Decl::Handler(_) => 1,
+            Decl::Tier(_) => 2,
+            Decl::Territory(_) => 3,
+            _ => 0,
+        };
+        let mut out = vec![Columns::default(); module.decls.len()];
+        let mut i = 0;
+        while i < module.decls.len() {
+            let k = kind(&module.decls[i]);
+            let mut j = i + 1;
+            while j < module.decls.len() && k != 0 && kind(&module.decls[j]) == k && !starts_after_blank(&att.slots[j]) {
+                j += 1;
+            }
+            let run = &module.decls[i..j];
+            let mut cols = Columns::default();
+            cols.name = run
+                .iter()
+                .map(|d| match d {
+                    Decl::Tier(t) => width(&t.name.name),
+                    Decl::Territory(t) => width(&t.name.name),
+                    _ => 0,
+                })
+                .max()
+                .unwrap_or(0);
+            cols.head = run
+                .iter()
+                .map(|d| match d {
+                    Decl::Handler(h) => width(&handler_head(h)),
+                    Decl::Tier(t) => width(&tier_head(t, cols.name)),
+                    _ => 0,
+                })
+                .filter(|w| *w <= ALIGN_MAX)
+                .max()
+                .unwrap_or(0);
+            for c in &mut out[i..j] {
+                *c = cols;
+            }
+            i = j;
+        }
+        out
+    }
+
+    fn decl(&mut self, decl: &Decl, slot: &Slot, top: u32, cols: Columns) {
+        match decl {
+            Decl::Set(s) => {
+                let items: Vec<String> = s.items.iter().map(expr::expr).collect();
+                let prefix = format!("set {} = [", s.name.name);
+                let may_start = |item: &str| !starts_with_decl_keyword(item);
+                for line in fill(0, &prefix, &items, "]", &may_start) {
+                    self.out.code(0, line, top);
+                }
+                self.trail_leaf(0, slot);
+            }
+            Decl::Tier(t) => {
+                let head = tier_head(t, cols.name);
+                let line = format!("{} sla {}", pad(&head, cols.head), expr::duration(t.sla.value));
+                self.out.code(0, line, top);
+                self.trail_leaf(0, slot);
+            }
+            Decl::Territory(t) => {
+                let line = format!("territory {:<w$} when {}", t.name.name, expr::expr(&t.condition), w = cols.name);
+                self.out.code(0, line, top);
+                self.trail_leaf(0, slot);
+            }
+            Decl::Handler(h) => {
+                let action = match &h.action {
+                    HandlerAction::Action(a) => self.action(a),
+                    other => expr::handler_action(other),
+                };
+                let line = format!("{} -> {action}", pad(&handler_head(h), cols.head));
+                self.out.code(0, line, top);
+                self.trail_leaf(0, slot);
+            }
+            Decl::Policy(d) => {
+                let items = d
+                    .props
+                    .iter()
+                    .map(|p| {
+                        let (text, rank) = match &p.value {
+                            PolicyProp::Owner(s) => (format!("owner {}", expr::quote(&s.value)), 0),
+                            PolicyProp::Timezone(s) => (format!("timezone {}", expr::quote(&s.value)), 1),
+                            PolicyProp::Entry(e) => (format!("entry {}", e.name), 2),
+                        };
+                        Item::new(text, p.span, rank)
+                    })
+                    .collect();
+                self.block(format!("policy {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+            }
+            Decl::Enum(d) => {
+                let items = d.variants.iter().map(|v| Item::new(format!("{},", v.name), v.span, 0)).collect();
+                let names: Vec<&str> = d.variants.iter().map(|v| v.name.as_str()).collect();
+                let one_line = if names.is_empty() { "{}".to_string() } else { format!("{{ {} }}", names.join(", ")) };
+                self.block(format!("enum {}", d.name.name), d.span, d.name.span, slot, top, items, Some(one_line));
+            }
+            Decl::Schema(d) => {
+                let name_w = d.fields.iter().map(|f| width(&f.name.name) + 1).max().unwrap_or(0);
+                let items = d
+                    .fields
+                    .iter()
+                    .map(|f| Item::new(format!("{:<name_w$} {}", format!("{}:", f.name.name), expr::type_expr(&f.ty)), f.span, 0))
+                    .collect();
+                self.block(format!("schema {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+            }
+            Decl::Rep(d) => {
+                let items = d.props.iter().map(|p| rep_prop(p)).collect();
+                self.block(format!("rep {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+            }
+            Decl::Team(d) => {
+                let items = d
+                    .props
+                    .iter()
+                    .map(|p| match &p.value {
+                        TeamProp::Members(m) => {
+                            let names: Vec<String> = m.iter().map(|i| i.name.clone()).collect();
+                            Item { lines: fill(2, "members [", &names, "]", &|_| true), span: range(p.span), rank: 0 }
+                        }
+                        TeamProp::Strategy(s) => Item::new(format!("strategy {}", expr::strategy(s)), p.span, 1),
+                    })
+                    .collect();
+                self.block(format!("team {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+            }
+            Decl::Queue(d) => {
+                let items = d
+                    .props
+                    .iter()
+                    .map(|p| match &p.value {
+                        QueueProp::Owner(s) => Item::new(format!("owner {}", expr::quote(&s.value)), p.span, 0),
+                        QueueProp::Sla(s) => Item::new(format!("sla {}", expr::duration(s.value)), p.span, 1),
+                    })
+                    .collect();
+                self.block(format!("queue {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+            }
+            Decl::Route(d) => {
+                let heads: Vec<String> = d.rules.iter().map(rule_head).collect();
+                let column = heads.iter().map(|h| 2 + width(h)).filter(|w| *w <= ALIGN_MAX).max().unwrap_or(0);
+                let items = d
+                    .rules
+                    .iter()
+                    .zip(&heads)
+                    .map(|(r, head)| Item::new(format!("{} -> {}", pad(head, column.saturating_sub(2)), self.action(&r.action)), r.span, 0))
+                    .collect();
+                self.block(format!("route {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+            }
+            Decl::Test(d) => {
+                let spans = self.test_item_spans(d);
+                let items = d
+                    .items
+                    .iter()
+                    .zip(spans)
+                    .map(|(item, span)| Item { lines: test_item(item), span, rank: 0 })
+                    .collect();
+                self.block(format!("test {}", expr::quote(&d.name.value)), d.span, d.name.span, slot, top, items, None);
+            }
+        }
+    }
+
+    /// Comments inside a one-line declaration and after it: trailing.
+    fn trail_leaf(&mut self, indent: usize, slot: &Slot) {
+        let mut all = slot.inner.clone();
+        all.extend(&slot.trailing);
+        let texts: Vec<String> = self.texts(&all).into_iter().map(str::to_string).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        self.out.trail(indent, &refs);
+    }
+
+    /// A block declaration: `head {`, its items one per line in canonical
+    /// order with their comments, `}`. `one_line` is the whole block on one
+    /// line (`{ a, b }`), used when it fits and holds no comment.
+    #[allow(clippy::too_many_arguments)]
+    fn block(&mut self, head: String, span: Span, name: Span, slot: &Slot, top: u32, items: Vec<Item>, one_line: Option<String>) {
+        let (start, end) = range(span);
+        let open = self.open_brace(name.end as usize, end);
+        let close = end.saturating_sub(1).max(open + 1);
+        let (before_open, inside): (Vec<usize>, Vec<usize>) = slot.inner.iter().partition(|&&c| self.comments[c].start < open);
+        let spans: Vec<(usize, usize)> = items.iter().map(|i| i.span).collect();
+        let att = attach(self.text, &self.comments, &inside, open + 1, &spans);
+        let mut header = before_open;
+        header.extend(&att.header);
+        let quiet = header.is_empty() && att.tail.is_empty() && att.slots.iter().all(|s| s.leading.is_empty() && s.inner.is_empty() && s.trailing.is_empty());
+        let one_line = match one_line {
+            Some(l) if quiet && width(&head) + 1 + width(&l) <= MAX_WIDTH => Some(l),
+            _ if quiet && items.is_empty() => Some("{}".to_string()),
+            _ => None,
+        };
+        if let Some(l) = one_line {
+            self.out.code(0, format!("{head} {l}"), top);
+            self.trail_leaf(0, &Slot { trailing: slot.trailing.clone(), ..Slot::default() });
+            return;
+        }
+        // A declaration written on one line keeps its trailing comment on its first line.
+        let mut close_trailing = slot.trailing.clone();
+        if !self.text[start..end].contains('\n') {
+            header.splice(0..0, close_trailing.drain(..));
+        }
+        self.out.code(0, format!("{head} {{"), top);
+        let header_texts: Vec<String> = self.texts(&header).into_iter().map(str::to_string).collect();
+        if let Some((first, rest)) = header_texts.split_first() {
+            self.out.trail(0, &[first.as_str()]);
+            for c in rest {
+                self.out.comment(2, c);
+            }
+        }
+        let inner = self.new_block();
+        let mut at_start = header.len() <= 1;
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| items[i].rank);
+        for i in order {
+            let s = &att.slots[i];
+            at_start = self.leading(2, &s.leading, at_start);
+            if s.blank_before && !at_start {
+                self.out.blank();
+            }
+            for line in &items[i].lines {
+                self.out.code(2, line.clone(), inner);
+            }
+            self.trail_leaf(2, s);
+            at_start = false;
+        }
+        self.leading(2, &att.tail, at_start);
+        self.out.code(0, "}".to_string(), top);
+        self.trail_leaf(0, &Slot { trailing: close_trailing, ..Slot::default() });
+    }
+
+    /// The `{` that opens a block: the first one after the name, past comments.
+    fn open_brace(&self, from: usize, end: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let mut i = from;
+        while i < end {
+            match bytes[i] {
+                b'{' => return i,
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while i < end && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+        from
+    }
+
+    /// Where each item of a test is: the tree does not keep it, so the test
+    /// is parsed again on its own.
+    fn test_item_spans(&self, d: &TestDecl) -> Vec<(usize, usize)> {
+        let (start, end) = range(d.span);
+        let fallback = vec![(end, end); d.items.len()];
+        let Ok(mut pairs) = RouteParser::parse(g::Rule::test_decl, &self.text[start..end]) else { return fallback };
+        let Some(decl) = pairs.next() else { return fallback };
+        let spans: Vec<(usize, usize)> = decl
+            .into_inner()
+            .filter(|p| matches!(p.as_rule(), g::Rule::test_now | g::Rule::test_lead | g::Rule::test_state | g::Rule::test_expect))
+            .map(|p| {
+                let s = p.as_span();
+                (start + s.start(), self.trim_end(start + s.start(), start + s.end()))
+            })
+            .collect();
+        if spans.len() == d.items.len() {
+            spans
+        } else {
+            fallback
+        }
+    }
+
+    /// Moves `end` back over whitespace and comments.
+    fn trim_end(&self, start: usize, mut end: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        while end > start {
+            if bytes[end - 1].is_ascii_whitespace() {
+                end -= 1;
+            } else if let Some(c) = self.comments.iter().find(|c| c.end == end && c.start >= start) {
+                end = c.start;
+            } else {
+                break;
+            }
+        }
+        end
+    }
+
+    /// An action; an `else` the tree does not keep (after a fallback that
+    /// cannot fail) is kept by writing the action as it was written.
+    fn action(&self, a: &Action) -> String {
+        let (start, end) = range(a.span);
+        let written = self.words(start, end);
+        if written.iter().filter(|w| *w == "else").count() == else_count(a) {
+            expr::action(a)
+        } else {
+            written.join(" ")
+        }
+    }
+
+    /// The tokens of a range, comments left out, strings kept whole.
+    fn words(&self, start: usize, end: usize) -> Vec<String> {
+        let bytes = self.text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = start;
+        while i < end {
+            let b = bytes[i];
+            if b.is_ascii_whitespace() {
+                i += 1;
+            } else if b == b'/' && bytes.get(i + 1) == Some(&b'/') {
+                while i < end && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            } else {
+                let s = i;
+                if b == b'"' {
+                    i += 1;
+                    while i < end && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i = (i + 1).min(end);
+                } else {
+                    while i < end && !bytes[i].is_ascii_whitespace() && bytes[i] != b'"' && !(bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'/')) {
+                        i += 1;
+                    }
+                }
+                out.push(self.text[s..i].to_string());
+            }
+        }
+        out
+    }
+}
+
+/// True when a slot's item or its first comment follows a blank line.
+fn starts_after_blank(slot: &Slot) -> bool {
+    slot.blank_before || slot.leading.iter().any(|l| l.blank_before)
+}
+
+fn pad(s: &str, to: usize) -> String {
+    format!("{s:<to$}")
+}
+
+fn handler_head(h: &HandlerDecl) -> String {
+    format!("on {}", expr::exception(&h.exception))
+}
+
+fn tier_head(t: &TierDecl, name_w: usize) -> String {
+    match &t.guard {
+        Guard::When(e) => format!("tier {:<name_w$} when {}", t.name.name, expr::expr(e)),
+        Guard::Otherwise(_) => format!("tier {:<name_w$} otherwise", t.name.name),
+    }
+}
+
+fn rule_head(r: &Rule) -> String {
+    let guard = match &r.guard {
+        Guard::When(e) => format!("when {}", expr::expr(e)),
+        Guard::Otherwise(_) => "otherwise".to_string(),
+    };
+    match &r.name {
+        Some(n) => format!("{}: {guard}", n.name),
+        None => guard,
+    }
+}
+
+fn else_count(a: &Action) -> usize {
+    let mut n = 0;
+    let mut current = a;
+    while let ActionKind::Assign { fallback: Some(f), .. } = &current.kind {
+        n += 1;
+        match f {
+            Fallback::Continue(_) => break,
+            Fallback::Action(next) => current = next,
+        }
+    }
+    n
+}
+
+/// A word that would start a new declaration if it began a line at the top level.
+fn starts_with_decl_keyword(s: &str) -> bool {
+    let word: String = s.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    DECL_KEYWORDS.contains(&word.as_str())
+}
+
+/// A rep property and its place in the order: email, timezone, hours,
+/// capacity open, capacity per day, weight, skills, active.
+fn rep_prop(p: &Prop<RepProp>) -> Item {
+    let (text, rank) = match &p.value {
+        RepProp::Email(s) => (format!("email {}", expr::quote(&s.value)), 0),
+        RepProp::Timezone(s) => (format!("timezone {}", expr::quote(&s.value)), 1),
+        RepProp::Hours(h) => {
+            let days: Vec<String> = h.days.iter().map(expr::days).collect();
+            let mut text = format!("hours {} {}-{}", days.join(", "), expr::clock(h.start.value), expr::clock(h.end.value));
+            if let Some(tz) = &h.timezone {
+                text.push(' ');
+                text.push_str(&expr::quote(&tz.value));
+            }
+            (text, 2)
+        }
+        RepProp::Capacity { amount, per_day: false } => (format!("capacity {} open", amount.value), 3),
+        RepProp::Capacity { amount, per_day: true } => (format!("capacity {} per day", amount.value), 4),
+        RepProp::Weight(w) => (format!("weight {}", w.value), 5),
+        RepProp::Skills(s) => {
+            let names: Vec<String> = s.iter().map(|i| i.name.clone()).collect();
+            return Item { lines: fill(2, "skills [", &names, "]", &|_| true), span: range(p.span), rank: 6 };
+        }
+        RepProp::Active(a) => (format!("active {}", a.value), 7),
+    };
+    Item::new(text, p.span, rank)
+}
+
+/// A test item: `now`, `lead { ... }`, `state { rep { ... } }`, `expect ...`.
+fn test_item(item: &TestItem) -> Vec<String> {
+    match item {
+        TestItem::Now(s) => vec![format!("now {}", expr::quote(&s.value))],
+        TestItem::Lead(r) if r.fields.is_empty() => vec!["lead {}".to_string()],
+        TestItem::Lead(r) => fill(2, "lead { ", &expr::record_fields(r), " }", &|_| true),
+        TestItem::State(entries) if entries.is_empty() => vec!["state {}".to_string()],
+        TestItem::State(entries) => {
+            let reps: Vec<String> = entries
+                .iter()
+                .map(|e| {
+                    let fields = expr::record_fields(&e.record);
+                    if fields.is_empty() {
+                        format!("{} {{}}", e.rep.name)
+                    } else {
+                        format!("{} {{ {} }}", e.rep.name, fields.join(", "))
+                    }
+                })
+                .collect();
+            fill(2, "state { ", &reps, " }", &|_| true)
+        }
+        TestItem::Expect(list) => {
+            let parts: Vec<String> = list
+                .iter()
+                .map(|e| {
+                    let word = match e.kind {
+                        ExpectKind::Team => "team",
+                        ExpectKind::Rep => "rep",
+                        ExpectKind::Queue => "queue",
+                        ExpectKind::Tier => "tier",
+                        ExpectKind::Territory => "territory",
+                        ExpectKind::Route => "route",
+                        ExpectKind::Assigned => return "assigned".to_string(),
+                        ExpectKind::Queued => return "queued".to_string(),
+                        ExpectKind::Dropped => return "dropped".to_string(),
+                    };
+                    match &e.name {
+                        Some(n) => format!("{word} {}", n.name),
+                        None => word.to_string(),
+                    }
+                })
+                .collect();
+            vec![format!("expect {}", parts.join(", "))]
+        }
+    }
+}
