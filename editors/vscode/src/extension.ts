@@ -28,11 +28,16 @@ const CLIENT_NAME = "leadroute";
 let client: LanguageClient | undefined;
 let outputChannel: vscode.OutputChannel | undefined;
 let traceChannel: vscode.OutputChannel | undefined;
+let routeFileWatcher: vscode.FileSystemWatcher | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   outputChannel = vscode.window.createOutputChannel(CLIENT_NAME);
   traceChannel = vscode.window.createOutputChannel(`${CLIENT_NAME} (trace)`);
-  context.subscriptions.push(outputChannel, traceChannel);
+  // Policies span files (a folder is one policy), so the server needs to hear
+  // about .route files created, changed or deleted outside the editor. One
+  // watcher serves every (re)started client.
+  routeFileWatcher = vscode.workspace.createFileSystemWatcher("**/*.route");
+  context.subscriptions.push(outputChannel, traceChannel, routeFileWatcher);
 
   context.subscriptions.push(
     vscode.commands.registerCommand("leadroute.restartServer", async () => {
@@ -120,9 +125,7 @@ async function startServer(): Promise<void> {
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file", language: "route" }],
     synchronize: {
-      // Policies span files (a folder is one policy), so the server needs to
-      // hear about .route files created, changed or deleted outside the editor.
-      fileEvents: vscode.workspace.createFileSystemWatcher("**/*.route"),
+      fileEvents: routeFileWatcher,
     },
     outputChannel,
     traceOutputChannel: traceChannel,
@@ -130,9 +133,9 @@ async function startServer(): Promise<void> {
   };
 
   // The client reads `leadroute.trace.server` itself (it is named after CLIENT_ID).
-  const newClient = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
-  client = newClient;
   try {
+    const newClient = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+    client = newClient;
     await newClient.start();
   } catch (error) {
     client = undefined;
