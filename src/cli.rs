@@ -88,6 +88,13 @@ pub enum Command {
     ///       --state examples/state.json --fail-on-change 5
     #[command(verbatim_doc_comment)]
     Diff(DiffArgs),
+    /// Rewrite `.route` files in the canonical layout, keeping every comment.
+    ///
+    /// Examples:
+    ///   leadroute fmt examples/inbound.route
+    ///   leadroute fmt --check            (CI: exit 1 when a file is not formatted)
+    #[command(verbatim_doc_comment)]
+    Fmt(crate::fmt_cmd::FmtArgs),
     /// Run the language server over standard input/output (for editors).
     ///
     /// Editors start it themselves; see editors/README.md for VS Code,

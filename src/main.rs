@@ -5,6 +5,7 @@ mod check_cmd;
 mod diff_cmd;
 mod cli;
 mod explain_cmd;
+mod fmt_cmd;
 mod policy_src;
 mod route_cmd;
 mod test_cmd;
@@ -35,6 +36,7 @@ fn run(cli: cli::Cli) -> u8 {
         cli::Command::Route(args) => route_cmd::run(&args),
         cli::Command::Test(args) => test_cmd::run(&args),
         cli::Command::Diff(args) => diff_cmd::run(&args),
+        cli::Command::Fmt(args) => fmt_cmd::run(&args),
         cli::Command::Lsp => match leadroute_lsp::run_stdio() {
             Ok(()) => 0,
             Err(e) => {

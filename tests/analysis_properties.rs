@@ -3,9 +3,10 @@
 //! and every "never" the analyses state holds for every lead the runtime
 //! is given.
 //!
-//! - E0021 (a route without `otherwise` lets some lead fall through): the
-//!   route gets a synthetic `otherwise -> queue __fallthrough`; the example
-//!   lead must land there, from that route.
+//! - E0021 (a route without `otherwise` lets some lead fall through): each
+//!   route without `otherwise` gets a synthetic `otherwise -> queue
+//!   __fallthrough`; the example lead must land there, from that route, and
+//!   when the label says it "matches none of its rules", match none.
 //! - E0026 (a lead can match no tier): a synthetic `tier __none otherwise`
 //!   is added; the example lead must get it.
 //! - E0023 / W0008 (two territories can both match a lead): with
@@ -13,15 +14,17 @@
 //!   queued there with an `ambiguous_territory` exception, having matched
 //!   both territories the diagnostic names.
 //! - W0006 / W0007 (a tier, territory or rule that never fires, a condition
-//!   that never holds): no lead of a grid that holds one value of every class
-//!   the policy's constants split each field into may ever make it fire.
+//!   that never holds): no lead of the grid may make it fire.
 //! - A route without `otherwise` and without E0021 (its rules were proved to
-//!   cover every lead), and tiers without `otherwise` and without E0026,
-//!   never let a lead of the grid through.
+//!   cover every lead that reaches it), and tiers without `otherwise` and
+//!   without E0026, never let a lead of the grid through.
 //!
 //! Policies are generated as Route text over a fixed schema (an enum, an
-//! `int?` with or without `on missing(employees) -> assume 0`, a float and a
-//! string), with thresholds and value sets drawn from small pools so that
+//! `int?` with no handler, `on missing(employees) -> assume N` or
+//! `-> queue q2`, a float, a string and a bool), 2-4 tiers, 2-4 territories
+//! over the country and the source, a `main` route and up to two more
+//! reached through `route`, `else route` and the `no_available_rep`
+//! handler. Thresholds and value sets come from small pools so that
 //! overlaps, gaps and shadowing happen often. All assignments go to one team
 //! whose only rep is inactive in the state the leads are routed with: every
 //! `assign` fails, so `else continue` always continues, which is the case
@@ -29,14 +32,20 @@
 //!
 //! The grid is exhaustive for these policies: every comparison constant is
 //! in `SCORES` / `EMPS`, and the grid holds each constant and a value on each
-//! side of it, every country used plus one unused, every source, and a
-//! missing `employees`. So "never fires on the grid" is "never fires".
+//! side of it, every country used plus one unused, every source, both bools
+//! and a missing `employees`. So "never fires on the grid" is "never fires".
+//!
+//! The properties found the analysis bugs pinned down in `mod known_bugs`
+//! at the end. The full-strength properties are ignored until those are
+//! fixed; `around_known_bugs_*` runs the same checks on everything the bugs
+//! do not touch, so the rest stays guarded meanwhile.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use leadroute_compiler::{check, Checked, Code, Diagnostic, SourceFile, SourceSet};
 use leadroute_runtime::{parse_time, Decision, Engine, EngineOptions, Policy, State};
 use proptest::prelude::*;
+use proptest::sample::Index;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
@@ -139,6 +148,16 @@ enum Act {
     Route(u8),
 }
 
+/// `on missing(employees)`.
+#[derive(Debug, Clone, Copy)]
+enum Missing {
+    Absent,
+    /// `-> assume N` (`N` from `EMPS`).
+    Assume(usize),
+    /// `-> queue q2`: routing stops at the first condition that reads the missing field.
+    Queue,
+}
+
 /// `on no_available_rep`.
 #[derive(Debug, Clone, Copy)]
 enum NoRep {
@@ -159,8 +178,8 @@ const ROUTE_NAMES: [&str; 3] = ["main", "r1", "r2"];
 /// A generated policy, before the synthetic additions.
 #[derive(Debug, Clone)]
 struct Gen {
-    /// `on missing(employees) -> assume 0`.
-    assume: bool,
+    /// `on missing(employees)`.
+    missing: Missing,
     /// Tier conditions; the last is `otherwise` when `tier_otherwise`.
     tiers: Vec<Cond>,
     tier_otherwise: bool,
@@ -230,7 +249,7 @@ impl Gen {
     fn atom(&self, a: &Atom) -> String {
         match a {
             Atom::Score(op, i) => format!("score {} {:.1}", op.text(), SCORES[*i]),
-            Atom::Emp(op, i) if self.assume => format!("employees {} {}", op.text(), EMPS[*i]),
+            Atom::Emp(op, i) if !matches!(self.missing, Missing::Absent) => format!("employees {} {}", op.text(), EMPS[*i]),
             Atom::Emp(op, i) => format!("(employees is present and employees {} {})", op.text(), EMPS[*i]),
             Atom::EmpPresent(p) => format!("employees is {}", if *p { "present" } else { "missing" }),
             Atom::Source(k, m) => value_test("source", *k, &bare(names_of(&SOURCES, *m))),
@@ -289,7 +308,7 @@ impl Gen {
     /// The route the `no_available_rep` handler sends leads to, by index.
     fn handler_route(&self) -> Option<usize> {
         match self.norep {
-            NoRep::Route(k) if self.routes.len() > 1 && std::env::var("TOL_ELSE").is_err() => Some(1 + k as usize % (self.routes.len() - 1)),
+            NoRep::Route(k) if self.routes.len() > 1 => Some(1 + k as usize % (self.routes.len() - 1)),
             _ => None,
         }
     }
@@ -303,7 +322,6 @@ impl Gen {
             Act::AssignHandler => "assign team sales".into(),
             Act::AssignElseQueue(q) => format!("assign team sales else queue q{}", q % 3),
             Act::AssignChainContinue => "assign team sales else assign rep ann else continue".into(),
-            Act::AssignElseRoute(_) if std::env::var("TOL_ELSE").is_ok() => "assign team sales else queue q1".into(),
             Act::AssignElseRoute(k) => match self.target(from, k) {
                 Some(r) => format!("assign team sales else route {r}"),
                 None => "assign team sales else queue q1".into(),
@@ -374,8 +392,10 @@ impl Gen {
         for i in 0..self.routes.len() {
             self.route(&mut s, i, fixes);
         }
-        if self.assume {
-            s.push_str("on missing(employees) -> assume 0\n");
+        match self.missing {
+            Missing::Absent => {}
+            Missing::Assume(i) => s.push_str(&format!("on missing(employees) -> assume {}\n", EMPS[i])),
+            Missing::Queue => s.push_str("on missing(employees) -> queue q2\n"),
         }
         if self.amb_handler || fixes.amb {
             s.push_str("on ambiguous_territory -> queue __ambiguous\n");
@@ -384,6 +404,38 @@ impl Gen {
             s.push_str(&format!("on no_available_rep -> {action}\n"));
         }
         s
+    }
+
+    /// How routes are entered: (a `route` action into a route the analysis,
+    /// going breadth-first from `main` in rule order, looks at before the
+    /// route the action is in; an `else route`; the handler).
+    fn route_shapes(&self) -> (bool, bool, bool) {
+        let mut order = vec![0usize];
+        let mut late = false;
+        let mut via_else = false;
+        let mut i = 0;
+        while i < order.len() {
+            let from = order[i];
+            for (_, a) in &self.routes[from].rules {
+                let to = match a {
+                    Act::Route(k) => self.target(from, *k),
+                    Act::AssignElseRoute(k) => {
+                        via_else |= self.action(*a, from).contains("else route");
+                        let _ = k;
+                        continue;
+                    }
+                    _ => None,
+                };
+                let Some(to) = to.and_then(|t| ROUTE_NAMES.iter().position(|n| *n == t)) else { continue };
+                match order.iter().position(|r| *r == to) {
+                    Some(p) if p <= i => late = true,
+                    Some(_) => {}
+                    None => order.push(to),
+                }
+            }
+            i += 1;
+        }
+        (late, via_else, self.norep_handler(&Fixes::default()).is_some_and(|a| a.starts_with("route")))
     }
 
     /// The routes that have no `otherwise` of their own.
@@ -450,7 +502,7 @@ fn arb_act() -> impl Strategy<Value = Act> {
         1 => (0u8..3).prop_map(Act::AssignElseQueue),
         1 => Just(Act::AssignChainContinue),
         1 => any::<u8>().prop_map(Act::AssignElseRoute),
-        3 => any::<u8>().prop_map(Act::Route),
+        5 => any::<u8>().prop_map(Act::Route),
     ]
 }
 
@@ -463,13 +515,17 @@ fn arb_route(rules: std::ops::RangeInclusive<usize>, open: u32) -> impl Strategy
 /// `open`: the chance, in percent, that a route has no `otherwise`.
 fn arb_gen(open: u32) -> impl Strategy<Value = Gen> {
     (
-        (any::<bool>(), prop::collection::vec(arb_cond(false), 2..=4), any::<bool>()),
+        (
+            prop_oneof![Just(Missing::Absent), (0..EMPS.len()).prop_map(Missing::Assume), Just(Missing::Queue)],
+            prop::collection::vec(arb_cond(false), 2..=4),
+            any::<bool>(),
+        ),
         prop::collection::vec(arb_territory(), 2..=4),
-        (arb_route(2..=6, open), prop::collection::vec(arb_route(1..=3, open), 0..=2)),
+        (arb_route(2..=6, open), prop_oneof![1 => Just(0usize), 1 => Just(1), 2 => Just(2)].prop_flat_map(move |n| prop::collection::vec(arb_route(1..=3, open), n))),
         (any::<bool>(), prop_oneof![Just(NoRep::Absent), Just(NoRep::Queue), any::<u8>().prop_map(NoRep::Route)]),
     )
-        .prop_map(|((assume, tiers, tier_otherwise), territories, (main, more), (amb_handler, norep))| Gen {
-            assume,
+        .prop_map(|((missing, tiers, tier_otherwise), territories, (main, more), (amb_handler, norep))| Gen {
+            missing,
             tiers,
             tier_otherwise,
             territories,
@@ -479,12 +535,86 @@ fn arb_gen(open: u32) -> impl Strategy<Value = Gen> {
         })
 }
 
+/// Three routes wired so that `main` sends leads to `r2` before it sends any
+/// to `r1`, and `r1` also sends leads to `r2`: `r2` is entered from a route
+/// that comes after it in a breadth-first walk from `main`.
+fn arb_chained_gen(open: u32) -> impl Strategy<Value = Gen> {
+    (
+        arb_gen(open),
+        (arb_route(2..=4, open), arb_route(1..=3, open), arb_route(1..=3, open)),
+        (arb_cond(true), arb_cond(true), arb_cond(true)),
+        (any::<Index>(), any::<Index>(), any::<Index>()),
+    )
+        .prop_map(|(mut gen, (mut main, mut r1, r2), (c_main_r2, c_main_r1, c_r1_r2), (at_r2, at_r1, at_r1_r2))| {
+            // From `main` (two later routes) Route(1) is `r2` and Route(0) is `r1`.
+            let first = at_r2.index(main.rules.len() + 1);
+            main.rules.insert(first, (c_main_r2, Act::Route(1)));
+            let second = first + 1 + at_r1.index(main.rules.len() - first);
+            main.rules.insert(second, (c_main_r1, Act::Route(0)));
+            let at = at_r1_r2.index(r1.rules.len() + 1);
+            r1.rules.insert(at, (c_r1_r2, Act::Route(0)));
+            gen.routes = vec![main, r1, r2];
+            gen
+        })
+}
+
+/// Which policies and leads a property looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Everything the generator and the grid hold.
+    Full,
+    /// Steps around the analysis bugs `mod known_bugs` (at the end) pins
+    /// down, so that the rest stays guarded while they are open: no
+    /// `else route` and no handler `-> route` (bug 3), no route entered from
+    /// a route the analysis looks at after it (bug 4), no negative employee
+    /// counts (bug 2), and example leads that an `ambiguous_territory` or
+    /// `missing(employees)` handler takes are not replayed (bugs 1 and 5).
+    AroundKnownBugs,
+}
+
+impl Gen {
+    /// The same policy without what `Mode::AroundKnownBugs` leaves out.
+    fn around_known_bugs(mut self) -> Gen {
+        for r in &mut self.routes {
+            for (_, a) in &mut r.rules {
+                if let Act::AssignElseRoute(k) = a {
+                    *a = Act::AssignElseQueue(*k);
+                }
+            }
+        }
+        if let NoRep::Route(_) = self.norep {
+            self.norep = NoRep::Queue;
+        }
+        self
+    }
+}
+
+fn arb_gen_in(open: u32, mode: Mode) -> BoxedStrategy<Gen> {
+    match mode {
+        Mode::Full => arb_gen(open).boxed(),
+        Mode::AroundKnownBugs => arb_gen(open)
+            .prop_map(Gen::around_known_bugs)
+            .prop_filter("a route entered from a route analysed after it (bug 4)", |g| !g.route_shapes().0)
+            .boxed(),
+    }
+}
+
 // ---------------------------------------------------------------- checking and routing
 
 fn check_text(text: &str) -> Checked {
     let mut set = SourceSet::new();
     set.add(SourceFile::new("p.route", text));
     check(&set)
+}
+
+/// Compiles Route text that must check without errors.
+fn compile(text: &str) -> Policy {
+    let mut set = SourceSet::new();
+    set.add(SourceFile::new("p.route", text));
+    let checked = check(&set);
+    assert!(!checked.has_errors(), "the policy does not check:\n{text}\n{:#?}", checked.diagnostics);
+    let ir = leadroute_compiler::lower::lower(&set, &checked).expect("lowered");
+    Policy::from_ir(ir).expect("loads")
 }
 
 /// The first backticked name after `kind `` ` in a message (`rule `m3` can never fire`).
@@ -516,24 +646,13 @@ impl Case {
                 Code::E0026 => fixes.tier_none = true,
                 Code::E0023 => fixes.amb = true,
                 Code::E0022 => fixes.norep = true,
-                _ if d.is_error() => panic!("the generator wrote an unexpected error {:?}\n{original}", d),
+                _ if d.is_error() => panic!("the generator wrote an unexpected error {d:?}\n{original}"),
                 _ => {}
             }
         }
         let fixed = gen.text(&fixes);
-        let mut set = SourceSet::new();
-        set.add(SourceFile::new("p.route", fixed.as_str()));
-        let completed = check(&set);
-        assert!(!completed.has_errors(), "the completed policy does not check:\n{fixed}\n{:#?}", completed.diagnostics);
-        let ir = leadroute_compiler::lower::lower(&set, &completed).expect("lowered");
-        let policy = Policy::from_ir(ir).expect("loads");
+        let policy = compile(&fixed);
         Case { gen, original, diagnostics: checked.diagnostics, fixed, policy }
-    }
-
-    /// An engine with every assignment failing (the only rep is inactive), tracing.
-    fn engine(&self) -> Engine {
-        let (state, _) = State::from_json(self.policy.ir(), r#"{"reps": {"ann": {"active": false}}}"#).expect("state");
-        Engine::with_state(self.policy.clone(), state).with_options(EngineOptions { explain: true, strict: false })
     }
 
     fn codes(&self) -> Vec<Code> {
@@ -545,18 +664,26 @@ impl Case {
     }
 }
 
+/// An engine where every assignment fails (the only rep, `ann`, is
+/// inactive), with traces.
+fn engine(policy: &Policy) -> Engine {
+    let (state, _) = State::from_json(policy.ir(), r#"{"reps": {"ann": {"active": false}}}"#).expect("state");
+    Engine::with_state(policy.clone(), state).with_options(EngineOptions { explain: true, strict: false })
+}
+
 fn now() -> i64 {
     parse_time(NOW).expect("time")
 }
 
 /// Every lead of the grid (see the module comment).
-fn grid() -> Vec<Value> {
+fn grid(mode: Mode) -> Vec<Value> {
     let mut out = Vec::new();
-    let tol = std::env::var("TOLERATE").is_ok();
     for source in SOURCES {
         for country in GRID_COUNTRIES {
             for employees in GRID_EMPS {
-                if tol && employees.is_some_and(|e| e < 0) { continue; }
+                if mode == Mode::AroundKnownBugs && employees.is_some_and(|e| e < 0) {
+                    continue;
+                }
                 for score in GRID_SCORES {
                     for vip in [false, true] {
                         let mut lead = json!({ "id": format!("g-{}", out.len()), "source": source, "country": country, "score": score, "vip": vip });
@@ -572,9 +699,14 @@ fn grid() -> Vec<Value> {
     out
 }
 
-/// The trace steps of kind `step` about `name` whose condition held.
+/// A trace step of kind `step` about `name` whose condition held.
 fn held(d: &Decision, step: &str, name: &str) -> bool {
     d.trace.as_ref().is_some_and(|t| t.iter().any(|s| s.step == step && s.name == name && s.result == Value::Bool(true)))
+}
+
+/// The lead was taken by the `on missing(employees)` handler.
+fn stopped_by_missing(d: &Decision) -> bool {
+    d.rule.as_deref() == Some("on missing(employees)")
 }
 
 fn explain(case: &Case, lead: &Value, d: &Decision) -> String {
@@ -590,20 +722,23 @@ fn explain(case: &Case, lead: &Value, d: &Decision) -> String {
 // ---------------------------------------------------------------- the properties
 
 /// E0021, E0026, E0023 and W0008 examples take the path their diagnostic claims.
-fn examples_take_their_path(case: &Case) -> Result<(), TestCaseError> {
-    let mut engine = case.engine();
+fn examples_take_their_path(case: &Case, mode: Mode) -> Result<(), TestCaseError> {
+    let mut engine = engine(&case.policy);
     for diag in &case.diagnostics {
         let Some(example) = &diag.example else { continue };
         let d = engine.decide(example, now());
         prop_assert!(d.errors.is_empty(), "{:?}: the example lead is rejected{}", diag.code, explain(case, example, &d));
         let ambiguous = d.exceptions.iter().any(|e| e.exception == "ambiguous_territory");
+        if mode == Mode::AroundKnownBugs && stopped_by_missing(&d) {
+            continue; // bug 5
+        }
         match diag.code {
             Code::E0021 => {
                 let route = subject(&diag.message, "route").expect("route name");
-                // Without an `ambiguous_territory` handler the policy gives an ambiguous
-                // lead no path at all (E0023); the synthetic handler then takes it.
-                if ambiguous && (!case.gen.amb_handler || std::env::var("TOLERATE").is_ok()) {
-                    continue;
+                // Without an `ambiguous_territory` handler the policy as written gives an
+                // ambiguous lead no path at all (E0023); the synthetic handler takes it.
+                if ambiguous && (!case.gen.amb_handler || mode == Mode::AroundKnownBugs) {
+                    continue; // with a handler of its own: bug 1
                 }
                 prop_assert!(
                     d.queue.as_deref() == Some("__fallthrough") && d.route.as_deref() == Some(route),
@@ -663,11 +798,8 @@ fn nevers(case: &Case) -> Vec<Never> {
             continue;
         }
         let m = &d.message;
-        let found = [("rule", 0), ("tier", 1), ("territory", 2)]
-            .into_iter()
-            .filter_map(|(k, i)| m.find(&format!("{k} `")).map(|p| (p, k, i)))
-            .min();
-        let Some((_, kind, _)) = found else { panic!("cannot read {m}") };
+        let found = ["rule", "tier", "territory"].into_iter().filter_map(|k| m.find(&format!("{k} `")).map(|p| (p, k))).min();
+        let Some((_, kind)) = found else { panic!("cannot read {m}") };
         let name = subject(m, kind).expect("name").to_string();
         out.push(match (kind, d.code) {
             ("rule", _) => Never::Rule(name),
@@ -685,7 +817,7 @@ fn never_claims_hold(case: &Case, leads: &[Value]) -> Result<(), TestCaseError> 
     if claims.is_empty() {
         return Ok(());
     }
-    let mut engine = case.engine();
+    let mut engine = engine(&case.policy);
     for lead in leads {
         let d = engine.decide(lead, now());
         prop_assert!(d.errors.is_empty(), "grid lead rejected{}", explain(case, lead, &d));
@@ -704,16 +836,20 @@ fn never_claims_hold(case: &Case, leads: &[Value]) -> Result<(), TestCaseError> 
 }
 
 /// Routes without `otherwise` and without E0021, and tiers without
-/// `otherwise` and without E0026, let no lead through.
+/// `otherwise` and without E0026, let no lead through. (A lead the
+/// `missing(employees)` handler takes never gets that far.)
 fn proven_totality_holds(case: &Case, leads: &[Value]) -> Result<(), TestCaseError> {
     let closed: Vec<&str> = case.gen.open_routes().into_iter().filter(|r| !case.route_has_e0021(r)).collect();
     let tiers_closed = !case.gen.tier_otherwise && !case.codes().contains(&Code::E0026);
     if closed.is_empty() && !tiers_closed {
         return Ok(());
     }
-    let mut engine = case.engine();
+    let mut engine = engine(&case.policy);
     for lead in leads {
         let d = engine.decide(lead, now());
+        if stopped_by_missing(&d) {
+            continue;
+        }
         if d.queue.as_deref() == Some("__fallthrough") {
             let route = d.route.as_deref().unwrap_or_default();
             prop_assert!(!closed.contains(&route), "route `{route}` was proved total but the lead falls through{}", explain(case, lead, &d));
@@ -725,22 +861,57 @@ fn proven_totality_holds(case: &Case, leads: &[Value]) -> Result<(), TestCaseErr
     Ok(())
 }
 
+fn all_properties(case: &Case, mode: Mode) -> Result<(), TestCaseError> {
+    let leads = grid(mode);
+    examples_take_their_path(case, mode)?;
+    never_claims_hold(case, &leads)?;
+    proven_totality_holds(case, &leads)
+}
+
 proptest! {
     #![proptest_config(config(64))]
 
     #[test]
+    #[ignore = "bug: example leads that never reach the route (bugs 1 and 5 in `known_bugs`)"]
     fn every_example_lead_takes_the_path_its_diagnostic_claims(gen in arb_gen(70)) {
-        examples_take_their_path(&Case::new(gen))?;
+        examples_take_their_path(&Case::new(gen), Mode::Full)?;
     }
 
     #[test]
+    #[ignore = "bug: negative int bounds and routes entered through `else route` / a handler (bugs 2 and 3 in `known_bugs`)"]
     fn what_w0006_and_w0007_say_never_happens_never_happens(gen in arb_gen(40)) {
-        never_claims_hold(&Case::new(gen), &grid())?;
+        never_claims_hold(&Case::new(gen), &grid(Mode::Full))?;
     }
 
     #[test]
+    #[ignore = "bug: negative int bounds and routes entered through `else route` / a handler (bugs 2 and 3 in `known_bugs`)"]
     fn routes_and_tiers_proved_total_let_no_lead_through(gen in arb_gen(80)) {
-        proven_totality_holds(&Case::new(gen), &grid())?;
+        proven_totality_holds(&Case::new(gen), &grid(Mode::Full))?;
+    }
+
+    #[test]
+    #[ignore = "bug: a route's reach misses routes the analysis looks at after it (bug 4 in `known_bugs`)"]
+    fn a_route_entered_from_several_routes_is_analysed_for_all_of_them(gen in arb_chained_gen(70)) {
+        all_properties(&Case::new(gen), Mode::Full)?;
+    }
+
+    // The same properties around the known bugs, so that they keep guarding
+    // everything else until the bugs are fixed (then delete these four and
+    // un-ignore the ones above).
+
+    #[test]
+    fn around_known_bugs_every_example_lead_takes_the_path_its_diagnostic_claims(gen in arb_gen_in(70, Mode::AroundKnownBugs)) {
+        examples_take_their_path(&Case::new(gen), Mode::AroundKnownBugs)?;
+    }
+
+    #[test]
+    fn around_known_bugs_what_w0006_and_w0007_say_never_happens_never_happens(gen in arb_gen_in(40, Mode::AroundKnownBugs)) {
+        never_claims_hold(&Case::new(gen), &grid(Mode::AroundKnownBugs))?;
+    }
+
+    #[test]
+    fn around_known_bugs_routes_and_tiers_proved_total_let_no_lead_through(gen in arb_gen_in(80, Mode::AroundKnownBugs)) {
+        proven_totality_holds(&Case::new(gen), &grid(Mode::AroundKnownBugs))?;
     }
 }
 
@@ -748,30 +919,42 @@ proptest! {
 
 /// The properties above are only as good as the policies they see: over a
 /// fixed sample, the generator must produce every code the analyses report,
-/// with examples, and routes and tiers proved total.
+/// with examples, routes and tiers proved total, and the ways into a route.
 #[test]
 fn the_generator_exercises_every_analysis() {
     let mut runner = TestRunner::new_with_rng(ProptestConfig::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
-    let strategy = arb_gen(60);
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for _ in 0..150 {
-        let case = Case::new(strategy.new_tree(&mut runner).expect("a policy").current());
-        let mut keys: BTreeSet<String> = BTreeSet::new();
-        for d in &case.diagnostics {
-            let with = if d.example.is_some() { " with example" } else { "" };
-            keys.insert(format!("{:?}{with}", d.code));
-        }
-        for n in nevers(&case) {
-            keys.insert(format!("never {}", format!("{n:?}").split('(').next().unwrap_or_default()));
-        }
-        if case.gen.open_routes().iter().any(|r| !case.route_has_e0021(r)) {
-            keys.insert("route proved total".into());
-        }
-        if !case.gen.tier_otherwise && !case.codes().contains(&Code::E0026) {
-            keys.insert("tiers proved total".into());
-        }
-        for k in keys {
-            *seen.entry(k).or_default() += 1;
+    for (strategy, n) in [(arb_gen(60).boxed(), 150), (arb_chained_gen(70).boxed(), 20)] {
+        for _ in 0..n {
+            let case = Case::new(strategy.new_tree(&mut runner).expect("a policy").current());
+            let mut keys: BTreeSet<String> = BTreeSet::new();
+            for d in &case.diagnostics {
+                let with = if d.example.is_some() { " with example" } else { "" };
+                keys.insert(format!("{:?}{with}", d.code));
+            }
+            for n in nevers(&case) {
+                keys.insert(format!("never {}", format!("{n:?}").split('(').next().unwrap_or_default()));
+            }
+            if case.gen.open_routes().iter().any(|r| !case.route_has_e0021(r)) {
+                keys.insert("route proved total".into());
+            }
+            if !case.gen.tier_otherwise && !case.codes().contains(&Code::E0026) {
+                keys.insert("tiers proved total".into());
+            }
+            let (late, via_else, via_handler) = case.gen.route_shapes();
+            for (flag, key) in [
+                (late, "route entered from a route analysed after it"),
+                (via_else, "route entered through `else route`"),
+                (via_handler, "route entered through a handler"),
+                (matches!(case.gen.missing, Missing::Queue), "missing(employees) handled by an action"),
+            ] {
+                if flag {
+                    keys.insert(key.into());
+                }
+            }
+            for k in keys {
+                *seen.entry(k).or_default() += 1;
+            }
         }
     }
     for want in [
@@ -787,7 +970,208 @@ fn the_generator_exercises_every_analysis() {
         "never Rule",
         "route proved total",
         "tiers proved total",
+        "route entered from a route analysed after it",
+        "route entered through `else route`",
+        "route entered through a handler",
+        "missing(employees) handled by an action",
     ] {
-        assert!(seen.get(want).is_some_and(|n| *n > 0), "the generator never produced `{want}`: {seen:#?}");
+        assert!(seen.get(want).is_some_and(|n| *n >= 3), "the generator produced `{want}` fewer than 3 times: {seen:#?}");
+    }
+}
+
+// ---------------------------------------------------------------- known bugs
+
+/// Minimal reproductions of what the properties found. Each test states
+/// what should hold; it fails today and is ignored until the bug is fixed.
+mod known_bugs {
+    use super::*;
+
+    const HEAD: &str = "policy p { owner \"ops@acme.example\" timezone \"UTC\" entry main }\n\
+                        enum Source { chat, web }\n\
+                        schema lead { id: string  source: Source  country: string  score: float  employees: int? }\n\
+                        rep ann { email \"ann@acme.example\" }\n\
+                        team sales { members [ann] }\n\
+                        queue q0 { sla 1h }\nqueue q1 { sla 1h }\nqueue review { sla 1h }\n";
+
+    fn diagnostics(text: &str) -> Vec<Diagnostic> {
+        check_text(text).diagnostics
+    }
+
+    fn decide(text: &str, lead: &Value) -> Decision {
+        engine(&compile(text)).decide(lead, now())
+    }
+
+    fn example_of(diags: &[Diagnostic], code: Code) -> Value {
+        diags.iter().find(|d| d.code == code).and_then(|d| d.example.clone()).unwrap_or_else(|| panic!("no {code:?} with an example: {diags:#?}"))
+    }
+
+    /// Bug 1. Route analysis lets every lead into the entry route, ambiguous
+    /// ones included; with an `ambiguous_territory` handler those never
+    /// get there. The E0021 example here is `{"country":"example","source":"chat",...}`,
+    /// in both territories, so the handler takes it: it does not fall through.
+    #[test]
+    #[ignore = "bug: an E0021 example lead can be one the ambiguous_territory handler takes"]
+    fn bug_1_an_e0021_example_is_never_an_ambiguous_lead() {
+        let policy = format!(
+            "{HEAD}tier all otherwise sla 1h\n\
+             territory rest when country not in [\"US\"]\n\
+             territory chats when source == chat\n\
+             on ambiguous_territory -> queue review\n\
+             route main {{\n  us: when country == \"US\" -> queue q0\n}}\n"
+        );
+        let example = example_of(&diagnostics(&policy), Code::E0021);
+        let fixed = policy.replace("-> queue q0\n}", "-> queue q0\n  otherwise -> queue q1\n}");
+        let d = decide(&fixed, &example);
+        assert_eq!(d.queue.as_deref(), Some("q1"), "the E0021 example {example} does not fall through: {}", d.to_human());
+    }
+
+    /// Bug 2. `Interval::pick` for whole numbers: below an exclusive upper
+    /// bound that is a whole number <= 0 it finds nothing (`n < 0`,
+    /// `n < -3`), so such conditions count as never holding. Here W0007
+    /// says `employees < 0` never holds, and without the second tier
+    /// `check` proves the tiers total while a lead with -1 gets no tier.
+    #[test]
+    #[ignore = "bug: `n < 0` on an int field is taken for a condition that never holds"]
+    fn bug_2_a_whole_number_below_zero_is_a_number() {
+        let two = format!(
+            "{HEAD}tier some when employees is missing or employees >= 0 sla 1h\n\
+             tier negative when employees is present and employees < 0 sla 5m\n\
+             route main {{\n  otherwise -> queue q0\n}}\n"
+        );
+        let lead = json!({ "id": "L-1", "source": "web", "country": "US", "score": 1.0, "employees": -1 });
+        assert_eq!(decide(&two, &lead).tier.as_deref(), Some("negative"));
+        let codes: Vec<Code> = diagnostics(&two).iter().map(|d| d.code).collect();
+        assert!(!codes.contains(&Code::W0007), "W0007 on `employees < 0`: {codes:?}");
+
+        let one = format!(
+            "{HEAD}tier some when employees is missing or employees >= 0 sla 1h\n\
+             route main {{\n  otherwise -> queue q0\n}}\n"
+        );
+        assert_eq!(decide(&one, &lead).tier, None, "the lead gets no tier");
+        let codes: Vec<Code> = diagnostics(&one).iter().map(|d| d.code).collect();
+        assert!(codes.contains(&Code::E0026), "no E0026 although the lead gets no tier: {codes:?}");
+    }
+
+    /// Bug 3. A route's reach only follows rule actions `route R`; leads
+    /// that enter through an `else route R` fallback or a handler
+    /// `-> route R` are left out. Here `overflow` is proved total and its
+    /// rule `big` "can never fire" (W0006), yet a lead with score 90 whose
+    /// assignment fails enters it, takes `big`, and a lead with score 90
+    /// and source chat falls through.
+    #[test]
+    #[ignore = "bug: leads that enter a route through `else route` or a handler are not in its reach"]
+    fn bug_3_else_route_and_handler_routes_are_ways_into_a_route() {
+        let mut wrong = Vec::new();
+        for way in ["assign team sales else route overflow", "assign team sales"] {
+            let policy = format!(
+                "{HEAD}tier all otherwise sla 1h\n\
+                 on no_available_rep -> route overflow\n\
+                 route main {{\n  hot: when score >= 50.0 -> {way}\n  cold: when score < 50.0 -> route overflow\n  otherwise -> queue q0\n}}\n\
+                 route overflow {{\n  low: when score < 50.0 -> queue q0\n  big: when score >= 50.0 and source == web -> queue q1\n}}\n"
+            );
+            let diags = diagnostics(&policy);
+            let fixed = policy.replace("-> queue q1\n}", "-> queue q1\n  otherwise -> queue review\n}");
+            let web = json!({ "id": "L-1", "source": "web", "country": "US", "score": 90.0 });
+            let chat = json!({ "id": "L-2", "source": "chat", "country": "US", "score": 90.0 });
+            // What the runtime does: the premise of each claim below.
+            assert_eq!(decide(&fixed, &web).rule.as_deref(), Some("big"), "{way}");
+            assert_eq!(decide(&fixed, &chat).queue.as_deref(), Some("review"), "{way}");
+            if diags.iter().any(|d| d.code == Code::W0006) {
+                wrong.push(format!("`{way}`: W0006 says rule `big` can never fire"));
+            }
+            if !diags.iter().any(|d| d.code == Code::E0021) {
+                wrong.push(format!("`{way}`: no E0021 although a lead falls through `overflow`"));
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    /// Bug 4. Reach is computed breadth-first from the entry, each route
+    /// once, in the order rules first name it: `main` names `r2` before
+    /// `r1`, so `r2` is analysed before `r1` adds its leads to `r2`'s
+    /// reach. `check` finds nothing; a lead with score 10 from
+    /// chat goes main -> r1 -> r2 and falls through `r2`.
+    #[test]
+    #[ignore = "bug: a route is analysed before every route that sends it leads"]
+    fn bug_4_a_route_is_analysed_with_every_route_that_enters_it() {
+        let policy = format!(
+            "{HEAD}tier all otherwise sla 1h\n\
+             route main {{\n  high: when score >= 50.0 -> route r2\n  low: when score < 50.0 -> route r1\n  otherwise -> queue q0\n}}\n\
+             route r1 {{\n  chats: when source == chat -> route r2\n  otherwise -> queue q0\n}}\n\
+             route r2 {{\n  hi: when score >= 50.0 -> queue q1\n}}\n"
+        );
+        let lead = json!({ "id": "L-1", "source": "chat", "country": "US", "score": 10.0 });
+        let fixed = policy.replace("-> queue q1\n}", "-> queue q1\n  otherwise -> queue review\n}");
+        assert_eq!(decide(&fixed, &lead).queue.as_deref(), Some("review"), "the lead falls through `r2`");
+        let diags = diagnostics(&policy);
+        assert!(diags.iter().any(|d| d.code == Code::E0021), "no E0021 for `r2`: {diags:#?}");
+    }
+
+    /// Bug 5. Example leads leave out every optional field the analysis
+    /// did not constrain; with `on missing(employees) -> ACTION` such a
+    /// lead is taken by that handler at the first condition that reads
+    /// `employees`, so it never shows the gap. Here the E0026 example has
+    /// no `employees` and goes to `review` with no tier decided by a tier
+    /// condition; the same holds for E0021 examples.
+    #[test]
+    #[ignore = "bug: example leads omit optional fields that a missing(field) action handler intercepts"]
+    fn bug_5_example_leads_reach_the_gap_they_show() {
+        let policy = format!(
+            "{HEAD}on missing(employees) -> queue review\n\
+             tier big when employees >= 100 or score >= 80.0 sla 1h\n\
+             tier small when employees < 10 sla 1h\n\
+             route main {{\n  otherwise -> queue q0\n}}\n"
+        );
+        let example = example_of(&diagnostics(&policy), Code::E0026);
+        let fixed = policy.replace("route main", "tier none otherwise sla 1h\nroute main");
+        let d = decide(&fixed, &example);
+        assert_eq!(d.tier.as_deref(), Some("none"), "the E0026 example {example} does not fall through the tiers: {}", d.to_human());
+    }
+
+    /// Bug 6 (checker and runtime, found while building the generator):
+    /// `on no_available_rep -> route R`, where `R` has an `assign` that
+    /// falls back to that handler, loops: the handler sends the lead to `R`,
+    /// whose assignment raises `no_available_rep` again, and so on until
+    /// the stack overflows and the process aborts. `check` accepts the
+    /// policy (E0024 follows only rule `route` actions). Run through the
+    /// command line so the abort does not take the test binary down.
+    #[test]
+    #[ignore = "bug: a handler that routes back into an assignment it handles overflows the stack"]
+    fn bug_6_a_handler_route_cycle_is_reported_or_ends() {
+        let dir = std::env::temp_dir().join(format!("leadroute-bug6-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let policy = dir.join("cycle.route");
+        std::fs::write(
+            &policy,
+            "policy p { owner \"ops@acme.example\" timezone \"UTC\" entry main }\n\
+             schema lead { id: string }\n\
+             rep ann { email \"ann@acme.example\" active false }\n\
+             team sales { members [ann] }\n\
+             tier all otherwise sla 1h\n\
+             route main {\n  otherwise -> assign team sales\n}\n\
+             route retry {\n  otherwise -> assign team sales\n}\n\
+             on no_available_rep -> route retry\n",
+        )
+        .expect("write policy");
+        let lead = dir.join("lead.json");
+        std::fs::write(&lead, r#"{"id": "L-1"}"#).expect("write lead");
+        let bin = env!("CARGO_BIN_EXE_leadroute");
+        let check = std::process::Command::new(bin).arg("check").arg(&policy).output().expect("runs");
+        let route = std::process::Command::new(bin)
+            .args(["route"])
+            .arg(&policy)
+            .arg("--lead")
+            .arg(&lead)
+            .args(["--now", NOW])
+            .output()
+            .expect("runs");
+        let _ = std::fs::remove_dir_all(&dir);
+        let stderr = String::from_utf8_lossy(&route.stderr);
+        assert!(
+            check.status.code() == Some(1) || (route.status.code() == Some(0) && !stderr.contains("overflow")),
+            "check exits {:?}; route exits {:?} with {stderr}",
+            check.status.code(),
+            route.status.code()
+        );
     }
 }

@@ -151,6 +151,28 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// Enum variants written as values (test leads, `assume`) for an enum field.
+    fn value(&mut self, field: &str, v: &Value) {
+        let Some(e) = self.syms.fields.get(field).and_then(|f| match &f.ty {
+            leadroute_compiler::check::Ty::Enum(e) => Some(e.clone()),
+            leadroute_compiler::check::Ty::List(inner) => match inner.as_ref() {
+                leadroute_compiler::check::Ty::Enum(e) => Some(e.clone()),
+                _ => None,
+            },
+            _ => None,
+        }) else {
+            return;
+        };
+        let mut todo = vec![v];
+        while let Some(v) = todo.pop() {
+            match &v.kind {
+                ValueKind::Name(n) => self.push(format!("{e}.{n}"), Kind::Variant, v.span, false),
+                ValueKind::List(items) => todo.extend(items),
+                _ => {}
+            }
+        }
+    }
+
     fn action(&mut self, a: &Action) {
         match &a.kind {
             ActionKind::Assign { target, fallback } => {
@@ -246,14 +268,21 @@ impl Walker<'_, '_> {
                 if let Exception::Missing { field, .. } = &h.exception {
                     self.ident(field, Kind::Field, false);
                 }
-                if let HandlerAction::Action(a) = &h.action {
-                    self.action(a);
+                match (&h.exception, &h.action) {
+                    (_, HandlerAction::Action(a)) => self.action(a),
+                    (Exception::Missing { field, .. }, HandlerAction::Assume(v)) => self.value(&field.name, v),
+                    _ => {}
                 }
             }
             Decl::Test(t) => {
                 for item in &t.items {
                     match item {
-                        TestItem::Lead(r) => r.fields.iter().for_each(|f| self.ident(&f.name, Kind::Field, false)),
+                        TestItem::Lead(r) => {
+                            for f in &r.fields {
+                                self.ident(&f.name, Kind::Field, false);
+                                self.value(&f.name.name, &f.value);
+                            }
+                        }
                         TestItem::State(entries) => entries.iter().for_each(|e| self.ident(&e.rep, Kind::Rep, false)),
                         TestItem::Expect(list) => {
                             for e in list {

@@ -9,14 +9,20 @@ pub mod index;
 mod navigate;
 pub mod server;
 mod tokens;
+mod transport;
 pub mod workspace;
 
 /// Serves an editor over standard input/output until it shuts the server down.
 pub fn run_stdio() -> Result<(), String> {
-    let (conn, io) = lsp_server::Connection::stdio();
-    server::serve(&conn)?;
+    let (conn, threads) = transport::stdio();
+    let result = server::serve(&conn);
     drop(conn);
-    io.join().map_err(|e| format!("i/o: {e}"))
+    // The reader thread may be blocked on standard input; the writer ends
+    // when the connection's sender is dropped.
+    if let Some(writer) = threads.into_iter().nth(1) {
+        let _ = writer.join();
+    }
+    result
 }
 
 /// Serves one in-process connection (tests and embedders).

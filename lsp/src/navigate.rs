@@ -19,6 +19,8 @@ fn doc_comment(text: &str, start: usize) -> String {
         let prev_start = text[..end - 1].rfind('\n').map_or(0, |i| i + 1);
         let prev = text[prev_start..end - 1].trim();
         match prev.strip_prefix("//") {
+            // A section rule (`// ---- tiers ...`) heads a group, not this declaration.
+            Some(c) if c.trim_start().starts_with("--") || c.trim_start().starts_with("==") => break,
             Some(c) => lines.push(c.trim()),
             None => break,
         }
@@ -141,6 +143,17 @@ pub fn rename(a: &Analysis, file: FileId, offset: usize, new_name: &str) -> Resu
     };
     if a.index.declaration(o.kind, &new_key).is_some() {
         return Err(format!("a {} named `{new_name}` already exists", o.kind.word()));
+    }
+    // Fields, sets, tiers, territories and enum variants share the names of
+    // conditions: a rename must not make one read as another.
+    const SHARED: &[Kind] = &[Kind::Field, Kind::Set, Kind::Tier, Kind::Territory, Kind::Variant];
+    if SHARED.contains(&o.kind) {
+        let clash = a.index.occurrences.iter().find(|x| {
+            x.is_decl && SHARED.contains(&x.kind) && x.key.rsplit('.').next() == Some(new_name) && !(x.kind == o.kind && x.key == o.key)
+        });
+        if let Some(x) = clash {
+            return Err(format!("`{new_name}` is already a {} name, and conditions would mix the two up", x.kind.word()));
+        }
     }
     if matches!(o.kind, Kind::Field) && ["tier", "territory", "now"].contains(&new_name) {
         return Err(format!("`{new_name}` is reserved for fields"));

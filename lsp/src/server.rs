@@ -87,8 +87,8 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
 
 struct Server {
     ws: Workspace,
-    /// Files we published diagnostics for, per policy, to clear them later.
-    published: std::collections::BTreeMap<PathBuf, Vec<PathBuf>>,
+    /// Files we published diagnostics for, per policy (its file list), to clear them later.
+    published: std::collections::BTreeMap<Vec<PathBuf>, Vec<PathBuf>>,
 }
 
 fn params<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, String> {
@@ -137,9 +137,8 @@ impl Server {
                 if let Some(path) = path_of(&p.text_document.uri) {
                     self.ws.open.remove(&path);
                     self.ws.invalidate(&path);
-                    if self.ws.open.keys().any(|o| o.parent() == path.parent()) {
-                        return vec![path];
-                    }
+                    // Re-publish from the saved text: unsaved errors must not linger.
+                    return vec![path];
                 }
                 vec![]
             }
@@ -164,7 +163,7 @@ impl Server {
             };
             by_file.entry(a.path(l.span.file)).or_default().push(diagnostic(d, &a.sources, &uri_of));
         }
-        let key = path.parent().map_or_else(|| path.to_path_buf(), |p| p.to_path_buf());
+        let key: Vec<PathBuf> = a.sources.iter().map(|(id, _)| a.path(id)).collect();
         let before = self.published.remove(&key).unwrap_or_default();
         for old in before {
             by_file.entry(old).or_default();
@@ -254,7 +253,7 @@ impl Server {
                 let p: lsp::DocumentFormattingParams = params(&req.params).map_err(bad)?;
                 let path = doc(&p.text_document.uri)?;
                 let text = self.ws.text(&path).ok_or((INVALID, "unknown document".to_string()))?;
-                match format_source(&text) {
+                match leadroute_compiler::fmt::format_source(&text) {
                     Ok(formatted) if formatted != text => {
                         let src = leadroute_compiler::SourceFile::new("", text.clone());
                         let end = crate::convert::position(&src, src.text.len());
@@ -286,10 +285,4 @@ impl Server {
             other => return Err((UNKNOWN, format!("leadroute does not handle `{other}`"))),
         })
     }
-}
-
-/// The formatter (the compiler's `fmt` module, once it lands).
-fn format_source(text: &str) -> Result<String, ()> {
-    let _ = text;
-    Err(())
 }

@@ -172,10 +172,34 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         match &e.kind {
             ExprKind::Paren(inner) => self.nnf(inner, neg),
             ExprKind::Not(inner) => self.nnf(inner, !neg),
-            ExprKind::And(a, b) if !neg => and(self.nnf(a, false)?, self.nnf(b, false)?),
-            ExprKind::And(a, b) => or(self.nnf(a, true)?, self.nnf(b, true)?),
-            ExprKind::Or(a, b) if !neg => or(self.nnf(a, false)?, self.nnf(b, false)?),
-            ExprKind::Or(a, b) => and(self.nnf(a, true)?, self.nnf(b, true)?),
+            ExprKind::And(..) | ExprKind::Or(..) => {
+                // Chains are left-deep and may be long: walk the spine instead of recursing down it.
+                let is_and = matches!(e.kind, ExprKind::And(..));
+                let mut parts: Vec<&Expr> = Vec::new();
+                let mut cur = e;
+                loop {
+                    match (&cur.kind, is_and) {
+                        (ExprKind::And(a, b), true) | (ExprKind::Or(a, b), false) => {
+                            parts.push(b);
+                            cur = a;
+                        }
+                        _ => break,
+                    }
+                }
+                parts.push(cur);
+                // `and` under no negation (or `or` under one) is a conjunction.
+                let conjunction = is_and != neg;
+                let mut acc: Option<Vec<Term>> = None;
+                for p in parts.into_iter().rev() {
+                    let d = self.nnf(p, neg)?;
+                    acc = Some(match acc {
+                        None => d,
+                        Some(a) if conjunction => and(a, d)?,
+                        Some(a) => or(a, d)?,
+                    });
+                }
+                acc
+            }
             ExprKind::Lit(Lit::Bool(b)) => Some(if *b != neg { vec![Term::default()] } else { vec![] }),
             ExprKind::Is { value, present } => match &value.kind {
                 ExprKind::Name(f) if self.syms.fields.contains_key(f) => {

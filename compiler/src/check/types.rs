@@ -79,14 +79,15 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
                 self.condition(inner, env);
                 Ty::Bool
             }
-            ExprKind::And(a, b) => {
-                self.condition(a, env);
-                self.condition(b, &env.with(facts(a, true)));
-                Ty::Bool
-            }
-            ExprKind::Or(a, b) => {
-                self.condition(a, env);
-                self.condition(b, &env.with(facts(a, false)));
+            ExprKind::And(..) | ExprKind::Or(..) => {
+                // Each operand is checked knowing what the ones before it prove
+                // (`x is present and x > 3`); chains are walked, not recursed.
+                let is_and = matches!(e.kind, ExprKind::And(..));
+                let mut acc = env.clone();
+                for op in chain(e, is_and) {
+                    self.condition(op, &acc);
+                    acc = acc.with(facts(op, is_and));
+                }
                 Ty::Bool
             }
             ExprKind::Cmp { op, lhs, rhs } => self.compare(*op, lhs, rhs, e.span, env),
@@ -452,8 +453,36 @@ fn mismatch_help(a: &Ty, b: &Ty) -> String {
     }
 }
 
+/// The operands of an `and` chain (`is_and`) or an `or` chain, left to right.
+pub fn chain(e: &Expr, is_and: bool) -> Vec<&Expr> {
+    let mut parts = Vec::new();
+    let mut cur = e;
+    loop {
+        match (&cur.kind, is_and) {
+            (ExprKind::And(a, b), true) | (ExprKind::Or(a, b), false) => {
+                parts.push(b.as_ref());
+                cur = a;
+            }
+            _ => break,
+        }
+    }
+    parts.push(cur);
+    parts.reverse();
+    parts
+}
+
 /// The optional fields an expression proves present when it evaluates to `when`.
 pub fn facts(e: &Expr, when: bool) -> BTreeSet<String> {
+    // A chain's facts combine its operands': union where every operand
+    // must hold that way, intersection where any one may.
+    if let ExprKind::And(..) | ExprKind::Or(..) = &e.kind {
+        let is_and = matches!(e.kind, ExprKind::And(..));
+        let parts = chain(e, is_and);
+        let all_must = is_and == when;
+        let mut sets = parts.into_iter().map(|p| facts(p, when));
+        let first = sets.next().unwrap_or_default();
+        return sets.fold(first, |acc, f| if all_must { acc.union(&f).cloned().collect() } else { acc.intersection(&f).cloned().collect() });
+    }
     match &e.kind {
         ExprKind::Is { value, present } => match &value.kind {
             ExprKind::Name(n) if *present == when => BTreeSet::from([n.clone()]),

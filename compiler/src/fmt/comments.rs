@@ -74,7 +74,7 @@ pub(crate) struct Leading {
 pub(crate) struct Slot {
     /// Own-line comments just before the item.
     pub leading: Vec<Leading>,
-    /// The source had a blank line before the item (or before its first leading comment's successor).
+    /// The source had a blank line just before the item (after its last leading comment, if any).
     pub blank_before: bool,
     /// Comments inside the item's span, in order.
     pub inner: Vec<usize>,

@@ -82,7 +82,7 @@ impl Printer<'_> {
         let all: Vec<usize> = (0..self.comments.len()).collect();
         let att = attach(self.text, &self.comments, &all, 0, &items);
         let top = self.new_block();
-        let columns = self.columns(module, &att);
+        let columns = Self::columns(module, &att);
         for ((decl, slot), cols) in module.decls.iter().zip(&att.slots).zip(columns) {
             self.leading(0, &slot.leading, false);
             if slot.blank_before {
@@ -95,7 +95,7 @@ impl Printer<'_> {
 
     /// Column widths for runs of handlers, tiers and territories: a run is
     /// consecutive declarations of one kind with no blank line between them.
-    fn columns(&self, module: &Module, att: &Attached) -> Vec<Columns> {
+    fn columns(module: &Module, att: &Attached) -> Vec<Columns> {
         let kind = |d: &Decl| match d {
             Decl::Handler(_) => 1,
             Decl::Tier(_) => 2,
@@ -111,8 +111,7 @@ impl Printer<'_> {
                 j += 1;
             }
             let run = &module.decls[i..j];
-            let mut cols = Columns::default();
-            cols.name = run
+            let name = run
                 .iter()
                 .map(|d| match d {
                     Decl::Tier(t) => width(&t.name.name),
@@ -121,16 +120,17 @@ impl Printer<'_> {
                 })
                 .max()
                 .unwrap_or(0);
-            cols.head = run
+            let head = run
                 .iter()
                 .map(|d| match d {
                     Decl::Handler(h) => width(&handler_head(h)),
-                    Decl::Tier(t) => width(&tier_head(t, cols.name)),
+                    Decl::Tier(t) => width(&tier_head(t, name)),
                     _ => 0,
                 })
                 .filter(|w| *w <= ALIGN_MAX)
                 .max()
                 .unwrap_or(0);
+            let cols = Columns { name, head };
             for c in &mut out[i..j] {
                 *c = cols;
             }
@@ -201,7 +201,7 @@ impl Printer<'_> {
                 self.block(format!("schema {}", d.name.name), d.span, d.name.span, slot, top, items, None);
             }
             Decl::Rep(d) => {
-                let items = d.props.iter().map(|p| rep_prop(p)).collect();
+                let items = d.props.iter().map(rep_prop).collect();
                 self.block(format!("rep {}", d.name.name), d.span, d.name.span, slot, top, items, None);
             }
             Decl::Team(d) => {
@@ -265,11 +265,9 @@ impl Printer<'_> {
     /// A block declaration: `head {`, its items one per line in canonical
     /// order with their comments, `}`. `one_line` is the whole block on one
     /// line (`{ a, b }`), used when it fits and holds no comment.
-    #[allow(clippy::too_many_arguments)]
     fn block(&mut self, head: String, span: Span, name: Span, slot: &Slot, top: u32, items: Vec<Item>, one_line: Option<String>) {
         let (start, end) = range(span);
         let open = self.open_brace(name.end as usize, end);
-        let close = end.saturating_sub(1).max(open + 1);
         let (before_open, inside): (Vec<usize>, Vec<usize>) = slot.inner.iter().partition(|&&c| self.comments[c].start < open);
         let spans: Vec<(usize, usize)> = items.iter().map(|i| i.span).collect();
         let att = attach(self.text, &self.comments, &inside, open + 1, &spans);
@@ -379,43 +377,24 @@ impl Printer<'_> {
     /// cannot fail) is kept by writing the action as it was written.
     fn action(&self, a: &Action) -> String {
         let (start, end) = range(a.span);
-        let written = self.words(start, end);
-        if written.iter().filter(|w| *w == "else").count() == else_count(a) {
+        let code = self.code_only(start, end);
+        if count_else_words(&code) == else_count(a) {
             expr::action(a)
         } else {
-            written.join(" ")
+            code.split_whitespace().collect::<Vec<_>>().join(" ")
         }
     }
 
-    /// The tokens of a range, comments left out, strings kept whole.
-    fn words(&self, start: usize, end: usize) -> Vec<String> {
-        let bytes = self.text.as_bytes();
-        let mut out = Vec::new();
-        let mut i = start;
-        while i < end {
-            let b = bytes[i];
-            if b.is_ascii_whitespace() {
-                i += 1;
-            } else if b == b'/' && bytes.get(i + 1) == Some(&b'/') {
-                while i < end && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            } else {
-                let s = i;
-                if b == b'"' {
-                    i += 1;
-                    while i < end && bytes[i] != b'"' {
-                        i += if bytes[i] == b'\\' { 2 } else { 1 };
-                    }
-                    i = (i + 1).min(end);
-                } else {
-                    while i < end && !bytes[i].is_ascii_whitespace() && bytes[i] != b'"' && !(bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'/')) {
-                        i += 1;
-                    }
-                }
-                out.push(self.text[s..i].to_string());
-            }
+    /// The text of a range with its comments left out.
+    fn code_only(&self, start: usize, end: usize) -> String {
+        let mut out = String::new();
+        let mut at = start;
+        for c in self.comments.iter().filter(|c| c.start >= start && c.start < end) {
+            out.push_str(&self.text[at..c.start]);
+            out.push(' ');
+            at = c.end.min(end);
         }
+        out.push_str(&self.text[at..end]);
         out
     }
 }
@@ -462,6 +441,33 @@ fn else_count(a: &Action) -> usize {
         }
     }
     n
+}
+
+/// How many times the word `else` is written in `code`, strings skipped.
+fn count_else_words(code: &str) -> usize {
+    let mut n = 0;
+    let mut word = String::new();
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        n += usize::from(word == "else");
+        word.clear();
+        if c == '"' {
+            while let Some(s) = chars.next() {
+                match s {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '"' => break,
+                    _ => {}
+                }
+            }
+        }
+    }
+    n + usize::from(word == "else")
 }
 
 /// A word that would start a new declaration if it began a line at the top level.
