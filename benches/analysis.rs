@@ -4,8 +4,10 @@
 //!
 //! `cargo bench --bench analysis`. Target: the whole check under 200 ms
 //! (median of 20 runs). It also prints how long each analysis takes on its
-//! own and what the check reported; the generated policy is meant to be
-//! clean, as a real one would be before it ships.
+//! own, what the check reported (the generated policy is meant to be clean,
+//! as a real one would be before it ships), and how deep into the route the
+//! analysis still finds a rule that can never fire. Set LEADROUTE_BENCH_DUMP
+//! to a path to write the generated policy there.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -255,6 +257,10 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let text = generate();
+    if let Ok(path) = std::env::var("LEADROUTE_BENCH_DUMP") {
+        std::fs::write(&path, &text).expect("write the generated policy");
+        println!("analysis: wrote the generated policy to {path}");
+    }
     let mut sources = SourceSet::new();
     sources.add(SourceFile::new("global.route", text.as_str()));
 
@@ -281,7 +287,7 @@ fn main() {
     // Each analysis on its own, over the checked policy's symbols.
     let entry = checked.entry.as_deref();
     let parts: [(&str, Duration); 4] = [
-        ("overlap (E0023)", time(|| overlap::check(&syms, &mut Vec::new()))),
+        ("overlap pairs (E0023, W0008)", time(|| overlap::overlaps(&syms))),
         ("tiers (E0026, W0006, W0007)", time(|| reach::tiers(&syms, &mut Vec::new()))),
         ("territories (W0006-W0008)", time(|| reach::territories(&syms, &mut Vec::new()))),
         ("routes (E0021, W0006, W0007)", time(|| reach::routes(&syms, entry, &sources, &mut Vec::new()))),
@@ -289,6 +295,29 @@ fn main() {
     for (name, d) in parts {
         println!("analysis:   {name:<30} median {:.2} ms", ms(d));
     }
+
+    // How far the route analysis sees: a rule shadowed by the rule just
+    // before it, seeded in turn after each territory's `_hot` rule.
+    let mut found = Vec::new();
+    let mut missed = Vec::new();
+    for (name, _, _) in US.iter().chain(CANADA.iter()).chain(WORLD.iter()) {
+        let hot = format!("  {name}_hot: ");
+        let Some(at) = text.find(&hot) else { continue };
+        let end = at + text[at..].find('\n').expect("a line");
+        let position = text[..at].lines().skip_while(|l| !l.starts_with("route inbound")).filter(|l| l.contains(": when ")).count() + 2;
+        let seeded = format!("{}\n  {name}_shadowed: when territory == {name} and tier == hot and source == web -> queue nurture{}", &text[..end], &text[end..]);
+        let mut set = SourceSet::new();
+        set.add(SourceFile::new("global.route", seeded));
+        let reported = check(&set).diagnostics.iter().any(|d| d.code.as_str() == "W0006" && d.message.contains(&format!("`{name}_shadowed`")));
+        if reported { found.push(position) } else { missed.push(position) }
+    }
+    println!(
+        "analysis: a shadowed rule seeded after each territory's hot rule is reported at rule {:?}, missed at {} positions (rules {}..={})",
+        found,
+        missed.len(),
+        missed.first().copied().unwrap_or_default(),
+        missed.last().copied().unwrap_or_default()
+    );
 
     let mut by_code: BTreeMap<&str, usize> = BTreeMap::new();
     for d in &checked.diagnostics {

@@ -37,6 +37,8 @@ struct Run<'a> {
     territory: Option<u32>,
     trace: Option<Vec<TraceStep>>,
     exceptions: Vec<ExceptionRecord>,
+    /// Handlers running now: one that raises its own exception again ends in a drop, not a loop.
+    handling: Vec<String>,
 }
 
 /// Stops a decision at a handler: (what it did, where).
@@ -55,6 +57,7 @@ impl Policy {
             territory: None,
             trace: explain.then(Vec::new),
             exceptions: Vec::new(),
+            handling: Vec::new(),
         };
         let (done, origin) = run.decide();
         run.finish(done, origin)
@@ -363,12 +366,26 @@ impl<'a> Run<'a> {
                 (other, handler(other)?)
             }
         };
+        let origin = Origin { rule: format!("on {used}"), route: None };
+        if self.handling.iter().any(|h| h == used) {
+            return Some(self.raised_again(exception, origin));
+        }
         let text = format!("on {used} -> {}", action_text(ir, action));
         self.note("exception", exception.to_string(), &text, (!detail.is_empty()).then_some(detail));
         self.exceptions.push(ExceptionRecord { exception: exception.to_string(), handled_by: text });
-        let origin = Origin { rule: format!("on {used}"), route: None };
+        self.handling.push(used.to_string());
         let mut hops = 0;
-        Some(self.action(action, &origin, true, &mut hops))
+        let stop = self.action(action, &origin, true, &mut hops);
+        self.handling.pop();
+        Some(stop)
+    }
+
+    /// An exception raised again while its own handler runs: the lead is dropped, with the reason.
+    fn raised_again(&mut self, exception: &str, origin: Origin) -> Stop {
+        let reason = format!("`{exception}` was raised again inside its own handler");
+        self.note("exception", exception.to_string(), "not handled", Some(reason.clone()));
+        self.exceptions.push(ExceptionRecord { exception: exception.to_string(), handled_by: "nothing: raised again inside its own handler".into() });
+        (Done::Dropped(reason), origin)
     }
 
     fn missing(&mut self, slot: u32) -> Stop {
@@ -378,11 +395,17 @@ impl<'a> Run<'a> {
         let Some(MissingHandling::Action(action)) = &self.p.missing[slot as usize] else {
             return (Done::Dropped(format!("{name} with no handler")), origin);
         };
+        if self.handling.contains(&name) {
+            return self.raised_again(&name, origin);
+        }
         let text = format!("on {name} -> {}", action_text(ir, action));
         self.note("exception", name.clone(), &text, None);
-        self.exceptions.push(ExceptionRecord { exception: name, handled_by: text });
+        self.exceptions.push(ExceptionRecord { exception: name.clone(), handled_by: text });
+        self.handling.push(name);
         let mut hops = 0;
-        self.action(action, &origin, true, &mut hops)
+        let stop = self.action(action, &origin, true, &mut hops);
+        self.handling.pop();
+        stop
     }
 
     fn finish(self, done: Done, origin: Origin) -> Decision {

@@ -53,10 +53,18 @@ impl Interval {
     /// A point inside, if any; `integer` asks for a whole number.
     pub fn pick(self, integer: bool) -> Option<f64> {
         if integer {
-            let mut v = if self.lo.is_finite() { self.lo.ceil() } else if self.hi.is_finite() { self.hi.floor().min(0.0) } else { 0.0 };
-            if self.lo.is_finite() && v == self.lo && !self.lo_in {
-                v += 1.0;
-            }
+            // The smallest whole number above the lower bound; without one,
+            // the largest below the upper bound (or 0 when that is allowed).
+            let v = if self.lo.is_finite() {
+                let c = self.lo.ceil();
+                if c == self.lo && !self.lo_in { c + 1.0 } else { c }
+            } else if self.hi.is_finite() {
+                let f = self.hi.floor();
+                let top = if f == self.hi && !self.hi_in { f - 1.0 } else { f };
+                top.min(0.0)
+            } else {
+                0.0
+            };
             let ok = v < self.hi || (v == self.hi && self.hi_in);
             let ok = ok && (v > self.lo || (v == self.lo && self.lo_in));
             return ok.then_some(v);
@@ -461,6 +469,15 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             return (!constrained).then_some(serde_json::Value::Null);
         }
         let integer = matches!(ty, Some(Ty::Int));
+        // Numbers are constrained by ranges; a value set on a number can only
+        // be the empty set that records a contradiction (or its negation).
+        let numeric = matches!(ty, Some(Ty::Int | Ty::Float));
+        let values = match &c.values {
+            Some(ValueSet::In(s)) if numeric && s.is_empty() => return None,
+            Some(_) if numeric => None,
+            v => v.clone(),
+        };
+        let c = &FieldConstraint { present: c.present, values, range: c.range };
         match &c.values {
             Some(ValueSet::In(set)) => {
                 let v = set.iter().next()?;

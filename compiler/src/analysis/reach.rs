@@ -29,9 +29,18 @@ fn empty(d: &Dnf) -> bool {
     d.as_ref().is_some_and(|t| t.is_empty())
 }
 
-/// The first term with no opaque atom, completed to an example lead.
+/// The first term with no opaque atom, completed to an example lead. Terms
+/// that need a field missing whose `missing(field)` handler is an action are
+/// skipped: such a lead stops at that handler, not where the example claims.
 fn example(an: &Analyzer, d: &Dnf) -> Option<serde_json::Value> {
-    d.as_ref()?.iter().filter(|t| !t.opaque).find_map(|t| example_lead(an, t))
+    let syms = an.symbols();
+    let intercepted = |f: &str| {
+        syms.handlers.iter().any(|h| matches!((&h.exception, &h.action), (Exception::Missing { field, .. }, HandlerAction::Action(_)) if field.name == f))
+    };
+    d.as_ref()?
+        .iter()
+        .filter(|t| !t.opaque && !t.fields.iter().any(|(f, c)| c.present == Some(false) && intercepted(f)))
+        .find_map(|t| example_lead(an, t))
 }
 
 fn guard_dnf(an: &Analyzer, g: &Guard) -> Dnf {
@@ -145,6 +154,42 @@ fn no_otherwise(route: &RouteDecl, label: Option<(String, serde_json::Value)>) -
     d
 }
 
+/// Every `route X` an action can take (its own, or in its `else` chain).
+fn route_targets<'a>(a: &'a Action, out: &mut Vec<&'a Ident>) {
+    match &a.kind {
+        ActionKind::Route(r) => out.push(r),
+        ActionKind::Assign { fallback: Some(Fallback::Action(inner)), .. } => route_targets(inner, out),
+        _ => {}
+    }
+}
+
+/// The leads that reach the entry route: some tier decided them (others go
+/// to `no_match`), and they are not in two territories (those go to the
+/// `ambiguous_territory` handler when there is one).
+fn entry_reach(syms: &Symbols, an: &Analyzer) -> Dnf {
+    let plain = Analyzer::new(syms);
+    let mut reach: Dnf = Some(vec![Term::default()]);
+    if !syms.tiers.iter().any(|t| matches!(t.guard, Guard::Otherwise(_))) && !syms.tiers.is_empty() {
+        let mut any: Dnf = Some(vec![]);
+        let mut rest: Dnf = Some(vec![Term::default()]);
+        for t in &syms.tiers {
+            let c = guard_dnf(&plain, &t.guard);
+            any = prune(&plain, either(&any, &both(&rest, &c)));
+            rest = meet(&plain, &rest, &negate(&c));
+        }
+        reach = any;
+    }
+    if syms.has_handler("ambiguous_territory") {
+        let conds: Vec<Dnf> = syms.territories.iter().map(|t| prune(&plain, plain.dnf(&t.condition))).collect();
+        let mut amb: Dnf = Some(vec![]);
+        for o in super::overlap::overlaps(syms) {
+            amb = prune(&plain, either(&amb, &both(&conds[o.first], &conds[o.second])));
+        }
+        reach = meet(an, &reach, &negate(&amb));
+    }
+    reach
+}
+
 fn routes_from<'s>(
     syms: &'s Symbols,
     an: &Analyzer,
@@ -153,22 +198,64 @@ fn routes_from<'s>(
     seen: &mut std::collections::BTreeSet<&'s str>,
     diags: &mut Vec<Diagnostic>,
 ) {
+    use std::collections::{BTreeMap, BTreeSet};
     let Some(entry) = entry else { return };
-    // Reach of each route, following `route` actions from the entry in order.
-    let mut reach: std::collections::BTreeMap<&str, (Dnf, Vec<String>)> = std::collections::BTreeMap::new();
-    reach.insert(entry, (Some(vec![Term::default()]), vec![format!("route `{entry}`")]));
-    let mut order: Vec<&str> = vec![entry];
-    let mut i = 0;
-    while i < order.len() && i <= syms.routes.len() {
-        let name = order[i];
-        i += 1;
+    // Routes a handler sends leads to can get any lead.
+    let mut from_handlers: Vec<&str> = Vec::new();
+    for h in &syms.handlers {
+        if let HandlerAction::Action(a) = &h.action {
+            let mut t = Vec::new();
+            route_targets(a, &mut t);
+            from_handlers.extend(t.into_iter().filter_map(|i| syms.routes.get_key_value(&i.name).map(|(k, _)| k.as_str())));
+        }
+    }
+    // Topological order: a route is analysed after every route that sends it leads.
+    let mut order: Vec<&str> = Vec::new();
+    let mut visited: BTreeSet<&str> = BTreeSet::new();
+    let starts: Vec<&str> = std::iter::once(entry).chain(from_handlers.iter().copied()).collect();
+    for start in starts {
+        let mut stack: Vec<(&str, bool)> = vec![(start, false)];
+        while let Some((name, done)) = stack.pop() {
+            if done {
+                order.push(name);
+                continue;
+            }
+            if !visited.insert(name) {
+                continue;
+            }
+            stack.push((name, true));
+            if let Some(route) = syms.routes.get(name) {
+                for rule in &route.rules {
+                    let mut t = Vec::new();
+                    route_targets(&rule.action, &mut t);
+                    for i in t {
+                        if let Some((k, _)) = syms.routes.get_key_value(&i.name) {
+                            stack.push((k.as_str(), false));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    order.reverse();
+    let mut reach: BTreeMap<&str, (Dnf, Vec<String>)> = BTreeMap::new();
+    reach.insert(entry, (entry_reach(syms, an), vec![format!("route `{entry}`")]));
+    // Which leads raise an exception is beyond the analysis: a route a handler
+    // enters may get any lead (sound for "never fires"), but its examples
+    // would be guesses, so it shows none.
+    for h in &from_handlers {
+        reach.insert(h, (Some(vec![Term::default()]), vec![format!("a handler sends it to route `{h}`")]));
+    }
+    // Routes a handler enters, and everything they lead to.
+    let mut guessed: BTreeSet<&str> = from_handlers.iter().copied().collect();
+    for name in order {
         let Some(route) = syms.routes.get(name) else { continue };
+        let Some((into, path)) = reach.get(name).cloned() else { continue };
         seen.insert(name);
-        let (into, path) = reach[name].clone();
         let mut rest = into.clone();
         let mut none_match = into.clone();
         let mut earlier: Vec<(&Rule, Dnf)> = Vec::new();
-        let mut falls: Option<Dnf> = None;
+        let mut falls = false;
         for rule in &route.rules {
             let c = guard_dnf(an, &rule.guard);
             let fires = meet(an, &rest, &c);
@@ -188,14 +275,16 @@ fn routes_from<'s>(
                     diags.push(covered(rule.span, "rule", &label, &refs, why));
                 }
             }
-            if let ActionKind::Route(target) = &rule.action.kind {
+            let mut targets = Vec::new();
+            route_targets(&rule.action, &mut targets);
+            for target in targets {
                 if let Some((key, _)) = syms.routes.get_key_value(&target.name) {
                     let mut p = path.clone();
                     p.push(format!("{} sends it to route `{}`", label, target.name));
-                    let entry = reach.entry(key.as_str()).or_insert((Some(vec![]), p));
-                    entry.0 = prune(an, either(&entry.0, &fires));
-                    if !order.contains(&key.as_str()) {
-                        order.push(key.as_str());
+                    let slot = reach.entry(key.as_str()).or_insert((Some(vec![]), p));
+                    slot.0 = prune(an, either(&slot.0, &fires));
+                    if guessed.contains(name) {
+                        guessed.insert(key.as_str());
                     }
                 }
             }
@@ -205,18 +294,16 @@ fn routes_from<'s>(
             none_match = meet(an, &none_match, &negate(&c));
             earlier.push((rule, fires));
             if matches!(rule.guard, Guard::Otherwise(_)) {
-                falls = Some(Some(vec![]));
+                falls = true;
                 break;
             }
         }
-        if falls.is_some() {
-            continue;
-        }
         // No `otherwise`: E0021 unless the rules cover every lead that gets here.
-        if empty(&rest) {
+        if falls || empty(&rest) {
             continue;
         }
-        let label = match (example(an, &none_match), example(an, &rest)) {
+        let guess = guessed.contains(name);
+        let label = match (example(an, &none_match).filter(|_| !guess), example(an, &rest).filter(|_| !guess)) {
             (Some(lead), _) => Some((format!("e.g. {lead} matches none of its rules (path: {})", path.join(", ")), lead)),
             (None, Some(lead)) => Some((format!("e.g. {lead} falls through when its assignments find nobody (path: {})", path.join(", ")), lead)),
             _ => None,

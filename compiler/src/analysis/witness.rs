@@ -19,6 +19,11 @@ fn plain(ty: &Ty, analyzer: &Analyzer) -> serde_json::Value {
     }
 }
 
+fn has_missing_action(syms: &crate::check::Symbols, field: &str) -> bool {
+    use crate::syntax::ast::{Exception, HandlerAction};
+    syms.handlers.iter().any(|h| matches!((&h.exception, &h.action), (Exception::Missing { field: f, .. }, HandlerAction::Action(_)) if f.name == field))
+}
+
 /// The constrained fields of an example, completed into a whole lead.
 pub fn complete(analyzer: &Analyzer, constrained: &serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
     fill(analyzer, constrained).unwrap_or_else(|| serde_json::Value::Object(constrained.clone()))
@@ -44,7 +49,9 @@ fn fill(analyzer: &Analyzer, constrained: &serde_json::Map<String, serde_json::V
             None if name == "id" => {
                 out.insert(name.clone(), serde_json::json!("example-1"));
             }
-            None if info.optional => {}
+            // An optional field whose absence a `missing(f) -> action` handler
+            // intercepts gets a value, so the example goes where it is claimed to.
+            None if info.optional && !has_missing_action(syms, name) => {}
             None => {
                 out.insert(name.clone(), plain(&info.ty, analyzer));
             }
