@@ -254,3 +254,25 @@ fn the_whole_file_rule_and_the_chunked_parse_agree_on_the_example() {
     let decls = whole.into_iter().next().map_or(0, |f| f.into_inner().filter(|p| p.as_rule() != leadroute_compiler::syntax::grammar::Rule::EOI).count());
     assert_eq!(module.decls.len(), decls);
 }
+
+#[test]
+fn the_parse_cache_gives_the_same_trees_as_a_fresh_parse_after_edits() {
+    use leadroute_compiler::syntax::{parse_file_cached, ParseCache};
+    let text = include_str!("../../examples/inbound.route");
+    let mut cache = ParseCache::new();
+    // Warm the cache from another file id, then parse edited versions: every
+    // declaration that moved must come back at its new place.
+    let _ = parse_file_cached(FileId(3), text, Some(&mut cache));
+    let edits = [
+        text.to_string(),
+        format!("// a new first line\n{text}"),
+        text.replacen("tier warm when", "tier warm  when", 1),
+        text.replacen("ae_west", "ae_wset", 1),
+        text.replacen("sla 5m", "sla 5q", 1),
+    ];
+    for (i, edited) in edits.iter().enumerate() {
+        let fresh = parse_file(FileId(1), edited);
+        let cached = parse_file_cached(FileId(1), edited, Some(&mut cache));
+        assert_eq!(fresh, cached, "edit {i}");
+    }
+}

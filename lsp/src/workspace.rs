@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use leadroute_compiler::{check, Checked, FileId, SourceFile, SourceSet};
+use leadroute_compiler::check::check_with_cache;
+use leadroute_compiler::{Checked, FileId, SourceFile, SourceSet};
 
 use crate::index::Index;
 
@@ -41,6 +42,8 @@ pub struct Workspace {
     pub open: BTreeMap<PathBuf, String>,
     /// Analyses by the sorted list of their files.
     cache: BTreeMap<Vec<PathBuf>, Analysis>,
+    /// Declarations parsed before: an edit re-parses only what changed.
+    parsed: leadroute_compiler::syntax::ParseCache,
 }
 
 fn declares_policy(text: &str) -> bool {
@@ -92,7 +95,7 @@ impl Workspace {
                 let text = self.text(f).unwrap_or_default();
                 sources.add(SourceFile::new(f.to_string_lossy().into_owned(), text));
             }
-            let checked = check(&sources);
+            let checked = check_with_cache(&sources, Some(&mut self.parsed));
             let index = {
                 let syms = checked.symbols();
                 Index::build(&checked.modules, &syms)

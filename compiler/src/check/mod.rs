@@ -45,11 +45,17 @@ impl Checked {
 
 /// Parses and checks every file of a policy.
 pub fn check(sources: &SourceSet) -> Checked {
+    check_with_cache(sources, None)
+}
+
+/// [`check`], reusing unchanged declarations from `cache` (editors re-check
+/// after every keystroke).
+pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::ParseCache>) -> Checked {
     let mut diags = Vec::new();
     let mut modules = Vec::with_capacity(sources.len());
     let mut broken_words: BTreeSet<String> = BTreeSet::new();
     for (id, file) in sources.iter() {
-        let (module, parse_diags) = syntax::parse_file(id, &file.text);
+        let (module, parse_diags) = syntax::parse_file_cached(id, &file.text, cache.as_deref_mut());
         for d in &parse_diags {
             if let Some(l) = &d.primary {
                 broken_words.extend(words_of_chunk(&file.text, l.span.start as usize));
@@ -57,6 +63,9 @@ pub fn check(sources: &SourceSet) -> Checked {
         }
         diags.extend(parse_diags);
         modules.push(module);
+    }
+    if let Some(c) = cache {
+        c.sweep();
     }
     let nothing = modules.iter().all(|m| m.decls.is_empty());
     if nothing && diags.is_empty() {

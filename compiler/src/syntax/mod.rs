@@ -3,6 +3,8 @@
 pub mod ast;
 pub mod grammar;
 pub mod parse;
+pub mod rebase;
 pub mod split;
 
-pub use parse::parse_file;
+pub use parse::{parse_file, parse_file_cached};
+pub use rebase::ParseCache;

@@ -6,6 +6,7 @@ use pest::Parser;
 
 use super::ast::*;
 use super::grammar::{describe, Rule, RouteParser};
+use super::rebase::{ParseCache, Rebase};
 use super::split::{split, MAX_NESTING};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
@@ -14,6 +15,12 @@ use crate::source::{FileId, Span};
 /// Parses one file. Every broken declaration is reported and left out; the
 /// others are parsed as if it were not there.
 pub fn parse_file(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
+    parse_file_cached(file, text, None)
+}
+
+/// [`parse_file`], reusing declarations whose text `cache` has seen before
+/// (the language server keeps one, so an edit re-parses one declaration).
+pub fn parse_file_cached(file: FileId, text: &str, mut cache: Option<&mut ParseCache>) -> (Module, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut module = Module::default();
     for chunk in split(text) {
@@ -26,12 +33,30 @@ pub fn parse_file(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
             );
             continue;
         }
+        if let Some(decl) = cache.as_deref_mut().and_then(|c| c.get(piece, file, chunk.start)) {
+            module.decls.push(decl);
+            continue;
+        }
         match RouteParser::parse(Rule::decl_only, piece) {
-            Ok(mut pairs) => {
-                let mut b = Builder { file, offset: chunk.start, diags: &mut diags };
+            Ok(pairs) => {
                 // decl_only = SOI ~ decl ~ EOI: its first inner pair is the declaration.
-                if let Some(decl) = pairs.next().and_then(|p| p.into_inner().next()) {
-                    module.decls.push(b.decl(decl));
+                let Some(pair) = pairs.into_iter().next().and_then(|p| p.into_inner().next()) else { continue };
+                match cache.as_deref_mut() {
+                    Some(c) => {
+                        // Build it at offset 0 to remember it; a declaration with
+                        // literal errors is built again in place and not kept.
+                        let mut local = Vec::new();
+                        let at_zero = Builder { file: FileId(0), offset: 0, diags: &mut local }.decl(pair.clone());
+                        if local.is_empty() {
+                            let mut d = at_zero.clone();
+                            d.rebase(file, chunk.start as u32);
+                            c.put(piece, at_zero);
+                            module.decls.push(d);
+                        } else {
+                            module.decls.push(Builder { file, offset: chunk.start, diags: &mut diags }.decl(pair));
+                        }
+                    }
+                    None => module.decls.push(Builder { file, offset: chunk.start, diags: &mut diags }.decl(pair)),
                 }
             }
             Err(err) => {

@@ -1,0 +1,321 @@
+//! Moving a parsed declaration to another place: a declaration parsed once
+//! (at offset 0) is reused wherever the same text stands, in any file. This
+//! is what makes re-checking after an edit cheap: only changed declarations
+//! are parsed again (see [`ParseCache`]).
+
+use std::collections::HashMap;
+
+use super::ast::*;
+use crate::source::{FileId, Span};
+
+/// Shifts every span of a node by `delta` bytes into `file`.
+pub trait Rebase {
+    /// Moves the node.
+    fn rebase(&mut self, file: FileId, delta: u32);
+}
+
+impl Rebase for Span {
+    fn rebase(&mut self, file: FileId, delta: u32) {
+        self.file = file;
+        self.start += delta;
+        self.end += delta;
+    }
+}
+
+impl<T: Rebase> Rebase for Vec<T> {
+    fn rebase(&mut self, file: FileId, delta: u32) {
+        self.iter_mut().for_each(|x| x.rebase(file, delta));
+    }
+}
+
+impl<T: Rebase> Rebase for Option<T> {
+    fn rebase(&mut self, file: FileId, delta: u32) {
+        if let Some(x) = self {
+            x.rebase(file, delta);
+        }
+    }
+}
+
+impl<T: Rebase> Rebase for Box<T> {
+    fn rebase(&mut self, file: FileId, delta: u32) {
+        (**self).rebase(file, delta);
+    }
+}
+
+macro_rules! spans {
+    ($($ty:ty => [$($field:ident),*];)*) => {
+        $(impl Rebase for $ty {
+            fn rebase(&mut self, file: FileId, delta: u32) {
+                $(self.$field.rebase(file, delta);)*
+            }
+        })*
+    };
+}
+
+spans! {
+    Ident => [span];
+    StrLit => [span];
+    PolicyDecl => [name, props, span];
+    EnumDecl => [name, variants, span];
+    SchemaDecl => [name, fields, span];
+    FieldDecl => [name, ty, span];
+    TypeExpr => [kind, span];
+    SetDecl => [name, items, span];
+    RepDecl => [name, props, span];
+    Hours => [days, start, end, timezone];
+    DaySpec => [span];
+    TeamDecl => [name, props, span];
+    StrategyRef => [name, arg, span];
+    QueueDecl => [name, props, span];
+    TierDecl => [name, guard, sla, span];
+    TerritoryDecl => [name, condition, span];
+    RouteDecl => [name, rules, span];
+    Rule => [name, guard, action, span];
+    Action => [kind, span];
+    HandlerDecl => [exception, action, span];
+    TestDecl => [name, items, span];
+    Record => [fields, span];
+    RecordField => [name, value];
+    RepStateEntry => [rep, record];
+    Value => [kind, span];
+    Expectation => [name, span];
+    Expr => [kind, span];
+}
+
+impl<T> Rebase for Spanned<T> {
+    fn rebase(&mut self, file: FileId, delta: u32) {
+        self.span.rebase(file, delta);
+    }
+}
+
+impl<V: Rebase> Rebase for Prop<V> {
+    fn rebase(&mut self, file: FileId, delta: u32) {
+        self.key.rebase(file, delta);
+        self.span.rebase(file, delta);
+        self.value.rebase(file, delta);
+    }
+}
+
+impl Rebase for Decl {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            Decl::Policy(x) => x.rebase(f, d),
+            Decl::Enum(x) => x.rebase(f, d),
+            Decl::Schema(x) => x.rebase(f, d),
+            Decl::Set(x) => x.rebase(f, d),
+            Decl::Rep(x) => x.rebase(f, d),
+            Decl::Team(x) => x.rebase(f, d),
+            Decl::Queue(x) => x.rebase(f, d),
+            Decl::Tier(x) => x.rebase(f, d),
+            Decl::Territory(x) => x.rebase(f, d),
+            Decl::Route(x) => x.rebase(f, d),
+            Decl::Handler(x) => x.rebase(f, d),
+            Decl::Test(x) => x.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for PolicyProp {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            PolicyProp::Owner(s) | PolicyProp::Timezone(s) => s.rebase(f, d),
+            PolicyProp::Entry(i) => i.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for TypeKind {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            TypeKind::Named(i) => i.rebase(f, d),
+            TypeKind::List(t) => t.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for RepProp {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            RepProp::Email(s) | RepProp::Timezone(s) => s.rebase(f, d),
+            RepProp::Weight(w) => w.rebase(f, d),
+            RepProp::Capacity { amount, .. } => amount.rebase(f, d),
+            RepProp::Hours(h) => h.rebase(f, d),
+            RepProp::Skills(s) => s.rebase(f, d),
+            RepProp::Active(a) => a.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for TeamProp {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            TeamProp::Members(m) => m.rebase(f, d),
+            TeamProp::Strategy(s) => s.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for QueueProp {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            QueueProp::Owner(s) => s.rebase(f, d),
+            QueueProp::Sla(s) => s.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for Guard {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            Guard::When(e) => e.rebase(f, d),
+            Guard::Otherwise(s) => s.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for ActionKind {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            ActionKind::Assign { target, fallback } => {
+                target.rebase(f, d);
+                fallback.rebase(f, d);
+            }
+            ActionKind::Queue(i) | ActionKind::Route(i) => i.rebase(f, d),
+            ActionKind::Drop(s) => s.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for AssignTarget {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            AssignTarget::Team { team, by } => {
+                team.rebase(f, d);
+                by.rebase(f, d);
+            }
+            AssignTarget::Rep(i) | AssignTarget::Owner(i) => i.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for Fallback {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            Fallback::Continue(s) => s.rebase(f, d),
+            Fallback::Action(a) => a.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for Exception {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            Exception::Named(i) => i.rebase(f, d),
+            Exception::Missing { field, span } => {
+                field.rebase(f, d);
+                span.rebase(f, d);
+            }
+        }
+    }
+}
+
+impl Rebase for HandlerAction {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            HandlerAction::Assume(v) => v.rebase(f, d),
+            HandlerAction::Action(a) => a.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for TestItem {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            TestItem::Now(s) => s.rebase(f, d),
+            TestItem::Lead(r) => r.rebase(f, d),
+            TestItem::State(s) => s.rebase(f, d),
+            TestItem::Expect(e) => e.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for ValueKind {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        if let ValueKind::List(items) = self {
+            items.rebase(f, d);
+        }
+    }
+}
+
+impl Rebase for ExprKind {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        // Iterative over the left spine of long and/or chains.
+        let mut cur = self;
+        loop {
+            match cur {
+                ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                    b.rebase(f, d);
+                    a.span.rebase(f, d);
+                    cur = &mut a.kind;
+                }
+                ExprKind::Lit(_) | ExprKind::Name(_) => return,
+                ExprKind::Call { func, args } => {
+                    func.rebase(f, d);
+                    return args.rebase(f, d);
+                }
+                ExprKind::List(items) => return items.rebase(f, d),
+                ExprKind::Paren(e) | ExprKind::Not(e) => return e.rebase(f, d),
+                ExprKind::Cmp { lhs, rhs, .. } => {
+                    lhs.rebase(f, d);
+                    return rhs.rebase(f, d);
+                }
+                ExprKind::In { value, set, .. } => {
+                    value.rebase(f, d);
+                    return set.rebase(f, d);
+                }
+                ExprKind::Is { value, .. } => return value.rebase(f, d),
+                ExprKind::Default { value, default } => {
+                    value.rebase(f, d);
+                    return default.rebase(f, d);
+                }
+            }
+        }
+    }
+}
+
+/// Declarations parsed before, by their exact text (parsed at offset 0 in
+/// file 0). Only declarations that parsed without any diagnostic are kept.
+/// Entries unused by the latest parse of a file are dropped by [`ParseCache::sweep`].
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    decls: HashMap<String, (Decl, bool)>,
+}
+
+impl ParseCache {
+    /// An empty cache.
+    pub fn new() -> ParseCache {
+        ParseCache::default()
+    }
+
+    /// The declaration parsed from `text`, moved to `file` at `offset`.
+    pub fn get(&mut self, text: &str, file: FileId, offset: usize) -> Option<Decl> {
+        let (decl, used) = self.decls.get_mut(text)?;
+        *used = true;
+        let mut d = decl.clone();
+        d.rebase(file, offset as u32);
+        Some(d)
+    }
+
+    /// Remembers a clean declaration parsed from `text` at offset 0 in file 0.
+    pub fn put(&mut self, text: &str, decl: Decl) {
+        self.decls.insert(text.to_string(), (decl, true));
+    }
+
+    /// Forgets declarations no parse used since the last sweep, once the
+    /// cache has grown large.
+    pub fn sweep(&mut self) {
+        if self.decls.len() > 50_000 {
+            self.decls.retain(|_, (_, used)| std::mem::replace(used, false));
+        }
+    }
+}
