@@ -183,22 +183,11 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             ExprKind::And(..) | ExprKind::Or(..) => {
                 // Chains are left-deep and may be long: walk the spine instead of recursing down it.
                 let is_and = matches!(e.kind, ExprKind::And(..));
-                let mut parts: Vec<&Expr> = Vec::new();
-                let mut cur = e;
-                loop {
-                    match (&cur.kind, is_and) {
-                        (ExprKind::And(a, b), true) | (ExprKind::Or(a, b), false) => {
-                            parts.push(b);
-                            cur = a;
-                        }
-                        _ => break,
-                    }
-                }
-                parts.push(cur);
+                let parts = crate::check::types::chain(e, is_and);
                 // `and` under no negation (or `or` under one) is a conjunction.
                 let conjunction = is_and != neg;
                 let mut acc: Option<Vec<Term>> = None;
-                for p in parts.into_iter().rev() {
+                for p in parts {
                     let d = self.nnf(p, neg)?;
                     acc = Some(match acc {
                         None => d,

@@ -457,14 +457,9 @@ fn mismatch_help(a: &Ty, b: &Ty) -> String {
 pub fn chain(e: &Expr, is_and: bool) -> Vec<&Expr> {
     let mut parts = Vec::new();
     let mut cur = e;
-    loop {
-        match (&cur.kind, is_and) {
-            (ExprKind::And(a, b), true) | (ExprKind::Or(a, b), false) => {
-                parts.push(b.as_ref());
-                cur = a;
-            }
-            _ => break,
-        }
+    while let (ExprKind::And(a, b), true) | (ExprKind::Or(a, b), false) = (&cur.kind, is_and) {
+        parts.push(b.as_ref());
+        cur = a;
     }
     parts.push(cur);
     parts.reverse();

@@ -35,20 +35,8 @@ impl Lowerer<'_, '_> {
             ExprKind::Not(inner) => (ir::Expr::Not { arg: Box::new(self.expr(inner, in_route, None).0) }, Ty::Bool),
             ExprKind::And(..) | ExprKind::Or(..) => {
                 let is_and = matches!(e.kind, ExprKind::And(..));
-                // Chains are left-deep: walk the spine instead of recursing down it.
-                let mut rights = Vec::new();
-                let mut cur = e;
-                loop {
-                    match (&cur.kind, is_and) {
-                        (ExprKind::And(a, b), true) | (ExprKind::Or(a, b), false) => {
-                            rights.push(b.as_ref());
-                            cur = a;
-                        }
-                        _ => break,
-                    }
-                }
-                rights.push(cur);
-                let args = rights.into_iter().rev().map(|x| self.expr(x, in_route, None).0).collect();
+                // Chains are left-deep: walked, not recursed.
+                let args = crate::check::types::chain(e, is_and).into_iter().map(|x| self.expr(x, in_route, None).0).collect();
                 (if is_and { ir::Expr::And { args } } else { ir::Expr::Or { args } }, Ty::Bool)
             }
             ExprKind::Cmp { op, lhs, rhs } => {
