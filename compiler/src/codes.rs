@@ -66,7 +66,7 @@ codes! {
     E0021 => "route without `otherwise`",
     E0022 => "assignment that can fail is not handled",
     E0023 => "territories can overlap and no `ambiguous_territory` handler exists",
-    E0024 => "routes call each other in a cycle",
+    E0024 => "routes (or a handler and a route) call each other in a cycle",
     E0025 => "missing or repeated policy header or schema",
     E0026 => "some leads match no tier",
     E0027 => "invalid property value",

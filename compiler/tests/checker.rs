@@ -187,3 +187,17 @@ fn every_seeded_mistake_in_broken_route_is_reported_where_it_is() {
     }
     assert!(seeded >= 10, "broken.route should seed at least 10 mistakes, has {seeded}");
 }
+
+#[test]
+fn a_handler_that_routes_back_into_an_assignment_it_handles_is_a_cycle() {
+    let looping = "route main {\n  otherwise -> assign team sales\n}\nroute retry {\n  when intent > 90 -> assign rep alice\n  otherwise -> queue triage\n}\n";
+    let src = format!("{BASE}{looping}")
+        .replace("on no_available_rep -> queue triage", "on no_available_rep -> route retry")
+        .replace("timezone \"UTC\"", "timezone \"UTC\" entry main");
+    let checked = run(&[("p.route", &src)]);
+    let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::E0024], "{:#?}", checked.diagnostics);
+    // With its own `else`, the retry cannot come back: no error.
+    let fixed = src.replace("assign rep alice", "assign rep alice else queue triage");
+    assert_eq!(run(&[("p.route", &fixed)]).diagnostics, []);
+}

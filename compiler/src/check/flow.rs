@@ -221,6 +221,56 @@ pub fn cycles(syms: &Symbols, refs: &Refs, entry: Option<&str>, diags: &mut Vec<
     }
 }
 
+/// An assignment in `a` (or its `else` chain) that has no `else` of its own:
+/// when it finds nobody, the policy's handler decides.
+fn unhandled_assign(a: &Action) -> Option<&Action> {
+    match &a.kind {
+        ActionKind::Assign { fallback: None, .. } => Some(a),
+        ActionKind::Assign { fallback: Some(Fallback::Action(inner)), .. } => unhandled_assign(inner),
+        _ => None,
+    }
+}
+
+/// Routes named by `route` actions in `a` and its `else` chain.
+fn routes_of(a: &Action, out: &mut Vec<String>) {
+    match &a.kind {
+        ActionKind::Route(r) => out.push(r.name.clone()),
+        ActionKind::Assign { fallback: Some(Fallback::Action(inner)), .. } => routes_of(inner, out),
+        _ => {}
+    }
+}
+
+/// E0024 for a failure handler that sends leads to a route where an
+/// assignment without `else` can fail back into that same handler: a lead
+/// would go round for ever.
+pub fn handler_loops(syms: &Symbols, refs: &Refs, diags: &mut Vec<Diagnostic>) {
+    for h in &syms.handlers {
+        let (Exception::Named(exc), HandlerAction::Action(action)) = (&h.exception, &h.action) else { continue };
+        if !matches!(exc.name.as_str(), "no_available_rep" | "over_capacity") {
+            continue;
+        }
+        let mut todo = Vec::new();
+        routes_of(action, &mut todo);
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        while let Some(name) = todo.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let Some(route) = syms.routes.get(&name) else { continue };
+            if let Some(assign) = route.rules.iter().find_map(|r| unhandled_assign(&r.action)) {
+                diags.push(
+                    Diagnostic::new(Code::E0024, action.span, format!("`on {}` sends leads to route `{name}`, whose assignment can fail back into it", exc.name))
+                        .label("a lead could go round for ever")
+                        .with_secondary(assign.span, "fails back to the handler: it has no `else`")
+                        .help("give that assignment its own `else`, or let the handler end in a queue"),
+                );
+                break;
+            }
+            todo.extend(refs.edges.get(&name).into_iter().flatten().map(|(n, _)| n.clone()));
+        }
+    }
+}
+
 fn visit<'r>(node: &'r str, refs: &'r Refs, path: &mut Vec<&'r str>, done: &mut BTreeSet<&'r str>, diags: &mut Vec<Diagnostic>) {
     if done.contains(node) {
         return;

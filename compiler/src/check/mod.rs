@@ -116,6 +116,7 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
     };
     inline_tests::tests(&syms, diags);
     flow::cycles(&syms, &refs, entry.as_deref(), diags);
+    flow::handler_loops(&syms, &refs, diags);
     crate::analysis::overlap::check(&syms, diags);
     crate::analysis::reach::tiers(&syms, diags);
     crate::analysis::reach::territories(&syms, diags);
