@@ -3,163 +3,15 @@
 //! the help texts. Every test runs the real executable.
 
 use std::collections::BTreeSet;
-use std::ffi::OsStr;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::*;
+
 // ---------------------------------------------------------------- helpers
 
-/// Any single run taking longer than this counts as a hang.
-const TIME_LIMIT: Duration = Duration::from_secs(120);
-
-/// The outcome of one run of the binary.
-#[derive(Debug)]
-struct Run {
-    /// The exit code; `None` when the process was killed by a signal.
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn code(&self) -> i32 {
-        self.code.unwrap_or_else(|| panic!("leadroute was killed by a signal\nstderr:\n{}", self.stderr))
-    }
-
-    /// Asserts the exit code, showing the output when it differs.
-    fn expect_code(&self, want: i32) -> &Run {
-        assert_eq!(
-            self.code,
-            Some(want),
-            "unexpected exit status\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            truncated(&self.stdout),
-            truncated(&self.stderr)
-        );
-        self
-    }
-
-    /// Asserts that the run ended normally: exit 0 or 1, and no panic or
-    /// internal error on stderr.
-    fn expect_no_crash(&self) -> &Run {
-        assert!(
-            matches!(self.code, Some(0 | 1)),
-            "leadroute crashed or misreported (status {:?})\n--- stderr ---\n{}\n--- stdout ---\n{}",
-            self.code,
-            truncated(&self.stderr),
-            truncated(&self.stdout)
-        );
-        for bad in ["panicked", "internal error"] {
-            assert!(!self.stderr.contains(bad), "stderr mentions `{bad}`:\n{}", truncated(&self.stderr));
-        }
-        self
-    }
-}
-
-fn truncated(s: &str) -> String {
-    const MAX: usize = 4000;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}\n... ({} more bytes)", &s[..end], s.len() - end)
-}
-
-/// The package root, where `examples/` lives.
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `leadroute ARGS` in `dir`, with a time limit.
-fn run_in<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Run {
-    let shown: Vec<String> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
-    let shown = shown.join(" ");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leadroute"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the leadroute binary starts");
-    // Drain both pipes on their own threads so a chatty child cannot block.
-    let mut out = child.stdout.take().expect("stdout is piped");
-    let mut err = child.stderr.take().expect("stderr is piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err.read_to_end(&mut buf);
-        buf
-    });
-    let deadline = Instant::now() + TIME_LIMIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for leadroute") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`leadroute {shown}` did not finish within {TIME_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let stdout = out_reader.join().expect("stdout reader");
-    let stderr = err_reader.join().expect("stderr reader");
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
-}
-
-/// Runs `leadroute ARGS` in the package root.
-fn run<S: AsRef<OsStr>>(args: &[S]) -> Run {
-    run_in(root(), args)
-}
-
-/// A scratch folder under the system temp folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("leadroute-cli-{}-{}", std::process::id(), name));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create the temp folder");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// Writes `rel` (creating parent folders) and returns its full path.
-    fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.0.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create a folder");
-        }
-        std::fs::write(&path, contents).expect("write a file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+// Running the binary and temp folders: tests/common/mod.rs.
 
 fn inbound_text() -> String {
     std::fs::read_to_string(root().join("examples/inbound.route")).expect("read examples/inbound.route")
@@ -250,7 +102,7 @@ fn check_places(diags: &[Value], texts: &dyn Fn(&str) -> Option<String>) {
 fn check_survives(name: &str, contents: &[u8]) -> (Vec<Value>, i32) {
     let dir = TempDir::new(name);
     let file = format!("{name}.route");
-    dir.write(&file, contents);
+    dir.write_path(&file, contents);
     let human = run_in(dir.path(), &["check", file.as_str(), "--color", "never"]);
     human.expect_no_crash();
     let json = run_in(dir.path(), &["check", file.as_str(), "--format", "json"]);
@@ -300,9 +152,9 @@ queue triage { owner \"sales-ops@acme.example\"  sla 30m }
 /// Writes the three-file policy into `dir/sub` (or `dir` when `sub` is empty).
 fn write_split_policy(dir: &TempDir, sub: &str) {
     let prefix = if sub.is_empty() { String::new() } else { format!("{sub}/") };
-    dir.write(&format!("{prefix}1_routing.route"), SPLIT_ROUTING);
-    dir.write(&format!("{prefix}2_people.route"), SPLIT_PEOPLE);
-    dir.write(&format!("{prefix}3_header.route"), SPLIT_HEADER);
+    dir.write_path(&format!("{prefix}1_routing.route"), SPLIT_ROUTING);
+    dir.write_path(&format!("{prefix}2_people.route"), SPLIT_PEOPLE);
+    dir.write_path(&format!("{prefix}3_header.route"), SPLIT_HEADER);
 }
 
 // ---------------------------------------------------------------- check: the bundled examples
@@ -440,8 +292,8 @@ fn check_treats_the_route_files_of_a_folder_as_one_policy() {
     let dir = TempDir::new("folder-one-policy");
     write_split_policy(&dir, "policy");
     // Files that are not `.route` files, and a folder named like one, are ignored.
-    dir.write("policy/README.md", "not a policy {{{");
-    dir.write("policy/notes.route.bak", "garbage");
+    dir.write_path("policy/README.md", "not a policy {{{");
+    dir.write_path("policy/notes.route.bak", "garbage");
     std::fs::create_dir_all(dir.path().join("policy/old.route")).expect("create a folder");
     let run = run_in(dir.path(), &["check", "policy", "--color", "never"]);
     run.expect_code(0);
@@ -466,7 +318,7 @@ fn check_treats_several_file_arguments_as_one_policy() {
 fn check_names_the_file_of_a_misspelt_name_in_a_folder() {
     let dir = TempDir::new("folder-misspelt");
     write_split_policy(&dir, "policy");
-    dir.write("policy/1_routing.route", SPLIT_ROUTING.replace("assign team sales", "assign team sale"));
+    dir.write_path("policy/1_routing.route", SPLIT_ROUTING.replace("assign team sales", "assign team sale"));
     let run = run_in(dir.path(), &["check", "policy", "--format", "json"]);
     run.expect_code(1);
     let diags = json_lines(&run.stdout);
@@ -482,7 +334,7 @@ fn check_names_the_file_of_a_misspelt_name_in_a_folder() {
 fn check_names_both_files_of_a_queue_declared_twice_in_a_folder() {
     let dir = TempDir::new("folder-duplicate");
     write_split_policy(&dir, "policy");
-    dir.write("policy/4_more.route", "queue triage { owner \"other@acme.example\"  sla 1h }\n");
+    dir.write_path("policy/4_more.route", "queue triage { owner \"other@acme.example\"  sla 1h }\n");
     let json = run_in(dir.path(), &["check", "policy", "--format", "json"]);
     json.expect_code(1);
     let diags = json_lines(&json.stdout);
@@ -528,7 +380,7 @@ fn check_reads_the_current_folder_when_given_no_path() {
     run.expect_code(0);
     assert_eq!(run.stdout, "checked: no problems found in 3 files\n");
     // Diagnostics name the files found in the current folder.
-    dir.write("4_more.route", "rep carol { email \"carol@acme.example\" }\n");
+    dir.write_path("4_more.route", "rep carol { email \"carol@acme.example\" }\n");
     let json = run_in(dir.path(), &["check", "--format", "json"]);
     json.expect_code(0);
     let diags = json_lines(&json.stdout);
@@ -568,7 +420,7 @@ fn check_exits_2_when_one_of_several_paths_is_missing() {
 fn check_exits_2_on_a_file_that_is_not_utf8() {
     let dir = TempDir::new("not-utf8");
     // Latin-1 "é" in a string literal, at byte 19.
-    dir.write("latin1.route", b"policy p {\n owner \"Ren\xe9\"\n}\n");
+    dir.write_path("latin1.route", b"policy p {\n owner \"Ren\xe9\"\n}\n");
     let run = run_in(dir.path(), &["check", "latin1.route", "--color", "never"]);
     run.expect_code(2);
     let all = format!("{}{}", run.stdout, run.stderr);
@@ -581,7 +433,7 @@ fn check_exits_2_on_a_file_that_is_not_utf8() {
 fn check_exits_2_on_a_folder_without_route_files() {
     let dir = TempDir::new("empty-folder");
     std::fs::create_dir_all(dir.path().join("policy")).expect("create a folder");
-    dir.write("policy/notes.txt", "nothing here");
+    dir.write_path("policy/notes.txt", "nothing here");
     let run = run_in(dir.path(), &["check", "policy"]);
     run.expect_code(2);
     let all = format!("{}{}", run.stdout, run.stderr);
@@ -595,12 +447,12 @@ fn check_exits_2_on_a_folder_without_route_files() {
 #[test]
 fn check_exits_1_with_e0051_on_a_file_holding_only_comments() {
     let dir = TempDir::new("only-comments");
-    dir.write("empty.route", "// nothing to see\n\n   // still nothing\n");
+    dir.write_path("empty.route", "// nothing to see\n\n   // still nothing\n");
     let run = run_in(dir.path(), &["check", "empty.route", "--format", "json"]);
     run.expect_code(1);
     assert_eq!(codes_of(&json_lines(&run.stdout)), ["E0051"]);
     // A zero-byte file is just as empty.
-    dir.write("zero.route", "");
+    dir.write_path("zero.route", "");
     let zero = run_in(dir.path(), &["check", "zero.route", "--format", "json"]);
     zero.expect_code(1);
     assert_eq!(codes_of(&json_lines(&zero.stdout)), ["E0051"]);
@@ -612,7 +464,7 @@ fn policy_with_only_a_warning(name: &str) -> TempDir {
     let dir = TempDir::new(name);
     write_split_policy(&dir, "");
     // carol is in no team: W0001, and nothing else.
-    dir.write("2_people.route", format!("{SPLIT_PEOPLE}rep carol {{ email \"carol@acme.example\" }}\n"));
+    dir.write_path("2_people.route", format!("{SPLIT_PEOPLE}rep carol {{ email \"carol@acme.example\" }}\n"));
     dir
 }
 
@@ -799,7 +651,7 @@ fn check_accepts_the_example_with_crlf_line_endings() {
     assert_eq!(code, 0, "{diags:?}");
     assert!(diags.is_empty(), "{diags:?}");
     let dir = TempDir::new("crlf-human");
-    dir.write("crlf.route", &text);
+    dir.write_path("crlf.route", &text);
     let human = run_in(dir.path(), &["check", "crlf.route"]);
     human.expect_code(0);
     assert_eq!(human.stdout, "checked: no problems found in 1 file\n");

@@ -21,6 +21,27 @@ pub struct Run {
 }
 
 impl Run {
+    /// The exit code (a run killed by a signal fails the test).
+    pub fn code(&self) -> i32 {
+        self.code.unwrap_or_else(|| panic!("leadroute was killed by a signal\nstderr:\n{}", self.stderr))
+    }
+
+    /// Asserts that the run ended normally: exit 0 or 1, and no panic or
+    /// internal error on stderr.
+    pub fn expect_no_crash(&self) -> &Run {
+        assert!(
+            matches!(self.code, Some(0 | 1)),
+            "leadroute crashed or misreported (status {:?})\n--- stderr ---\n{}\n--- stdout ---\n{}",
+            self.code,
+            truncated(&self.stderr),
+            truncated(&self.stdout)
+        );
+        for bad in ["panicked", "internal error"] {
+            assert!(!self.stderr.contains(bad), "stderr mentions `{bad}`:\n{}", truncated(&self.stderr));
+        }
+        self
+    }
+
     /// Asserts the exit code, showing the output when it differs.
     pub fn expect_code(&self, want: i32) -> &Run {
         assert_eq!(
@@ -161,12 +182,17 @@ impl TempDir {
 
     /// Writes `rel` (creating parent folders) and returns its full path as a string.
     pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> String {
+        self.write_path(rel, contents).to_string_lossy().into_owned()
+    }
+
+    /// Writes `rel` (creating parent folders) and returns its full path.
+    pub fn write_path(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.0.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).expect("create a folder");
         }
         std::fs::write(&path, contents).expect("write a file");
-        path.to_string_lossy().into_owned()
+        path
     }
 
     pub fn read(&self, rel: &str) -> String {
