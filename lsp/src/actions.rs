@@ -57,6 +57,8 @@ pub fn code_actions(a: &Analysis, file: FileId, want: lsp::Range) -> Vec<lsp::Co
             l.span.file == file && r.start <= want.end && want.start <= r.end
         })
     };
+    // Rebuilding the symbol table is not free: once per request, not per diagnostic.
+    let queue = some_queue(a);
     for d in a.checked.diagnostics.iter().filter(|d| touches(d)) {
         let Some(primary) = &d.primary else { continue };
         let lsp_diag = crate::convert::diagnostic(d, &a.sources, &|id| path_to_uri(&a.path(id)));
@@ -64,7 +66,6 @@ pub fn code_actions(a: &Analysis, file: FileId, want: lsp::Range) -> Vec<lsp::Co
         if let Some(name) = d.help.as_deref().and_then(|h| h.strip_prefix("did you mean `")).and_then(|h| h.split('`').next()) {
             out.push(fix(format!("Change to `{name}`"), &uri, here, name.to_string(), Some(lsp_diag.clone())));
         }
-        let queue = some_queue(a);
         let (end, sep) = end_of(a, file);
         match d.code {
             Code::E0021 => {

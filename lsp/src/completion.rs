@@ -58,16 +58,10 @@ fn tokens(text: &str) -> Vec<&str> {
     while i < b.len() {
         let c = b[i];
         if c == b'/' && b.get(i + 1) == Some(&b'/') {
-            while i < b.len() && b[i] != b'\n' {
-                i += 1;
-            }
+            i = crate::lex::comment_end(b, i);
         } else if c == b'"' {
             let s = i;
-            i += 1;
-            while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
-                i += if b[i] == b'\\' { 2 } else { 1 };
-            }
-            i = (i + 1).min(b.len());
+            i = crate::lex::string_end(b, i);
             out.push(&text[s..i]);
         } else if c.is_ascii_alphanumeric() || c == b'_' {
             let s = i;

@@ -6,6 +6,7 @@ mod actions;
 mod completion;
 pub mod convert;
 pub mod index;
+mod lex;
 mod navigate;
 pub mod server;
 mod tokens;

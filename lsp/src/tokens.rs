@@ -74,17 +74,11 @@ fn raw_tokens(a: &Analysis, file: FileId) -> Vec<(usize, usize, u32, u32)> {
         let c = b[i];
         if c == b'/' && b.get(i + 1) == Some(&b'/') {
             let s = i;
-            while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
-                i += 1;
-            }
+            i = crate::lex::comment_end(b, i);
             out.push((s, i, 11, 0));
         } else if c == b'"' {
             let s = i;
-            i += 1;
-            while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
-                i += if b[i] == b'\\' { 2 } else { 1 };
-            }
-            i = (i + 1).min(b.len());
+            i = crate::lex::string_end(b, i);
             out.push((s, i, 9, 0));
         } else if c.is_ascii_digit() || (c == b'-' && b.get(i + 1).is_some_and(u8::is_ascii_digit) && !b.get(i.wrapping_sub(1)).is_some_and(|p| p.is_ascii_alphanumeric())) {
             let s = i;
