@@ -49,7 +49,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use leadroute_compiler::{check, Checked, Code, Diagnostic, SourceFile, SourceSet};
-use leadroute_runtime::{parse_time, Decision, Engine, EngineOptions, Policy, State};
+use leadroute_runtime::{parse_time, Backend, Decision, Engine, EngineOptions, Lead, LeadOptions, Policy, State};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::strategy::ValueTree;
@@ -880,8 +880,41 @@ fn all_properties(case: &Case, mode: Mode) -> Result<(), TestCaseError> {
     proven_totality_holds(case, &leads)
 }
 
+/// Both backends route every lead of the grid the same way: the same JSON
+/// decision, with and without a trace, from the same evolving state, once
+/// with every assignment failing (`else continue` resumes routing) and once
+/// with the rep available.
+fn backends_agree(case: &Case, leads: &[Value]) -> Result<(), TestCaseError> {
+    let jit = Policy::from_ir_with(case.policy.ir().clone(), Backend::Jit).map_err(TestCaseError::fail)?;
+    let interp = Policy::from_ir_with(case.policy.ir().clone(), Backend::Interp).map_err(TestCaseError::fail)?;
+    let moment = (jit.at(now()), interp.at(now()));
+    for reps in [r#"{"reps": {"ann": {"active": false}}}"#, r#"{"reps": {"ann": {"active": true}}}"#] {
+        let (mut sj, _) = State::from_json(jit.ir(), reps).map_err(TestCaseError::fail)?;
+        let mut si = sj.clone();
+        for (i, lead) in leads.iter().enumerate() {
+            let Ok(lead) = Lead::from_json(jit.ir(), lead, LeadOptions::default()) else { continue };
+            prop_assert_eq!(jit.select(&lead, now()), interp.select(&lead, now()));
+            let a = jit.decide(&lead, &sj, &moment.0, false);
+            let b = interp.decide(&lead, &si, &moment.1, false);
+            prop_assert_eq!(serde_json::to_string(&a).ok(), serde_json::to_string(&b).ok(), "lead {:?}\n{}", lead, case.fixed);
+            if i % 5 == 0 {
+                let (ta, tb) = (jit.decide(&lead, &sj, &moment.0, true), interp.decide(&lead, &si, &moment.1, true));
+                prop_assert_eq!(serde_json::to_string(&ta).ok(), serde_json::to_string(&tb).ok());
+            }
+            jit.commit(&mut sj, &a);
+            interp.commit(&mut si, &b);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config(64))]
+
+    #[test]
+    fn compiled_and_interpreted_backends_agree_on_generated_policies(gen in arb_chained_gen(70)) {
+        backends_agree(&Case::new(gen), &grid(Mode::Full))?;
+    }
 
     #[test]
     fn every_example_lead_takes_the_path_its_diagnostic_claims(gen in arb_gen(70)) {

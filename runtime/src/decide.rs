@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use crate::avail::Moment;
-use crate::compiled::{self, C};
 use crate::decision::*;
 use crate::eval::{Ctx, MissingRaised};
 use crate::ir::*;
 use crate::lead::Lead;
 use crate::policy::Policy;
+use crate::select::Matcher;
 use crate::state::{format_time, State};
 
 /// How an action ended.
@@ -39,6 +39,8 @@ struct Run<'a> {
     exceptions: Vec<ExceptionRecord>,
     /// Handlers running now: one that raises its own exception again ends in a drop, not a loop.
     handling: Vec<String>,
+    /// Without a trace: the backend's matcher (with a trace, the reference evaluator runs).
+    matcher: Option<Matcher<'a>>,
 }
 
 /// Stops a decision at a handler: (what it did, where).
@@ -58,6 +60,7 @@ impl Policy {
             trace: explain.then(Vec::new),
             exceptions: Vec::new(),
             handling: Vec::new(),
+            matcher: (!explain).then(|| Matcher::new(self, lead, moment.now)),
         };
         let (done, origin) = run.decide();
         run.finish(done, origin)
@@ -109,13 +112,10 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Evaluates a condition, tracing it; a missing-field handler action stops routing.
-    /// Without a trace the compiled form runs; with one, the reference evaluator
-    /// (which records what it reads). They agree; the runtime tests check it.
-    fn test(&mut self, step: &'static str, name: impl FnOnce() -> String, at: &Loc, c: &'a Condition, fast: &'a C) -> Result<bool, MissingRaised> {
-        if self.trace.is_none() {
-            return compiled::test(self.p, fast, self.lead, self.tier, self.territory, self.m.now);
-        }
+    /// Evaluates a condition with the reference evaluator, tracing what it
+    /// reads; a missing-field handler action stops routing. (Without a trace
+    /// the backend's [`Matcher`] runs instead; they agree, as the tests check.)
+    fn test(&mut self, step: &'static str, name: impl FnOnce() -> String, at: &Loc, c: &'a Condition) -> Result<bool, MissingRaised> {
         let mut ctx = self.ctx();
         let result = ctx.test(&c.expr);
         if let Some(trace) = &mut self.trace {
@@ -176,20 +176,27 @@ impl<'a> Run<'a> {
             }
         }
         // Tiers: first match wins.
-        for (i, t) in ir.tiers.iter().enumerate() {
-            let hit = match &t.condition {
-                None => {
-                    self.note("tier", t.name.clone(), "otherwise", None);
-                    true
+        if let Some(m) = &self.matcher {
+            match m.tier() {
+                Ok(t) => self.tier = t,
+                Err(MissingRaised(slot)) => return self.missing(slot),
+            }
+        } else {
+            for (i, t) in ir.tiers.iter().enumerate() {
+                let hit = match &t.condition {
+                    None => {
+                        self.note("tier", t.name.clone(), "otherwise", None);
+                        true
+                    }
+                    Some(c) => match self.test("tier", || t.name.clone(), &t.loc, c) {
+                        Ok(b) => b,
+                        Err(MissingRaised(slot)) => return self.missing(slot),
+                    },
+                };
+                if hit {
+                    self.tier = Some(i as u32);
+                    break;
                 }
-                Some(c) => match self.test("tier", || t.name.clone(), &t.loc, c, self.p.compiled.tiers[i].as_ref().unwrap_or(&C::Const(true))) {
-                    Ok(b) => b,
-                    Err(MissingRaised(slot)) => return self.missing(slot),
-                },
-            };
-            if hit {
-                self.tier = Some(i as u32);
-                break;
             }
         }
         if self.tier.is_none() {
@@ -199,11 +206,17 @@ impl<'a> Run<'a> {
         }
         // Territories: all are evaluated.
         let mut matched = Vec::new();
-        for (i, t) in ir.territories.iter().enumerate() {
-            match self.test("territory", || t.name.clone(), &t.loc, &t.condition, &self.p.compiled.territories[i]) {
-                Ok(true) => matched.push(i as u32),
-                Ok(false) => {}
-                Err(MissingRaised(slot)) => return self.missing(slot),
+        if let Some(m) = &self.matcher {
+            if let Err(MissingRaised(slot)) = m.territories(self.tier, |t| matched.push(t)) {
+                return self.missing(slot);
+            }
+        } else {
+            for (i, t) in ir.territories.iter().enumerate() {
+                match self.test("territory", || t.name.clone(), &t.loc, &t.condition) {
+                    Ok(true) => matched.push(i as u32),
+                    Ok(false) => {}
+                    Err(MissingRaised(slot)) => return self.missing(slot),
+                }
             }
         }
         match matched.len() {
@@ -230,39 +243,43 @@ impl<'a> Run<'a> {
         if *hops > ir.routes.len() + 1 {
             return (Done::Dropped("routes loop".into()), Origin { rule: r.name.clone(), route: Some(r.name.clone()) });
         }
-        let cr = &self.p.compiled.routes[route as usize];
-        // Without a trace, only the rules that can fire in this territory are looked at.
-        let all: Vec<u32>;
-        let order: &[u32] = if self.trace.is_none() {
-            let t = self.territory.map_or(ir.territories.len(), |t| t as usize);
-            &cr.by_territory[t]
-        } else {
-            all = (0..r.rules.len() as u32).collect();
-            &all
-        };
-        for &ri in order {
-            let rule = &r.rules[ri as usize];
-            let hit = match (&rule.condition, &cr.rules[ri as usize]) {
-                (None, _) | (_, None) => {
-                    self.note("rule", rule.label(), "otherwise", Some(format!("route {}", r.name)));
-                    true
-                }
-                (Some(c), Some(fast)) => match self.test("rule", || rule.label(), &rule.loc, c, fast) {
-                    Ok(b) => b,
-                    Err(MissingRaised(slot)) => return self.missing(slot),
-                },
+        let mut from = 0;
+        loop {
+            let ri = match self.next_rule(route, from) {
+                Ok(Some(ri)) => ri,
+                Ok(None) => break,
+                Err(MissingRaised(slot)) => return self.missing(slot),
             };
-            if !hit {
-                continue;
-            }
+            let rule = &r.rules[ri as usize];
             let origin = Origin { rule: rule.label(), route: Some(r.name.clone()) };
             match self.action(&rule.action, &origin, false, hops) {
-                (Done::Continue, _) => continue,
+                (Done::Continue, _) => from = ri + 1,
                 stop => return stop,
             }
         }
         let origin = Origin { rule: r.name.clone(), route: Some(r.name.clone()) };
         self.raise("no_match", None, format!("no rule of route {} matched", r.name)).unwrap_or((Done::Dropped("no rule matched".into()), origin))
+    }
+
+    /// The first rule of `route` at or after `from` whose condition holds.
+    fn next_rule(&mut self, route: u32, from: u32) -> Result<Option<u32>, MissingRaised> {
+        if let Some(m) = &self.matcher {
+            return m.rule(route, self.tier, self.territory, from);
+        }
+        let r = &self.ir().routes[route as usize];
+        for (ri, rule) in r.rules.iter().enumerate().skip(from as usize) {
+            let hit = match &rule.condition {
+                None => {
+                    self.note("rule", rule.label(), "otherwise", Some(format!("route {}", r.name)));
+                    true
+                }
+                Some(c) => self.test("rule", || rule.label(), &rule.loc, c)?,
+            };
+            if hit {
+                return Ok(Some(ri as u32));
+            }
+        }
+        Ok(None)
     }
 
     /// Runs an action. `in_handler`: a failure cannot go to a handler again.

@@ -19,10 +19,15 @@ mod compiled;
 pub mod decide;
 pub mod decision;
 mod engine;
+pub mod flat;
+#[cfg(feature = "jit")]
+#[allow(unsafe_code)]
+mod jit;
 pub mod eval;
 pub mod ir;
 pub mod lead;
 pub mod policy;
+mod select;
 pub mod state;
 mod strategy;
 
@@ -31,4 +36,5 @@ pub use decision::{Decision, ExceptionRecord, Outcome, TraceStep};
 pub use engine::{doc_example_ir, Engine, EngineOptions};
 pub use lead::{parse_time, FieldError, Lead, LeadOptions};
 pub use policy::Policy;
+pub use select::{Backend, Selected, Selection};
 pub use state::{RepState, State, StateWarning, TeamState};

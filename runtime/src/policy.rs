@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::ir::*;
+use crate::select::Backend;
 
 /// A policy ready to route leads. Cheap to share between threads (`&Policy`).
 #[derive(Debug, Clone)]
@@ -19,6 +20,9 @@ pub struct Policy {
     pub(crate) missing: Vec<Option<MissingHandling>>,
     /// The conditions compiled for the fast path.
     pub(crate) compiled: crate::compiled::Compiled,
+    /// Native code for the conditions (backend `jit`), shared by clones, freed with the last.
+    #[cfg(feature = "jit")]
+    pub(crate) jit: Option<std::sync::Arc<crate::jit::Jit>>,
 }
 
 fn zone(name: &str, what: &str) -> Result<jiff::tz::TimeZone, String> {
@@ -27,8 +31,62 @@ fn zone(name: &str, what: &str) -> Result<jiff::tz::TimeZone, String> {
 
 impl Policy {
     /// Loads a policy from its IR, checking every index and time zone, so
-    /// that deciding can never fail on a malformed IR.
+    /// that deciding can never fail on a malformed IR. Conditions are
+    /// compiled to native code where this build and host allow it
+    /// ([`Backend::host_default`]); should that compilation fail, the policy
+    /// falls back to the interpreter (see [`Policy::backend`]).
     pub fn from_ir(ir: PolicyIr) -> Result<Policy, String> {
+        let policy = Policy::from_ir_with(ir, Backend::Interp)?;
+        if Backend::host_default() == Backend::Jit {
+            return Ok(policy.clone().with_backend(Backend::Jit).unwrap_or(policy));
+        }
+        Ok(policy)
+    }
+
+    /// Loads a policy with the given backend; an error when the backend
+    /// cannot run here or the policy cannot be compiled for it.
+    pub fn from_ir_with(ir: PolicyIr, backend: Backend) -> Result<Policy, String> {
+        let policy = Policy::load(ir)?;
+        match backend {
+            Backend::Interp => Ok(policy),
+            Backend::Jit => policy.with_backend(Backend::Jit),
+        }
+    }
+
+    /// This policy with another backend (compiling its conditions for `jit`).
+    pub fn with_backend(mut self, backend: Backend) -> Result<Policy, String> {
+        if let Some(why) = backend.unavailable() {
+            return Err(why);
+        }
+        #[cfg(feature = "jit")]
+        {
+            self.jit = match backend {
+                Backend::Interp => None,
+                Backend::Jit => Some(std::sync::Arc::new(crate::jit::Jit::compile(&self.ir, &self.compiled)?)),
+            };
+        }
+        Ok(self)
+    }
+
+    /// The backend deciding conditions.
+    pub fn backend(&self) -> Backend {
+        #[cfg(feature = "jit")]
+        if self.jit.is_some() {
+            return Backend::Jit;
+        }
+        Backend::Interp
+    }
+
+    /// Bytes of native code compiled for this policy (0 with the interpreter).
+    pub fn code_bytes(&self) -> usize {
+        #[cfg(feature = "jit")]
+        if let Some(j) = &self.jit {
+            return j.code_bytes;
+        }
+        0
+    }
+
+    fn load(ir: PolicyIr) -> Result<Policy, String> {
         if ir.format_version != FORMAT_VERSION {
             return Err(format!(
                 "policy IR has format version {}, this engine reads version {FORMAT_VERSION}; rebuild it with this leadroute",
@@ -57,7 +115,17 @@ impl Policy {
             missing[m.field as usize] = Some(m.handling.clone());
         }
         let compiled = crate::compiled::Compiled::new(&ir, &missing);
-        Ok(Policy { ir, policy_tz, hours_tz, rep_tz, rep_by_id, missing, compiled })
+        Ok(Policy {
+            ir,
+            policy_tz,
+            hours_tz,
+            rep_tz,
+            rep_by_id,
+            missing,
+            compiled,
+            #[cfg(feature = "jit")]
+            jit: None,
+        })
     }
 
     /// Loads a policy from the IR's JSON (as `leadroute build` writes it).

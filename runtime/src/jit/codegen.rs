@@ -1,0 +1,543 @@
+//! Cranelift code generation: compiled conditions ([`C`]) to branches over
+//! the flat record. `And`/`Or`/`not` become short-circuit control flow in the
+//! order written, so a missing field raises exactly where the interpreter
+//! raises; each route is one function that jumps on the territory to the
+//! rules that can fire there.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, AbiParam, Block, BlockArg, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, Type, UserFuncName, Value};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Module};
+
+use super::{general, Entry, Jit, ABSENT, NONE, RAISE};
+use crate::compiled::{Compiled, Miss, C};
+use crate::flat::{Kind, Layout};
+use crate::ir::{Action, CmpOp, Expr, Fallback, PolicyIr};
+
+const NONE_BIT: u64 = 1 << 63;
+
+/// What the generated code refers to outside itself.
+#[derive(Default)]
+struct Tables {
+    generals: Vec<Expr>,
+    bitmaps: Vec<Box<[u64]>>,
+}
+
+fn err(what: &str) -> impl Fn(String) -> String + '_ {
+    move |e| format!("compiling the policy to native code: {what}: {e}")
+}
+
+/// Every condition of the policy, in no particular order.
+fn conditions(compiled: &Compiled) -> impl Iterator<Item = &C> {
+    compiled.tiers.iter().flatten().chain(compiled.territories.iter()).chain(compiled.routes.iter().flat_map(|r| r.rules.iter().flatten()))
+}
+
+/// The fields a condition reads from the record, with how they are stored.
+fn collect(c: &C, ir: &PolicyIr, used: &mut Vec<(u32, Kind)>) {
+    let mut add = |slot: u32| {
+        if let Some(kind) = ir.fields.get(slot as usize).and_then(|f| Kind::of(&f.ty)) {
+            used.push((slot, kind));
+        }
+    };
+    match c {
+        C::Not(a) => collect(a, ir, used),
+        C::And(args) | C::Or(args) => args.iter().for_each(|a| collect(a, ir, used)),
+        C::StrIn { slot, .. } | C::EnumIn { slot, .. } | C::Num { slot, .. } => add(*slot),
+        C::Const(_) | C::Tier { .. } | C::Territory { .. } | C::Present { .. } | C::General(_) => {}
+    }
+}
+
+fn intern(c: &C, layout: &mut Layout) {
+    match c {
+        C::Not(a) => intern(a, layout),
+        C::And(args) | C::Or(args) => args.iter().for_each(|a| intern(a, layout)),
+        C::StrIn { set, .. } => set.iter().for_each(|s| {
+            layout.intern(s);
+        }),
+        _ => {}
+    }
+}
+
+/// Whether a rule's action can end in `else continue` (routing resumes at the next rule).
+fn can_continue(a: &Action) -> bool {
+    let fb = match a {
+        Action::AssignTeam { fallback, .. } | Action::AssignRep { fallback, .. } | Action::AssignOwner { fallback, .. } => fallback,
+        _ => return false,
+    };
+    match fb {
+        Fallback::Continue => true,
+        Fallback::Action(inner) => can_continue(inner),
+        Fallback::Handler => false,
+    }
+}
+
+pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String> {
+    let mut used = Vec::new();
+    for c in conditions(compiled) {
+        collect(c, ir, &mut used);
+    }
+    let mut layout = Layout::new(ir.fields.len(), used);
+    for c in conditions(compiled) {
+        intern(c, &mut layout);
+    }
+
+    let mut flags = settings::builder();
+    for (k, v) in [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false")] {
+        flags.set(k, v).map_err(|e| err("setting")(e.to_string()))?;
+    }
+    let isa = cranelift_native::builder().map_err(|e| err("host")(e.to_string()))?;
+    let isa = isa.finish(settings::Flags::new(flags)).map_err(|e| err("target")(e.to_string()))?;
+    let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+    let mut tables = Tables::default();
+    match define_all(&mut module, ir, compiled, &layout, &mut tables) {
+        Ok((ids, code_bytes)) => {
+            let get = |id: FuncId| -> Entry {
+                let p = module.get_finalized_function(id);
+                // SAFETY: `id` was defined with the `Entry` signature (see `entry_signature`)
+                // in the host's default calling convention, which `extern "C"` is.
+                unsafe { std::mem::transmute::<*const u8, Entry>(p) }
+            };
+            let tiers = get(ids[0]);
+            let territories = get(ids[1]);
+            let routes = ids[2..].iter().map(|id| get(*id)).collect();
+            let resumable = ir.routes.iter().map(|r| r.rules.iter().any(|rule| can_continue(&rule.action))).collect();
+            Ok(Jit {
+                module: Mutex::new(Some(module)),
+                layout,
+                tiers,
+                territories,
+                routes,
+                resumable,
+                generals: tables.generals,
+                bitmaps: tables.bitmaps,
+                territory_words: ir.territories.len().div_ceil(64).max(1),
+                code_bytes,
+            })
+        }
+        Err(e) => {
+            // SAFETY: no function of this module was handed out.
+            unsafe { module.free_memory() };
+            Err(e)
+        }
+    }
+}
+
+/// `(record, env, tier, territory, extra) -> result`, as [`Entry`].
+fn entry_signature(module: &JITModule) -> Signature {
+    let ptr = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params.extend([AbiParam::new(ptr), AbiParam::new(ptr), AbiParam::new(types::I32), AbiParam::new(types::I32), AbiParam::new(types::I64)]);
+    sig.returns.push(AbiParam::new(types::I32));
+    sig
+}
+
+/// Defines the tier, territory and route functions; their ids in that order and the code size.
+fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, layout: &Layout, tables: &mut Tables) -> Result<(Vec<FuncId>, usize), String> {
+    let sig = entry_signature(module);
+    let mut ctx = module.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut ids = Vec::new();
+    let mut code_bytes = 0;
+    let nt = ir.territories.len();
+    let count = 2 + ir.routes.len();
+    for f in 0..count {
+        let id = module.declare_anonymous_function(&sig).map_err(|e| err("declare")(e.to_string()))?;
+        ctx.func.signature = sig.clone();
+        ctx.func.name = UserFuncName::user(0, f as u32);
+        {
+            let mut fx = Fx::new(module, &mut ctx.func, &mut fctx, layout, tables);
+            match f {
+                0 => fx.tiers(&compiled.tiers),
+                1 => fx.territories(&compiled.territories),
+                r => {
+                    let r = r - 2;
+                    let resumable = ir.routes[r].rules.iter().any(|rule| can_continue(&rule.action));
+                    fx.route(&compiled.routes[r], nt, resumable)
+                }
+            }
+            fx.finish();
+        }
+        module.define_function(id, &mut ctx).map_err(|e| err("define")(format!("{e:?}")))?;
+        code_bytes += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+        module.clear_context(&mut ctx);
+        ids.push(id);
+    }
+    module.finalize_definitions().map_err(|e| err("finalize")(e.to_string()))?;
+    Ok((ids, code_bytes))
+}
+
+/// One function being built.
+struct Fx<'a> {
+    b: FunctionBuilder<'a>,
+    layout: &'a Layout,
+    tables: &'a mut Tables,
+    ptr: Type,
+    rec: Value,
+    env: Value,
+    tier: Value,
+    terr: Value,
+    extra: Value,
+    tier_bit: Value,
+    terr_bit: Value,
+    /// The territory's bit when the code is on a path that knows it.
+    known_terr: Option<u64>,
+    gsig: SigRef,
+    /// Returns its one argument.
+    ret: Block,
+    raise: BTreeMap<u32, Block>,
+    /// Blocks still to fill with a constant return.
+    pending: Vec<(Block, u32)>,
+    cfg: cranelift_codegen::isa::TargetFrontendConfig,
+}
+
+impl<'a> Fx<'a> {
+    fn new(module: &JITModule, func: &'a mut cranelift_codegen::ir::Function, fctx: &'a mut FunctionBuilderContext, layout: &'a Layout, tables: &'a mut Tables) -> Fx<'a> {
+        let ptr = module.target_config().pointer_type();
+        let mut gsig = module.make_signature();
+        gsig.params.extend([AbiParam::new(ptr), AbiParam::new(types::I32), AbiParam::new(types::I32), AbiParam::new(types::I32)]);
+        gsig.returns.push(AbiParam::new(types::I32));
+        let mut b = FunctionBuilder::new(func, fctx);
+        let gsig = b.import_signature(gsig);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let p = b.block_params(entry).to_vec();
+        let ret = b.create_block();
+        b.append_block_param(ret, types::I32);
+        let mut fx = Fx {
+            b,
+            layout,
+            tables,
+            ptr,
+            rec: p[0],
+            env: p[1],
+            tier: p[2],
+            terr: p[3],
+            extra: p[4],
+            tier_bit: p[2],
+            terr_bit: p[3],
+            known_terr: None,
+            gsig,
+            ret,
+            raise: BTreeMap::new(),
+            pending: Vec::new(),
+            cfg: module.target_config(),
+        };
+        fx.tier_bit = fx.bit_of(p[2]);
+        fx.terr_bit = fx.bit_of(p[3]);
+        fx
+    }
+
+    /// Fills the blocks that return constants and the shared return block; the body must be complete.
+    fn finish(mut self) {
+        for (blk, v) in std::mem::take(&mut self.pending) {
+            self.b.switch_to_block(blk);
+            self.give(v);
+        }
+        self.b.switch_to_block(self.ret);
+        let rv = self.b.block_params(self.ret)[0];
+        self.b.ins().return_(&[rv]);
+        self.b.seal_all_blocks();
+        self.b.finalize(self.cfg);
+    }
+
+    /// The mask bit of a tier / territory index: bit 63 for none, 0 beyond 62.
+    fn bit_of(&mut self, x: Value) -> Value {
+        let ins = self.b.ins();
+        let absent = ins.icmp_imm_u(IntCC::Equal, x, ABSENT as i64);
+        let b = self.b.ins();
+        let small = b.icmp_imm_u(IntCC::UnsignedLessThan, x, 63);
+        let wide = self.b.ins().uextend(types::I64, x);
+        let one = self.b.ins().iconst(types::I64, 1);
+        let shifted = self.b.ins().ishl(one, wide);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let bit = self.b.ins().select(small, shifted, zero);
+        let none = self.b.ins().iconst(types::I64, NONE_BIT as i64);
+        self.b.ins().select(absent, none, bit)
+    }
+
+    fn give(&mut self, v: u32) {
+        let k = self.b.ins().iconst(types::I32, v as i64);
+        self.b.ins().jump(self.ret, &[BlockArg::Value(k)]);
+    }
+
+    /// A block that returns `v` (filled in by [`Fx::finish`]).
+    fn block_giving(&mut self, v: u32) -> Block {
+        let blk = self.b.create_block();
+        self.pending.push((blk, v));
+        blk
+    }
+
+    fn raise_block(&mut self, slot: u32) -> Block {
+        if let Some(b) = self.raise.get(&slot) {
+            return *b;
+        }
+        let blk = self.block_giving(RAISE | slot);
+        self.raise.insert(slot, blk);
+        blk
+    }
+
+    fn tiers(&mut self, tiers: &[Option<C>]) {
+        for (i, c) in tiers.iter().enumerate() {
+            let hit = self.block_giving(i as u32);
+            let next = self.b.create_block();
+            match c {
+                Some(c) => self.cond(c, hit, next),
+                None => {
+                    self.b.ins().jump(hit, &[]);
+                }
+            }
+            self.b.switch_to_block(next);
+        }
+        self.give(NONE);
+    }
+
+    fn territories(&mut self, territories: &[C]) {
+        let flags = MemFlagsData::trusted();
+        for (i, c) in territories.iter().enumerate() {
+            let set = self.b.create_block();
+            let next = self.b.create_block();
+            self.cond(c, set, next);
+            self.b.switch_to_block(set);
+            let off = ((i / 64) * 8) as i32;
+            let w = self.b.ins().load(types::I64, flags, self.extra, off);
+            let w = self.b.ins().bor_imm_u(w, (1u64 << (i % 64)) as i64);
+            self.b.ins().store(flags, w, self.extra, off);
+            self.b.ins().jump(next, &[]);
+            self.b.switch_to_block(next);
+        }
+        self.give(0);
+    }
+
+    /// One route: a jump on the territory to the rules that can fire there;
+    /// when `resumable`, a second entry resumes at the rule numbered `extra`.
+    fn route(&mut self, route: &crate::compiled::CRoute, nt: usize, resumable: bool) {
+        let n = route.rules.len();
+        let hits: Vec<Block> = (0..n).map(|i| self.block_giving(i as u32)).collect();
+        let none = self.block_giving(NONE);
+        let chains: Vec<Block> = (0..=nt).map(|_| self.b.create_block()).collect();
+        let dispatch = self.b.create_block();
+        if resumable {
+            let linear: Vec<Block> = (0..n).map(|_| self.b.create_block()).collect();
+            let start = self.b.ins().ireduce(types::I32, self.extra);
+            let first = self.b.ins().icmp_imm_u(IntCC::Equal, start, 0);
+            let resume = self.b.create_block();
+            self.b.ins().brif(first, dispatch, &[], resume, &[]);
+            self.b.switch_to_block(resume);
+            let table: Vec<_> = linear.iter().map(|blk| self.b.func.dfg.block_call(*blk, &[])).collect();
+            let def = self.b.func.dfg.block_call(none, &[]);
+            let jt = self.b.create_jump_table(JumpTableData::new(def, &table));
+            self.b.ins().br_table(start, jt);
+            for i in 0..n {
+                self.b.switch_to_block(linear[i]);
+                let next = linear.get(i + 1).copied().unwrap_or(none);
+                self.rule(route.rules[i].as_ref(), hits[i], next);
+            }
+        } else {
+            self.b.ins().jump(dispatch, &[]);
+        }
+        self.b.switch_to_block(dispatch);
+        let table: Vec<_> = chains[..nt].iter().map(|blk| self.b.func.dfg.block_call(*blk, &[])).collect();
+        let def = self.b.func.dfg.block_call(chains[nt], &[]);
+        let jt = self.b.create_jump_table(JumpTableData::new(def, &table));
+        self.b.ins().br_table(self.terr, jt);
+        for (t, chain) in chains.iter().enumerate() {
+            self.b.switch_to_block(*chain);
+            self.known_terr = Some(if t == nt { NONE_BIT } else if t < 63 { 1 << t } else { 0 });
+            for &ri in &route.by_territory[t] {
+                let next = self.b.create_block();
+                self.rule(route.rules[ri as usize].as_ref(), hits[ri as usize], next);
+                self.b.switch_to_block(next);
+            }
+            self.b.ins().jump(none, &[]);
+        }
+        self.known_terr = None;
+    }
+
+    fn rule(&mut self, c: Option<&C>, hit: Block, next: Block) {
+        match c {
+            Some(c) => self.cond(c, hit, next),
+            None => {
+                self.b.ins().jump(hit, &[]);
+            }
+        }
+    }
+
+    fn jump(&mut self, to: Block) {
+        self.b.ins().jump(to, &[]);
+    }
+
+    fn branch(&mut self, v: Value, t: Block, f: Block) {
+        self.b.ins().brif(v, t, &[], f, &[]);
+    }
+
+    /// Emits `c`, ending the current block with a jump to `t` or `f` (or a raise).
+    fn cond(&mut self, c: &C, t: Block, f: Block) {
+        match c {
+            C::Const(v) => self.jump(if *v { t } else { f }),
+            C::Not(a) => self.cond(a, f, t),
+            C::And(args) | C::Or(args) => {
+                let and = matches!(c, C::And(_));
+                let Some((last, init)) = args.split_last() else {
+                    return self.jump(if and { t } else { f });
+                };
+                for a in init {
+                    let next = self.b.create_block();
+                    if and {
+                        self.cond(a, next, f);
+                    } else {
+                        self.cond(a, t, next);
+                    }
+                    self.b.switch_to_block(next);
+                }
+                self.cond(last, t, f);
+            }
+            C::StrIn { slot, set, neg, miss } => {
+                let ids: Vec<u64> = set.iter().filter_map(|s| self.layout.id(s)).map(u64::from).collect();
+                self.leaf(*slot, *miss, *neg, t, f, |fx, v| fx.member(v, ids));
+            }
+            C::EnumIn { slot, mask, neg, miss } => {
+                let ids: Vec<u64> = (0..64).filter(|i| mask & (1 << i) != 0).collect();
+                self.leaf(*slot, *miss, *neg, t, f, |fx, v| fx.member(v, ids));
+            }
+            C::Num { slot, op, k, miss } => {
+                let cc = match op {
+                    CmpOp::Eq => FloatCC::Equal,
+                    CmpOp::Ne => FloatCC::OrderedNotEqual,
+                    CmpOp::Lt => FloatCC::LessThan,
+                    CmpOp::Le => FloatCC::LessThanOrEqual,
+                    CmpOp::Gt => FloatCC::GreaterThan,
+                    CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+                };
+                let k = *k;
+                self.leaf(*slot, *miss, false, t, f, |fx, v| {
+                    let x = fx.b.ins().bitcast(types::F64, MemFlagsData::new(), v);
+                    let k = fx.b.ins().f64const(k);
+                    fx.b.ins().fcmp(cc, x, k)
+                });
+            }
+            C::Tier { mask, neg } => {
+                let v = self.mask_test(self.tier_bit, *mask);
+                self.branch(v, if *neg { f } else { t }, if *neg { t } else { f });
+            }
+            C::Territory { mask, neg } => match self.known_terr {
+                Some(bit) => self.jump(if (bit & mask != 0) != *neg { t } else { f }),
+                None => {
+                    let v = self.mask_test(self.terr_bit, *mask);
+                    self.branch(v, if *neg { f } else { t }, if *neg { t } else { f });
+                }
+            },
+            C::Present { slot, present } => {
+                let v = self.present(*slot);
+                self.branch(v, if *present { t } else { f }, if *present { f } else { t });
+            }
+            C::General(e) => {
+                let id = self.tables.generals.len() as i64;
+                self.tables.generals.push(e.clone());
+                let callee = self.b.ins().iconst(self.ptr, general as *const () as usize as i64);
+                let id = self.b.ins().iconst(types::I32, id);
+                let call = self.b.ins().call_indirect(self.gsig, callee, &[self.env, id, self.tier, self.terr]);
+                let r = self.b.inst_results(call)[0];
+                let raised = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, r, 2);
+                let cont = self.b.create_block();
+                self.b.ins().brif(raised, self.ret, &[BlockArg::Value(r)], cont, &[]);
+                self.b.switch_to_block(cont);
+                self.branch(r, t, f);
+            }
+        }
+    }
+
+    fn mask_test(&mut self, bit: Value, mask: u64) -> Value {
+        let m = self.b.ins().band_imm_u(bit, mask as i64);
+        self.b.ins().icmp_imm_u(IntCC::NotEqual, m, 0)
+    }
+
+    fn present(&mut self, slot: u32) -> Value {
+        let (off, bit) = self.layout.presence(slot);
+        let w = self.b.ins().load(types::I64, record_flags(), self.rec, off);
+        self.mask_test(w, bit)
+    }
+
+    /// A test on a field's value: a missing field goes where its handler says.
+    fn leaf(&mut self, slot: u32, miss: Miss, neg: bool, t: Block, f: Block, test: impl FnOnce(&mut Self, Value) -> Value) {
+        let absent = match miss {
+            Miss::Const(b) => {
+                if b {
+                    t
+                } else {
+                    f
+                }
+            }
+            Miss::Raise => self.raise_block(slot),
+        };
+        let Some(off) = self.layout.value_offset(slot) else {
+            // Not stored: only fields of other types, which the record holds as absent.
+            return self.jump(absent);
+        };
+        let here = self.present(slot);
+        let yes = self.b.create_block();
+        self.branch(here, yes, absent);
+        self.b.switch_to_block(yes);
+        let v = self.b.ins().load(types::I64, record_flags(), self.rec, off);
+        let hit = test(self, v);
+        self.branch(hit, if neg { f } else { t }, if neg { t } else { f });
+    }
+
+    /// Set membership of an id: compares for a few ids, a mask when they
+    /// span under 64, else a bitmap lookup.
+    fn member(&mut self, v: Value, mut ids: Vec<u64>) -> Value {
+        ids.sort_unstable();
+        ids.dedup();
+        let (Some(&min), Some(&max)) = (ids.first(), ids.last()) else {
+            return self.b.ins().iconst(types::I8, 0);
+        };
+        if ids.len() <= 4 {
+            let mut acc = self.b.ins().icmp_imm_u(IntCC::Equal, v, ids[0] as i64);
+            for id in &ids[1..] {
+                let e = self.b.ins().icmp_imm_u(IntCC::Equal, v, *id as i64);
+                acc = self.b.ins().bor(acc, e);
+            }
+            return acc;
+        }
+        if max - min < 64 {
+            let mask = ids.iter().fold(0u64, |m, id| m | 1 << (id - min));
+            let d = self.b.ins().iadd_imm_s(v, -(min as i64));
+            let inside = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, d, (max - min + 1) as i64);
+            let one = self.b.ins().iconst(types::I64, 1);
+            let bit = self.b.ins().ishl(one, d);
+            let hit = self.mask_test(bit, mask);
+            return self.b.ins().band(inside, hit);
+        }
+        let nbits = max + 1;
+        let mut bitmap = vec![0u64; nbits.div_ceil(64) as usize].into_boxed_slice();
+        for id in &ids {
+            bitmap[(*id / 64) as usize] |= 1 << (id % 64);
+        }
+        let base = bitmap.as_ptr() as usize as i64;
+        self.tables.bitmaps.push(bitmap);
+        let inside = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, v, nbits as i64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let idx = self.b.ins().select(inside, v, zero);
+        let word = self.b.ins().ushr_imm_u(idx, 6);
+        let off = self.b.ins().ishl_imm_u(word, 3);
+        let base = self.b.ins().iconst(self.ptr, base);
+        let addr = self.b.ins().iadd(base, off);
+        let w = self.b.ins().load(types::I64, record_flags(), addr, 0);
+        let sh = self.b.ins().band_imm_u(idx, 63);
+        let w = self.b.ins().ushr(w, sh);
+        let hit = self.mask_test(w, 1);
+        self.b.ins().band(inside, hit)
+    }
+}
+
+/// Loads from memory that does not change while the code runs.
+fn record_flags() -> MemFlagsData {
+    let mut f = MemFlagsData::trusted();
+    f.set_readonly();
+    f
+}

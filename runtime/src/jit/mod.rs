@@ -1,0 +1,170 @@
+//! The compiled backend: a policy's tier selection, territory conditions and
+//! every route's rules compiled with Cranelift to native functions over the
+//! flat lead record ([`crate::flat`]).
+//!
+//! Each function returns the index of what fired (or writes the territory
+//! match set), [`NONE`] when nothing did, or [`RAISE`] with a field slot when
+//! a missing field's handler stops routing. Conditions the backend has no
+//! native form for call back into the reference evaluator, so the two
+//! backends cannot disagree on them. The machine code lives in one
+//! `JITModule` per policy, freed when the last clone of the policy drops.
+#![allow(unsafe_code)]
+
+mod codegen;
+
+use std::sync::Mutex;
+
+use cranelift_jit::JITModule;
+
+use crate::compiled::Compiled;
+use crate::eval::{Ctx, MissingRaised};
+use crate::flat::{Layout, Record};
+use crate::ir::{Expr, PolicyIr};
+use crate::lead::Lead;
+use crate::policy::Policy;
+
+/// Result: nothing fired.
+pub(crate) const NONE: u32 = 0x7FFF_FFFF;
+/// Result bit: a missing field's handler stops routing; the low bits are its slot.
+pub(crate) const RAISE: u32 = 0x8000_0000;
+/// Tier / territory argument: none.
+pub(crate) const ABSENT: u32 = u32::MAX;
+
+/// `(record, env, tier, territory, extra) -> result`. `extra` is the rule to
+/// resume from for routes, and the match-set buffer for territories.
+type Entry = extern "C" fn(*const u64, *const Env, u32, u32, u64) -> u32;
+
+/// What the callback for general conditions needs, passed by pointer.
+#[repr(C)]
+pub(crate) struct Env<'a> {
+    policy: &'a Policy,
+    lead: &'a Lead,
+    now: i64,
+    generals: &'a [Expr],
+}
+
+/// A policy's compiled code.
+pub(crate) struct Jit {
+    module: Mutex<Option<JITModule>>,
+    pub(crate) layout: Layout,
+    tiers: Entry,
+    territories: Entry,
+    routes: Vec<Entry>,
+    /// Per route: whether its code has the entry that resumes after a rule (`else continue`).
+    pub(crate) resumable: Vec<bool>,
+    /// Conditions run by the reference evaluator, by the id the code passes.
+    generals: Vec<Expr>,
+    /// Bitmaps for large string sets; the code holds their addresses.
+    #[allow(dead_code)]
+    bitmaps: Vec<Box<[u64]>>,
+    /// Words in the territory match set.
+    territory_words: usize,
+    /// Bytes of machine code.
+    pub(crate) code_bytes: usize,
+}
+
+impl std::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit").field("code_bytes", &self.code_bytes).field("functions", &(2 + self.routes.len())).finish()
+    }
+}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        let module = match self.module.get_mut() {
+            Ok(m) => m.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(module) = module {
+            // SAFETY: the function pointers are private to this value, which
+            // is being dropped: no call into this module can happen after.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+/// Whether this host can run compiled code.
+pub(crate) fn host_supported() -> bool {
+    cranelift_native::builder().is_ok()
+}
+
+impl Jit {
+    /// Compiles a policy's conditions.
+    pub(crate) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String> {
+        codegen::compile(ir, compiled)
+    }
+
+    /// Builds the flat record for a lead.
+    pub(crate) fn record(&self, lead: &Lead) -> Record {
+        Record::build(&self.layout, &lead.values)
+    }
+
+    fn env<'a>(&'a self, p: &'a Policy, lead: &'a Lead, now: i64) -> Env<'a> {
+        Env { policy: p, lead, now, generals: &self.generals }
+    }
+
+    /// The first tier whose condition holds.
+    pub(crate) fn tier(&self, p: &Policy, lead: &Lead, rec: &Record, now: i64) -> Result<Option<u32>, MissingRaised> {
+        let env = self.env(p, lead, now);
+        let r = (self.tiers)(rec.as_ptr(), &env, ABSENT, ABSENT, 0);
+        decode(r)
+    }
+
+    /// Every territory whose condition holds, in order, as a callback per match.
+    pub(crate) fn territories(&self, p: &Policy, lead: &Lead, rec: &Record, now: i64, tier: Option<u32>, mut each: impl FnMut(u32)) -> Result<(), MissingRaised> {
+        let env = self.env(p, lead, now);
+        let mut small = [0u64; 4];
+        let mut big = Vec::new();
+        let set: &mut [u64] = if self.territory_words <= 4 {
+            &mut small
+        } else {
+            big.resize(self.territory_words, 0);
+            &mut big
+        };
+        let r = (self.territories)(rec.as_ptr(), &env, tier.unwrap_or(ABSENT), ABSENT, set.as_mut_ptr() as u64);
+        decode(r)?;
+        for (w, word) in set.iter().enumerate() {
+            let mut bits = *word;
+            while bits != 0 {
+                each((w * 64) as u32 + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The first rule of `route` at or after `from` whose condition holds.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn rule(&self, p: &Policy, lead: &Lead, rec: &Record, now: i64, route: u32, tier: Option<u32>, territory: Option<u32>, from: u32) -> Result<Option<u32>, MissingRaised> {
+        let env = self.env(p, lead, now);
+        let f = self.routes[route as usize];
+        let r = f(rec.as_ptr(), &env, tier.unwrap_or(ABSENT), territory.unwrap_or(ABSENT), from as u64);
+        decode(r)
+    }
+}
+
+fn decode(r: u32) -> Result<Option<u32>, MissingRaised> {
+    if r & RAISE != 0 {
+        Err(MissingRaised(r & !RAISE))
+    } else if r == NONE {
+        Ok(None)
+    } else {
+        Ok(Some(r))
+    }
+}
+
+/// Called by compiled code for a condition it has no native form for:
+/// 0 false, 1 true, or [`RAISE`] with the slot.
+extern "C" fn general(env: *const Env, id: u32, tier: u32, territory: u32) -> u32 {
+    // SAFETY: compiled code passes on the `Env` it was called with, which the
+    // caller keeps alive for the whole call.
+    let env = unsafe { &*env };
+    // The code generator took `id` from this very vector; `false` is a safe answer otherwise.
+    let Some(e) = env.generals.get(id as usize) else { return 0 };
+    let opt = |x: u32| (x != ABSENT).then_some(x);
+    let mut ctx = Ctx { policy: env.policy, lead: env.lead, tier: opt(tier), territory: opt(territory), now: env.now, reads: None, read_tier: false, read_territory: false };
+    match ctx.test(e) {
+        Ok(b) => b as u32,
+        Err(MissingRaised(slot)) => RAISE | slot,
+    }
+}

@@ -1,0 +1,229 @@
+//! Choosing the evaluator, and matching a lead without a trace: the tier,
+//! the territories and the first rule of a route that holds, by compiled
+//! code or by the interpreter, which give the same answers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::compiled;
+use crate::eval::MissingRaised;
+use crate::ir::Action;
+use crate::lead::Lead;
+use crate::policy::Policy;
+
+/// Which evaluator decides conditions. Outputs are identical either way;
+/// traces always come from the reference interpreter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The interpreter: conditions specialised at load time, evaluated as a tree.
+    Interp,
+    /// Native code compiled with Cranelift at load time (feature `jit`).
+    Jit,
+}
+
+impl Backend {
+    /// The backend policies use unless told otherwise: the JIT where this
+    /// build has it and the host is supported, else the interpreter.
+    pub fn host_default() -> Backend {
+        if Backend::Jit.unavailable().is_none() {
+            Backend::Jit
+        } else {
+            Backend::Interp
+        }
+    }
+
+    /// Why this backend cannot run here, if it cannot.
+    pub fn unavailable(self) -> Option<String> {
+        match self {
+            Backend::Interp => None,
+            #[cfg(feature = "jit")]
+            Backend::Jit if crate::jit::host_supported() => None,
+            #[cfg(feature = "jit")]
+            Backend::Jit => Some("the compiled backend does not support this machine's architecture; use `--backend interp`".into()),
+            #[cfg(not(feature = "jit"))]
+            Backend::Jit => Some("this leadroute was built without the `jit` feature; use `--backend interp`".into()),
+        }
+    }
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Interp => "interp",
+            Backend::Jit => "jit",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Backend, String> {
+        match s {
+            "interp" => Ok(Backend::Interp),
+            "jit" => Ok(Backend::Jit),
+            other => Err(format!("unknown backend `{other}`: expected `jit` or `interp`")),
+        }
+    }
+}
+
+/// Matches one lead's conditions with the policy's backend (no trace).
+pub(crate) struct Matcher<'a> {
+    p: &'a Policy,
+    lead: &'a Lead,
+    now: i64,
+    #[cfg(feature = "jit")]
+    code: Option<(&'a crate::jit::Jit, crate::flat::Record)>,
+}
+
+impl<'a> Matcher<'a> {
+    /// A matcher for `lead` at `now`; with compiled code, the flat record is built here.
+    pub(crate) fn new(p: &'a Policy, lead: &'a Lead, now: i64) -> Matcher<'a> {
+        Matcher {
+            p,
+            lead,
+            now,
+            #[cfg(feature = "jit")]
+            code: p.jit.as_deref().map(|j| (j, j.record(lead))),
+        }
+    }
+
+    /// The first tier whose condition holds.
+    pub(crate) fn tier(&self) -> Result<Option<u32>, MissingRaised> {
+        #[cfg(feature = "jit")]
+        if let Some((j, rec)) = &self.code {
+            return j.tier(self.p, self.lead, rec, self.now);
+        }
+        for (i, c) in self.p.compiled.tiers.iter().enumerate() {
+            let hit = match c {
+                Some(c) => compiled::test(self.p, c, self.lead, None, None, self.now)?,
+                None => true,
+            };
+            if hit {
+                return Ok(Some(i as u32));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The territories whose conditions hold, in order, as a callback per
+    /// match (a raise stops at its territory).
+    pub(crate) fn territories(&self, tier: Option<u32>, mut each: impl FnMut(u32)) -> Result<(), MissingRaised> {
+        #[cfg(feature = "jit")]
+        if let Some((j, rec)) = &self.code {
+            return j.territories(self.p, self.lead, rec, self.now, tier, each);
+        }
+        for (i, c) in self.p.compiled.territories.iter().enumerate() {
+            if compiled::test(self.p, c, self.lead, tier, None, self.now)? {
+                each(i as u32);
+            }
+        }
+        Ok(())
+    }
+
+    /// The first rule of `route`, at or after `from`, whose condition holds.
+    pub(crate) fn rule(&self, route: u32, tier: Option<u32>, territory: Option<u32>, from: u32) -> Result<Option<u32>, MissingRaised> {
+        #[cfg(feature = "jit")]
+        if let Some((j, rec)) = &self.code {
+            if from == 0 || j.resumable[route as usize] {
+                return j.rule(self.p, self.lead, rec, self.now, route, tier, territory, from);
+            }
+        }
+        let cr = &self.p.compiled.routes[route as usize];
+        let t = territory.map_or(self.p.ir.territories.len(), |t| t as usize);
+        let order = &cr.by_territory[t];
+        let start = order.partition_point(|r| *r < from);
+        for &ri in &order[start..] {
+            let hit = match &cr.rules[ri as usize] {
+                Some(c) => compiled::test(self.p, c, self.lead, tier, territory, self.now)?,
+                None => true,
+            };
+            if hit {
+                return Ok(Some(ri));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Which rule a lead reaches, before allocation strategies, rep state and
+/// exception handlers: what [`Policy::select`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// The tier (index into the IR's tiers).
+    pub tier: Option<u32>,
+    /// The territory (the first, when several matched).
+    pub territory: Option<u32>,
+    /// How many territories matched (more than one is `ambiguous_territory`).
+    pub territories_matched: u32,
+    /// What stopped matching.
+    pub outcome: Selected,
+}
+
+/// Where matching ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selected {
+    /// This rule of this route fires; `route` actions have been followed.
+    Rule {
+        /// Route index.
+        route: u32,
+        /// Rule index within the route.
+        rule: u32,
+    },
+    /// No rule of this route holds (`no_match`).
+    NoRule {
+        /// Route index.
+        route: u32,
+    },
+    /// A missing field whose handler is an action stops routing.
+    Missing {
+        /// The field's slot.
+        field: u32,
+    },
+}
+
+impl Policy {
+    /// Which rule `lead` reaches at `now`, with this policy's backend: the tier,
+    /// the territory, and the first rule that holds in the entry route,
+    /// following `route` actions. No rep state is read and nothing is
+    /// allocated for the lead; use [`Policy::decide`] for the full decision.
+    pub fn select(&self, lead: &Lead, now: i64) -> Selection {
+        let m = Matcher::new(self, lead, now);
+        let mut sel = Selection { tier: None, territory: None, territories_matched: 0, outcome: Selected::NoRule { route: self.ir.entry } };
+        let missing = |field| Selected::Missing { field };
+        match m.tier() {
+            Ok(t) => sel.tier = t,
+            Err(MissingRaised(f)) => return Selection { outcome: missing(f), ..sel },
+        }
+        let (mut first, mut count) = (None, 0);
+        let found = m.territories(sel.tier, |t| {
+            first = first.or(Some(t));
+            count += 1;
+        });
+        if let Err(MissingRaised(f)) = found {
+            return Selection { outcome: missing(f), ..sel };
+        }
+        sel.territories_matched = count;
+        sel.territory = first;
+        let mut route = self.ir.entry;
+        for _ in 0..=self.ir.routes.len() {
+            sel.outcome = match m.rule(route, sel.tier, sel.territory, 0) {
+                Ok(Some(rule)) => match self.ir.routes[route as usize].rules[rule as usize].action {
+                    Action::Route { route: next } => {
+                        route = next;
+                        continue;
+                    }
+                    _ => Selected::Rule { route, rule },
+                },
+                Ok(None) => Selected::NoRule { route },
+                Err(MissingRaised(f)) => missing(f),
+            };
+            break;
+        }
+        sel
+    }
+}
