@@ -179,6 +179,11 @@ pub struct RouteArgs {
     /// Reject leads with fields the schema does not know.
     #[arg(long)]
     pub strict: bool,
+    /// Which evaluator decides conditions: `jit` compiles the policy to native
+    /// code at load time, `interp` interprets it. Outputs are identical; the
+    /// default is `jit` where this build and machine support it.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendChoice>,
 }
 
 /// Arguments of `leadroute test`.
@@ -205,6 +210,30 @@ pub struct TestArgs {
     /// With --snapshot: decision time [default: the snapshot's, else 2026-01-05T15:00:00Z].
     #[arg(long, requires = "snapshot")]
     pub now: Option<String>,
+    /// Which evaluator decides conditions: `jit` compiles the policy to native
+    /// code at load time, `interp` interprets it. Outputs are identical; the
+    /// default is `jit` where this build and machine support it.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendChoice>,
+}
+
+/// The evaluators `--backend` chooses from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendChoice {
+    /// Native code compiled with Cranelift when the policy loads.
+    Jit,
+    /// The interpreter (always available).
+    Interp,
+}
+
+impl BackendChoice {
+    /// The runtime's backend.
+    pub fn backend(self) -> leadroute_runtime::Backend {
+        match self {
+            BackendChoice::Jit => leadroute_runtime::Backend::Jit,
+            BackendChoice::Interp => leadroute_runtime::Backend::Interp,
+        }
+    }
 }
 
 /// Output formats for diagnostics.

@@ -274,7 +274,7 @@ pub fn run(args: &DiffArgs) -> u8 {
         Ok(x) => x,
         Err(f) => return f.status,
     };
-    let (old, new) = match (policy_src::ready(old_ir.clone()), policy_src::ready(new_ir.clone())) {
+    let (old, new) = match (policy_src::ready(old_ir.clone(), None), policy_src::ready(new_ir.clone(), None)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(f), _) | (_, Err(f)) => return f.status,
     };

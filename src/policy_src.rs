@@ -8,7 +8,9 @@ use leadroute_compiler::render::{render_human, summary_line, HumanOptions};
 use leadroute_compiler::source::DiskProvider;
 use leadroute_compiler::{check_paths, lower, Code};
 use leadroute_runtime::ir::PolicyIr;
-use leadroute_runtime::Policy;
+use leadroute_runtime::{Backend, Policy};
+
+use crate::cli::BackendChoice;
 
 /// Why a policy could not be loaded, and the exit status that goes with it.
 pub struct LoadFailure {
@@ -50,16 +52,24 @@ fn load_ir(path: &Path) -> Result<PolicyIr, LoadFailure> {
         eprintln!("leadroute: cannot read `{}`: {e}", path.display());
         LoadFailure { status: 2 }
     })?;
-    let policy = Policy::from_json(&text).map_err(|e| {
+    let bad = |e: String| {
         eprintln!("leadroute: `{}`: {e}", path.display());
         LoadFailure { status: 2 }
-    })?;
-    Ok(policy.ir().clone())
+    };
+    let ir: PolicyIr = serde_json::from_str(&text).map_err(|e| bad(format!("not a leadroute policy IR: {e}")))?;
+    // Validated here so that a broken IR is reported with its file name.
+    Policy::from_ir_with(ir.clone(), Backend::Interp).map_err(bad)?;
+    Ok(ir)
 }
 
-/// The IR as a ready policy (errors go to standard error).
-pub fn ready(ir: PolicyIr) -> Result<Policy, LoadFailure> {
-    Policy::from_ir(ir).map_err(|e| {
+/// The IR as a ready policy with the chosen backend, or the host's default
+/// (errors go to standard error).
+pub fn ready(ir: PolicyIr, backend: Option<BackendChoice>) -> Result<Policy, LoadFailure> {
+    let loaded = match backend {
+        None => Policy::from_ir(ir),
+        Some(b) => Policy::from_ir_with(ir, b.backend()).map_err(|e| format!("--backend {}: {e}", b.backend())),
+    };
+    loaded.map_err(|e| {
         eprintln!("leadroute: {e}");
         LoadFailure { status: 2 }
     })

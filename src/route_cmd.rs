@@ -84,7 +84,7 @@ impl Summary {
 /// Runs the command and returns the exit status: 0 when every lead was
 /// routed, 1 when any was rejected, 2 when an input cannot be read.
 pub fn run(args: &RouteArgs) -> u8 {
-    let policy = match policy_src::load(&args.policy).and_then(policy_src::ready) {
+    let policy = match policy_src::load(&args.policy).and_then(|ir| policy_src::ready(ir, args.backend)) {
         Ok(p) => p,
         Err(f) => return f.status,
     };

@@ -20,7 +20,7 @@ pub fn run(args: &TestArgs) -> u8 {
         Ok(ir) => ir,
         Err(f) => return f.status,
     };
-    let policy = match policy_src::ready(ir.clone()) {
+    let policy = match policy_src::ready(ir.clone(), args.backend) {
         Ok(p) => p,
         Err(f) => return f.status,
     };

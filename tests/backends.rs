@@ -112,3 +112,63 @@ fn backends_agree_on_the_200_rule_policy() {
         assert_eq!(assert_backends_agree(&[("p.route", &policy)], None, &leads, "2026-11-24T15:00:00Z"), 3000);
     }
 }
+
+// ------------------------------------------------------------ the command line
+
+mod common;
+
+use common::{run, TempDir};
+
+fn example_path(name: &str) -> String {
+    common::root().join("examples").join(name).to_string_lossy().into_owned()
+}
+
+/// `leadroute route` on the bundled example prints the same bytes with either backend,
+/// with and without traces, as human text, JSON and a summary, and writes the same state.
+#[test]
+fn route_prints_the_same_with_either_backend() {
+    let dir = TempDir::new("backends-route");
+    let policy = example_path("inbound.route");
+    let (leads, state) = (example_path("leads.ndjson"), example_path("state.json"));
+    for extra in [&["--format", "json"][..], &["--format", "human", "--explain"], &["--format", "json", "--explain"], &["--summary"]] {
+        let mut outputs = Vec::new();
+        for backend in ["jit", "interp"] {
+            let state_out = dir.join(&format!("state-{backend}.json"));
+            let mut args = vec!["route", &policy, "--leads", &leads, "--state", &state, "--now", "2026-11-24T15:00:00Z", "--backend", backend];
+            args.extend(["--state-out", &state_out]);
+            args.extend(extra);
+            let r = run(&args);
+            r.expect_code(1); // 18 invalid leads are rejected by design
+            outputs.push((r.stdout.clone(), r.stderr.clone(), dir.read(&format!("state-{backend}.json"))));
+        }
+        assert!(!outputs[0].0.is_empty());
+        assert_eq!(outputs[0], outputs[1], "route {extra:?}");
+    }
+}
+
+#[test]
+fn test_command_reports_the_same_with_either_backend() {
+    let dir = TempDir::new("backends-test");
+    let policy = example_path("inbound.route");
+    // The snapshot is stored beside the lead file: work on a copy.
+    let leads = dir.write("leads.ndjson", example("leads.ndjson"));
+    run(&["test", &policy, "--snapshot", &leads, "--update", "--backend", "interp", "--state", &example_path("state.json")]).expect_no_crash();
+    let mut outputs = Vec::new();
+    for backend in ["jit", "interp"] {
+        let inline = run(&["test", &policy, "--coverage", "--backend", backend]);
+        inline.expect_code(0);
+        let snapshot = run(&["test", &policy, "--snapshot", &leads, "--backend", backend, "--state", &example_path("state.json")]);
+        snapshot.expect_no_crash();
+        outputs.push((inline.stdout.clone(), snapshot.stdout.clone(), snapshot.code()));
+    }
+    assert!(outputs[0].1.contains("snapshot"), "{}", outputs[0].1);
+    assert_eq!(outputs[0].2, 0, "the JIT matches the interpreter's recorded snapshot:\n{}", outputs[0].1);
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+#[test]
+fn an_unknown_backend_is_refused_with_the_choices() {
+    let r = run(&["route", &example_path("inbound.route"), "--lead", "-", "--backend", "llvm"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("jit") && r.stderr.contains("interp"), "{}", r.stderr);
+}
