@@ -105,9 +105,33 @@ fn generate() -> String {
     s
 }
 
+/// Versions of the compiler and of the peer crates, for the report.
+fn versions() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .unwrap_or_default();
+    println!("cargo:rustc-env=BENCH_RUSTC_VERSION={}", version.trim());
+    let lock_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock_path.display());
+    let lock = std::fs::read_to_string(lock_path).unwrap_or_default();
+    for (krate, var) in [("cedar-policy", "CEDAR"), ("datalogic-rs", "DATALOGIC"), ("zen-engine", "ZEN")] {
+        let needle = format!("name = \"{krate}\"\nversion = \"");
+        let version = lock.find(&needle).map_or("?", |i| {
+            let rest = &lock[i + needle.len()..];
+            &rest[..rest.find('"').unwrap_or(0)]
+        });
+        println!("cargo:rustc-env=BENCH_{var}_VERSION={version}");
+    }
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=src/table.rs");
     println!("cargo:rerun-if-changed=build.rs");
+    versions();
     // OUT_DIR is always set by cargo for build scripts.
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let path = std::path::Path::new(&out).join("native.rs");
