@@ -11,7 +11,7 @@ mod gen;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use leadroute_runtime::{Engine, Lead, LeadOptions, Policy, State};
+use leadroute_runtime::{Backend, Engine, Lead, LeadOptions, Policy, State};
 
 fn compile(name: &str, text: &str) -> Policy {
     let mut set = leadroute_compiler::SourceSet::new();
@@ -21,6 +21,21 @@ fn compile(name: &str, text: &str) -> Policy {
     assert!(errors.is_empty(), "{errors:#?}");
     let ir = leadroute_compiler::lower::lower(&set, &checked).expect("lowers");
     Policy::from_ir(ir).expect("loads")
+}
+
+/// ns per `select` (which rule fires, no rep state) over batches of leads.
+fn time_select(policy: &Policy, leads: &[Lead], now: i64) -> (f64, f64) {
+    let mut per_batch = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(1) || per_batch.len() < 20 {
+        let t = Instant::now();
+        for lead in leads {
+            std::hint::black_box(policy.select(lead, now));
+        }
+        per_batch.push(t.elapsed().as_nanos() as f64 / leads.len() as f64);
+    }
+    per_batch.sort_by(f64::total_cmp);
+    (percentile(&per_batch, 0.5), percentile(&per_batch, 0.99))
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -69,10 +84,24 @@ fn main() {
     let rules: usize = big.ir().routes.iter().map(|r| r.rules.len()).sum();
     println!("200-rule policy: {rules} rules, {} territories; check + lower + load {compile_ms:.1} ms", big.ir().territories.len());
     let bstate = State::new(big.ir());
+    let mut by_backend = Vec::new();
+    for backend in [Backend::Jit, Backend::Interp] {
+        let t = Instant::now();
+        let p = Policy::from_ir_with(big.ir().clone(), backend).expect("loads");
+        println!("200-rule policy, backend {backend}: load {:.2} ms, {} bytes of code", t.elapsed().as_secs_f64() * 1e3, p.code_bytes());
+        by_backend.push((backend, p));
+    }
     for (mix, spread) in [("matches spread across rules", true), ("mostly fallback", false)] {
         let leads = parse_leads(&big, &gen::leads_200(10_000, spread, 7));
-        let (med, p99) = time_decide(&big, &bstate, &leads, now);
-        println!("decide, 200 rules, {mix}: median {med:.0} ns, p99 {p99:.0} ns  (target < 1000 ns) {}", if med < 1000.0 { "met" } else { "MISSED" });
+        let mut selects = Vec::new();
+        for (backend, p) in &by_backend {
+            let (med, p99) = time_decide(p, &bstate, &leads, now);
+            println!("decide, 200 rules, {mix}, {backend}: median {med:.0} ns, p99 {p99:.0} ns  (target < 1000 ns) {}", if med < 1000.0 { "met" } else { "MISSED" });
+            let (smed, sp99) = time_select(p, &leads, now);
+            println!("select, 200 rules, {mix}, {backend}: median {smed:.1} ns, p99 {sp99:.1} ns");
+            selects.push(smed);
+        }
+        println!("select, {mix}: the interpreter takes {:.1}x the JIT's time", selects[1] / selects[0]);
     }
 
     // 3. End to end in process: JSON line in, validate, decide, commit, JSON line out.

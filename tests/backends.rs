@@ -172,3 +172,36 @@ fn an_unknown_backend_is_refused_with_the_choices() {
     r.expect_code(2);
     assert!(r.stderr.contains("jit") && r.stderr.contains("interp"), "{}", r.stderr);
 }
+
+/// More than 64 territories: the match set spans several words, and rules
+/// for territories past the 63rd are not bucketed; both backends still agree.
+#[test]
+fn backends_agree_with_more_territories_than_a_word_holds() {
+    let mut text = String::from(
+        "policy wide {\n  owner \"ops@acme.example\"\n  timezone \"UTC\"\n}\n\
+         schema lead {\n  id: string\n  country: string\n  score: float\n  region: string?\n}\n\
+         queue review { sla 1h }\nqueue far { sla 1h }\nqueue near { sla 1h }\nqueue scored { sla 1h }\n\
+         tier hot when score >= 80 sla 5m\ntier cold otherwise sla 1d\n\
+         on ambiguous_territory -> queue review\n",
+    );
+    for i in 0..70 {
+        // Territory 69 overlaps territory 3 when the region says so: an ambiguous lead.
+        let extra = if i == 69 { " or (country == \"C3\" and region is present and region == \"x\")" } else { "" };
+        text.push_str(&format!("territory t{i} when country == \"C{i}\"{extra}\n"));
+    }
+    text.push_str("route main {\n");
+    for (k, t) in [0, 62, 63, 64, 69].iter().enumerate() {
+        let q = ["far", "near", "scored", "far", "near"][k];
+        text.push_str(&format!("  r{k}: when territory == t{t} and tier == hot -> queue {q}\n"));
+    }
+    text.push_str("  hot_any: when tier == hot and territory != t1 -> queue scored\n  otherwise -> queue review\n}\n");
+    let mut leads = Vec::new();
+    for c in (0..72).map(|i| format!("C{i}")).chain(["US".to_string(), String::new()]) {
+        for score in [10.0, 90.0] {
+            for region in ["", r#", "region": "x""#, r#", "region": "y""#] {
+                leads.push(format!(r#"{{"id": "w{}", "country": "{c}", "score": {score}{region}}}"#, leads.len()));
+            }
+        }
+    }
+    assert_eq!(assert_backends_agree(&[("wide.route", &text)], None, &leads, "2026-11-24T15:00:00Z"), leads.len());
+}

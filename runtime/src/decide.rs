@@ -9,6 +9,7 @@ use crate::eval::{Ctx, MissingRaised};
 use crate::ir::*;
 use crate::lead::Lead;
 use crate::policy::Policy;
+use crate::flat::Record;
 use crate::select::Matcher;
 use crate::state::{format_time, State};
 
@@ -50,6 +51,7 @@ impl Policy {
     /// Decides one lead at `moment` against `state`; pure and deterministic.
     /// With `explain`, the decision carries a trace of every step.
     pub fn decide(&self, lead: &Lead, state: &State, moment: &Moment, explain: bool) -> Decision {
+        let mut rec = Record::new();
         let mut run = Run {
             p: self,
             lead,
@@ -60,7 +62,7 @@ impl Policy {
             trace: explain.then(Vec::new),
             exceptions: Vec::new(),
             handling: Vec::new(),
-            matcher: (!explain).then(|| Matcher::new(self, lead, moment.now)),
+            matcher: (!explain).then(|| Matcher::new(self, lead, moment.now, &mut rec)),
         };
         let (done, origin) = run.decide();
         run.finish(done, origin)

@@ -42,38 +42,95 @@ impl Kind {
 pub struct Layout {
     /// The fields stored, by slot, with how.
     fields: Vec<(u32, Kind)>,
-    /// Words of presence bits before the values.
+    /// Words in each of the two presence bitmaps before the values: the
+    /// first has a bit per stored field holding a value of its type, the
+    /// second a bit per field whose presence is tested, set when it has any value.
     presence_words: usize,
     /// The record's length in words.
     words: usize,
     /// Word index of each field slot's value (`usize::MAX`: not stored).
     word_of: Vec<usize>,
-    strings: FxHashMap<Box<str>, u32>,
+    /// Fields whose presence `is present` tests: their bits in the second bitmap.
+    presence_tested: Vec<u32>,
+    strings: Interner,
+}
+
+/// String constants to ids. Strings of up to 7 bytes (country and state
+/// codes, short labels: most constants) are keyed by their bytes packed in a
+/// `u64`, so a lookup is one multiply and one probe, with no string compare.
+#[derive(Debug, Clone, Default)]
+struct Interner {
+    short: FxHashMap<u64, u32>,
+    long: FxHashMap<Box<str>, u32>,
+}
+
+impl Interner {
+    /// The bytes and the length of a string under 8 bytes, as one key.
+    #[inline]
+    fn pack(s: &str) -> Option<u64> {
+        let b = s.as_bytes();
+        let n = b.len();
+        let k = match n {
+            0 => 0,
+            1..=3 => b.iter().rev().fold(0u64, |k, c| k << 8 | u64::from(*c)),
+            // Two overlapping 4-byte reads: the shared bytes are equal, so `|` keeps them.
+            4..=7 => {
+                let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
+                let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]) as u64;
+                lo | hi << ((n - 4) * 8)
+            }
+            _ => return None,
+        };
+        Some(k | (n as u64) << 56)
+    }
+
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    #[inline]
+    fn get(&self, s: &str) -> Option<u32> {
+        match Interner::pack(s) {
+            Some(k) => self.short.get(&k).copied(),
+            None => self.long.get(s).copied(),
+        }
+    }
+
+    fn intern(&mut self, s: &str) -> u32 {
+        let next = self.len() as u32;
+        match Interner::pack(s) {
+            Some(k) => *self.short.entry(k).or_insert(next),
+            None => *self.long.entry(s.into()).or_insert(next),
+        }
+    }
 }
 
 impl Layout {
-    /// A layout for a schema of `field_count` fields storing `used` (slot and type).
-    pub(crate) fn new(field_count: usize, used: impl IntoIterator<Item = (u32, Kind)>) -> Layout {
+    /// A layout for a schema of `field_count` fields storing `used` (slot and
+    /// type), and the presence of `tested` too.
+    pub(crate) fn new(field_count: usize, used: impl IntoIterator<Item = (u32, Kind)>, tested: impl IntoIterator<Item = u32>) -> Layout {
         let mut fields: Vec<(u32, Kind)> = used.into_iter().collect();
         fields.sort_by_key(|(s, _)| *s);
         fields.dedup_by_key(|(s, _)| *s);
         let presence_words = field_count.div_ceil(64).max(1);
         let mut word_of = vec![usize::MAX; field_count];
         for (i, (slot, _)) in fields.iter().enumerate() {
-            word_of[*slot as usize] = presence_words + i;
+            word_of[*slot as usize] = 2 * presence_words + i;
         }
-        Layout { words: presence_words + fields.len(), fields, presence_words, word_of, strings: FxHashMap::default() }
+        let mut presence_tested: Vec<u32> = tested.into_iter().filter(|s| (*s as usize) < field_count).collect();
+        presence_tested.sort_unstable();
+        presence_tested.dedup();
+        Layout { words: 2 * presence_words + fields.len(), fields, presence_words, word_of, presence_tested, strings: Interner::default() }
     }
 
     /// The id of a string constant, interning it.
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
-        let next = self.strings.len() as u32;
-        *self.strings.entry(s.into()).or_insert(next)
+        self.strings.intern(s)
     }
 
     /// The id of an interned string.
     pub(crate) fn id(&self, s: &str) -> Option<u32> {
-        self.strings.get(s).copied()
+        self.strings.get(s)
     }
 
     /// The record's length in 64-bit words.
@@ -87,66 +144,81 @@ impl Layout {
         (w != usize::MAX).then(|| (w * 8) as i32)
     }
 
-    /// Byte offset of the presence word holding `slot`'s bit, and the bit.
+    /// Byte offset of the word holding `slot`'s bit in the bitmap of stored
+    /// values of the schema's type, and the bit.
     pub(crate) fn presence(&self, slot: u32) -> (i32, u64) {
         (((slot / 64) * 8) as i32, 1u64 << (slot % 64))
     }
 
-    /// Fills `out` (at least [`Layout::words`] long) from a lead's values:
-    /// a presence bit for every field, and the values of the stored ones.
+    /// Byte offset and bit of `slot` in the bitmap `is present` reads.
+    pub(crate) fn tested_presence(&self, slot: u32) -> (i32, u64) {
+        (((self.presence_words as u32 + slot / 64) * 8) as i32, 1u64 << (slot % 64))
+    }
+
+    /// Fills `out` (at least [`Layout::words`] long) from a lead's values.
+    /// A value of another type than the schema's (possible only in a `Lead`
+    /// built by hand) reads as absent to value tests, as in the interpreter,
+    /// and as present to `is present`.
     pub fn fill(&self, values: &[Option<Value>], out: &mut [u64]) {
-        out[..self.presence_words].fill(0);
-        for (slot, v) in values.iter().enumerate().take(self.word_of.len()) {
-            if v.is_some() {
-                out[slot / 64] |= 1 << (slot % 64);
+        let pw = self.presence_words;
+        let (typed, rest) = out[..self.words].split_at_mut(pw);
+        let (raw, vals) = rest.split_at_mut(pw);
+        // Usually one word each: plain stores, not a `memset` call.
+        for w in typed.iter_mut().chain(raw.iter_mut()) {
+            *w = 0;
+        }
+        for &slot in &self.presence_tested {
+            if matches!(values.get(slot as usize), Some(Some(_))) {
+                raw[(slot / 64) as usize] |= 1 << (slot % 64);
             }
         }
-        for (i, &(slot, kind)) in self.fields.iter().enumerate() {
-            let v = values.get(slot as usize).and_then(Option::as_ref);
-            let encoded = match (kind, v) {
-                (_, None) => None,
-                (Kind::Str, Some(Value::Str(s))) => Some(self.strings.get(s.as_str()).map_or(NO_ID, |id| *id as u64)),
-                (Kind::Num, Some(Value::Int(n))) => Some((*n as f64).to_bits()),
-                (Kind::Num, Some(Value::Float(f))) => Some(f.to_bits()),
-                (Kind::Enum, Some(Value::Enum(e))) => Some(*e as u64),
-                // A validated lead always has the schema's type; a value of
-                // another type reads as absent, as in the interpreter.
-                (_, Some(_)) => {
-                    out[slot as usize / 64] &= !(1 << (slot % 64));
-                    None
+        for (&(slot, kind), word) in self.fields.iter().zip(vals.iter_mut()) {
+            let v = match (kind, values.get(slot as usize)) {
+                (Kind::Str, Some(Some(Value::Str(s)))) => self.strings.get(s).map_or(NO_ID, u64::from),
+                (Kind::Num, Some(Some(Value::Int(n)))) => (*n as f64).to_bits(),
+                (Kind::Num, Some(Some(Value::Float(f)))) => f.to_bits(),
+                (Kind::Enum, Some(Some(Value::Enum(e)))) => u64::from(*e),
+                _ => {
+                    *word = 0;
+                    continue;
                 }
             };
-            out[self.presence_words + i] = encoded.unwrap_or(0);
+            *word = v;
+            typed[(slot / 64) as usize] |= 1 << (slot % 64);
         }
     }
 }
 
-/// A record buffer: inline for usual schemas, on the heap for very wide ones.
-pub(crate) enum Record {
-    Inline([u64; 32]),
-    Heap(Vec<u64>),
+/// A record buffer, on the caller's stack for usual schemas (a few fields a
+/// condition reads), on the heap for very wide ones.
+pub(crate) struct Record {
+    inline: [u64; 16],
+    heap: Vec<u64>,
 }
 
 impl Record {
-    /// A record for `layout` filled from `values`.
-    pub(crate) fn build(layout: &Layout, values: &[Option<Value>]) -> Record {
-        let mut r = if layout.words() <= 32 { Record::Inline([0; 32]) } else { Record::Heap(vec![0; layout.words()]) };
-        layout.fill(values, r.words_mut());
-        r
+    /// An empty record (nothing allocated).
+    pub(crate) fn new() -> Record {
+        Record { inline: [0; 16], heap: Vec::new() }
     }
 
-    fn words_mut(&mut self) -> &mut [u64] {
-        match self {
-            Record::Inline(a) => a,
-            Record::Heap(v) => v,
+    /// Fills the record for `layout` from a lead's values.
+    pub(crate) fn fill(&mut self, layout: &Layout, values: &[Option<Value>]) {
+        if layout.words() <= self.inline.len() {
+            self.heap.clear();
+            layout.fill(values, &mut self.inline);
+        } else {
+            self.heap.resize(layout.words(), 0);
+            layout.fill(values, &mut self.heap);
         }
     }
 
     /// The record's first word, for compiled code.
     pub(crate) fn as_ptr(&self) -> *const u64 {
-        match self {
-            Record::Inline(a) => a.as_ptr(),
-            Record::Heap(v) => v.as_ptr(),
+        if self.heap.is_empty() {
+            self.inline.as_ptr()
+        } else {
+            self.heap.as_ptr()
         }
     }
 }
@@ -157,22 +229,35 @@ mod tests {
 
     #[test]
     fn strings_intern_to_constant_ids_and_unknown_strings_match_nothing() {
-        let mut l = Layout::new(3, [(0, Kind::Str), (2, Kind::Num)]);
+        let mut l = Layout::new(3, [(0, Kind::Str), (2, Kind::Num)], [1]);
         let us = l.intern("US");
         assert_eq!(l.intern("US"), us);
         let values = vec![Some(Value::Str("US".into())), None, Some(Value::Int(-5))];
         let mut out = vec![0; l.words()];
         l.fill(&values, &mut out);
         assert_eq!(out[0], 0b101, "presence bits of slots 0 and 2");
+        assert_eq!(out[1], 0b000, "slot 1's presence: absent");
         assert_eq!(out[l.value_offset(0).unwrap_or(0) as usize / 8], us as u64);
         assert_eq!(f64::from_bits(out[l.value_offset(2).unwrap_or(0) as usize / 8]), -5.0);
         assert_eq!(l.value_offset(1), None);
+        let long = l.intern("a string longer than seven bytes");
+        assert_ne!(long, us);
+        assert_eq!(l.id("a string longer than seven bytes"), Some(long));
+        // Packing keeps the length: a shorter string padded with NULs is another string.
+        assert_eq!(l.id("US\0"), None);
+        assert_eq!(l.id(""), None);
+        for s in ["", "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg"] {
+            let bytes: Vec<u8> = s.bytes().chain(std::iter::repeat(0).take(7 - s.len())).chain([s.len() as u8]).collect();
+            assert_eq!(Interner::pack(s), Some(u64::from_le_bytes(bytes.try_into().unwrap_or_default())), "{s:?}");
+        }
+        assert_eq!(Interner::pack("abcdefgh"), None);
         let values = vec![Some(Value::Str("FR".into())), None, None];
         l.fill(&values, &mut out);
         assert_eq!(out[0], 0b001);
-        assert_eq!(out[1], NO_ID);
+        assert_eq!(out[l.value_offset(0).unwrap_or(0) as usize / 8], NO_ID);
         let values = vec![Some(Value::Int(1)), Some(Value::Str("x".into())), None];
         l.fill(&values, &mut out);
-        assert_eq!(out[0], 0b010, "a value of the wrong type reads as absent; unstored fields still have presence");
+        assert_eq!(out[0], 0b000, "a value of another type reads as absent to value tests");
+        assert_eq!(out[1], 0b010, "and as present to `is present`");
     }
 }

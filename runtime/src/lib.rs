@@ -23,6 +23,7 @@ pub mod flat;
 #[cfg(feature = "jit")]
 #[allow(unsafe_code)]
 mod jit;
+mod jit_abi;
 pub mod eval;
 pub mod ir;
 pub mod lead;

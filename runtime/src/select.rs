@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use crate::compiled;
 use crate::eval::MissingRaised;
+use crate::flat::Record;
 use crate::ir::Action;
 use crate::lead::Lead;
 use crate::policy::Policy;
@@ -77,18 +78,23 @@ pub(crate) struct Matcher<'a> {
     lead: &'a Lead,
     now: i64,
     #[cfg(feature = "jit")]
-    code: Option<(&'a crate::jit::Jit, crate::flat::Record)>,
+    code: Option<(&'a crate::jit::Jit, &'a Record)>,
 }
 
 impl<'a> Matcher<'a> {
-    /// A matcher for `lead` at `now`; with compiled code, the flat record is built here.
-    pub(crate) fn new(p: &'a Policy, lead: &'a Lead, now: i64) -> Matcher<'a> {
+    /// A matcher for `lead` at `now`; with compiled code, the flat record is
+    /// built here, in `rec` (the caller's, so that it is not moved around).
+    #[cfg_attr(not(feature = "jit"), allow(unused_variables))]
+    pub(crate) fn new(p: &'a Policy, lead: &'a Lead, now: i64, rec: &'a mut Record) -> Matcher<'a> {
         Matcher {
             p,
             lead,
             now,
             #[cfg(feature = "jit")]
-            code: p.jit.as_deref().map(|j| (j, j.record(lead))),
+            code: p.jit.as_deref().map(|j| {
+                rec.fill(&j.layout, &lead.values);
+                (j, &*rec)
+            }),
         }
     }
 
@@ -123,6 +129,17 @@ impl<'a> Matcher<'a> {
             }
         }
         Ok(())
+    }
+
+    /// With compiled code for it: the tier, first territory, territories
+    /// matched and entry rule (`ABSENT` / `NONE` for none) in one call, and
+    /// whether a missing field stopped it.
+    pub(crate) fn select(&self) -> Option<([u32; 4], Result<(), MissingRaised>)> {
+        #[cfg(feature = "jit")]
+        if let Some((j, rec)) = &self.code {
+            return j.select(self.p, self.lead, rec, self.now);
+        }
+        None
     }
 
     /// The first rule of `route`, at or after `from`, whose condition holds.
@@ -192,29 +209,43 @@ impl Policy {
     /// following `route` actions. No rep state is read and nothing is
     /// allocated for the lead; use [`Policy::decide`] for the full decision.
     pub fn select(&self, lead: &Lead, now: i64) -> Selection {
-        let m = Matcher::new(self, lead, now);
+        let mut rec = Record::new();
+        let m = Matcher::new(self, lead, now, &mut rec);
         let mut sel = Selection { tier: None, territory: None, territories_matched: 0, outcome: Selected::NoRule { route: self.ir.entry } };
         let missing = |field| Selected::Missing { field };
-        match m.tier() {
-            Ok(t) => sel.tier = t,
-            Err(MissingRaised(f)) => return Selection { outcome: missing(f), ..sel },
-        }
-        let (mut first, mut count) = (None, 0);
-        let found = m.territories(sel.tier, |t| {
-            first = first.or(Some(t));
-            count += 1;
-        });
-        if let Err(MissingRaised(f)) = found {
-            return Selection { outcome: missing(f), ..sel };
-        }
-        sel.territories_matched = count;
-        sel.territory = first;
+        // The tier, the territories and the entry route's first rule: in one
+        // call of compiled code when there is one, else step by step.
+        let first_rule = match m.select() {
+            Some((found, r)) => {
+                let opt = |x: u32| (x != crate::jit_abi::ABSENT).then_some(x);
+                (sel.tier, sel.territory, sel.territories_matched) = (opt(found[0]), opt(found[1]), found[2]);
+                r.map(|()| (found[3] != crate::jit_abi::NONE).then_some(found[3]))
+            }
+            None => {
+                match m.tier() {
+                    Ok(t) => sel.tier = t,
+                    Err(MissingRaised(f)) => return Selection { outcome: missing(f), ..sel },
+                }
+                let (mut first, mut count) = (None, 0);
+                let found = m.territories(sel.tier, |t| {
+                    first = first.or(Some(t));
+                    count += 1;
+                });
+                if let Err(MissingRaised(f)) = found {
+                    return Selection { outcome: missing(f), ..sel };
+                }
+                (sel.territories_matched, sel.territory) = (count, first);
+                m.rule(self.ir.entry, sel.tier, sel.territory, 0)
+            }
+        };
         let mut route = self.ir.entry;
+        let mut next = first_rule;
         for _ in 0..=self.ir.routes.len() {
-            sel.outcome = match m.rule(route, sel.tier, sel.territory, 0) {
+            sel.outcome = match next {
                 Ok(Some(rule)) => match self.ir.routes[route as usize].rules[rule as usize].action {
-                    Action::Route { route: next } => {
-                        route = next;
+                    Action::Route { route: to } => {
+                        route = to;
+                        next = m.rule(route, sel.tier, sel.territory, 0);
                         continue;
                     }
                     _ => Selected::Rule { route, rule },

@@ -37,18 +37,20 @@ fn conditions(compiled: &Compiled) -> impl Iterator<Item = &C> {
     compiled.tiers.iter().flatten().chain(compiled.territories.iter()).chain(compiled.routes.iter().flat_map(|r| r.rules.iter().flatten()))
 }
 
-/// The fields a condition reads from the record, with how they are stored.
-fn collect(c: &C, ir: &PolicyIr, used: &mut Vec<(u32, Kind)>) {
+/// The fields a condition reads from the record, with how they are stored,
+/// and those whose presence it tests.
+fn collect(c: &C, ir: &PolicyIr, used: &mut Vec<(u32, Kind)>, tested: &mut Vec<u32>) {
     let mut add = |slot: u32| {
         if let Some(kind) = ir.fields.get(slot as usize).and_then(|f| Kind::of(&f.ty)) {
             used.push((slot, kind));
         }
     };
     match c {
-        C::Not(a) => collect(a, ir, used),
-        C::And(args) | C::Or(args) => args.iter().for_each(|a| collect(a, ir, used)),
+        C::Not(a) => collect(a, ir, used, tested),
+        C::And(args) | C::Or(args) => args.iter().for_each(|a| collect(a, ir, used, tested)),
         C::StrIn { slot, .. } | C::EnumIn { slot, .. } | C::Num { slot, .. } => add(*slot),
-        C::Const(_) | C::Tier { .. } | C::Territory { .. } | C::Present { .. } | C::General(_) => {}
+        C::Present { slot, .. } => tested.push(*slot),
+        C::Const(_) | C::Tier { .. } | C::Territory { .. } | C::General(_) => {}
     }
 }
 
@@ -77,11 +79,11 @@ fn can_continue(a: &Action) -> bool {
 }
 
 pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String> {
-    let mut used = Vec::new();
+    let (mut used, mut tested) = (Vec::new(), Vec::new());
     for c in conditions(compiled) {
-        collect(c, ir, &mut used);
+        collect(c, ir, &mut used, &mut tested);
     }
-    let mut layout = Layout::new(ir.fields.len(), used);
+    let mut layout = Layout::new(ir.fields.len(), used, tested);
     for c in conditions(compiled) {
         intern(c, &mut layout);
     }
@@ -104,13 +106,15 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String>
             };
             let tiers = get(ids[0]);
             let territories = get(ids[1]);
-            let routes = ids[2..].iter().map(|id| get(*id)).collect();
+            let select = (ir.territories.len() <= 64).then(|| get(ids[2]));
+            let routes = ids[3..].iter().map(|id| get(*id)).collect();
             let resumable = ir.routes.iter().map(|r| r.rules.iter().any(|rule| can_continue(&rule.action))).collect();
             Ok(Jit {
                 module: Mutex::new(Some(module)),
                 layout,
                 tiers,
                 territories,
+                select,
                 routes,
                 resumable,
                 generals: tables.generals,
@@ -136,7 +140,8 @@ fn entry_signature(module: &JITModule) -> Signature {
     sig
 }
 
-/// Defines the tier, territory and route functions; their ids in that order and the code size.
+/// Defines the tier, territory, whole-selection and route functions; their
+/// ids in that order and the code size.
 fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, layout: &Layout, tables: &mut Tables) -> Result<(Vec<FuncId>, usize), String> {
     let sig = entry_signature(module);
     let mut ctx = module.make_context();
@@ -144,7 +149,7 @@ fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, layout
     let mut ids = Vec::new();
     let mut code_bytes = 0;
     let nt = ir.territories.len();
-    let count = 2 + ir.routes.len();
+    let count = 3 + ir.routes.len();
     for f in 0..count {
         let id = module.declare_anonymous_function(&sig).map_err(|e| err("declare")(e.to_string()))?;
         ctx.func.signature = sig.clone();
@@ -154,8 +159,10 @@ fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, layout
             match f {
                 0 => fx.tiers(&compiled.tiers),
                 1 => fx.territories(&compiled.territories),
+                2 if nt <= 64 => fx.select(compiled, ir.entry as usize, nt),
+                2 => fx.give(NONE),
                 r => {
-                    let r = r - 2;
+                    let r = r - 3;
                     let resumable = ir.routes[r].rules.iter().any(|rule| can_continue(&rule.action));
                     fx.route(&compiled.routes[r], nt, resumable)
                 }
@@ -192,6 +199,8 @@ struct Fx<'a> {
     raise: BTreeMap<u32, Block>,
     /// Blocks still to fill with a constant return.
     pending: Vec<(Block, u32)>,
+    /// The whole-selection function: results other than raises are the rule, stored.
+    fused: bool,
     cfg: cranelift_codegen::isa::TargetFrontendConfig,
 }
 
@@ -226,6 +235,7 @@ impl<'a> Fx<'a> {
             ret,
             raise: BTreeMap::new(),
             pending: Vec::new(),
+            fused: false,
             cfg: module.target_config(),
         };
         fx.tier_bit = fx.bit_of(p[2]);
@@ -241,7 +251,20 @@ impl<'a> Fx<'a> {
         }
         self.b.switch_to_block(self.ret);
         let rv = self.b.block_params(self.ret)[0];
-        self.b.ins().return_(&[rv]);
+        if self.fused {
+            // A result that is not a raise is the rule: stored, and 0 returned.
+            let raised = self.b.ins().band_imm_u(rv, RAISE as i64);
+            let (stop, store) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(raised, stop, &[], store, &[]);
+            self.b.switch_to_block(stop);
+            self.b.ins().return_(&[rv]);
+            self.b.switch_to_block(store);
+            self.b.ins().store(MemFlagsData::trusted(), rv, self.extra, 12);
+            let zero = self.b.ins().iconst(types::I32, 0);
+            self.b.ins().return_(&[zero]);
+        } else {
+            self.b.ins().return_(&[rv]);
+        }
         self.b.seal_all_blocks();
         self.b.finalize(self.cfg);
     }
@@ -312,6 +335,66 @@ impl<'a> Fx<'a> {
             self.b.switch_to_block(next);
         }
         self.give(0);
+    }
+
+    /// The whole selection in one call, for [`Policy::select`](crate::Policy::select)
+    /// with up to 64 territories: the tier, the territory match set, and the
+    /// entry route's first rule. `extra` points at four `u32`: the tier, the
+    /// first territory, how many matched, and the rule (each `ABSENT` / `NONE`
+    /// for none); the result is 0 or a raise.
+    fn select(&mut self, compiled: &Compiled, entry: usize, nt: usize) {
+        self.fused = true;
+        let flags = MemFlagsData::trusted();
+        // Tiers: the first that holds, passed on as a block argument.
+        let tiers_done = self.b.create_block();
+        let tier = self.b.append_block_param(tiers_done, types::I32);
+        for (i, c) in compiled.tiers.iter().enumerate() {
+            let hit = self.b.create_block();
+            let next = self.b.create_block();
+            match c {
+                Some(c) => self.cond(c, hit, next),
+                None => self.jump(hit),
+            }
+            self.b.switch_to_block(hit);
+            let k = self.b.ins().iconst(types::I32, i as i64);
+            self.b.ins().jump(tiers_done, &[BlockArg::Value(k)]);
+            self.b.switch_to_block(next);
+        }
+        let absent = self.b.ins().iconst(types::I32, ABSENT as i64);
+        self.b.ins().jump(tiers_done, &[BlockArg::Value(absent)]);
+        self.b.switch_to_block(tiers_done);
+        self.b.ins().store(flags, tier, self.extra, 0);
+        self.tier = tier;
+        self.tier_bit = self.bit_of(tier);
+        // Territories: every one, into a bit set.
+        let set = self.b.declare_var(types::I64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.def_var(set, zero);
+        for (i, c) in compiled.territories.iter().enumerate() {
+            let yes = self.b.create_block();
+            let next = self.b.create_block();
+            self.cond(c, yes, next);
+            self.b.switch_to_block(yes);
+            let m = self.b.use_var(set);
+            let m = self.b.ins().bor_imm_u(m, (1u64 << i) as i64);
+            self.b.def_var(set, m);
+            self.jump(next);
+            self.b.switch_to_block(next);
+        }
+        let m = self.b.use_var(set);
+        let count = self.b.ins().popcnt(m);
+        let count = self.b.ins().ireduce(types::I32, count);
+        let first = self.b.ins().ctz(m);
+        let first = self.b.ins().ireduce(types::I32, first);
+        let none = self.b.ins().icmp_imm_u(IntCC::Equal, m, 0);
+        let absent = self.b.ins().iconst(types::I32, ABSENT as i64);
+        let terr = self.b.ins().select(none, absent, first);
+        self.b.ins().store(flags, terr, self.extra, 4);
+        self.b.ins().store(flags, count, self.extra, 8);
+        self.terr = terr;
+        self.terr_bit = self.bit_of(terr);
+        // The entry route, which stores the rule through the return block.
+        self.route(&compiled.routes[entry], nt, false);
     }
 
     /// One route: a jump on the territory to the rules that can fire there;
@@ -433,7 +516,9 @@ impl<'a> Fx<'a> {
                 }
             },
             C::Present { slot, present } => {
-                let v = self.present(*slot);
+                let (off, bit) = self.layout.tested_presence(*slot);
+                let w = self.b.ins().load(types::I64, record_flags(), self.rec, off);
+                let v = self.mask_test(w, bit);
                 self.branch(v, if *present { t } else { f }, if *present { f } else { t });
             }
             C::General(e) => {

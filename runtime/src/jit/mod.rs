@@ -23,12 +23,7 @@ use crate::ir::{Expr, PolicyIr};
 use crate::lead::Lead;
 use crate::policy::Policy;
 
-/// Result: nothing fired.
-pub(crate) const NONE: u32 = 0x7FFF_FFFF;
-/// Result bit: a missing field's handler stops routing; the low bits are its slot.
-pub(crate) const RAISE: u32 = 0x8000_0000;
-/// Tier / territory argument: none.
-pub(crate) const ABSENT: u32 = u32::MAX;
+pub(crate) use crate::jit_abi::{ABSENT, NONE, RAISE};
 
 /// `(record, env, tier, territory, extra) -> result`. `extra` is the rule to
 /// resume from for routes, and the match-set buffer for territories.
@@ -49,6 +44,8 @@ pub(crate) struct Jit {
     pub(crate) layout: Layout,
     tiers: Entry,
     territories: Entry,
+    /// The whole selection (tier, territories, entry rule) in one call; up to 64 territories.
+    select: Option<Entry>,
     routes: Vec<Entry>,
     /// Per route: whether its code has the entry that resumes after a rule (`else continue`).
     pub(crate) resumable: Vec<bool>,
@@ -94,11 +91,6 @@ impl Jit {
         codegen::compile(ir, compiled)
     }
 
-    /// Builds the flat record for a lead.
-    pub(crate) fn record(&self, lead: &Lead) -> Record {
-        Record::build(&self.layout, &lead.values)
-    }
-
     fn env<'a>(&'a self, p: &'a Policy, lead: &'a Lead, now: i64) -> Env<'a> {
         Env { policy: p, lead, now, generals: &self.generals }
     }
@@ -131,6 +123,16 @@ impl Jit {
             }
         }
         Ok(())
+    }
+
+    /// Tier, first territory, territories matched and the entry route's first
+    /// rule, in one call (`None` when the policy has too many territories for it).
+    pub(crate) fn select(&self, p: &Policy, lead: &Lead, rec: &Record, now: i64) -> Option<([u32; 4], Result<(), MissingRaised>)> {
+        let f = self.select?;
+        let env = self.env(p, lead, now);
+        let mut out = [ABSENT, ABSENT, 0, NONE];
+        let r = f(rec.as_ptr(), &env, ABSENT, ABSENT, out.as_mut_ptr() as u64);
+        Some((out, decode(r).map(|_| ())))
     }
 
     /// The first rule of `route` at or after `from` whose condition holds.
