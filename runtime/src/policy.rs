@@ -54,6 +54,7 @@ impl Policy {
     }
 
     /// This policy with another backend (compiling its conditions for `jit`).
+    #[cfg_attr(not(feature = "jit"), allow(unused_mut))]
     pub fn with_backend(mut self, backend: Backend) -> Result<Policy, String> {
         if let Some(why) = backend.unavailable() {
             return Err(why);

@@ -89,7 +89,9 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String>
     }
 
     let mut flags = settings::builder();
-    for (k, v) in [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false")] {
+    // The IR verifier checks this generator's output: on in debug builds (every test), off in release.
+    let verify = if cfg!(debug_assertions) { "true" } else { "false" };
+    for (k, v) in [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false"), ("enable_verifier", verify)] {
         flags.set(k, v).map_err(|e| err("setting")(e.to_string()))?;
     }
     let isa = cranelift_native::builder().map_err(|e| err("host")(e.to_string()))?;
