@@ -205,3 +205,23 @@ fn backends_agree_with_more_territories_than_a_word_holds() {
     }
     assert_eq!(assert_backends_agree(&[("wide.route", &text)], None, &leads, "2026-11-24T15:00:00Z"), leads.len());
 }
+
+/// A compiled policy is shared between threads by reference; each thread's
+/// selections equal the interpreter's.
+#[test]
+fn a_compiled_policy_is_shared_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Policy>();
+    let (interp, jit) = both(&[("p.route", &gen::policy_200())]);
+    let leads: Vec<Lead> = gen::leads_200(2000, true, 5).iter().filter_map(|l| Lead::from_json_str(jit.ir(), l, LeadOptions::default()).ok()).collect();
+    let expected: Vec<_> = leads.iter().map(|l| interp.select(l, 0)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for (l, want) in leads.iter().zip(&expected) {
+                    assert_eq!(&jit.select(l, 0), want);
+                }
+            });
+        }
+    });
+}
