@@ -88,7 +88,7 @@ fn generate() -> String {
                 let src = source.map_or("_".to_string(), |i| format!("Source::{}", camel(SOURCES[i])));
                 let (lo, hi) = BANDS[band];
                 let guard = match hi {
-                    Some(hi) => format!("e >= {lo} && e < {hi}"),
+                    Some(hi) => format!("({lo}..{hi}).contains(&e)"),
                     None => format!("e >= {lo}"),
                 };
                 format!(

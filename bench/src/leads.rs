@@ -10,24 +10,24 @@ pub struct Lcg(pub u64);
 
 impl Lcg {
     /// The next 31 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
 
     /// A number in `[lo, hi)`.
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo) as u64) as i64
+        lo + (self.next_u64() % (hi - lo) as u64) as i64
     }
 
     /// True with probability `pct` percent.
     pub fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
+        self.next_u64() % 100 < pct
     }
 
     /// One of `items`.
     pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.next() as usize % items.len()]
+        items[self.next_u64() as usize % items.len()]
     }
 }
 
@@ -68,7 +68,7 @@ fn score(g: &mut Lcg, lo: i64, hi: i64) -> f64 {
 }
 
 fn partner_id(g: &mut Lcg) -> Option<String> {
-    match g.next() % 4 {
+    match g.next_u64() % 4 {
         0 => None,
         1 => Some("P-2".into()),
         _ => Some("P-1".into()),
@@ -77,7 +77,7 @@ fn partner_id(g: &mut Lcg) -> Option<String> {
 
 /// A lead with no particular target: anything goes.
 fn random_lead(g: &mut Lcg) -> NativeLead {
-    let (country, state) = match g.next() % 4 {
+    let (country, state) = match g.next_u64() % 4 {
         0 => ("US", g.chance(85).then(|| g.pick(&["CA", "NY", "TX", "WA", "AK", "OH", "FL", "MA"]))),
         1 => (g.pick(&["GB", "DE", "FR", "JP", "AU", "NL", "SG", "CH"]), None),
         _ => (g.pick(&["BR", "MX", "CA", "IN", "ZA", "ES", "IT", "CN", "us", ""]), None),
@@ -124,7 +124,7 @@ fn lead_for(g: &mut Lcg, cond: Cond) -> NativeLead {
             }
             let (lo, hi) = BANDS[band];
             let hi = hi.unwrap_or(lo * 20);
-            lead.employees = match g.next() % 8 {
+            lead.employees = match g.next_u64() % 8 {
                 0 => Some(lo),
                 1 => Some(hi - 1),
                 2 if lo == 0 => None,
@@ -138,7 +138,7 @@ fn lead_for(g: &mut Lcg, cond: Cond) -> NativeLead {
 /// A lead that most likely reaches no specific rule.
 fn fallback_lead(g: &mut Lcg) -> NativeLead {
     let mut lead = random_lead(g);
-    match g.next() % 4 {
+    match g.next_u64() % 4 {
         0 | 1 => {
             lead.country = g.pick(&["BR", "MX", "CA", "IN", "ZA", "ES", "IT", "CN", "AR", "PL"]).into();
             lead.state = None;
@@ -182,7 +182,7 @@ pub fn generate(mix: Mix, n: usize, seed: u64) -> LeadSet {
     let native: Vec<NativeLead> = (0..n)
         .map(|_| match mix {
             Mix::Spread if g.chance(85) => {
-                let rule = g.next() as usize % t.rules.len();
+                let rule = g.next_u64() as usize % t.rules.len();
                 lead_for(&mut g, t.rules[rule].cond)
             }
             Mix::Fallback if g.chance(90) => fallback_lead(&mut g),
