@@ -208,6 +208,17 @@ fn rss_per_copy<T: 'static>(keep: &mut Vec<Box<dyn std::any::Any>>, mut load: im
     Some((after - before) / COPIES as f64)
 }
 
+/// `git describe --always --dirty` of the workspace (what was measured).
+fn git_version() -> String {
+    std::process::Command::new("git")
+        .args(["-C", env!("CARGO_MANIFEST_DIR"), "describe", "--always", "--dirty"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map_or_else(|| "unknown commit".into(), |v| format!("commit {}", v.trim()))
+}
+
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -243,6 +254,7 @@ fn bytes(b: Option<f64>) -> String {
 fn main() {
     let n = env_usize("LEADROUTE_BENCH_LEADS", 10_000);
     let budget = Duration::from_millis(env_usize("LEADROUTE_BENCH_BUDGET_MS", 1500) as u64);
+    let load_avg = std::fs::read_to_string("/proc/loadavg").ok().map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     let t = table();
     let mut keep: Vec<Box<dyn std::any::Any>> = Vec::new();
     let mut loads: Vec<LoadRow> = Vec::new();
@@ -335,7 +347,7 @@ fn main() {
     ));
 
     peers(&t, &mixes, &mut rows, &mut loads, &mut keep);
-    report(&t, n, &rows, &loads, code_bytes);
+    report(&t, n, &rows, &loads, code_bytes, load_avg.as_deref());
     drop(keep);
 }
 
@@ -438,11 +450,14 @@ fn ratio_line(label: &str, values: &[f64], ok: impl Fn(f64) -> bool, target: &st
     format!("- {label} ({target}): {} — **{met}**", parts.join(", "))
 }
 
-fn report(t: &Table, n: usize, rows: &[Row], loads: &[LoadRow], code_bytes: usize) {
+fn report(t: &Table, n: usize, rows: &[Row], loads: &[LoadRow], code_bytes: usize, load_avg: Option<&str>) {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("## Machine\n");
     println!("- CPU: {} ({cpus} logical CPUs; every engine runs on one core)", cpu_model());
-    println!("- {}; release profile", env!("BENCH_RUSTC_VERSION"));
+    println!("- {}; release profile; sources: {}", env!("BENCH_RUSTC_VERSION"), git_version());
+    if let Some(l) = load_avg {
+        println!("- Load average when the run started: {l} (other processes share these cores; compare runs with similar load)");
+    }
     println!(
         "- Policy: {} rules + fallback, {} territories, {} destinations; {n} leads per mix, {BATCHES} batches per engine and mix after a warm-up pass",
         t.rules.len(),
@@ -452,18 +467,19 @@ fn report(t: &Table, n: usize, rows: &[Row], loads: &[LoadRow], code_bytes: usiz
     println!("- Every engine agreed with the native baseline on all {n} leads of both mixes before timing.\n");
     println!("## Decision time\n");
     println!("ns per decision: median and p99 over batches; decisions/s on one core = 1e9 / median.\n");
-    println!("| engine | spread median | spread p99 | fallback median | fallback p99 | decisions/s (spread) | allocs/decision |");
+    println!("| engine | spread median | spread p99 | fallback median | fallback p99 | decisions/s/core (spread / fallback) | allocs/decision (spread / fallback) |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in rows {
         let (s, f) = (r.stats[0], r.stats[1]);
         println!(
-            "| {} | {} | {} | {} | {} | {} | {:.1} / {:.1} |",
+            "| {} | {} | {} | {} | {} | {} / {} | {:.1} / {:.1} |",
             r.engine,
             ns(s.median),
             ns(s.p99),
             ns(f.median),
             ns(f.p99),
             per_sec(s.median),
+            per_sec(f.median),
             s.allocs,
             f.allocs
         );
