@@ -42,8 +42,10 @@ impl Kind {
 /// Where each field lives in the record, and the interned string constants.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
-    /// The fields stored, by slot, with how.
-    fields: Vec<(u32, Kind)>,
+    /// The string, number and enum fields stored: slot, and word among the values.
+    strs: Vec<(u32, usize)>,
+    nums: Vec<(u32, usize)>,
+    enums: Vec<(u32, usize)>,
     /// Words in each of the two presence bitmaps before the values: the
     /// first has a bit per stored field holding a value of its type, the
     /// second a bit per field whose presence is tested, set when it has any value.
@@ -64,6 +66,62 @@ pub struct Layout {
 struct Interner {
     short: FxHashMap<u64, u32>,
     long: FxHashMap<Box<str>, u32>,
+    /// The short keys again, in an open-addressed table read without hashing
+    /// the key's bytes (built by [`Layout::seal`]).
+    table: ShortTable,
+}
+
+/// Packed short strings to ids: linear probing in a power-of-two table at
+/// most half full, keyed by a multiplicative hash of the packed key.
+#[derive(Debug, Clone, Default)]
+struct ShortTable {
+    keys: Box<[u64]>,
+    ids: Box<[u32]>,
+    shift: u32,
+}
+
+/// No key: packed keys keep their length (at most 7) in the top byte.
+const EMPTY: u64 = u64::MAX;
+
+impl ShortTable {
+    fn new(entries: &FxHashMap<u64, u32>) -> ShortTable {
+        let size = (entries.len() * 2).next_power_of_two().max(8);
+        let shift = 64 - size.trailing_zeros();
+        let mut t = ShortTable { keys: vec![EMPTY; size].into(), ids: vec![0; size].into(), shift };
+        // In id order, so that the table is the same for the same policy.
+        let mut sorted: Vec<(u64, u32)> = entries.iter().map(|(k, v)| (*k, *v)).collect();
+        sorted.sort_by_key(|(_, id)| *id);
+        for (k, id) in sorted {
+            let mut i = t.slot(k);
+            while t.keys[i] != EMPTY {
+                i = (i + 1) & (size - 1);
+            }
+            t.keys[i] = k;
+            t.ids[i] = id;
+        }
+        t
+    }
+
+    #[inline]
+    fn slot(&self, k: u64) -> usize {
+        (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    #[inline]
+    fn get(&self, k: u64) -> Option<u32> {
+        let mask = self.keys.len().checked_sub(1)?;
+        let mut i = self.slot(k) & mask;
+        loop {
+            let here = self.keys[i];
+            if here == k {
+                return Some(self.ids[i]);
+            }
+            if here == EMPTY {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
 }
 
 impl Interner {
@@ -90,9 +148,10 @@ impl Interner {
         self.short.len() + self.long.len()
     }
 
-    #[inline]
+    #[inline(always)]
     fn get(&self, s: &str) -> Option<u32> {
         match Interner::pack(s) {
+            Some(k) if !self.table.keys.is_empty() => self.table.get(k),
             Some(k) => self.short.get(&k).copied(),
             None => self.long.get(s).copied(),
         }
@@ -100,6 +159,7 @@ impl Interner {
 
     fn intern(&mut self, s: &str) -> u32 {
         let next = self.len() as u32;
+        self.table = ShortTable::default();
         match Interner::pack(s) {
             Some(k) => *self.short.entry(k).or_insert(next),
             None => *self.long.entry(s.into()).or_insert(next),
@@ -122,12 +182,27 @@ impl Layout {
         let mut presence_tested: Vec<u32> = tested.into_iter().filter(|s| (*s as usize) < field_count).collect();
         presence_tested.sort_unstable();
         presence_tested.dedup();
-        Layout { words: 2 * presence_words + fields.len(), fields, presence_words, word_of, presence_tested, strings: Interner::default() }
+        let of = |k: Kind| fields.iter().enumerate().filter(|(_, (_, kind))| *kind == k).map(|(i, (slot, _))| (*slot, i)).collect();
+        Layout {
+            words: 2 * presence_words + fields.len(),
+            strs: of(Kind::Str),
+            nums: of(Kind::Num),
+            enums: of(Kind::Enum),
+            presence_words,
+            word_of,
+            presence_tested,
+            strings: Interner::default(),
+        }
     }
 
     /// The id of a string constant, interning it.
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
         self.strings.intern(s)
+    }
+
+    /// Prepares the string lookups for filling records; call after the last [`Layout::intern`].
+    pub(crate) fn seal(&mut self) {
+        self.strings.table = ShortTable::new(&self.strings.short);
     }
 
     /// The id of an interned string.
@@ -174,18 +249,29 @@ impl Layout {
                 raw[(slot / 64) as usize] |= 1 << (slot % 64);
             }
         }
-        for (&(slot, kind), word) in self.fields.iter().zip(vals.iter_mut()) {
-            let v = match (kind, values.get(slot as usize)) {
-                (Kind::Str, Some(Some(Value::Str(s)))) => self.strings.get(s).map_or(NO_ID, u64::from),
-                (Kind::Num, Some(Some(Value::Int(n)))) => (*n as f64).to_bits(),
-                (Kind::Num, Some(Some(Value::Float(f)))) => f.to_bits(),
-                (Kind::Enum, Some(Some(Value::Enum(e)))) => u64::from(*e),
-                _ => {
-                    *word = 0;
-                    continue;
+        // One loop per kind, each with one test per field.
+        for &(slot, word) in &self.strs {
+            vals[word] = match values.get(slot as usize) {
+                Some(Some(Value::Str(s))) => {
+                    typed[(slot / 64) as usize] |= 1 << (slot % 64);
+                    self.strings.get(s).map_or(NO_ID, u64::from)
                 }
+                _ => 0,
             };
-            *word = v;
+        }
+        for &(slot, word) in &self.nums {
+            vals[word] = match values.get(slot as usize) {
+                Some(Some(Value::Float(f))) => f.to_bits(),
+                Some(Some(Value::Int(n))) => (*n as f64).to_bits(),
+                _ => continue,
+            };
+            typed[(slot / 64) as usize] |= 1 << (slot % 64);
+        }
+        for &(slot, word) in &self.enums {
+            vals[word] = match values.get(slot as usize) {
+                Some(Some(Value::Enum(e))) => u64::from(*e),
+                _ => continue,
+            };
             typed[(slot / 64) as usize] |= 1 << (slot % 64);
         }
     }
@@ -243,6 +329,10 @@ mod tests {
         assert_eq!(f64::from_bits(out[l.value_offset(2).unwrap_or(0) as usize / 8]), -5.0);
         assert_eq!(l.value_offset(1), None);
         let long = l.intern("a string longer than seven bytes");
+        l.seal();
+        for s in ["US", "a string longer than seven bytes", "FR", "", "US\0"] {
+            assert_eq!(l.id(s), l.strings.short.get(&Interner::pack(s).unwrap_or(0)).copied().or(l.strings.long.get(s).copied()), "{s:?}");
+        }
         assert_ne!(long, us);
         assert_eq!(l.id("a string longer than seven bytes"), Some(long));
         // Packing keeps the length: a shorter string padded with NULs is another string.

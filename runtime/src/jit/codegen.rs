@@ -14,6 +14,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Module};
 
+use super::dispatch;
 use super::{general, Entry, Jit, ABSENT, NONE, RAISE};
 use crate::compiled::{Compiled, Miss, C};
 use crate::flat::{Kind, Layout};
@@ -87,6 +88,7 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String>
     for c in conditions(compiled) {
         intern(c, &mut layout);
     }
+    layout.seal();
 
     let mut flags = settings::builder();
     // The IR verifier checks this generator's output: on in debug builds (every test), off in release.
@@ -157,7 +159,7 @@ fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, layout
         ctx.func.signature = sig.clone();
         ctx.func.name = UserFuncName::user(0, f as u32);
         {
-            let mut fx = Fx::new(module, &mut ctx.func, &mut fctx, layout, tables);
+            let mut fx = Fx::new(module, &mut ctx.func, &mut fctx, layout, tables, ir.tiers.len());
             match f {
                 0 => fx.tiers(&compiled.tiers),
                 1 => fx.territories(&compiled.territories),
@@ -195,6 +197,12 @@ struct Fx<'a> {
     terr_bit: Value,
     /// The territory's bit when the code is on a path that knows it.
     known_terr: Option<u64>,
+    /// The tier's bit when the code is on a path that knows it.
+    known_tier: Option<u64>,
+    /// How many tiers the policy has.
+    ntiers: usize,
+    /// In the whole-selection function: the territory match set being built.
+    terr_set: Option<cranelift_frontend::Variable>,
     gsig: SigRef,
     /// Returns its one argument.
     ret: Block,
@@ -207,7 +215,7 @@ struct Fx<'a> {
 }
 
 impl<'a> Fx<'a> {
-    fn new(module: &JITModule, func: &'a mut cranelift_codegen::ir::Function, fctx: &'a mut FunctionBuilderContext, layout: &'a Layout, tables: &'a mut Tables) -> Fx<'a> {
+    fn new(module: &JITModule, func: &'a mut cranelift_codegen::ir::Function, fctx: &'a mut FunctionBuilderContext, layout: &'a Layout, tables: &'a mut Tables, ntiers: usize) -> Fx<'a> {
         let ptr = module.target_config().pointer_type();
         let mut gsig = module.make_signature();
         gsig.params.extend([AbiParam::new(ptr), AbiParam::new(types::I32), AbiParam::new(types::I32), AbiParam::new(types::I32)]);
@@ -233,6 +241,9 @@ impl<'a> Fx<'a> {
             tier_bit: p[2],
             terr_bit: p[3],
             known_terr: None,
+            known_tier: None,
+            ntiers,
+            terr_set: None,
             gsig,
             ret,
             raise: BTreeMap::new(),
@@ -308,35 +319,128 @@ impl<'a> Fx<'a> {
     }
 
     fn tiers(&mut self, tiers: &[Option<C>]) {
-        for (i, c) in tiers.iter().enumerate() {
-            let hit = self.block_giving(i as u32);
-            let next = self.b.create_block();
-            match c {
-                Some(c) => self.cond(c, hit, next),
-                None => {
-                    self.b.ins().jump(hit, &[]);
-                }
-            }
-            self.b.switch_to_block(next);
-        }
-        self.give(NONE);
+        let hits: Vec<Block> = (0..tiers.len()).map(|i| self.block_giving(i as u32)).collect();
+        let none = self.block_giving(NONE);
+        let items: Vec<(u32, Option<&C>)> = tiers.iter().enumerate().map(|(i, c)| (i as u32, c.as_ref())).collect();
+        self.seq(&items, Some(&hits), none, 0);
     }
 
     fn territories(&mut self, territories: &[C]) {
-        let flags = MemFlagsData::trusted();
-        for (i, c) in territories.iter().enumerate() {
-            let set = self.b.create_block();
-            let next = self.b.create_block();
-            self.cond(c, set, next);
-            self.b.switch_to_block(set);
-            let off = ((i / 64) * 8) as i32;
-            let w = self.b.ins().load(types::I64, flags, self.extra, off);
-            let w = self.b.ins().bor_imm_u(w, (1u64 << (i % 64)) as i64);
-            self.b.ins().store(flags, w, self.extra, off);
-            self.b.ins().jump(next, &[]);
-            self.b.switch_to_block(next);
-        }
+        let done = self.b.create_block();
+        let items: Vec<(u32, Option<&C>)> = territories.iter().enumerate().map(|(i, c)| (i as u32, Some(c))).collect();
+        self.seq(&items, None, done, 0);
+        self.b.switch_to_block(done);
         self.give(0);
+    }
+
+    /// Records that territory `i` matched: in the match set being built, or
+    /// in the caller's buffer.
+    fn set_territory(&mut self, i: u32) {
+        match self.terr_set {
+            Some(set) => {
+                let m = self.b.use_var(set);
+                let m = self.b.ins().bor_imm_u(m, (1u64 << i) as i64);
+                self.b.def_var(set, m);
+            }
+            None => {
+                let flags = MemFlagsData::trusted();
+                let off = ((i / 64) * 8) as i32;
+                let w = self.b.ins().load(types::I64, flags, self.extra, off);
+                let w = self.b.ins().bor_imm_u(w, (1u64 << (i % 64)) as i64);
+                self.b.ins().store(flags, w, self.extra, off);
+            }
+        }
+    }
+
+    /// Emits a sequence of conditions (`None`: unconditional) that ends at
+    /// `end`. With `hits` it is first-match: the first that holds jumps to
+    /// its hit block. Without, every condition is tested and each that holds
+    /// sets its territory. Where it pays, the sequence first jumps on a key
+    /// many conditions test ([`dispatch`]).
+    fn seq(&mut self, items: &[(u32, Option<&C>)], hits: Option<&[Block]>, end: Block, depth: u32) {
+        if depth < 3 {
+            let conds: Vec<Option<&C>> = items.iter().map(|(_, c)| *c).collect();
+            if let Some(split) = dispatch::split(&conds, self.layout, self.ntiers, self.known_tier.is_some()) {
+                if self.emit_split(items, split, hits, end, depth) {
+                    return;
+                }
+            }
+        }
+        for &(idx, c) in items {
+            match hits {
+                Some(h) => match c {
+                    None => return self.jump(h[idx as usize]),
+                    Some(c) => {
+                        let next = self.b.create_block();
+                        self.cond(c, h[idx as usize], next);
+                        self.b.switch_to_block(next);
+                    }
+                },
+                None => {
+                    let (set, next) = (self.b.create_block(), self.b.create_block());
+                    match c {
+                        None => self.jump(set),
+                        Some(c) => self.cond(c, set, next),
+                    }
+                    self.b.switch_to_block(set);
+                    self.set_territory(idx);
+                    self.jump(next);
+                    self.b.switch_to_block(next);
+                }
+            }
+        }
+        self.jump(end);
+    }
+
+    /// Emits a dispatch on the split's key and each arm's sub-sequence; false
+    /// (nothing emitted) when the key cannot be jumped on here.
+    fn emit_split(&mut self, items: &[(u32, Option<&C>)], split: dispatch::Split, hits: Option<&[Block]>, end: Block, depth: u32) -> bool {
+        let arm_of = |v: dispatch::Val| split.arms.iter().position(|(x, _)| *x == v);
+        let (Some(missing), other) = (arm_of(dispatch::Val::Missing), arm_of(dispatch::Val::Other)) else { return false };
+        let max = split.arms.iter().filter_map(|(v, _)| if let dispatch::Val::Is(i) = v { Some(*i) } else { None }).max().unwrap_or(0);
+        if max > 4096 {
+            return false;
+        }
+        let value = match split.key {
+            dispatch::Key::Tier => None,
+            dispatch::Key::Enum(slot) | dispatch::Key::Str(slot) => match self.layout.value_offset(slot) {
+                Some(off) => Some((slot, off)),
+                None => return false,
+            },
+        };
+        let blocks: Vec<Block> = split.arms.iter().map(|_| self.b.create_block()).collect();
+        let default = blocks[other.unwrap_or(missing)];
+        let table: Vec<Block> = (0..=max).map(|i| arm_of(dispatch::Val::Is(i)).map_or(default, |a| blocks[a])).collect();
+        let index = match value {
+            None => self.tier,
+            Some((slot, off)) => {
+                let here = self.present(slot);
+                let load = self.b.create_block();
+                self.branch(here, load, blocks[missing]);
+                self.b.switch_to_block(load);
+                let v = self.b.ins().load(types::I64, record_flags(), self.rec, off);
+                self.b.ins().ireduce(types::I32, v)
+            }
+        };
+        let calls: Vec<_> = table.iter().map(|blk| self.b.func.dfg.block_call(*blk, &[])).collect();
+        let def = self.b.func.dfg.block_call(if value.is_none() { blocks[missing] } else { default }, &[]);
+        let jt = self.b.create_jump_table(JumpTableData::new(def, &calls));
+        self.b.ins().br_table(index, jt);
+        let saved = self.known_tier;
+        for ((v, arm), blk) in split.arms.iter().zip(&blocks) {
+            self.b.switch_to_block(*blk);
+            if split.key == dispatch::Key::Tier {
+                self.known_tier = Some(match v {
+                    dispatch::Val::Is(t) if *t < 63 => 1 << t,
+                    dispatch::Val::Missing => NONE_BIT,
+                    _ => 0,
+                });
+            }
+            let sub: Vec<(u32, Option<&C>)> = arm.iter().map(|(i, c)| (items[*i].0, c.as_ref())).collect();
+            self.seq(&sub, hits, end, depth + 1);
+            self.known_tier = saved;
+        }
+        true
     }
 
     /// The whole selection in one call, for [`Policy::select`](crate::Policy::select)
@@ -350,20 +454,15 @@ impl<'a> Fx<'a> {
         // Tiers: the first that holds, passed on as a block argument.
         let tiers_done = self.b.create_block();
         let tier = self.b.append_block_param(tiers_done, types::I32);
-        for (i, c) in compiled.tiers.iter().enumerate() {
-            let hit = self.b.create_block();
-            let next = self.b.create_block();
-            match c {
-                Some(c) => self.cond(c, hit, next),
-                None => self.jump(hit),
-            }
-            self.b.switch_to_block(hit);
-            let k = self.b.ins().iconst(types::I32, i as i64);
+        let hits: Vec<Block> = (0..=compiled.tiers.len()).map(|_| self.b.create_block()).collect();
+        let items: Vec<(u32, Option<&C>)> = compiled.tiers.iter().enumerate().map(|(i, c)| (i as u32, c.as_ref())).collect();
+        let none = hits[compiled.tiers.len()];
+        self.seq(&items, Some(&hits), none, 0);
+        for (i, hit) in hits.iter().enumerate() {
+            self.b.switch_to_block(*hit);
+            let k = self.b.ins().iconst(types::I32, if i == compiled.tiers.len() { ABSENT as i64 } else { i as i64 });
             self.b.ins().jump(tiers_done, &[BlockArg::Value(k)]);
-            self.b.switch_to_block(next);
         }
-        let absent = self.b.ins().iconst(types::I32, ABSENT as i64);
-        self.b.ins().jump(tiers_done, &[BlockArg::Value(absent)]);
         self.b.switch_to_block(tiers_done);
         self.b.ins().store(flags, tier, self.extra, 0);
         self.tier = tier;
@@ -372,17 +471,12 @@ impl<'a> Fx<'a> {
         let set = self.b.declare_var(types::I64);
         let zero = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(set, zero);
-        for (i, c) in compiled.territories.iter().enumerate() {
-            let yes = self.b.create_block();
-            let next = self.b.create_block();
-            self.cond(c, yes, next);
-            self.b.switch_to_block(yes);
-            let m = self.b.use_var(set);
-            let m = self.b.ins().bor_imm_u(m, (1u64 << i) as i64);
-            self.b.def_var(set, m);
-            self.jump(next);
-            self.b.switch_to_block(next);
-        }
+        self.terr_set = Some(set);
+        let done = self.b.create_block();
+        let items: Vec<(u32, Option<&C>)> = compiled.territories.iter().enumerate().map(|(i, c)| (i as u32, Some(c))).collect();
+        self.seq(&items, None, done, 0);
+        self.b.switch_to_block(done);
+        self.terr_set = None;
         let m = self.b.use_var(set);
         let count = self.b.ins().popcnt(m);
         let count = self.b.ins().ireduce(types::I32, count);
@@ -434,12 +528,8 @@ impl<'a> Fx<'a> {
         for (t, chain) in chains.iter().enumerate() {
             self.b.switch_to_block(*chain);
             self.known_terr = Some(if t == nt { NONE_BIT } else if t < 63 { 1 << t } else { 0 });
-            for &ri in &route.by_territory[t] {
-                let next = self.b.create_block();
-                self.rule(route.rules[ri as usize].as_ref(), hits[ri as usize], next);
-                self.b.switch_to_block(next);
-            }
-            self.b.ins().jump(none, &[]);
+            let items: Vec<(u32, Option<&C>)> = route.by_territory[t].iter().map(|&ri| (ri, route.rules[ri as usize].as_ref())).collect();
+            self.seq(&items, Some(&hits), none, 0);
         }
         self.known_terr = None;
     }
@@ -506,10 +596,13 @@ impl<'a> Fx<'a> {
                     fx.b.ins().fcmp(cc, x, k)
                 });
             }
-            C::Tier { mask, neg } => {
-                let v = self.mask_test(self.tier_bit, *mask);
-                self.branch(v, if *neg { f } else { t }, if *neg { t } else { f });
-            }
+            C::Tier { mask, neg } => match self.known_tier {
+                Some(bit) => self.jump(if (bit & mask != 0) != *neg { t } else { f }),
+                None => {
+                    let v = self.mask_test(self.tier_bit, *mask);
+                    self.branch(v, if *neg { f } else { t }, if *neg { t } else { f });
+                }
+            },
             C::Territory { mask, neg } => match self.known_terr {
                 Some(bit) => self.jump(if (bit & mask != 0) != *neg { t } else { f }),
                 None => {

@@ -11,6 +11,7 @@
 #![allow(unsafe_code)]
 
 mod codegen;
+mod dispatch;
 
 use std::sync::Mutex;
 
