@@ -225,3 +225,22 @@ fn a_compiled_policy_is_shared_between_threads() {
         }
     });
 }
+
+/// A lead laid out once for a policy decides like the lead itself, with
+/// either backend; one laid out for another policy is laid out again.
+#[test]
+fn flat_leads_select_like_leads_even_across_policies() {
+    let (interp, jit) = both(&[("p.route", &gen::policy_200())]);
+    let other = Policy::from_ir_with(jit.ir().clone(), Backend::Jit).expect("compiles");
+    let (_, edited) = both(&[("p.route", &gen::policy_200().replace("tier warm when score >= 50", "tier warm when score >= 45"))]);
+    for text in gen::leads_200(2000, true, 9).iter().chain(&gen::leads_200(500, false, 10)) {
+        let Ok(lead) = Lead::from_json_str(jit.ir(), text, LeadOptions::default()) else { continue };
+        let want = interp.select(&lead, 0);
+        let flat = jit.flat_lead(lead.clone());
+        assert_eq!(flat.lead(), &lead);
+        assert_eq!(jit.select_flat(&flat, 0), want, "{text}");
+        assert_eq!(other.select_flat(&flat, 0), want, "laid out for another compilation of the same policy");
+        assert_eq!(edited.select_flat(&flat, 0), edited.select(&lead, 0), "laid out for another policy");
+        assert_eq!(interp.select_flat(&interp.flat_lead(lead.clone()), 0), want);
+    }
+}

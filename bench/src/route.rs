@@ -1,6 +1,7 @@
 //! leadroute: the table as Route source text, compiled with both backends,
 //! with each rule mapped back to its destination index.
 
+use leadroute_runtime::FlatLead;
 use leadroute_runtime::ir::{Action, PolicyIr};
 use leadroute_runtime::{Backend, Lead, LeadOptions, Policy, Selected};
 
@@ -143,7 +144,21 @@ impl Leadroute {
     /// The destination of `lead` at `now` through [`Policy::select`]: no string work.
     #[inline]
     pub fn select(&self, lead: &Lead, now: i64) -> u16 {
-        match self.policy.select(lead, now).outcome {
+        self.dest(self.policy.select(lead, now).outcome)
+    }
+
+    /// The leads laid out for this policy's compiled code (before timing, like parsing).
+    pub fn flat_leads(&self, set: &LeadSet) -> Vec<FlatLead> {
+        self.leads(set).into_iter().map(|l| self.policy.flat_lead(l)).collect()
+    }
+
+    /// Like [`LeadroutePolicy::select`] for a lead laid out by [`LeadroutePolicy::flat_leads`].
+    pub fn select_flat(&self, lead: &FlatLead, now: i64) -> u16 {
+        self.dest(self.policy.select_flat(lead, now).outcome)
+    }
+
+    fn dest(&self, outcome: Selected) -> u16 {
+        match outcome {
             Selected::Rule { route, rule } => self.dests[route as usize][rule as usize],
             Selected::NoRule { .. } | Selected::Missing { .. } => NO_DEST,
         }

@@ -301,6 +301,12 @@ impl Record {
         }
     }
 
+    /// The XOR of the first `words` words (keeps a benchmark from discarding the record).
+    pub(crate) fn checksum(&self, words: usize) -> u64 {
+        let all: &[u64] = if self.heap.is_empty() { &self.inline } else { &self.heap };
+        all.iter().take(words).fold(0, |a, w| a ^ w)
+    }
+
     /// The record's first word, for compiled code.
     pub(crate) fn as_ptr(&self) -> *const u64 {
         if self.heap.is_empty() {

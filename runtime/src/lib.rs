@@ -23,7 +23,6 @@ pub mod flat;
 #[cfg(feature = "jit")]
 #[allow(unsafe_code)]
 mod jit;
-mod jit_abi;
 pub mod eval;
 pub mod ir;
 pub mod lead;
@@ -37,5 +36,5 @@ pub use decision::{Decision, ExceptionRecord, Outcome, TraceStep};
 pub use engine::{doc_example_ir, Engine, EngineOptions};
 pub use lead::{parse_time, FieldError, Lead, LeadOptions};
 pub use policy::Policy;
-pub use select::{Backend, Selected, Selection};
+pub use select::{Backend, FlatLead, Selected, Selection};
 pub use state::{RepState, State, StateWarning, TeamState};

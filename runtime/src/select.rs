@@ -131,17 +131,6 @@ impl<'a> Matcher<'a> {
         Ok(())
     }
 
-    /// With compiled code for it: the tier, first territory, territories
-    /// matched and entry rule (`ABSENT` / `NONE` for none) in one call, and
-    /// whether a missing field stopped it.
-    pub(crate) fn select(&self) -> Option<([u32; 4], Result<(), MissingRaised>)> {
-        #[cfg(feature = "jit")]
-        if let Some((j, rec)) = &self.code {
-            return j.select(self.p, self.lead, rec, self.now);
-        }
-        None
-    }
-
     /// The first rule of `route`, at or after `from`, whose condition holds.
     pub(crate) fn rule(&self, route: u32, tier: Option<u32>, territory: Option<u32>, from: u32) -> Result<Option<u32>, MissingRaised> {
         #[cfg(feature = "jit")]
@@ -164,6 +153,28 @@ impl<'a> Matcher<'a> {
             }
         }
         Ok(None)
+    }
+}
+
+/// A lead laid out for one policy's compiled code (see [`Policy::flat_lead`]).
+pub struct FlatLead {
+    lead: Lead,
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
+    rec: Record,
+    /// The compilation the record was laid out for.
+    layout: Option<u64>,
+}
+
+impl FlatLead {
+    /// The lead.
+    pub fn lead(&self) -> &Lead {
+        &self.lead
+    }
+}
+
+impl fmt::Debug for FlatLead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlatLead").field("lead", &self.lead).field("layout", &self.layout).finish()
     }
 }
 
@@ -204,40 +215,80 @@ pub enum Selected {
 }
 
 impl Policy {
+    /// Lays `lead` out for this policy's compiled code once, so that
+    /// [`Policy::select_flat`] decides it without that step: for a service
+    /// that reads a lead once and decides it on a hot path, the analogue of
+    /// parsing into a typed struct. With the interpreter nothing is laid out.
+    #[cfg_attr(not(feature = "jit"), allow(unused_mut))]
+    pub fn flat_lead(&self, lead: Lead) -> FlatLead {
+        let mut rec = Record::new();
+        #[cfg(feature = "jit")]
+        let layout = self.jit.as_deref().map(|j| {
+            rec.fill(&j.layout, &lead.values);
+            j.id
+        });
+        #[cfg(not(feature = "jit"))]
+        let layout = None;
+        FlatLead { lead, rec, layout }
+    }
+
+    /// [`Policy::select`] for a lead laid out by [`Policy::flat_lead`]. A
+    /// lead laid out for another policy is laid out again, so the answer is
+    /// always this policy's.
+    pub fn select_flat(&self, flat: &FlatLead, now: i64) -> Selection {
+        #[cfg(feature = "jit")]
+        if let Some(j) = self.jit.as_deref() {
+            if flat.layout == Some(j.id) {
+                if let Some(sel) = j.selection_in(self, &flat.lead, &flat.rec, now) {
+                    return sel;
+                }
+            }
+        }
+        self.select(&flat.lead, now)
+    }
+
+    /// Builds the flat record the compiled code reads for `lead` and returns
+    /// a checksum of it (0 with the interpreter): for benchmarks that tell
+    /// the cost of laying a lead out apart from deciding it.
+    #[doc(hidden)]
+    pub fn flatten_probe(&self, lead: &Lead) -> u64 {
+        #[cfg(feature = "jit")]
+        if let Some(j) = self.jit.as_deref() {
+            let mut rec = Record::new();
+            rec.fill(&j.layout, &lead.values);
+            return rec.checksum(j.layout.words());
+        }
+        let _ = lead;
+        0
+    }
+
     /// Which rule `lead` reaches at `now`, with this policy's backend: the tier,
     /// the territory, and the first rule that holds in the entry route,
     /// following `route` actions. No rep state is read and nothing is
     /// allocated for the lead; use [`Policy::decide`] for the full decision.
     pub fn select(&self, lead: &Lead, now: i64) -> Selection {
+        #[cfg(feature = "jit")]
+        if let Some(sel) = self.jit.as_deref().and_then(|j| j.selection(self, lead, now)) {
+            return sel;
+        }
         let mut rec = Record::new();
         let m = Matcher::new(self, lead, now, &mut rec);
         let mut sel = Selection { tier: None, territory: None, territories_matched: 0, outcome: Selected::NoRule { route: self.ir.entry } };
         let missing = |field| Selected::Missing { field };
-        // The tier, the territories and the entry route's first rule: in one
-        // call of compiled code when there is one, else step by step.
-        let first_rule = match m.select() {
-            Some((found, r)) => {
-                let opt = |x: u32| (x != crate::jit_abi::ABSENT).then_some(x);
-                (sel.tier, sel.territory, sel.territories_matched) = (opt(found[0]), opt(found[1]), found[2]);
-                r.map(|()| (found[3] != crate::jit_abi::NONE).then_some(found[3]))
-            }
-            None => {
-                match m.tier() {
-                    Ok(t) => sel.tier = t,
-                    Err(MissingRaised(f)) => return Selection { outcome: missing(f), ..sel },
-                }
-                let (mut first, mut count) = (None, 0);
-                let found = m.territories(sel.tier, |t| {
-                    first = first.or(Some(t));
-                    count += 1;
-                });
-                if let Err(MissingRaised(f)) = found {
-                    return Selection { outcome: missing(f), ..sel };
-                }
-                (sel.territories_matched, sel.territory) = (count, first);
-                m.rule(self.ir.entry, sel.tier, sel.territory, 0)
-            }
-        };
+        match m.tier() {
+            Ok(t) => sel.tier = t,
+            Err(MissingRaised(f)) => return Selection { outcome: missing(f), ..sel },
+        }
+        let (mut first, mut count) = (None, 0);
+        let found = m.territories(sel.tier, |t| {
+            first = first.or(Some(t));
+            count += 1;
+        });
+        if let Err(MissingRaised(f)) = found {
+            return Selection { outcome: missing(f), ..sel };
+        }
+        (sel.territories_matched, sel.territory) = (count, first);
+        let first_rule = m.rule(self.ir.entry, sel.tier, sel.territory, 0);
         let mut route = self.ir.entry;
         let mut next = first_rule;
         for _ in 0..=self.ir.routes.len() {

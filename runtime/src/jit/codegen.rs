@@ -121,10 +121,17 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String>
                 select,
                 routes,
                 resumable,
+                enters: ir
+                    .routes
+                    .iter()
+                    .map(|r| r.rules.iter().map(|rule| if let Action::Route { route } = rule.action { route } else { NONE }).collect())
+                    .collect(),
+                entry: ir.entry,
                 generals: tables.generals,
                 bitmaps: tables.bitmaps,
                 territory_words: ir.territories.len().div_ceil(64).max(1),
                 code_bytes,
+                id: super::next_id(),
             })
         }
         Err(e) => {

@@ -23,8 +23,14 @@ use crate::flat::{Layout, Record};
 use crate::ir::{Expr, PolicyIr};
 use crate::lead::Lead;
 use crate::policy::Policy;
+use crate::select::{Selected, Selection};
 
-pub(crate) use crate::jit_abi::{ABSENT, NONE, RAISE};
+/// Result: nothing fired.
+pub(crate) const NONE: u32 = 0x7FFF_FFFF;
+/// Result bit: a missing field's handler stops routing; the low bits are its slot.
+pub(crate) const RAISE: u32 = 0x8000_0000;
+/// Tier / territory: none.
+pub(crate) const ABSENT: u32 = u32::MAX;
 
 /// `(record, env, tier, territory, extra) -> result`. `extra` is the rule to
 /// resume from for routes, and the match-set buffer for territories.
@@ -48,6 +54,10 @@ pub(crate) struct Jit {
     /// The whole selection (tier, territories, entry rule) in one call; up to 64 territories.
     select: Option<Entry>,
     routes: Vec<Entry>,
+    /// Per route and rule: the route its action enters (`NONE` for other actions).
+    pub(crate) enters: Vec<Box<[u32]>>,
+    /// The entry route.
+    pub(crate) entry: u32,
     /// Per route: whether its code has the entry that resumes after a rule (`else continue`).
     pub(crate) resumable: Vec<bool>,
     /// Conditions run by the reference evaluator, by the id the code passes.
@@ -59,6 +69,14 @@ pub(crate) struct Jit {
     territory_words: usize,
     /// Bytes of machine code.
     pub(crate) code_bytes: usize,
+    /// Unique among every compilation in this process: which layout a [`FlatLead`](crate::FlatLead) has.
+    pub(crate) id: u64,
+}
+
+/// The next compilation's id.
+pub(crate) fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl std::fmt::Debug for Jit {
@@ -126,14 +144,44 @@ impl Jit {
         Ok(())
     }
 
-    /// Tier, first territory, territories matched and the entry route's first
-    /// rule, in one call (`None` when the policy has too many territories for it).
-    pub(crate) fn select(&self, p: &Policy, lead: &Lead, rec: &Record, now: i64) -> Option<([u32; 4], Result<(), MissingRaised>)> {
+    /// [`Policy::select`] in one native call plus one per `route` action
+    /// followed (`None` when the policy has too many territories for it).
+    pub(crate) fn selection(&self, p: &Policy, lead: &Lead, now: i64) -> Option<Selection> {
+        self.select?;
+        let mut rec = Record::new();
+        rec.fill(&self.layout, &lead.values);
+        self.selection_in(p, lead, &rec, now)
+    }
+
+    /// [`Jit::selection`] on a record already built for this code.
+    pub(crate) fn selection_in(&self, p: &Policy, lead: &Lead, rec: &Record, now: i64) -> Option<Selection> {
         let f = self.select?;
         let env = self.env(p, lead, now);
         let mut out = [ABSENT, ABSENT, 0, NONE];
-        let r = f(rec.as_ptr(), &env, ABSENT, ABSENT, out.as_mut_ptr() as u64);
-        Some((out, decode(r).map(|_| ())))
+        let mut r = f(rec.as_ptr(), &env, ABSENT, ABSENT, out.as_mut_ptr() as u64);
+        let opt = |x: u32| (x != ABSENT).then_some(x);
+        let (tier, territory) = (opt(out[0]), opt(out[1]));
+        let mut route = self.entry;
+        if r == 0 {
+            r = out[3];
+        }
+        // Each hop enters another route; routes do not cycle (checked at load), so this ends.
+        for _ in 0..=self.routes.len() {
+            let next = match self.enters.get(route as usize).and_then(|rules| rules.get(r as usize)) {
+                Some(&to) if to != NONE => to,
+                _ => break,
+            };
+            route = next;
+            r = (self.routes[route as usize])(rec.as_ptr(), &env, out[0], out[1], 0);
+        }
+        let outcome = if r & RAISE != 0 {
+            Selected::Missing { field: r & !RAISE }
+        } else if r == NONE {
+            Selected::NoRule { route }
+        } else {
+            Selected::Rule { route, rule: r }
+        };
+        Some(Selection { tier, territory, territories_matched: out[2], outcome })
     }
 
     /// The first rule of `route` at or after `from` whose condition holds.
