@@ -244,3 +244,29 @@ fn flat_leads_select_like_leads_even_across_policies() {
         assert_eq!(interp.select_flat(&interp.flat_lead(lead.clone()), 0), want);
     }
 }
+
+#[path = "../compiler/benches/large_policy.rs"]
+mod large_policy;
+
+/// A large policy (10,000 lines: 169 territories, 508 rules, tests of
+/// territories past the 63rd) compiles to code that grows with the rules,
+/// not with rules × territories, and decides like the interpreter.
+#[test]
+fn a_large_policy_compiles_to_code_linear_in_its_rules_and_agrees() {
+    let text = large_policy::generate(10_000);
+    let (interp, jit) = both(&[("big.route", &text)]);
+    let rules: usize = jit.ir().routes.iter().map(|r| r.rules.len()).sum();
+    assert!(jit.ir().territories.len() > 64 && rules > 400);
+    assert!(jit.code_bytes() < 600 * rules, "{} bytes of code for {rules} rules", jit.code_bytes());
+    let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("time");
+    for n in (0..200).step_by(7) {
+        for (country, state) in [(format!("C{n}"), format!("S{n}A")), (format!("C{n}"), "ZZ".into()), ("US".into(), "CA".into())] {
+            let text = format!(
+                r#"{{"id": "L{n}", "email": "a@b.example", "country": "{country}", "state": "{state}", "intent": {}, "source": "chat", "created_at": "2026-11-20T15:00:00Z", "tags": []}}"#,
+                (n * 13) % 100
+            );
+            let lead = Lead::from_json_str(jit.ir(), &text, LeadOptions::default()).expect("valid");
+            assert_eq!(jit.select(&lead, now), interp.select(&lead, now), "{text}");
+        }
+    }
+}

@@ -528,6 +528,19 @@ impl<'a> Fx<'a> {
             self.b.ins().jump(dispatch, &[]);
         }
         self.b.switch_to_block(dispatch);
+        // A chain per territory pays while rules are not copied into many
+        // chains; past that (many territories, rules for any territory) one
+        // chain tests the territory at run time, and code stays linear in the rules.
+        let copies: usize = route.by_territory.iter().map(Vec::len).sum();
+        if copies > 2 * n + 64 {
+            let items: Vec<(u32, Option<&C>)> = (0..n).map(|ri| (ri as u32, route.rules[ri].as_ref())).collect();
+            self.seq(&items, Some(&hits), none, 0);
+            for chain in chains {
+                self.b.switch_to_block(chain);
+                self.jump(none);
+            }
+            return;
+        }
         let table: Vec<_> = chains[..nt].iter().map(|blk| self.b.func.dfg.block_call(*blk, &[])).collect();
         let def = self.b.func.dfg.block_call(chains[nt], &[]);
         let jt = self.b.create_jump_table(JumpTableData::new(def, &table));

@@ -149,7 +149,7 @@ pub(super) struct Split {
 
 /// The best dispatch for a sequence of conditions, if one pays: a key that
 /// at least half of them (and at least three) test in their pure prefix,
-/// splitting them without multiplying the code more than four times.
+/// splitting them without more than doubling the code.
 pub(super) fn split(conds: &[Option<&C>], layout: &Layout, tiers: usize, tier_known: bool) -> Option<Split> {
     if conds.len() < 4 {
         return None;
@@ -188,7 +188,7 @@ pub(super) fn split(conds: &[Option<&C>], layout: &Layout, tiers: usize, tier_kn
             })
             .collect();
         let total: usize = arms.iter().map(|(_, items)| items.len()).sum();
-        if total <= 4 * conds.len() {
+        if total <= 2 * conds.len() {
             return Some(Split { key, arms });
         }
     }
