@@ -39,6 +39,9 @@ pub(crate) enum C {
     Tier { mask: u64, neg: bool },
     /// The territory is one of `mask` (bit 63: none).
     Territory { mask: u64, neg: bool },
+    /// The territory is one of `set` (sorted indexes), or none when `none`:
+    /// for policies with territories past the 63rd.
+    TerritoryAt { set: Box<[u32]>, none: bool, neg: bool },
     /// `field is present` / `is missing`.
     Present { slot: u32, present: bool },
     /// Anything else: the reference evaluator.
@@ -139,6 +142,7 @@ impl Builder<'_> {
             _ => return None,
         };
         match subject {
+            Expr::Territory if matches!(op, CmpOp::Eq | CmpOp::Ne) => return territory_test(std::slice::from_ref(k), op == CmpOp::Ne),
             Expr::Tier | Expr::Territory => {
                 let bit = match k {
                     Value::Tier(t) if *t < 63 => 1u64 << t,
@@ -186,7 +190,10 @@ impl Builder<'_> {
     }
 
     fn set(&self, value: &Expr, set: &[Value], negated: bool) -> Option<C> {
-        if matches!(value, Expr::Tier | Expr::Territory) {
+        if matches!(value, Expr::Territory) {
+            return territory_test(set, negated);
+        }
+        if matches!(value, Expr::Tier) {
             let mut mask = 0u64;
             for v in set {
                 mask |= match v {
@@ -230,6 +237,26 @@ impl Builder<'_> {
     }
 }
 
+/// A test of the territory against constants: a mask when every index is
+/// under 63, else a sorted index set.
+fn territory_test(values: &[Value], neg: bool) -> Option<C> {
+    let (mut set, mut none) = (Vec::new(), false);
+    for v in values {
+        match v {
+            Value::Territory(Some(t)) => set.push(*t),
+            Value::Territory(None) => none = true,
+            _ => return None,
+        }
+    }
+    if set.iter().all(|t| *t < 63) {
+        let mask = set.iter().fold(if none { NONE_BIT } else { 0 }, |m, t| m | 1 << t);
+        return Some(C::Territory { mask, neg });
+    }
+    set.sort_unstable();
+    set.dedup();
+    Some(C::TerritoryAt { set: set.into(), none, neg })
+}
+
 /// The territory a rule requires through its leading conjuncts, as a mask.
 fn required_territories(c: &C) -> u64 {
     match c {
@@ -242,7 +269,7 @@ fn required_territories(c: &C) -> u64 {
             for a in args.iter() {
                 match a {
                     C::Territory { .. } => m &= required_territories(a),
-                    C::Tier { .. } => {}
+                    C::Tier { .. } | C::TerritoryAt { .. } => {}
                     _ => break,
                 }
             }
@@ -334,6 +361,7 @@ pub(crate) fn test(p: &Policy, c: &C, lead: &Lead, tier: Option<u32>, territory:
         },
         C::Tier { mask, neg } => (bit(tier) & mask != 0) != *neg,
         C::Territory { mask, neg } => (bit(territory) & mask != 0) != *neg,
+        C::TerritoryAt { set, none, neg } => territory.map_or(*none, |t| set.binary_search(&t).is_ok()) != *neg,
         C::Present { slot, present } => lead.values[*slot as usize].is_some() == *present,
         C::General(e) => {
             let mut ctx = Ctx { policy: p, lead, tier, territory, now, reads: None, read_tier: false, read_territory: false };

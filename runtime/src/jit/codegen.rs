@@ -51,7 +51,7 @@ fn collect(c: &C, ir: &PolicyIr, used: &mut Vec<(u32, Kind)>, tested: &mut Vec<u
         C::And(args) | C::Or(args) => args.iter().for_each(|a| collect(a, ir, used, tested)),
         C::StrIn { slot, .. } | C::EnumIn { slot, .. } | C::Num { slot, .. } => add(*slot),
         C::Present { slot, .. } => tested.push(*slot),
-        C::Const(_) | C::Tier { .. } | C::Territory { .. } | C::General(_) => {}
+        C::Const(_) | C::Tier { .. } | C::Territory { .. } | C::TerritoryAt { .. } | C::General(_) => {}
     }
 }
 
@@ -204,6 +204,8 @@ struct Fx<'a> {
     terr_bit: Value,
     /// The territory's bit when the code is on a path that knows it.
     known_terr: Option<u64>,
+    /// The territory's index (`ABSENT`: none) when the code is on a path that knows it.
+    known_terr_index: Option<u32>,
     /// The tier's bit when the code is on a path that knows it.
     known_tier: Option<u64>,
     /// How many tiers the policy has.
@@ -249,6 +251,7 @@ impl<'a> Fx<'a> {
             terr_bit: p[3],
             known_terr: None,
             known_tier: None,
+            known_terr_index: None,
             ntiers,
             terr_set: None,
             gsig,
@@ -367,7 +370,7 @@ impl<'a> Fx<'a> {
     fn seq(&mut self, items: &[(u32, Option<&C>)], hits: Option<&[Block]>, end: Block, depth: u32) {
         if depth < 3 {
             let conds: Vec<Option<&C>> = items.iter().map(|(_, c)| *c).collect();
-            if let Some(split) = dispatch::split(&conds, self.layout, self.ntiers, self.known_tier.is_some()) {
+            if let Some(split) = dispatch::split(&conds, self.layout, self.ntiers, self.known_tier.is_some(), self.known_terr.is_some()) {
                 if self.emit_split(items, split, hits, end, depth) {
                     return;
                 }
@@ -409,7 +412,7 @@ impl<'a> Fx<'a> {
             return false;
         }
         let value = match split.key {
-            dispatch::Key::Tier => None,
+            dispatch::Key::Tier | dispatch::Key::Territory => None,
             dispatch::Key::Enum(slot) | dispatch::Key::Str(slot) => match self.layout.value_offset(slot) {
                 Some(off) => Some((slot, off)),
                 None => return false,
@@ -419,6 +422,14 @@ impl<'a> Fx<'a> {
         let default = blocks[other.unwrap_or(missing)];
         let table: Vec<Block> = (0..=max).map(|i| arm_of(dispatch::Val::Is(i)).map_or(default, |a| blocks[a])).collect();
         let index = match value {
+            None if split.key == dispatch::Key::Territory => {
+                // No territory goes to its own arm; other indexes through the table.
+                let absent = self.b.ins().icmp_imm_u(IntCC::Equal, self.terr, ABSENT as i64);
+                let some = self.b.create_block();
+                self.branch(absent, blocks[missing], some);
+                self.b.switch_to_block(some);
+                self.terr
+            }
             None => self.tier,
             Some((slot, off)) => {
                 let here = self.present(slot);
@@ -430,12 +441,20 @@ impl<'a> Fx<'a> {
             }
         };
         let calls: Vec<_> = table.iter().map(|blk| self.b.func.dfg.block_call(*blk, &[])).collect();
-        let def = self.b.func.dfg.block_call(if value.is_none() { blocks[missing] } else { default }, &[]);
+        let def = self.b.func.dfg.block_call(if split.key == dispatch::Key::Tier { blocks[missing] } else { default }, &[]);
         let jt = self.b.create_jump_table(JumpTableData::new(def, &calls));
         self.b.ins().br_table(index, jt);
-        let saved = self.known_tier;
+        let saved = (self.known_tier, self.known_terr, self.known_terr_index);
         for ((v, arm), blk) in split.arms.iter().zip(&blocks) {
             self.b.switch_to_block(*blk);
+            if split.key == dispatch::Key::Territory {
+                // "Other" stands for many territories: nothing is known there.
+                (self.known_terr, self.known_terr_index) = match v {
+                    dispatch::Val::Is(t) => (Some(if *t < 63 { 1 << t } else { 0 }), Some(*t as u32)),
+                    dispatch::Val::Missing => (Some(NONE_BIT), Some(ABSENT)),
+                    dispatch::Val::Other => (None, None),
+                };
+            }
             if split.key == dispatch::Key::Tier {
                 self.known_tier = Some(match v {
                     dispatch::Val::Is(t) if *t < 63 => 1 << t,
@@ -445,7 +464,7 @@ impl<'a> Fx<'a> {
             }
             let sub: Vec<(u32, Option<&C>)> = arm.iter().map(|(i, c)| (items[*i].0, c.as_ref())).collect();
             self.seq(&sub, hits, end, depth + 1);
-            self.known_tier = saved;
+            (self.known_tier, self.known_terr, self.known_terr_index) = saved;
         }
         true
     }
@@ -548,10 +567,12 @@ impl<'a> Fx<'a> {
         for (t, chain) in chains.iter().enumerate() {
             self.b.switch_to_block(*chain);
             self.known_terr = Some(if t == nt { NONE_BIT } else if t < 63 { 1 << t } else { 0 });
+            self.known_terr_index = Some(if t == nt { ABSENT } else { t as u32 });
             let items: Vec<(u32, Option<&C>)> = route.by_territory[t].iter().map(|&ri| (ri, route.rules[ri as usize].as_ref())).collect();
             self.seq(&items, Some(&hits), none, 0);
         }
         self.known_terr = None;
+        self.known_terr_index = None;
     }
 
     fn rule(&mut self, c: Option<&C>, hit: Block, next: Block) {
@@ -623,6 +644,25 @@ impl<'a> Fx<'a> {
                     self.branch(v, if *neg { f } else { t }, if *neg { t } else { f });
                 }
             },
+            C::TerritoryAt { set, none, neg } => {
+                let found = match self.known_terr_index {
+                    Some(k) => Some(if k == ABSENT { *none } else { set.binary_search(&k).is_ok() }),
+                    None => None,
+                };
+                match found {
+                    Some(b) => self.jump(if b != *neg { t } else { f }),
+                    None => {
+                        let wide = self.b.ins().uextend(types::I64, self.terr);
+                        let ids: Vec<u64> = set.iter().map(|x| u64::from(*x)).collect();
+                        let mut v = self.member(wide, ids);
+                        if *none {
+                            let absent = self.b.ins().icmp_imm_u(IntCC::Equal, self.terr, ABSENT as i64);
+                            v = self.b.ins().bor(v, absent);
+                        }
+                        self.branch(v, if *neg { f } else { t }, if *neg { t } else { f });
+                    }
+                }
+            }
             C::Territory { mask, neg } => match self.known_terr {
                 Some(bit) => self.jump(if (bit & mask != 0) != *neg { t } else { f }),
                 None => {

@@ -18,6 +18,8 @@ use crate::flat::Layout;
 pub(super) enum Key {
     /// The tier index.
     Tier,
+    /// The territory index.
+    Territory,
     /// An enum field's variant index.
     Enum(u32),
     /// A string field's interned id.
@@ -38,7 +40,7 @@ pub(super) enum Val {
 /// Whether a conjunct can raise (or call back into the interpreter).
 fn pure(c: &C) -> bool {
     match c {
-        C::Const(_) | C::Tier { .. } | C::Territory { .. } | C::Present { .. } => true,
+        C::Const(_) | C::Tier { .. } | C::Territory { .. } | C::TerritoryAt { .. } | C::Present { .. } => true,
         C::StrIn { miss, .. } | C::EnumIn { miss, .. } | C::Num { miss, .. } => matches!(miss, Miss::Const(_)),
         C::Not(a) => pure(a),
         C::And(args) | C::Or(args) => args.iter().all(pure),
@@ -62,6 +64,7 @@ fn prefix(c: &C) -> &[C] {
 fn key_of(c: &C) -> Option<Key> {
     match c {
         C::Tier { .. } => Some(Key::Tier),
+        C::Territory { .. } | C::TerritoryAt { .. } => Some(Key::Territory),
         C::EnumIn { slot, miss: Miss::Const(_), .. } => Some(Key::Enum(*slot)),
         C::StrIn { slot, miss: Miss::Const(_), .. } => Some(Key::Str(*slot)),
         _ => None,
@@ -79,6 +82,22 @@ fn eval(c: &C, v: Val, layout: &Layout) -> bool {
             };
             (bit & mask != 0) != *neg
         }
+        (C::Territory { mask, neg }, v) => {
+            let bit = match v {
+                Val::Is(t) if t < 63 => 1u64 << t,
+                Val::Is(_) | Val::Other => 0,
+                Val::Missing => 1 << 63,
+            };
+            (bit & mask != 0) != *neg
+        }
+        (C::TerritoryAt { set, none, neg }, v) => {
+            let found = match v {
+                Val::Is(t) => u32::try_from(t).is_ok_and(|t| set.binary_search(&t).is_ok()),
+                Val::Missing => *none,
+                Val::Other => false,
+            };
+            found != *neg
+        }
         (C::EnumIn { miss: Miss::Const(b), .. } | C::StrIn { miss: Miss::Const(b), .. }, Val::Missing) => *b,
         (C::EnumIn { mask, neg, .. }, Val::Is(i)) => (i < 64 && mask & (1 << i) != 0) != *neg,
         (C::StrIn { set, neg, .. }, Val::Is(id)) => set.iter().any(|s| layout.id(s).map(u64::from) == Some(id)) != *neg,
@@ -92,6 +111,18 @@ fn values(key: Key, conds: &[Option<&C>], layout: &Layout, tiers: usize) -> Vec<
     let mut out = vec![Val::Missing];
     match key {
         Key::Tier => out.extend((0..tiers as u64).map(Val::Is)),
+        Key::Territory => {
+            out.push(Val::Other);
+            for c in conds.iter().flatten() {
+                for t in prefix(c) {
+                    match t {
+                        C::Territory { mask, .. } => out.extend((0..63).filter(|i| mask & (1 << i) != 0).map(Val::Is)),
+                        C::TerritoryAt { set, .. } => out.extend(set.iter().map(|i| Val::Is(u64::from(*i)))),
+                        _ => {}
+                    }
+                }
+            }
+        }
         Key::Enum(_) | Key::Str(_) => {
             out.push(Val::Other);
             for c in conds.iter().flatten() {
@@ -150,7 +181,7 @@ pub(super) struct Split {
 /// The best dispatch for a sequence of conditions, if one pays: a key that
 /// at least half of them (and at least three) test in their pure prefix,
 /// splitting them without more than doubling the code.
-pub(super) fn split(conds: &[Option<&C>], layout: &Layout, tiers: usize, tier_known: bool) -> Option<Split> {
+pub(super) fn split(conds: &[Option<&C>], layout: &Layout, tiers: usize, tier_known: bool, territory_known: bool) -> Option<Split> {
     if conds.len() < 4 {
         return None;
     }
@@ -166,11 +197,18 @@ pub(super) fn split(conds: &[Option<&C>], layout: &Layout, tiers: usize, tier_kn
             }
         }
     }
-    counts.retain(|(k, n)| *n >= 3 && *n * 2 >= conds.len() && !(matches!(k, Key::Tier) && (tier_known || tiers >= 63)));
+    counts.retain(|(k, n)| {
+        let known = match k {
+            Key::Tier => tier_known || tiers >= 63,
+            Key::Territory => territory_known,
+            _ => false,
+        };
+        *n >= 3 && *n * 2 >= conds.len() && !known
+    });
     counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     for (key, _) in counts {
         let vals = values(key, conds, layout, tiers);
-        if vals.len() < 2 || vals.len() > 256 {
+        if vals.len() < 2 || vals.len() > 4096 {
             continue;
         }
         let arms: Vec<(Val, Vec<(usize, Option<C>)>)> = vals
@@ -215,7 +253,7 @@ mod tests {
             present.clone(),
         ];
         let refs: Vec<Option<&C>> = conds.iter().map(Some).collect();
-        let s = split(&refs, &layout, 3, false).expect("a split on the tier");
+        let s = split(&refs, &layout, 3, false, false).expect("a split on the tier");
         assert_eq!(s.key, Key::Tier);
         let arm = |v: Val| s.arms.iter().find(|(x, _)| *x == v).map(|(_, items)| items.iter().map(|(i, _)| *i).collect::<Vec<_>>());
         assert_eq!(arm(Val::Is(0)), Some(vec![0, 2, 4]));
@@ -231,6 +269,6 @@ mod tests {
         let raising = C::Num { slot: 1, op: crate::ir::CmpOp::Gt, k: 1.0, miss: Miss::Raise };
         let conds: Vec<C> = (0..4).map(|t| C::And(vec![raising.clone(), tier(t % 2)].into())).collect();
         let refs: Vec<Option<&C>> = conds.iter().map(Some).collect();
-        assert!(split(&refs, &layout, 2, false).is_none());
+        assert!(split(&refs, &layout, 2, false, false).is_none());
     }
 }
