@@ -345,7 +345,7 @@ mod tests {
         assert_eq!(l.id("US\0"), None);
         assert_eq!(l.id(""), None);
         for s in ["", "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg"] {
-            let bytes: Vec<u8> = s.bytes().chain(std::iter::repeat(0).take(7 - s.len())).chain([s.len() as u8]).collect();
+            let bytes: Vec<u8> = s.bytes().chain(std::iter::repeat_n(0, 7 - s.len())).chain([s.len() as u8]).collect();
             assert_eq!(Interner::pack(s), Some(u64::from_le_bytes(bytes.try_into().unwrap_or_default())), "{s:?}");
         }
         assert_eq!(Interner::pack("abcdefgh"), None);

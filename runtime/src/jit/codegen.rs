@@ -645,10 +645,7 @@ impl<'a> Fx<'a> {
                 }
             },
             C::TerritoryAt { set, none, neg } => {
-                let found = match self.known_terr_index {
-                    Some(k) => Some(if k == ABSENT { *none } else { set.binary_search(&k).is_ok() }),
-                    None => None,
-                };
+                let found = self.known_terr_index.map(|k| if k == ABSENT { *none } else { set.binary_search(&k).is_ok() });
                 match found {
                     Some(b) => self.jump(if b != *neg { t } else { f }),
                     None => {

@@ -169,13 +169,17 @@ fn specialise(c: &C, key: Key, v: Val, layout: &Layout) -> Option<C> {
     })
 }
 
+/// One arm of a dispatch: indexes into the sequence, with the specialised
+/// conditions (`None`: unconditional).
+pub(super) type Arm = Vec<(usize, Option<C>)>;
+
 /// A dispatch for a sequence: the key, and for each value its sub-sequence
 /// (indexes into the sequence, with the specialised conditions; `None` is
 /// an unconditional item).
 #[derive(Debug)]
 pub(super) struct Split {
     pub key: Key,
-    pub arms: Vec<(Val, Vec<(usize, Option<C>)>)>,
+    pub arms: Vec<(Val, Arm)>,
 }
 
 /// The best dispatch for a sequence of conditions, if one pays: a key that
@@ -211,7 +215,7 @@ pub(super) fn split(conds: &[Option<&C>], layout: &Layout, tiers: usize, tier_kn
         if vals.len() < 2 || vals.len() > 4096 {
             continue;
         }
-        let arms: Vec<(Val, Vec<(usize, Option<C>)>)> = vals
+        let arms: Vec<(Val, Arm)> = vals
             .into_iter()
             .map(|v| {
                 let items = conds

@@ -8,7 +8,7 @@
 //! native form for call back into the reference evaluator, so the two
 //! backends cannot disagree on them. The machine code lives in one
 //! `JITModule` per policy, freed when the last clone of the policy drops.
-#![allow(unsafe_code)]
+//! (`unsafe` is allowed for this module where `lib.rs` declares it.)
 
 mod codegen;
 mod dispatch;
