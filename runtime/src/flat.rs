@@ -42,10 +42,11 @@ impl Kind {
 /// Where each field lives in the record, and the interned string constants.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
-    /// The string, number and enum fields stored: slot, and word among the values.
-    strs: Vec<(u32, usize)>,
-    nums: Vec<(u32, usize)>,
-    enums: Vec<(u32, usize)>,
+    /// The string, number and enum fields stored: slot, word among the
+    /// values, and whether `is present` tests it too.
+    strs: Vec<(u32, usize, bool)>,
+    nums: Vec<(u32, usize, bool)>,
+    enums: Vec<(u32, usize, bool)>,
     /// Words in each of the two presence bitmaps before the values: the
     /// first has a bit per stored field holding a value of its type, the
     /// second a bit per field whose presence is tested, set when it has any value.
@@ -54,8 +55,9 @@ pub struct Layout {
     words: usize,
     /// Word index of each field slot's value (`usize::MAX`: not stored).
     word_of: Vec<usize>,
-    /// Fields whose presence `is present` tests: their bits in the second bitmap.
-    presence_tested: Vec<u32>,
+    /// Fields not stored whose presence `is present` tests (stored ones get
+    /// their bit in the second bitmap as they are filled).
+    presence_only: Vec<u32>,
     strings: Interner,
 }
 
@@ -182,7 +184,11 @@ impl Layout {
         let mut presence_tested: Vec<u32> = tested.into_iter().filter(|s| (*s as usize) < field_count).collect();
         presence_tested.sort_unstable();
         presence_tested.dedup();
-        let of = |k: Kind| fields.iter().enumerate().filter(|(_, (_, kind))| *kind == k).map(|(i, (slot, _))| (*slot, i)).collect();
+        let of = |k: Kind| {
+            let kinds = fields.iter().enumerate().filter(|(_, (_, kind))| *kind == k);
+            kinds.map(|(i, (slot, _))| (*slot, i, presence_tested.binary_search(slot).is_ok())).collect()
+        };
+        let presence_only = presence_tested.iter().copied().filter(|s| word_of[*s as usize] == usize::MAX).collect();
         Layout {
             words: 2 * presence_words + fields.len(),
             strs: of(Kind::Str),
@@ -190,7 +196,7 @@ impl Layout {
             enums: of(Kind::Enum),
             presence_words,
             word_of,
-            presence_tested,
+            presence_only,
             strings: Interner::default(),
         }
     }
@@ -244,36 +250,64 @@ impl Layout {
         for w in typed.iter_mut().chain(raw.iter_mut()) {
             *w = 0;
         }
-        for &slot in &self.presence_tested {
+        // The bits of the first 64 fields gather in registers.
+        let (mut t0, mut r0) = (0u64, 0u64);
+        let mut mark = |map: &mut [u64], acc: &mut u64, slot: u32| {
+            if slot < 64 {
+                *acc |= 1 << slot;
+            } else {
+                map[(slot / 64) as usize] |= 1 << (slot % 64);
+            }
+        };
+        for &slot in &self.presence_only {
             if matches!(values.get(slot as usize), Some(Some(_))) {
-                raw[(slot / 64) as usize] |= 1 << (slot % 64);
+                mark(raw, &mut r0, slot);
             }
         }
-        // One loop per kind, each with one test per field.
-        for &(slot, word) in &self.strs {
+        // One loop per kind. A stored field whose presence is also tested
+        // gets its `is present` bit here, for any value.
+        for &(slot, word, tested) in &self.strs {
             vals[word] = match values.get(slot as usize) {
-                Some(Some(Value::Str(s))) => {
-                    typed[(slot / 64) as usize] |= 1 << (slot % 64);
-                    self.strings.get(s).map_or(NO_ID, u64::from)
+                Some(Some(v)) => {
+                    if tested {
+                        mark(raw, &mut r0, slot);
+                    }
+                    match v {
+                        Value::Str(s) => {
+                            mark(typed, &mut t0, slot);
+                            self.strings.get(s).map_or(NO_ID, u64::from)
+                        }
+                        _ => 0,
+                    }
                 }
                 _ => 0,
             };
         }
-        for &(slot, word) in &self.nums {
-            vals[word] = match values.get(slot as usize) {
-                Some(Some(Value::Float(f))) => f.to_bits(),
-                Some(Some(Value::Int(n))) => (*n as f64).to_bits(),
+        for &(slot, word, tested) in &self.nums {
+            let Some(Some(v)) = values.get(slot as usize) else { continue };
+            if tested {
+                mark(raw, &mut r0, slot);
+            }
+            vals[word] = match v {
+                Value::Float(f) => f.to_bits(),
+                Value::Int(n) => (*n as f64).to_bits(),
                 _ => continue,
             };
-            typed[(slot / 64) as usize] |= 1 << (slot % 64);
+            mark(typed, &mut t0, slot);
         }
-        for &(slot, word) in &self.enums {
-            vals[word] = match values.get(slot as usize) {
-                Some(Some(Value::Enum(e))) => u64::from(*e),
+        for &(slot, word, tested) in &self.enums {
+            let Some(Some(v)) = values.get(slot as usize) else { continue };
+            if tested {
+                mark(raw, &mut r0, slot);
+            }
+            vals[word] = match v {
+                Value::Enum(e) => u64::from(*e),
                 _ => continue,
             };
-            typed[(slot / 64) as usize] |= 1 << (slot % 64);
+            mark(typed, &mut t0, slot);
         }
+        typed[0] |= t0;
+        raw[0] |= r0;
     }
 }
 
