@@ -252,7 +252,7 @@ impl Layout {
         }
         // The bits of the first 64 fields gather in registers.
         let (mut t0, mut r0) = (0u64, 0u64);
-        let mut mark = |map: &mut [u64], acc: &mut u64, slot: u32| {
+        let mark = |map: &mut [u64], acc: &mut u64, slot: u32| {
             if slot < 64 {
                 *acc |= 1 << slot;
             } else {

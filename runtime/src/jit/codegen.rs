@@ -166,7 +166,14 @@ fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, layout
         ctx.func.signature = sig.clone();
         ctx.func.name = UserFuncName::user(0, f as u32);
         {
-            let mut fx = Fx::new(module, &mut ctx.func, &mut fctx, layout, tables, ir.tiers.len());
+            // Decision trees may add up to three copies per condition of the function, plus some slack.
+            let conds = match f {
+                0 => ir.tiers.len(),
+                1 => ir.territories.len(),
+                2 => ir.tiers.len() + ir.territories.len() + ir.routes[ir.entry as usize].rules.len(),
+                r => ir.routes[r - 3].rules.len(),
+            };
+            let mut fx = Fx::new(module, &mut ctx.func, &mut fctx, layout, tables, ir.tiers.len(), 3 * conds + 256);
             match f {
                 0 => fx.tiers(&compiled.tiers),
                 1 => fx.territories(&compiled.territories),
@@ -210,6 +217,9 @@ struct Fx<'a> {
     known_tier: Option<u64>,
     /// How many tiers the policy has.
     ntiers: usize,
+    /// Condition copies decision trees may still add in this function, so
+    /// that code stays within a small multiple of the policy's size.
+    budget: usize,
     /// In the whole-selection function: the territory match set being built.
     terr_set: Option<cranelift_frontend::Variable>,
     gsig: SigRef,
@@ -224,7 +234,7 @@ struct Fx<'a> {
 }
 
 impl<'a> Fx<'a> {
-    fn new(module: &JITModule, func: &'a mut cranelift_codegen::ir::Function, fctx: &'a mut FunctionBuilderContext, layout: &'a Layout, tables: &'a mut Tables, ntiers: usize) -> Fx<'a> {
+    fn new(module: &JITModule, func: &'a mut cranelift_codegen::ir::Function, fctx: &'a mut FunctionBuilderContext, layout: &'a Layout, tables: &'a mut Tables, ntiers: usize, budget: usize) -> Fx<'a> {
         let ptr = module.target_config().pointer_type();
         let mut gsig = module.make_signature();
         gsig.params.extend([AbiParam::new(ptr), AbiParam::new(types::I32), AbiParam::new(types::I32), AbiParam::new(types::I32)]);
@@ -253,6 +263,7 @@ impl<'a> Fx<'a> {
             known_tier: None,
             known_terr_index: None,
             ntiers,
+            budget,
             terr_set: None,
             gsig,
             ret,
@@ -370,7 +381,11 @@ impl<'a> Fx<'a> {
     fn seq(&mut self, items: &[(u32, Option<&C>)], hits: Option<&[Block]>, end: Block, depth: u32) {
         if depth < 3 {
             let conds: Vec<Option<&C>> = items.iter().map(|(_, c)| *c).collect();
-            if let Some(split) = dispatch::split(&conds, self.layout, self.ntiers, self.known_tier.is_some(), self.known_terr.is_some()) {
+            let split = dispatch::split(&conds, self.layout, self.ntiers, self.known_tier.is_some(), self.known_terr.is_some());
+            // Copies a split adds count against the function's budget.
+            let extra = split.as_ref().map_or(0, |s| s.arms.iter().map(|(_, a)| a.len()).sum::<usize>().saturating_sub(items.len()));
+            if let Some(split) = split.filter(|_| extra <= self.budget) {
+                self.budget -= extra;
                 if self.emit_split(items, split, hits, end, depth) {
                     return;
                 }

@@ -184,7 +184,8 @@ pub(super) struct Split {
 
 /// The best dispatch for a sequence of conditions, if one pays: a key that
 /// at least half of them (and at least three) test in their pure prefix,
-/// splitting them without more than doubling the code.
+/// splitting them without more than quadrupling the code (the caller also
+/// keeps a budget for the whole function).
 pub(super) fn split(conds: &[Option<&C>], layout: &Layout, tiers: usize, tier_known: bool, territory_known: bool) -> Option<Split> {
     if conds.len() < 4 {
         return None;
@@ -230,7 +231,7 @@ pub(super) fn split(conds: &[Option<&C>], layout: &Layout, tiers: usize, tier_kn
             })
             .collect();
         let total: usize = arms.iter().map(|(_, items)| items.len()).sum();
-        if total <= 2 * conds.len() {
+        if total <= 4 * conds.len() {
             return Some(Split { key, arms });
         }
     }
