@@ -298,3 +298,66 @@ fn hand_built_leads_with_wrong_types_decide_alike() {
         assert_eq!(serde_json::to_string(&a).ok(), serde_json::to_string(&b).ok());
     }
 }
+
+/// String and list functions are computed once per lead while the record is
+/// built, and conditions over them run natively, including a missing field
+/// whose handler stops routing inside a function's argument.
+#[test]
+fn conditions_over_function_results_run_natively_and_agree() {
+    let text = r#"
+policy fns {
+  owner "ops@acme.example"
+  timezone "UTC"
+}
+schema lead {
+  id: string
+  email: string?
+  company: string?
+  campaign: string?
+  tags: list<string>
+}
+queue review { sla 1h }
+queue internal { sla 1h }
+queue abm { sla 1h }
+queue named { sla 1h }
+queue other { sla 1h }
+queue spam { sla 1h }
+tier all otherwise sla 1h
+on missing(email) -> queue review
+route main {
+  junk: when contains(tags, "spam") -> queue spam
+  abm: when starts_with(campaign ?? "", "abm-") -> queue abm
+  named: when company is present and lower(company) == "globex" -> queue named
+  internal: when domain(email) in ["acme.example", "acme.test"] -> queue internal
+  not_free: when domain(email) not in ["gmail.com", "yahoo.com"] and upper(company ?? "") != "X" -> queue other
+  otherwise -> queue review
+}
+"#;
+    let (interp, jit) = both(&[("fns.route", text)]);
+    let (derived, callbacks) = jit.compiled_stats().expect("compiled");
+    // contains, starts_with, lower, domain (shared by two rules), upper.
+    assert_eq!((derived, callbacks), (5, 0), "every function result is derived, no condition calls back");
+    let mut leads = Vec::new();
+    for email in ["", r#""email": "a@ACME.example","#, r#""email": "b@gmail.com","#, r#""email": "c@other.io","#, r#""email": "bad","#] {
+        for company in ["", r#""company": "GloBex","#, r#""company": "x","#] {
+            for campaign in ["", r#""campaign": "abm-q4","#, r#""campaign": "spring","#] {
+                for tags in ["[]", r#"["spam"]"#, r#"["vip", "other"]"#] {
+                    leads.push(format!(r#"{{{email}{company}{campaign}"id": "f{}", "tags": {tags}}}"#, leads.len()));
+                }
+            }
+        }
+    }
+    assert_eq!(assert_backends_agree(&[("fns.route", text)], None, &leads, "2026-11-24T15:00:00Z"), leads.len());
+    // Both queues that only a function result can reach are reached.
+    let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("time");
+    let mut reached = std::collections::BTreeSet::new();
+    for l in &leads {
+        let lead = Lead::from_json_str(jit.ir(), l, LeadOptions::default()).expect("valid");
+        let d = jit.decide(&lead, &State::new(jit.ir()), &jit.at(now), false);
+        reached.insert(d.queue.clone().unwrap_or_default());
+        assert_eq!(jit.select(&lead, now), interp.select(&lead, now));
+    }
+    for q in ["spam", "abm", "named", "internal", "other", "review"] {
+        assert!(reached.contains(q), "{q} never reached: {reached:?}");
+    }
+}

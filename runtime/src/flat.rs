@@ -216,6 +216,14 @@ impl Layout {
         self.strings.get(s)
     }
 
+    /// Adds `n` derived values of two words each at the end of the record;
+    /// the word index of the first.
+    pub(crate) fn add_derived(&mut self, n: usize) -> usize {
+        let base = self.words;
+        self.words += 2 * n;
+        base
+    }
+
     /// The record's length in 64-bit words.
     pub fn words(&self) -> usize {
         self.words
@@ -332,6 +340,15 @@ impl Record {
         } else {
             self.heap.resize(layout.words(), 0);
             layout.fill(values, &mut self.heap);
+        }
+    }
+
+    /// The record's words (after [`Record::fill`]).
+    pub(crate) fn words_mut(&mut self) -> &mut [u64] {
+        if self.heap.is_empty() {
+            &mut self.inline
+        } else {
+            &mut self.heap
         }
     }
 

@@ -78,6 +78,18 @@ impl Policy {
         Backend::Interp
     }
 
+    /// With compiled code: how many function results (`domain(email)` ...)
+    /// are computed once per lead, and how many conditions call back into the
+    /// interpreter. For tests and benchmarks.
+    #[doc(hidden)]
+    pub fn compiled_stats(&self) -> Option<(usize, usize)> {
+        #[cfg(feature = "jit")]
+        if let Some(j) = &self.jit {
+            return Some(j.stats());
+        }
+        None
+    }
+
     /// Bytes of native code compiled for this policy (0 with the interpreter).
     pub fn code_bytes(&self) -> usize {
         #[cfg(feature = "jit")]

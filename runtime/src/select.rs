@@ -92,7 +92,7 @@ impl<'a> Matcher<'a> {
             now,
             #[cfg(feature = "jit")]
             code: p.jit.as_deref().map(|j| {
-                rec.fill(&j.layout, &lead.values);
+                j.fill(p, lead, rec);
                 (j, &*rec)
             }),
         }
@@ -224,7 +224,7 @@ impl Policy {
         let mut rec = Record::new();
         #[cfg(feature = "jit")]
         let layout = self.jit.as_deref().map(|j| {
-            rec.fill(&j.layout, &lead.values);
+            j.fill(self, &lead, &mut rec);
             j.id
         });
         #[cfg(not(feature = "jit"))]
@@ -255,7 +255,7 @@ impl Policy {
         #[cfg(feature = "jit")]
         if let Some(j) = self.jit.as_deref() {
             let mut rec = Record::new();
-            rec.fill(&j.layout, &lead.values);
+            j.fill(self, lead, &mut rec);
             return rec.checksum(j.layout.words());
         }
         let _ = lead;

@@ -14,7 +14,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Module};
 
-use super::dispatch;
+use super::{derived, dispatch};
 use super::{general, Entry, Jit, ABSENT, NONE, RAISE};
 use crate::compiled::{Compiled, Miss, C};
 use crate::flat::{Kind, Layout};
@@ -27,6 +27,31 @@ const NONE_BIT: u64 = 1 << 63;
 struct Tables {
     generals: Vec<Expr>,
     bitmaps: Vec<Box<[u64]>>,
+    /// Function results computed while the record is built, and the word of the first.
+    derived: Vec<Expr>,
+    derived_base: usize,
+}
+
+/// Collects the function results worth computing per lead, interning the
+/// strings conditions compare them with.
+fn collect_derived(c: &C, derived: &mut Vec<Expr>, layout: &mut Layout) {
+    match c {
+        C::Not(a) => collect_derived(a, derived, layout),
+        C::And(args) | C::Or(args) => args.iter().for_each(|a| collect_derived(a, derived, layout)),
+        C::General(e) => {
+            if let Some((call, test)) = derived::shape(e) {
+                if !derived.contains(call) {
+                    derived.push(call.clone());
+                }
+                if let derived::Test::StrIn { set, .. } = test {
+                    set.iter().for_each(|s| {
+                        layout.intern(s);
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn err(what: &str) -> impl Fn(String) -> String + '_ {
@@ -85,9 +110,12 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String>
         collect(c, ir, &mut used, &mut tested);
     }
     let mut layout = Layout::new(ir.fields.len(), used, tested);
+    let mut tables = Tables::default();
     for c in conditions(compiled) {
         intern(c, &mut layout);
+        collect_derived(c, &mut tables.derived, &mut layout);
     }
+    tables.derived_base = layout.add_derived(tables.derived.len());
     layout.seal();
 
     let mut flags = settings::builder();
@@ -99,7 +127,6 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String>
     let isa = cranelift_native::builder().map_err(|e| err("host")(e.to_string()))?;
     let isa = isa.finish(settings::Flags::new(flags)).map_err(|e| err("target")(e.to_string()))?;
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
-    let mut tables = Tables::default();
     match define_all(&mut module, ir, compiled, &layout, &mut tables) {
         Ok((ids, code_bytes)) => {
             let get = |id: FuncId| -> Entry {
@@ -127,6 +154,8 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String>
                     .map(|r| r.rules.iter().map(|rule| if let Action::Route { route } = rule.action { route } else { NONE }).collect())
                     .collect(),
                 entry: ir.entry,
+                derived: tables.derived,
+                derived_base: tables.derived_base,
                 generals: tables.generals,
                 bitmaps: tables.bitmaps,
                 territory_words: ir.territories.len().div_ceil(64).max(1),
@@ -688,6 +717,7 @@ impl<'a> Fx<'a> {
                 let v = self.mask_test(w, bit);
                 self.branch(v, if *present { t } else { f }, if *present { f } else { t });
             }
+            C::General(e) if self.derived_leaf(e, t, f) => {}
             C::General(e) => {
                 let id = self.tables.generals.len() as i64;
                 self.tables.generals.push(e.clone());
@@ -702,6 +732,56 @@ impl<'a> Fx<'a> {
                 self.branch(r, t, f);
             }
         }
+    }
+
+    /// A condition over a function result computed with the record
+    /// ([`derived`]); false (nothing emitted) when `e` is not one.
+    fn derived_leaf(&mut self, e: &Expr, t: Block, f: Block) -> bool {
+        let Some((call, test)) = derived::shape(e) else { return false };
+        let Some(k) = self.tables.derived.iter().position(|d| d == call) else { return false };
+        let off = ((self.tables.derived_base + 2 * k) * 8) as i32;
+        let state = self.b.ins().load(types::I64, record_flags(), self.rec, off);
+        let value = self.b.ins().load(types::I64, record_flags(), self.rec, off + 8);
+        let (is_str, not_str, is_bool, rest, raised, plain) =
+            (self.b.create_block(), self.b.create_block(), self.b.create_block(), self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let c = self.b.ins().icmp_imm_u(IntCC::Equal, state, derived::STR as i64);
+        self.branch(c, is_str, not_str);
+        self.b.switch_to_block(not_str);
+        let c = self.b.ins().icmp_imm_u(IntCC::Equal, state, derived::BOOL as i64);
+        self.branch(c, is_bool, rest);
+        self.b.switch_to_block(rest);
+        let low = self.b.ins().band_imm_u(state, 0xFF);
+        let c = self.b.ins().icmp_imm_u(IntCC::Equal, low, derived::RAISED as i64);
+        self.branch(c, raised, plain);
+        // A missing field whose handler stops routing: raise, as reading it would.
+        self.b.switch_to_block(raised);
+        let slot = self.b.ins().ushr_imm_u(state, 8);
+        let slot = self.b.ins().ireduce(types::I32, slot);
+        let code = self.b.ins().bor_imm_u(slot, RAISE as i64);
+        self.b.ins().jump(self.ret, &[BlockArg::Value(code)]);
+        let is_other = |fx: &mut Self| fx.b.ins().icmp_imm_u(IntCC::Equal, state, derived::OTHER as i64);
+        match test {
+            derived::Test::StrIn { set, neg, other } => {
+                self.b.switch_to_block(is_str);
+                let ids: Vec<u64> = set.iter().filter_map(|s| self.layout.id(s)).map(u64::from).collect();
+                let hit = self.member(value, ids);
+                self.branch(hit, if neg { f } else { t }, if neg { t } else { f });
+                self.b.switch_to_block(is_bool);
+                self.jump(if other { t } else { f });
+                self.b.switch_to_block(plain);
+                let o = is_other(self);
+                self.branch(o, if other { t } else { f }, f);
+            }
+            derived::Test::True => {
+                self.b.switch_to_block(is_str);
+                self.jump(f);
+                self.b.switch_to_block(is_bool);
+                self.branch(value, t, f);
+                self.b.switch_to_block(plain);
+                self.jump(f);
+            }
+        }
+        true
     }
 
     fn mask_test(&mut self, bit: Value, mask: u64) -> Value {

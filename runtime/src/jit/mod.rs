@@ -11,6 +11,7 @@
 //! (`unsafe` is allowed for this module where `lib.rs` declares it.)
 
 mod codegen;
+mod derived;
 mod dispatch;
 
 use std::sync::Mutex;
@@ -60,6 +61,9 @@ pub(crate) struct Jit {
     pub(crate) entry: u32,
     /// Per route: whether its code has the entry that resumes after a rule (`else continue`).
     pub(crate) resumable: Vec<bool>,
+    /// Function results computed while the record is built, and the word of the first.
+    derived: Vec<Expr>,
+    derived_base: usize,
     /// Conditions run by the reference evaluator, by the id the code passes.
     generals: Vec<Expr>,
     /// Bitmaps for large string sets; the code holds their addresses.
@@ -110,6 +114,20 @@ impl Jit {
         codegen::compile(ir, compiled)
     }
 
+    /// How many function results are computed with the record, and how many
+    /// conditions call back into the interpreter.
+    pub(crate) fn stats(&self) -> (usize, usize) {
+        (self.derived.len(), self.generals.len())
+    }
+
+    /// Builds the record for `lead`: its fields, then the derived values.
+    pub(crate) fn fill(&self, p: &Policy, lead: &Lead, rec: &mut Record) {
+        rec.fill(&self.layout, &lead.values);
+        if !self.derived.is_empty() {
+            derived::fill(&self.derived, &self.layout, p, lead, rec.words_mut(), self.derived_base);
+        }
+    }
+
     fn env<'a>(&'a self, p: &'a Policy, lead: &'a Lead, now: i64) -> Env<'a> {
         Env { policy: p, lead, now, generals: &self.generals }
     }
@@ -149,7 +167,7 @@ impl Jit {
     pub(crate) fn selection(&self, p: &Policy, lead: &Lead, now: i64) -> Option<Selection> {
         self.select?;
         let mut rec = Record::new();
-        rec.fill(&self.layout, &lead.values);
+        self.fill(p, lead, &mut rec);
         self.selection_in(p, lead, &rec, now)
     }
 

@@ -1,0 +1,90 @@
+//! Function results computed once per lead while the record is built:
+//! `domain(email)`, `lower(company)`, `starts_with(campaign ?? "", "abm-")`,
+//! `contains(tags, "spam")` ... Conditions over them then compile to
+//! integer tests instead of calls back into the interpreter.
+//!
+//! A derived value is a pure function of the lead (no `now`, tier or
+//! territory). It takes two words in the record: its state ([`ABSENT`],
+//! [`STR`], [`BOOL`], [`OTHER`], or [`RAISED`] with the slot of a missing
+//! field whose handler stops routing, raised when a condition reads it, as
+//! the interpreter would) and its value (an interned string id, or 0/1).
+
+use crate::eval::{Ctx, MissingRaised};
+use crate::flat::{Layout, NO_ID};
+use crate::ir::{CmpOp, Expr, Func, Value};
+use crate::lead::Lead;
+use crate::policy::Policy;
+
+/// State: no value (a missing argument).
+pub(super) const ABSENT: u64 = 0;
+/// State: a string, as an interned id.
+pub(super) const STR: u64 = 1;
+/// State: reading the value raises; the slot is in the bits above 8.
+pub(super) const RAISED: u64 = 2;
+/// State: a boolean, 0 or 1.
+pub(super) const BOOL: u64 = 3;
+/// State: a value of another type (only in an IR the checker did not see).
+pub(super) const OTHER: u64 = 4;
+
+/// What a compiled condition over a derived value tests.
+#[derive(Debug, Clone)]
+pub(super) enum Test {
+    /// The value is one of these strings (`neg`: is not); absent is false
+    /// either way, and a value that is not a string gives `other`.
+    StrIn { set: Vec<Box<str>>, neg: bool, other: bool },
+    /// The value is `true` (a bool-valued call used as a condition).
+    True,
+}
+
+/// Whether `e` can be computed from the lead alone, and is worth it (a call).
+fn derivable(e: &Expr) -> bool {
+    fn pure(e: &Expr) -> bool {
+        match e {
+            Expr::Const { .. } | Expr::Field { .. } | Expr::Default { .. } => true,
+            Expr::Call { func, args } => !matches!(func, Func::Since) && args.iter().all(pure),
+            _ => false,
+        }
+    }
+    matches!(e, Expr::Call { .. }) && pure(e)
+}
+
+/// The derived expression a general condition tests, and how, if it has that shape.
+pub(super) fn shape(e: &Expr) -> Option<(&Expr, Test)> {
+    match e {
+        Expr::Call { func: Func::StartsWith | Func::EndsWith | Func::Contains, .. } if derivable(e) => Some((e, Test::True)),
+        Expr::Cmp { cmp: cmp @ (CmpOp::Eq | CmpOp::Ne), lhs, rhs } => {
+            let (call, k) = match (&**lhs, &**rhs) {
+                (c, Expr::Const { value: Value::Str(k) }) | (Expr::Const { value: Value::Str(k) }, c) => (c, k),
+                _ => return None,
+            };
+            // A comparison of values of different types is false, `==` or `!=`.
+            derivable(call).then(|| (call, Test::StrIn { set: vec![k.as_str().into()], neg: *cmp == CmpOp::Ne, other: false }))
+        }
+        Expr::In { value, set, negated } if derivable(value) => {
+            let set: Option<Vec<Box<str>>> = set.iter().map(|v| if let Value::Str(s) = v { Some(s.as_str().into()) } else { None }).collect();
+            // A value equal to no member: `in` is false, `not in` true.
+            Some((value, Test::StrIn { set: set?, neg: *negated, other: *negated }))
+        }
+        _ => None,
+    }
+}
+
+/// Computes each derived expression for `lead` into its two words at `base`.
+pub(super) fn fill(exprs: &[Expr], layout: &Layout, p: &Policy, lead: &Lead, out: &mut [u64], base: usize) {
+    for (k, e) in exprs.iter().enumerate() {
+        let mut ctx = Ctx { policy: p, lead, tier: None, territory: None, now: 0, reads: None, read_tier: false, read_territory: false };
+        let (state, value) = match ctx.value(e) {
+            Ok(Some(v)) => match v.as_ref() {
+                Value::Str(s) => (STR, layout.id(s).map_or(NO_ID, u64::from)),
+                Value::Bool(b) => (BOOL, u64::from(*b)),
+                _ => (OTHER, 0),
+            },
+            Ok(None) => (ABSENT, 0),
+            Err(MissingRaised(slot)) => (RAISED | u64::from(slot) << 8, 0),
+        };
+        if let Some(w) = out.get_mut(base + 2 * k..base + 2 * k + 2) {
+            w[0] = state;
+            w[1] = value;
+        }
+    }
+}
