@@ -77,6 +77,11 @@ fn main() {
     let leads = parse_leads(&example, &lines);
     let (med, p99) = time_decide(&example, &state, &leads, now);
     println!("decide, examples/inbound.route ({} valid leads): median {med:.0} ns, p99 {p99:.0} ns", leads.len());
+    for backend in [Backend::Jit, Backend::Interp] {
+        let p = Policy::from_ir_with(example.ir().clone(), backend).expect("loads");
+        let (med, p99) = time_select(&p, &leads, now);
+        println!("select, examples/inbound.route, {backend}: median {med:.1} ns, p99 {p99:.1} ns");
+    }
 
     // 2. The generated 200-rule policy, two mixes.
     let text = gen::policy_200();

@@ -338,8 +338,9 @@ route main {
     // contains, starts_with, lower, domain (shared by two rules), upper.
     assert_eq!((derived, callbacks), (5, 0), "every function result is derived, no condition calls back");
     let mut leads = Vec::new();
-    for email in ["", r#""email": "a@ACME.example","#, r#""email": "b@gmail.com","#, r#""email": "c@other.io","#, r#""email": "bad","#] {
-        for company in ["", r#""company": "GloBex","#, r#""company": "x","#] {
+    let emails = ["", r#""email": "a@ACME.example","#, r#""email": "b@gmail.com","#, r#""email": "c@other.io","#, r#""email": "bad","#, r#""email": "d@Bücher.de ","#];
+    for email in emails {
+        for company in ["", r#""company": "GloBex","#, r#""company": "x","#, r#""company": "Globéx","#] {
             for campaign in ["", r#""campaign": "abm-q4","#, r#""campaign": "spring","#] {
                 for tags in ["[]", r#"["spam"]"#, r#"["vip", "other"]"#] {
                     leads.push(format!(r#"{{{email}{company}{campaign}"id": "f{}", "tags": {tags}}}"#, leads.len()));

@@ -9,9 +9,9 @@
 //! field whose handler stops routing, raised when a condition reads it, as
 //! the interpreter would) and its value (an interned string id, or 0/1).
 
-use crate::eval::{Ctx, MissingRaised};
+use crate::eval::{compare, Ctx, MissingRaised};
 use crate::flat::{Layout, NO_ID};
-use crate::ir::{CmpOp, Expr, Func, Value};
+use crate::ir::{CmpOp, Expr, Func, MissingHandling, Value};
 use crate::lead::Lead;
 use crate::policy::Policy;
 
@@ -69,9 +69,88 @@ pub(super) fn shape(e: &Expr) -> Option<(&Expr, Test)> {
     }
 }
 
+/// An argument that is a field, a field with a default, or a constant, read
+/// as the interpreter reads it: `Err(slot)` when its missing-field handler
+/// stops routing. `None` for other arguments.
+fn arg<'a>(p: &'a Policy, lead: &'a Lead, e: &'a Expr) -> Option<Result<Option<&'a Value>, u32>> {
+    Some(match e {
+        Expr::Const { value } => Ok(Some(value)),
+        Expr::Default { slot, default } => Ok(Some(lead.values.get(*slot as usize)?.as_ref().unwrap_or(default))),
+        Expr::Field { slot } => match lead.values.get(*slot as usize)? {
+            Some(v) => Ok(Some(v)),
+            None => match p.missing.get(*slot as usize)? {
+                Some(MissingHandling::Assume(v)) => Ok(Some(v)),
+                Some(MissingHandling::Action(_)) => Err(*slot),
+                None => Ok(None),
+            },
+        },
+        _ => return None,
+    })
+}
+
+/// The id of `s` mapped byte by byte with `map`, for short ASCII text
+/// (no allocation); `None` for other text.
+fn mapped_id(layout: &Layout, s: &str, map: fn(u8) -> u8) -> Option<u64> {
+    let mut buf = [0u8; 64];
+    let out = buf.get_mut(..s.len())?;
+    if !s.is_ascii() {
+        return None;
+    }
+    for (o, c) in out.iter_mut().zip(s.bytes()) {
+        *o = map(c);
+    }
+    let text = std::str::from_utf8(out).ok()?;
+    Some(layout.id(text).map_or(NO_ID, u64::from))
+}
+
+/// The common calls computed without the interpreter's general machinery
+/// (and without allocating); `None` to let the interpreter compute it.
+fn fast(e: &Expr, layout: &Layout, p: &Policy, lead: &Lead) -> Option<(u64, u64)> {
+    let Expr::Call { func, args } = e else { return None };
+    let mut vals: [Option<&Value>; 2] = [None, None];
+    if args.len() > 2 {
+        return None;
+    }
+    for (i, a) in args.iter().enumerate() {
+        match arg(p, lead, a)? {
+            Ok(Some(v)) => vals[i] = Some(v),
+            Ok(None) => return Some((ABSENT, 0)),
+            Err(slot) => return Some((RAISED | u64::from(slot) << 8, 0)),
+        }
+    }
+    let text = |i: usize| match vals[i] {
+        Some(Value::Str(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let boolean = |b: bool| Some((BOOL, u64::from(b)));
+    match (func, args.len()) {
+        (Func::Contains, 2) => match (vals[0]?, vals[1]?) {
+            (Value::List(items), x) => boolean(items.iter().any(|i| compare(i, x) == Some(std::cmp::Ordering::Equal))),
+            (Value::Str(s), Value::Str(x)) => boolean(s.contains(x.as_str())),
+            _ => None,
+        },
+        (Func::StartsWith, 2) => boolean(text(0)?.starts_with(text(1)?)),
+        (Func::EndsWith, 2) => boolean(text(0)?.ends_with(text(1)?)),
+        (Func::Lower, 1) => Some((STR, mapped_id(layout, text(0)?, |c| c.to_ascii_lowercase())?)),
+        (Func::Upper, 1) => Some((STR, mapped_id(layout, text(0)?, |c| c.to_ascii_uppercase())?)),
+        (Func::Domain, 1) => {
+            let d = text(0)?.rsplit_once('@').map_or("", |(_, d)| d.trim());
+            Some((STR, mapped_id(layout, d, |c| c.to_ascii_lowercase())?))
+        }
+        _ => None,
+    }
+}
+
 /// Computes each derived expression for `lead` into its two words at `base`.
 pub(super) fn fill(exprs: &[Expr], layout: &Layout, p: &Policy, lead: &Lead, out: &mut [u64], base: usize) {
     for (k, e) in exprs.iter().enumerate() {
+        if let Some((state, value)) = fast(e, layout, p, lead) {
+            if let Some(w) = out.get_mut(base + 2 * k..base + 2 * k + 2) {
+                w[0] = state;
+                w[1] = value;
+            }
+            continue;
+        }
         let mut ctx = Ctx { policy: p, lead, tier: None, territory: None, now: 0, reads: None, read_tier: false, read_territory: false };
         let (state, value) = match ctx.value(e) {
             Ok(Some(v)) => match v.as_ref() {
