@@ -25,6 +25,8 @@ pub(crate) enum Kind {
     Num,
     /// The variant index.
     Enum,
+    /// Milliseconds since the epoch (`since(field)` comparisons).
+    Time,
 }
 
 impl Kind {
@@ -34,7 +36,8 @@ impl Kind {
             FieldType::String => Kind::Str,
             FieldType::Int | FieldType::Float => Kind::Num,
             FieldType::Enum(_) => Kind::Enum,
-            FieldType::Bool | FieldType::Time | FieldType::List(_) => return None,
+            FieldType::Time => Kind::Time,
+            FieldType::Bool | FieldType::List(_) => return None,
         })
     }
 }
@@ -47,6 +50,7 @@ pub struct Layout {
     strs: Vec<(u32, usize, bool)>,
     nums: Vec<(u32, usize, bool)>,
     enums: Vec<(u32, usize, bool)>,
+    times: Vec<(u32, usize, bool)>,
     /// Words in each of the two presence bitmaps before the values: the
     /// first has a bit per stored field holding a value of its type, the
     /// second a bit per field whose presence is tested, set when it has any value.
@@ -194,6 +198,7 @@ impl Layout {
             strs: of(Kind::Str),
             nums: of(Kind::Num),
             enums: of(Kind::Enum),
+            times: of(Kind::Time),
             presence_words,
             word_of,
             presence_only,
@@ -310,6 +315,17 @@ impl Layout {
             }
             vals[word] = match v {
                 Value::Enum(e) => u64::from(*e),
+                _ => continue,
+            };
+            mark(typed, &mut t0, slot);
+        }
+        for &(slot, word, tested) in &self.times {
+            let Some(Some(v)) = values.get(slot as usize) else { continue };
+            if tested {
+                mark(raw, &mut r0, slot);
+            }
+            vals[word] = match v {
+                Value::Time(t) => *t as u64,
                 _ => continue,
             };
             mark(typed, &mut t0, slot);

@@ -30,6 +30,8 @@ struct Tables {
     /// Function results computed while the record is built, and the word of the first.
     derived: Vec<Expr>,
     derived_base: usize,
+    /// Per field slot: its missing handler.
+    missing: Vec<Option<crate::ir::MissingHandling>>,
 }
 
 /// Collects the function results worth computing per lead, interning the
@@ -66,6 +68,15 @@ fn conditions(compiled: &Compiled) -> impl Iterator<Item = &C> {
 /// The fields a condition reads from the record, with how they are stored,
 /// and those whose presence it tests.
 fn collect(c: &C, ir: &PolicyIr, used: &mut Vec<(u32, Kind)>, tested: &mut Vec<u32>) {
+    if let C::General(e) = c {
+        if let Some((slot, ..)) = derived::since(e) {
+            if ir.fields.get(slot as usize).is_some_and(|f| f.ty == crate::ir::FieldType::Time) {
+                used.push((slot, Kind::Time));
+                // Whether it has any value tells a raise from a wrong-typed value.
+                tested.push(slot);
+            }
+        }
+    }
     let mut add = |slot: u32| {
         if let Some(kind) = ir.fields.get(slot as usize).and_then(|f| Kind::of(&f.ty)) {
             used.push((slot, kind));
@@ -110,7 +121,12 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String>
         collect(c, ir, &mut used, &mut tested);
     }
     let mut layout = Layout::new(ir.fields.len(), used, tested);
-    let mut tables = Tables::default();
+    let mut tables = Tables { missing: vec![None; ir.fields.len()], ..Tables::default() };
+    for m in &ir.handlers.missing {
+        if let Some(slot) = tables.missing.get_mut(m.field as usize) {
+            *slot = Some(m.handling.clone());
+        }
+    }
     for c in conditions(compiled) {
         intern(c, &mut layout);
         collect_derived(c, &mut tables.derived, &mut layout);
@@ -717,6 +733,7 @@ impl<'a> Fx<'a> {
                 let v = self.mask_test(w, bit);
                 self.branch(v, if *present { t } else { f }, if *present { f } else { t });
             }
+            C::General(e) if self.since_leaf(e, t, f) => {}
             C::General(e) if self.derived_leaf(e, t, f) => {}
             C::General(e) => {
                 let id = self.tables.generals.len() as i64;
@@ -732,6 +749,51 @@ impl<'a> Fx<'a> {
                 self.branch(r, t, f);
             }
         }
+    }
+
+    /// `since(field) OP duration` natively: now (from the call's `Env`) minus
+    /// the stored time, saturating as the interpreter's does; false (nothing
+    /// emitted) when `e` is not one, or the field's missing handler assumes a value.
+    fn since_leaf(&mut self, e: &Expr, t: Block, f: Block) -> bool {
+        let Some((slot, op, k)) = derived::since(e) else { return false };
+        let Some(off) = self.layout.value_offset(slot) else { return false };
+        let absent = match self.tables.missing.get(slot as usize) {
+            Some(None) => f,
+            // Filled below: no value at all raises, a value of another type is false.
+            Some(Some(crate::ir::MissingHandling::Action(_))) => self.b.create_block(),
+            _ => return false,
+        };
+        let here = self.present(slot);
+        let yes = self.b.create_block();
+        self.branch(here, yes, absent);
+        self.b.switch_to_block(yes);
+        let time = self.b.ins().load(types::I64, record_flags(), self.rec, off);
+        let now = self.b.ins().load(types::I64, record_flags(), self.env, std::mem::offset_of!(super::Env, now) as i32);
+        let (d, overflow) = self.b.ins().ssub_overflow(now, time);
+        // On overflow the true difference is past i64: MAX when time < 0, else MIN.
+        let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, time, 0);
+        let (max, min) = (self.b.ins().iconst(types::I64, i64::MAX), self.b.ins().iconst(types::I64, i64::MIN));
+        let sat = self.b.ins().select(neg, max, min);
+        let d = self.b.ins().select(overflow, sat, d);
+        let cc = match op {
+            CmpOp::Eq => IntCC::Equal,
+            CmpOp::Ne => IntCC::NotEqual,
+            CmpOp::Lt => IntCC::SignedLessThan,
+            CmpOp::Le => IntCC::SignedLessThanOrEqual,
+            CmpOp::Gt => IntCC::SignedGreaterThan,
+            CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
+        };
+        let hit = self.b.ins().icmp_imm_s(cc, d, k);
+        self.branch(hit, t, f);
+        if absent != f {
+            self.b.switch_to_block(absent);
+            let (w, bit) = self.layout.tested_presence(slot);
+            let word = self.b.ins().load(types::I64, record_flags(), self.rec, w);
+            let any = self.mask_test(word, bit);
+            let raise = self.raise_block(slot);
+            self.branch(any, f, raise);
+        }
+        true
     }
 
     /// A condition over a function result computed with the record

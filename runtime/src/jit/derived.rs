@@ -48,6 +48,31 @@ fn derivable(e: &Expr) -> bool {
     matches!(e, Expr::Call { .. }) && pure(e)
 }
 
+/// `since(field) OP duration` (either way round): the time field, the
+/// operator with the call on the left, and the duration in ms.
+pub(super) fn since(e: &Expr) -> Option<(u32, CmpOp, i64)> {
+    let Expr::Cmp { cmp, lhs, rhs } = e else { return None };
+    let (call, k, op) = match (&**lhs, &**rhs) {
+        (c, Expr::Const { value: Value::Duration(k) }) => (c, *k, *cmp),
+        (Expr::Const { value: Value::Duration(k) }, c) => {
+            let flipped = match cmp {
+                CmpOp::Lt => CmpOp::Gt,
+                CmpOp::Le => CmpOp::Ge,
+                CmpOp::Gt => CmpOp::Lt,
+                CmpOp::Ge => CmpOp::Le,
+                o => *o,
+            };
+            (c, *k, flipped)
+        }
+        _ => return None,
+    };
+    let Expr::Call { func: Func::Since, args } = call else { return None };
+    match args.as_slice() {
+        [Expr::Field { slot }] => Some((*slot, op, k)),
+        _ => None,
+    }
+}
+
 /// The derived expression a general condition tests, and how, if it has that shape.
 pub(super) fn shape(e: &Expr) -> Option<(&Expr, Test)> {
     match e {
