@@ -762,7 +762,7 @@ impl Builder<'_> {
         let value = text[..digits_end].parse::<i64>().ok().and_then(|n| n.checked_mul(unit_ms));
         let value = match value {
             Some(0) => {
-                self.error(span, format!("duration `{text}` is zero"), "an SLA must be longer than zero, like `5m`");
+                self.error(span, format!("duration `{text}` is zero"), "a duration must be longer than zero: `5m` for an SLA, `since(created_at) < 1m` for \"just now\" in a condition");
                 0
             }
             Some(v) => v,
