@@ -66,16 +66,6 @@ pub(crate) struct Compiled {
 
 const NONE_BIT: u64 = 1 << 63;
 
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        o => o,
-    }
-}
-
 struct Builder<'p> {
     ir: &'p PolicyIr,
     missing: &'p [Option<MissingHandling>],
@@ -138,7 +128,7 @@ impl Builder<'_> {
     fn cmp(&self, op: CmpOp, lhs: &Expr, rhs: &Expr) -> Option<C> {
         let (subject, k, op) = match (lhs, rhs) {
             (x, Expr::Const { value }) => (x, value, op),
-            (Expr::Const { value }, x) => (x, value, flip(op)),
+            (Expr::Const { value }, x) => (x, value, op.flipped()),
             _ => return None,
         };
         match subject {

@@ -285,7 +285,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         let (field, ty, c, op) = if let Some((f, ty)) = self.field_of(lhs) {
             (f, ty, self.constant(rhs, ty), op)
         } else if let Some((f, ty)) = self.field_of(rhs) {
-            (f, ty, self.constant(lhs, ty), flip(op))
+            (f, ty, self.constant(lhs, ty), op.flipped())
         } else {
             return opaque();
         };
@@ -617,16 +617,6 @@ fn meet_constraint(e: &mut FieldConstraint, c: &FieldConstraint) {
             (Some(ValueSet::NotIn(x)), Some(ValueSet::NotIn(y))) => Some(ValueSet::NotIn(x.union(y).cloned().collect())),
         };
         e.range = e.range.meet(c.range);
-    }
-}
-
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        o => o,
     }
 }
 

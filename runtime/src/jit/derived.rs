@@ -54,16 +54,7 @@ pub(super) fn since(e: &Expr) -> Option<(u32, CmpOp, i64)> {
     let Expr::Cmp { cmp, lhs, rhs } = e else { return None };
     let (call, k, op) = match (&**lhs, &**rhs) {
         (c, Expr::Const { value: Value::Duration(k) }) => (c, *k, *cmp),
-        (Expr::Const { value: Value::Duration(k) }, c) => {
-            let flipped = match cmp {
-                CmpOp::Lt => CmpOp::Gt,
-                CmpOp::Le => CmpOp::Ge,
-                CmpOp::Gt => CmpOp::Lt,
-                CmpOp::Ge => CmpOp::Le,
-                o => *o,
-            };
-            (c, *k, flipped)
-        }
+        (Expr::Const { value: Value::Duration(k) }, c) => (c, *k, cmp.flipped()),
         _ => return None,
     };
     let Expr::Call { func: Func::Since, args } = call else { return None };
