@@ -594,6 +594,17 @@ impl CmpOp {
         }
     }
 
+    /// The operator with its operands swapped: `k < x` is `x > k`.
+    pub fn flipped(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            o => o,
+        }
+    }
+
     /// True for `<`, `<=`, `>`, `>=`.
     pub fn is_ordering(self) -> bool {
         !matches!(self, CmpOp::Eq | CmpOp::Ne)
