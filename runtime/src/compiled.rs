@@ -64,7 +64,14 @@ pub(crate) struct Compiled {
     pub routes: Vec<CRoute>,
 }
 
-const NONE_BIT: u64 = 1 << 63;
+/// The mask bit that stands for "no tier" / "no territory".
+pub(crate) const NONE_BIT: u64 = 1 << 63;
+
+/// The mask bit of a tier or territory index: [`NONE_BIT`] for none, 0 for
+/// indexes past 62 (which masks cannot hold).
+pub(crate) fn index_bit(x: Option<u32>) -> u64 {
+    x.map_or(NONE_BIT, |t| if t < 63 { 1u64 << t } else { 0 })
+}
 
 struct Builder<'p> {
     ir: &'p PolicyIr,
@@ -280,7 +287,7 @@ impl Compiled {
                 let rules: Vec<Option<C>> = r.rules.iter().map(|rule| rule.condition.as_ref().map(|c| b.compile(&c.expr))).collect();
                 let by_territory = (0..=nt)
                     .map(|t| {
-                        let bit = if t == nt { NONE_BIT } else if t < 63 { 1u64 << t } else { 0 };
+                        let bit = index_bit((t < nt).then_some(t as u32));
                         (0..rules.len() as u32)
                             .filter(|i| match &rules[*i as usize] {
                                 Some(c) if bit != 0 => required_territories(c) & bit != 0,
@@ -309,7 +316,6 @@ fn miss(m: Miss) -> Result<bool, MissingRaised> {
 
 /// Evaluates a compiled condition for `lead`, knowing the tier and territory.
 pub(crate) fn test(p: &Policy, c: &C, lead: &Lead, tier: Option<u32>, territory: Option<u32>, now: i64) -> Result<bool, MissingRaised> {
-    let bit = |x: Option<u32>| x.map_or(NONE_BIT, |t| if t < 63 { 1u64 << t } else { 0 });
     let raise = |slot: u32, r: Result<bool, MissingRaised>| r.map_err(|_| MissingRaised(slot));
     Ok(match c {
         C::Const(b) => *b,
@@ -349,8 +355,8 @@ pub(crate) fn test(p: &Policy, c: &C, lead: &Lead, tier: Option<u32>, territory:
             Some(Value::Float(f)) => f.partial_cmp(k).is_some_and(|o| holds(*op, o)),
             _ => raise(*slot, miss(*m))?,
         },
-        C::Tier { mask, neg } => (bit(tier) & mask != 0) != *neg,
-        C::Territory { mask, neg } => (bit(territory) & mask != 0) != *neg,
+        C::Tier { mask, neg } => (index_bit(tier) & mask != 0) != *neg,
+        C::Territory { mask, neg } => (index_bit(territory) & mask != 0) != *neg,
         C::TerritoryAt { set, none, neg } => territory.map_or(*none, |t| set.binary_search(&t).is_ok()) != *neg,
         C::Present { slot, present } => lead.values[*slot as usize].is_some() == *present,
         C::General(e) => {

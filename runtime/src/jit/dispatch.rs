@@ -10,7 +10,7 @@
 //! nor which raise happens first, so the sub-sequences keep the order and
 //! the semantics of the original.
 
-use crate::compiled::{Miss, C};
+use crate::compiled::{index_bit, Miss, C};
 use crate::flat::Layout;
 
 /// What a dispatch jumps on.
@@ -35,6 +35,18 @@ pub(super) enum Val {
     Missing,
     /// A value no test of the sequence mentions.
     Other,
+}
+
+impl Val {
+    /// The tier / territory mask bit of this value ([`index_bit`]); 0 for
+    /// "other", which no mask names.
+    pub(super) fn bit(self) -> u64 {
+        match self {
+            Val::Is(t) => index_bit(Some(u32::try_from(t).unwrap_or(u32::MAX))),
+            Val::Missing => index_bit(None),
+            Val::Other => 0,
+        }
+    }
 }
 
 /// Whether a conjunct can raise (or call back into the interpreter).
@@ -74,22 +86,7 @@ fn key_of(c: &C) -> Option<Key> {
 /// What a test on `key` gives for the value `v`.
 fn eval(c: &C, v: Val, layout: &Layout) -> bool {
     match (c, v) {
-        (C::Tier { mask, neg }, v) => {
-            let bit = match v {
-                Val::Is(t) if t < 63 => 1u64 << t,
-                Val::Is(_) | Val::Other => 0,
-                Val::Missing => 1 << 63,
-            };
-            (bit & mask != 0) != *neg
-        }
-        (C::Territory { mask, neg }, v) => {
-            let bit = match v {
-                Val::Is(t) if t < 63 => 1u64 << t,
-                Val::Is(_) | Val::Other => 0,
-                Val::Missing => 1 << 63,
-            };
-            (bit & mask != 0) != *neg
-        }
+        (C::Tier { mask, neg } | C::Territory { mask, neg }, v) => (v.bit() & mask != 0) != *neg,
         (C::TerritoryAt { set, none, neg }, v) => {
             let found = match v {
                 Val::Is(t) => u32::try_from(t).is_ok_and(|t| set.binary_search(&t).is_ok()),

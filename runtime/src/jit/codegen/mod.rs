@@ -16,11 +16,10 @@ use cranelift_module::{default_libcall_names, FuncId, Module};
 
 use super::{derived, dispatch};
 use super::{general, Entry, Jit, ABSENT, NONE, RAISE};
-use crate::compiled::{Compiled, C};
+use crate::compiled::{index_bit, Compiled, C, NONE_BIT};
 use crate::flat::{Kind, Layout};
 use crate::ir::{Action, CmpOp, Expr, Fallback, PolicyIr};
 
-const NONE_BIT: u64 = 1 << 63;
 
 /// What the generated code refers to outside itself.
 #[derive(Default)]
@@ -510,17 +509,13 @@ impl<'a> Fx<'a> {
             if split.key == dispatch::Key::Territory {
                 // "Other" stands for many territories: nothing is known there.
                 (self.known_terr, self.known_terr_index) = match v {
-                    dispatch::Val::Is(t) => (Some(if *t < 63 { 1 << t } else { 0 }), Some(*t as u32)),
-                    dispatch::Val::Missing => (Some(NONE_BIT), Some(ABSENT)),
+                    dispatch::Val::Is(t) => (Some(v.bit()), Some(*t as u32)),
+                    dispatch::Val::Missing => (Some(v.bit()), Some(ABSENT)),
                     dispatch::Val::Other => (None, None),
                 };
             }
             if split.key == dispatch::Key::Tier {
-                self.known_tier = Some(match v {
-                    dispatch::Val::Is(t) if *t < 63 => 1 << t,
-                    dispatch::Val::Missing => NONE_BIT,
-                    _ => 0,
-                });
+                self.known_tier = Some(v.bit());
             }
             let sub: Vec<(u32, Option<&C>)> = arm.iter().map(|(i, c)| (items[*i].0, c.as_ref())).collect();
             self.seq(&sub, hits, end, depth + 1);
@@ -626,7 +621,7 @@ impl<'a> Fx<'a> {
         self.b.ins().br_table(self.terr, jt);
         for (t, chain) in chains.iter().enumerate() {
             self.b.switch_to_block(*chain);
-            self.known_terr = Some(if t == nt { NONE_BIT } else if t < 63 { 1 << t } else { 0 });
+            self.known_terr = Some(index_bit((t < nt).then_some(t as u32)));
             self.known_terr_index = Some(if t == nt { ABSENT } else { t as u32 });
             let items: Vec<(u32, Option<&C>)> = route.by_territory[t].iter().map(|&ri| (ri, route.rules[ri as usize].as_ref())).collect();
             self.seq(&items, Some(&hits), none, 0);
