@@ -63,7 +63,7 @@ impl Policy {
         {
             self.jit = match backend {
                 Backend::Interp => None,
-                Backend::Jit => Some(std::sync::Arc::new(crate::jit::Jit::compile(&self.ir, &self.compiled)?)),
+                Backend::Jit => Some(std::sync::Arc::new(crate::jit::Jit::compile(&self.ir, &self.compiled, &self.missing)?)),
             };
         }
         Ok(self)

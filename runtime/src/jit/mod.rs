@@ -110,8 +110,8 @@ pub(crate) fn host_supported() -> bool {
 
 impl Jit {
     /// Compiles a policy's conditions.
-    pub(crate) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String> {
-        codegen::compile(ir, compiled)
+    pub(crate) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crate::ir::MissingHandling>]) -> Result<Jit, String> {
+        codegen::compile(ir, compiled, missing)
     }
 
     /// How many function results are computed with the record, and how many

@@ -114,18 +114,13 @@ fn can_continue(a: &Action) -> bool {
     }
 }
 
-pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String> {
+pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crate::ir::MissingHandling>]) -> Result<Jit, String> {
     let (mut used, mut tested) = (Vec::new(), Vec::new());
     for c in conditions(compiled) {
         collect(c, ir, &mut used, &mut tested);
     }
     let mut layout = Layout::new(ir.fields.len(), used, tested);
-    let mut tables = Tables { missing: vec![None; ir.fields.len()], ..Tables::default() };
-    for m in &ir.handlers.missing {
-        if let Some(slot) = tables.missing.get_mut(m.field as usize) {
-            *slot = Some(m.handling.clone());
-        }
-    }
+    let mut tables = Tables { missing: missing.to_vec(), ..Tables::default() };
     for c in conditions(compiled) {
         intern(c, &mut layout);
         collect_derived(c, &mut tables.derived, &mut layout);
@@ -142,7 +137,8 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String>
     let isa = cranelift_native::builder().map_err(|e| err("host")(e.to_string()))?;
     let isa = isa.finish(settings::Flags::new(flags)).map_err(|e| err("target")(e.to_string()))?;
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
-    match define_all(&mut module, ir, compiled, &layout, &mut tables) {
+    let resumable: Vec<bool> = ir.routes.iter().map(|r| r.rules.iter().any(|rule| can_continue(&rule.action))).collect();
+    match define_all(&mut module, ir, compiled, &layout, &mut tables, &resumable) {
         Ok((ids, code_bytes)) => {
             let get = |id: FuncId| -> Entry {
                 let p = module.get_finalized_function(id);
@@ -154,7 +150,6 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled) -> Result<Jit, String>
             let territories = get(ids[1]);
             let select = (ir.territories.len() <= 64).then(|| get(ids[2]));
             let routes = ids[3..].iter().map(|id| get(*id)).collect();
-            let resumable = ir.routes.iter().map(|r| r.rules.iter().any(|rule| can_continue(&rule.action))).collect();
             Ok(Jit {
                 module: Mutex::new(Some(module)),
                 layout,
@@ -197,7 +192,7 @@ fn entry_signature(module: &JITModule) -> Signature {
 
 /// Defines the tier, territory, whole-selection and route functions; their
 /// ids in that order and the code size.
-fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, layout: &Layout, tables: &mut Tables) -> Result<(Vec<FuncId>, usize), String> {
+fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, layout: &Layout, tables: &mut Tables, resumable: &[bool]) -> Result<(Vec<FuncId>, usize), String> {
     let sig = entry_signature(module);
     let mut ctx = module.make_context();
     let mut fctx = FunctionBuilderContext::new();
@@ -223,11 +218,7 @@ fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, layout
                 1 => fx.territories(&compiled.territories),
                 2 if nt <= 64 => fx.select(compiled, ir.entry as usize, nt),
                 2 => fx.give(NONE),
-                r => {
-                    let r = r - 3;
-                    let resumable = ir.routes[r].rules.iter().any(|rule| can_continue(&rule.action));
-                    fx.route(&compiled.routes[r], nt, resumable)
-                }
+                r => fx.route(&compiled.routes[r - 3], nt, resumable[r - 3]),
             }
             fx.finish();
         }
