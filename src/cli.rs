@@ -95,6 +95,31 @@ pub enum Command {
     ///   leadroute fmt --check            (CI: exit 1 when a file is not formatted)
     #[command(verbatim_doc_comment)]
     Fmt(crate::fmt_cmd::FmtArgs),
+    /// Run the routing service: durable, idempotent lead intake over HTTP.
+    ///
+    /// Stores POLICY as a version if it is new, activates it, seeds rep state
+    /// from --state on an empty database, and serves the API (see
+    /// docs/service.md). Ctrl-C or SIGTERM finishes in-flight requests and exits.
+    ///
+    /// Examples:
+    ///   leadroute serve examples/inbound.route
+    ///   leadroute serve policy.json --db postgres://localhost/leadroute --listen 0.0.0.0:8080 --token-file /etc/leadroute/token
+    ///   curl -s localhost:8080/v1/leads -d '{"id":"L-1", ...}'
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+    /// Verify an audit log offline: re-decide every decision with the runtime.
+    ///
+    /// Reads the NDJSON of `GET /v1/audit` and re-decides each decision in
+    /// commit order with the version that made it, from the start state,
+    /// applying rep changes and releases as they happened. Exit status: 0
+    /// when every decision is the same, 1 when any differs, 2 when an input
+    /// cannot be read.
+    ///
+    /// Examples:
+    ///   curl -s localhost:8080/v1/audit > audit.ndjson
+    ///   leadroute replay audit.ndjson --state examples/state.json
+    #[command(verbatim_doc_comment)]
+    Replay(ReplayArgs),
     /// Run the language server over standard input/output (for editors).
     ///
     /// Editors start it themselves; see editors/README.md for VS Code,
@@ -281,4 +306,49 @@ pub struct ExplainArgs {
     /// List every code with its title.
     #[arg(long)]
     pub list: bool,
+}
+
+/// Arguments of `leadroute serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The policy: `.route` files, a folder of them, or a built `.json`.
+    #[arg(required = true)]
+    pub policy: Vec<PathBuf>,
+    /// The database: a SQLite file (created if missing) or a postgres:// URL.
+    #[arg(long, default_value = "leadroute.db", env = "LEADROUTE_DB")]
+    pub db: String,
+    /// Where to listen. A non-loopback address needs a token.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Rep state to seed an empty database with (the `route --state` file format).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// A file holding the bearer token every write must carry (or set LEADROUTE_TOKEN).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// Start the service clock at this RFC 3339 time (it then runs at real speed): trials at a chosen moment.
+    #[arg(long, value_name = "TIME")]
+    pub clock: Option<String>,
+    /// Largest accepted body for one lead or rep change, in bytes.
+    #[arg(long, default_value_t = 256 * 1024)]
+    pub body_limit: usize,
+    /// Largest accepted NDJSON batch or policy upload, in bytes.
+    #[arg(long, default_value_t = 32 * 1024 * 1024)]
+    pub batch_limit: usize,
+}
+
+/// Arguments of `leadroute replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The audit log (NDJSON from `GET /v1/audit`; `-` for standard input).
+    pub audit: PathBuf,
+    /// Rep state at the start of the log (a `state_seeded` entry in the log replaces it).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Policy versions the log does not carry (sources or built `.json`), one per flag.
+    #[arg(long)]
+    pub policy: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
 }

@@ -7,7 +7,9 @@ mod cli;
 mod explain_cmd;
 mod fmt_cmd;
 mod policy_src;
+mod replay_cmd;
 mod route_cmd;
+mod serve_cmd;
 mod test_cmd;
 
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ fn run(cli: cli::Cli) -> u8 {
         cli::Command::Test(args) => test_cmd::run(&args),
         cli::Command::Diff(args) => diff_cmd::run(&args),
         cli::Command::Fmt(args) => fmt_cmd::run(&args),
+        cli::Command::Serve(args) => serve_cmd::run(&args),
+        cli::Command::Replay(args) => replay_cmd::run(&args),
         cli::Command::Lsp => match leadroute_lsp::run_stdio() {
             Ok(()) => 0,
             Err(e) => {

@@ -71,7 +71,7 @@ impl Policy {
     }
 
     /// The rep's count of leads today, at `moment` (0 when the state's day is another day).
-    pub(crate) fn today_count(&self, rep: usize, s: &RepState, moment: &Moment) -> u32 {
+    pub fn today_count(&self, rep: usize, s: &RepState, moment: &Moment) -> u32 {
         match s.day {
             Some(d) if d != moment.day[rep] => 0,
             _ => s.assigned_today,
@@ -91,10 +91,10 @@ impl Policy {
         if !moment.in_hours[rep] {
             return Err(Unavailable::OffHours);
         }
-        if def.max_open.is_some_and(|cap| s.open_load >= cap) {
+        if s.max_open.or(def.max_open).is_some_and(|cap| s.open_load >= cap) {
             return Err(Unavailable::OpenCap);
         }
-        if def.max_per_day.is_some_and(|cap| self.today_count(rep, s, moment) >= cap) {
+        if s.max_per_day.or(def.max_per_day).is_some_and(|cap| self.today_count(rep, s, moment) >= cap) {
             return Err(Unavailable::DailyCap);
         }
         Ok(())

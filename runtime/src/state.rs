@@ -9,6 +9,8 @@
 //!   "teams": { "sdr_pool": { "cursor": 1 },
 //!              "ae_east": { "weights": { "dan": 0, "erin": 0 } } } }
 //! ```
+//! A rep may also carry `max_open` / `max_per_day`, overriding the policy's
+//! caps for that rep (set by an operator through the service).
 //! Defaults: `active` true, `out_of_office_until` none, `open_load` 0,
 //! `assigned_today` 0, no cursor, weights 0. `as_of` is the day
 //! `assigned_today` counts belong to (a rep entry may name its own `day`,
@@ -35,11 +37,15 @@ pub struct RepState {
     pub assigned_today: u32,
     /// The day (`YYYY-MM-DD`, the rep's local day) `assigned_today` counts.
     pub day: Option<jiff::civil::Date>,
+    /// Overrides the policy's open-load cap for this rep (an operator's change).
+    pub max_open: Option<u32>,
+    /// Overrides the policy's per-day cap for this rep.
+    pub max_per_day: Option<u32>,
 }
 
 impl Default for RepState {
     fn default() -> Self {
-        RepState { active: true, out_of_office_until: None, open_load: 0, assigned_today: 0, day: None }
+        RepState { active: true, out_of_office_until: None, open_load: 0, assigned_today: 0, day: None, max_open: None, max_per_day: None }
     }
 }
 
@@ -79,6 +85,12 @@ struct RepStateJson {
     /// The rep's own day for `assigned_today`, when it differs from `as_of`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     day: Option<String>,
+    /// An override of the policy's open-load cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_open: Option<u32>,
+    /// An override of the policy's per-day cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_per_day: Option<u32>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -156,6 +168,8 @@ impl State {
                 open_load: r.open_load.unwrap_or(0),
                 assigned_today: r.assigned_today.unwrap_or(0),
                 day: rep_day,
+                max_open: r.max_open,
+                max_per_day: r.max_per_day,
             };
         }
         for (name, t) in parsed.teams {
@@ -203,6 +217,8 @@ impl State {
                     open_load: Some(r.open_load),
                     assigned_today: Some(r.assigned_today),
                     day: own_day,
+                    max_open: r.max_open,
+                    max_per_day: r.max_per_day,
                 },
             );
         }

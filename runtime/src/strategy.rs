@@ -67,7 +67,7 @@ impl Policy {
                     let rep = member(p) as usize;
                     let d = &self.ir.reps[rep];
                     let s = &state.reps[rep];
-                    let (num, den) = match (d.max_open, d.max_per_day) {
+                    let (num, den) = match (s.max_open.or(d.max_open), s.max_per_day.or(d.max_per_day)) {
                         (Some(cap), _) => (u64::from(s.open_load), u64::from(cap)),
                         (None, Some(cap)) => (u64::from(self.today_count(rep, s, m)), u64::from(cap)),
                         (None, None) => (0, 1),

@@ -1,0 +1,142 @@
+//! `leadroute serve`: the routing service. Leads come in over HTTP, a decider
+//! task decides them in groups, each group one database transaction under the
+//! state lock (SQLite by default, PostgreSQL for several nodes); the answer
+//! goes out once the decision and its state change are durable.
+//!
+//! [`serve`] is what the command line runs; tests start the real process.
+
+pub mod api;
+pub mod audit;
+pub mod clock;
+pub mod decider;
+pub mod error;
+pub mod intake;
+pub mod policies;
+pub mod replay;
+pub mod reps;
+pub mod state;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use leadroute_runtime::ir::PolicyIr;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::decider::{Command, Decider};
+use crate::policies::{store_version, PolicyCache, VersionMeta};
+use crate::store::Store;
+
+/// Everything `serve` needs.
+#[derive(Debug)]
+pub struct Config {
+    /// `--db`: a SQLite file or a `postgres://` URL.
+    pub db: String,
+    /// `--listen`.
+    pub listen: SocketAddr,
+    /// The policy to store and activate.
+    pub ir: PolicyIr,
+    /// `--state`: rep state seeded into an empty database.
+    pub seed_state: Option<String>,
+    /// The bearer token writes need.
+    pub token: Option<String>,
+    /// The clock.
+    pub clock: Arc<dyn clock::Clock>,
+    /// Body limits.
+    pub limits: api::Limits,
+}
+
+/// The process-wide Prometheus recorder (installed once).
+fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+            let sizes = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+            let builder = PrometheusBuilder::new()
+                .set_buckets(&buckets)
+                .ok()?
+                .set_buckets_for_metric(metrics_exporter_prometheus::Matcher::Full("leadroute_batch_leads".into()), &sizes)
+                .ok()?;
+            builder.install_recorder().ok()
+        })
+        .clone()
+}
+
+/// Runs the service until `shutdown` resolves, then drains: in-flight
+/// requests finish and the decider answers every command it took.
+/// `on_ready` gets the bound address and the active version.
+pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static, on_ready: impl FnOnce(SocketAddr, &str, &str)) -> Result<(), String> {
+    let store = Store::connect(&config.db).await?;
+    let policies = Arc::new(PolicyCache::default());
+    let version = config.ir.policy_version.clone();
+    let meta = VersionMeta { author: None, message: Some("loaded by `leadroute serve`".into()) };
+    // Loading compiles; a policy that does not load is never stored or activated.
+    policies.insert(config.ir.clone()).map_err(|e| e.to_string())?;
+    store_version(&store, &config.ir, &meta, config.clock.now_ms()).await.map_err(|e| e.to_string())?;
+    let (decider, task) = Decider::new(store.clone(), config.clock.clone(), policies.clone()).spawn(4096);
+    let state = Arc::new(api::Inner {
+        store: store.clone(),
+        decider,
+        policies,
+        clock: config.clock.clone(),
+        token: config.token.clone(),
+        metrics: metrics_handle(),
+        limits: config.limits,
+    });
+    state.submit(|reply| Command::Activate(version.clone(), reply)).await.map_err(|e| format!("cannot activate {version}: {e}"))?;
+    if let Some(seed) = config.seed_state {
+        let seeded = state.submit(|reply| Command::Seed(seed, reply)).await.map_err(|e| format!("--state: {e}"))?;
+        if !seeded {
+            eprintln!("leadroute: the database already holds rep state; --state was not applied");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    on_ready(addr, &version, &store.display);
+    let app = api::router(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| format!("the server failed: {e}"))?;
+    // The router (and with it every sender) is gone: the decider drains and stops.
+    let _ = task.await;
+    store.pool.close().await;
+    Ok(())
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    eprintln!("leadroute: stopping: finishing in-flight requests");
+}
+
+/// Runs the service on its own runtime until Ctrl-C or SIGTERM, printing
+/// where it listens and which version is active.
+pub fn run_blocking(config: Config) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the runtime: {e}"))?;
+    rt.block_on(serve(config, stop_signal(), |addr, version, db| {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "leadroute: listening on http://{addr}");
+        let _ = writeln!(out, "leadroute: active policy {version}; database {db}");
+        let _ = out.flush();
+    }))?;
+    eprintln!("leadroute: stopped cleanly");
+    Ok(())
+}

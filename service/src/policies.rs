@@ -1,0 +1,153 @@
+//! Policy versions: compiling sources or a built IR on the server, storing
+//! versions by content hash, and a cache of loaded (compiled) policies shared
+//! by the decider and the readers.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use leadroute_compiler::render::diagnostic_json;
+use leadroute_compiler::source::MemoryProvider;
+use leadroute_compiler::{check_paths, lower};
+use leadroute_runtime::ir::PolicyIr;
+use leadroute_runtime::{Backend, Policy};
+use sqlx::{AnyConnection, Row};
+
+use crate::error::ServiceError;
+use crate::store::{Context, Store};
+
+/// Checks `.route` sources (file name -> text) and lowers them to IR. A
+/// policy with errors gives every diagnostic as JSON (as `check --format json`).
+pub fn compile_sources(sources: &BTreeMap<String, String>) -> Result<PolicyIr, ServiceError> {
+    if sources.is_empty() {
+        return Err(invalid("empty_policy", "`sources` names no file; give at least one `.route` file", None));
+    }
+    let mut provider = MemoryProvider::new();
+    let mut paths = Vec::new();
+    for (name, text) in sources {
+        if name.contains("..") || name.starts_with('/') {
+            return Err(invalid("bad_source_name", &format!("source name {name:?} must be a plain relative file name"), None));
+        }
+        provider.insert(PathBuf::from(name), text.as_bytes().to_vec());
+        paths.push(PathBuf::from(name));
+    }
+    let (set, checked) = check_paths(&provider, &paths);
+    let errors: Vec<serde_json::Value> =
+        checked.diagnostics.iter().filter(|d| d.is_error()).map(|d| diagnostic_json(d, &set)).collect();
+    if !errors.is_empty() {
+        let n = errors.len();
+        return Err(invalid(
+            "policy_has_errors",
+            &format!("the policy has {n} error{}; nothing was stored", if n == 1 { "" } else { "s" }),
+            Some(serde_json::Value::Array(errors)),
+        ));
+    }
+    lower::lower(&set, &checked).ok_or_else(|| invalid("policy_has_errors", "the policy could not be lowered", None))
+}
+
+/// Reads a built IR (the JSON `leadroute build` writes) and checks it loads.
+pub fn ir_from_value(value: serde_json::Value) -> Result<PolicyIr, ServiceError> {
+    let ir: PolicyIr = serde_json::from_value(value)
+        .map_err(|e| invalid("bad_policy_ir", &format!("`ir` is not a leadroute policy IR: {e}"), None))?;
+    Policy::from_ir_with(ir.clone(), Backend::Interp).map_err(|e| invalid("bad_policy_ir", &format!("`ir` does not load: {e}"), None))?;
+    Ok(ir)
+}
+
+fn invalid(code: &'static str, message: &str, details: Option<serde_json::Value>) -> ServiceError {
+    ServiceError::Invalid { code, message: message.to_string(), details }
+}
+
+/// Who stored a version and why.
+#[derive(Debug, Clone, Default)]
+pub struct VersionMeta {
+    /// The author (free text, e.g. an e-mail address).
+    pub author: Option<String>,
+    /// The change message.
+    pub message: Option<String>,
+}
+
+/// Stores `ir` as a version unless it is stored already. Returns whether it
+/// was new. The same version with different content is a conflict.
+pub async fn store_version(store: &Store, ir: &PolicyIr, meta: &VersionMeta, now: i64) -> Result<bool, ServiceError> {
+    let text = serde_json::to_string(ir).map_err(|e| ServiceError::Unavailable(format!("cannot serialize the policy: {e}")))?;
+    let done = sqlx::query(
+        "INSERT INTO policy_versions (version, name, ir, author, message, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (version) DO NOTHING",
+    )
+    .bind(&ir.policy_version)
+    .bind(&ir.name)
+    .bind(&text)
+    .bind(meta.author.as_deref())
+    .bind(meta.message.as_deref())
+    .bind(now)
+    .execute(&store.pool)
+    .await
+    .ctx("store a policy version")?;
+    if done.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let stored: String = sqlx::query("SELECT ir FROM policy_versions WHERE version = $1")
+        .bind(&ir.policy_version)
+        .fetch_one(&store.pool)
+        .await
+        .ctx("read a policy version")?
+        .try_get("ir")
+        .ctx("read a policy version")?;
+    let same = serde_json::from_str::<serde_json::Value>(&stored).ok() == serde_json::to_value(ir).ok();
+    if !same {
+        return Err(ServiceError::Conflict {
+            code: "version_conflict",
+            message: format!("version `{}` is stored with different content; a built IR must keep the hash `leadroute build` gave it", ir.policy_version),
+        });
+    }
+    Ok(false)
+}
+
+/// Loaded policies by version. Loading compiles to native code, so each
+/// version is loaded once per process.
+#[derive(Debug, Default)]
+pub struct PolicyCache {
+    map: Mutex<BTreeMap<String, Arc<Policy>>>,
+}
+
+impl PolicyCache {
+    /// The policy of `version`, loaded from the store on first use.
+    pub async fn get(&self, conn: &mut AnyConnection, version: &str) -> Result<Arc<Policy>, ServiceError> {
+        if let Some(p) = self.cached(version) {
+            return Ok(p);
+        }
+        let ir = load_ir(conn, version).await?;
+        self.insert(ir)
+    }
+
+    /// The policy of `version` if loaded already.
+    pub fn cached(&self, version: &str) -> Option<Arc<Policy>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).get(version).cloned()
+    }
+
+    /// Loads `ir` (compiling it) and keeps it.
+    pub fn insert(&self, ir: PolicyIr) -> Result<Arc<Policy>, ServiceError> {
+        let version = ir.policy_version.clone();
+        if let Some(p) = self.cached(&version) {
+            return Ok(p);
+        }
+        let policy = Policy::from_ir(ir).map_err(|e| invalid("bad_policy_ir", &format!("version `{version}` does not load: {e}"), None))?;
+        let policy = Arc::new(policy);
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).insert(version, policy.clone());
+        Ok(policy)
+    }
+}
+
+/// Reads the IR of a stored version.
+pub async fn load_ir(conn: &mut AnyConnection, version: &str) -> Result<PolicyIr, ServiceError> {
+    let row = sqlx::query("SELECT ir FROM policy_versions WHERE version = $1")
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("read a policy version")?;
+    let Some(row) = row else {
+        return Err(ServiceError::NotFound { what: format!("policy version `{version}`"), help: "GET /v1/policies lists the stored versions".into() });
+    };
+    let text: String = row.try_get("ir").ctx("read a policy version")?;
+    serde_json::from_str(&text).map_err(|e| invalid("bad_policy_ir", &format!("stored version `{version}` is not a policy IR: {e}"), None))
+}
