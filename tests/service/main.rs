@@ -1,0 +1,12 @@
+//! The routing service, tested as users run it: the real `leadroute serve`
+//! process over loopback, on a real SQLite file and a real PostgreSQL.
+
+mod harness;
+
+mod bad_input;
+mod crash;
+mod idempotency;
+mod load;
+mod nodes;
+mod operations;
+mod switch;
