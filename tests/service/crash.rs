@@ -2,11 +2,12 @@
 //! every lead that got a 2xx has the same decision, none is decided twice,
 //! and retries get the stored decision.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::harness::*;
-use crate::load::{check_invariants, leads, run_load};
+use crate::load::{check_invariants, leads, run_load_counting};
 
 async fn crash_under_load(db: &Db) {
     let mut start = Start::new(db);
@@ -15,11 +16,19 @@ async fn crash_under_load(db: &Db) {
     start.port = first.port;
     let bases = Arc::new(RwLock::new(vec![first.base.clone()]));
     let leads = leads("K", 5_000);
-    let load = tokio::spawn(run_load(bases.clone(), leads.clone(), 16, true, Duration::from_secs(600)));
+    let done = Arc::new(AtomicUsize::new(0));
+    let load = tokio::spawn(run_load_counting(bases.clone(), leads.clone(), 16, true, Duration::from_secs(600), done.clone()));
     let mut rng = Lcg(0x5eed_0001);
     let mut server = first;
-    for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(200 + rng.below(700))).await;
+    for k in 0..4u64 {
+        // Kill at a seeded point of the load: after 600..1,100 more answers.
+        let at = (k as usize) * 1_100 + 600 + rng.below(500) as usize;
+        let waited = Instant::now();
+        while done.load(Ordering::SeqCst) < at && waited.elapsed() < Duration::from_secs(120) {
+            tokio::time::sleep(Duration::from_millis(rng.below(4) + 1)).await;
+        }
+        let answered = done.load(Ordering::SeqCst);
+        assert!(answered < 5_000, "{}: kill {k} came after the load finished ({answered} answered)", db.kind);
         server.kill9();
         tokio::time::sleep(Duration::from_millis(rng.below(300))).await;
         server = Server::start(&start);

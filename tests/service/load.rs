@@ -16,13 +16,25 @@ pub type Answers = BTreeMap<String, Vec<serde_json::Value>>;
 /// `retry`, a lead is sent again after a transport error or a 5xx until it
 /// gets an answer or `deadline` passes.
 pub async fn run_load(bases: Arc<RwLock<Vec<String>>>, leads: Vec<(String, String)>, clients: usize, retry: bool, deadline: Duration) -> Answers {
+    run_load_counting(bases, leads, clients, retry, deadline, Arc::new(AtomicUsize::new(0))).await
+}
+
+/// Like [`run_load`], counting answered leads in `done` as it goes.
+pub async fn run_load_counting(
+    bases: Arc<RwLock<Vec<String>>>,
+    leads: Vec<(String, String)>,
+    clients: usize,
+    retry: bool,
+    deadline: Duration,
+    done: Arc<AtomicUsize>,
+) -> Answers {
     let leads = Arc::new(leads);
     let next = Arc::new(AtomicUsize::new(0));
     let answers = Arc::new(Mutex::new(Answers::new()));
     let stop_at = Instant::now() + deadline;
     let mut tasks = Vec::new();
     for w in 0..clients {
-        let (leads, next, answers, bases) = (leads.clone(), next.clone(), answers.clone(), bases.clone());
+        let (leads, next, answers, bases, done) = (leads.clone(), next.clone(), answers.clone(), bases.clone(), done.clone());
         tasks.push(tokio::spawn(async move {
             let c = client();
             loop {
@@ -37,6 +49,7 @@ pub async fn run_load(bases: Arc<RwLock<Vec<String>>>, leads: Vec<(String, Strin
                     match post(&c, format!("{base}/v1/leads"), body.clone()).await {
                         Ok(a) if a.status == 200 => {
                             answers.lock().expect("lock").entry(id.clone()).or_default().push(a.json);
+                            done.fetch_add(1, Ordering::SeqCst);
                             break;
                         }
                         Ok(a) if !retry || a.status < 500 => panic!("lead {id}: {} {}", a.status, a.text),
