@@ -89,3 +89,21 @@ async fn ctrl_c_finishes_in_flight_requests_and_loses_nothing() {
     }
     assert!(server.stderr().is_empty() || !server.stderr().contains("panicked"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_quick_start_serves_the_bundled_policy_and_routes_its_curl_lead() {
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
+    assert!(readme.contains("cargo run --release -- serve examples/inbound.route\ncargo test --workspace\n"), "the quick start's two commands");
+    let curl = &readme[readme.find("curl -s localhost:8080/v1/leads -H").expect("the quick start's curl")..];
+    let body = &curl[curl.find("-d '").expect("a body") + 4..];
+    let body = &body[..body.find('\'').expect("the body ends")];
+    let mut start = Start::new(&sqlite("readme"));
+    start.policy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/inbound.route");
+    let server = Server::start(&start);
+    let c = client();
+    let a = post(&c, format!("{}/v1/leads", server.base), body.to_string()).await.expect("answers");
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json["lead_id"], "L-1");
+    let again = post(&c, format!("{}/v1/leads", server.base), body.to_string()).await.expect("answers");
+    assert_eq!(again.json["replayed"], true);
+}
