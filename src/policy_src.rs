@@ -85,3 +85,15 @@ pub fn now(arg: Option<&str>) -> Result<i64, LoadFailure> {
         }),
     }
 }
+
+/// Reads an optional file given by a flag (`--state` ...); a read error is
+/// reported as `leadroute COMMAND: cannot read FLAG` and gives status 2.
+pub fn read_optional(command: &str, flag: &str, path: Option<&Path>) -> Result<Option<String>, LoadFailure> {
+    match path {
+        None => Ok(None),
+        Some(path) => std::fs::read_to_string(path).map(Some).map_err(|e| {
+            eprintln!("leadroute {command}: cannot read {flag} `{}`: {e}", path.display());
+            LoadFailure { status: 2 }
+        }),
+    }
+}

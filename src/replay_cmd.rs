@@ -14,15 +14,9 @@ pub fn run(args: &ReplayArgs) -> u8 {
             Err(f) => return f.status,
         }
     }
-    let state = match &args.state {
-        None => None,
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                eprintln!("leadroute replay: cannot read --state `{}`: {e}", path.display());
-                return 2;
-            }
-        },
+    let state = match policy_src::read_optional("replay", "--state", args.state.as_deref()) {
+        Ok(s) => s,
+        Err(f) => return f.status,
     };
     let input: Box<dyn BufRead> = if args.audit.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())

@@ -51,15 +51,9 @@ pub fn run(args: &ServeArgs) -> u8 {
             }
         },
     };
-    let seed_state = match &args.state {
-        None => None,
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => Some(text),
-            Err(e) => {
-                eprintln!("leadroute serve: cannot read --state `{}`: {e}", path.display());
-                return 2;
-            }
-        },
+    let seed_state = match policy_src::read_optional("serve", "--state", args.state.as_deref()) {
+        Ok(s) => s,
+        Err(f) => return f.status,
     };
     let config = Config {
         db: args.db.clone(),

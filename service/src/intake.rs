@@ -143,6 +143,7 @@ pub async fn read(store: &Store, lead: &str, explain: bool) -> Result<serde_json
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -86,9 +86,8 @@ impl Replayer {
     }
 
     fn load(&mut self, ir: PolicyIr) -> Result<(), String> {
-        let v = ir.policy_version.clone();
-        if !self.versions.contains_key(&v) {
-            self.versions.insert(v, Policy::from_ir_with(ir, Backend::Interp)?);
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.versions.entry(ir.policy_version.clone()) {
+            slot.insert(Policy::from_ir_with(ir, Backend::Interp)?);
         }
         Ok(())
     }
@@ -135,7 +134,7 @@ fn compare(stored: &serde_json::Value, replayed: &serde_json::Value) -> Option<(
             sb.insert(k.clone(), y);
         }
     }
-    (!sa.is_empty()).then(|| (serde_json::Value::Object(sa), serde_json::Value::Object(sb)))
+    (!sa.is_empty()).then_some((serde_json::Value::Object(sa), serde_json::Value::Object(sb)))
 }
 
 /// Replays `log` (NDJSON audit entries, as `GET /v1/audit` gives them).

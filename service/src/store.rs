@@ -161,6 +161,7 @@ pub fn placeholders(rows: usize, cols: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
