@@ -329,6 +329,12 @@ pub struct ServeArgs {
     /// Start the service clock at this RFC 3339 time (it then runs at real speed): trials at a chosen moment.
     #[arg(long, value_name = "TIME")]
     pub clock: Option<String>,
+    /// The service configuration (TOML): delivery destinations, retries, notifications, timers. See docs/operations.md.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Run on a clock that stands still at TIME and moves only through `POST /v1/clock` (trials and tests).
+    #[arg(long, value_name = "TIME", conflicts_with = "clock")]
+    pub manual_clock: Option<String>,
     /// Largest accepted body for one lead or rep change, in bytes.
     #[arg(long, default_value_t = 256 * 1024)]
     pub body_limit: usize,

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use leadroute_service::clock::{Clock, OffsetClock, SystemClock};
+use leadroute_service::clock::{Clock, ManualClock, OffsetClock, SystemClock};
+use leadroute_service::config::ServiceConfig;
 use leadroute_service::{api::Limits, Config};
 
 use crate::cli::ServeArgs;
@@ -41,7 +42,29 @@ pub fn run(args: &ServeArgs) -> u8 {
         );
         return 2;
     }
+    let mut manual_clock = None;
+    if let Some(t) = &args.manual_clock {
+        match leadroute_runtime::parse_time(t) {
+            Some(ms) => manual_clock = Some(Arc::new(ManualClock::new(ms))),
+            None => {
+                eprintln!("leadroute serve: --manual-clock {t:?} is not an RFC 3339 time like 2026-11-24T15:00:00Z");
+                return 2;
+            }
+        }
+    }
+    let service = match policy_src::read_optional("serve", "--config", args.config.as_deref()) {
+        Ok(None) => ServiceConfig::default(),
+        Ok(Some(text)) => match ServiceConfig::parse(&text, |v| std::env::var(v).ok()) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("leadroute serve: {}: {e}", args.config.as_deref().map(|p| p.display().to_string()).unwrap_or_default());
+                return 2;
+            }
+        },
+        Err(f) => return f.status,
+    };
     let clock: Arc<dyn Clock> = match &args.clock {
+        None if manual_clock.is_some() => manual_clock.clone().map(|c| c as Arc<dyn Clock>).unwrap_or_else(|| Arc::new(SystemClock)),
         None => Arc::new(SystemClock),
         Some(t) => match leadroute_runtime::parse_time(t) {
             Some(ms) => Arc::new(OffsetClock::new(ms)),
@@ -63,6 +86,8 @@ pub fn run(args: &ServeArgs) -> u8 {
         token,
         clock,
         limits: Limits { body: args.body_limit, batch_body: args.batch_limit },
+        service,
+        manual_clock,
     };
     match leadroute_service::run_blocking(config) {
         Ok(()) => 0,

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use leadroute_runtime::ir::{Expectation, PolicyIr, TestDef};
-use leadroute_runtime::{Decision, Engine, Lead, LeadOptions, Outcome, Policy, State};
+use leadroute_runtime::{BreachResult, Decision, Engine, Lead, LeadOptions, Outcome, Policy, State};
 
 use crate::cli::{RunFormat, TestArgs};
 use crate::policy_src;
@@ -52,8 +52,28 @@ fn run_test(policy: &Policy, t: &TestDef) -> Outcome_ {
         }
     };
     let d = policy.decide(&lead, &state, &policy.at(now), true);
+    failures.extend(unmet(&d, &t.expect, ""));
+    for b in &t.breach {
+        // The decided lead is committed, then nobody contacts it for `after`.
+        let mut after = state.clone();
+        policy.commit(&mut after, &d);
+        let holders: Vec<&str> = d.rep.iter().map(String::as_str).collect();
+        let at = policy.at(now.saturating_add(b.after_ms));
+        let prefix = format!("after {} breach: ", leadroute_compiler::fmt::duration_text(b.after_ms));
+        match policy.breach(&lead, &d, &holders, &after, &at, false) {
+            BreachResult::Moved(moved) => failures.extend(unmet(&moved, &b.expect, &prefix)),
+            BreachResult::Notify(text) => failures.push(format!("{prefix}the lead stays; the handler only notifies {text:?}")),
+            BreachResult::Unhandled => failures.push(format!("{prefix}no `on sla_breach` handler covers tier {}", d.tier.as_deref().unwrap_or("none"))),
+        }
+    }
+    Outcome_ { test: t.clone(), failures, decision: Some(d) }
+}
+
+/// The expectations a decision does not meet, one message each.
+fn unmet(d: &Decision, expect: &[Expectation], prefix: &str) -> Vec<String> {
     let got = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
-    for e in &t.expect {
+    let mut failures = Vec::new();
+    for e in expect {
         let (ok, what, want, have) = match e {
             Expectation::Team(n) => (d.team.as_ref() == Some(n), "team", n.clone(), got(&d.team)),
             Expectation::Rep(n) => (d.rep.as_ref() == Some(n), "rep", n.clone(), got(&d.rep)),
@@ -66,10 +86,10 @@ fn run_test(policy: &Policy, t: &TestDef) -> Outcome_ {
             Expectation::Dropped => (d.outcome == Outcome::Dropped, "outcome", "dropped".into(), d.outcome.as_str().into()),
         };
         if !ok {
-            failures.push(format!("expected {what} {want}, got {what} {have}"));
+            failures.push(format!("{prefix}expected {what} {want}, got {what} {have}"));
         }
     }
-    Outcome_ { test: t.clone(), failures, decision: Some(d) }
+    failures
 }
 
 fn inline(args: &TestArgs, ir: &PolicyIr, policy: &Policy) -> u8 {

@@ -241,7 +241,24 @@ impl Walker<'_, '_> {
                     }
                 }
             }
-            Decl::Queue(q) => self.ident(&q.name, Kind::Queue, true),
+            Decl::Queue(q) => {
+                self.ident(&q.name, Kind::Queue, true);
+                for p in &q.props {
+                    if let QueueProp::Escalate(Escalate::Queue(to)) = &p.value {
+                        self.ident(to, Kind::Queue, false);
+                    }
+                }
+            }
+            Decl::Sla(h) => {
+                if let Some(t) = &h.event.tier {
+                    self.ident(t, Kind::Tier, false);
+                }
+                match &h.action.kind {
+                    SlaActionKind::Reassign { fallback: Some(Fallback::Action(a)) } => self.action(a),
+                    SlaActionKind::Action(a) => self.action(a),
+                    _ => {}
+                }
+            }
             Decl::Tier(t) => {
                 self.ident(&t.name, Kind::Tier, true);
                 if let Guard::When(e) = &t.guard {
@@ -284,7 +301,7 @@ impl Walker<'_, '_> {
                             }
                         }
                         TestItem::State(entries) => entries.iter().for_each(|e| self.ident(&e.rep, Kind::Rep, false)),
-                        TestItem::Expect(list) => {
+                        TestItem::Expect(list) | TestItem::Breach(BreachTest { expect: list, .. }) => {
                             for e in list {
                                 let kind = match e.kind {
                                     ExpectKind::Team => Kind::Team,

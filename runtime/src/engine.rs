@@ -141,7 +141,7 @@ pub fn doc_example_ir() -> String {
             })
             .collect(),
         teams: vec![TeamDef { name: "sales".into(), members: vec![0, 1], strategy: Strategy::RoundRobin }],
-        queues: vec![QueueDef { name: "review".into(), owner: None, sla_ms: Some(3_600_000) }],
+        queues: vec![QueueDef { name: "review".into(), owner: None, sla_ms: Some(3_600_000), escalate: None }],
         tiers: vec![
             TierDef {
                 name: "hot".into(),
@@ -182,6 +182,8 @@ pub fn doc_example_ir() -> String {
         entry: 0,
         handlers: Handlers::default(),
         tests: vec![],
+        breach: vec![],
+        reminders: vec![],
     };
     serde_json::to_string(&ir).unwrap_or_default()
 }

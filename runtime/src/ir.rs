@@ -44,6 +44,12 @@ pub struct PolicyIr {
     pub handlers: Handlers,
     /// Inline tests.
     pub tests: Vec<TestDef>,
+    /// `on sla_breach[(tier)] -> ...` handlers, in source order.
+    #[serde(default)]
+    pub breach: Vec<BreachDef>,
+    /// `on sla_warning([tier,] D) -> notify "..."` reminders, in source order.
+    #[serde(default)]
+    pub reminders: Vec<ReminderDef>,
 }
 
 /// A named enum.
@@ -172,6 +178,73 @@ pub struct QueueDef {
     pub owner: Option<String>,
     /// SLA in milliseconds.
     pub sla_ms: Option<i64>,
+    /// Where an item goes once its SLA has passed (`escalate ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate: Option<EscalateDef>,
+}
+
+/// A queue's `escalate` target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum EscalateDef {
+    /// `escalate Q`: the item moves to queue `Q` (whose own SLA then runs).
+    Queue {
+        /// Queue index.
+        queue: u32,
+    },
+    /// `escalate notify "text"`: the item stays; a notification goes out.
+    Notify {
+        /// The notification's text.
+        message: String,
+    },
+}
+
+/// What an SLA breach handler does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum BreachAction {
+    /// `reassign [else ACTION]`: the next available rep of the lead's team who
+    /// has not held it, by the team's strategy.
+    Reassign {
+        /// When nobody else is available (`Handler`: `on no_available_rep`).
+        fallback: Fallback,
+    },
+    /// `notify "text"`: the lead stays where it is.
+    Notify {
+        /// The notification's text.
+        message: String,
+    },
+    /// `queue Q`, `assign team T`, `assign rep R` (with their `else`).
+    Act {
+        /// The action.
+        action: Action,
+    },
+}
+
+/// One `on sla_breach[(tier)] -> ...` handler.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreachDef {
+    /// Tier index; `None` for the catch-all `on sla_breach`.
+    pub tier: Option<u32>,
+    /// What it does.
+    pub action: BreachAction,
+    /// Where it is written.
+    pub loc: Loc,
+    /// The handler as written (`on sla_breach(hot) -> reassign`), for decisions.
+    pub text: String,
+}
+
+/// One `on sla_warning([tier,] D) -> notify "..."` reminder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReminderDef {
+    /// Tier index; `None` for every tier without its own reminder.
+    pub tier: Option<u32>,
+    /// How long before the SLA runs out it fires (milliseconds).
+    pub before_ms: i64,
+    /// The notification's text.
+    pub message: String,
+    /// Where it is written.
+    pub loc: Loc,
 }
 
 /// Where something is written: for traces and decisions.
@@ -528,6 +601,20 @@ pub struct TestDef {
     pub state: serde_json::Value,
     /// What must hold.
     pub expect: Vec<Expectation>,
+    /// `after D breach expect ...`: the decided lead, committed, then breached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breach: Vec<BreachCheck>,
+}
+
+/// One `after D breach expect ...` of a test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreachCheck {
+    /// Time from the decision to the breach (milliseconds).
+    pub after_ms: i64,
+    /// What the breach must do.
+    pub expect: Vec<Expectation>,
+    /// Where it is written.
+    pub loc: Loc,
 }
 
 /// One expectation of a test.

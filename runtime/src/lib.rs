@@ -15,6 +15,7 @@
 //! ```
 
 pub mod avail;
+mod breach;
 mod compiled;
 pub mod decide;
 pub mod decision;
@@ -26,15 +27,18 @@ mod jit;
 pub mod eval;
 pub mod ir;
 pub mod lead;
+pub mod manual;
 pub mod policy;
 mod select;
 pub mod state;
 mod strategy;
 
 pub use avail::Moment;
+pub use breach::{BreachResult, Escalation, Reminder};
 pub use decision::{Decision, ExceptionRecord, Outcome, TraceStep};
 pub use engine::{doc_example_ir, Engine, EngineOptions};
 pub use lead::{parse_time, FieldError, Lead, LeadOptions};
+pub use manual::{ManualError, ManualTarget};
 pub use policy::Policy;
 pub use select::{Backend, FlatLead, Selected, Selection};
 pub use state::{RepState, State, StateWarning, TeamState};

@@ -280,6 +280,7 @@ fn validate(ir: &PolicyIr) -> Result<(), String> {
             check_action(a)?;
         }
     }
+    validate_sla(ir, &check_action)?;
     // Routes must not cycle: a lead would never leave.
     let edges: Vec<Vec<u32>> = ir
         .routes
@@ -322,6 +323,44 @@ fn validate(ir: &PolicyIr) -> Result<(), String> {
                 }
             } else {
                 state[node] = 2;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the SLA handlers' indexes, and that queue escalations do not cycle.
+fn validate_sla(ir: &PolicyIr, check_action: &dyn Fn(&Action) -> Result<(), String>) -> Result<(), String> {
+    let bad = |what: &str, i: u32| format!("policy IR is inconsistent: {what} {i} does not exist");
+    let tier = |t: Option<u32>| match t {
+        Some(i) if i as usize >= ir.tiers.len() => Err(bad("tier", i)),
+        _ => Ok(()),
+    };
+    for b in &ir.breach {
+        tier(b.tier)?;
+        match &b.action {
+            BreachAction::Reassign { fallback: Fallback::Action(a) } => check_action(a)?,
+            BreachAction::Act { action } => check_action(action)?,
+            BreachAction::Reassign { .. } | BreachAction::Notify { .. } => {}
+        }
+    }
+    for r in &ir.reminders {
+        tier(r.tier)?;
+        if r.before_ms < 0 {
+            return Err("policy IR is inconsistent: a reminder fires after its due time".into());
+        }
+    }
+    for (i, q) in ir.queues.iter().enumerate() {
+        let mut at = i;
+        // Following escalations from any queue must end within as many steps as there are queues.
+        for _ in 0..=ir.queues.len() {
+            match &ir.queues[at].escalate {
+                Some(EscalateDef::Queue { queue }) if *queue as usize >= ir.queues.len() => return Err(bad("queue", *queue)),
+                Some(EscalateDef::Queue { queue }) => at = *queue as usize,
+                _ => break,
+            }
+            if at == i {
+                return Err(format!("policy IR is inconsistent: queue escalations cycle through `{}`", q.name));
             }
         }
     }

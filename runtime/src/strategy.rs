@@ -22,11 +22,21 @@ pub(crate) struct NoPick {
 
 impl Policy {
     pub(crate) fn pick(&self, team: u32, strategy: Strategy, lead: &Lead, state: &State, m: &Moment) -> Result<Pick, NoPick> {
+        self.pick_excluding(team, strategy, lead, state, m, &[])
+    }
+
+    /// [`Policy::pick`] among the members not in `exclude` (reps who already
+    /// held the lead, for an SLA breach); excluded members are not reported
+    /// as skipped, the caller knows why they were left out.
+    pub(crate) fn pick_excluding(&self, team: u32, strategy: Strategy, lead: &Lead, state: &State, m: &Moment, exclude: &[u32]) -> Result<Pick, NoPick> {
         let def = &self.ir.teams[team as usize];
         let ts = &state.teams[team as usize];
         let mut avail = Vec::with_capacity(def.members.len());
         let mut skipped = Vec::new();
         for (pos, &rep) in def.members.iter().enumerate() {
+            if exclude.contains(&rep) {
+                continue;
+            }
             match self.availability(rep as usize, state, m) {
                 Ok(()) => avail.push(pos),
                 Err(why) => skipped.push((rep, why)),

@@ -21,8 +21,24 @@ pub mod kind {
     /// Rep state was seeded from a state file on an empty database.
     pub const STATE_SEEDED: &str = "state_seeded";
 
+    /// An operator gave a lead to a rep or team (the entry carries the target and the decision).
+    pub const OVERRIDE: &str = "override";
+    /// A lead was decided again under the active policy.
+    pub const REPROCESSED: &str = "reprocessed";
+    /// A work item was claimed or resolved.
+    pub const WORK_ITEM: &str = "work_item";
+    /// A lead's SLA ran out: what the policy's breach handler did.
+    pub const SLA_BREACH: &str = "sla_breach";
+    /// A reminder before an SLA went out.
+    pub const REMINDER: &str = "reminder";
+    /// A work item passed its queue's SLA.
+    pub const ESCALATED: &str = "escalated";
+    /// A delivery failed for good and became a work item.
+    pub const DELIVERY_FAILED: &str = "delivery_failed";
+
     /// Every kind, for validating `?kind=`.
-    pub const ALL: [&str; 7] = [DECISION, REJECTION, RELEASED, CONTACTED, REP_CHANGED, POLICY_ACTIVATED, STATE_SEEDED];
+    pub const ALL: [&str; 14] = [DECISION, REJECTION, RELEASED, CONTACTED, REP_CHANGED, POLICY_ACTIVATED, STATE_SEEDED,
+        OVERRIDE, REPROCESSED, WORK_ITEM, SLA_BREACH, REMINDER, ESCALATED, DELIVERY_FAILED];
 }
 
 /// One entry ready to insert.

@@ -139,7 +139,42 @@ pub async fn read(store: &Store, lead: &str, explain: bool) -> Result<serde_json
         decision["trace"] = trace;
     }
     out["decision"] = decision;
+    let key: String = row.try_get("idem_key").ctx("read a lead")?;
+    if let Some(current) = row.try_get::<Option<String>, _>("current").ctx("read a lead")? {
+        out["current"] = serde_json::from_str(&current).unwrap_or_default();
+    }
+    out["holders"] = row.try_get::<Option<String>, _>("holders").ctx("read a lead")?.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
+    out["work_items"] = history_of(&mut conn, "SELECT id, queue, status, reason, claimed_by, due_at, note FROM work_items WHERE lead_key = $1 ORDER BY id", &key).await?;
+    out["timers"] = history_of(&mut conn, "SELECT id, kind, rep, due_at, fired_at, outcome FROM timers WHERE lead_key = $1 ORDER BY id", &key).await?;
+    out["deliveries"] = history_of(&mut conn, "SELECT id, destination, kind, status, attempts, last_status, last_error, next_at, delivered_at FROM outbox WHERE lead_key = $1 ORDER BY id", &key).await?;
     Ok(out)
+}
+
+/// A lead's rows in another table as JSON objects (times as RFC 3339).
+async fn history_of(conn: &mut sqlx::AnyConnection, sql: &str, key: &str) -> Result<serde_json::Value, ServiceError> {
+    use sqlx::Column;
+    let rows = sqlx::query(sql).bind(key).fetch_all(&mut *conn).await.ctx("read a lead's history")?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let mut o = serde_json::Map::new();
+        for (i, c) in r.columns().iter().enumerate() {
+            let name = c.name();
+            let v = if let Ok(Some(n)) = r.try_get::<Option<i64>, _>(i) {
+                if name.ends_with("_at") {
+                    serde_json::Value::String(leadroute_runtime::state::format_time(n))
+                } else {
+                    n.into()
+                }
+            } else if let Ok(Some(t)) = r.try_get::<Option<String>, _>(i) {
+                t.into()
+            } else {
+                serde_json::Value::Null
+            };
+            o.insert(name.to_string(), v);
+        }
+        out.push(serde_json::Value::Object(o));
+    }
+    Ok(serde_json::Value::Array(out))
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 pub mod api;
 pub mod audit;
 pub mod clock;
+pub mod config;
 pub mod decider;
+pub mod delivery;
 pub mod error;
 pub mod intake;
 pub mod policies;
@@ -24,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 use leadroute_runtime::ir::PolicyIr;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::decider::{Command, Decider};
+use crate::decider::{Command, Decider, Operations};
 use crate::policies::{store_version, PolicyCache, VersionMeta};
 use crate::store::Store;
 
@@ -45,6 +47,10 @@ pub struct Config {
     pub clock: Arc<dyn clock::Clock>,
     /// Body limits.
     pub limits: api::Limits,
+    /// The service configuration (delivery, notifications, timers).
+    pub service: config::ServiceConfig,
+    /// A clock only the API moves (`--manual-clock`), for trials and tests.
+    pub manual_clock: Option<Arc<clock::ManualClock>>,
 }
 
 /// The process-wide Prometheus recorder (installed once).
@@ -58,6 +64,11 @@ fn metrics_handle() -> Option<PrometheusHandle> {
                 .set_buckets(&buckets)
                 .ok()?
                 .set_buckets_for_metric(metrics_exporter_prometheus::Matcher::Full("leadroute_batch_leads".into()), &sizes)
+                .ok()?
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full("leadroute_work_item_resolve_seconds".into()),
+                    &[60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14_400.0, 28_800.0, 86_400.0, 259_200.0],
+                )
                 .ok()?;
             builder.install_recorder().ok()
         })
@@ -75,7 +86,23 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     // Loading compiles; a policy that does not load is never stored or activated.
     policies.insert(config.ir.clone()).map_err(|e| e.to_string())?;
     store_version(&store, &config.ir, &meta, config.clock.now_ms()).await.map_err(|e| e.to_string())?;
-    let (decider, task) = Decider::new(store.clone(), config.clock.clone(), policies.clone()).spawn(4096);
+    let ops = Operations {
+        destinations: config.service.destinations.iter().map(|d| d.name.clone()).collect(),
+        notify: config.service.notifications.is_some(),
+        error_queue: config.service.delivery.error_queue.clone(),
+    };
+    let tick = config::duration(&config.service.timers.tick, "timers.tick")?;
+    let (decider, task) = Decider::new(store.clone(), config.clock.clone(), policies.clone(), Arc::new(ops)).spawn(4096);
+    let delivery = delivery::Delivery::new(store.clone(), config.clock.clone(), decider.clone(), &config.service, |v| std::env::var(v).ok())?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut workers = Vec::new();
+    // Without destinations the workers do not run (and hold no sender, so the decider can drain).
+    if !delivery.is_empty() {
+        workers.push(tokio::spawn(Arc::new(delivery).run(stop_rx.clone())));
+    } else {
+        drop(delivery);
+    }
+    workers.push(tokio::spawn(ticker(decider.clone(), tick, stop_rx)));
     let state = Arc::new(api::Inner {
         store: store.clone(),
         decider,
@@ -84,6 +111,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
         token: config.token.clone(),
         metrics: metrics_handle(),
         limits: config.limits,
+        manual_clock: config.manual_clock.clone(),
     });
     state.submit(|reply| Command::Activate(version.clone(), reply)).await.map_err(|e| format!("cannot activate {version}: {e}"))?;
     if let Some(seed) = config.seed_state {
@@ -97,10 +125,35 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     on_ready(addr, &version, &store.display);
     let app = api::router(state);
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| format!("the server failed: {e}"))?;
+    // Timers and deliveries stop (a claimed delivery is retried after its claim expires).
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
     // The router (and with it every sender) is gone: the decider drains and stops.
     let _ = task.await;
     store.pool.close().await;
     Ok(())
+}
+
+/// Asks the decider to fire due timers every `every`, until `stop` flips.
+async fn ticker(decider: tokio::sync::mpsc::Sender<Command>, every: std::time::Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if decider.send(Command::Tick(tx)).await.is_err() {
+            return;
+        }
+        if let Ok(Err(e)) = rx.await {
+            tracing::warn!("timers: {e}");
+        }
+    }
 }
 
 /// Waits for Ctrl-C or SIGTERM.

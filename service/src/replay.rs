@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use leadroute_runtime::ir::PolicyIr;
-use leadroute_runtime::{Backend, Lead, LeadOptions, Policy, State};
+use leadroute_runtime::{Backend, BreachResult, Decision, Lead, LeadOptions, ManualTarget, Outcome, Policy, State};
 
 use crate::state::Named;
 
@@ -118,6 +118,29 @@ impl Replayer {
     }
 }
 
+/// A stored decision's fields as a runtime decision: what breaches and
+/// overrides read of a lead's latest decision (outcome, rep, team, queue,
+/// tier, territory, rule, SLA due).
+pub fn decision_from_json(v: &serde_json::Value, version: &str) -> Decision {
+    let s = |k: &str| v[k].as_str().map(str::to_string);
+    let mut d = Decision::rejected(s("lead_id").unwrap_or_default(), Vec::new(), version);
+    d.outcome = match v["outcome"].as_str() {
+        Some("assigned") => Outcome::Assigned,
+        Some("queued") => Outcome::Queued,
+        Some("dropped") => Outcome::Dropped,
+        _ => Outcome::Rejected,
+    };
+    d.rep = s("rep");
+    d.team = s("team");
+    d.queue = s("queue");
+    d.tier = s("tier");
+    d.territory = s("territory");
+    d.rule = s("rule");
+    d.sla_due = s("sla_due");
+    d.queue_sla_due = s("queue_sla_due");
+    d
+}
+
 fn compare(stored: &serde_json::Value, replayed: &serde_json::Value) -> Option<(serde_json::Value, serde_json::Value)> {
     let (Some(a), Some(b)) = (stored.as_object(), replayed.as_object()) else {
         return (stored != replayed).then(|| (stored.clone(), replayed.clone()));
@@ -205,6 +228,76 @@ pub fn replay(log: impl BufRead, start_state: Option<&str>, policies: Vec<Policy
                     Err(errors) => serde_json::json!({ "outcome": "rejected", "errors": errors }),
                 };
                 match compare(&e["decision"], &again) {
+                    None => report.same += 1,
+                    Some((stored, replayed)) => report.differences.push(Difference { seq, lead_id: str_of("lead_id"), stored, replayed }),
+                }
+            }
+            "override" | "reprocessed" | "sla_breach" => {
+                report.decisions += 1;
+                let version = str_of("version");
+                if !r.switch_to(&version) {
+                    report.problems.push(format!("seq {seq}: made under version `{version}`, which the log does not carry; give it with --policy"));
+                    continue;
+                }
+                let (Some(policy), Some(state)) = (r.versions.get(&version), r.state.as_mut()) else { continue };
+                let at = e["at"].as_i64().unwrap_or_default();
+                let moment = policy.at(at);
+                let previous = decision_from_json(&e["previous"], &version);
+                let lead = match Lead::from_json(policy.ir(), &e["lead"], LeadOptions::default()) {
+                    Ok(l) => l,
+                    Err(errors) => {
+                        report.problems.push(format!("seq {seq}: the lead does not read: {errors:?}"));
+                        continue;
+                    }
+                };
+                // The move is decided before the previous rep's load is freed, then committed.
+                let (again, stored) = match e["kind"].as_str().unwrap_or_default() {
+                    "override" => {
+                        let note = e["decision"]["rule"].as_str().unwrap_or_default().to_string();
+                        let target = match (e["target"]["rep"].as_str(), e["target"]["team"].as_str()) {
+                            (Some(rep), _) => ManualTarget::Rep(rep),
+                            (None, Some(team)) => ManualTarget::Team(team),
+                            _ => ManualTarget::Rep(""),
+                        };
+                        let force = e["force"].as_bool().unwrap_or(false);
+                        match policy.assign_manually(&lead, &previous, target, force, state, &moment, &note) {
+                            Ok(d) => (Some(d), e["decision"].clone()),
+                            Err(err) => {
+                                report.differences.push(Difference { seq, lead_id: str_of("lead_id"), stored: e["decision"].clone(), replayed: serde_json::json!({ "error": err.to_string() }) });
+                                continue;
+                            }
+                        }
+                    }
+                    "reprocessed" => (Some(policy.decide(&lead, state, &moment, false)), e["decision"].clone()),
+                    _ => {
+                        let holders: Vec<String> = serde_json::from_value(e["holders"].clone()).unwrap_or_default();
+                        let holders: Vec<&str> = holders.iter().map(String::as_str).collect();
+                        match policy.breach(&lead, &previous, &holders, state, &moment, false) {
+                            BreachResult::Moved(d) => (Some(d), e["result"]["moved"].clone()),
+                            BreachResult::Notify(text) => {
+                                let same = e["result"]["notify"].as_str() == Some(text.as_str());
+                                if same { report.same += 1 } else {
+                                    report.differences.push(Difference { seq, lead_id: str_of("lead_id"), stored: e["result"].clone(), replayed: serde_json::json!({ "notify": text }) });
+                                }
+                                continue;
+                            }
+                            BreachResult::Unhandled => {
+                                if e["result"]["unhandled"] == true { report.same += 1 } else {
+                                    report.differences.push(Difference { seq, lead_id: str_of("lead_id"), stored: e["result"].clone(), replayed: serde_json::json!({ "unhandled": true }) });
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let Some(d) = again else { continue };
+                if let Some(freed) = e["freed"].as_str() {
+                    if let Some(i) = policy.ir().reps.iter().position(|x| x.id == freed) {
+                        state.reps[i].open_load = state.reps[i].open_load.saturating_sub(1);
+                    }
+                }
+                policy.commit(state, &d);
+                match compare(&stored, &serde_json::to_value(&d).unwrap_or_default()) {
                     None => report.same += 1,
                     Some((stored, replayed)) => report.differences.push(Difference { seq, lead_id: str_of("lead_id"), stored, replayed }),
                 }

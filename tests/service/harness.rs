@@ -127,10 +127,11 @@ impl Server {
         let log = scratch("log").join("serve.stderr");
         let stderr = std::fs::File::create(&log).expect("create the server log");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadroute"));
-        cmd.arg("serve")
-            .arg(&s.policy)
-            .args(["--db", &s.db.url, "--listen", &format!("127.0.0.1:{}", s.port), "--clock", CLOCK])
-            .args(&s.args)
+        cmd.arg("serve").arg(&s.policy).args(["--db", &s.db.url, "--listen", &format!("127.0.0.1:{}", s.port)]);
+        if !s.args.iter().any(|a| a == "--manual-clock") {
+            cmd.args(["--clock", CLOCK]);
+        }
+        cmd.args(&s.args)
             .env_remove("LEADROUTE_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr));
@@ -193,6 +194,8 @@ impl Drop for Server {
 
 /// An HTTP client for the tests (keep-alive, bounded timeouts).
 pub fn client() -> reqwest::Client {
+    // reqwest is built with rustls and no provider of its own (the service installs ring).
+    leadroute_service::delivery::installs_crypto();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(128)

@@ -5,8 +5,10 @@ mod harness;
 
 mod bad_input;
 mod crash;
+mod delivery;
 mod idempotency;
 mod load;
 mod nodes;
 mod operations;
 mod switch;
+mod work_items;

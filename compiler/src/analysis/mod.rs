@@ -1,5 +1,6 @@
 //! Analyses over checked conditions: the predicate model and what is built on it.
 
+pub mod breach;
 pub mod overlap;
 pub mod predicate;
 pub mod reach;

@@ -13,26 +13,26 @@ use crate::source::SourceSet;
 use crate::syntax::ast::*;
 
 /// Keeps the satisfiable terms of a condition (and gives up past the size limit).
-fn prune(an: &Analyzer, d: Dnf) -> Dnf {
+pub(crate) fn prune(an: &Analyzer, d: Dnf) -> Dnf {
     let mut terms: Vec<Term> = d?.into_iter().filter(|t| an.satisfiable(t)).collect();
     terms.dedup();
     (terms.len() <= MAX_TERMS).then_some(terms)
 }
 
 /// `a` and `b`, pruned.
-fn meet(an: &Analyzer, a: &Dnf, b: &Dnf) -> Dnf {
+pub(crate) fn meet(an: &Analyzer, a: &Dnf, b: &Dnf) -> Dnf {
     prune(an, both(a, b))
 }
 
 /// True when the condition certainly holds for no lead.
-fn empty(d: &Dnf) -> bool {
+pub(crate) fn empty(d: &Dnf) -> bool {
     d.as_ref().is_some_and(|t| t.is_empty())
 }
 
 /// The first term with no opaque atom, completed to an example lead. Terms
 /// that need a field missing whose `missing(field)` handler is an action are
 /// skipped: such a lead stops at that handler, not where the example claims.
-fn example(an: &Analyzer, d: &Dnf) -> Option<serde_json::Value> {
+pub(crate) fn example(an: &Analyzer, d: &Dnf) -> Option<serde_json::Value> {
     let syms = an.symbols();
     let intercepted = |f: &str| {
         syms.handlers.iter().any(|h| matches!((&h.exception, &h.action), (Exception::Missing { field, .. }, HandlerAction::Action(_)) if field.name == f))
@@ -125,19 +125,26 @@ pub fn territories(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The leads each route rule takes (on [`Analyzer::with_routes`]), for the
+/// analyses that follow a lead past its first decision.
+pub type RuleFires<'a> = Vec<(&'a Rule, Dnf)>;
+
 /// Per route: the leads that reach it (from the entry, through `route`
 /// actions), its rules that can never fire, and leads that fall through it.
-pub fn routes(syms: &Symbols, entry: Option<&str>, sources: &SourceSet, diags: &mut Vec<Diagnostic>) {
+/// Returns the leads each reached rule takes.
+pub fn routes<'a>(syms: &Symbols<'a>, entry: Option<&str>, sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> RuleFires<'a> {
     let an = &Analyzer::with_routes(syms);
     let line_of = |r: &Rule| sources.get(r.span.file).line_col(r.span.start as usize).0;
     let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    routes_from(syms, an, entry, &line_of, &mut seen, diags);
+    let mut fires = Vec::new();
+    routes_from(syms, an, entry, &line_of, &mut seen, &mut fires, diags);
     // Routes the entry never reaches (or all, without an entry): structure only.
     for route in syms.routes.values() {
         if !seen.contains(route.name.name.as_str()) && !route.rules.iter().any(|r| matches!(r.guard, Guard::Otherwise(_))) {
             diags.push(no_otherwise(route, None));
         }
     }
+    fires
 }
 
 fn no_otherwise(route: &RouteDecl, label: Option<(String, serde_json::Value)>) -> Diagnostic {
@@ -190,12 +197,13 @@ fn entry_reach(syms: &Symbols, an: &Analyzer) -> Dnf {
     reach
 }
 
-fn routes_from<'s>(
-    syms: &'s Symbols,
+fn routes_from<'s, 'a>(
+    syms: &'s Symbols<'a>,
     an: &Analyzer,
     entry: Option<&'s str>,
     line_of: &dyn Fn(&Rule) -> usize,
     seen: &mut std::collections::BTreeSet<&'s str>,
+    fired: &mut RuleFires<'a>,
     diags: &mut Vec<Diagnostic>,
 ) {
     use std::collections::{BTreeMap, BTreeSet};
@@ -249,7 +257,7 @@ fn routes_from<'s>(
     // Routes a handler enters, and everything they lead to.
     let mut guessed: BTreeSet<&str> = from_handlers.iter().copied().collect();
     for name in order {
-        let Some(route) = syms.routes.get(name) else { continue };
+        let Some(&route) = syms.routes.get(name) else { continue };
         let Some((into, path)) = reach.get(name).cloned() else { continue };
         seen.insert(name);
         let mut rest = into.clone();
@@ -292,6 +300,7 @@ fn routes_from<'s>(
                 rest = meet(an, &rest, &negate(&c));
             }
             none_match = meet(an, &none_match, &negate(&c));
+            fired.push((rule, fires.clone()));
             earlier.push((rule, fires));
             if matches!(rule.guard, Guard::Otherwise(_)) {
                 falls = true;

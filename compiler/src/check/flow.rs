@@ -204,7 +204,8 @@ fn action(a: &Action, env: &Env, syms: &Symbols, tc: &mut TypeChecker, refs: &mu
     }
 }
 
-fn unknown<'a>(name: &Ident, what: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> Diagnostic {
+/// `unknown WHAT `name`` with did-you-mean.
+pub(crate) fn unknown<'a>(name: &Ident, what: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> Diagnostic {
     Diagnostic::new(Code::E0004, name.span, format!("unknown {what} `{}`", name.name))
         .label(format!("no {what} has this name"))
         .help(help_for(&name.name, what, candidates))

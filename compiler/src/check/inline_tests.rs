@@ -92,6 +92,17 @@ fn check_test(test: &TestDecl, syms: &Symbols, diags: &mut Vec<Diagnostic>) {
             }
             TestItem::State(entries) => check_state(entries, syms, diags),
             TestItem::Expect(e) => expects.extend(e),
+            TestItem::Breach(b) => {
+                let refs: Vec<&Expectation> = b.expect.iter().collect();
+                check_expectations(&refs, syms, diags);
+                if syms.sla.iter().all(|h| h.event.kind != SlaEventKind::Breach) {
+                    diags.push(
+                        Diagnostic::new(Code::E0028, b.span, "this test breaches the SLA, but the policy has no `on sla_breach` handler")
+                            .label("nothing would happen")
+                            .help("add `on sla_breach(TIER) -> reassign` (or `queue Q`), or remove this line"),
+                    );
+                }
+            }
         }
     }
     if lead.is_none() {

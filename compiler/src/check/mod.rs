@@ -5,6 +5,7 @@
 pub mod decls;
 pub mod flow;
 pub mod inline_tests;
+pub mod sla;
 pub mod suggest;
 pub mod symbols;
 pub mod types;
@@ -114,13 +115,16 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
         flow::handlers(&syms, &mut tc, &mut refs);
         std::mem::take(&mut tc.used_sets)
     };
+    sla::handlers(&syms, &mut refs, diags);
+    sla::escalations(&syms, &mut refs, diags);
     inline_tests::tests(&syms, diags);
     flow::cycles(&syms, &refs, entry.as_deref(), diags);
     flow::handler_loops(&syms, &refs, diags);
     crate::analysis::overlap::check(&syms, diags);
     crate::analysis::reach::tiers(&syms, diags);
     crate::analysis::reach::territories(&syms, diags);
-    crate::analysis::reach::routes(&syms, entry.as_deref(), sources, diags);
+    let fires = crate::analysis::reach::routes(&syms, entry.as_deref(), sources, diags);
+    crate::analysis::breach::holders(&syms, &fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     entry
 }

@@ -111,6 +111,8 @@ pub struct Symbols<'a> {
     pub handlers: Vec<&'a HandlerDecl>,
     /// Inline tests in declaration order.
     pub tests: Vec<&'a TestDecl>,
+    /// SLA breach handlers and reminders in declaration order.
+    pub sla: Vec<&'a SlaDecl>,
 }
 
 impl<'a> Symbols<'a> {
@@ -200,6 +202,7 @@ impl<'a> Symbols<'a> {
                         }
                     }
                     Decl::Handler(d) => s.handlers.push(d),
+                    Decl::Sla(d) => s.sla.push(d),
                     Decl::Test(d) => {
                         let name = Ident { name: d.name.value.clone(), span: d.name.span };
                         if !dup("test", &name, diags) {
@@ -225,6 +228,11 @@ impl<'a> Symbols<'a> {
     /// True when a handler for the named exception exists.
     pub fn has_handler(&self, exception: &str) -> bool {
         self.handlers.iter().any(|h| matches!(&h.exception, Exception::Named(i) if i.name == exception))
+    }
+
+    /// The index of the tier with this name.
+    pub fn tier_index(&self, name: &str) -> Option<usize> {
+        self.tiers.iter().position(|t| t.name.name == name)
     }
 
     /// True when an `on missing(field)` handler exists.

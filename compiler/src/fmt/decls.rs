@@ -100,6 +100,7 @@ impl Printer<'_> {
             Decl::Handler(_) => 1,
             Decl::Tier(_) => 2,
             Decl::Territory(_) => 3,
+            Decl::Sla(_) => 4,
             _ => 0,
         };
         let mut out = vec![Columns::default(); module.decls.len()];
@@ -124,6 +125,7 @@ impl Printer<'_> {
                 .iter()
                 .map(|d| match d {
                     Decl::Handler(h) => width(&handler_head(h)),
+                    Decl::Sla(h) => width(&sla_head(h)),
                     Decl::Tier(t) => width(&tier_head(t, name)),
                     _ => 0,
                 })
@@ -167,6 +169,18 @@ impl Printer<'_> {
                     other => expr::handler_action(other),
                 };
                 let line = format!("{} -> {action}", pad(&handler_head(h), cols.head));
+                self.out.code(0, line, top);
+                self.trail_leaf(0, slot);
+            }
+            Decl::Sla(h) => {
+                let action = match &h.action.kind {
+                    SlaActionKind::Reassign { fallback: None } => "reassign".to_string(),
+                    SlaActionKind::Reassign { fallback: Some(Fallback::Continue(_)) } => "reassign else continue".to_string(),
+                    SlaActionKind::Reassign { fallback: Some(Fallback::Action(a)) } => format!("reassign else {}", self.action(a)),
+                    SlaActionKind::Notify(m) => format!("notify {}", expr::quote(&m.value)),
+                    SlaActionKind::Action(a) => self.action(a),
+                };
+                let line = format!("{} -> {action}", pad(&sla_head(h), cols.head));
                 self.out.code(0, line, top);
                 self.trail_leaf(0, slot);
             }
@@ -225,6 +239,8 @@ impl Printer<'_> {
                     .map(|p| match &p.value {
                         QueueProp::Owner(s) => Item::new(format!("owner {}", expr::quote(&s.value)), p.span, 0),
                         QueueProp::Sla(s) => Item::new(format!("sla {}", expr::duration(s.value)), p.span, 1),
+                        QueueProp::Escalate(Escalate::Queue(q)) => Item::new(format!("escalate {}", q.name), p.span, 2),
+                        QueueProp::Escalate(Escalate::Notify(m)) => Item::new(format!("escalate notify {}", expr::quote(&m.value)), p.span, 2),
                     })
                     .collect();
                 self.block(format!("queue {}", d.name.name), d.span, d.name.span, slot, top, items, None);
@@ -412,6 +428,10 @@ fn handler_head(h: &HandlerDecl) -> String {
     format!("on {}", expr::exception(&h.exception))
 }
 
+fn sla_head(h: &SlaDecl) -> String {
+    format!("on {}", expr::sla_event(&h.event))
+}
+
 fn tier_head(t: &TierDecl, name_w: usize) -> String {
     match &t.guard {
         Guard::When(e) => format!("tier {:<name_w$} when {}", t.name.name, expr::expr(e)),
@@ -524,28 +544,32 @@ fn test_item(item: &TestItem) -> Vec<String> {
                 .collect();
             fill(2, "state { ", &reps, " }", &|_| true)
         }
-        TestItem::Expect(list) => {
-            let parts: Vec<String> = list
-                .iter()
-                .map(|e| {
-                    let word = match e.kind {
-                        ExpectKind::Team => "team",
-                        ExpectKind::Rep => "rep",
-                        ExpectKind::Queue => "queue",
-                        ExpectKind::Tier => "tier",
-                        ExpectKind::Territory => "territory",
-                        ExpectKind::Route => "route",
-                        ExpectKind::Assigned => return "assigned".to_string(),
-                        ExpectKind::Queued => return "queued".to_string(),
-                        ExpectKind::Dropped => return "dropped".to_string(),
-                    };
-                    match &e.name {
-                        Some(n) => format!("{word} {}", n.name),
-                        None => word.to_string(),
-                    }
-                })
-                .collect();
-            vec![format!("expect {}", parts.join(", "))]
-        }
+        TestItem::Expect(list) => vec![format!("expect {}", expectations(list))],
+        TestItem::Breach(b) => vec![format!("after {} breach expect {}", expr::duration(b.after.value), expectations(&b.expect))],
     }
+}
+
+/// `team ae_west, tier hot, assigned`.
+fn expectations(list: &[Expectation]) -> String {
+    let parts: Vec<String> = list
+        .iter()
+        .map(|e| {
+            let word = match e.kind {
+                ExpectKind::Team => "team",
+                ExpectKind::Rep => "rep",
+                ExpectKind::Queue => "queue",
+                ExpectKind::Tier => "tier",
+                ExpectKind::Territory => "territory",
+                ExpectKind::Route => "route",
+                ExpectKind::Assigned => return "assigned".to_string(),
+                ExpectKind::Queued => return "queued".to_string(),
+                ExpectKind::Dropped => return "dropped".to_string(),
+            };
+            match &e.name {
+                Some(n) => format!("{word} {}", n.name),
+                None => word.to_string(),
+            }
+        })
+        .collect();
+    parts.join(", ")
 }

@@ -260,6 +260,16 @@ pub(crate) fn exception(e: &Exception) -> String {
     }
 }
 
+/// `sla_breach(hot)`, `sla_warning(hot, 2m)`, `sla_warning(2m)`.
+pub(crate) fn sla_event(e: &SlaEvent) -> String {
+    let key = e.key();
+    match (e.kind, e.before) {
+        (SlaEventKind::Warning, Some(b)) if e.tier.is_some() => format!("{}, {})", key.trim_end_matches(')'), duration(b.value)),
+        (SlaEventKind::Warning, Some(b)) => format!("{key}({})", duration(b.value)),
+        _ => key,
+    }
+}
+
 /// What a handler does.
 pub(crate) fn handler_action(a: &HandlerAction) -> String {
     match a {

@@ -16,7 +16,7 @@
 
 mod comments;
 mod decls;
-mod expr;
+pub(crate) mod expr;
 mod lines;
 
 use std::path::PathBuf;
@@ -24,6 +24,11 @@ use std::path::PathBuf;
 use crate::diagnostic::Diagnostic;
 use crate::source::{self, FileId, LoadError, SourceProvider};
 use crate::syntax::parse_file;
+
+/// A duration as a policy writes it, in its largest exact unit: 300000 ms is `5m`.
+pub fn duration_text(ms: i64) -> String {
+    expr::duration(ms)
+}
 
 /// Formats one file's text. A leading byte-order mark is dropped and CRLF
 /// line ends become LF. When the file does not parse cleanly its syntax

@@ -92,12 +92,16 @@ impl<'s, 'a> Lowerer<'s, 'a> {
         }
     }
 
-    fn action(&self, a: &Action) -> ir::Action {
-        let fallback = |f: &Option<Fallback>| match f {
+    fn fallback(&self, f: &Option<Fallback>) -> ir::Fallback {
+        match f {
             None => ir::Fallback::Handler,
             Some(Fallback::Continue(_)) => ir::Fallback::Continue,
             Some(Fallback::Action(a)) => ir::Fallback::Action(Box::new(self.action(a))),
-        };
+        }
+    }
+
+    fn action(&self, a: &Action) -> ir::Action {
+        let fallback = |f: &Option<Fallback>| self.fallback(f);
         match &a.kind {
             ActionKind::Assign { target, fallback: f } => match target {
                 AssignTarget::Team { team, by } => ir::Action::AssignTeam {
@@ -183,11 +187,13 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             .queues
             .values()
             .map(|q| {
-                let mut def = ir::QueueDef { name: q.name.name.clone(), owner: None, sla_ms: None };
+                let mut def = ir::QueueDef { name: q.name.name.clone(), owner: None, sla_ms: None, escalate: None };
                 for p in &q.props {
                     match &p.value {
                         QueueProp::Owner(o) => def.owner = Some(o.value.clone()),
                         QueueProp::Sla(s) => def.sla_ms = Some(s.value),
+                        QueueProp::Escalate(Escalate::Queue(to)) => def.escalate = Some(ir::EscalateDef::Queue { queue: self.index(&syms.queues, &to.name) }),
+                        QueueProp::Escalate(Escalate::Notify(m)) => def.escalate = Some(ir::EscalateDef::Notify { message: m.value.clone() }),
                     }
                 }
                 def
@@ -256,6 +262,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             }
         }
         let tests = syms.tests.iter().map(|t| self.test(t)).collect();
+        let (breach, reminders) = self.sla();
         PolicyIr {
             format_version: ir::FORMAT_VERSION,
             policy_version: policy_version(sources),
@@ -273,7 +280,36 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             entry: self.index(&syms.routes, entry),
             handlers,
             tests,
+            breach,
+            reminders,
         }
+    }
+
+    /// The `on sla_breach` handlers and `on sla_warning` reminders.
+    fn sla(&self) -> (Vec<ir::BreachDef>, Vec<ir::ReminderDef>) {
+        let (mut breach, mut reminders) = (Vec::new(), Vec::new());
+        for h in &self.syms.sla {
+            let tier = h.event.tier.as_ref().and_then(|t| self.syms.tier_index(&t.name)).map(|i| i as u32);
+            match (h.event.kind, &h.action.kind) {
+                (SlaEventKind::Warning, SlaActionKind::Notify(m)) => reminders.push(ir::ReminderDef {
+                    tier,
+                    before_ms: h.event.before.map_or(0, |b| b.value),
+                    message: m.value.clone(),
+                    loc: self.loc(h.span),
+                }),
+                (SlaEventKind::Warning, _) => {}
+                (SlaEventKind::Breach, kind) => {
+                    let action = match kind {
+                        SlaActionKind::Reassign { fallback } => ir::BreachAction::Reassign { fallback: self.fallback(fallback) },
+                        SlaActionKind::Notify(m) => ir::BreachAction::Notify { message: m.value.clone() },
+                        SlaActionKind::Action(a) => ir::BreachAction::Act { action: self.action(a) },
+                    };
+                    let text = self.sources.slice(h.span).split_whitespace().collect::<Vec<_>>().join(" ");
+                    breach.push(ir::BreachDef { tier, action, loc: self.loc(h.span), text });
+                }
+            }
+        }
+        (breach, reminders)
     }
 
     fn rep(&self, r: &RepDecl, policy_tz: &str) -> ir::RepDef {
@@ -327,6 +363,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             lead: serde_json::Value::Object(Default::default()),
             state: serde_json::Value::Object(Default::default()),
             expect: Vec::new(),
+            breach: Vec::new(),
         };
         for item in &t.items {
             match item {
@@ -342,24 +379,29 @@ impl<'s, 'a> Lowerer<'s, 'a> {
                     }
                     def.state = serde_json::Value::Object(obj);
                 }
-                TestItem::Expect(list) => {
-                    for e in list {
-                        let name = e.name.as_ref().map(|n| n.name.clone()).unwrap_or_default();
-                        def.expect.push(match e.kind {
-                            ExpectKind::Team => ir::Expectation::Team(name),
-                            ExpectKind::Rep => ir::Expectation::Rep(name),
-                            ExpectKind::Queue => ir::Expectation::Queue(name),
-                            ExpectKind::Tier => ir::Expectation::Tier(name),
-                            ExpectKind::Territory => ir::Expectation::Territory(name),
-                            ExpectKind::Route => ir::Expectation::Route(name),
-                            ExpectKind::Assigned => ir::Expectation::Assigned,
-                            ExpectKind::Queued => ir::Expectation::Queued,
-                            ExpectKind::Dropped => ir::Expectation::Dropped,
-                        });
-                    }
-                }
+                TestItem::Expect(list) => def.expect.extend(list.iter().map(expectation)),
+                TestItem::Breach(b) => def.breach.push(ir::BreachCheck {
+                    after_ms: b.after.value,
+                    expect: b.expect.iter().map(expectation).collect(),
+                    loc: self.loc(b.span),
+                }),
             }
         }
         def
+    }
+}
+
+fn expectation(e: &Expectation) -> ir::Expectation {
+    let name = e.name.as_ref().map(|n| n.name.clone()).unwrap_or_default();
+    match e.kind {
+        ExpectKind::Team => ir::Expectation::Team(name),
+        ExpectKind::Rep => ir::Expectation::Rep(name),
+        ExpectKind::Queue => ir::Expectation::Queue(name),
+        ExpectKind::Tier => ir::Expectation::Tier(name),
+        ExpectKind::Territory => ir::Expectation::Territory(name),
+        ExpectKind::Route => ir::Expectation::Route(name),
+        ExpectKind::Assigned => ir::Expectation::Assigned,
+        ExpectKind::Queued => ir::Expectation::Queued,
+        ExpectKind::Dropped => ir::Expectation::Dropped,
     }
 }

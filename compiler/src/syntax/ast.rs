@@ -61,6 +61,8 @@ pub enum Decl {
     Route(RouteDecl),
     /// `on EXCEPTION -> ACTION`
     Handler(HandlerDecl),
+    /// `on sla_breach(TIER) -> ...` / `on sla_warning(TIER, D) -> notify "..."`
+    Sla(SlaDecl),
     /// `test "name" { ... }`
     Test(TestDecl),
 }
@@ -80,6 +82,7 @@ impl Decl {
             Decl::Territory(d) => d.span,
             Decl::Route(d) => d.span,
             Decl::Handler(d) => d.span,
+            Decl::Sla(d) => d.span,
             Decl::Test(d) => d.span,
         }
     }
@@ -285,6 +288,17 @@ pub enum QueueProp {
     Owner(StrLit),
     /// How fast it must be worked (milliseconds).
     Sla(Spanned<i64>),
+    /// Where an item goes once the SLA has passed.
+    Escalate(Escalate),
+}
+
+/// A queue's `escalate` target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Escalate {
+    /// `escalate Q`: the item moves to queue `Q`.
+    Queue(Ident),
+    /// `escalate notify "text"`: a notification goes out.
+    Notify(StrLit),
 }
 
 /// `when COND` or `otherwise`.
@@ -425,6 +439,76 @@ pub enum HandlerAction {
     Action(Action),
 }
 
+/// `on sla_breach[(TIER)] -> ACTION` or `on sla_warning([TIER,] D) -> notify "..."`
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaDecl {
+    /// Which SLA event, for which tier.
+    pub event: SlaEvent,
+    /// What to do.
+    pub action: SlaAction,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `sla_breach(hot)`, `sla_breach`, `sla_warning(hot, 2m)`, `sla_warning(2m)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaEvent {
+    /// Breach or warning.
+    pub kind: SlaEventKind,
+    /// The tier; `None` for every tier without its own handler.
+    pub tier: Option<Ident>,
+    /// For a warning: how long before the due time it fires (milliseconds).
+    pub before: Option<Spanned<i64>>,
+    /// The event as written.
+    pub span: Span,
+}
+
+impl SlaEvent {
+    /// The event as written without the lead time: `sla_breach(hot)`, `sla_warning`.
+    pub fn key(&self) -> String {
+        let word = match self.kind {
+            SlaEventKind::Breach => "sla_breach",
+            SlaEventKind::Warning => "sla_warning",
+        };
+        match &self.tier {
+            Some(t) => format!("{word}({})", t.name),
+            None => word.to_string(),
+        }
+    }
+}
+
+/// The two SLA events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaEventKind {
+    /// The SLA ran out before first contact.
+    Breach,
+    /// The SLA is about to run out.
+    Warning,
+}
+
+/// What an SLA handler does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaAction {
+    /// The kind of action.
+    pub kind: SlaActionKind,
+    /// The whole action.
+    pub span: Span,
+}
+
+/// The kinds of SLA action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SlaActionKind {
+    /// `reassign [else ...]`: another rep of the lead's team.
+    Reassign {
+        /// When nobody else is available.
+        fallback: Option<Fallback>,
+    },
+    /// `notify "text"`
+    Notify(StrLit),
+    /// `queue Q`, `assign ...` (others are rejected by the checker).
+    Action(Action),
+}
+
 /// `test "name" { ... }`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestDecl {
@@ -447,6 +531,19 @@ pub enum TestItem {
     State(Vec<RepStateEntry>),
     /// `expect a, b`
     Expect(Vec<Expectation>),
+    /// `after D breach expect a, b`
+    Breach(BreachTest),
+}
+
+/// `after 6m breach expect rep sue`: the decided lead, committed, breached `after` later.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreachTest {
+    /// Time from the decision to the breach (milliseconds).
+    pub after: Spanned<i64>,
+    /// What the breach must do.
+    pub expect: Vec<Expectation>,
+    /// The whole item.
+    pub span: Span,
 }
 
 /// `{ name: value, ... }`

@@ -41,7 +41,11 @@ pub fn describe(rule: Rule) -> String {
         Rule::rep_prop => "a rep property (`email`, `weight`, `capacity`, `timezone`, `hours`, `skills`, `active`)",
         Rule::capacity_unit => "`open` or `per day`",
         Rule::team_prop => "a team property (`members`, `strategy`)",
-        Rule::queue_prop => "a queue property (`owner`, `sla`)",
+        Rule::queue_prop => "a queue property (`owner`, `sla`, `escalate`)",
+        Rule::sla_event | Rule::breach_event | Rule::warning_event => "`sla_breach` or `sla_warning(...)`",
+        Rule::sla_action => "an SLA action (`reassign`, `notify`, `queue`, `assign`)",
+        Rule::reassign_action => "`reassign`",
+        Rule::notify_action => "`notify`",
         Rule::field_decl => "a field (`name: type`)",
         Rule::type_expr | Rule::list_type => "a type",
         Rule::optional_mark => "`?`",
@@ -49,8 +53,8 @@ pub fn describe(rule: Rule) -> String {
         Rule::team_target | Rule::rep_target | Rule::owner_target => "`team`, `rep` or `owner(...)`",
         Rule::exception | Rule::missing_exc => "an exception",
         Rule::handler_action | Rule::assume_action => "an action or `assume VALUE`",
-        Rule::test_now | Rule::test_lead | Rule::test_state | Rule::test_expect => {
-            "a test item (`now`, `lead`, `state`, `expect`)"
+        Rule::test_now | Rule::test_lead | Rule::test_state | Rule::test_expect | Rule::test_breach => {
+            "a test item (`now`, `lead`, `state`, `expect`, `after D breach`)"
         }
         Rule::rep_state => "a rep name",
         Rule::EOI => "end of input",
@@ -66,6 +70,7 @@ pub fn describe(rule: Rule) -> String {
         | Rule::territory_decl
         | Rule::route_decl
         | Rule::handler_decl
+        | Rule::sla_decl
         | Rule::test_decl => "a declaration",
         _ => return name,
     };

@@ -311,6 +311,13 @@ impl Builder<'_> {
                 };
                 Decl::Handler(HandlerDecl { exception, action, span })
             }
+            Rule::sla_decl => {
+                let ev = next(&mut it);
+                let event = self.sla_event(ev);
+                let act = next(&mut it);
+                let action = self.sla_action(act);
+                Decl::Sla(SlaDecl { event, action, span })
+            }
             Rule::test_decl => {
                 let name = self.string(next(&mut it));
                 let items = it.map(|i| self.test_item(i)).collect();
@@ -427,9 +434,39 @@ impl Builder<'_> {
         let v = next(&mut it);
         let value = match key.name.as_str() {
             "owner" => QueueProp::Owner(self.string(v)),
+            "escalate" if v.as_rule() == Rule::notify_action => QueueProp::Escalate(Escalate::Notify(self.string(nth(v.into_inner(), 1)))),
+            "escalate" => QueueProp::Escalate(Escalate::Queue(self.ident(v))),
             _ => QueueProp::Sla(self.duration(v)),
         };
         Prop { key, span, value }
+    }
+
+    fn sla_event(&mut self, p: P) -> SlaEvent {
+        let span = self.span(&p);
+        let inner = next(&mut p.into_inner());
+        let kind = if inner.as_rule() == Rule::warning_event { SlaEventKind::Warning } else { SlaEventKind::Breach };
+        let (mut tier, mut before) = (None, None);
+        for part in inner.into_inner().skip(1) {
+            match part.as_rule() {
+                Rule::duration => before = Some(self.duration(part)),
+                _ => tier = Some(self.ident(part)),
+            }
+        }
+        SlaEvent { kind, tier, before, span }
+    }
+
+    fn sla_action(&mut self, p: P) -> SlaAction {
+        let span = self.span(&p);
+        let inner = next(&mut p.into_inner());
+        let kind = match inner.as_rule() {
+            Rule::reassign_action => {
+                let elses: Vec<P> = inner.into_inner().skip(1).collect();
+                SlaActionKind::Reassign { fallback: self.elses(elses) }
+            }
+            Rule::notify_action => SlaActionKind::Notify(self.string(nth(inner.into_inner(), 1))),
+            _ => SlaActionKind::Action(self.action(inner)),
+        };
+        SlaAction { kind, span }
     }
 
     fn guard(&mut self, p: P) -> Guard {
@@ -463,36 +500,7 @@ impl Builder<'_> {
         let kind = match rule {
             Rule::assign_action => {
                 let target = self.assign_target(next(&mut it));
-                let elses: Vec<P> = it.collect();
-                if elses.len() > MAX_NESTING {
-                    self.diags.push(
-                        Diagnostic::new(Code::E0002, self.span(&elses[MAX_NESTING]), format!("{} `else` fallbacks in one action; at most {MAX_NESTING} are allowed", elses.len()))
-                            .label("too many here")
-                            .help("chain fewer fallbacks; send the rest to a queue or a second route"),
-                    );
-                    return Action { kind: ActionKind::Assign { target, fallback: None }, span };
-                }
-                // Fold `else` clauses from the last: each wraps the next.
-                let mut fallback: Option<Fallback> = None;
-                for e in elses.into_iter().rev() {
-                    let e_span = self.span(&e);
-                    let mut eit = e.into_inner();
-                    let _else = eit.next();
-                    let what = next(&mut eit);
-                    let action = match what.as_rule() {
-                        Rule::kw_continue => {
-                            fallback = Some(Fallback::Continue(self.span(&what)));
-                            continue;
-                        }
-                        Rule::kw_assign => {
-                            let target = self.assign_target(next(&mut eit));
-                            let start = self.span(&what);
-                            Action { kind: ActionKind::Assign { target, fallback: fallback.take() }, span: start.to(e_span) }
-                        }
-                        _ => self.action(what),
-                    };
-                    fallback = Some(Fallback::Action(Box::new(action)));
-                }
+                let fallback = self.elses(it.collect());
                 ActionKind::Assign { target, fallback }
             }
             Rule::queue_action => ActionKind::Queue(self.ident(next(&mut it))),
@@ -500,6 +508,40 @@ impl Builder<'_> {
             _ => ActionKind::Drop(self.string(next(&mut it))),
         };
         Action { kind, span }
+    }
+
+    /// Folds a flat chain of `else` clauses (each wraps the next); too long a
+    /// chain is reported and dropped.
+    fn elses(&mut self, elses: Vec<P>) -> Option<Fallback> {
+        if elses.len() > MAX_NESTING {
+            self.diags.push(
+                Diagnostic::new(Code::E0002, self.span(&elses[MAX_NESTING]), format!("{} `else` fallbacks in one action; at most {MAX_NESTING} are allowed", elses.len()))
+                    .label("too many here")
+                    .help("chain fewer fallbacks; send the rest to a queue or a second route"),
+            );
+            return None;
+        }
+        let mut fallback: Option<Fallback> = None;
+        for e in elses.into_iter().rev() {
+            let e_span = self.span(&e);
+            let mut eit = e.into_inner();
+            let _else = eit.next();
+            let what = next(&mut eit);
+            let action = match what.as_rule() {
+                Rule::kw_continue => {
+                    fallback = Some(Fallback::Continue(self.span(&what)));
+                    continue;
+                }
+                Rule::kw_assign => {
+                    let target = self.assign_target(next(&mut eit));
+                    let start = self.span(&what);
+                    Action { kind: ActionKind::Assign { target, fallback: fallback.take() }, span: start.to(e_span) }
+                }
+                _ => self.action(what),
+            };
+            fallback = Some(Fallback::Action(Box::new(action)));
+        }
+        fallback
     }
 
     fn assign_target(&mut self, t: P) -> AssignTarget {
@@ -519,6 +561,7 @@ impl Builder<'_> {
     }
 
     fn test_item(&mut self, p: P) -> TestItem {
+        let item_span = self.span(&p);
         let rule = p.as_rule();
         let mut it = p.into_inner();
         let _kw = it.next();
@@ -534,6 +577,13 @@ impl Builder<'_> {
                 })
                 .collect(),
             ),
+            Rule::test_breach => {
+                let span = item_span;
+                let after = self.duration(next(&mut it));
+                let _breach = it.next();
+                let expect = next(&mut it).into_inner().skip(1).map(|e| self.expectation(e)).collect();
+                TestItem::Breach(BreachTest { after, expect, span })
+            }
             _ => TestItem::Expect(it.map(|e| self.expectation(e)).collect()),
         }
     }

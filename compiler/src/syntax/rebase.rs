@@ -73,6 +73,10 @@ spans! {
     Rule => [name, guard, action, span];
     Action => [kind, span];
     HandlerDecl => [exception, action, span];
+    SlaDecl => [event, action, span];
+    SlaEvent => [tier, before, span];
+    SlaAction => [kind, span];
+    BreachTest => [after, expect, span];
     TestDecl => [name, items, span];
     Record => [fields, span];
     RecordField => [name, value];
@@ -110,6 +114,7 @@ impl Rebase for Decl {
             Decl::Territory(x) => x.rebase(f, d),
             Decl::Route(x) => x.rebase(f, d),
             Decl::Handler(x) => x.rebase(f, d),
+            Decl::Sla(x) => x.rebase(f, d),
             Decl::Test(x) => x.rebase(f, d),
         }
     }
@@ -160,6 +165,18 @@ impl Rebase for QueueProp {
         match self {
             QueueProp::Owner(s) => s.rebase(f, d),
             QueueProp::Sla(s) => s.rebase(f, d),
+            QueueProp::Escalate(Escalate::Queue(i)) => i.rebase(f, d),
+            QueueProp::Escalate(Escalate::Notify(s)) => s.rebase(f, d),
+        }
+    }
+}
+
+impl Rebase for SlaActionKind {
+    fn rebase(&mut self, f: FileId, d: u32) {
+        match self {
+            SlaActionKind::Reassign { fallback } => fallback.rebase(f, d),
+            SlaActionKind::Notify(s) => s.rebase(f, d),
+            SlaActionKind::Action(a) => a.rebase(f, d),
         }
     }
 }
@@ -235,6 +252,7 @@ impl Rebase for TestItem {
             TestItem::Lead(r) => r.rebase(f, d),
             TestItem::State(s) => s.rebase(f, d),
             TestItem::Expect(e) => e.rebase(f, d),
+            TestItem::Breach(b) => b.rebase(f, d),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: thin handlers over intake, the decider and the store; the
 //! OpenAPI document is generated from the handlers' annotations.
 
+mod items;
 mod leads;
 mod ops;
 mod policies;
@@ -56,6 +57,8 @@ pub struct Inner {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Body limits.
     pub limits: Limits,
+    /// The clock tests and trials move (`serve --manual-clock`).
+    pub manual_clock: Option<Arc<crate::clock::ManualClock>>,
 }
 
 /// The handlers' state.
@@ -123,6 +126,10 @@ pub fn router(state: AppState) -> axum::Router {
         .routes(routes!(reps::get_rep, reps::patch_rep))
         .routes(routes!(policies::post_policy, policies::list_policies))
         .routes(routes!(policies::activate))
+        .routes(routes!(items::list_items))
+        .routes(routes!(items::get_item))
+        .routes(routes!(items::act))
+        .routes(routes!(items::advance_clock))
         .routes(routes!(ops::audit))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -99,6 +99,48 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus text: decisions by outcome, team and queue; decide, request and database latency.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    if let Err(e) = work_gauges(&state).await {
+        tracing::warn!("metrics: {e}");
+    }
     let text = state.metrics.as_ref().map(|m| m.render()).unwrap_or_default();
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Gauges read from the store when scraped: queue depth and the oldest open
+/// item's age per queue, and SLA compliance (first contact in time among
+/// assignments whose SLA timer has ended).
+async fn work_gauges(state: &AppState) -> Result<(), sqlx::Error> {
+    let now = state.clock.now_ms();
+    if let Some(v) = crate::reps::active_version(&state.store).await.ok().flatten() {
+        if let Some(p) = state.policies.cached(&v) {
+            for q in &p.ir().queues {
+                metrics::gauge!("leadroute_queue_depth", "queue" => q.name.clone()).set(0.0);
+                metrics::gauge!("leadroute_queue_oldest_age_seconds", "queue" => q.name.clone()).set(0.0);
+            }
+        }
+    }
+    let rows = sqlx::query("SELECT queue, COUNT(*) AS n, MIN(created_at) AS oldest FROM work_items WHERE status <> 'resolved' GROUP BY queue")
+        .fetch_all(&state.store.pool)
+        .await?;
+    for r in rows {
+        let queue: String = r.try_get("queue")?;
+        let n: i64 = r.try_get("n")?;
+        let oldest: Option<i64> = r.try_get("oldest")?;
+        metrics::gauge!("leadroute_queue_depth", "queue" => queue.clone()).set(n as f64);
+        metrics::gauge!("leadroute_queue_oldest_age_seconds", "queue" => queue).set(oldest.map_or(0.0, |o| (now - o) as f64 / 1000.0));
+    }
+    let row = sqlx::query(
+        "SELECT SUM(CASE WHEN outcome LIKE 'stopped: contacted%' THEN 1 ELSE 0 END) AS met, \
+                SUM(CASE WHEN outcome LIKE 'breach%' THEN 1 ELSE 0 END) AS breached FROM timers WHERE kind = 'sla' AND fired_at IS NOT NULL",
+    )
+    .fetch_one(&state.store.pool)
+    .await?;
+    let met = row.try_get::<Option<i64>, _>("met")?.unwrap_or(0);
+    let breached = row.try_get::<Option<i64>, _>("breached")?.unwrap_or(0);
+    metrics::gauge!("leadroute_sla_met_total").set(met as f64);
+    metrics::gauge!("leadroute_sla_breached_total").set(breached as f64);
+    if met + breached > 0 {
+        metrics::gauge!("leadroute_sla_compliance_ratio").set(met as f64 / (met + breached) as f64);
+    }
+    Ok(())
 }

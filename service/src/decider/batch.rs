@@ -1,0 +1,180 @@
+//! Deciding a group of leads in one transaction.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use sqlx::{AnyConnection, Row};
+
+use super::effects::Effects;
+use super::rows::{insert_audit, write_head, write_state_changes};
+use super::{Decider, LeadItem, LeadResult};
+use crate::audit::{self, Entry};
+use crate::error::ServiceError;
+use crate::store::{placeholders, Context, StoreError};
+
+/// Written rows of one lead batch.
+struct LeadRow {
+    key: String,
+    lead_id: String,
+    hash: String,
+    lead: String,
+    decision: String,
+    outcome: &'static str,
+    rep: Option<String>,
+    position: i64,
+    audit_seq: i64,
+}
+
+impl Decider {
+    pub(super) async fn decide_batch(&mut self, items: Vec<LeadItem>) -> Result<Vec<LeadResult>, ServiceError> {
+        let (mut tx, mut head) = self.lock().await?;
+        self.sync(&mut tx, &head).await?;
+        let now = self.clock.now_ms();
+        let existing = existing_keys(&mut tx, &items).await?;
+        let ops = self.ops.clone();
+        let cache = self.cache()?;
+        let policy = cache.policy.clone();
+        let ir = policy.ir();
+        let version = cache.version.clone();
+        let moment = policy.at(now);
+        let before = cache.state.clone();
+        let batch_id = head.batch_seq + 1;
+        let mut seen: BTreeMap<String, (String, String)> = existing;
+        let mut effects = Effects::default();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut rows: Vec<LeadRow> = Vec::new();
+        let mut results = Vec::with_capacity(items.len());
+        let decide_started = Instant::now();
+        for item in items {
+            let value = match item.body {
+                Err((_, message)) => {
+                    let audit_seq = head.next_audit();
+                    let errors = serde_json::json!([{ "field": "", "expected": "a JSON object", "found": "", "message": message }]);
+                    let d = serde_json::json!({ "lead_id": item.lead_id, "outcome": "rejected", "errors": errors, "policy_version": version });
+                    entries.push(audit::other(audit_seq, now, audit::kind::REJECTION, None,
+                        serde_json::json!({ "lead_id": item.lead_id, "key": null, "version": version, "errors": errors })));
+                    results.push(LeadResult::Rejected { json: d.to_string() });
+                    continue;
+                }
+                Ok(v) => v,
+            };
+            if let Some((hash, json)) = item.key.as_ref().and_then(|k| seen.get(k)) {
+                results.push(if *hash == item.hash {
+                    LeadResult::Decided { json: json.clone(), replayed: true }
+                } else {
+                    LeadResult::Conflict { key: item.key.clone().unwrap_or_default() }
+                });
+                continue;
+            }
+            let read = leadroute_runtime::Lead::from_json(ir, &value, leadroute_runtime::LeadOptions::default());
+            let lead = match read {
+                Ok(lead) => lead,
+                Err(errors) => {
+                    let d = leadroute_runtime::Decision::rejected(item.lead_id.clone(), errors, &version);
+                    let audit_seq = head.next_audit();
+                    entries.push(audit::other(audit_seq, now, audit::kind::REJECTION, Some(&item.lead_id),
+                        serde_json::json!({ "lead_id": item.lead_id, "key": item.key, "version": version, "lead": value, "errors": d.errors })));
+                    results.push(LeadResult::Rejected { json: d.to_json_line() });
+                    continue;
+                }
+            };
+            let key = item.key.unwrap_or_else(|| item.lead_id.clone());
+            let d = policy.decide(&lead, &cache.state, &moment, false);
+            policy.commit(&mut cache.state, &d);
+            let json = d.to_json_line();
+            let lead_text = value.to_string();
+            let audit_seq = head.next_audit();
+            effects.decision(&mut head, &ops, &policy, &key, &d, &lead_text, "queued", now);
+            entries.push(audit::decision(audit_seq, now, &key, &d.lead_id, &version, &lead_text, &json));
+            metrics::counter!("leadroute_decisions_total", "outcome" => d.outcome.as_str(),
+                "team" => d.team.clone().unwrap_or_default(), "queue" => d.queue.clone().unwrap_or_default()).increment(1);
+            rows.push(LeadRow {
+                key: key.clone(),
+                lead_id: d.lead_id.clone(),
+                hash: item.hash.clone(),
+                lead: lead_text,
+                decision: json.clone(),
+                outcome: d.outcome.as_str(),
+                rep: d.rep.clone(),
+                position: rows.len() as i64,
+                audit_seq,
+            });
+            seen.insert(key, (item.hash, json.clone()));
+            results.push(LeadResult::Decided { json, replayed: false });
+        }
+        if !rows.is_empty() {
+            metrics::histogram!("leadroute_decide_seconds").record(decide_started.elapsed().as_secs_f64() / rows.len() as f64);
+        }
+        write_state_changes(&mut tx, &mut head, cache, &before).await?;
+        if !rows.is_empty() {
+            head.batch_seq = batch_id;
+            sqlx::query("INSERT INTO batches (id, version, decided_at, state) VALUES ($1, $2, $3, $4)")
+                .bind(batch_id)
+                .bind(&version)
+                .bind(now)
+                .bind(before.to_json(ir).to_string())
+                .execute(&mut *tx)
+                .await
+                .ctx("record the batch")?;
+            insert_leads(&mut tx, &rows, &version, now, batch_id).await?;
+        }
+        insert_audit(&mut tx, &entries).await?;
+        effects.write(&mut tx, now).await?;
+        write_head(&mut tx, &head).await?;
+        tx.commit().await.ctx("commit the batch")?;
+        cache.seq = head.seq;
+        Ok(results)
+    }
+
+}
+
+/// The stored hash and decision of every key in `items` already decided.
+async fn existing_keys(conn: &mut AnyConnection, items: &[LeadItem]) -> Result<BTreeMap<String, (String, String)>, StoreError> {
+    let keys: Vec<&str> = items.iter().filter_map(|i| i.key.as_deref()).collect();
+    let mut out = BTreeMap::new();
+    for chunk in keys.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT idem_key, body_hash, decision FROM leads WHERE idem_key IN ({})", marks.join(", "));
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for row in q.fetch_all(&mut *conn).await.ctx("look up idempotency keys")? {
+            out.insert(
+                row.try_get("idem_key").ctx("read a lead")?,
+                (row.try_get("body_hash").ctx("read a lead")?, row.try_get("decision").ctx("read a lead")?),
+            );
+        }
+    }
+    Ok(out)
+}
+
+async fn insert_leads(conn: &mut AnyConnection, rows: &[LeadRow], version: &str, now: i64, batch_id: i64) -> Result<(), StoreError> {
+    const COLS: usize = 13;
+    for chunk in rows.chunks(200) {
+        let sql = format!(
+            "INSERT INTO leads (idem_key, lead_id, body_hash, lead, decision, outcome, rep, version, decided_at, batch_id, position, audit_seq, holders) VALUES {}",
+            placeholders(chunk.len(), COLS)
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(&r.key)
+                .bind(&r.lead_id)
+                .bind(&r.hash)
+                .bind(&r.lead)
+                .bind(&r.decision)
+                .bind(r.outcome)
+                .bind(r.rep.as_deref())
+                .bind(version)
+                .bind(now)
+                .bind(batch_id)
+                .bind(r.position)
+                .bind(r.audit_seq)
+                .bind(r.rep.as_ref().map(|rep| serde_json::json!([rep]).to_string()));
+        }
+        q.execute(&mut *conn).await.ctx("store decisions")?;
+    }
+    Ok(())
+}
+
