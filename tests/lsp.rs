@@ -753,20 +753,20 @@ fn references_of_a_team_list_every_use() {
     let p = inside(&text, "-> assign team ae_west", "ae_west");
     let refs = s.request("textDocument/references", json!({ "textDocument": doc(&u), "position": p, "context": { "includeDeclaration": true } }));
     let refs = refs.as_array().expect("a list");
-    // The declaration, the rule, and two test expectations.
-    assert_eq!(refs.len(), 4, "{refs:#?}");
+    // The declaration, the rule, two test expectations and a breach expectation.
+    assert_eq!(refs.len(), 5, "{refs:#?}");
     let lines: Vec<u64> = refs.iter().map(|r| r["range"]["start"]["line"].as_u64().expect("line")).collect();
     let line_of = |needle: &str, nth: usize| -> u64 {
         let at = find_flex_all(&text, needle).get(nth).unwrap_or_else(|| panic!("{needle} #{nth}")).0;
         text[..at].matches('\n').count() as u64
     };
-    assert_eq!(lines, vec![line_of("team ae_west {", 0), line_of("assign team ae_west", 0), line_of("expect team ae_west", 0), line_of("expect team ae_west", 1)]);
+    assert_eq!(lines, vec![line_of("team ae_west {", 0), line_of("assign team ae_west", 0), line_of("expect team ae_west", 0), line_of("expect team ae_west", 1), line_of("expect team ae_west", 2)]);
     for r in refs {
         assert_eq!(r["uri"], u);
         assert_eq!(slice(&text, &r["range"]), "ae_west");
     }
     let without = s.request("textDocument/references", json!({ "textDocument": doc(&u), "position": p, "context": { "includeDeclaration": false } }));
-    assert_eq!(without.as_array().map(Vec::len), Some(3));
+    assert_eq!(without.as_array().map(Vec::len), Some(4));
     assert!(s.shutdown().success());
 }
 
@@ -782,7 +782,7 @@ fn rename_of_a_team_touches_every_use_and_refuses_bad_names() {
     let changes = edit["changes"].as_object().expect("changes by URI");
     assert_eq!(changes.keys().collect::<Vec<_>>(), vec![&u]);
     let edits = changes[&u].as_array().expect("edits");
-    assert_eq!(edits.len(), 4);
+    assert_eq!(edits.len(), 5);
     for e in edits {
         assert_eq!(slice(&text, &e["range"]), "ae_west");
         assert_eq!(e["newText"], "ae_pacific");
@@ -1031,13 +1031,13 @@ fn a_policy_across_two_files_checks_clean_and_navigates_across_files() {
     let p = inside(&main, "-> assign team ae_west", "ae_west");
     let refs = s.request("textDocument/references", json!({ "textDocument": doc(&main_uri), "position": p, "context": { "includeDeclaration": true } }));
     let refs = refs.as_array().expect("a list");
-    assert_eq!(refs.len(), 4);
+    assert_eq!(refs.len(), 5);
     assert_eq!(refs.iter().filter(|r| r["uri"] == teams_uri).count(), 1);
     let edit = s.request("textDocument/rename", json!({ "textDocument": doc(&main_uri), "position": p, "newName": "ae_pacific" }));
     let changes = edit["changes"].as_object().expect("changes");
     assert_eq!(changes.len(), 2, "both files change: {edit}");
     assert_eq!(changes[&teams_uri].as_array().map(Vec::len), Some(1));
-    assert_eq!(changes[&main_uri].as_array().map(Vec::len), Some(3));
+    assert_eq!(changes[&main_uri].as_array().map(Vec::len), Some(4));
 
     // Hover in main.route shows the team declared in teams.route.
     let h = s.request("textDocument/hover", at(&main_uri, p.clone()));
