@@ -213,6 +213,11 @@ impl Breach<'_> {
             Ok(pick) => {
                 let mut why = vec![format!("by {}", strategy.name())];
                 why.extend(held);
+                for &m in &p.ir.teams[team as usize].members {
+                    if let (false, Err(w)) = (self.holders.contains(&m), p.availability(m as usize, self.state, self.m)) {
+                        why.push(format!("{} {}", self.rep_id(m), w.as_str()));
+                    }
+                }
                 let id = self.rep_id(pick.rep).to_string();
                 self.note(step, name, &id, Some(why.join("; ")));
                 Some(Landed::Rep { rep: pick.rep, team: Some((team, pick.update)) })
