@@ -201,3 +201,76 @@ fn a_handler_that_routes_back_into_an_assignment_it_handles_is_a_cycle() {
     let fixed = src.replace("assign rep alice", "assign rep alice else queue triage");
     assert_eq!(run(&[("p.route", &fixed)]).diagnostics, []);
 }
+
+// ---------------------------------------------------------------- SLA handlers
+
+const SLA: &str = r#"rep bob { email "bob@acme.example" }
+rep cal { email "cal@acme.example" }
+team pair { members [bob, cal] }
+queue review { owner "ops@acme.example" sla 1h }
+"#;
+
+fn sla_diags(extra: &str) -> Vec<leadroute_compiler::Diagnostic> {
+    run(&[("p.route", &format!("{BASE}{SLA}{extra}"))]).diagnostics
+}
+
+#[test]
+fn reassign_within_a_one_member_team_is_e0036_with_an_example_lead() {
+    let d = sla_diags(&format!("{}on sla_breach(standard) -> reassign else queue review\n", route("  big: when intent > 90.0 -> assign team sales")));
+    let e = d.iter().find(|d| d.code == Code::E0036).unwrap_or_else(|| panic!("E0036 in {d:#?}"));
+    assert!(e.message.contains("team `sales`") && e.message.contains("`alice`"), "{}", e.message);
+    let lead = e.example.as_ref().expect("an example lead");
+    assert!(lead["intent"].as_f64().is_some_and(|i| i > 90.0), "{lead}");
+}
+
+#[test]
+fn reassign_within_teams_of_two_is_clean() {
+    let d = sla_diags(&format!("{}on sla_breach(standard) -> reassign else queue review\n", route("  when intent > 90.0 -> assign team pair")));
+    assert!(d.iter().all(|d| !d.is_error()), "{d:#?}");
+}
+
+#[test]
+fn assigning_back_to_an_owner_is_e0036_with_the_owner_in_the_example() {
+    let rules = "  when account_owner is present -> assign owner(account_owner) else continue\n  when intent > 50.0 -> assign team pair";
+    let d = sla_diags(&format!("{}on sla_breach(standard) -> assign rep cal else queue review\n", route(rules)));
+    let e = d.iter().find(|d| d.code == Code::E0036).unwrap_or_else(|| panic!("E0036 in {d:#?}"));
+    let lead = e.example.as_ref().expect("an example lead");
+    // Either way in: cal as the account owner, or through team `pair`.
+    assert!(lead["account_owner"] == "cal" || lead["intent"].as_f64().is_some_and(|i| i > 50.0), "{lead}");
+}
+
+#[test]
+fn a_breach_rep_no_route_assigns_is_clean() {
+    let d = sla_diags(&format!("{}on sla_breach(standard) -> assign rep cal else queue review\n", route("  when intent > 50.0 -> assign team sales")));
+    assert!(d.iter().all(|d| d.code != Code::E0036), "{d:#?}");
+}
+
+#[test]
+fn a_three_queue_escalation_loop_names_the_cycle() {
+    let d = sla_diags("queue a { sla 1h escalate b }\nqueue b { sla 1h escalate c }\nqueue c { sla 1h escalate a }\n");
+    let loops: Vec<&str> = d.iter().filter(|d| d.code == Code::E0037).map(|d| d.message.as_str()).collect();
+    assert_eq!(loops, ["queue escalations loop: a -> b -> c -> a"]);
+}
+
+#[test]
+fn sla_handlers_resolve_names_with_did_you_mean_and_refuse_duplicates() {
+    let d = sla_diags(&format!("{}on sla_breach(standrd) -> queue review\non sla_breach -> queue reveiw\non sla_breach -> queue review\n", route("")));
+    let tier = d.iter().find(|d| d.code == Code::E0004 && d.message.contains("standrd")).expect("unknown tier");
+    assert_eq!(tier.help.as_deref(), Some("did you mean `standard`?"));
+    assert!(d.iter().any(|d| d.code == Code::E0004 && d.help.as_deref() == Some("did you mean `review`?")));
+    assert!(d.iter().any(|d| d.code == Code::E0010 && d.message.contains("`sla_breach` is handled twice")));
+}
+
+#[test]
+fn reminders_only_notify_and_fire_inside_the_sla() {
+    let d = sla_diags(&format!("{}on sla_warning(standard, 25h) -> notify \"late\"\non sla_warning(1m) -> queue review\n", route("")));
+    let e0035: Vec<&str> = d.iter().filter(|d| d.code == Code::E0035).map(|d| d.message.as_str()).collect();
+    assert_eq!(e0035.len(), 2, "{e0035:?}");
+}
+
+#[test]
+fn reassign_without_else_needs_the_no_available_rep_handler() {
+    let text = format!("{}{SLA}{}on sla_breach -> reassign\n", BASE.replace("on no_available_rep -> queue triage\n", ""), route(""));
+    let d = run(&[("p.route", &text)]).diagnostics;
+    assert!(d.iter().any(|d| d.code == Code::E0022), "{d:#?}");
+}

@@ -152,6 +152,11 @@ macro_rules! layout {
     };
 }
 
+layout!(
+    sla_handlers_align_their_arrows_and_queues_put_escalate_last,
+    "queue review {escalate   managers sla 30m owner \"ops@acme.example\"}\nqueue managers { escalate notify  \"overdue\" sla 1h }\non sla_warning( hot ,2m )->notify \"due soon\"\non sla_breach(hot)->reassign   else assign team ae   else queue review // next rep\non sla_breach -> queue review\non sla_warning(120s) -> notify \"any tier\"\ntest \"t\" { lead { id: \"L1\" } expect rep ann  after 6m   breach expect rep ben , team sdr }\n"
+);
+
 layout!(policy_properties_go_owner_timezone_entry, "policy p{entry main timezone \"UTC\"   owner \"ops@acme.example\"}\n");
 
 layout!(
