@@ -617,6 +617,30 @@ fn completion_offers_teams_after_assign_team() {
 }
 
 #[test]
+fn completion_knows_sla_handlers_tiers_reassign_and_escalate() {
+    let (dir, u, text, mut s) = opened("inbound.route");
+    // Tier names inside `sla_breach(`.
+    let r = s.request("textDocument/completion", at(&u, pos(&text, "on sla_breach(warm)", "warm")));
+    assert_eq!(labels(&r), ["hot", "warm", "cold"]);
+    // What a breach can do, after its arrow.
+    let r = s.request("textDocument/completion", at(&u, pos(&text, "on sla_breach(warm) -> queue manager_review", "queue")));
+    assert_eq!(labels(&r), ["reassign", "notify", "queue", "assign"]);
+    // The SLA events after `on`.
+    let r = s.request("textDocument/completion", at(&u, pos(&text, "on sla_breach(warm)", "sla_breach")));
+    let l = labels(&r);
+    assert!(l.contains(&"sla_breach".to_string()) && l.contains(&"sla_warning".to_string()), "{l:?}");
+    // Queue names (and `notify`) after `escalate`.
+    let r = s.request("textDocument/completion", at(&u, pos(&text, "escalate manager_review", "manager_review")));
+    let l = labels(&r);
+    assert!(l.contains(&"manager_review".to_string()) && l.contains(&"notify".to_string()), "{l:?}");
+    insta::assert_snapshot!("completion_sla_breach_action", dir.normalize(&completion_lines(&r)));
+    // Hover on the keyword explains it.
+    let h = s.request("textDocument/hover", at(&u, inside(&text, "-> reassign else", "reassign")));
+    assert!(hover_text(&h).contains("never one who already held the lead"), "{h}");
+    assert!(s.shutdown().success());
+}
+
+#[test]
 fn completion_offers_enum_variants_after_source_eq() {
     let (dir, u, text, mut s) = opened("inbound.route");
     let r = s.request("textDocument/completion", at(&u, pos(&text, "source == partner", "partner")));

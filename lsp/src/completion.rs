@@ -41,10 +41,38 @@ const PROPS: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("team", &[("members", "the reps: `members [a, b]`"), ("strategy", "how a rep is picked")]),
-    ("queue", &[("owner", "who works the queue"), ("sla", "how fast: `sla 30m`")]),
-    ("test", &[("now", "decision time (RFC 3339)"), ("lead", "the lead: `lead { id: \"L1\", … }`"), ("state", "rep state overrides"), ("expect", "what must happen")]),
+    (
+        "queue",
+        &[("owner", "who works the queue"), ("sla", "how fast: `sla 30m`"), ("escalate", "where an overdue item goes: `escalate QUEUE` or `escalate notify \"…\"`")],
+    ),
+    (
+        "test",
+        &[
+            ("now", "decision time (RFC 3339)"),
+            ("lead", "the lead: `lead { id: \"L1\", … }`"),
+            ("state", "rep state overrides"),
+            ("expect", "what must happen"),
+            ("after", "`after 6m breach expect …`: nobody contacted the lead in time"),
+        ],
+    ),
     ("route", &[("when", "a rule: `when CONDITION -> ACTION`"), ("otherwise", "the catch-all rule: `otherwise -> ACTION`")]),
 ];
+
+/// The SLA words, with what they do (completion details and hovers).
+pub const SLA_WORDS: &[(&str, &str)] = &[
+    ("sla_breach", "**sla_breach**: the tier's SLA ran out before first contact. `on sla_breach(TIER) -> reassign | queue Q | assign … | notify \"…\"`; without a tier, every tier without its own handler"),
+    ("sla_warning", "**sla_warning**: a reminder before the SLA runs out. `on sla_warning(TIER, 2m) -> notify \"…\"`"),
+    ("reassign", "**reassign**: the next available rep of the lead's team, by the team's strategy, never one who already held the lead; `else …` when nobody is left (else `on no_available_rep`)"),
+    ("notify", "**notify**: the lead stays where it is; a notification with this text goes out"),
+    ("escalate", "**escalate**: where a queue item goes once the queue's SLA has passed: another queue (whose SLA then runs) or `notify \"…\"`"),
+];
+
+fn sla_word(w: &str) -> CompletionItem {
+    let doc = SLA_WORDS.iter().find(|(k, _)| *k == w).map_or("", |(_, d)| d);
+    let mut it = item(w, CompletionItemKind::KEYWORD, doc.split(':').next().unwrap_or("").trim_matches('*'));
+    it.documentation = Some(lsp_types::Documentation::String(doc.replace("**", "")));
+    it
+}
 
 fn item(label: &str, kind: CompletionItemKind, detail: impl Into<String>) -> CompletionItem {
     CompletionItem { label: label.to_string(), kind: Some(kind), detail: Some(detail.into()), ..Default::default() }
@@ -129,7 +157,19 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
         v.push(item("none", CompletionItemKind::ENUM_MEMBER, "no territory matched"));
         v
     };
+    let sla_handler = head == "on" && toks.get(1).is_some_and(|t| t.starts_with("sla_"));
     match (prev2, prev) {
+        ("sla_breach" | "sla_warning", "(") => return tiers(),
+        (_, "escalate") => {
+            let mut v = names(syms.queues.keys().map(String::as_str), CompletionItemKind::CLASS, "queue");
+            v.push(sla_word("notify"));
+            return v;
+        }
+        (_, "->") if sla_handler => {
+            let mut v: Vec<CompletionItem> = ["reassign", "notify"].iter().map(|w| sla_word(w)).collect();
+            v.extend(["queue", "assign"].iter().map(|k| item(k, CompletionItemKind::KEYWORD, "action")));
+            return v;
+        }
         ("assign", "team") => return names(syms.teams.keys().map(String::as_str), CompletionItemKind::CLASS, "team"),
         ("assign", "rep") | (_, "members") => return names(syms.reps.keys().map(String::as_str), CompletionItemKind::CLASS, "rep"),
         ("owner", "(") => return field_items(&|t, _| *t == Ty::Str),
@@ -154,6 +194,8 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
         (_, "on") if head == "on" => {
             let mut v: Vec<CompletionItem> = EXCEPTIONS.iter().map(|(n, d)| item(n, CompletionItemKind::EVENT, *d)).collect();
             v.push(item("missing", CompletionItemKind::EVENT, "missing(field): an optional field is absent"));
+            v.push(sla_word("sla_breach"));
+            v.push(sla_word("sla_warning"));
             return v;
         }
         _ => {}

@@ -70,6 +70,13 @@ pub fn hover(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Hover> {
                     if let Decl::Tier(t) = whole {
                         let pos = syms.tiers.iter().position(|x| x.name.name == t.name.name).map_or(0, |p| p + 1);
                         body.push_str(&format!("\n\ntier {pos} of {} (first match wins)", syms.tiers.len()));
+                        // What happens when the SLA runs out: the tier's own handlers, else the catch-alls.
+                        for kind in [SlaEventKind::Warning, SlaEventKind::Breach] {
+                            let of = |own: bool| syms.sla.iter().find(|h| h.event.kind == kind && h.event.tier.as_ref().map(|x| x.name == t.name.name).unwrap_or(!own));
+                            if let Some(h) = of(true).or_else(|| of(false)) {
+                                body.push_str(&format!("\n\n`{}`", a.sources.slice(h.span).split_whitespace().collect::<Vec<_>>().join(" ")));
+                            }
+                        }
                     }
                 }
             }
@@ -82,6 +89,14 @@ pub fn hover(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Hover> {
     // A diagnostic code under the cursor (`E0004` in a comment), or diagnostics here.
     let word_start = text[..offset.min(text.len())].rfind(|c: char| !c.is_ascii_alphanumeric()).map_or(0, |i| i + 1);
     let word_end = text[offset.min(text.len())..].find(|c: char| !c.is_ascii_alphanumeric()).map_or(text.len(), |i| offset + i);
+    let word_of = |extra: char| {
+        let start = text[..offset.min(text.len())].rfind(|c: char| !(c.is_ascii_alphanumeric() || c == extra)).map_or(0, |i| i + 1);
+        let end = text[offset.min(text.len())..].find(|c: char| !(c.is_ascii_alphanumeric() || c == extra)).map_or(text.len(), |i| offset + i);
+        text.get(start..end).unwrap_or("")
+    };
+    if let Some((_, doc)) = crate::completion::SLA_WORDS.iter().find(|(w, _)| *w == word_of('_')) {
+        parts.push(doc.to_string());
+    }
     if let Some(code) = text.get(word_start..word_end).filter(|w| w.len() == 5).and_then(Code::parse) {
         parts.push(code.explanation().to_string());
     }
