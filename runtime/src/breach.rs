@@ -14,6 +14,8 @@ use crate::policy::Policy;
 use crate::state::{format_time, State};
 
 /// What an SLA breach does to a lead.
+// The service's contract returns the decision by value; a breach is rare, the size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum BreachResult {
     /// The lead moves: a new decision to commit with `Policy::commit` (moves load and rotation as any assignment).
