@@ -139,8 +139,20 @@ impl Store {
     }
 }
 
+/// Placeholders for a multi-row statement on `conn`: `(?, ?), (?, ?)` on
+/// SQLite, `($1, $2), ($3, $4)` on PostgreSQL. SQLite looks a numbered
+/// parameter's name up by a linear scan, so hundreds of `$N` in one
+/// statement cost quadratic time there; plain `?` are bound by position.
+pub fn placeholders_for(conn: &sqlx::AnyConnection, rows: usize, cols: usize) -> String {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        let row = format!("({})", vec!["?"; cols].join(", "));
+        return vec![row; rows].join(", ");
+    }
+    placeholders(rows, cols)
+}
+
 /// `$1, $2, ...` placeholders for `rows` rows of `cols` columns, as
-/// `($1, $2), ($3, $4)`; both dialects read `$N`.
+/// `($1, $2), ($3, $4)` (both dialects read `$N`).
 pub fn placeholders(rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {

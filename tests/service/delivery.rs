@@ -30,6 +30,7 @@ pub struct Seen {
     pub path: String,
     pub headers: BTreeMap<String, String>,
     pub body: String,
+    pub at: Instant,
 }
 
 #[derive(Default)]
@@ -52,6 +53,7 @@ async fn handle(State(fake): State<Shared>, method: Method, uri: Uri, headers: H
             path: uri.path().to_string(),
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string())).collect(),
             body: body.clone(),
+            at: Instant::now(),
         });
         if f.refuse.as_ref().is_some_and(|r| body.contains(r.as_str())) {
             Act::Status(400)
@@ -254,6 +256,22 @@ async fn salesforce_and_hubspot_get_their_own_request_shapes() {
     assert_eq!((hs.method.as_str(), hs.path.as_str()), ("PATCH", "/crm/v3/objects/contacts/00QS-1"));
     assert_eq!(serde_json::from_str::<serde_json::Value>(&hs.body).expect("JSON"), serde_json::json!({ "properties": { "hubspot_owner_id": "101" } }));
     assert!(hs.headers.contains_key("idempotency-key"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_rate_limit_spaces_requests_to_the_crm() {
+    let (fake, port) = fake_crm(vec![], None, None).await;
+    let cfg = config(port, "rate_per_second = 4");
+    let server = Server::start(&start(&sqlite("rate"), &cfg));
+    let c = client();
+    let body: String = (0..12).map(|i| ops_lead(&format!("Q-{i}"), 90.0) + "\n").collect();
+    let b = send(c.post(format!("{}/v1/leads/batch", server.base)).body(body)).await.expect("answers");
+    assert_eq!(b.status, 200);
+    wait_until("12 deliveries", 60, || delivered(&fake).len() == 12).await;
+    let times: Vec<Instant> = fake.lock().expect("lock").seen.iter().filter(|s| s.path == "/hook").map(|s| s.at).collect();
+    let span = times.iter().max().expect("some").duration_since(*times.iter().min().expect("some"));
+    // 4 per second with a burst of 4: the last 8 take at least ~2 s (a lower bound: a busy machine only adds).
+    assert!(span >= Duration::from_millis(1_500), "12 deliveries at 4/s spread over {span:?}");
 }
 
 #[test]

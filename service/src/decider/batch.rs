@@ -10,7 +10,7 @@ use super::rows::{insert_audit, write_head, write_state_changes};
 use super::{Decider, LeadItem, LeadResult};
 use crate::audit::{self, Entry};
 use crate::error::ServiceError;
-use crate::store::{placeholders, Context, StoreError};
+use crate::store::{placeholders_for, Context, StoreError};
 
 /// Written rows of one lead batch.
 struct LeadRow {
@@ -133,8 +133,8 @@ async fn existing_keys(conn: &mut AnyConnection, items: &[LeadItem]) -> Result<B
     let keys: Vec<&str> = items.iter().filter_map(|i| i.key.as_deref()).collect();
     let mut out = BTreeMap::new();
     for chunk in keys.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT idem_key, body_hash, decision FROM leads WHERE idem_key IN ({})", marks.join(", "));
+        let marks = placeholders_for(conn, 1, chunk.len());
+        let sql = format!("SELECT idem_key, body_hash, decision FROM leads WHERE idem_key IN {marks}");
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = q.bind(*k);
@@ -154,7 +154,7 @@ async fn insert_leads(conn: &mut AnyConnection, rows: &[LeadRow], version: &str,
     for chunk in rows.chunks(200) {
         let sql = format!(
             "INSERT INTO leads (idem_key, lead_id, body_hash, lead, decision, outcome, rep, version, decided_at, batch_id, position, audit_seq, holders) VALUES {}",
-            placeholders(chunk.len(), COLS)
+            placeholders_for(conn, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {

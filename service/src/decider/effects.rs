@@ -7,7 +7,7 @@ use leadroute_runtime::{Decision, Outcome, Policy};
 use sqlx::AnyConnection;
 
 use super::Head;
-use crate::store::{placeholders, Context, StoreError};
+use crate::store::{placeholders_for, Context, StoreError};
 
 /// What the decider needs of the service configuration.
 #[derive(Debug, Clone, Default)]
@@ -178,7 +178,7 @@ impl Effects {
         for chunk in self.items.chunks(200) {
             let sql = format!(
                 "INSERT INTO work_items (id, lead_key, lead_id, queue, owner, tier, priority, reason, status, due_at, created_at, updated_at, detail, history) VALUES {}",
-                placeholders(chunk.len(), 14)
+                placeholders_for(conn, chunk.len(), 14)
             );
             let mut qy = sqlx::query(&sql);
             for r in chunk {
@@ -202,7 +202,7 @@ impl Effects {
             qy.execute(&mut *conn).await.ctx("open work items")?;
         }
         for chunk in self.timers.chunks(300) {
-            let sql = format!("INSERT INTO timers (id, lead_key, kind, item_id, rep, due_at) VALUES {}", placeholders(chunk.len(), 6));
+            let sql = format!("INSERT INTO timers (id, lead_key, kind, item_id, rep, due_at) VALUES {}", placeholders_for(conn, chunk.len(), 6));
             let mut qy = sqlx::query(&sql);
             for t in chunk {
                 qy = qy.bind(t.id).bind(&t.lead_key).bind(t.kind).bind(t.item_id).bind(t.rep.as_deref()).bind(t.due_at);
@@ -212,7 +212,7 @@ impl Effects {
         for chunk in self.outbox.chunks(200) {
             let sql = format!(
                 "INSERT INTO outbox (id, lead_key, lead_id, destination, kind, payload, status, attempts, next_at, created_at) VALUES {}",
-                placeholders(chunk.len(), 10)
+                placeholders_for(conn, chunk.len(), 10)
             );
             let mut qy = sqlx::query(&sql);
             for o in chunk {

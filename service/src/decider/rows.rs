@@ -8,7 +8,7 @@ use leadroute_runtime::State;
 use super::{Cache, Head};
 use crate::audit::Entry;
 use crate::state::{upsert_rep, upsert_team};
-use crate::store::{placeholders, Context, StoreError};
+use crate::store::{placeholders_for, Context, StoreError};
 
 /// The columns of a lead row.
 pub const LEAD_COLUMNS: &str = "idem_key, lead_id, body_hash, lead, decision, outcome, rep, version, decided_at, batch_id, position, audit_seq, released_at, contacted_at, current, holders";
@@ -33,7 +33,7 @@ pub async fn find_lead(conn: &mut AnyConnection, lead: &str) -> Result<Option<sq
 /// Appends entries to the audit log.
 pub async fn insert_audit(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(), StoreError> {
     for chunk in entries.chunks(400) {
-        let sql = format!("INSERT INTO audit (seq, at, kind, lead_id, entry) VALUES {}", placeholders(chunk.len(), 5));
+        let sql = format!("INSERT INTO audit (seq, at, kind, lead_id, entry) VALUES {}", placeholders_for(conn, chunk.len(), 5));
         let mut q = sqlx::query(&sql);
         for e in chunk {
             q = q.bind(e.seq).bind(e.at).bind(e.kind).bind(e.lead_id.as_deref()).bind(&e.json);
