@@ -9,7 +9,7 @@ use leadroute_runtime::{RepState, State, TeamState};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::store::{Context, StoreError};
+use crate::store::{chunks_pow2, placeholders_for, Context, StoreError};
 
 /// A team's rotation by name: the cursor (a member position) and weights by rep id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -138,42 +138,52 @@ pub fn team_row(ir: &PolicyIr, i: usize, t: &TeamState) -> TeamRow {
     }
 }
 
-/// Writes one rep's state, stamped with `seq`.
-pub async fn upsert_rep(conn: &mut AnyConnection, id: &str, s: &RepState, seq: i64) -> Result<(), StoreError> {
-    sqlx::query(&format!(
-        "INSERT INTO rep_state ({REP_COLUMNS}, changed_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (rep_id) DO UPDATE SET active = excluded.active, out_of_office_until = excluded.out_of_office_until, \
-         open_load = excluded.open_load, assigned_today = excluded.assigned_today, day = excluded.day, \
-         max_open = excluded.max_open, max_per_day = excluded.max_per_day, changed_seq = excluded.changed_seq"
-    ))
-    .bind(id)
-    .bind(i64::from(s.active))
-    .bind(s.out_of_office_until)
-    .bind(i64::from(s.open_load))
-    .bind(i64::from(s.assigned_today))
-    .bind(s.day.map(|d| d.to_string()))
-    .bind(s.max_open.map(i64::from))
-    .bind(s.max_per_day.map(i64::from))
-    .bind(seq)
-    .execute(&mut *conn)
-    .await
-    .ctx("write rep state")?;
+/// Writes reps' state in one statement, stamped with `seq`.
+pub async fn upsert_reps(conn: &mut AnyConnection, reps: &[(&str, &RepState)], seq: i64) -> Result<(), StoreError> {
+    for chunk in chunks_pow2(reps, 64) {
+        let sql = format!(
+            "INSERT INTO rep_state ({REP_COLUMNS}, changed_seq) VALUES {} \
+             ON CONFLICT (rep_id) DO UPDATE SET active = excluded.active, out_of_office_until = excluded.out_of_office_until, \
+             open_load = excluded.open_load, assigned_today = excluded.assigned_today, day = excluded.day, \
+             max_open = excluded.max_open, max_per_day = excluded.max_per_day, changed_seq = excluded.changed_seq",
+            placeholders_for(conn, chunk.len(), 9)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, s) in chunk {
+            q = q
+                .bind(*id)
+                .bind(i64::from(s.active))
+                .bind(s.out_of_office_until)
+                .bind(i64::from(s.open_load))
+                .bind(i64::from(s.assigned_today))
+                .bind(s.day.map(|d| d.to_string()))
+                .bind(s.max_open.map(i64::from))
+                .bind(s.max_per_day.map(i64::from))
+                .bind(seq);
+        }
+        q.execute(&mut *conn).await.ctx("write rep state")?;
+    }
     Ok(())
 }
 
-/// Writes one team's rotation, stamped with `seq`.
-pub async fn upsert_team(conn: &mut AnyConnection, name: &str, t: &TeamRow, seq: i64) -> Result<(), StoreError> {
-    let weights = serde_json::to_string(&t.weights).unwrap_or_else(|_| "{}".into());
-    sqlx::query(
-        "INSERT INTO team_state (team_id, rr_cursor, weights, changed_seq) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (team_id) DO UPDATE SET rr_cursor = excluded.rr_cursor, weights = excluded.weights, changed_seq = excluded.changed_seq",
-    )
-    .bind(name)
-    .bind(t.cursor.map(i64::from))
-    .bind(weights)
-    .bind(seq)
-    .execute(&mut *conn)
-    .await
-    .ctx("write team state")?;
+/// Writes one rep's state, stamped with `seq`.
+pub async fn upsert_rep(conn: &mut AnyConnection, id: &str, s: &RepState, seq: i64) -> Result<(), StoreError> {
+    upsert_reps(conn, &[(id, s)], seq).await
+}
+
+/// Writes teams' rotation in one statement, stamped with `seq`.
+pub async fn upsert_teams(conn: &mut AnyConnection, teams: &[(&str, &TeamRow)], seq: i64) -> Result<(), StoreError> {
+    for chunk in chunks_pow2(teams, 64) {
+        let sql = format!(
+            "INSERT INTO team_state (team_id, rr_cursor, weights, changed_seq) VALUES {} \
+             ON CONFLICT (team_id) DO UPDATE SET rr_cursor = excluded.rr_cursor, weights = excluded.weights, changed_seq = excluded.changed_seq",
+            placeholders_for(conn, chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (name, t) in chunk {
+            q = q.bind(*name).bind(t.cursor.map(i64::from)).bind(serde_json::to_string(&t.weights).unwrap_or_else(|_| "{}".into())).bind(seq);
+        }
+        q.execute(&mut *conn).await.ctx("write team state")?;
+    }
     Ok(())
 }

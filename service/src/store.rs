@@ -151,6 +151,25 @@ pub fn placeholders_for(conn: &sqlx::AnyConnection, rows: usize, cols: usize) ->
     placeholders(rows, cols)
 }
 
+/// Splits `items` into chunks whose lengths are powers of two (at most
+/// `max`, itself a power of two): multi-row statements then come in a few
+/// shapes, each prepared once and cached, instead of one per batch size.
+pub fn chunks_pow2<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut n = max.max(1);
+        while n > rest.len() {
+            n /= 2;
+        }
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Some(head)
+    })
+}
+
 /// `$1, $2, ...` placeholders for `rows` rows of `cols` columns, as
 /// `($1, $2), ($3, $4)` (both dialects read `$N`).
 pub fn placeholders(rows: usize, cols: usize) -> String {
@@ -189,6 +208,15 @@ mod tests {
     fn passwords_stay_out_of_messages() {
         assert_eq!(redact("postgres://u:pw@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn chunks_come_in_powers_of_two() {
+        let v: Vec<u32> = (0..13).collect();
+        let sizes: Vec<usize> = chunks_pow2(&v, 8).map(<[u32]>::len).collect();
+        assert_eq!(sizes, vec![8, 4, 1]);
+        assert_eq!(chunks_pow2(&v, 8).flatten().copied().collect::<Vec<_>>(), v);
+        assert_eq!(chunks_pow2::<u32>(&[], 8).count(), 0);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::rows::{find_lead, insert_audit, write_head};
 use super::{Decider, EventKind, RepPatch};
 use crate::audit;
 use crate::error::ServiceError;
-use crate::state::{upsert_rep, upsert_team, Named};
+use crate::state::{upsert_rep, upsert_reps, upsert_teams, Named};
 use crate::store::Context;
 
 impl Decider {
@@ -182,12 +182,10 @@ impl Decider {
         for i in 0..ir.teams.len() {
             named.take_team(ir, &state, i);
         }
-        for (id, s) in &named.reps {
-            upsert_rep(&mut tx, id, s, seq).await?;
-        }
-        for (name, t) in &named.teams {
-            upsert_team(&mut tx, name, t, seq).await?;
-        }
+        let reps: Vec<(&str, &leadroute_runtime::RepState)> = named.reps.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        upsert_reps(&mut tx, &reps, seq).await?;
+        let teams: Vec<(&str, &crate::state::TeamRow)> = named.teams.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        upsert_teams(&mut tx, &teams, seq).await?;
         let now = self.clock.now_ms();
         let audit_seq = head.next_audit();
         let entry = audit::other(audit_seq, now, audit::kind::STATE_SEEDED, None,

@@ -10,7 +10,7 @@ use super::rows::{insert_audit, write_head, write_state_changes};
 use super::{Decider, LeadItem, LeadResult};
 use crate::audit::{self, Entry};
 use crate::error::ServiceError;
-use crate::store::{placeholders_for, Context, StoreError};
+use crate::store::{chunks_pow2, placeholders_for, Context, StoreError};
 
 /// Written rows of one lead batch.
 struct LeadRow {
@@ -132,7 +132,7 @@ impl Decider {
 async fn existing_keys(conn: &mut AnyConnection, items: &[LeadItem]) -> Result<BTreeMap<String, (String, String)>, StoreError> {
     let keys: Vec<&str> = items.iter().filter_map(|i| i.key.as_deref()).collect();
     let mut out = BTreeMap::new();
-    for chunk in keys.chunks(500) {
+    for chunk in chunks_pow2(&keys, 256) {
         let marks = placeholders_for(conn, 1, chunk.len());
         let sql = format!("SELECT idem_key, body_hash, decision FROM leads WHERE idem_key IN {marks}");
         let mut q = sqlx::query(&sql);
@@ -151,7 +151,7 @@ async fn existing_keys(conn: &mut AnyConnection, items: &[LeadItem]) -> Result<B
 
 async fn insert_leads(conn: &mut AnyConnection, rows: &[LeadRow], version: &str, now: i64, batch_id: i64) -> Result<(), StoreError> {
     const COLS: usize = 13;
-    for chunk in rows.chunks(200) {
+    for chunk in chunks_pow2(rows, 128) {
         let sql = format!(
             "INSERT INTO leads (idem_key, lead_id, body_hash, lead, decision, outcome, rep, version, decided_at, batch_id, position, audit_seq, holders) VALUES {}",
             placeholders_for(conn, chunk.len(), COLS)

@@ -7,7 +7,7 @@ use leadroute_runtime::{Decision, Outcome, Policy};
 use sqlx::AnyConnection;
 
 use super::Head;
-use crate::store::{placeholders_for, Context, StoreError};
+use crate::store::{chunks_pow2, placeholders_for, Context, StoreError};
 
 /// What the decider needs of the service configuration.
 #[derive(Debug, Clone, Default)]
@@ -175,7 +175,7 @@ impl Effects {
 
     /// Inserts every row.
     pub async fn write(&self, conn: &mut AnyConnection, now: i64) -> Result<(), StoreError> {
-        for chunk in self.items.chunks(200) {
+        for chunk in chunks_pow2(&self.items, 128) {
             let sql = format!(
                 "INSERT INTO work_items (id, lead_key, lead_id, queue, owner, tier, priority, reason, status, due_at, created_at, updated_at, detail, history) VALUES {}",
                 placeholders_for(conn, chunk.len(), 14)
@@ -201,7 +201,7 @@ impl Effects {
             }
             qy.execute(&mut *conn).await.ctx("open work items")?;
         }
-        for chunk in self.timers.chunks(300) {
+        for chunk in chunks_pow2(&self.timers, 256) {
             let sql = format!("INSERT INTO timers (id, lead_key, kind, item_id, rep, due_at) VALUES {}", placeholders_for(conn, chunk.len(), 6));
             let mut qy = sqlx::query(&sql);
             for t in chunk {
@@ -209,7 +209,7 @@ impl Effects {
             }
             qy.execute(&mut *conn).await.ctx("set timers")?;
         }
-        for chunk in self.outbox.chunks(200) {
+        for chunk in chunks_pow2(&self.outbox, 128) {
             let sql = format!(
                 "INSERT INTO outbox (id, lead_key, lead_id, destination, kind, payload, status, attempts, next_at, created_at) VALUES {}",
                 placeholders_for(conn, chunk.len(), 10)

@@ -7,8 +7,8 @@ use leadroute_runtime::State;
 
 use super::{Cache, Head};
 use crate::audit::Entry;
-use crate::state::{upsert_rep, upsert_team};
-use crate::store::{placeholders_for, Context, StoreError};
+use crate::state::{upsert_reps, upsert_teams};
+use crate::store::{chunks_pow2, placeholders_for, Context, StoreError};
 
 /// The columns of a lead row.
 pub const LEAD_COLUMNS: &str = "idem_key, lead_id, body_hash, lead, decision, outcome, rep, version, decided_at, batch_id, position, audit_seq, released_at, contacted_at, current, holders";
@@ -32,7 +32,7 @@ pub async fn find_lead(conn: &mut AnyConnection, lead: &str) -> Result<Option<sq
 
 /// Appends entries to the audit log.
 pub async fn insert_audit(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(), StoreError> {
-    for chunk in entries.chunks(400) {
+    for chunk in chunks_pow2(entries, 256) {
         let sql = format!("INSERT INTO audit (seq, at, kind, lead_id, entry) VALUES {}", placeholders_for(conn, chunk.len(), 5));
         let mut q = sqlx::query(&sql);
         for e in chunk {
@@ -70,14 +70,14 @@ pub(crate) async fn write_state_changes(conn: &mut AnyConnection, head: &mut Hea
     head.seq += 1;
     for &i in &changed_reps {
         cache.named.take_rep(ir, &cache.state, i);
-        upsert_rep(conn, &ir.reps[i].id, &cache.state.reps[i], head.seq).await?;
     }
     for &i in &changed_teams {
         cache.named.take_team(ir, &cache.state, i);
-        let name = &ir.teams[i].name;
-        if let Some(row) = cache.named.teams.get(name) {
-            upsert_team(conn, name, row, head.seq).await?;
-        }
     }
+    let reps: Vec<(&str, &leadroute_runtime::RepState)> = changed_reps.iter().map(|&i| (ir.reps[i].id.as_str(), &cache.state.reps[i])).collect();
+    upsert_reps(conn, &reps, head.seq).await?;
+    let teams: Vec<(&str, &crate::state::TeamRow)> =
+        changed_teams.iter().filter_map(|&i| cache.named.teams.get(&ir.teams[i].name).map(|t| (ir.teams[i].name.as_str(), t))).collect();
+    upsert_teams(conn, &teams, head.seq).await?;
     Ok(())
 }
