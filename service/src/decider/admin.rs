@@ -65,7 +65,7 @@ impl Decider {
             .await
             .ctx("record the event")?;
         // Contact or release stops the lead's SLA clock.
-        sqlx::query("UPDATE timers SET fired_at = $1, outcome = $2 WHERE lead_key = $3 AND fired_at IS NULL AND kind IN ('sla', 'reminder')")
+        sqlx::query("UPDATE timers SET fired_at = $1, outcome = $2 WHERE lead_key = $3 AND fired_at IS NULL AND kind = 'sla'")
             .bind(now)
             .bind(format!("stopped: {name}"))
             .bind(&key)

@@ -43,6 +43,8 @@ pub(crate) struct TimerRow {
     pub item_id: Option<i64>,
     pub rep: Option<String>,
     pub due_at: i64,
+    /// When a reminder goes before the SLA (assignments only).
+    pub remind_at: Option<i64>,
 }
 
 pub(crate) struct OutboxRow {
@@ -66,8 +68,6 @@ pub(crate) struct Effects {
 pub(crate) mod timer {
     /// An assignment's tier SLA: first contact is due.
     pub const SLA: &str = "sla";
-    /// A reminder before the SLA.
-    pub const REMINDER: &str = "reminder";
     /// A work item's queue SLA.
     pub const QUEUE_SLA: &str = "queue_sla";
 }
@@ -79,7 +79,7 @@ fn ms(t: &Option<String>) -> Option<i64> {
 impl Effects {
     /// A work item in `queue` for a lead; returns its id.
     #[allow(clippy::too_many_arguments)]
-    pub fn item(&mut self, head: &mut Head, policy: &Policy, key: &str, lead_id: &str, queue: &str, tier: Option<&str>, reason: &str, due_at: Option<i64>, detail: Option<String>) -> i64 {
+    pub fn item(&mut self, head: &mut Head, ops: &Operations, policy: &Policy, key: &str, lead_id: &str, queue: &str, tier: Option<&str>, reason: &str, due_at: Option<i64>, detail: Option<String>) -> i64 {
         head.item_seq += 1;
         let ir = policy.ir();
         let owner = ir.queues.iter().find(|q| q.name == queue).and_then(|q| q.owner.clone());
@@ -96,7 +96,8 @@ impl Effects {
             due_at,
             detail,
         });
-        if let Some(due) = due_at {
+        // The queue's SLA gets a timer when passing it does something.
+        if let Some(due) = due_at.filter(|_| ops.notify || policy.escalation(queue).is_some()) {
             self.timer(head, key, timer::QUEUE_SLA, Some(head.item_seq), None, due);
         }
         head.item_seq
@@ -105,7 +106,7 @@ impl Effects {
     /// A durable timer.
     pub fn timer(&mut self, head: &mut Head, key: &str, kind: &'static str, item_id: Option<i64>, rep: Option<String>, due_at: i64) {
         head.timer_seq += 1;
-        self.timers.push(TimerRow { id: head.timer_seq, lead_key: key.to_string(), kind, item_id, rep, due_at });
+        self.timers.push(TimerRow { id: head.timer_seq, lead_key: key.to_string(), kind, item_id, rep, due_at, remind_at: None });
     }
 
     /// A notification (Slack-compatible `{"text": ...}`), when notifications are configured.
@@ -131,16 +132,15 @@ impl Effects {
         match d.outcome {
             Outcome::Queued => {
                 let queue = d.queue.clone().unwrap_or_default();
-                let id = self.item(head, policy, key, &d.lead_id, &queue, d.tier.as_deref(), reason, ms(&d.queue_sla_due), d.rule.clone());
+                let id = self.item(head, ops, policy, key, &d.lead_id, &queue, d.tier.as_deref(), reason, ms(&d.queue_sla_due), d.rule.clone());
                 self.notify(head, ops, Some(key), Some(&d.lead_id), &format!("New work item #{id} in `{queue}`: lead {} ({})", d.lead_id, d.rule.as_deref().unwrap_or(reason)));
             }
             Outcome::Assigned => {
                 if let Some(due) = ms(&d.sla_due) {
                     self.timer(head, key, timer::SLA, None, d.rep.clone(), due);
-                    if let Some(r) = d.tier.as_deref().and_then(|t| policy.reminder(t)) {
-                        if due - r.before_ms > now {
-                            self.timer(head, key, timer::REMINDER, None, d.rep.clone(), due - r.before_ms);
-                        }
+                    let remind = d.tier.as_deref().and_then(|t| policy.reminder(t)).map(|r| due - r.before_ms).filter(|at| *at > now);
+                    if let Some(t) = self.timers.last_mut() {
+                        t.remind_at = remind;
                     }
                 }
                 let rep_email = d.rep.as_deref().and_then(|r| policy.ir().reps.iter().find(|x| x.id == r)).and_then(|r| r.email.clone());
@@ -202,10 +202,10 @@ impl Effects {
             qy.execute(&mut *conn).await.ctx("open work items")?;
         }
         for chunk in chunks_pow2(&self.timers, 256) {
-            let sql = format!("INSERT INTO timers (id, lead_key, kind, item_id, rep, due_at) VALUES {}", placeholders_for(conn, chunk.len(), 6));
+            let sql = format!("INSERT INTO timers (id, lead_key, kind, item_id, rep, due_at, remind_at) VALUES {}", placeholders_for(conn, chunk.len(), 7));
             let mut qy = sqlx::query(&sql);
             for t in chunk {
-                qy = qy.bind(t.id).bind(&t.lead_key).bind(t.kind).bind(t.item_id).bind(t.rep.as_deref()).bind(t.due_at);
+                qy = qy.bind(t.id).bind(&t.lead_key).bind(t.kind).bind(t.item_id).bind(t.rep.as_deref()).bind(t.due_at).bind(t.remind_at);
             }
             qy.execute(&mut *conn).await.ctx("set timers")?;
         }

@@ -110,7 +110,7 @@ impl Decider {
                 lead.holders.push(rep.clone());
             }
         }
-        sqlx::query("UPDATE timers SET fired_at = $1, outcome = $2 WHERE lead_key = $3 AND fired_at IS NULL AND kind IN ('sla', 'reminder')")
+        sqlx::query("UPDATE timers SET fired_at = $1, outcome = $2 WHERE lead_key = $3 AND fired_at IS NULL AND kind = 'sla'")
             .bind(now)
             .bind(format!("stopped: {reason}"))
             .bind(&lead.key)

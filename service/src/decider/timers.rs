@@ -25,13 +25,21 @@ impl Decider {
         let (mut tx, mut head) = self.lock().await?;
         self.sync(&mut tx, &head).await?;
         let now = self.clock.now_ms();
+        let reminders = sqlx::query(
+            "SELECT id, lead_key, rep FROM timers WHERE remind_at IS NOT NULL AND reminded_at IS NULL AND remind_at <= $1 AND fired_at IS NULL ORDER BY remind_at, id LIMIT $2",
+        )
+        .bind(now)
+        .bind(TIMERS_PER_TICK)
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("read due reminders")?;
         let due = sqlx::query("SELECT id, lead_key, kind, item_id, rep FROM timers WHERE fired_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT $2")
             .bind(now)
             .bind(TIMERS_PER_TICK)
             .fetch_all(&mut *tx)
             .await
             .ctx("read due timers")?;
-        if due.is_empty() {
+        if due.is_empty() && reminders.is_empty() {
             return Ok(0);
         }
         let ops = self.ops.clone();
@@ -41,6 +49,20 @@ impl Decider {
         let before: State = cache.state.clone();
         let version = cache.version.clone();
         let moment = cache.policy.at(now);
+        for t in &reminders {
+            let id: i64 = t.try_get("id").ctx("read a timer")?;
+            let key: String = t.try_get("lead_key").ctx("read a timer")?;
+            let rep: Option<String> = t.try_get("rep").ctx("read a timer")?;
+            let lead = load_lead(&mut tx, cache, &key).await?;
+            if lead.current.outcome == Outcome::Assigned && lead.current.rep == rep && !lead.released {
+                let tier = lead.current.tier.clone().unwrap_or_default();
+                let text = cache.policy.reminder(&tier).map(|r| r.message).unwrap_or_else(|| format!("lead {} is due soon", lead.lead_id));
+                effects.notify(&mut head, &ops, Some(&key), Some(&lead.lead_id), &format!("{text} (lead {}, rep {})", lead.lead_id, rep.as_deref().unwrap_or("?")));
+                entries.push(audit::other(head.next_audit(), now, audit::kind::REMINDER, Some(&lead.lead_id),
+                    serde_json::json!({ "lead_id": lead.lead_id, "key": key, "rep": rep, "message": text })));
+            }
+            sqlx::query("UPDATE timers SET reminded_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await.ctx("mark a reminder sent")?;
+        }
         for t in &due {
             let id: i64 = t.try_get("id").ctx("read a timer")?;
             let key: String = t.try_get("lead_key").ctx("read a timer")?;
@@ -48,18 +70,11 @@ impl Decider {
             let item_id: Option<i64> = t.try_get("item_id").ctx("read a timer")?;
             let rep: Option<String> = t.try_get("rep").ctx("read a timer")?;
             let outcome = match kind.as_str() {
-                timer::SLA | timer::REMINDER => {
+                timer::SLA => {
                     let mut lead = load_lead(&mut tx, cache, &key).await?;
                     let still = lead.current.outcome == Outcome::Assigned && lead.current.rep == rep && !lead.released;
                     if !still {
                         "stale: the lead moved".to_string()
-                    } else if kind == timer::REMINDER {
-                        let tier = lead.current.tier.clone().unwrap_or_default();
-                        let text = cache.policy.reminder(&tier).map(|r| r.message).unwrap_or_else(|| format!("lead {} is due soon", lead.lead_id));
-                        effects.notify(&mut head, &ops, Some(&key), Some(&lead.lead_id), &format!("{text} (lead {}, rep {})", lead.lead_id, rep.as_deref().unwrap_or("?")));
-                        entries.push(audit::other(head.next_audit(), now, audit::kind::REMINDER, Some(&lead.lead_id),
-                            serde_json::json!({ "lead_id": lead.lead_id, "key": key, "rep": rep, "message": text })));
-                        "reminded".to_string()
                     } else {
                         let parsed = match Lead::from_json_str(cache.policy.ir(), &lead.lead_json, LeadOptions::default()) {
                             Ok(l) => l,
@@ -131,7 +146,7 @@ impl Decider {
                                 .execute(&mut *tx)
                                 .await
                                 .ctx("escalate a work item")?;
-                            if let Some(due) = due_at {
+                            if let Some(due) = due_at.filter(|_| ops.notify || cache.policy.escalation(&to).is_some()) {
                                 effects.timer(&mut head, &key, timer::QUEUE_SLA, Some(item), None, due);
                             }
                             format!("escalated from {queue} to {to}")
@@ -158,7 +173,7 @@ impl Decider {
         write_head(&mut tx, &head).await?;
         tx.commit().await.ctx("commit fired timers")?;
         cache.seq = head.seq;
-        Ok(due.len())
+        Ok(due.len() + reminders.len())
     }
 
     pub(super) async fn delivery_failed(&mut self, outbox_id: i64, error: String) -> Result<(), ServiceError> {
@@ -187,7 +202,7 @@ impl Decider {
             let cache = self.cache()?;
             let (key, lead_id) = (key.unwrap_or_default(), lead_id.unwrap_or_default());
             let detail = format!("delivery {outbox_id} to `{destination}` failed for good: {error}");
-            let item = effects.item(&mut head, &cache.policy, &key, &lead_id, &ops.error_queue, None, "crm_error", None, Some(detail.clone()));
+            let item = effects.item(&mut head, &ops, &cache.policy, &key, &lead_id, &ops.error_queue, None, "crm_error", None, Some(detail.clone()));
             effects.notify(&mut head, &ops, Some(&key), Some(&lead_id), &format!("CRM error: lead {lead_id} could not be delivered to `{destination}` (work item #{item}): {error}"));
             entries.push(audit::other(head.next_audit(), now, audit::kind::DELIVERY_FAILED, Some(&lead_id),
                 serde_json::json!({ "outbox": outbox_id, "lead_id": lead_id, "key": key, "destination": destination, "error": error, "item": item })));
