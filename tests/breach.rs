@@ -203,3 +203,35 @@ fn corrupted_sla_indexes_and_escalation_cycles_are_refused() {
     let err = Policy::from_ir(bad).expect_err("a cycle");
     assert!(err.contains("cycle"), "{err}");
 }
+
+/// An operator's override: to a named rep (refused when unavailable unless
+/// forced), or to a team by its strategy; the decision commits like any other.
+#[test]
+fn manual_assignments_name_the_operator_and_move_state_on_both_backends() {
+    use leadroute_runtime::{ManualAssignment, ManualError, ManualTarget};
+    for p in backends(POLICY) {
+        let mut state = State::new(p.ir());
+        let m = p.at(NOW);
+        let l = lead(&p, 90.0);
+        let first = p.decide(&l, &state, &m, false);
+        p.commit(&mut state, &first);
+        let how = ManualAssignment { target: ManualTarget::Rep("eve"), force: false, note: "override by ana: speaks German" };
+        let d = p.assign_manually(&l, &first, how, &state, &m).expect("eve is available");
+        assert_eq!((d.outcome, d.rep.as_deref(), d.rule.as_deref()), (Outcome::Assigned, Some("eve"), Some("override by ana: speaks German")));
+        assert_eq!(d.tier.as_deref(), Some("hot"), "the tier stays");
+        assert_eq!(d.exceptions[0].exception, "override");
+        p.commit(&mut state, &d);
+        let eve = p.ir().reps.iter().position(|r| r.id == "eve").expect("eve");
+        assert_eq!(state.reps[eve].open_load, 1);
+        // Unavailable: refused with why, unless forced.
+        state.reps[eve].active = false;
+        let refused = p.assign_manually(&l, &first, how, &state, &m);
+        assert_eq!(refused, Err(ManualError::Unavailable { rep: "eve".into(), why: "inactive" }));
+        assert!(p.assign_manually(&l, &first, ManualAssignment { force: true, ..how }, &state, &m).is_ok());
+        // A team picks by its strategy; unknown names are errors, not panics.
+        let t = p.assign_manually(&l, &first, ManualAssignment { target: ManualTarget::Team("sdr"), ..how }, &state, &m).expect("sdr has someone");
+        assert_eq!(t.team.as_deref(), Some("sdr"));
+        assert!(matches!(p.assign_manually(&l, &first, ManualAssignment { target: ManualTarget::Rep("zed"), ..how }, &state, &m), Err(ManualError::UnknownRep(_))));
+        assert!(matches!(p.assign_manually(&l, &first, ManualAssignment { target: ManualTarget::Team("nope"), ..how }, &state, &m), Err(ManualError::UnknownTeam(_))));
+    }
+}

@@ -10,6 +10,8 @@ use lsp_types as lsp;
 use crate::convert::{path_to_uri, position, range};
 use crate::workspace::Analysis;
 
+// lsp-types keys `WorkspaceEdit::changes` by `Uri`, whose parsed form caches inside.
+#[allow(clippy::mutable_key_type)]
 fn edit(uri: &lsp::Uri, range: lsp::Range, text: String) -> lsp::WorkspaceEdit {
     let mut changes = HashMap::new();
     changes.insert(uri.clone(), vec![lsp::TextEdit { range, new_text: text }]);

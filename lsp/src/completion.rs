@@ -250,7 +250,7 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
         }
     }
     // Anything else in a condition: fields, functions and builtin values.
-    let in_condition = toks.iter().any(|t| *t == "when") && !toks.iter().rev().take_while(|t| **t != "when").any(|t| *t == "->");
+    let in_condition = toks.contains(&"when") && !toks.iter().rev().take_while(|t| **t != "when").any(|t| *t == "->");
     if in_condition || ["and", "or", "not", "("].contains(&prev) {
         let mut v = field_items(&|_, _| true);
         v.extend(FUNCTIONS.iter().map(|(n, sig, doc)| {

@@ -144,6 +144,8 @@ pub fn prepare_rename(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::
 }
 
 /// Renames the symbol at `offset`, refusing invalid or colliding names.
+// lsp-types keys `WorkspaceEdit::changes` by `Uri`, whose parsed form caches inside.
+#[allow(clippy::mutable_key_type)]
 pub fn rename(a: &Analysis, file: FileId, offset: usize, new_name: &str) -> Result<lsp::WorkspaceEdit, String> {
     let o = a.index.at(file, offset).ok_or("nothing to rename here")?;
     let valid = new_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')

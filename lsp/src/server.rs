@@ -11,6 +11,9 @@ use serde_json::Value;
 use crate::convert::{diagnostic, offset, path_to_uri, uri_to_path};
 use crate::workspace::Workspace;
 
+/// A document position resolved: its policy's analysis, the file and the byte offset.
+type Located<'a> = (&'a crate::workspace::Analysis, leadroute_compiler::FileId, usize);
+
 /// What the server offers.
 pub fn capabilities() -> lsp::ServerCapabilities {
     lsp::ServerCapabilities {
@@ -180,7 +183,7 @@ impl Server {
 
     /// The analysis, file and byte offset of a document position (`None`
     /// when the file is not part of any policy).
-    fn locate(&mut self, uri: &lsp::Uri, pos: Option<lsp::Position>) -> Result<Option<(&crate::workspace::Analysis, leadroute_compiler::FileId, usize)>, (i32, String)> {
+    fn locate(&mut self, uri: &lsp::Uri, pos: Option<lsp::Position>) -> Result<Option<Located<'_>>, (i32, String)> {
         let path = uri_to_path(uri).ok_or((-32602, format!("not a file URI: {}", uri.as_str())))?;
         let a = self.ws.analysis(&path);
         Ok(a.file(&path).map(|file| {

@@ -99,7 +99,7 @@ fn raw_tokens(a: &Analysis, file: FileId) -> Vec<(usize, usize, u32, u32)> {
             out.push((i, i + op.len(), 12, 0));
             i += op.len();
         } else {
-            i += c.is_ascii().then_some(1).unwrap_or_else(|| text[i..].chars().next().map_or(1, char::len_utf8));
+            i += if c.is_ascii() { 1 } else { text[i..].chars().next().map_or(1, char::len_utf8) };
         }
     }
     out

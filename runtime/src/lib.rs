@@ -38,7 +38,7 @@ pub use breach::{BreachResult, Escalation, Reminder};
 pub use decision::{Decision, ExceptionRecord, Outcome, TraceStep};
 pub use engine::{doc_example_ir, Engine, EngineOptions};
 pub use lead::{parse_time, FieldError, Lead, LeadOptions};
-pub use manual::{ManualError, ManualTarget};
+pub use manual::{ManualAssignment, ManualError, ManualTarget};
 pub use policy::Policy;
 pub use select::{Backend, FlatLead, Selected, Selection};
 pub use state::{RepState, State, StateWarning, TeamState};

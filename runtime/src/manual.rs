@@ -17,6 +17,17 @@ pub enum ManualTarget<'a> {
     Team(&'a str),
 }
 
+/// An operator's assignment: to whom, whether to override availability, and the note it carries.
+#[derive(Debug, Clone, Copy)]
+pub struct ManualAssignment<'a> {
+    /// A rep or a team.
+    pub target: ManualTarget<'a>,
+    /// Assign to a rep even when unavailable.
+    pub force: bool,
+    /// The decision's rule, e.g. `override by ana: speaks German`.
+    pub note: &'a str,
+}
+
 /// Why a manual assignment cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManualError {
@@ -62,16 +73,8 @@ impl Policy {
     /// unless `force`; a team's strategy picks among its available members.
     /// The decision keeps the lead's tier and territory, names `note` as its
     /// rule, gets a fresh tier SLA, and commits with [`Policy::commit`].
-    pub fn assign_manually(
-        &self,
-        lead: &Lead,
-        current: &Decision,
-        target: ManualTarget<'_>,
-        force: bool,
-        state: &State,
-        moment: &Moment,
-        note: &str,
-    ) -> Result<Decision, ManualError> {
+    pub fn assign_manually(&self, lead: &Lead, current: &Decision, how: ManualAssignment<'_>, state: &State, moment: &Moment) -> Result<Decision, ManualError> {
+        let ManualAssignment { target, force, note } = how;
         let (rep, team, update) = match target {
             ManualTarget::Rep(id) => {
                 let i = self.rep_by_id.get(id).copied().ok_or_else(|| ManualError::UnknownRep(id.to_string()))?;

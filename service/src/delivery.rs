@@ -155,10 +155,7 @@ impl Delivery {
             });
         }
         for d in all {
-            let limiter = match d.rate_per_second.and_then(std::num::NonZeroU32::new) {
-                Some(n) => Some(governor::RateLimiter::direct(governor::Quota::per_second(n))),
-                None => None,
-            };
+            let limiter = d.rate_per_second.and_then(std::num::NonZeroU32::new).map(|n| governor::RateLimiter::direct(governor::Quota::per_second(n)));
             let secret = d.secret_env.as_deref().and_then(&env);
             destinations.insert(
                 d.name.clone(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use leadroute_runtime::ir::PolicyIr;
-use leadroute_runtime::{Backend, BreachResult, Decision, Lead, LeadOptions, ManualTarget, Outcome, Policy, State};
+use leadroute_runtime::{Backend, BreachResult, Decision, Lead, LeadOptions, ManualAssignment, ManualTarget, Outcome, Policy, State};
 
 use crate::state::Named;
 
@@ -260,7 +260,7 @@ pub fn replay(log: impl BufRead, start_state: Option<&str>, policies: Vec<Policy
                             _ => ManualTarget::Rep(""),
                         };
                         let force = e["force"].as_bool().unwrap_or(false);
-                        match policy.assign_manually(&lead, &previous, target, force, state, &moment, &note) {
+                        match policy.assign_manually(&lead, &previous, ManualAssignment { target, force, note: &note }, state, &moment) {
                             Ok(d) => (Some(d), e["decision"].clone()),
                             Err(err) => {
                                 report.differences.push(Difference { seq, lead_id: str_of("lead_id"), stored: e["decision"].clone(), replayed: serde_json::json!({ "error": err.to_string() }) });

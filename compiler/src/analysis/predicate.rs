@@ -162,7 +162,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             }
             ctx.territory_is.push(acc);
         }
-        ctx.territory_none = negs.iter().fold(Some(vec![Term::default()]), |acc, n| both(&acc, n));
+        ctx.territory_none = negs.iter().try_fold(vec![Term::default()], |acc, n| both(&Some(acc), n));
         Analyzer { syms, route: Some(ctx) }
     }
 

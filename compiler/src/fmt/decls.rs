@@ -281,6 +281,8 @@ impl Printer<'_> {
     /// A block declaration: `head {`, its items one per line in canonical
     /// order with their comments, `}`. `one_line` is the whole block on one
     /// line (`{ a, b }`), used when it fits and holds no comment.
+    // Each argument is one part of the declaration block being laid out.
+    #[allow(clippy::too_many_arguments)]
     fn block(&mut self, head: String, span: Span, name: Span, slot: &Slot, top: u32, items: Vec<Item>, one_line: Option<String>) {
         let (start, end) = range(span);
         let open = self.open_brace(name.end as usize, end);

@@ -3,12 +3,12 @@
 //! moving a lead to a new decision, which overrides, reprocessing and SLA
 //! breaches share.
 
-use leadroute_runtime::{Decision, Lead, LeadOptions, ManualTarget, Outcome, State};
+use leadroute_runtime::{Decision, Lead, LeadOptions, ManualAssignment, ManualTarget, Outcome, State};
 
 use sqlx::{AnyConnection, Row};
 
 use super::effects::Effects;
-use super::rows::{find_lead, insert_audit, write_head, write_state_changes};
+use super::rows::{find_lead, finish};
 use super::{Cache, Decider, Head, Operations};
 use crate::audit;
 use crate::error::ServiceError;
@@ -171,7 +171,7 @@ impl Decider {
                 let moment = cache.policy.at(now);
                 let d = cache
                     .policy
-                    .assign_manually(&parsed, &lead.current, target, force, &cache.state, &moment, &note)
+                    .assign_manually(&parsed, &lead.current, ManualAssignment { target, force, note: &note }, &cache.state, &moment)
                     .map_err(|e| conflict(format!("{e}; pick someone available or set `force`")))?;
                 let previous = lead.current_json.clone();
                 let freed = Self::move_lead(&mut tx, &mut head, &mut effects, &ops, cache, &mut lead, &d, "override", now).await?;
@@ -240,12 +240,7 @@ impl Decider {
         };
         entries.push(audit::other(head.next_audit(), now, kind, None, fields));
         let cache = self.cache()?;
-        write_state_changes(&mut tx, &mut head, cache, &before).await?;
-        insert_audit(&mut tx, &entries).await?;
-        effects.write(&mut tx, now).await?;
-        write_head(&mut tx, &head).await?;
-        tx.commit().await.ctx("commit the work item")?;
-        cache.seq = head.seq;
+        finish(tx, &mut head, cache, &before, (&entries, &effects), now, "commit the work item").await?;
         metrics::counter!("leadroute_work_item_actions_total", "action" => kind).increment(1);
         if new_status == "resolved" {
             metrics::histogram!("leadroute_work_item_resolve_seconds").record((now - created_at).max(0) as f64 / 1000.0);

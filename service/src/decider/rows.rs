@@ -81,3 +81,25 @@ pub(crate) async fn write_state_changes(conn: &mut AnyConnection, head: &mut Hea
     upsert_teams(conn, &teams, head.seq).await?;
     Ok(())
 }
+
+/// Ends a write that moved state: the changed reps and teams, the audit
+/// entries, the effects' rows and the head, then the commit; the cache is
+/// then at the new `seq`.
+pub(crate) async fn finish(
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    head: &mut Head,
+    cache: &mut Cache,
+    before: &State,
+    writes: (&[Entry], &super::effects::Effects),
+    now: i64,
+    what: &str,
+) -> Result<(), StoreError> {
+    let (entries, effects) = writes;
+    write_state_changes(&mut tx, head, cache, before).await?;
+    insert_audit(&mut tx, entries).await?;
+    effects.write(&mut tx, now).await?;
+    write_head(&mut tx, head).await?;
+    tx.commit().await.ctx(what)?;
+    cache.seq = head.seq;
+    Ok(())
+}

@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::effects::{timer, Effects};
 use super::items::load_lead;
-use super::rows::{insert_audit, write_head, write_state_changes};
+use super::rows::{finish, insert_audit, write_head};
 use super::Decider;
 use crate::audit;
 use crate::error::ServiceError;
@@ -167,12 +167,7 @@ impl Decider {
             mark(&mut tx, id, now, &outcome).await?;
         }
         let cache = self.cache()?;
-        write_state_changes(&mut tx, &mut head, cache, &before).await?;
-        insert_audit(&mut tx, &entries).await?;
-        effects.write(&mut tx, now).await?;
-        write_head(&mut tx, &head).await?;
-        tx.commit().await.ctx("commit fired timers")?;
-        cache.seq = head.seq;
+        finish(tx, &mut head, cache, &before, (&entries, &effects), now, "commit fired timers").await?;
         Ok(due.len() + reminders.len())
     }
 
