@@ -242,17 +242,9 @@ fn duration(ms: i64) -> String {
 /// Where a decision sent the lead, at team level: `team ae_west`, `rep victor`,
 /// `queue review`, `dropped`, `rejected`.
 fn destination(d: &Decision) -> String {
-    match d.outcome {
-        Outcome::Assigned => match (&d.team, &d.rep) {
-            (Some(t), _) => format!("team {t}"),
-            (None, Some(r)) => format!("rep {r}"),
-            _ => "assigned".into(),
-        },
-        Outcome::Queued => format!("queue {}", d.queue.as_deref().unwrap_or("?")),
-        Outcome::Dropped => "dropped".into(),
-        Outcome::Rejected => "rejected".into(),
-    }
+    d.destination()
 }
+
 
 #[derive(Default)]
 struct Transition {

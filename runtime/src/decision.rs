@@ -253,3 +253,20 @@ pub fn value_json(ir: &PolicyIr, ty: Option<&FieldType>, v: &Value) -> serde_jso
         Value::Territory(t) => json!(t.and_then(|t| ir.territories.get(t as usize)).map_or("none".to_string(), |t| t.name.clone())),
     }
 }
+
+impl Decision {
+    /// Where the lead went, as one comparable word: `team T`, `rep R`,
+    /// `queue Q`, `dropped` or `rejected` (what `diff` and rollouts compare).
+    pub fn destination(&self) -> String {
+        match self.outcome {
+            Outcome::Assigned => match (&self.team, &self.rep) {
+                (Some(t), _) => format!("team {t}"),
+                (None, Some(r)) => format!("rep {r}"),
+                _ => "assigned".into(),
+            },
+            Outcome::Queued => format!("queue {}", self.queue.as_deref().unwrap_or("?")),
+            Outcome::Dropped => "dropped".into(),
+            Outcome::Rejected => "rejected".into(),
+        }
+    }
+}

@@ -36,9 +36,14 @@ pub mod kind {
     /// A delivery failed for good and became a work item.
     pub const DELIVERY_FAILED: &str = "delivery_failed";
 
+    /// A candidate version started in shadow or canary (the entry carries its IR).
+    pub const ROLLOUT_STARTED: &str = "rollout_started";
+    /// A rollout ended: promoted, stopped, or rolled back by a guardrail (with why).
+    pub const ROLLOUT_ENDED: &str = "rollout_ended";
+
     /// Every kind, for validating `?kind=`.
-    pub const ALL: [&str; 14] = [DECISION, REJECTION, RELEASED, CONTACTED, REP_CHANGED, POLICY_ACTIVATED, STATE_SEEDED,
-        OVERRIDE, REPROCESSED, WORK_ITEM, SLA_BREACH, REMINDER, ESCALATED, DELIVERY_FAILED];
+    pub const ALL: [&str; 16] = [DECISION, REJECTION, RELEASED, CONTACTED, REP_CHANGED, POLICY_ACTIVATED, STATE_SEEDED,
+        OVERRIDE, REPROCESSED, WORK_ITEM, SLA_BREACH, REMINDER, ESCALATED, DELIVERY_FAILED, ROLLOUT_STARTED, ROLLOUT_ENDED];
 }
 
 /// One entry ready to insert.

@@ -2,6 +2,8 @@
 //! idempotency key and the body's canonical hash), and reading decided leads
 //! back, with the trace re-derived by deterministic replay of their batch.
 
+use std::collections::BTreeMap;
+
 use leadroute_runtime::{Backend, Lead, LeadOptions, Policy, State};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -9,7 +11,19 @@ use sqlx::Row;
 use crate::decider::{find_lead, LeadItem};
 use crate::error::ServiceError;
 use crate::policies::load_ir;
+use crate::state::Named;
 use crate::store::{Context, Store};
+
+/// A stored version for re-derivation (interpreter backend), loaded once per read.
+async fn load_policy(conn: &mut sqlx::AnyConnection, versions: &mut BTreeMap<String, Policy>, version: &str) -> Result<Policy, ServiceError> {
+    if let Some(p) = versions.get(version) {
+        return Ok(p.clone());
+    }
+    let ir = load_ir(conn, version).await?;
+    let p = Policy::from_ir_with(ir, Backend::Interp).map_err(|e| ServiceError::Unavailable(format!("version `{version}` does not load: {e}")))?;
+    versions.insert(version.to_string(), p.clone());
+    Ok(p)
+}
 
 /// Writes `v` with object keys sorted, so equal JSON documents hash equally
 /// whatever their key order or spacing.
@@ -111,28 +125,37 @@ pub async fn read(store: &Store, lead: &str, explain: bool) -> Result<serde_json
         let version: String = row.try_get("version").ctx("read a lead")?;
         let batch_id: i64 = row.try_get("batch_id").ctx("read a lead")?;
         let position: i64 = row.try_get("position").ctx("read a lead")?;
-        let batch = sqlx::query("SELECT state FROM batches WHERE id = $1").bind(batch_id).fetch_one(&mut *conn).await.ctx("read the batch")?;
+        let batch = sqlx::query("SELECT version, state FROM batches WHERE id = $1").bind(batch_id).fetch_one(&mut *conn).await.ctx("read the batch")?;
+        let batch_version: String = batch.try_get("version").ctx("read the batch")?;
         let snapshot: String = batch.try_get("state").ctx("read the batch")?;
-        let earlier = sqlx::query("SELECT lead FROM leads WHERE batch_id = $1 AND position < $2 ORDER BY position")
+        let earlier = sqlx::query("SELECT lead, version FROM leads WHERE batch_id = $1 AND position < $2 ORDER BY position")
             .bind(batch_id)
             .bind(position)
             .fetch_all(&mut *conn)
             .await
             .ctx("read the batch")?;
-        let ir = load_ir(&mut conn, &version).await?;
         // The interpreter is the reference backend; it gives the same decisions.
-        let policy = Policy::from_ir_with(ir, Backend::Interp).map_err(|e| ServiceError::Unavailable(format!("version `{version}` does not load: {e}")))?;
+        // A canary mixes versions in one batch: the state is carried by name between them.
+        let mut versions: BTreeMap<String, Policy> = BTreeMap::new();
         let replay_err = |e: String| ServiceError::Unavailable(format!("cannot replay the batch: {e}"));
-        let (mut state, _) = State::from_json(policy.ir(), &snapshot).map_err(replay_err)?;
-        let moment = policy.at(decided_at);
+        let base = load_policy(&mut conn, &mut versions, &batch_version).await?;
+        let (state, _) = State::from_json(base.ir(), &snapshot).map_err(replay_err)?;
+        let mut named = Named::default();
+        named.take_all(base.ir(), &state);
         for r in &earlier {
             let text: String = r.try_get("lead").ctx("read the batch")?;
+            let v: String = r.try_get("version").ctx("read the batch")?;
+            let policy = load_policy(&mut conn, &mut versions, &v).await?;
+            let mut state = named.to_state(policy.ir());
             let lead = Lead::from_json_str(policy.ir(), &text, LeadOptions::default()).map_err(|(_, e)| replay_err(format!("{e:?}")))?;
-            let d = policy.decide(&lead, &state, &moment, false);
+            let d = policy.decide(&lead, &state, &policy.at(decided_at), false);
             policy.commit(&mut state, &d);
+            named.take_all(policy.ir(), &state);
         }
+        let policy = load_policy(&mut conn, &mut versions, &version).await?;
+        let state = named.to_state(policy.ir());
         let lead = Lead::from_json_str(policy.ir(), &lead_text, LeadOptions::default()).map_err(|(_, e)| replay_err(format!("{e:?}")))?;
-        let again = policy.decide(&lead, &state, &moment, true);
+        let again = policy.decide(&lead, &state, &policy.at(decided_at), true);
         let mut again_json = serde_json::to_value(&again).unwrap_or_default();
         let trace = again_json.as_object_mut().and_then(|o| o.remove("trace")).unwrap_or_default();
         out["trace_matches_decision"] = (again_json == decision).into();

@@ -109,6 +109,16 @@ impl Named {
         state
     }
 
+    /// Copies every rep and team of `state` (for `ir`) into the named state.
+    pub fn take_all(&mut self, ir: &PolicyIr, state: &State) {
+        for i in 0..ir.reps.len() {
+            self.take_rep(ir, state, i);
+        }
+        for i in 0..ir.teams.len() {
+            self.take_team(ir, state, i);
+        }
+    }
+
     /// Copies rep `i` of `state` (for `ir`) into the named state.
     pub fn take_rep(&mut self, ir: &PolicyIr, state: &State, i: usize) {
         self.reps.insert(ir.reps[i].id.clone(), state.reps[i].clone());

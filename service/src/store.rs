@@ -133,8 +133,8 @@ impl Store {
     /// The state clock, locked until the transaction ends (the state lock).
     pub fn lock_head_sql(&self) -> &'static str {
         match self.dialect {
-            Dialect::Sqlite => "SELECT seq, audit_seq, batch_seq, item_seq, timer_seq, outbox_seq, active_version FROM service_state WHERE id = 1",
-            Dialect::Postgres => "SELECT seq, audit_seq, batch_seq, item_seq, timer_seq, outbox_seq, active_version FROM service_state WHERE id = 1 FOR UPDATE",
+            Dialect::Sqlite => "SELECT seq, audit_seq, batch_seq, item_seq, timer_seq, outbox_seq, active_version, rollout_id FROM service_state WHERE id = 1",
+            Dialect::Postgres => "SELECT seq, audit_seq, batch_seq, item_seq, timer_seq, outbox_seq, active_version, rollout_id FROM service_state WHERE id = 1 FOR UPDATE",
         }
     }
 }

@@ -9,6 +9,7 @@ mod delivery;
 mod idempotency;
 mod load;
 mod nodes;
+mod rollout;
 mod operations;
 mod switch;
 mod work_items;

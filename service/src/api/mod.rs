@@ -6,6 +6,7 @@ mod leads;
 mod ops;
 mod policies;
 mod reps;
+mod rollout;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -130,6 +131,9 @@ pub fn router(state: AppState) -> axum::Router {
         .routes(routes!(items::get_item))
         .routes(routes!(items::act))
         .routes(routes!(items::advance_clock))
+        .routes(routes!(rollout::start, rollout::status))
+        .routes(routes!(rollout::promote))
+        .routes(routes!(rollout::stop))
         .routes(routes!(ops::audit))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -136,26 +136,34 @@ impl Decider {
         if head.active_version.as_deref() == Some(version.as_str()) {
             return Ok(serde_json::json!({ "active": version, "changed": false }));
         }
-        // Loads (and compiles) the version before anything changes: a version
-        // that does not load never replaces the active one.
-        let policy = self.policies.get(&mut tx, &version).await?;
         let now = self.clock.now_ms();
-        let ir_json = serde_json::to_value(policy.ir()).unwrap_or(serde_json::Value::Null);
-        let audit_seq = head.next_audit();
-        let entry = audit::other(audit_seq, now, audit::kind::POLICY_ACTIVATED, None,
-            serde_json::json!({ "version": version, "previous": head.active_version, "ir": ir_json }));
-        insert_audit(&mut tx, &[entry]).await?;
-        sqlx::query("UPDATE service_state SET active_version = $1, audit_seq = $2 WHERE id = 1")
-            .bind(&version)
-            .bind(audit_seq)
-            .execute(&mut *tx)
-            .await
-            .ctx("activate the version")?;
+        let previous = head.active_version.clone();
+        let mut entries = vec![self.activation(&mut tx, &mut head, &version, now).await?];
+        if let Some(id) = head.rollout_id.take() {
+            let reason = format!("version `{version}` was activated");
+            super::rollout::finish(&mut tx, id, "stopped", &reason, now).await?;
+            entries.push(audit::other(head.next_audit(), now, audit::kind::ROLLOUT_ENDED, None,
+                serde_json::json!({ "rollout": id, "status": "stopped", "reason": reason })));
+        }
+        insert_audit(&mut tx, &entries).await?;
+        write_head(&mut tx, &head).await?;
         tx.commit().await.ctx("commit the activation")?;
         // The next batch rebuilds the state for the new version's reps and teams.
         self.cache = None;
+        Ok(serde_json::json!({ "active": version, "previous": previous, "changed": true }))
+    }
+
+    /// Makes `version` the active one in `head` (written by the caller) and
+    /// returns its audit entry, which carries the version's IR for replay.
+    /// Loads (and compiles) it first: a version that does not load never
+    /// replaces the active one.
+    pub(super) async fn activation(&mut self, tx: &mut sqlx::AnyConnection, head: &mut super::Head, version: &str, now: i64) -> Result<audit::Entry, ServiceError> {
+        let policy = self.policies.get(tx, version).await?;
+        let ir_json = serde_json::to_value(policy.ir()).unwrap_or(serde_json::Value::Null);
+        let previous = head.active_version.replace(version.to_string());
         metrics::counter!("leadroute_policy_activations_total").increment(1);
-        Ok(serde_json::json!({ "active": version, "previous": head.active_version, "changed": true }))
+        Ok(audit::other(head.next_audit(), now, audit::kind::POLICY_ACTIVATED, None,
+            serde_json::json!({ "version": version, "previous": previous, "ir": ir_json })))
     }
 
     pub(super) async fn seed(&mut self, state_text: String) -> Result<bool, ServiceError> {

@@ -6,6 +6,7 @@ use std::time::Instant;
 use sqlx::{AnyConnection, Row};
 
 use super::effects::Effects;
+use super::rollout;
 use super::rows::{insert_audit, write_head, write_state_changes};
 use super::{Decider, LeadItem, LeadResult};
 use crate::audit::{self, Entry};
@@ -23,6 +24,7 @@ struct LeadRow {
     rep: Option<String>,
     position: i64,
     audit_seq: i64,
+    version: String,
 }
 
 impl Decider {
@@ -32,6 +34,10 @@ impl Decider {
         let now = self.clock.now_ms();
         let existing = existing_keys(&mut tx, &items).await?;
         let ops = self.ops.clone();
+        let mut live = match (head.rollout_id, self.cache.as_ref()) {
+            (Some(id), Some(c)) => rollout::Live::load(&mut tx, id, &self.policies, &c.named).await?,
+            _ => None,
+        };
         let cache = self.cache()?;
         let policy = cache.policy.clone();
         let ir = policy.ir();
@@ -79,12 +85,39 @@ impl Decider {
                 }
             };
             let key = item.key.unwrap_or_else(|| item.lead_id.clone());
-            let d = policy.decide(&lead, &cache.state, &moment, false);
-            policy.commit(&mut cache.state, &d);
+            // A canary decides its share of the leads on the real state (seen
+            // through its own reps and teams); each side mirrors the other's change.
+            let canary = live.as_mut().filter(|l| l.takes(&item.lead_id)).and_then(|l| {
+                let cand = l.policy.clone();
+                let lead = leadroute_runtime::Lead::from_json(cand.ir(), &value, leadroute_runtime::LeadOptions::default()).ok()?;
+                let d = cand.decide(&lead, &l.state, &cand.at(now), false);
+                cand.commit(&mut l.state, &d);
+                rollout::mirror(cand.ir(), &l.state, ir, &mut cache.state, &d);
+                l.stats.candidate.add_decision(&d);
+                Some((d, cand))
+            });
+            let (d, used) = match canary {
+                Some(x) => x,
+                None => {
+                    let d = policy.decide(&lead, &cache.state, &moment, false);
+                    policy.commit(&mut cache.state, &d);
+                    if let Some(l) = live.as_mut() {
+                        match l.mode {
+                            rollout::Mode::Canary => {
+                                rollout::mirror(ir, &cache.state, l.policy.ir(), &mut l.state, &d);
+                                l.stats.active.add_decision(&d);
+                            }
+                            rollout::Mode::Shadow => l.shadow(&value, &key, &d, now),
+                        }
+                    }
+                    (d, policy.clone())
+                }
+            };
+            let version = used.version().to_string();
             let json = d.to_json_line();
             let lead_text = value.to_string();
             let audit_seq = head.next_audit();
-            effects.decision(&mut head, &ops, &policy, &key, &d, &lead_text, "queued", now);
+            effects.decision(&mut head, &ops, &used, &key, &d, &lead_text, "queued", now);
             entries.push(audit::decision(audit_seq, now, &key, &d.lead_id, &version, &lead_text, &json));
             metrics::counter!("leadroute_decisions_total", "outcome" => d.outcome.as_str(),
                 "team" => d.team.clone().unwrap_or_default(), "queue" => d.queue.clone().unwrap_or_default()).increment(1);
@@ -98,12 +131,24 @@ impl Decider {
                 rep: d.rep.clone(),
                 position: rows.len() as i64,
                 audit_seq,
+                version,
             });
             seen.insert(key, (item.hash, json.clone()));
             results.push(LeadResult::Decided { json, replayed: false });
         }
         if !rows.is_empty() {
             metrics::histogram!("leadroute_decide_seconds").record(decide_started.elapsed().as_secs_f64() / rows.len() as f64);
+        }
+        if let Some(l) = live.as_mut() {
+            l.save(&mut tx, now).await?;
+            if let Some(reason) = l.broken_guardrail() {
+                // The candidate rolls itself back; later leads go to the active version.
+                rollout::finish(&mut tx, l.id, "rolled_back", &reason, now).await?;
+                head.rollout_id = None;
+                entries.push(audit::other(head.next_audit(), now, audit::kind::ROLLOUT_ENDED, None,
+                    serde_json::json!({ "rollout": l.id, "candidate": l.version, "status": "rolled_back", "reason": reason })));
+                metrics::counter!("leadroute_rollout_rollbacks_total").increment(1);
+            }
         }
         write_state_changes(&mut tx, &mut head, cache, &before).await?;
         if !rows.is_empty() {
@@ -116,7 +161,7 @@ impl Decider {
                 .execute(&mut *tx)
                 .await
                 .ctx("record the batch")?;
-            insert_leads(&mut tx, &rows, &version, now, batch_id).await?;
+            insert_leads(&mut tx, &rows, now, batch_id).await?;
         }
         insert_audit(&mut tx, &entries).await?;
         effects.write(&mut tx, now).await?;
@@ -149,7 +194,7 @@ async fn existing_keys(conn: &mut AnyConnection, items: &[LeadItem]) -> Result<B
     Ok(out)
 }
 
-async fn insert_leads(conn: &mut AnyConnection, rows: &[LeadRow], version: &str, now: i64, batch_id: i64) -> Result<(), StoreError> {
+async fn insert_leads(conn: &mut AnyConnection, rows: &[LeadRow], now: i64, batch_id: i64) -> Result<(), StoreError> {
     const COLS: usize = 13;
     for chunk in chunks_pow2(rows, 128) {
         let sql = format!(
@@ -166,7 +211,7 @@ async fn insert_leads(conn: &mut AnyConnection, rows: &[LeadRow], version: &str,
                 .bind(&r.decision)
                 .bind(r.outcome)
                 .bind(r.rep.as_deref())
-                .bind(version)
+                .bind(&r.version)
                 .bind(now)
                 .bind(batch_id)
                 .bind(r.position)

@@ -22,11 +22,13 @@ mod admin;
 mod batch;
 mod effects;
 mod items;
+mod rollout;
 mod rows;
 mod timers;
 
 pub use effects::{Operations, NOTIFICATIONS};
 pub use items::ItemAction;
+pub use rollout::{Guardrail, Metric, Mode, RolloutSpec, Stats as RolloutStats};
 pub use rows::find_lead;
 
 /// At most this many leads go into one transaction.
@@ -112,6 +114,10 @@ pub enum Command {
     DeliveryFailed(i64, String, Reply<()>),
     /// Queue a notification (e.g. a breaker opened).
     Notify(String, Reply<()>),
+    /// Start a rollout.
+    StartRollout(RolloutSpec, Reply<serde_json::Value>),
+    /// End the running rollout: promote the candidate, or stop it (`reason`).
+    EndRollout(bool, String, Reply<serde_json::Value>),
 }
 
 /// The head row: the state clock and the counters, read under the state lock.
@@ -124,6 +130,8 @@ pub(crate) struct Head {
     pub timer_seq: i64,
     pub outbox_seq: i64,
     pub active_version: Option<String>,
+    /// The running rollout, if any.
+    pub rollout_id: Option<i64>,
 }
 
 impl Head {
@@ -252,6 +260,14 @@ impl Decider {
                     let r = self.guarded(|d| Box::pin(d.tick())).await;
                     let _ = reply.send(r);
                 }
+                Command::StartRollout(spec, reply) => {
+                    let r = self.guarded(|d| Box::pin(d.start_rollout(spec))).await;
+                    let _ = reply.send(r);
+                }
+                Command::EndRollout(promote, reason, reply) => {
+                    let r = self.guarded(|d| Box::pin(d.end_rollout(promote, reason))).await;
+                    let _ = reply.send(r);
+                }
                 Command::Notify(text, reply) => {
                     let r = self.guarded(|d| Box::pin(d.notify_only(text))).await;
                     let _ = reply.send(r);
@@ -319,6 +335,7 @@ impl Decider {
             timer_seq: get("timer_seq")?,
             outbox_seq: get("outbox_seq")?,
             active_version: row.try_get("active_version").ctx("read the state clock")?,
+            rollout_id: row.try_get("rollout_id").ctx("read the state clock")?,
         };
         Ok((tx, head))
     }

@@ -45,13 +45,15 @@ pub async fn insert_audit(conn: &mut AnyConnection, entries: &[Entry]) -> Result
 
 /// Writes the head row's clock and counters back.
 pub async fn write_head(conn: &mut AnyConnection, head: &Head) -> Result<(), StoreError> {
-    sqlx::query("UPDATE service_state SET seq = $1, audit_seq = $2, batch_seq = $3, item_seq = $4, timer_seq = $5, outbox_seq = $6 WHERE id = 1")
+    sqlx::query("UPDATE service_state SET seq = $1, audit_seq = $2, batch_seq = $3, item_seq = $4, timer_seq = $5, outbox_seq = $6, rollout_id = $7, active_version = $8 WHERE id = 1")
         .bind(head.seq)
         .bind(head.audit_seq)
         .bind(head.batch_seq)
         .bind(head.item_seq)
         .bind(head.timer_seq)
         .bind(head.outbox_seq)
+        .bind(head.rollout_id)
+        .bind(head.active_version.as_deref())
         .execute(&mut *conn)
         .await
         .ctx("advance the state clock")?;
