@@ -88,6 +88,22 @@ pub enum Command {
     ///       --state examples/state.json --fail-on-change 5
     #[command(verbatim_doc_comment)]
     Diff(DiffArgs),
+    /// Replay a lead log over simulated time: load, queues, SLA breaches, speed to lead.
+    ///
+    /// Leads arrive at a lead field's time (default `created_at`) or at a
+    /// --rate; reps' hours, out-of-office and caps come from the policy and
+    /// --state, and each assigned rep responds after a time drawn (with
+    /// --seed) from a per-tier model, which frees their load and decides
+    /// whether the tier's SLA was met. --compare runs a second policy on the
+    /// same leads; --report writes a page of charts. See docs/simulate.md.
+    ///
+    /// Examples:
+    ///   leadroute simulate examples/inbound.route --leads examples/leads.ndjson \
+    ///       --state examples/state.json --report sim/
+    ///   leadroute simulate new.route --compare examples/inbound.route \
+    ///       --leads last_week.ndjson --response hot=3m,warm=45m,4h --format json
+    #[command(verbatim_doc_comment)]
+    Simulate(crate::simulate::SimulateArgs),
     /// Rewrite `.route` files in the canonical layout, keeping every comment.
     ///
     /// Examples:
@@ -120,6 +136,21 @@ pub enum Command {
     ///   leadroute replay audit.ndjson --state examples/state.json
     #[command(verbatim_doc_comment)]
     Replay(ReplayArgs),
+    /// Try a policy change on a running service: shadow, canary, promote, stop.
+    ///
+    /// `start` takes a stored version (`sha256:...`) or policy files, which
+    /// are built here and stored on the service first. A shadow decides every
+    /// lead beside the active version without committing anything; a canary
+    /// decides PCT% of the leads (by a stable hash of the lead id) and rolls
+    /// itself back when a guardrail breaks.
+    ///
+    /// Examples:
+    ///   leadroute rollout start examples/inbound.route --mode shadow
+    ///   leadroute rollout status
+    ///   leadroute rollout start sha256:1f2e... --mode canary --percent 10 --guardrail queued:5:200
+    ///   leadroute rollout promote
+    #[command(verbatim_doc_comment)]
+    Rollout(RolloutArgs),
     /// Run the language server over standard input/output (for editors).
     ///
     /// Editors start it themselves; see editors/README.md for VS Code,
@@ -357,4 +388,51 @@ pub struct ReplayArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
+}
+
+/// Arguments of `leadroute rollout`.
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: RolloutAction,
+    /// The service.
+    #[arg(long, global = true, default_value = "http://127.0.0.1:8080", env = "LEADROUTE_URL")]
+    pub url: String,
+    /// A file holding the service's bearer token (or set LEADROUTE_TOKEN).
+    #[arg(long, global = true)]
+    pub token_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
+}
+
+/// The rollout actions.
+#[derive(Debug, Subcommand)]
+pub enum RolloutAction {
+    /// Start a shadow or canary rollout of a version or of policy files.
+    Start {
+        /// A stored version (`sha256:...`), or `.route` files / a built `.json` to store first.
+        #[arg(required = true)]
+        candidate: Vec<PathBuf>,
+        /// `shadow` or `canary`.
+        #[arg(long)]
+        mode: String,
+        /// Canary share of leads, 0 to 100.
+        #[arg(long)]
+        percent: Option<u32>,
+        /// METRIC:POINTS:MIN_LEADS, e.g. `queued:5:200` (metrics: queued, dropped, no_available_rep).
+        #[arg(long)]
+        guardrail: Vec<String>,
+    },
+    /// Where leads go under the candidate compared with the active version.
+    Status,
+    /// Make the candidate the active version.
+    Promote,
+    /// Stop the rollout; the active version keeps every lead.
+    Stop {
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }

@@ -7,7 +7,7 @@ use std::io::{BufRead, Write};
 
 use leadroute_runtime::decide::action_text;
 use leadroute_runtime::ir::{PolicyIr, Strategy};
-use leadroute_runtime::{Decision, Lead, LeadOptions, Outcome, Policy, State};
+use leadroute_runtime::{Decision, Lead, LeadOptions, Policy, State};
 
 use crate::cli::{DiffArgs, RunFormat};
 use crate::policy_src;

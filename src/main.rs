@@ -8,8 +8,10 @@ mod explain_cmd;
 mod fmt_cmd;
 mod policy_src;
 mod replay_cmd;
+mod rollout_cmd;
 mod route_cmd;
 mod serve_cmd;
+mod simulate;
 mod test_cmd;
 
 use std::process::ExitCode;
@@ -38,9 +40,11 @@ fn run(cli: cli::Cli) -> u8 {
         cli::Command::Route(args) => route_cmd::run(&args),
         cli::Command::Test(args) => test_cmd::run(&args),
         cli::Command::Diff(args) => diff_cmd::run(&args),
+        cli::Command::Simulate(args) => simulate::run(&args),
         cli::Command::Fmt(args) => fmt_cmd::run(&args),
         cli::Command::Serve(args) => serve_cmd::run(&args),
         cli::Command::Replay(args) => replay_cmd::run(&args),
+        cli::Command::Rollout(args) => rollout_cmd::run(&args),
         cli::Command::Lsp => match leadroute_lsp::run_stdio() {
             Ok(()) => 0,
             Err(e) => {

@@ -121,3 +121,34 @@ async fn a_guardrail_rolls_back_a_candidate_that_queues_too_much() {
     let bad = post(&c, format!("{base}/v1/rollout"), serde_json::json!({ "version": v3, "mode": "canary", "percent": 500 }).to_string()).await.expect("answers");
     assert_eq!(bad.status, 422);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_drives_a_rollout_on_a_running_service() {
+    let server = Server::start(&Start::new(&sqlite("rollout-cli")));
+    let (c, base) = (client(), server.base.clone());
+    let variant = scratch("variant").join("policy.route");
+    let text = std::fs::read_to_string(policy_path()).expect("the policy").replace("assign team capped", "assign team pool");
+    std::fs::write(&variant, text).expect("write the variant");
+    let cli = |args: Vec<String>| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_leadroute")).arg("rollout").args(args).args(["--url", &base]).output().expect("runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, out, err) = tokio::task::block_in_place(|| cli(vec!["start".into(), variant.display().to_string(), "--mode".into(), "shadow".into()]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    for i in 0..9 {
+        post(&c, format!("{base}/v1/leads"), lead(&format!("CLI-{i}"), i % 3 == 0)).await.expect("answers");
+    }
+    let (code, out, err) = tokio::task::block_in_place(|| cli(vec!["status".into()]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("9 leads, 3 (33.3%) change destination"), "{out}");
+    assert!(out.contains("team capped") && out.contains("team pool"), "{out}");
+    let (code, _, err) = tokio::task::block_in_place(|| cli(vec!["start".into(), variant.display().to_string(), "--mode".into(), "canary".into(), "--guardrail".into(), "queued:lots:1".into()]));
+    assert_eq!(code, Some(2), "a bad guardrail is refused before anything is sent");
+    assert!(err.contains("METRIC:POINTS:MIN_LEADS"), "{err}");
+    let (code, out, _) = tokio::task::block_in_place(|| cli(vec!["promote".into()]));
+    assert_eq!(code, Some(0));
+    assert!(out.contains("promoted"), "{out}");
+    let (code, _, err) = tokio::task::block_in_place(|| cli(vec!["stop".into()]));
+    assert_eq!(code, Some(1), "nothing to stop");
+    assert!(err.contains("no rollout is running"), "{err}");
+}
