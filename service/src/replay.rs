@@ -204,12 +204,10 @@ pub fn replay(log: impl BufRead, start_state: Option<&str>, policies: Vec<Policy
                 }
                 r.switch_to(&version);
             }
-            "rollout_started" => {
-                // The candidate may decide leads (canary): the log carries its IR.
-                if !e["ir"].is_null() {
-                    let ir: PolicyIr = serde_json::from_value(e["ir"].clone()).map_err(|err| format!("seq {seq}: the candidate's IR does not read: {err}"))?;
-                    r.load(ir)?;
-                }
+            // The candidate may decide leads (canary): the log carries its IR.
+            "rollout_started" if !e["ir"].is_null() => {
+                let ir: PolicyIr = serde_json::from_value(e["ir"].clone()).map_err(|err| format!("seq {seq}: the candidate's IR does not read: {err}"))?;
+                r.load(ir)?;
             }
             "state_seeded" => {
                 pending_start = None;
