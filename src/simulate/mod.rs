@@ -71,7 +71,7 @@ pub struct SimulateArgs {
 struct Stop(u8);
 
 fn fail(message: impl std::fmt::Display) -> Stop {
-    eprintln!("leadroute simulate: {message}");
+    eprintln!("leadroute: {message}");
     Stop(2)
 }
 
@@ -110,7 +110,26 @@ fn simulate(args: &SimulateArgs) -> Result<(), Stop> {
     if let Some(other) = &args.compare {
         policies.push((other.clone(), load(other)?));
     }
-    let state_text = policy_src::read_optional("simulate", "--state", args.state.as_deref()).map_err(|f| Stop(f.status))?;
+    let state_text = match &args.state {
+        None => None,
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read --state `{}`: {e}", path.display())))?),
+    };
+    // Each policy gets its own copy of the state, checked before the log is read.
+    let mut with_state = Vec::new();
+    for (path, policy) in policies {
+        let state = match &state_text {
+            None => State::new(policy.ir()),
+            Some(text) => {
+                let (state, warnings) = State::from_json(policy.ir(), text).map_err(|e| fail(format!("cannot use --state: {}", e.replace('\n', " "))))?;
+                for w in warnings {
+                    eprintln!("leadroute: warning: --state: {}", w.0);
+                }
+                state
+            }
+        };
+        with_state.push((path, policy, state));
+    }
+    let policies = with_state;
     let log = input::read(&args.leads, &clock).map_err(fail)?;
     report_lines("skipped", &log.skipped);
     if log.arrivals.is_empty() {
@@ -127,17 +146,7 @@ fn simulate(args: &SimulateArgs) -> Result<(), Stop> {
         None => 7 * 86_400_000,
     };
     let mut runs = Vec::new();
-    for (i, (path, policy)) in policies.into_iter().enumerate() {
-        let state = match &state_text {
-            None => State::new(policy.ir()),
-            Some(text) => {
-                let (state, warnings) = State::from_json(policy.ir(), text).map_err(|e| fail(format!("cannot use --state: {e}")))?;
-                for w in warnings {
-                    eprintln!("leadroute simulate: warning: --state: {}", w.0);
-                }
-                state
-            }
-        };
+    for (i, (path, policy, state)) in policies.into_iter().enumerate() {
         let setup = sim::Setup { policy: &policy, state, model: &model, seed: args.seed, bucket_ms, keep_decisions: i == 0 && args.decisions.is_some() };
         let result = sim::run(setup, &log.arrivals);
         report_lines("rejected", &result.rejections);
@@ -164,7 +173,7 @@ fn simulate(args: &SimulateArgs) -> Result<(), Stop> {
     if let Some(dir) = &args.report {
         let written = charts::draw_all(&runs, &ctx).and_then(|charts| html::write(dir, &runs, &ctx, &summary_json, &charts));
         match written {
-            Ok(page) => eprintln!("leadroute simulate: report written to {}", page.display()),
+            Ok(page) => eprintln!("leadroute: report written to {}", page.display()),
             Err(e) => return Err(fail(format!("cannot write the report to `{}`: {e}", dir.display()))),
         }
     }
@@ -179,9 +188,9 @@ fn simulate(args: &SimulateArgs) -> Result<(), Stop> {
 /// Prints problems with the input to standard error, the first 20 in full.
 fn report_lines(what: &str, lines: &[String]) {
     for l in lines.iter().take(20) {
-        eprintln!("leadroute simulate: {what}: {l}");
+        eprintln!("leadroute: {what}: {l}");
     }
     if lines.len() > 20 {
-        eprintln!("leadroute simulate: ... and {} more {what}", lines.len() - 20);
+        eprintln!("leadroute: ... and {} more {what}", lines.len() - 20);
     }
 }
