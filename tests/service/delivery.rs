@@ -166,6 +166,9 @@ async fn the_breaker_opens_on_consecutive_failures_and_closes_when_the_crm_recov
         post(&c, format!("{}/v1/leads", server.base), ops_lead(&format!("B-{i}"), 90.0)).await.expect("answers");
     }
     wait_until("8 deliveries", 60, || delivered(&fake).len() == 8).await;
+    // The notification goes through the outbox too: it may arrive a moment later.
+    let opened = |f: &Shared| f.lock().expect("lock").seen.iter().any(|s| s.path == "/slack" && s.body.contains("Circuit breaker opened"));
+    wait_until("the breaker notification", 30, || opened(&fake)).await;
     let seen = fake.lock().expect("lock").seen.clone();
     let slack: Vec<&Seen> = seen.iter().filter(|s| s.path == "/slack").collect();
     assert!(slack.iter().any(|s| s.body.contains("Circuit breaker opened for `crm`")), "a notification says the breaker opened: {slack:?}");

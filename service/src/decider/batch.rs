@@ -151,6 +151,17 @@ impl Decider {
             }
         }
         write_state_changes(&mut tx, &mut head, cache, &before).await?;
+        if let Some(l) = live.as_ref() {
+            let only = l.candidate_only_changes(&cache.named, ir);
+            if !only.reps.is_empty() || !only.teams.is_empty() {
+                head.seq += 1;
+                let r: Vec<(&str, &leadroute_runtime::RepState)> = only.reps.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                crate::state::upsert_reps(&mut tx, &r, head.seq).await?;
+                let t: Vec<(&str, &crate::state::TeamRow)> = only.teams.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                crate::state::upsert_teams(&mut tx, &t, head.seq).await?;
+                cache.named.merge(only);
+            }
+        }
         if !rows.is_empty() {
             head.batch_seq = batch_id;
             sqlx::query("INSERT INTO batches (id, version, decided_at, state) VALUES ($1, $2, $3, $4)")

@@ -185,7 +185,18 @@ impl Live {
         let policy = policies.get(conn, &version).await?;
         let mode = if get("mode")?.as_deref() == Some("canary") { Mode::Canary } else { Mode::Shadow };
         let state = match (mode, get("shadow_state")?) {
-            (Mode::Shadow, Some(text)) => State::from_json(policy.ir(), &text).map(|(s, _)| s).unwrap_or_else(|_| named.to_state(policy.ir())),
+            (Mode::Shadow, Some(text)) => {
+                let mut s = State::from_json(policy.ir(), &text).map(|(s, _)| s).unwrap_or_else(|_| named.to_state(policy.ir()));
+                // The shadow keeps its own loads and rotation, but what operators
+                // set on reps (active, out of office, caps) is the real one.
+                for (i, rep) in policy.ir().reps.iter().enumerate() {
+                    if let Some(real) = named.reps.get(&rep.id) {
+                        let sh = &mut s.reps[i];
+                        (sh.active, sh.out_of_office_until, sh.max_open, sh.max_per_day) = (real.active, real.out_of_office_until, real.max_open, real.max_per_day);
+                    }
+                }
+                s
+            }
             _ => named.to_state(policy.ir()),
         };
         Ok(Some(Live {
@@ -230,6 +241,32 @@ impl Live {
     /// The first guardrail the candidate breaks, as the reason to roll back.
     pub fn broken_guardrail(&self) -> Option<String> {
         broken(&self.guardrails, &self.stats)
+    }
+
+    /// Canary: the reps and teams only the candidate has, whose real state
+    /// it changed (the active version's view cannot hold them), by name.
+    pub fn candidate_only_changes(&self, named: &crate::state::Named, active: &PolicyIr) -> crate::state::Named {
+        if self.mode != Mode::Canary {
+            return crate::state::Named::default();
+        }
+        let ir = self.policy.ir();
+        let reps = ir
+            .reps
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !active.reps.iter().any(|a| a.id == r.id))
+            .filter(|(i, r)| named.reps.get(&r.id).cloned().unwrap_or_default() != self.state.reps[*i])
+            .map(|(i, r)| (r.id.clone(), self.state.reps[i].clone()))
+            .collect();
+        let teams = ir
+            .teams
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !active.teams.iter().any(|a| a.name == t.name))
+            .map(|(i, t)| (t.name.clone(), team_row(ir, i, &self.state.teams[i])))
+            .filter(|(name, row)| named.teams.get(name) != Some(row))
+            .collect();
+        crate::state::Named { reps, teams }
     }
 
     /// Stores the totals, the shadow state and the disagreements.
