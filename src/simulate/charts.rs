@@ -125,14 +125,7 @@ fn draw_lines(l: &Lines<'_>) -> Result<Vec<u8>, String> {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3)));
         }
         if !l.series.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(180, 180, 180))
-                .label_font(("sans-serif", 13))
-                .draw()
-                .map_err(err)?;
+            legend(&mut chart)?;
         }
         Ok(())
     })
@@ -190,17 +183,24 @@ fn draw_bars(title: &str, y_desc: &str, categories: &[String], groups: &[(String
             root.draw(&Text::new(c.as_str(), (px, py + 6), label.clone())).map_err(err)?;
         }
         if groups.len() > 1 {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(180, 180, 180))
-                .label_font(("sans-serif", 13))
-                .draw()
-                .map_err(err)?;
+            legend(&mut chart)?;
         }
         Ok(())
     })
+}
+
+type Plot<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// The series legend, top right.
+fn legend<'a>(chart: &mut Plot<'a, 'a>) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(err)
 }
 
 /// Steps (start, value), (end, value) for each bucket.
@@ -208,8 +208,8 @@ fn steps(buckets: &[super::sim::Bucket], width: i64, value: impl Fn(&super::sim:
     buckets.iter().flat_map(|b| [(b.start, value(b)), (b.start + width, value(b))]).collect()
 }
 
-fn label(run: &Run, i: usize) -> String {
-    format!("{} {}", if i == 0 { "A:" } else { "B:" }, run.policy.ir().name)
+fn label(runs: &[Run], i: usize) -> String {
+    format!("{} {}", if i == 0 { "A:" } else { "B:" }, runs[i].label(runs))
 }
 
 /// Every chart of the report.
@@ -223,7 +223,7 @@ pub fn draw_all(runs: &[Run], ctx: &Context) -> Result<Vec<Chart>, String> {
     for (i, run) in runs.iter().enumerate() {
         let ir = run.policy.ir();
         let prefix = if i == 0 { "" } else { "compare-" };
-        let who = if compare { format!(" ({})", label(run, i)) } else { String::new() };
+        let who = if compare { format!(" ({})", label(runs, i)) } else { String::new() };
         // The ten reps that took the most leads, so the legend stays readable.
         let mut reps: Vec<usize> = (0..ir.reps.len()).filter(|r| run.sim.reps[*r].assigned > 0).collect();
         reps.sort_by(|a, b| run.sim.reps[*b].assigned.cmp(&run.sim.reps[*a].assigned).then(a.cmp(b)));
@@ -260,7 +260,7 @@ pub fn draw_all(runs: &[Run], ctx: &Context) -> Result<Vec<Chart>, String> {
     }
     let mut series = Vec::new();
     for (i, run) in runs.iter().enumerate() {
-        let name = if compare { format!(" {}", label(run, i)) } else { String::new() };
+        let name = if compare { format!(" {}", label(runs, i)) } else { String::new() };
         series.push((format!("assigned{name}"), PALETTE[2 * i], steps(&run.sim.buckets, w, |b| f64::from(b.outcomes[0]))));
         series.push((format!("queued{name}"), PALETTE[2 * i + 1], steps(&run.sim.buckets, w, |b| f64::from(b.outcomes[1]))));
     }
@@ -285,7 +285,7 @@ pub fn draw_all(runs: &[Run], ctx: &Context) -> Result<Vec<Chart>, String> {
         }
     }
     let per = |names: &[String], f: &dyn Fn(&Run, &str) -> f64| -> Vec<(String, Vec<f64>)> {
-        runs.iter().enumerate().map(|(i, r)| (label(r, i), names.iter().map(|n| f(r, n)).collect())).collect()
+        runs.iter().enumerate().map(|(i, r)| (label(runs, i), names.iter().map(|n| f(r, n)).collect())).collect()
     };
     let breaches = per(&tiers, &|r, t| r.policy.ir().tiers.iter().position(|x| x.name == t).map_or(0.0, |i| r.sim.tiers[i].breaches as f64));
     charts.push(Chart {

@@ -61,7 +61,7 @@ fn pct(n: usize, of: usize) -> String {
 
 fn page_html(runs: &[Run], ctx: &Context, charts: &[Chart]) -> String {
     let mut h = String::new();
-    let names: Vec<String> = runs.iter().map(|r| esc(&r.policy.ir().name)).collect();
+    let names: Vec<String> = runs.iter().map(|r| esc(&r.label(runs))).collect();
     let title = format!("Simulation: {}", names.join(" vs "));
     let window = runs.first().map(|r| r.sim.window).unwrap_or_default();
     let day = |t: i64| leadroute_runtime::state::format_time(t).chars().take(16).collect::<String>().replace('T', " ");

@@ -20,6 +20,19 @@ pub struct Run {
     pub sim: Sim,
 }
 
+impl Run {
+    /// How reports name this run: the policy's name, or the file's stem when
+    /// both policies of a comparison have the same name.
+    pub fn label(&self, runs: &[Run]) -> String {
+        let name = &self.policy.ir().name;
+        if runs.iter().filter(|r| &r.policy.ir().name == name).count() > 1 {
+            std::path::Path::new(&self.file).file_stem().map_or(self.file.clone(), |s| s.to_string_lossy().into_owned())
+        } else {
+            name.clone()
+        }
+    }
+}
+
 /// What every run shares: the inputs and the model.
 #[derive(Debug)]
 pub struct Context {
@@ -183,7 +196,7 @@ pub fn human(runs: &[Run], ctx: &Context) -> String {
     }
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut row = |name: &str, f: &dyn Fn(&Run) -> String| rows.push((name.to_string(), runs.iter().map(f).collect()));
-    row("policy", &|r| r.policy.ir().name.clone());
+    row("policy", &|r| r.label(runs));
     for o in ["assigned", "queued", "dropped", "rejected"] {
         row(o, &|r| pct_text(r.sim.outcomes.get(o).copied().unwrap_or(0), ctx.leads));
     }
