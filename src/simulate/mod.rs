@@ -145,6 +145,10 @@ fn simulate(args: &SimulateArgs) -> Result<(), Stop> {
         None if span <= 400 * 86_400_000 => 86_400_000,
         None => 7 * 86_400_000,
     };
+    // The timeline runs a day past the last lead; keep it to a size charts can show.
+    if (span + 86_400_000) / bucket_ms > 20_000 {
+        return Err(fail(format!("--bucket: {} buckets would be too many for leads spanning {}; give a longer bucket", (span + 86_400_000) / bucket_ms, model::duration_text(span))));
+    }
     let mut runs = Vec::new();
     for (i, (path, policy, state)) in policies.into_iter().enumerate() {
         let setup = sim::Setup { policy: &policy, state, model: &model, seed: args.seed, bucket_ms, keep_decisions: i == 0 && args.decisions.is_some() };
