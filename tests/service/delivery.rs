@@ -290,3 +290,14 @@ fn serve_refuses_a_configuration_with_a_missing_secret() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("LR_TEST_NOT_SET"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn the_configuration_in_docs_operations_md_is_accepted() {
+    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operations.md")).expect("docs/operations.md");
+    let start = doc.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+    let text = &doc[start..start + doc[start..].find("```").expect("the example ends")];
+    let config = leadroute_service::config::ServiceConfig::parse(text, |_| Some("whsec_c2VjcmV0".into())).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.destinations.len(), 3);
+    assert!(config.notifications.is_some());
+    assert_eq!(config.delivery.max_attempts, 8);
+}
