@@ -128,6 +128,10 @@ async fn work_items_through_the_api(db: &Db) {
     assert_eq!(act(&c, &base, ids[2], "claim", serde_json::json!({})).await.status, 422);
     assert_eq!(act(&c, &base, 9999, "claim", serde_json::json!({ "operator": "x" })).await.status, 404);
     assert_eq!(act(&c, &base, ids[1], "dance", serde_json::json!({ "operator": "x" })).await.status, 404);
+    for path in ["/v1/work-items/abc", "/v1/work-items/99999999999999999999"] {
+        let a = get(&c, format!("{base}{path}")).await;
+        assert_eq!((a.status, a.json["error"]["code"].clone()), (404, "not_found".into()), "{path}: {}", a.text);
+    }
     // Queue SLA: a new triage item escalates to managers after 30 minutes.
     post(&c, format!("{base}/v1/leads"), ops_lead("W-9", 45.0)).await.expect("answers");
     advance(&c, &base, "31m").await;

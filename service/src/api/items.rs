@@ -80,7 +80,8 @@ pub async fn list_items(State(state): State<AppState>, query: Result<Query<ItemQ
 /// One work item with its history.
 #[utoipa::path(get, path = "/v1/work-items/{id}", tag = "work items", params(("id" = i64, Path, description = "Work item id")),
     responses((status = 200, description = "The item", body = Object), (status = 404, description = "No such item", body = super::ErrorBody)))]
-pub async fn get_item(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn get_item(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = item_id(&id)?;
     let row = sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE id = $1"))
         .bind(id)
         .fetch_optional(&state.store.pool)
@@ -89,6 +90,13 @@ pub async fn get_item(State(state): State<AppState>, Path(id): Path<i64>) -> Res
         .map_err(ServiceError::from)?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("work item {id} not found")).help("GET /v1/work-items lists them"))?;
     Ok(Json(item_json(&row, state.clock.now_ms())))
+}
+
+/// A work item id from the path, or a JSON 404 naming it.
+fn item_id(text: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>().map_err(|_| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("work item `{text}` not found")).help("work item ids are whole numbers; GET /v1/work-items lists them")
+    })
 }
 
 fn text(body: &serde_json::Map<String, serde_json::Value>, name: &str, required: bool) -> Result<Option<String>, ApiError> {
@@ -113,7 +121,8 @@ fn operator(body: &serde_json::Map<String, serde_json::Value>) -> Result<String,
         (status = 409, description = "Resolved already, claimed by someone else, or the rep cannot take it", body = super::ErrorBody),
         (status = 422, description = "A missing or wrong field", body = super::ErrorBody)),
     security((), ("bearer" = [])))]
-pub async fn act(State(state): State<AppState>, Path((id, action)): Path<(i64, String)>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn act(State(state): State<AppState>, Path((id, action)): Path<(String, String)>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = item_id(&id)?;
     let body = json_object(&read_body(req, state.limits.body).await?)?;
     let action = match action.as_str() {
         "claim" => ItemAction::Claim { operator: operator(&body)? },
