@@ -74,12 +74,7 @@ impl Replayer {
         if let (Some(v), Some(state)) = (&self.current, &self.state) {
             if let Some(p) = self.versions.get(v) {
                 let ir = p.ir();
-                for i in 0..ir.reps.len() {
-                    self.named.take_rep(ir, state, i);
-                }
-                for i in 0..ir.teams.len() {
-                    self.named.take_team(ir, state, i);
-                }
+                self.named.take_all(ir, state);
             }
         }
         self.state = None;
@@ -98,12 +93,7 @@ impl Replayer {
         let ir = p.ir();
         let (state, _) = State::from_json(ir, state_json)?;
         let mut named = Named::default();
-        for i in 0..ir.reps.len() {
-            named.take_rep(ir, &state, i);
-        }
-        for i in 0..ir.teams.len() {
-            named.take_team(ir, &state, i);
-        }
+        named.take_all(ir, &state);
         self.named = named;
         self.state = None;
         self.current = None;

@@ -184,12 +184,7 @@ impl Decider {
             .map_err(|e| ServiceError::Invalid { code: "bad_state", message: e, details: None })?;
         let seq = head.seq + 1;
         let mut named = Named::default();
-        for i in 0..ir.reps.len() {
-            named.take_rep(ir, &state, i);
-        }
-        for i in 0..ir.teams.len() {
-            named.take_team(ir, &state, i);
-        }
+        named.take_all(ir, &state);
         let reps: Vec<(&str, &leadroute_runtime::RepState)> = named.reps.iter().map(|(k, v)| (k.as_str(), v)).collect();
         upsert_reps(&mut tx, &reps, seq).await?;
         let teams: Vec<(&str, &crate::state::TeamRow)> = named.teams.iter().map(|(k, v)| (k.as_str(), v)).collect();
