@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod check;
 pub mod codes;
 pub mod diagnostic;
+pub mod diff;
 pub mod fmt;
 pub mod lower;
 pub mod render;
