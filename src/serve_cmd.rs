@@ -34,14 +34,6 @@ pub fn run(args: &ServeArgs) -> u8 {
             return 2;
         }
     };
-    if !args.listen.ip().is_loopback() && token.is_none() {
-        eprintln!(
-            "leadroute serve: refusing to listen on {} without a token: anyone who can reach it could route and change reps; \
-             give --token-file FILE or LEADROUTE_TOKEN, or listen on 127.0.0.1",
-            args.listen
-        );
-        return 2;
-    }
     let mut manual_clock = None;
     if let Some(t) = &args.manual_clock {
         match leadroute_runtime::parse_time(t) {
@@ -63,6 +55,14 @@ pub fn run(args: &ServeArgs) -> u8 {
         },
         Err(f) => return f.status,
     };
+    if !args.listen.ip().is_loopback() && token.is_none() && service.access.tokens.is_empty() {
+        eprintln!(
+            "leadroute serve: refusing to listen on {} without a token: anyone who can reach it could route and change reps; \
+             give --token-file FILE, LEADROUTE_TOKEN or [[access.token]] in --config, or listen on 127.0.0.1",
+            args.listen
+        );
+        return 2;
+    }
     let clock: Arc<dyn Clock> = match &args.clock {
         None if manual_clock.is_some() => manual_clock.clone().map(|c| c as Arc<dyn Clock>).unwrap_or_else(|| Arc::new(SystemClock)),
         None => Arc::new(SystemClock),
@@ -84,6 +84,7 @@ pub fn run(args: &ServeArgs) -> u8 {
         ir,
         seed_state,
         token,
+        sources: policy_sources(&args.policy),
         clock,
         limits: Limits { body: args.body_limit, batch_body: args.batch_limit },
         service,
@@ -96,4 +97,26 @@ pub fn run(args: &ServeArgs) -> u8 {
             2
         }
     }
+}
+
+/// The `.route` files' texts by file name (as traces name them), kept with
+/// the version so the workbench can show the lines a trace points at.
+fn policy_sources(paths: &[std::path::PathBuf]) -> Option<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for p in paths {
+        if p.extension().is_some_and(|e| e == "json") {
+            return None;
+        }
+        let files: Vec<std::path::PathBuf> = if p.is_dir() {
+            let mut v: Vec<_> = std::fs::read_dir(p).ok()?.filter_map(|e| e.ok().map(|e| e.path())).filter(|f| f.extension().is_some_and(|e| e == "route")).collect();
+            v.sort();
+            v
+        } else {
+            vec![p.clone()]
+        };
+        for f in files {
+            out.insert(f.file_name()?.to_string_lossy().into_owned(), std::fs::read_to_string(&f).ok()?);
+        }
+    }
+    Some(out)
 }

@@ -25,6 +25,13 @@
 //!
 //! [timers]
 //! tick = "1s"               # how often due SLA timers are looked for
+//!
+//! [access]
+//! session = "12h"           # how long a workbench sign-in lasts
+//! [[access.token]]          # one per person; the --token-file token is `service`
+//! name = "ana"
+//! role = "operator"         # operator | viewer
+//! token_env = "LEADROUTE_TOKEN_ANA"
 //! ```
 
 use std::collections::BTreeMap;
@@ -48,6 +55,9 @@ pub struct ServiceConfig {
     /// SLA timers.
     #[serde(default)]
     pub timers: TimerConfig,
+    /// Named tokens with roles, and how long a workbench sign-in lasts.
+    #[serde(default)]
+    pub access: crate::access::AccessConfig,
 }
 
 /// Retries.
@@ -209,6 +219,9 @@ impl ServiceConfig {
             if d.kind != DestinationKind::Webhook && d.record_id_field.is_none() {
                 return Err(format!("destination `{}`: record_id_field must name the lead field that holds the CRM record id", d.name));
             }
+        }
+        if let Some(s) = &config.access.session {
+            duration(s, "access.session")?;
         }
         if let Some(n) = &config.notifications {
             duration(&n.timeout, "notifications.timeout")?;

@@ -5,16 +5,20 @@
 //!
 //! [`serve`] is what the command line runs; tests start the real process.
 
+pub mod access;
 pub mod api;
 pub mod audit;
+pub mod charts;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod decider;
 pub mod delivery;
 pub mod error;
 pub mod intake;
 pub mod policies;
+pub mod policy_diff;
 pub mod replay;
 pub mod reps;
 pub mod state;
@@ -42,8 +46,10 @@ pub struct Config {
     pub ir: PolicyIr,
     /// `--state`: rep state seeded into an empty database.
     pub seed_state: Option<String>,
-    /// The bearer token writes need.
+    /// The service token (the operator `service`).
     pub token: Option<String>,
+    /// The policy's `.route` sources by file name (kept with the version, for the workbench).
+    pub sources: Option<std::collections::BTreeMap<String, String>>,
     /// The clock.
     pub clock: Arc<dyn clock::Clock>,
     /// Body limits.
@@ -83,7 +89,8 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     let store = Store::connect(&config.db).await?;
     let policies = Arc::new(PolicyCache::default());
     let version = config.ir.policy_version.clone();
-    let meta = VersionMeta { author: None, message: Some("loaded by `leadroute serve`".into()) };
+    let access = access::Access::new(config.token.as_deref(), &config.service.access, |v| std::env::var(v).ok())?;
+    let meta = VersionMeta { author: None, message: Some("loaded by `leadroute serve`".into()), sources: config.sources.clone() };
     // Loading compiles; a policy that does not load is never stored or activated.
     policies.insert(config.ir.clone()).map_err(|e| e.to_string())?;
     store_version(&store, &config.ir, &meta, config.clock.now_ms()).await.map_err(|e| e.to_string())?;
@@ -103,18 +110,21 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     } else {
         drop(delivery);
     }
+    let (changes_tx, changes) = tokio::sync::watch::channel(0);
+    workers.push(tokio::spawn(watch_changes(store.clone(), changes_tx, stop_rx.clone())));
     workers.push(tokio::spawn(ticker(decider.clone(), tick, stop_rx)));
     let state = Arc::new(api::Inner {
         store: store.clone(),
         decider,
         policies,
         clock: config.clock.clone(),
-        token: config.token.clone(),
+        access,
+        changes,
         metrics: metrics_handle(),
         limits: config.limits,
         manual_clock: config.manual_clock.clone(),
     });
-    state.submit(|reply| Command::Activate(version.clone(), reply)).await.map_err(|e| format!("cannot activate {version}: {e}"))?;
+    state.submit(|reply| Command::Activate(version.clone(), Some("leadroute serve".into()), reply)).await.map_err(|e| format!("cannot activate {version}: {e}"))?;
     if let Some(seed) = config.seed_state {
         let seeded = state.submit(|reply| Command::Seed(seed, reply)).await.map_err(|e| format!("--state: {e}"))?;
         if !seeded {
@@ -193,4 +203,22 @@ pub fn run_blocking(config: Config) -> Result<(), String> {
     }))?;
     eprintln!("leadroute: stopped cleanly");
     Ok(())
+}
+
+/// Publishes the audit log's last `seq` (once a second, from the database,
+/// so changes made by other nodes count too) for the workbench's live stream.
+async fn watch_changes(store: Store, tx: tokio::sync::watch::Sender<i64>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use sqlx::Row;
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if let Ok(row) = sqlx::query("SELECT audit_seq FROM service_state WHERE id = 1").fetch_one(&store.pool).await {
+            let seq: i64 = row.try_get("audit_seq").unwrap_or_default();
+            tx.send_if_modified(|v| std::mem::replace(v, seq) != seq);
+        }
+    }
 }

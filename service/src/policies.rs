@@ -64,6 +64,8 @@ pub struct VersionMeta {
     pub author: Option<String>,
     /// The change message.
     pub message: Option<String>,
+    /// The `.route` sources by file name, when the version came from sources.
+    pub sources: Option<BTreeMap<String, String>>,
 }
 
 /// Stores `ir` as a version unless it is stored already. Returns whether it
@@ -71,7 +73,7 @@ pub struct VersionMeta {
 pub async fn store_version(store: &Store, ir: &PolicyIr, meta: &VersionMeta, now: i64) -> Result<bool, ServiceError> {
     let text = serde_json::to_string(ir).map_err(|e| ServiceError::Unavailable(format!("cannot serialize the policy: {e}")))?;
     let done = sqlx::query(
-        "INSERT INTO policy_versions (version, name, ir, author, message, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO policy_versions (version, name, ir, author, message, created_at, sources) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (version) DO NOTHING",
     )
     .bind(&ir.policy_version)
@@ -80,11 +82,21 @@ pub async fn store_version(store: &Store, ir: &PolicyIr, meta: &VersionMeta, now
     .bind(meta.author.as_deref())
     .bind(meta.message.as_deref())
     .bind(now)
+    .bind(meta.sources.as_ref().map(|m| serde_json::to_string(m).unwrap_or_default()))
     .execute(&store.pool)
     .await
     .ctx("store a policy version")?;
     if done.rows_affected() == 1 {
         return Ok(true);
+    }
+    // A version first stored as IR gains its sources when they are given.
+    if let Some(sources) = &meta.sources {
+        sqlx::query("UPDATE policy_versions SET sources = $1 WHERE version = $2 AND sources IS NULL")
+            .bind(serde_json::to_string(sources).unwrap_or_default())
+            .bind(&ir.policy_version)
+            .execute(&store.pool)
+            .await
+            .ctx("store a policy version's sources")?;
     }
     let stored: String = sqlx::query("SELECT ir FROM policy_versions WHERE version = $1")
         .bind(&ir.policy_version)

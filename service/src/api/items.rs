@@ -3,7 +3,9 @@
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
+
+use crate::access::Actor;
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -107,7 +109,13 @@ fn text(body: &serde_json::Map<String, serde_json::Value>, name: &str, required:
     }
 }
 
-fn operator(body: &serde_json::Map<String, serde_json::Value>) -> Result<String, ApiError> {
+/// The operator recorded for an action: a person's own token (or
+/// workbench sign-in) names them; with the shared token or an open service,
+/// the body's `operator` does.
+fn operator(actor: &Actor, body: &serde_json::Map<String, serde_json::Value>) -> Result<String, ApiError> {
+    if actor.is_personal() {
+        return Ok(actor.name.clone());
+    }
     text(body, "operator", true).map(Option::unwrap_or_default)
 }
 
@@ -121,15 +129,15 @@ fn operator(body: &serde_json::Map<String, serde_json::Value>) -> Result<String,
         (status = 409, description = "Resolved already, claimed by someone else, or the rep cannot take it", body = super::ErrorBody),
         (status = 422, description = "A missing or wrong field", body = super::ErrorBody)),
     security((), ("bearer" = [])))]
-pub async fn act(State(state): State<AppState>, Path((id, action)): Path<(String, String)>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn act(State(state): State<AppState>, Extension(actor): Extension<Actor>, Path((id, action)): Path<(String, String)>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
     let id = item_id(&id)?;
     let body = json_object(&read_body(req, state.limits.body).await?)?;
     let action = match action.as_str() {
-        "claim" => ItemAction::Claim { operator: operator(&body)? },
-        "resolve" => ItemAction::Resolve { operator: operator(&body)?, note: text(&body, "note", true)?.unwrap_or_default() },
-        "reprocess" => ItemAction::Reprocess { operator: operator(&body)? },
+        "claim" => ItemAction::Claim { operator: operator(&actor, &body)? },
+        "resolve" => ItemAction::Resolve { operator: operator(&actor, &body)?, note: text(&body, "note", true)?.unwrap_or_default() },
+        "reprocess" => ItemAction::Reprocess { operator: operator(&actor, &body)? },
         "reassign" => ItemAction::Reassign {
-            operator: operator(&body)?,
+            operator: operator(&actor, &body)?,
             rep: text(&body, "rep", false)?,
             team: text(&body, "team", false)?,
             reason: text(&body, "reason", true)?.unwrap_or_default(),

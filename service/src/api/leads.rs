@@ -189,3 +189,61 @@ pub async fn post_event(State(state): State<AppState>, Path(id): Path<String>, r
     let out = state.submit(|reply| Command::Event(id, kind, reply)).await?;
     Ok(axum::Json(out).into_response())
 }
+
+/// Which recent leads to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RecentQuery {
+    /// At most this many (1 to 500, default 50).
+    limit: Option<i64>,
+    /// Only this outcome now: assigned, queued, dropped, rejected.
+    outcome: Option<String>,
+}
+
+/// The most recently decided leads, newest first, each with where it is now.
+#[utoipa::path(get, path = "/v1/leads", tag = "leads", params(RecentQuery),
+    responses((status = 200, description = "`{\"leads\": [{\"lead_id\", \"key\", \"decided_at\", \"outcome\", \"destination\", \"rule\"}]}`", body = Object),
+        (status = 400, description = "A bad parameter", body = super::ErrorBody)))]
+pub async fn list_leads(State(state): State<AppState>, query: Result<Query<RecentQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
+    use crate::store::Context;
+    use sqlx::Row;
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()).help("?limit=50&outcome=queued"))?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("limit must be 1 to 500, not {limit}")));
+    }
+    let outcome = q.outcome.unwrap_or_default();
+    if !["", "assigned", "queued", "dropped", "rejected"].contains(&outcome.as_str()) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("unknown outcome `{outcome}`")).help("outcome: assigned, queued, dropped or rejected"));
+    }
+    // Read a few more than asked when filtering by the current outcome, which may differ from the first.
+    let rows = sqlx::query("SELECT lead_id, idem_key, decided_at, decision, current FROM leads ORDER BY decided_at DESC, batch_id DESC, position DESC LIMIT $1")
+        .bind(if outcome.is_empty() { limit } else { limit * 20 })
+        .fetch_all(&state.store.pool)
+        .await
+        .ctx("list leads")
+        .map_err(crate::error::ServiceError::from)?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let text: Option<String> = r.try_get::<Option<String>, _>("current").ok().flatten().or_else(|| r.try_get("decision").ok());
+        let d: serde_json::Value = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        let now_outcome = d["outcome"].as_str().unwrap_or_default().to_string();
+        if !outcome.is_empty() && now_outcome != outcome {
+            continue;
+        }
+        let destination = match now_outcome.as_str() {
+            "assigned" => format!("rep {}", d["rep"].as_str().unwrap_or("?")),
+            "queued" => format!("queue {}", d["queue"].as_str().unwrap_or("?")),
+            o => o.to_string(),
+        };
+        out.push(serde_json::json!({
+            "lead_id": r.try_get::<String, _>("lead_id").unwrap_or_default(),
+            "key": r.try_get::<String, _>("idem_key").unwrap_or_default(),
+            "decided_at": leadroute_runtime::state::format_time(r.try_get::<i64, _>("decided_at").unwrap_or_default()),
+            "outcome": now_outcome, "destination": destination, "tier": d["tier"], "rule": d["rule"],
+        }));
+        if out.len() as i64 >= limit {
+            break;
+        }
+    }
+    Ok(axum::Json(serde_json::json!({ "leads": out })).into_response())
+}

@@ -7,6 +7,7 @@ mod ops;
 mod policies;
 mod reps;
 mod rollout;
+mod ui;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,6 +21,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::access::{Actor, Role, Via};
 use crate::clock::Clock;
 use crate::decider::Command;
 use crate::error::{ApiError, ServiceError};
@@ -52,8 +54,10 @@ pub struct Inner {
     pub policies: Arc<PolicyCache>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
-    /// The bearer token writes need, if any.
-    pub token: Option<String>,
+    /// Tokens, roles and sessions.
+    pub access: crate::access::Access,
+    /// Wakes the workbench's live streams when something is committed.
+    pub changes: tokio::sync::watch::Receiver<i64>,
     /// Renders `/metrics`.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Body limits.
@@ -119,7 +123,7 @@ pub struct ErrorDetail {
 /// The router with every route, the OpenAPI document, and the middleware.
 pub fn router(state: AppState) -> axum::Router {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(leads::post_lead))
+        .routes(routes!(leads::post_lead, leads::list_leads))
         .routes(routes!(leads::post_batch))
         .routes(routes!(leads::get_lead))
         .routes(routes!(leads::post_event))
@@ -127,6 +131,8 @@ pub fn router(state: AppState) -> axum::Router {
         .routes(routes!(reps::get_rep, reps::patch_rep))
         .routes(routes!(policies::post_policy, policies::list_policies))
         .routes(routes!(policies::activate))
+        .routes(routes!(policies::get_policy))
+        .routes(routes!(policies::diff))
         .routes(routes!(items::list_items))
         .routes(routes!(items::get_item))
         .routes(routes!(items::act))
@@ -138,9 +144,19 @@ pub fn router(state: AppState) -> axum::Router {
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
+        .routes(routes!(ui::whoami))
+        .routes(routes!(ui::stream))
+        .routes(routes!(ui::dashboard))
         .split_for_parts();
     let doc = Arc::new(doc);
     router
+        .route("/", axum::routing::get(ui::index))
+        .route("/login", axum::routing::get(ui::login_form).post(ui::login))
+        .route("/logout", axum::routing::post(ui::logout))
+        .route("/assets/app.js", axum::routing::get(ui::app_js))
+        .route("/assets/app.css", axum::routing::get(ui::app_css))
+        .route("/assets/icon.svg", axum::routing::get(ui::icon))
+        .route("/favicon.ico", axum::routing::get(ui::icon))
         .route("/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -160,31 +176,72 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
         .help("GET /openapi.json lists the methods of every route")
 }
 
-/// Compares in time independent of where the strings differ.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for (i, x) in a.iter().enumerate() {
-        diff |= usize::from(x ^ b.get(i % b.len().max(1)).copied().unwrap_or(0));
-    }
-    diff == 0
+/// The cookie that holds a workbench sign-in.
+pub const SESSION_COOKIE: &str = "leadroute_session";
+/// The header the workbench sends with every change (a page on another site cannot).
+pub const UI_HEADER: &str = "x-leadroute-ui";
+
+/// A cookie's value from the request's `Cookie` headers.
+pub(crate) fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
-/// Writes need the bearer token when one is configured.
-async fn auth(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(token) = &state.token else { return next.run(req).await };
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
+/// Who is calling: the open service's `local`, a bearer token's holder, or a
+/// signed-in session; `Err` for a wrong token; `Ok(None)` for nobody.
+fn caller(state: &Inner, headers: &axum::http::HeaderMap) -> Result<Option<Actor>, ApiError> {
+    if !state.access.is_protected() {
+        return Ok(Some(Actor { name: "local".into(), role: Role::Operator, via: Via::Open }));
     }
-    let given = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(g) if same_secret(g.trim().as_bytes(), token.as_bytes()) => next.run(req).await,
-        Some(_) => ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the bearer token is wrong")
-            .help("send `Authorization: Bearer TOKEN` with the token the service was started with (--token-file or LEADROUTE_TOKEN)")
-            .into_response(),
-        None => ApiError::new(StatusCode::UNAUTHORIZED, "token_required", "this service needs a bearer token for writes")
-            .help("send `Authorization: Bearer TOKEN`")
-            .into_response(),
+    if let Some(given) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
+        return state.access.by_token(given).map(Some).ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the bearer token is wrong")
+                .help("send `Authorization: Bearer TOKEN` with the service token (--token-file or LEADROUTE_TOKEN) or your own from [access] in --config")
+        });
     }
+    Ok(cookie(headers, SESSION_COOKIE).and_then(|s| state.access.by_session(s, state.clock.now_ms())))
+}
+
+/// With tokens configured, every `/v1` route needs one (or a workbench
+/// sign-in), and changes need the operator role. The caller goes into the
+/// request's extensions as an [`Actor`].
+async fn auth(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let actor = match caller(&state, req.headers()) {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let api = req.uri().path().starts_with("/v1/");
+    let reading = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    match &actor {
+        None if api => {
+            let session = cookie(req.headers(), SESSION_COOKIE).is_some();
+            return ApiError::new(StatusCode::UNAUTHORIZED, if session { "session_expired" } else { "token_required" },
+                if session { "your sign-in has expired or its token was changed" } else { "this service needs a token" })
+                .help("send `Authorization: Bearer TOKEN`, or sign in to the workbench at /login")
+                .into_response();
+        }
+        Some(a) if api && !reading && a.role != Role::Operator => {
+            return ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("`{}` is a viewer: viewers can read but not change anything", a.name))
+                .help("ask an operator, or sign in with an operator's token")
+                .into_response();
+        }
+        Some(a) if api && !reading && a.via == Via::Session && req.headers().get(UI_HEADER).is_none() => {
+            return ApiError::new(StatusCode::FORBIDDEN, "missing_ui_header", format!("a change made with a workbench sign-in must carry the `{UI_HEADER}` header"))
+                .help("the workbench sends it; scripts should use `Authorization: Bearer TOKEN`")
+                .into_response();
+        }
+        _ => {}
+    }
+    if let Some(a) = actor {
+        req.extensions_mut().insert(a);
+    }
+    next.run(req).await
 }
 
 /// Request latency by route, method and status.

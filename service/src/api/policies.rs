@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
+use axum::Extension;
 use axum::http::StatusCode;
 use axum::Json;
 use sqlx::Row;
 
 use super::{json_object, read_body, AppState};
+use crate::access::Actor;
 use crate::decider::Command;
 use crate::error::{ApiError, ServiceError};
 use crate::policies::{compile_sources, ir_from_value, store_version, VersionMeta};
@@ -41,9 +43,11 @@ fn text_field(body: &serde_json::Map<String, serde_json::Value>, name: &str) -> 
     responses((status = 201, description = "Stored (or already stored: `stored: false`)", body = Object),
         (status = 422, description = "The policy has errors (diagnostics in `details`) or the IR does not load", body = super::ErrorBody)),
     security((), ("bearer" = [])))]
-pub async fn post_policy(State(state): State<AppState>, req: Request) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+pub async fn post_policy(State(state): State<AppState>, Extension(actor): Extension<Actor>, req: Request) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let mut body = json_object(&read_body(req, state.limits.batch_body).await?)?;
-    let meta = VersionMeta { author: text_field(&body, "author")?, message: text_field(&body, "message")? };
+    // A person's own token names the author; the shared token takes the body's word.
+    let author = if actor.is_personal() { Some(actor.name.clone()) } else { text_field(&body, "author")? };
+    let mut meta = VersionMeta { author, message: text_field(&body, "message")?, sources: None };
     let activate = match body.get("activate") {
         None | Some(serde_json::Value::Null) => false,
         Some(v) => v.as_bool().ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_policy_upload", "`activate` must be true or false"))?,
@@ -53,6 +57,7 @@ pub async fn post_policy(State(state): State<AppState>, req: Request) -> Result<
             let sources: BTreeMap<String, String> = serde_json::from_value(sources).map_err(|_| {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_policy_upload", "`sources` must be an object of file name -> source text")
             })?;
+            meta.sources = Some(sources.clone());
             on_big_stack(move || compile_sources(&sources)).await??
         }
         (None, Some(ir)) => on_big_stack(move || ir_from_value(ir)).await??,
@@ -68,7 +73,7 @@ pub async fn post_policy(State(state): State<AppState>, req: Request) -> Result<
     let stored = store_version(&state.store, &ir, &meta, state.clock.now_ms()).await?;
     let mut out = serde_json::json!({ "version": ir.policy_version, "name": ir.name, "stored": stored });
     if activate {
-        out["activation"] = state.submit(|reply| Command::Activate(ir.policy_version.clone(), reply)).await?;
+        out["activation"] = state.submit(|reply| Command::Activate(ir.policy_version.clone(), Some(actor.name.clone()), reply)).await?;
     }
     Ok((if stored { StatusCode::CREATED } else { StatusCode::OK }, Json(out)))
 }
@@ -102,7 +107,7 @@ pub async fn list_policies(State(state): State<AppState>) -> Result<Json<serde_j
     responses((status = 200, description = "`{\"active\", \"previous\", \"changed\"}`", body = Object),
         (status = 404, description = "No such version", body = super::ErrorBody)),
     security((), ("bearer" = [])))]
-pub async fn activate(State(state): State<AppState>, Path(version): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn activate(State(state): State<AppState>, Extension(actor): Extension<Actor>, Path(version): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
     // Compile before the decider takes the lock, so the switch is quick.
     let ir = {
         let mut conn = state.store.pool.acquire().await.ctx("connect").map_err(ServiceError::from)?;
@@ -110,6 +115,33 @@ pub async fn activate(State(state): State<AppState>, Path(version): Path<String>
     };
     let policies = state.policies.clone();
     on_big_stack(move || policies.insert(ir).map(|_| ())).await??;
-    let out = state.submit(|reply| Command::Activate(version, reply)).await?;
+    let out = state.submit(|reply| Command::Activate(version, Some(actor.name), reply)).await?;
     Ok(Json(out))
+}
+
+/// One stored version with its `.route` sources (null for a version stored as built IR).
+#[utoipa::path(get, path = "/v1/policies/{version}", tag = "policies", params(("version" = String, Path, description = "A stored version")),
+    responses((status = 200, description = "`{\"version\", \"name\", \"author\", \"message\", \"created_at\", \"active\", \"sources\"}`", body = Object),
+        (status = 404, description = "No such version", body = super::ErrorBody)))]
+pub async fn get_policy(State(state): State<AppState>, Path(version): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(crate::policy_diff::version(&state.store, &version).await?))
+}
+
+/// Which two versions to compare.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct DiffQuery {
+    /// The older version.
+    from: String,
+    /// The newer version.
+    to: String,
+}
+
+/// The semantic diff between two stored versions (as `leadroute diff`), and
+/// the last 500 leads decided again now by both: how many would go elsewhere, and where.
+#[utoipa::path(get, path = "/v1/policy-diff", tag = "policies", params(DiffQuery),
+    responses((status = 200, description = "`{\"changes\": [...], \"recent\": {\"leads\", \"changed\", \"moves\"}}`", body = Object),
+        (status = 400, description = "`from` or `to` is missing", body = super::ErrorBody), (status = 404, description = "No such version", body = super::ErrorBody)))]
+pub async fn diff(State(state): State<AppState>, query: Result<Query<DiffQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()).help("?from=VERSION&to=VERSION (GET /v1/policies lists them)"))?;
+    Ok(Json(crate::policy_diff::diff(&state.store, &state.policies, &q.from, &q.to, state.clock.now_ms()).await?))
 }

@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 
 use super::{json_object, read_body, AppState};
 use crate::decider::{Command, RepPatch};
@@ -65,9 +65,10 @@ pub fn parse_patch(body: &serde_json::Map<String, serde_json::Value>) -> Result<
     responses((status = 200, description = "The rep's settings after the change", body = Object),
         (status = 404, description = "No such rep", body = super::ErrorBody), (status = 422, description = "A field is wrong", body = super::ErrorBody)),
     security((), ("bearer" = [])))]
-pub async fn patch_rep(State(state): State<AppState>, Path(id): Path<String>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn patch_rep(State(state): State<AppState>, Extension(actor): Extension<crate::access::Actor>, Path(id): Path<String>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
     let body = json_object(&read_body(req, state.limits.body).await?)?;
-    let patch = parse_patch(&body)?;
+    let mut patch = parse_patch(&body)?;
+    patch.by = Some(actor.name);
     let out = state.submit(|reply| Command::PatchRep(id, patch, reply)).await?;
     Ok(Json(out))
 }

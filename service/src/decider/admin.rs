@@ -117,7 +117,7 @@ impl Decider {
         upsert_rep(&mut tx, &rep, &after, seq).await?;
         let audit_seq = head.next_audit();
         let entry = audit::other(audit_seq, now, audit::kind::REP_CHANGED, None,
-            serde_json::json!({ "rep": rep, "before": crate::reps::settings_json(&before), "after": crate::reps::settings_json(&after) }));
+            serde_json::json!({ "rep": rep, "before": crate::reps::settings_json(&before), "after": crate::reps::settings_json(&after), "by": patch.by }));
         insert_audit(&mut tx, &[entry]).await?;
         head.seq = seq;
         write_head(&mut tx, &head).await?;
@@ -131,14 +131,14 @@ impl Decider {
         Ok(serde_json::json!({ "rep": rep, "changed": true, "state": crate::reps::settings_json(&after) }))
     }
 
-    pub(super) async fn activate(&mut self, version: String) -> Result<serde_json::Value, ServiceError> {
+    pub(super) async fn activate(&mut self, version: String, by: Option<String>) -> Result<serde_json::Value, ServiceError> {
         let (mut tx, mut head) = self.lock().await?;
         if head.active_version.as_deref() == Some(version.as_str()) {
             return Ok(serde_json::json!({ "active": version, "changed": false }));
         }
         let now = self.clock.now_ms();
         let previous = head.active_version.clone();
-        let mut entries = vec![self.activation(&mut tx, &mut head, &version, now).await?];
+        let mut entries = vec![self.activation(&mut tx, &mut head, &version, by.as_deref(), now).await?];
         if let Some(id) = head.rollout_id.take() {
             let reason = format!("version `{version}` was activated");
             super::rollout::finish(&mut tx, id, "stopped", &reason, now).await?;
@@ -157,13 +157,13 @@ impl Decider {
     /// returns its audit entry, which carries the version's IR for replay.
     /// Loads (and compiles) it first: a version that does not load never
     /// replaces the active one.
-    pub(super) async fn activation(&mut self, tx: &mut sqlx::AnyConnection, head: &mut super::Head, version: &str, now: i64) -> Result<audit::Entry, ServiceError> {
+    pub(super) async fn activation(&mut self, tx: &mut sqlx::AnyConnection, head: &mut super::Head, version: &str, by: Option<&str>, now: i64) -> Result<audit::Entry, ServiceError> {
         let policy = self.policies.get(tx, version).await?;
         let ir_json = serde_json::to_value(policy.ir()).unwrap_or(serde_json::Value::Null);
         let previous = head.active_version.replace(version.to_string());
         metrics::counter!("leadroute_policy_activations_total").increment(1);
         Ok(audit::other(head.next_audit(), now, audit::kind::POLICY_ACTIVATED, None,
-            serde_json::json!({ "version": version, "previous": previous, "ir": ir_json })))
+            serde_json::json!({ "version": version, "previous": previous, "by": by, "ir": ir_json })))
     }
 
     pub(super) async fn seed(&mut self, state_text: String) -> Result<bool, ServiceError> {

@@ -89,6 +89,8 @@ pub struct RepPatch {
     pub max_open: Option<Option<u32>>,
     /// Daily cap override, or the policy's.
     pub max_per_day: Option<Option<u32>>,
+    /// Who made the change (recorded in the audit log).
+    pub by: Option<String>,
 }
 
 type Reply<T> = oneshot::Sender<Result<T, ServiceError>>;
@@ -102,8 +104,8 @@ pub enum Command {
     Event(String, EventKind, Reply<serde_json::Value>),
     /// Change a rep.
     PatchRep(String, RepPatch, Reply<serde_json::Value>),
-    /// Make a stored (and loaded) version the active one.
-    Activate(String, Reply<serde_json::Value>),
+    /// Make a stored (and loaded) version the active one; who asked.
+    Activate(String, Option<String>, Reply<serde_json::Value>),
     /// Seed rep state from a state file if the database has none.
     Seed(String, Reply<bool>),
     /// Act on a work item.
@@ -244,8 +246,8 @@ impl Decider {
                     let r = self.guarded(|d| Box::pin(d.patch_rep(rep, patch))).await;
                     let _ = reply.send(r);
                 }
-                Command::Activate(version, reply) => {
-                    let r = self.guarded(|d| Box::pin(d.activate(version))).await;
+                Command::Activate(version, by, reply) => {
+                    let r = self.guarded(|d| Box::pin(d.activate(version, by))).await;
                     let _ = reply.send(r);
                 }
                 Command::Seed(state, reply) => {

@@ -385,7 +385,7 @@ impl super::Decider {
         let status = if promote { "promoted" } else { "stopped" };
         let mut entries = Vec::new();
         if promote {
-            entries.push(self.activation(&mut tx, &mut head, &candidate, now).await?);
+            entries.push(self.activation(&mut tx, &mut head, &candidate, Some("rollout"), now).await?);
         }
         finish(&mut tx, id, status, &reason, now).await?;
         entries.push(crate::audit::other(head.next_audit(), now, crate::audit::kind::ROLLOUT_ENDED, None,
