@@ -32,7 +32,7 @@ fn svg(draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -
         root.present().map_err(err)?;
     }
     // Scale with the page: the fixed size becomes a view box.
-    Ok(out.replacen(&format!("width=\"{W}\" height=\"{H}\""), &format!("viewBox=\"0 0 {W} {H}\" preserveAspectRatio=\"xMidYMid meet\""), 1))
+    Ok(out.replacen(&format!("width=\"{W}\" height=\"{H}\""), "preserveAspectRatio=\"xMidYMid meet\"", 1))
 }
 
 fn err(e: impl std::fmt::Display) -> String {

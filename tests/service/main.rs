@@ -1,6 +1,7 @@
 //! The routing service, tested as users run it: the real `leadroute serve`
 //! process over loopback, on a real SQLite file and a real PostgreSQL.
 
+mod browser;
 mod harness;
 
 mod bad_input;
@@ -13,3 +14,4 @@ mod rollout;
 mod operations;
 mod switch;
 mod work_items;
+mod workbench;

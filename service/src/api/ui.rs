@@ -94,7 +94,8 @@ pub async fn login(State(state): State<AppState>, form: Result<Form<LoginForm>, 
     };
     let Some(mut actor) = state.access.by_token(&form.token) else {
         metrics::counter!("leadroute_sign_in_failures_total").increment(1);
-        return login_page(StatusCode::UNAUTHORIZED, "That token is not valid. Check it and try again, or ask whoever runs the service for yours.");
+        // The page itself renders fine (a 401 would be logged as a console error); no cookie is set.
+        return login_page(StatusCode::OK, "That token is not valid. Check it and try again, or ask whoever runs the service for yours.");
     };
     actor.via = Via::Session;
     let ttl = state.access.session_ms();

@@ -1,0 +1,279 @@
+//! The workbench, used as a person would: in a real (headless) Chromium
+//! against a real `leadroute serve`, signed in with named tokens. Screenshots
+//! of every page land in `target/workbench-screenshots/`.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+
+use super::browser::Browser;
+use super::harness::{client, get, post, send, sqlite, Server, Start};
+
+const ANA: &str = "ana-operator-token-0123456789";
+const VIC: &str = "vic-viewer-token-0123456789ab";
+const SERVICE: &str = "service-token-for-tests-0123456789";
+
+const ACCESS: &str = "[[access.token]]\nname = \"ana\"\nrole = \"operator\"\ntoken_env = \"LR_TEST_TOKEN_ANA\"\n\
+[[access.token]]\nname = \"vic\"\nrole = \"viewer\"\ntoken_env = \"LR_TEST_TOKEN_VIC\"\n";
+
+fn ops_policy() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/service/ops_policy.route")
+}
+
+/// A service with the operations policy and three tokens: the service
+/// token, ana (operator) and vic (viewer).
+pub fn start_with_tokens(name: &str) -> Server {
+    let db = sqlite(name);
+    let config = super::harness::scratch(name).join("service.toml");
+    std::fs::write(&config, ACCESS).expect("write the config");
+    let mut s = Start::new(&db);
+    s.policy = ops_policy();
+    s.args.extend(["--config".to_string(), config.display().to_string()]);
+    s.env.push(("LEADROUTE_TOKEN".into(), SERVICE.into()));
+    s.env.push(("LR_TEST_TOKEN_ANA".into(), ANA.into()));
+    s.env.push(("LR_TEST_TOKEN_VIC".into(), VIC.into()));
+    Server::start(&s)
+}
+
+fn warm(id: &str) -> String {
+    serde_json::json!({ "id": id, "email": format!("{id}@example.com"), "intent": 50.0, "source": "web" }).to_string()
+}
+
+async fn api_post(c: &reqwest::Client, url: String, token: &str, body: String) -> super::harness::Answer {
+    send(c.post(url).bearer_auth(token).header("content-type", "application/json").body(body)).await.expect("the service answers")
+}
+
+async fn api_get(c: &reqwest::Client, url: String, token: &str) -> super::harness::Answer {
+    send(c.get(url).bearer_auth(token)).await.expect("the service answers")
+}
+
+/// Signs in through the sign-in page.
+async fn sign_in(b: &Browser, base: &str, token: &str) {
+    b.client.delete_all_cookies().await.ok();
+    b.open(&format!("{base}/")).await;
+    // Without a session, `/` sends you to the sign-in page.
+    let field = b.wait("#token").await;
+    field.send_keys(token).await.expect("type the token");
+    b.wait("form.signin button[type=submit]").await.click().await.expect("sign in");
+    b.wait("#main h1").await;
+}
+
+/// Every form control has a label a screen reader reads, and every button a name.
+const LABELLED: &str = "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].every(e => \
+  e.getAttribute('aria-label') || e.closest('label') || (e.id && document.querySelector('label[for=\"' + e.id + '\"]'))) && \
+  [...document.querySelectorAll('button')].every(b => (b.getAttribute('aria-label') || b.textContent).trim().length > 0)";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_works_the_queue_reads_why_and_rolls_back_in_a_real_browser() {
+    let Some(b) = Browser::start("operator").await else { return };
+    let server = start_with_tokens("workbench");
+    let c = client();
+    let base = server.base.clone();
+
+    // A second policy version (warm leads go straight to the team), stored by ana and active.
+    let v1 = api_get(&c, format!("{base}/v1/policies"), VIC).await.json["active"].as_str().expect("an active version").to_string();
+    let source = std::fs::read_to_string(ops_policy()).expect("read the policy").replace("warm: when tier == warm -> queue triage", "warm: when tier == warm -> assign team aes");
+    let up = api_post(&c, format!("{base}/v1/policies"), ANA,
+        serde_json::json!({ "sources": { "ops_policy.route": source }, "message": "warm leads straight to the AEs", "activate": true }).to_string()).await;
+    assert_eq!(up.status, 201, "{}", up.text);
+    let v2 = up.json["version"].as_str().expect("a version").to_string();
+    // Roll back by API first (the UI roll back comes later): the queue needs v1's triage queue.
+    let back = api_post(&c, format!("{base}/v1/policies/{v1}/activate"), SERVICE, "{}".into()).await;
+    assert_eq!(back.status, 200, "{}", back.text);
+
+    // The sign-in page refuses a wrong token, with a message.
+    b.client.delete_all_cookies().await.ok();
+    b.open(&format!("{base}/")).await;
+    b.wait("#token").await.send_keys("not-the-token-at-all-000").await.expect("type");
+    b.wait("form.signin button[type=submit]").await.click().await.expect("submit");
+    let err = b.text("#login-error").await;
+    assert!(err.contains("not valid"), "{err}");
+    b.shot("01-sign-in-refused").await;
+
+    sign_in(&b, &base, ANA).await;
+    b.wait("#empty").await;
+    assert!(b.text("#me").await.contains("ana · operator"));
+
+    // A lead arrives while the page is open: its work item appears without a reload.
+    let a = api_post(&c, format!("{base}/v1/leads"), SERVICE, warm("W-1")).await;
+    assert_eq!((a.status, a.json["queue"].as_str()), (200, Some("triage")), "{}", a.text);
+    b.wait(r#"tr[data-lead="W-1"]"#).await;
+    b.until("the SLA countdown runs", r#"return /due in \d+m/.test(document.querySelector('tr[data-lead="W-1"] .due').textContent)"#).await;
+    b.until("every control is labelled", LABELLED).await;
+    b.shot("02-queues").await;
+
+    // Claim, then reassign to a2 (picked from who is available now).
+    b.wait(r#"button[aria-label="Claim lead W-1"]"#).await.click().await.expect("claim");
+    b.until("claimed by ana", r#"return document.querySelector('tr[data-lead="W-1"]').innerText.includes('by ana')"#).await;
+    // By keyboard: Enter on the focused Reassign button opens the dialog.
+    b.wait(r#"button[aria-label="Reassign lead W-1"]"#).await.send_keys("\u{E007}").await.expect("press Enter");
+    b.wait("#dialog[open] select").await.select_by_value("rep:a2").await.expect("pick a2");
+    b.wait("#dialog[open] input[name=reason]").await.send_keys("named account").await.expect("type a reason");
+    b.shot("03-reassign-dialog").await;
+    b.wait("#dialog-ok").await.click().await.expect("reassign");
+    b.until("the item leaves the open queue", r#"return !document.querySelector('tr[data-lead="W-1"]') && !document.querySelector('#dialog').open"#).await;
+
+    // The lead page says where it is now and why it first went to triage, linked to the source.
+    b.open(&format!("{base}/#/leads/W-1")).await;
+    b.until("the lead moved to a2", r#"return (document.querySelector('#lead-destination') || {}).textContent === 'a2'"#).await;
+    let trace = b.client.find_all(Locator::Css("#trace li")).await.expect("trace steps");
+    assert!(trace.len() >= 3, "a trace through tiers and rules");
+    let why = b.text("#trace").await;
+    assert!(why.contains("intent >= 80.0") && why.contains("intent = 50"), "conditions and the values read: {why}");
+    b.shot("04-lead").await;
+    b.wait("#trace a[href*='/source/']").await.click().await.expect("follow the source link");
+    b.until("the rule's line is marked", "return !!document.querySelector('#source li.here') && document.querySelector('#source li.here').textContent.includes('tier')").await;
+    b.shot("05-policy-source").await;
+
+    // The rep's load changed.
+    b.open(&format!("{base}/#/reps")).await;
+    b.until("a2 holds one lead", r#"return /1 \/ /.test(document.querySelector('tr[data-rep="a2"] td.load').textContent)"#).await;
+    b.shot("06-reps").await;
+
+    // The dashboard's charts hold data.
+    b.open(&format!("{base}/#/dashboard")).await;
+    b.wait("#chart-outcomes svg").await;
+    b.until("one decision counted", "return document.querySelector('#kpi-decisions .value').textContent === '1'").await;
+    b.until("the outcome chart has a bar", "return document.querySelectorAll('#chart-outcomes svg rect').length >= 3").await;
+    b.until("the rep chart has a bar per rep", "return document.querySelectorAll('#chart-reps svg rect').length >= 4").await;
+    b.until("the open-items figure", "return document.querySelector('#kpi-open .value').textContent === '0'").await;
+    b.shot("07-dashboard").await;
+
+    // Policies: the diff between the two versions, then a roll back with confirmation.
+    b.open(&format!("{base}/#/policies?from={}&to={}", v1, v2)).await;
+    b.until("the semantic diff names the rule", "return (document.querySelector('#diff') || {textContent: ''}).textContent.includes('warm')").await;
+    b.until("the replay of recent leads", "return /Of the last 1 leads/.test(document.querySelector('#diff-recent').textContent)").await;
+    b.shot("08-policy-diff").await;
+    // v2 is newer: activating it is not a roll back; activate it, then roll back to v1 in the page.
+    b.wait(&format!(r#"tr[data-version="{v2}"] button"#)).await.click().await.expect("activate v2");
+    b.wait("#dialog[open]").await;
+    b.wait("#dialog-ok").await.click().await.expect("confirm");
+    b.until("v2 active", &format!(r#"return !!document.querySelector('tr[data-version="{v2}"] .badge.ok')"#)).await;
+    b.wait(&format!(r#"tr[data-version="{v1}"] button"#)).await.click().await.expect("roll back");
+    let title = b.text("#dialog-title").await;
+    assert!(title.starts_with("Roll back to"), "{title}");
+    b.shot("09-roll-back-confirm").await;
+    b.wait("#dialog-ok").await.click().await.expect("confirm the roll back");
+    b.until("v1 active again", &format!(r#"return !!document.querySelector('tr[data-version="{v1}"] .badge.ok')"#)).await;
+    assert_eq!(api_get(&c, format!("{base}/v1/policies"), VIC).await.json["active"], v1.as_str());
+
+    // Phone width: nothing spills sideways.
+    b.client.set_window_size(390, 844).await.expect("resize");
+    for (page, shot) in [("#/queues", "10-phone-queues"), ("#/leads/W-1", "11-phone-lead"), ("#/dashboard", "12-phone-dashboard")] {
+        b.open(&format!("{base}/{page}")).await;
+        b.wait("#main h1").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        b.until(&format!("{page} fits a phone"), "return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
+        b.shot(shot).await;
+    }
+    b.client.set_window_size(1280, 900).await.expect("resize");
+
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+
+    // Every action is in the audit log under ana's name.
+    let log = api_get(&c, format!("{base}/v1/audit"), VIC).await;
+    let entries: Vec<serde_json::Value> = log.text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let claim = entries.iter().find(|e| e["kind"] == "work_item" && e["action"] == "claimed").expect("the claim is audited");
+    assert_eq!(claim["operator"], "ana");
+    let moved = entries.iter().find(|e| e["kind"] == "override").expect("the reassignment is audited");
+    assert_eq!((moved["operator"].as_str(), moved["target"]["rep"].as_str()), (Some("ana"), Some("a2")));
+    let activations: Vec<&serde_json::Value> = entries.iter().filter(|e| e["kind"] == "policy_activated").collect();
+    assert_eq!(activations.last().map(|e| (e["version"].as_str(), e["by"].as_str())), Some((Some(v1.as_str()), Some("ana"))));
+    let v2_meta = api_get(&c, format!("{base}/v1/policies/{v2}"), VIC).await;
+    assert_eq!(v2_meta.json["author"], "ana", "a personal token names the author");
+
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_reads_everything_and_can_change_nothing() {
+    let Some(b) = Browser::start("viewer").await else { return };
+    let server = start_with_tokens("workbench-viewer");
+    let c = client();
+    let base = server.base.clone();
+    assert_eq!(api_post(&c, format!("{base}/v1/leads"), SERVICE, warm("V-1")).await.status, 200);
+
+    sign_in(&b, &base, VIC).await;
+    b.wait(r#"tr[data-lead="V-1"]"#).await;
+    assert!(b.text(".notice").await.contains("viewer"));
+    let buttons = b.client.find_all(Locator::Css("#items button")).await.expect("buttons");
+    assert!(!buttons.is_empty());
+    for button in &buttons {
+        assert!(!button.is_enabled().await.expect("state"), "a viewer's action buttons are disabled");
+    }
+    b.shot("01-viewer-queues").await;
+    // The API refuses a viewer's change, by token and by session alike.
+    let refused = api_post(&c, format!("{base}/v1/work-items/1/claim"), VIC, r#"{"operator":"vic"}"#.into()).await;
+    assert_eq!((refused.status, refused.json["error"]["code"].as_str()), (403, Some("forbidden")), "{}", refused.text);
+    let by_page = b
+        .client
+        .execute("return fetch('/v1/work-items/1/claim', {method: 'POST', headers: {'x-leadroute-ui': '1', 'content-type': 'application/json'}, body: '{}'}).then(r => r.status)", vec![])
+        .await
+        .expect("fetch from the page");
+    assert_eq!(by_page, 403);
+    b.open(&format!("{base}/#/reps")).await;
+    b.wait("#reps").await;
+    b.shot("02-viewer-reps").await;
+    // Signing out ends the session.
+    b.open(&format!("{base}/#/queues")).await;
+    b.wait("#logout button").await.click().await.expect("sign out");
+    b.wait("#token").await;
+    let after = b.client.execute("return fetch('/v1/whoami').then(r => r.status)", vec![]).await.expect("fetch");
+    assert_eq!(after, 401);
+    // A 403 answer logs a console error in Chromium; only that one is expected.
+    let errors = b.console_errors().await;
+    assert!(errors.iter().all(|e| e.contains("403") || e.contains("401")), "console errors: {errors:#?}");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_sessions_and_roles_over_http() {
+    let server = start_with_tokens("access");
+    let c = client();
+    let base = server.base.clone();
+    // Reads need a token too once tokens are configured.
+    let anon = get(&c, format!("{base}/v1/reps")).await;
+    assert_eq!((anon.status, anon.json["error"]["code"].as_str()), (401, Some("token_required")));
+    assert_eq!(api_get(&c, format!("{base}/v1/reps"), VIC).await.status, 200);
+    // Health, metrics and the OpenAPI document stay open; the workbench page sends you to sign in.
+    assert_eq!(get(&c, format!("{base}/healthz")).await.status, 200);
+    let page = send(c.get(format!("{base}/"))).await.expect("answer");
+    assert!(page.text.contains("Access token"), "redirected to the sign-in page");
+    // Signing in sets a session cookie; it reads, and changes only with the workbench header.
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let r = no_redirect.post(format!("{base}/login")).header("content-type", "application/x-www-form-urlencoded").body(format!("token={ANA}")).send().await.expect("sign in");
+    assert_eq!(r.status().as_u16(), 303);
+    let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("a session cookie").to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let session = cookie.split(';').next().expect("name=value").to_string();
+    let me = send(c.get(format!("{base}/v1/whoami")).header("cookie", &session)).await.expect("answer");
+    assert_eq!((me.json["name"].as_str(), me.json["role"].as_str()), (Some("ana"), Some("operator")));
+    assert_eq!(post(&c, format!("{base}/v1/leads"), warm("H-1")).await.expect("answer").status, 401);
+    let without_header = send(c.post(format!("{base}/v1/leads")).header("cookie", &session).header("content-type", "application/json").body(warm("H-1"))).await.expect("answer");
+    assert_eq!((without_header.status, without_header.json["error"]["code"].as_str()), (403, Some("missing_ui_header")));
+    let with_header = send(c.post(format!("{base}/v1/leads")).header("cookie", &session).header("x-leadroute-ui", "1").header("content-type", "application/json").body(warm("H-1")))
+        .await
+        .expect("answer");
+    assert_eq!(with_header.status, 200, "{}", with_header.text);
+    // A tampered session is nobody.
+    let forged = format!("{}x", session);
+    assert_eq!(send(c.get(format!("{base}/v1/whoami")).header("cookie", &forged)).await.expect("answer").status, 401);
+    // A personal token's work-item actions carry its name, whatever the body says.
+    let claimed = api_post(&c, format!("{base}/v1/work-items/1/claim"), ANA, r#"{"operator":"mallory"}"#.into()).await;
+    assert_eq!((claimed.status, claimed.json["by"].as_str()), (200, Some("ana")), "{}", claimed.text);
+    // A wrong sign-in shows the page again with why, and no session.
+    let bad = no_redirect.post(format!("{base}/login")).header("content-type", "application/x-www-form-urlencoded").body("token=nope-nope-nope-nope").send().await.expect("answer");
+    assert!(bad.headers().get("set-cookie").is_none());
+    assert!(bad.text().await.expect("a page").contains("not valid"));
+    // A rep change by the viewer is refused; by ana it is audited with her name.
+    let patch = |token: &'static str| {
+        let c = c.clone();
+        let url = format!("{base}/v1/reps/a1");
+        async move { send(c.patch(url).bearer_auth(token).header("content-type", "application/json").body(r#"{"out_of_office_until":"2026-11-25T09:00:00Z"}"#)).await.expect("answer") }
+    };
+    assert_eq!(patch(VIC).await.status, 403);
+    assert_eq!(patch(ANA).await.status, 200);
+    let log = api_get(&c, format!("{base}/v1/audit?kind=rep_changed"), VIC).await;
+    assert!(log.text.contains(r#""by":"ana""#), "{}", log.text);
+}
