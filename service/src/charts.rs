@@ -47,8 +47,8 @@ pub fn stacked_bars(y_label: &str, labels: &[String], series: &[(String, Vec<f64
         let top = (0..n).map(|i| series.iter().map(|s| s.1.get(i).copied().unwrap_or(0.0)).sum::<f64>()).fold(0.0, f64::max).max(1.0) * 1.1;
         let mut chart = ChartBuilder::on(root)
             .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
             .build_cartesian_2d(0f64..n as f64, 0f64..top)
             .map_err(err)?;
         let step = (n / 8).max(1);
@@ -56,9 +56,10 @@ pub fn stacked_bars(y_label: &str, labels: &[String], series: &[(String, Vec<f64
             .configure_mesh()
             .disable_x_mesh()
             .y_desc(y_label)
+            .axis_desc_style(("sans-serif", 15))
             .x_labels(n.min(12))
             .x_label_formatter(&|x| labels.get(*x as usize).filter(|_| (*x as usize) % step == 0).cloned().unwrap_or_default())
-            .label_style(("sans-serif", 12))
+            .label_style(("sans-serif", 15))
             .draw()
             .map_err(err)?;
         let mut base = vec![0.0; n];
@@ -79,7 +80,7 @@ pub fn stacked_bars(y_label: &str, labels: &[String], series: &[(String, Vec<f64
                 .label(name.clone())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.3)).label_font(("sans-serif", 12)).draw().map_err(err)?;
+        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.3)).label_font(("sans-serif", 15)).draw().map_err(err)?;
         Ok(())
     })
 }
@@ -91,8 +92,8 @@ pub fn lines(y_label: &str, labels: &[String], series: &[(String, Vec<Option<f64
         let top = series.iter().flat_map(|s| s.1.iter().flatten().copied()).fold(0.0, f64::max).max(1.0) * 1.1;
         let mut chart = ChartBuilder::on(root)
             .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
             .build_cartesian_2d(0f64..n as f64, 0f64..top)
             .map_err(err)?;
         let step = (n / 8).max(1);
@@ -100,9 +101,10 @@ pub fn lines(y_label: &str, labels: &[String], series: &[(String, Vec<Option<f64
             .configure_mesh()
             .disable_x_mesh()
             .y_desc(y_label)
+            .axis_desc_style(("sans-serif", 15))
             .x_labels(n.min(12))
             .x_label_formatter(&|x| labels.get(*x as usize).filter(|_| (*x as usize) % step == 0).cloned().unwrap_or_default())
-            .label_style(("sans-serif", 12))
+            .label_style(("sans-serif", 15))
             .draw()
             .map_err(err)?;
         for (k, (name, values)) in series.iter().enumerate() {
@@ -126,7 +128,7 @@ pub fn lines(y_label: &str, labels: &[String], series: &[(String, Vec<Option<f64
                 .label(name.clone())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 2), (x + 12, y + 2)], colour.filled()));
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.3)).label_font(("sans-serif", 12)).draw().map_err(err)?;
+        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.3)).label_font(("sans-serif", 15)).draw().map_err(err)?;
         Ok(())
     })
 }
@@ -140,16 +142,17 @@ pub fn grouped_bars(y_label: &str, names: &[String], series: &[(String, Vec<f64>
         let mut chart = ChartBuilder::on(root)
             .margin(10)
             .x_label_area_size(48)
-            .y_label_area_size(48)
+            .y_label_area_size(60)
             .build_cartesian_2d(0f64..n as f64, 0f64..top)
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .y_desc(y_label)
+            .axis_desc_style(("sans-serif", 15))
             .x_labels(n.min(30))
             .x_label_formatter(&|x| names.get(*x as usize).cloned().unwrap_or_default())
-            .label_style(("sans-serif", 11))
+            .label_style(("sans-serif", 14))
             .draw()
             .map_err(err)?;
         let k = series.len().max(1) as f64;
@@ -170,7 +173,7 @@ pub fn grouped_bars(y_label: &str, names: &[String], series: &[(String, Vec<f64>
                 .label(name.clone())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.3)).label_font(("sans-serif", 12)).draw().map_err(err)?;
+        chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.3)).label_font(("sans-serif", 15)).draw().map_err(err)?;
         Ok(())
     })
 }

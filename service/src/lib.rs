@@ -193,12 +193,15 @@ async fn stop_signal() {
 /// Runs the service on its own runtime until Ctrl-C or SIGTERM, printing
 /// where it listens and which version is active.
 pub fn run_blocking(config: Config) -> Result<(), String> {
+    let protected = config.token.is_some() || !config.service.access.tokens.is_empty();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the runtime: {e}"))?;
     rt.block_on(serve(config, stop_signal(), |addr, version, db| {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "leadroute: listening on http://{addr}");
         let _ = writeln!(out, "leadroute: active policy {version}; database {db}");
+        let access = if protected { "sign in with your access token" } else { "no tokens configured: open to everyone who can reach this address" };
+        let _ = writeln!(out, "leadroute: workbench at http://{addr}/ ({access})");
         let _ = out.flush();
     }))?;
     eprintln!("leadroute: stopped cleanly");

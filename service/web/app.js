@@ -391,7 +391,7 @@ async function pageDashboard(params) {
       kpi("speed to lead, p90", s.p90_minutes === null ? "—" : `${s.p90_minutes} min`, "kpi-p90"),
       kpi("SLA compliance", sla.compliance_percent === null ? "—" : `${sla.compliance_percent}%`, "kpi-sla"),
       kpi("open work items", String(open), "kpi-open")),
-    h("div", { class: "grid" },
+    h("div", { class: "charts" },
       chart("outcomes", "Decisions by outcome", d.charts.outcomes, Object.entries(d.outcomes.totals).map(([k, v]) => `${k} ${v}`).join(", ") || "no decisions yet"),
       chart("speed", "Speed to lead (minutes to first contact)", d.charts.speed_to_lead, `${s.contacted} of ${s.decided} leads contacted`),
       chart("sla", "SLA clocks met and breached", d.charts.sla, `${sla.met} met, ${sla.breached} breached`),

@@ -277,3 +277,52 @@ async fn tokens_sessions_and_roles_over_http() {
     let log = api_get(&c, format!("{base}/v1/audit?kind=rep_changed"), VIC).await;
     assert!(log.text.contains(r#""by":"ana""#), "{}", log.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_service_opens_without_sign_in_and_explains_the_bundled_leads() {
+    let Some(b) = Browser::start("readme").await else { return };
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut s = Start::new(&sqlite("workbench-readme"));
+    s.policy = root.join("examples/inbound.route");
+    s.args.extend(["--state".to_string(), root.join("examples/state.json").display().to_string()]);
+    let server = Server::start(&s);
+    let base = server.base.clone();
+    let c = client();
+    let leads = std::fs::read_to_string(root.join("examples/leads.ndjson")).expect("the bundled leads");
+    let first: Vec<String> = leads.lines().take(120).map(str::to_string).collect();
+    let out = send(c.post(format!("{base}/v1/leads/batch")).body(first.join("\n"))).await.expect("the batch answers");
+    assert_eq!(out.status, 200);
+    let assigned: serde_json::Value = out
+        .text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|d| d["outcome"] == "assigned" && d["territory"].is_string())
+        .expect("an assigned lead with a territory");
+    let id = assigned["lead_id"].as_str().expect("an id");
+    let rep = assigned["rep"].as_str().expect("a rep");
+
+    // No tokens: the page opens straight away, as the open operator `local`.
+    b.open(&format!("{base}/")).await;
+    b.wait("#items").await;
+    assert!(b.text("#me").await.contains("local"));
+    b.shot("01-queues").await;
+    b.open(&format!("{base}/#/leads/{id}")).await;
+    b.until("the lead's rep", &format!("return (document.querySelector('#lead-destination') || {{}}).textContent.startsWith('{rep}')")).await;
+    let why = b.text("#trace").await;
+    assert!(why.contains("TERRITORY") && why.contains("MATCHED"), "the trace walks the territories: {why}");
+    b.until("source links into the bundled policy", "return [...document.querySelectorAll('#trace a')].some(a => a.textContent.startsWith('inbound.route:'))").await;
+    b.shot("02-lead").await;
+    b.open(&format!("{base}/#/dashboard")).await;
+    b.until("the decisions are counted", "return Number(document.querySelector('#kpi-decisions .value').textContent) >= 100").await;
+    b.until("the queues chart has bars", "return document.querySelectorAll('#chart-queues svg rect').length >= 3").await;
+    b.shot("03-dashboard").await;
+    b.open(&format!("{base}/#/reps")).await;
+    b.wait("#reps").await;
+    b.shot("04-reps").await;
+    b.open(&format!("{base}/#/policies")).await;
+    b.wait("#versions").await;
+    b.shot("05-policies").await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    b.close().await;
+}
