@@ -4,6 +4,7 @@
 
 use std::sync::OnceLock;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// The DejaVu Sans font (Bitstream Vera license; the same file `simulate` embeds).
@@ -35,6 +36,38 @@ fn svg(draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -
     Ok(out.replacen(&format!("width=\"{W}\" height=\"{H}\""), "preserveAspectRatio=\"xMidYMid meet\"", 1))
 }
 
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The axes every chart shares: `n` slots along x named by `names` (every
+/// `step`-th shown), 0 to `top` up, whole numbers once the scale allows.
+fn axes<'a, 'b>(root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>, y_label: &str, names: &[String], step: usize, top: f64) -> Result<Chart<'a, 'b>, String> {
+    let n = names.len().max(1);
+    let mut chart = ChartBuilder::on(root).margin(10).x_label_area_size(44).y_label_area_size(60).build_cartesian_2d(0f64..n as f64, 0f64..top).map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .y_desc(y_label)
+        .y_label_formatter(&|y| if top >= 5.0 { format!("{y:.0}") } else { format!("{y:.1}") })
+        .axis_desc_style(("sans-serif", 15))
+        .x_labels(n.min(30))
+        .x_label_formatter(&|x| names.get(*x as usize).filter(|_| (*x as usize).is_multiple_of(step)).cloned().unwrap_or_default())
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
+/// One series of bars with its legend entry.
+fn draw_bars<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, name: &str, colour: RGBColor, bars: Vec<Rectangle<(f64, f64)>>) -> Result<(), String> {
+    chart.draw_series(bars).map_err(err)?.label(name).legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+    Ok(())
+}
+
+/// The legend, where it hides the least.
+fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, at: SeriesLabelPosition) -> Result<(), String> {
+    chart.configure_series_labels().position(at).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.3)).label_font(("sans-serif", 14)).draw().map_err(err)
+}
+
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
@@ -45,23 +78,7 @@ pub fn stacked_bars(y_label: &str, labels: &[String], series: &[(String, Vec<f64
     svg(|root| {
         let n = labels.len().max(1);
         let top = (0..n).map(|i| series.iter().map(|s| s.1.get(i).copied().unwrap_or(0.0)).sum::<f64>()).fold(0.0, f64::max).max(1.0) * 1.1;
-        let mut chart = ChartBuilder::on(root)
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..n as f64, 0f64..top)
-            .map_err(err)?;
-        let step = (n / 8).max(1);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .y_desc(y_label)
-            .axis_desc_style(("sans-serif", 15))
-            .x_labels(n.min(12))
-            .x_label_formatter(&|x| labels.get(*x as usize).filter(|_| (*x as usize) % step == 0).cloned().unwrap_or_default())
-            .label_style(("sans-serif", 15))
-            .draw()
-            .map_err(err)?;
+        let mut chart = axes(root, y_label, labels, (n / 8).max(1), top)?;
         let mut base = vec![0.0; n];
         for (k, (name, values)) in series.iter().enumerate() {
             let colour = PALETTE[k % PALETTE.len()];
@@ -74,13 +91,9 @@ pub fn stacked_bars(y_label: &str, labels: &[String], series: &[(String, Vec<f64
                     r
                 })
                 .collect();
-            chart
-                .draw_series(bars)
-                .map_err(err)?
-                .label(name.clone())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+            draw_bars(&mut chart, name, colour, bars)?;
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.3)).label_font(("sans-serif", 15)).draw().map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -90,23 +103,7 @@ pub fn lines(y_label: &str, labels: &[String], series: &[(String, Vec<Option<f64
     svg(|root| {
         let n = labels.len().max(1);
         let top = series.iter().flat_map(|s| s.1.iter().flatten().copied()).fold(0.0, f64::max).max(1.0) * 1.1;
-        let mut chart = ChartBuilder::on(root)
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..n as f64, 0f64..top)
-            .map_err(err)?;
-        let step = (n / 8).max(1);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .y_desc(y_label)
-            .axis_desc_style(("sans-serif", 15))
-            .x_labels(n.min(12))
-            .x_label_formatter(&|x| labels.get(*x as usize).filter(|_| (*x as usize) % step == 0).cloned().unwrap_or_default())
-            .label_style(("sans-serif", 15))
-            .draw()
-            .map_err(err)?;
+        let mut chart = axes(root, y_label, labels, (n / 8).max(1), top)?;
         for (k, (name, values)) in series.iter().enumerate() {
             let colour = PALETTE[k % PALETTE.len()];
             // One path per run of buckets that have a value.
@@ -128,7 +125,7 @@ pub fn lines(y_label: &str, labels: &[String], series: &[(String, Vec<Option<f64
                 .label(name.clone())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 2), (x + 12, y + 2)], colour.filled()));
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.3)).label_font(("sans-serif", 15)).draw().map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -137,24 +134,8 @@ pub fn lines(y_label: &str, labels: &[String], series: &[(String, Vec<Option<f64
 /// open load and capacity per rep).
 pub fn grouped_bars(y_label: &str, names: &[String], series: &[(String, Vec<f64>)]) -> Result<String, String> {
     svg(|root| {
-        let n = names.len().max(1);
         let top = series.iter().flat_map(|s| s.1.iter().copied()).fold(0.0, f64::max).max(1.0) * 1.15;
-        let mut chart = ChartBuilder::on(root)
-            .margin(10)
-            .x_label_area_size(48)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..n as f64, 0f64..top)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .y_desc(y_label)
-            .axis_desc_style(("sans-serif", 15))
-            .x_labels(n.min(30))
-            .x_label_formatter(&|x| names.get(*x as usize).cloned().unwrap_or_default())
-            .label_style(("sans-serif", 14))
-            .draw()
-            .map_err(err)?;
+        let mut chart = axes(root, y_label, names, 1, top)?;
         let k = series.len().max(1) as f64;
         for (j, (name, values)) in series.iter().enumerate() {
             let colour = PALETTE[j % PALETTE.len()];
@@ -167,13 +148,9 @@ pub fn grouped_bars(y_label: &str, names: &[String], series: &[(String, Vec<f64>
                     Rectangle::new([(x0, 0.0), (x0 + w * 0.9, *v)], colour.filled())
                 })
                 .collect();
-            chart
-                .draw_series(bars)
-                .map_err(err)?
-                .label(name.clone())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+            draw_bars(&mut chart, name, colour, bars)?;
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.3)).label_font(("sans-serif", 15)).draw().map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
 }

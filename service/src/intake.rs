@@ -167,7 +167,7 @@ pub async fn read(store: &Store, lead: &str, explain: bool) -> Result<serde_json
         out["current"] = serde_json::from_str(&current).unwrap_or_default();
     }
     out["holders"] = row.try_get::<Option<String>, _>("holders").ctx("read a lead")?.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
-    out["work_items"] = history_of(&mut conn, "SELECT id, queue, status, reason, claimed_by, due_at, note FROM work_items WHERE lead_key = $1 ORDER BY id", &key).await?;
+    out["work_items"] = history_of(&mut conn, "SELECT id, queue, status, reason, claimed_by, due_at, note, history FROM work_items WHERE lead_key = $1 ORDER BY id", &key).await?;
     out["timers"] = history_of(&mut conn, "SELECT id, kind, rep, due_at, fired_at, outcome FROM timers WHERE lead_key = $1 ORDER BY id", &key).await?;
     out["deliveries"] = history_of(&mut conn, "SELECT id, destination, kind, status, attempts, last_status, last_error, next_at, delivered_at FROM outbox WHERE lead_key = $1 ORDER BY id", &key).await?;
     Ok(out)
@@ -189,7 +189,8 @@ async fn history_of(conn: &mut sqlx::AnyConnection, sql: &str, key: &str) -> Res
                     n.into()
                 }
             } else if let Ok(Some(t)) = r.try_get::<Option<String>, _>(i) {
-                t.into()
+                // A work item's history is a JSON array in its column.
+                if name == "history" { serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)) } else { t.into() }
             } else {
                 serde_json::Value::Null
             };

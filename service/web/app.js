@@ -279,6 +279,18 @@ function facts(pairs) {
   return h("dl", { class: "facts" }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== "").flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
 }
 
+/** Everything that happened to a lead, oldest first: its decision, work-item actions, SLA clocks, contact and release. */
+function history(l) {
+  const out = [[l.decided_at, `decided: ${destination(l.decision)} (rule ${l.decision.rule || "—"})`]];
+  for (const i of l.work_items || []) {
+    (Array.isArray(i.history) ? i.history : []).forEach((e) => out.push([e.at, `work item ${i.id} in ${i.queue}: ${e.action}${e.by ? ` by ${e.by}` : ""}${e.detail ? ` — ${e.detail}` : ""}`]));
+  }
+  for (const t of l.timers || []) if (t.fired_at) out.push([t.fired_at, `${t.kind === "sla" ? "SLA clock" : "queue SLA clock"}${t.rep ? ` (${t.rep})` : ""}: ${t.outcome}`]);
+  if (l.contacted_at) out.push([l.contacted_at, "contacted"]);
+  if (l.released_at) out.push([l.released_at, "released in the CRM"]);
+  return out.sort((a, b) => new Date(a[0]) - new Date(b[0]));
+}
+
 async function pageLead(id) {
   const l = await api(`/v1/leads/${enc(id)}?explain=true`);
   const d = l.decision, cur = l.current || d;
@@ -304,6 +316,8 @@ async function pageLead(id) {
     h("section", { "aria-labelledby": "h-items" }, h("h2", { id: "h-items" }, "Work items"),
       items.length ? h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["Item", "Queue", "Status", "Reason", "Claimed by", "Note"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, items.map((i) => h("tr", {}, h("td", {}, String(i.id)), h("td", {}, i.queue), h("td", {}, i.status), h("td", {}, i.reason), h("td", {}, i.claimed_by || "—"), h("td", {}, i.note || "")))))) : h("p", { class: "muted" }, "None.")),
+    h("section", { "aria-labelledby": "h-history" }, h("h2", { id: "h-history" }, "History"),
+      h("ol", { id: "history" }, history(l).map(([t, what]) => h("li", {}, h("time", { datetime: t }, time(t)), " — ", what)))),
     h("section", { "aria-labelledby": "h-del" }, h("h2", { id: "h-del" }, "Deliveries"),
       deliveries.length ? h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["Destination", "Kind", "Status", "Attempts", "Last answer"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, deliveries.map((x) => h("tr", {}, h("td", {}, x.destination), h("td", {}, x.kind), h("td", {}, x.status), h("td", {}, String(x.attempts)), h("td", {}, x.last_error || (x.last_status ? `HTTP ${x.last_status}` : "—"))))))) : h("p", { class: "muted" }, "No deliveries configured for it.")),
@@ -500,9 +514,17 @@ async function render(focus) {
     const content = await route[1](route[0].exec(path), params);
     if (ticket !== rendering) return;
     const y = window.scrollY;
+    // A live refresh keeps the keyboard where it was: the same control gets focus back.
+    const was = document.activeElement && main.contains(document.activeElement) ? document.activeElement : null;
+    const key = was && (was.id ? `#${CSS.escape(was.id)}` : was.getAttribute("aria-label") ? `[aria-label="${CSS.escape(was.getAttribute("aria-label"))}"]` : null);
     main.replaceChildren(...[content].flat(2).filter(Boolean));
     document.title = `${($("h1", main) || {}).textContent || "leadroute"} · leadroute workbench`;
-    if (focus) main.focus({ preventScroll: true }); else window.scrollTo(0, y);
+    if (focus) main.focus({ preventScroll: true });
+    else {
+      window.scrollTo(0, y);
+      const again = key && main.querySelector(key);
+      if (again) again.focus({ preventScroll: true });
+    }
     startTicking();
   } catch (e) {
     if (ticket !== rendering) return;

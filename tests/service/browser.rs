@@ -109,6 +109,17 @@ impl Browser {
         }
     }
 
+    /// Clicks an element, finding it again if a live refresh replaced it meanwhile.
+    pub async fn click(&self, css: &str) {
+        for attempt in 0..5 {
+            match self.wait(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if attempt < 4 && e.to_string().contains("stale") => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => panic!("cannot click `{css}`: {e}"),
+            }
+        }
+    }
+
     /// The page's text.
     pub async fn text(&self, css: &str) -> String {
         self.wait(css).await.text().await.unwrap_or_default()

@@ -54,7 +54,7 @@ async fn sign_in(b: &Browser, base: &str, token: &str) {
     // Without a session, `/` sends you to the sign-in page.
     let field = b.wait("#token").await;
     field.send_keys(token).await.expect("type the token");
-    b.wait("form.signin button[type=submit]").await.click().await.expect("sign in");
+    b.click("form.signin button[type=submit]").await;
     b.wait("#main h1").await;
 }
 
@@ -85,7 +85,7 @@ async fn an_operator_works_the_queue_reads_why_and_rolls_back_in_a_real_browser(
     b.client.delete_all_cookies().await.ok();
     b.open(&format!("{base}/")).await;
     b.wait("#token").await.send_keys("not-the-token-at-all-000").await.expect("type");
-    b.wait("form.signin button[type=submit]").await.click().await.expect("submit");
+    b.click("form.signin button[type=submit]").await;
     let err = b.text("#login-error").await;
     assert!(err.contains("not valid"), "{err}");
     b.shot("01-sign-in-refused").await;
@@ -103,14 +103,14 @@ async fn an_operator_works_the_queue_reads_why_and_rolls_back_in_a_real_browser(
     b.shot("02-queues").await;
 
     // Claim, then reassign to a2 (picked from who is available now).
-    b.wait(r#"button[aria-label="Claim lead W-1"]"#).await.click().await.expect("claim");
+    b.click(r#"button[aria-label="Claim lead W-1"]"#).await;
     b.until("claimed by ana", r#"return document.querySelector('tr[data-lead="W-1"]').innerText.includes('by ana')"#).await;
     // By keyboard: Enter on the focused Reassign button opens the dialog.
     b.wait(r#"button[aria-label="Reassign lead W-1"]"#).await.send_keys("\u{E007}").await.expect("press Enter");
     b.wait("#dialog[open] select").await.select_by_value("rep:a2").await.expect("pick a2");
     b.wait("#dialog[open] input[name=reason]").await.send_keys("named account").await.expect("type a reason");
     b.shot("03-reassign-dialog").await;
-    b.wait("#dialog-ok").await.click().await.expect("reassign");
+    b.click("#dialog-ok").await;
     b.until("the item leaves the open queue", r#"return !document.querySelector('tr[data-lead="W-1"]') && !document.querySelector('#dialog').open"#).await;
 
     // The lead page says where it is now and why it first went to triage, linked to the source.
@@ -121,7 +121,7 @@ async fn an_operator_works_the_queue_reads_why_and_rolls_back_in_a_real_browser(
     let why = b.text("#trace").await;
     assert!(why.contains("intent >= 80.0") && why.contains("intent = 50"), "conditions and the values read: {why}");
     b.shot("04-lead").await;
-    b.wait("#trace a[href*='/source/']").await.click().await.expect("follow the source link");
+    b.click("#trace a[href*='/source/']").await;
     b.until("the rule's line is marked", "return !!document.querySelector('#source li.here') && document.querySelector('#source li.here').textContent.includes('tier')").await;
     b.shot("05-policy-source").await;
 
@@ -145,15 +145,15 @@ async fn an_operator_works_the_queue_reads_why_and_rolls_back_in_a_real_browser(
     b.until("the replay of recent leads", "return /Of the last 1 leads/.test(document.querySelector('#diff-recent').textContent)").await;
     b.shot("08-policy-diff").await;
     // v2 is newer: activating it is not a roll back; activate it, then roll back to v1 in the page.
-    b.wait(&format!(r#"tr[data-version="{v2}"] button"#)).await.click().await.expect("activate v2");
+    b.click(&format!(r#"tr[data-version="{v2}"] button"#)).await;
     b.wait("#dialog[open]").await;
-    b.wait("#dialog-ok").await.click().await.expect("confirm");
+    b.click("#dialog-ok").await;
     b.until("v2 active", &format!(r#"return !!document.querySelector('tr[data-version="{v2}"] .badge.ok')"#)).await;
-    b.wait(&format!(r#"tr[data-version="{v1}"] button"#)).await.click().await.expect("roll back");
+    b.click(&format!(r#"tr[data-version="{v1}"] button"#)).await;
     let title = b.text("#dialog-title").await;
     assert!(title.starts_with("Roll back to"), "{title}");
     b.shot("09-roll-back-confirm").await;
-    b.wait("#dialog-ok").await.click().await.expect("confirm the roll back");
+    b.click("#dialog-ok").await;
     b.until("v1 active again", &format!(r#"return !!document.querySelector('tr[data-version="{v1}"] .badge.ok')"#)).await;
     assert_eq!(api_get(&c, format!("{base}/v1/policies"), VIC).await.json["active"], v1.as_str());
 
@@ -217,7 +217,7 @@ async fn a_viewer_reads_everything_and_can_change_nothing() {
     b.shot("02-viewer-reps").await;
     // Signing out ends the session.
     b.open(&format!("{base}/#/queues")).await;
-    b.wait("#logout button").await.click().await.expect("sign out");
+    b.click("#logout button").await;
     b.wait("#token").await;
     let after = b.client.execute("return fetch('/v1/whoami').then(r => r.status)", vec![]).await.expect("fetch");
     assert_eq!(after, 401);
@@ -312,7 +312,13 @@ async fn the_readme_service_opens_without_sign_in_and_explains_the_bundled_leads
     assert!(why.contains("TERRITORY") && why.contains("MATCHED"), "the trace walks the territories: {why}");
     b.until("source links into the bundled policy", "return [...document.querySelectorAll('#trace a')].some(a => a.textContent.startsWith('inbound.route:'))").await;
     b.shot("02-lead").await;
+    // The assigned lead is contacted: the lead page's history and the dashboard's speed to lead show it.
+    let contacted = send(c.post(format!("{base}/v1/leads/{id}/events")).header("content-type", "application/json").body(r#"{"event":"contacted"}"#)).await.expect("answers");
+    assert_eq!(contacted.status, 200, "{}", contacted.text);
+    b.until("the history lists the contact", "return document.querySelector('#history').textContent.includes('contacted')").await;
     b.open(&format!("{base}/#/dashboard")).await;
+    b.until("speed to lead has a figure", "return /min$/.test(document.querySelector('#kpi-speed .value').textContent)").await;
+    b.until("the speed chart has points", "return document.querySelectorAll('#chart-speed svg circle').length >= 2").await;
     b.until("the decisions are counted", "return Number(document.querySelector('#kpi-decisions .value').textContent) >= 100").await;
     b.until("the queues chart has bars", "return document.querySelectorAll('#chart-queues svg rect').length >= 3").await;
     b.shot("03-dashboard").await;
