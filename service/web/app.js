@@ -153,6 +153,9 @@ function field(label, input, hint) {
 
 const canAct = () => state.me && state.me.can_act;
 
+/** The service's clock now (ms), from its answer to whoami and the time since. */
+const serviceNow = () => new Date(state.me.now).getTime() + (Date.now() - state.meAt);
+
 function actionButton(label, onclick, extra) {
   return h("button", Object.assign({ type: "button", onclick, disabled: !canAct(), title: canAct() ? null : "Viewers cannot change anything" }, extra || {}), label);
 }
@@ -331,7 +334,8 @@ async function pageLead(id) {
 
 function oooDialog(rep) {
   const until = h("input", { type: "datetime-local", required: true });
-  const t = new Date(Date.now() + 24 * 3600 * 1000);
+  // Tomorrow by the service's clock (which a trial may have set apart from this computer's).
+  const t = new Date(serviceNow() + 24 * 3600 * 1000);
   t.setMinutes(t.getMinutes() - t.getTimezoneOffset());
   until.value = t.toISOString().slice(0, 16);
   dialog(`${rep.id}: out of office`, "Set out of office", (b) => b.append(field("Back at (your local time)", until)),
@@ -558,6 +562,7 @@ function live() {
 async function start() {
   try {
     state.me = await api("/v1/whoami");
+    state.meAt = Date.now();
   } catch (e) {
     $("#main").replaceChildren(h("p", { class: "error", role: "alert" }, errorText(e)));
     return;

@@ -129,6 +129,14 @@ async fn an_operator_works_the_queue_reads_why_and_rolls_back_in_a_real_browser(
     b.open(&format!("{base}/#/reps")).await;
     b.until("a2 holds one lead", r#"return /1 \/ /.test(document.querySelector('tr[data-rep="a2"] td.load').textContent)"#).await;
     b.shot("06-reps").await;
+    // Out of office: a3 leaves until tomorrow (the dialog's default), then comes back.
+    b.click(r#"button[aria-label="Set a3 out of office"]"#).await;
+    b.wait("#dialog[open] input[type=datetime-local]").await;
+    b.click("#dialog-ok").await;
+    b.until("a3 is away", r#"return document.querySelector('tr[data-rep="a3"]').textContent.includes('out of office') && document.querySelector('tr[data-rep="a3"]').textContent.includes('until')"#).await;
+    b.until("until the next day by the service's clock", r#"return document.querySelector('tr[data-rep="a3"]').textContent.includes('Nov 25, 2026')"#).await;
+    b.click(r#"button[aria-label="a3 is back now"]"#).await;
+    b.until("a3 is back", r#"return document.querySelector('tr[data-rep="a3"] .badge.ok') !== null"#).await;
 
     // The dashboard's charts hold data.
     b.open(&format!("{base}/#/dashboard")).await;
@@ -331,4 +339,49 @@ async fn the_readme_service_opens_without_sign_in_and_explains_the_bundled_leads
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     b.close().await;
+}
+
+/// The dashboard's figures follow their definitions (docs/workbench.md), on both databases.
+async fn dashboard_figures(db: &super::harness::Db) {
+    use super::work_items::{advance, ops_lead, ops_server};
+    let server = ops_server(db, &[]);
+    let (c, base) = (client(), server.base.clone());
+    for (id, intent) in [("H-1", 90.0), ("H-2", 90.0), ("W-1", 50.0)] {
+        assert_eq!(post(&c, format!("{base}/v1/leads"), ops_lead(id, intent)).await.expect("answers").status, 200);
+    }
+    advance(&c, &base, "2m").await;
+    // H-1 contacted after 2 minutes (its 5m SLA met); W-1's work item resolved after 2 minutes.
+    assert_eq!(post(&c, format!("{base}/v1/leads/H-1/events"), r#"{"event":"contacted"}"#.into()).await.expect("answers").status, 200);
+    let item = get(&c, format!("{base}/v1/work-items?queue=triage")).await.json["items"][0]["id"].as_i64().expect("W-1's item");
+    let r = post(&c, format!("{base}/v1/work-items/{item}/resolve"), r#"{"operator":"ana","note":"called back"}"#.into()).await.expect("answers");
+    assert_eq!(r.status, 200, "{}", r.text);
+    // H-2 is never contacted: its SLA is breached at 5 minutes.
+    advance(&c, &base, "10m").await;
+    let d = get(&c, format!("{base}/v1/dashboard?hours=1")).await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    let j = &d.json;
+    assert_eq!(j["outcomes"]["totals"], serde_json::json!({ "assigned": 2, "queued": 1 }), "{}", db.kind);
+    assert_eq!((j["speed_to_lead"]["contacted"].as_i64(), j["speed_to_lead"]["median_minutes"].as_f64()), (Some(1), Some(2.0)));
+    assert_eq!((j["sla"]["met"].as_i64(), j["sla"]["breached"].as_i64(), j["sla"]["compliance_percent"].as_f64()), (Some(1), Some(1), Some(50.0)), "{}", j["sla"]);
+    let triage = j["queues"].as_array().and_then(|q| q.iter().find(|q| q["queue"] == "triage")).expect("the triage queue");
+    assert_eq!((triage["open"].as_i64(), triage["resolved"].as_i64(), triage["median_resolve_minutes"].as_f64()), (Some(0), Some(1), Some(2.0)));
+    for name in ["outcomes", "speed_to_lead", "sla", "queues", "reps"] {
+        assert!(j["charts"][name].as_str().is_some_and(|s| s.starts_with("<svg") && s.contains("<rect")), "{name} is an SVG chart");
+    }
+    // A bad window is a clear 400.
+    assert_eq!(get(&c, format!("{base}/v1/dashboard?hours=0")).await.json["error"]["code"], "bad_query");
+    // The diff between a version and itself changes nothing; an unknown version is a 404.
+    let v = get(&c, format!("{base}/v1/policies")).await.json["active"].as_str().expect("active").to_string();
+    let same = get(&c, format!("{base}/v1/policy-diff?from={v}&to={v}")).await;
+    assert_eq!((same.json["changes"].as_array().map(Vec::len), same.json["recent"]["changed"].as_i64(), same.json["recent"]["leads"].as_i64()), (Some(0), Some(0), Some(3)), "{}", same.text);
+    assert_eq!(get(&c, format!("{base}/v1/policy-diff?from={v}&to=sha256:00")).await.status, 404);
+    let recent = get(&c, format!("{base}/v1/leads?limit=2")).await;
+    assert_eq!(recent.json["leads"].as_array().map(Vec::len), Some(2), "{}", recent.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_figures_follow_their_definitions() {
+    for db in super::harness::databases("dashboard").await {
+        dashboard_figures(&db).await;
+    }
 }
