@@ -164,7 +164,8 @@ function actionButton(label, onclick, extra) {
 
 async function itemAction(item, action, body) {
   const out = await api(`/v1/work-items/${item.id}/${action}`, { method: "POST", body: Object.assign({ operator: state.me.name }, body || {}) });
-  toast(`${action[0].toUpperCase() + action.slice(1)}: lead ${item.lead_id}` + (out.decision ? ` → ${destination(out.decision)}` : ""));
+  const done = { claim: "Claimed", reassign: "Reassigned", reprocess: "Reprocessed", resolve: "Resolved" }[action] || action;
+  toast(`${done} lead ${item.lead_id}` + (out.decision && out.decision.outcome ? ` → ${destination(out.decision)}` : ""));
   refresh();
   return out;
 }

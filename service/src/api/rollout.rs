@@ -3,10 +3,11 @@
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use sqlx::Row;
 
 use super::{json_object, read_body, AppState};
+use crate::access::Actor;
 use crate::decider::{Command, Guardrail, Mode, RolloutSpec};
 use crate::error::{ApiError, ServiceError};
 use crate::store::Context;
@@ -110,8 +111,8 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<serde_json::Va
 #[utoipa::path(post, path = "/v1/rollout/promote", tag = "rollout",
     responses((status = 200, description = "Promoted", body = Object), (status = 409, description = "No rollout is running", body = super::ErrorBody)),
     security((), ("bearer" = [])))]
-pub async fn promote(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(state.submit(|reply| Command::EndRollout(true, "promoted".into(), reply)).await?))
+pub async fn promote(State(state): State<AppState>, Extension(actor): Extension<Actor>) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(state.submit(|reply| Command::EndRollout(true, format!("promoted by {}", actor.name), reply)).await?))
 }
 
 /// Stops the rollout; the active version keeps every lead.
@@ -119,12 +120,12 @@ pub async fn promote(State(state): State<AppState>) -> Result<Json<serde_json::V
     request_body(content = Object, description = "`{\"reason\": \"...\"}` (optional)", content_type = "application/json"),
     responses((status = 200, description = "Stopped", body = Object), (status = 409, description = "No rollout is running", body = super::ErrorBody)),
     security((), ("bearer" = [])))]
-pub async fn stop(State(state): State<AppState>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn stop(State(state): State<AppState>, Extension(actor): Extension<Actor>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
     let bytes = read_body(req, state.limits.body).await?;
-    let reason = if bytes.iter().all(u8::is_ascii_whitespace) {
-        "stopped by an operator".to_string()
-    } else {
-        json_object(&bytes)?.get("reason").and_then(|v| v.as_str()).unwrap_or("stopped by an operator").to_string()
+    let given = if bytes.iter().all(u8::is_ascii_whitespace) { None } else { json_object(&bytes)?.get("reason").and_then(|v| v.as_str()).map(str::to_string) };
+    let reason = match given {
+        Some(r) => format!("{r} (stopped by {})", actor.name),
+        None => format!("stopped by {}", actor.name),
     };
     Ok(Json(state.submit(|reply| Command::EndRollout(false, reason, reply)).await?))
 }
