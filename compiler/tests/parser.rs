@@ -37,6 +37,7 @@ fn show(e: &Expr) -> String {
         ExprKind::Cmp { op, lhs, rhs } => format!("({} {} {})", show(lhs), op.as_str(), show(rhs)),
         ExprKind::In { value, set, negated } => format!("({} {}in {})", show(value), if *negated { "not " } else { "" }, show(set)),
         ExprKind::Is { value, present } => format!("({} is {})", show(value), if *present { "present" } else { "missing" }),
+        ExprKind::Ambiguous(value) => format!("({} is ambiguous)", show(value)),
         ExprKind::Default { value, default } => format!("({} ?? {})", show(value), show(default)),
     }
 }

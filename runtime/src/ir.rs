@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the IR changes shape; the engine refuses other versions.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A whole compiled policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -446,6 +446,22 @@ pub enum Value {
     Territory(Option<u32>),
 }
 
+impl Expr {
+    /// Whether evaluating this reads the lead's territory (`territory == x`,
+    /// `territory is present` ...; not `territory is ambiguous`): where an
+    /// ambiguous lead raises `ambiguous_territory`.
+    pub fn reads_territory(&self) -> bool {
+        match self {
+            Expr::Territory => true,
+            Expr::Const { .. } | Expr::Field { .. } | Expr::Tier | Expr::Ambiguous | Expr::Now | Expr::Present { .. } | Expr::Default { .. } => false,
+            Expr::Not { arg } => arg.reads_territory(),
+            Expr::And { args } | Expr::Or { args } | Expr::Call { args, .. } => args.iter().any(Expr::reads_territory),
+            Expr::Cmp { lhs, rhs, .. } => lhs.reads_territory() || rhs.reads_territory(),
+            Expr::In { value, .. } | Expr::InField { value, .. } => value.reads_territory(),
+        }
+    }
+}
+
 /// Comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -517,8 +533,11 @@ pub enum Expr {
     },
     /// The lead's tier (in routes).
     Tier,
-    /// The lead's territory (in routes).
+    /// The lead's territory (in routes). Reading it raises `ambiguous_territory`
+    /// for a lead in more than one territory.
     Territory,
+    /// `territory is ambiguous`: more than one territory matched (never raises).
+    Ambiguous,
     /// The decision time.
     Now,
     /// Negation.

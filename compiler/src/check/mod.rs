@@ -120,11 +120,11 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
     inline_tests::tests(&syms, diags);
     flow::cycles(&syms, &refs, entry.as_deref(), diags);
     flow::handler_loops(&syms, &refs, diags);
-    crate::analysis::overlap::check(&syms, diags);
     crate::analysis::reach::tiers(&syms, diags);
     crate::analysis::reach::territories(&syms, diags);
-    let fires = crate::analysis::reach::routes(&syms, entry.as_deref(), sources, diags);
-    crate::analysis::breach::holders(&syms, &fires, diags);
+    let flow = crate::analysis::reach::routes(&syms, entry.as_deref(), sources, diags);
+    crate::analysis::overlap::check(&syms, &flow.raised, diags);
+    crate::analysis::breach::holders(&syms, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     entry
 }

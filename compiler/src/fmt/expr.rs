@@ -143,6 +143,10 @@ fn write_expr(e: &Expr, out: &mut String) {
             write_expr(value, out);
             out.push_str(if *present { " is present" } else { " is missing" });
         }
+        ExprKind::Ambiguous(value) => {
+            write_expr(value, out);
+            out.push_str(" is ambiguous");
+        }
     }
 }
 

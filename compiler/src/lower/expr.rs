@@ -94,6 +94,7 @@ impl Lowerer<'_, '_> {
                 };
                 (lowered, Ty::Bool)
             }
+            ExprKind::Ambiguous(_) => (ir::Expr::Ambiguous, Ty::Bool),
             ExprKind::Default { value, default } => match &value.kind {
                 ExprKind::Name(n) if self.slots.contains_key(n.as_str()) => {
                     let ty = self.syms.fields[n].ty.clone();

@@ -733,6 +733,8 @@ pub enum ExprKind {
     In { value: Box<Expr>, set: Box<Expr>, negated: bool },
     /// `a is present` / `a is missing`
     Is { value: Box<Expr>, present: bool },
+    /// `territory is ambiguous`: more than one territory matched the lead.
+    Ambiguous(Box<Expr>),
     /// `a ?? b`
     Default { value: Box<Expr>, default: Box<Expr> },
 }

@@ -717,8 +717,13 @@ impl Builder<'_> {
                         Expr { kind: ExprKind::In { value: Box::new(lhs), set: Box::new(set), negated }, span }
                     }
                     _ => {
-                        let present = tail.into_inner().nth(1).is_some_and(|q| q.as_rule() == Rule::kw_present);
-                        Expr { kind: ExprKind::Is { value: Box::new(lhs), present }, span }
+                        let word = tail.into_inner().nth(1).map(|q| q.as_rule());
+                        if word == Some(Rule::kw_ambiguous) {
+                            Expr { kind: ExprKind::Ambiguous(Box::new(lhs)), span }
+                        } else {
+                            let present = word == Some(Rule::kw_present);
+                            Expr { kind: ExprKind::Is { value: Box::new(lhs), present }, span }
+                        }
                     }
                 }
             }

@@ -291,7 +291,7 @@ impl Rebase for ExprKind {
                     value.rebase(f, d);
                     return set.rebase(f, d);
                 }
-                ExprKind::Is { value, .. } => return value.rebase(f, d),
+                ExprKind::Is { value, .. } | ExprKind::Ambiguous(value) => return value.rebase(f, d),
                 ExprKind::Default { value, default } => {
                     value.rebase(f, d);
                     return default.rebase(f, d);
