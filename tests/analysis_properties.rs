@@ -653,7 +653,13 @@ impl Case {
                 _ => {}
             }
         }
-        let fixed = gen.text(&fixes);
+        let mut fixed = gen.text(&fixes);
+        // A fix can let more leads reach a rule: `tier __none` sends leads
+        // that had no tier on to the routes, where they may be ambiguous.
+        if !fixes.amb && check_text(&fixed).diagnostics.iter().any(|d| d.code == Code::E0023) {
+            fixes.amb = true;
+            fixed = gen.text(&fixes);
+        }
         let policy = compile(&fixed);
         Case { gen, original, diagnostics: checked.diagnostics, fixed, policy }
     }

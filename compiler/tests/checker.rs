@@ -117,9 +117,38 @@ fn disjoint_territories_need_no_handler() {
     }
 }
 
+/// A rule that reads the territory: where an ambiguous lead raises `ambiguous_territory`.
+const READS_TERRITORY: &str = "  when territory == a -> queue triage";
+
+#[test]
+fn overlaps_matter_only_where_a_rule_reads_the_territory() {
+    let overlap = "territory a when intent > 50 and intent < 70\nterritory b when intent > 60\n";
+    assert_eq!(codes_of(&format!("{overlap}{}", route(""))), [], "no rule reads the territory");
+    let explicit = route("  when territory is ambiguous -> queue triage\n  when territory == a -> queue triage");
+    assert_eq!(codes_of(&format!("{overlap}{explicit}")), [], "a rule takes ambiguous leads before the territory is read");
+    let late = route("  when territory == a -> queue triage\n  when territory is ambiguous -> queue triage");
+    assert_eq!(codes_of(&format!("{overlap}{late}")), [Code::E0023, Code::W0006], "the ambiguity test comes too late");
+}
+
+#[test]
+fn every_overlapping_pair_is_reported_with_its_own_example() {
+    // `b` overlaps `a`; `c` overlaps `b` on its own, in a way `a` has no part in.
+    let terrs = "territory a when intent > 50 and intent < 60\nterritory b when intent > 55\nterritory c when intent > 90\n";
+    let checked = run(&[("p.route", &format!("{BASE}{terrs}{}", route(READS_TERRITORY)))]);
+    let pairs: Vec<(String, String)> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::E0023)
+        .map(|d| (d.message.clone(), d.primary.as_ref().map(|l| l.message.clone()).unwrap_or_default()))
+        .collect();
+    assert_eq!(pairs.len(), 2, "{pairs:?}");
+    assert!(pairs[0].0.contains("`a` and `b`") && pairs[0].1.contains("\"intent\":57.5"), "{pairs:?}");
+    assert!(pairs[1].0.contains("`b` and `c`") && pairs[1].1.contains("\"intent\":91.0"), "{pairs:?}");
+}
+
 #[test]
 fn overlapping_territories_name_an_example_lead_in_both() {
-    let checked = run(&[("p.route", &format!("{BASE}territory a when intent > 50\nterritory b when intent > 60 and source == web\n{}", route("")))]);
+    let checked = run(&[("p.route", &format!("{BASE}territory a when intent > 50\nterritory b when intent > 60 and source == web\n{}", route(READS_TERRITORY)))]);
     let d = checked.diagnostics.iter().find(|d| d.code == Code::E0023).expect("E0023");
     let label = &d.primary.as_ref().expect("located").message;
     assert!(label.contains("\"intent\":61") && label.contains("\"source\":\"web\""), "{label}");
@@ -127,7 +156,7 @@ fn overlapping_territories_name_an_example_lead_in_both() {
 
 #[test]
 fn overlap_with_a_handler_is_a_warning_with_an_example() {
-    let extra = format!("territory a when intent > 50 and intent < 70\nterritory b when intent > 60\non ambiguous_territory -> queue triage\n{}", route(""));
+    let extra = format!("territory a when intent > 50 and intent < 70\nterritory b when intent > 60\non ambiguous_territory -> queue triage\n{}", route(READS_TERRITORY));
     let checked = run(&[("p.route", &format!("{BASE}{extra}"))]);
     let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, [Code::W0008]);

@@ -64,10 +64,12 @@ pub fn check(syms: &Symbols, raised: &[Raised], diags: &mut Vec<Diagnostic>) {
     let conds: Vec<Dnf> = syms.territories.iter().map(|t| prune(&an, an.dnf(&t.condition))).collect();
     for o in overlaps(syms) {
         let pair = both(&conds[o.first], &conds[o.second]);
-        let Some((at, leads)) = raised.iter().find_map(|r| Some(meet(&an, &r.leads, &pair)).filter(|m| !empty(m)).map(|m| (r, m))) else {
+        // Where the pair's leads are raised; a place whose leads are known first.
+        let mut places = raised.iter().filter_map(|r| Some(meet(&an, &r.leads, &pair)).filter(|m| !empty(m)).map(|m| (r, m)));
+        let Some((at, leads)) = places.clone().find(|(r, _)| !r.guess).or_else(|| places.next()) else {
             continue;
         };
-        let found = example_with(&an, &leads);
+        let found = if at.guess { None } else { example_with(&an, &leads) };
         if handled && found.is_none() {
             continue; // an uncertain overlap that a handler would take anyway
         }

@@ -130,6 +130,9 @@ pub struct Raised<'a> {
     pub label: String,
     /// The ambiguous leads that reach it.
     pub leads: Dnf,
+    /// It is in a route a handler enters: which leads get there is a guess,
+    /// so it has no example.
+    pub guess: bool,
 }
 
 /// What following leads through the routes found.
@@ -291,7 +294,7 @@ fn routes_from<'s, 'a>(
                 // Ambiguous leads stop here, before the condition is evaluated.
                 let leads = meet(an, &rest, &ambiguous);
                 if !empty(&leads) {
-                    flow.raised.push(Raised { rule, label: label.clone(), leads });
+                    flow.raised.push(Raised { rule, label: label.clone(), leads, guess: guessed.contains(name) });
                     rest = meet(an, &rest, &unambiguous);
                     none_match = meet(an, &none_match, &unambiguous);
                 }
