@@ -70,7 +70,7 @@ pub fn check(syms: &Symbols, raised: &[Raised], diags: &mut Vec<Diagnostic>) {
             continue;
         };
         let found = if at.guess { None } else { example_with(&an, &leads) };
-        if handled && found.is_none() {
+        if handled && found.is_none() && o.example.is_none() {
             continue; // an uncertain overlap that a handler would take anyway
         }
         let (a, b) = (syms.territories[o.first], syms.territories[o.second]);
@@ -78,9 +78,14 @@ pub fn check(syms: &Symbols, raised: &[Raised], diags: &mut Vec<Diagnostic>) {
         let mut d = Diagnostic::new(code, b.name.span, format!("territories `{}` and `{}` can both match a lead", a.name.name, b.name.name))
             .with_secondary(a.name.span, format!("`{}` declared here", a.name.name))
             .with_secondary(at.rule.span, format!("such a lead is ambiguous when {} reads its territory", at.label));
-        d = match found {
-            Some((short, lead)) => d.label(format!("e.g. a lead with {}", serde_json::Value::Object(short))).with_example(lead),
-            None => d.label("leadroute cannot prove these conditions exclude each other"),
+        d = match (found, &o.example) {
+            (Some((mut short, lead)), _) => {
+                short.retain(|_, v| !v.is_null()); // missing fields: the whole example shows them absent
+                d.label(format!("e.g. a lead with {}", serde_json::Value::Object(short))).with_example(lead)
+            }
+            // In both territories for certain, but whether it gets to the rule is beyond the analysis: no replayable example.
+            (None, Some(short)) => d.label(format!("e.g. a lead with {}", serde_json::Value::Object(short.clone()))),
+            (None, None) => d.label("leadroute cannot prove these conditions exclude each other"),
         };
         d = d.help(if handled {
             "such leads go to the `ambiguous_territory` handler there; test `territory is ambiguous` in an earlier rule to place them yourself, or allow W0008 on the territory"
