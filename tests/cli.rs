@@ -489,6 +489,16 @@ fn check_exits_0_on_warnings_and_1_with_deny_warnings() {
 }
 
 #[test]
+fn check_deny_warnings_passes_the_overlap_example_once_its_overlap_is_allowed() {
+    run(&["check", "examples/overlap.route", "--deny-warnings"]).expect_code(1);
+    let dir = TempDir::new("allowed-overlap");
+    let text = std::fs::read_to_string(root().join("examples/overlap.route")).expect("example");
+    let allowed = text.replace("territory dach", "allow W0008 \"German leads go to review until the handover\"\nterritory dach");
+    let path = dir.write("overlap.route", allowed);
+    run(&["check", &path, "--deny-warnings"]).expect_code(0);
+}
+
+#[test]
 fn check_summary_says_failed_when_deny_warnings_fails_the_run() {
     let dir = policy_with_only_a_warning("deny-warnings-summary");
     let run = run_in(dir.path(), &["check", "--deny-warnings", "--color", "never"]);

@@ -303,3 +303,28 @@ fn reassign_without_else_needs_the_no_available_rep_handler() {
     let d = run(&[("p.route", &text)]).diagnostics;
     assert!(d.iter().any(|d| d.code == Code::E0022), "{d:#?}");
 }
+
+#[test]
+fn an_allow_line_silences_its_warning_on_the_next_declaration_only() {
+    let overlap = "territory a when intent > 50 and intent < 70\nterritory b when intent > 60\non ambiguous_territory -> queue triage\n";
+    let warned = format!("{overlap}{}", route(READS_TERRITORY));
+    assert_eq!(codes_of(&warned), [Code::W0008]);
+    let allowed = warned.replace("territory b", "allow W0008 \"b is carved out of a until the handover\"\nterritory b");
+    assert_eq!(codes_of(&allowed), [], "allowed on the territory it is reported on");
+    let on_a = warned.replace("territory a", "allow W0008 \"a keeps its old leads for now\"\nterritory a");
+    assert_eq!(codes_of(&on_a), [], "or on the other territory of the pair");
+    let elsewhere = warned.replace("on ambiguous_territory", "allow W0008 \"misplaced\"\non ambiguous_territory");
+    assert_eq!(codes_of(&elsewhere), [Code::W0008, Code::W0009], "an allow on another declaration silences nothing");
+    let no_reason = warned.replace("territory b", "allow W0008 \"\"\nterritory b");
+    assert_eq!(codes_of(&no_reason), [Code::E0038, Code::W0008]);
+}
+
+#[test]
+fn an_active_rep_in_no_team_is_an_account_owner_when_the_policy_assigns_owners() {
+    let reps = "rep olivia { email \"olivia@acme.example\" }\nrep gone { email \"gone@acme.example\" active false }\n";
+    let plain = format!("{reps}{}", route(""));
+    assert_eq!(codes_of(&plain), [Code::W0001, Code::W0001], "no owner assignment: both are unused");
+    let owners = format!("{reps}{}", route("  when state is present -> assign owner(state) else continue"));
+    let found: Vec<(Code, String)> = run(&[("p.route", &format!("{BASE}{owners}"))]).diagnostics.iter().map(|d| (d.code, d.message.clone())).collect();
+    assert_eq!(found, [(Code::W0001, "rep `gone` is in no team".to_string())], "an inactive rep still is");
+}

@@ -64,6 +64,7 @@ const CASES: &[(Code, &str)] = &[
     (Code::E0034, "+queue overflow { owner \"ops@acme.example\" escalate triage }\n"),
     (Code::E0035, "+on sla_breach(standard) -> drop \"too slow\"\n"),
     (Code::E0036, "policy p { owner \"o@x.example\" }\nschema lead { id: string  intent: float }\nrep victor { email \"victor@x.example\" }\nrep sam { email \"sam@x.example\" }\nteam vip { members [victor] }\nteam sdr { members [sam, victor] }\nqueue review { sla 1h }\ntier hot when intent >= 80.0 sla 5m\ntier cold otherwise sla 1d\nroute r {\n  vip: when intent >= 95.0 -> assign team vip else queue review\n  otherwise -> queue review\n}\non sla_breach(hot) -> assign rep victor else queue review\n"),
+    (Code::E0038, "+allow E0023 \"errors cannot be allowed\"\nrep dan { email \"dan@acme.example\" }\n"),
     (Code::E0037, "+queue first { sla 1h escalate second }\nqueue second { sla 1h escalate first }\non sla_breach -> queue first\n"),
     (Code::E0051, "// nothing here yet\n"),
     (Code::W0001, "+rep dan { email \"dan@acme.example\" }\n"),
@@ -74,6 +75,7 @@ const CASES: &[(Code, &str)] = &[
     (Code::W0006, "policy p { owner \"o@x.example\" }\nschema lead { id: string  employees: int? }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r {\n  big: when employees is present and employees > 500 -> queue q\n  bigger: when employees is present and employees > 1000 -> queue q\n  otherwise -> queue q\n}\n"),
     (Code::W0007, "+territory nowhere when intent > 90 and intent < 10\n"),
     (Code::W0008, "+reads\nterritory west when country == \"US\" and state is present and state in [\"CA\", \"OR\"]\nterritory north when country == \"US\" and state is present and state in [\"OR\", \"WA\"]\non ambiguous_territory -> queue triage\n"),
+    (Code::W0009, "+allow W0001 \"dan works only his own accounts\"\nrep dan { email \"dan@acme.example\" }\nteam east { members [dan] }\n"),
 ];
 
 fn source_of(case: &str) -> String {

@@ -291,6 +291,7 @@ impl Walker<'_, '_> {
                     _ => {}
                 }
             }
+            Decl::Allow(_) => {}
             Decl::Test(t) => {
                 for item in &t.items {
                     match item {

@@ -2,6 +2,7 @@
 //! the syntax trees of all files of a policy. Each group of checks is its own
 //! module; deeper analyses live in [`crate::analysis`] and plug in here.
 
+pub mod allow;
 pub mod decls;
 pub mod flow;
 pub mod inline_tests;
@@ -88,6 +89,7 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
     // also report every use of its name as unknown.
     checked_diags.retain(|d| !hides_behind_syntax_error(d, &broken_words));
     diags.extend(checked_diags);
+    allow::apply(&modules, &mut diags);
     sort_and_dedup(&mut diags);
     Checked { modules, diagnostics: diags, entry }
 }

@@ -266,6 +266,10 @@ impl Printer<'_> {
                     .collect();
                 self.block(format!("test {}", expr::quote(&d.name.value)), d.span, d.name.span, slot, top, items, None);
             }
+            Decl::Allow(a) => {
+                self.out.code(0, format!("allow {} {}", a.code.name, expr::quote(&a.reason.value)), top);
+                self.trail_leaf(0, slot);
+            }
         }
     }
 

@@ -65,6 +65,19 @@ pub enum Decl {
     Sla(SlaDecl),
     /// `test "name" { ... }`
     Test(TestDecl),
+    /// `allow W0008 "reason"` before a declaration.
+    Allow(AllowDecl),
+}
+
+/// `allow CODE "reason"`: a warning intended on the next declaration, with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllowDecl {
+    /// The code as written (`W0008`).
+    pub code: Ident,
+    /// Why the warning is intended.
+    pub reason: StrLit,
+    /// The whole line.
+    pub span: Span,
 }
 
 impl Decl {
@@ -84,6 +97,7 @@ impl Decl {
             Decl::Handler(d) => d.span,
             Decl::Sla(d) => d.span,
             Decl::Test(d) => d.span,
+            Decl::Allow(d) => d.span,
         }
     }
 }

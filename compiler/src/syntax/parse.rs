@@ -288,6 +288,11 @@ impl Builder<'_> {
                 let condition = self.expr(next(&mut it));
                 Decl::Territory(TerritoryDecl { name, condition, span })
             }
+            Rule::allow_decl => {
+                let code = self.ident(next(&mut it));
+                let reason = self.string(next(&mut it));
+                Decl::Allow(AllowDecl { code, reason, span })
+            }
             Rule::route_decl => {
                 let name = self.ident(next(&mut it));
                 let rules = it.map(|r| self.rule(r)).collect();

@@ -61,6 +61,7 @@ spans! {
     FieldDecl => [name, ty, span];
     TypeExpr => [kind, span];
     SetDecl => [name, items, span];
+    AllowDecl => [code, reason, span];
     RepDecl => [name, props, span];
     Hours => [days, start, end, timezone];
     DaySpec => [span];
@@ -116,6 +117,7 @@ impl Rebase for Decl {
             Decl::Handler(x) => x.rebase(f, d),
             Decl::Sla(x) => x.rebase(f, d),
             Decl::Test(x) => x.rebase(f, d),
+            Decl::Allow(x) => x.rebase(f, d),
         }
     }
 }
