@@ -9,7 +9,7 @@ use leadroute_runtime::decide::action_text;
 use leadroute_runtime::ir::{PolicyIr, Strategy};
 use leadroute_runtime::{Decision, Lead, LeadOptions, Policy, State};
 
-use crate::cli::{DiffArgs, RunFormat};
+use crate::cli::{ChangeLevel, DiffArgs, RunFormat};
 use crate::policy_src;
 
 /// One semantic change: what kind of thing, its name, and what changed.
@@ -133,7 +133,11 @@ fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                 if let Some(e) = &r.email {
                     parts.push(format!("email {e:?}"));
                 }
-                parts.push(format!("timezone {:?}", r.timezone));
+                // Defaults that were (most likely) never written stay out: the
+                // policy's time zone, `weight 1`, `active true`.
+                if r.timezone != ir.timezone {
+                    parts.push(format!("timezone {:?}", r.timezone));
+                }
                 for h in &r.hours {
                     parts.push(format!("hours {} {}-{}{}", days_text(h.days), clock(h.start), clock(h.end), h.timezone.as_ref().map(|z| format!(" {z:?}")).unwrap_or_default()));
                 }
@@ -143,11 +147,15 @@ fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                 if let Some(c) = r.max_per_day {
                     parts.push(format!("capacity {c} per day"));
                 }
-                parts.push(format!("weight {}", r.weight));
+                if r.weight != 1 {
+                    parts.push(format!("weight {}", r.weight));
+                }
                 if !r.skills.is_empty() {
                     parts.push(format!("skills [{}]", r.skills.join(", ")));
                 }
-                parts.push(format!("active {}", r.active));
+                if !r.active {
+                    parts.push("active false".to_string());
+                }
                 let text = parts.join(" ");
                 (r.id.clone(), shown(text.clone(), text))
             })
@@ -239,12 +247,11 @@ fn duration(ms: i64) -> String {
     }
 }
 
-/// Where a decision sent the lead, at team level: `team ae_west`, `rep victor`,
-/// `queue review`, `dropped`, `rejected`.
+/// Where a decision sent the lead, down to the rep: `team ae_west (rep bob)`,
+/// `rep victor`, `queue review`, `dropped`, `rejected`.
 fn destination(d: &Decision) -> String {
-    d.destination()
+    d.full_destination()
 }
-
 
 #[derive(Default)]
 struct Transition {
@@ -325,8 +332,12 @@ pub fn run(args: &DiffArgs) -> u8 {
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     match (&replay, args.fail_on_change) {
-        (Some(r), Some(limit)) if r.share() > limit => {
-            eprintln!("leadroute: {:.2}% of leads change destination, above --fail-on-change {limit}%", r.share());
+        (Some(r), Some(limit)) if r.share_at(args.level) > limit => {
+            let what = match args.level {
+                ChangeLevel::Rep => "change destination (team, rep or queue)",
+                ChangeLevel::Team => "change team, queue or outcome",
+            };
+            eprintln!("leadroute: {:.2}% of leads {what}, above --fail-on-change {limit}% (--level {})", r.share_at(args.level), args.level.name());
             1
         }
         _ => 0,
@@ -342,13 +353,29 @@ fn decide_value(p: &Policy, state: &State, lead: &serde_json::Value, now: i64) -
 
 struct Replay {
     leads: usize,
-    changed: usize,
+    /// Leads whose team, queue or outcome changes.
+    team_changed: usize,
+    /// Leads that stay with the same team but go to another rep of it.
+    rep_moved: usize,
     transitions: BTreeMap<(String, String), Transition>,
 }
 
 impl Replay {
-    fn share(&self) -> f64 {
-        100.0 * self.changed as f64 / self.leads.max(1) as f64
+    /// Leads whose destination changes at all (team, rep or queue).
+    fn changed(&self) -> usize {
+        self.team_changed + self.rep_moved
+    }
+
+    fn pct(&self, n: usize) -> f64 {
+        100.0 * n as f64 / self.leads.max(1) as f64
+    }
+
+    /// The share of leads that change at `level`.
+    fn share_at(&self, level: ChangeLevel) -> f64 {
+        match level {
+            ChangeLevel::Rep => self.pct(self.changed()),
+            ChangeLevel::Team => self.pct(self.team_changed),
+        }
     }
 }
 
@@ -362,7 +389,7 @@ fn replay(path: &std::path::Path, old: &Policy, new: &Policy, mut os: State, mut
     };
     let same_schema = old.ir().fields == new.ir().fields && old.ir().enums == new.ir().enums;
     let (om, nm) = (old.at(now), new.at(now));
-    let mut r = Replay { leads: 0, changed: 0, transitions: BTreeMap::new() };
+    let mut r = Replay { leads: 0, team_changed: 0, rep_moved: 0, transitions: BTreeMap::new() };
     let mut file = file;
     let mut raw = Vec::new();
     loop {
@@ -393,10 +420,12 @@ fn replay(path: &std::path::Path, old: &Policy, new: &Policy, mut os: State, mut
         };
         old.commit(&mut os, &a);
         new.commit(&mut ns, &b);
-        let (da, db) = (destination(&a), destination(&b));
-        if da != db {
-            r.changed += 1;
+        if a.destination() != b.destination() {
+            r.team_changed += 1;
+        } else if a.rep != b.rep {
+            r.rep_moved += 1;
         }
+        let (da, db) = (destination(&a), destination(&b));
         let t = r.transitions.entry((da, db)).or_default();
         t.count += 1;
         if t.samples.len() < 3 {
@@ -440,7 +469,16 @@ fn human_report(changes: &[Change], examples: &[(serde_json::Value, String, Stri
                 t.samples.join(", ")
             ));
         }
-        out.push_str(&format!("\n{} of {} leads change destination ({:.2}%)\n", r.changed, r.leads, r.share()));
+        out.push_str(&format!(
+            "\n{} of {} leads change destination ({:.2}%): {} change team, queue or outcome ({:.2}%), {} move to another rep of the same team ({:.2}%)\n",
+            r.changed(),
+            r.leads,
+            r.pct(r.changed()),
+            r.team_changed,
+            r.pct(r.team_changed),
+            r.rep_moved,
+            r.pct(r.rep_moved)
+        ));
     }
     out
 }
@@ -454,8 +492,12 @@ fn json_report(changes: &[Change], examples: &[(serde_json::Value, String, Strin
         "examples": examples.iter().map(|(l, a, b)| json!({"lead": l, "old": a, "new": b})).collect::<Vec<_>>(),
         "replay": replay.map(|r| json!({
             "leads": r.leads,
-            "changed": r.changed,
-            "changed_share": r.share(),
+            "changed": r.changed(),
+            "changed_share": r.pct(r.changed()),
+            "team_changed": r.team_changed,
+            "team_changed_share": r.pct(r.team_changed),
+            "rep_moved": r.rep_moved,
+            "rep_moved_share": r.pct(r.rep_moved),
             "transitions": sorted_transitions(r).iter().map(|((a, b), t)| json!({
                 "old": a, "new": b, "count": t.count,
                 "share": 100.0 * t.count as f64 / r.leads.max(1) as f64, "samples": t.samples,

@@ -102,15 +102,17 @@ struct Report {
     rows: Option<Vec<Row>>,
     /// `replay of N leads`.
     replay_leads: Option<usize>,
-    /// `X of Y leads change destination (Z%)`: X, Y and Z as printed.
+    /// `X of Y leads change destination (Z%): T change team, queue or outcome (..%), R move to another rep of the same team (..%)`: X, Y, Z as printed.
     summary: Option<(usize, usize, String)>,
+    /// T and R of the summary line.
+    split: Option<(usize, usize)>,
 }
 
 fn parse_report(stdout: &str, old: &str, new: &str) -> Report {
     assert!(stdout.ends_with('\n'), "the report should end with a newline:\n{stdout}");
     let blocks: Vec<&str> = stdout.trim_end_matches('\n').split("\n\n").collect();
     assert_eq!(blocks[0], format!("diff {old} -> {new}"), "first line names both versions");
-    let mut report = Report { changes: Vec::new(), examples: Vec::new(), rows: None, replay_leads: None, summary: None };
+    let mut report = Report { changes: Vec::new(), examples: Vec::new(), rows: None, replay_leads: None, summary: None, split: None };
     let changes: Vec<&str> = blocks[1].lines().collect();
     if changes == ["no semantic changes"] {
         // nothing listed
@@ -167,8 +169,13 @@ fn parse_report(stdout: &str, old: &str, new: &str) -> Report {
             assert_eq!(block.lines().count(), 1, "the summary is one line: {block:?}");
             let (changed, rest) = first.split_once(" of ").expect("`X of Y`");
             let (leads, rest) = rest.split_once(" leads change destination (").expect("`Y leads change`");
-            let pct = rest.strip_suffix("%)").expect("`(Z%)`");
+            let (pct, rest) = rest.split_once("%): ").expect("`(Z%): `");
+            let (team, rest) = rest.split_once(" change team, queue or outcome (").expect("`T change team, queue or outcome`");
+            let (_, rest) = rest.split_once("%), ").expect("`(..%), `");
+            let (reps, rest) = rest.split_once(" move to another rep of the same team (").expect("`R move to another rep`");
+            assert!(rest.ends_with("%)"), "{first}");
             report.summary = Some((changed.parse().expect("X"), leads.parse().expect("Y"), pct.to_string()));
+            report.split = Some((team.parse().expect("T"), reps.parse().expect("R")));
         } else {
             panic!("unexpected block in the report:\n{block}");
         }
@@ -183,12 +190,13 @@ fn lines_starting<'a>(report: &'a Report, prefix: &str) -> Vec<&'a String> {
 
 // ------------------------------------------------- the independent computation
 
-/// Where a decision sent the lead: `team X` when it names a team, else `rep X`,
+/// Where a decision sent the lead: `team X (rep R)` when it names a team, else `rep X`,
 /// `queue X`, `dropped` or `rejected`.
 fn destination(d: &Value) -> String {
     match d["outcome"].as_str().expect("an outcome") {
         "assigned" => match (d["team"].as_str(), d["rep"].as_str()) {
-            (Some(t), _) => format!("team {t}"),
+            (Some(t), Some(r)) => format!("team {t} (rep {r})"),
+            (Some(t), None) => panic!("team {t} without a rep: {d}"),
             (None, Some(r)) => format!("rep {r}"),
             _ => panic!("an assigned decision without team or rep: {d}"),
         },
@@ -264,6 +272,10 @@ fn check_table(report: &Report, leads: usize) -> (&[Row], usize) {
     let (x, y, pct) = report.summary.clone().expect("a summary line");
     assert_eq!((x, y), (changed, leads), "the summary counts the starred rows");
     assert_eq!(pct, share(changed, leads), "the summary share");
+    // The starred rows split into those that stay with one team (another rep) and the rest.
+    let team_of = |d: &str| d.split(" (rep ").next().unwrap_or(d).to_string();
+    let moved: usize = rows.iter().filter(|r| r.starred && team_of(&r.old) == team_of(&r.new)).map(|r| r.count).sum();
+    assert_eq!(report.split, Some((changed - moved, moved)), "team changes and rep moves add up to the changes");
     (rows, changed)
 }
 
@@ -288,7 +300,7 @@ fn same_policy_twice_replays_with_no_lead_changing_destination() {
     assert!(report.changes.is_empty(), "no semantic changes: {:?}", report.changes);
     assert!(run.stdout.contains("\nno semantic changes\n"));
     assert!(report.examples.is_empty(), "no example lead can change: {:?}", report.examples);
-    assert!(run.stdout.ends_with("\n0 of 600 leads change destination (0.00%)\n"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("\n0 of 600 leads change destination (0.00%): 0 change team, queue or outcome (0.00%), 0 move to another rep of the same team (0.00%)\n"), "{}", run.stdout);
     let (rows, changed) = check_table(&report, 600);
     assert_eq!(changed, 0);
     assert!(rows.iter().all(|r| !r.starred && r.old == r.new), "every row is unchanged: {rows:#?}");
@@ -1106,4 +1118,46 @@ test "vip lead while victor is at his daily cap" {
     check_partition(&cov, &inbound_declarations(&text));
     assert!(cov["handlers"].0.iter().any(|h| h == "over_capacity"), "{:?}", cov["handlers"]);
     assert!(cov["rules"].0.iter().any(|h| h == "inbound/vip"), "{:?}", cov["rules"]);
+}
+
+// ================================================================ 9. moves inside a team
+
+const TWO_REPS: &str = r#"policy pair { owner "ops@acme.example" timezone "UTC" }
+enum Source { web }
+schema lead { id: string  source: Source }
+rep ana { email "ana@acme.example" capacity 100 per day }
+rep ben { email "ben@acme.example" }
+team sales { members [ana, ben] strategy round_robin }
+queue review { owner "ops@acme.example" sla 1h }
+tier all otherwise sla 1h
+route main {
+  otherwise -> assign team sales else queue review
+}
+"#;
+
+#[test]
+fn a_cap_change_that_moves_leads_between_reps_of_one_team_is_a_change() {
+    let dir = TempDir::new("rep-moves");
+    dir.write("old.route", TWO_REPS);
+    dir.write("new.route", edit_once(TWO_REPS, "capacity 100 per day", "capacity 1 per day"));
+    let leads: String = (1..=4).map(|i| format!("{{\"id\": \"P-{i}\", \"source\": \"web\"}}\n")).collect();
+    dir.write("leads.ndjson", leads);
+    let args = ["diff", "old.route", "new.route", "--leads", "leads.ndjson", "--now", NOW];
+    let run = run_in(dir.path(), &args);
+    run.expect_code(0);
+    let report = parse_report(&run.stdout, "old.route", "new.route");
+    // The change list shows what was written, not the defaults (`weight 1`, `active true`, the policy's time zone).
+    assert_eq!(report.changes, ["rep ana: `email \"ana@acme.example\" capacity 100 per day` -> `email \"ana@acme.example\" capacity 1 per day`"]);
+    let (rows, changed) = check_table(&report, 4);
+    // ana takes P-1 on both sides; at her new cap, P-3 goes to ben instead.
+    assert_eq!(changed, 1, "{rows:#?}");
+    assert_eq!(report.split, Some((0, 1)), "one rep move inside the team, no team change");
+    let moved = rows.iter().find(|r| r.starred).expect("a changed row");
+    assert_eq!((moved.old.as_str(), moved.new.as_str(), moved.samples.as_slice()), ("team sales (rep ana)", "team sales (rep ben)", ["P-3".to_string()].as_slice()));
+    // `--fail-on-change` counts what the user asks: rep moves by default, not with `--level team`.
+    let gate = |extra: &[&str]| run_in(dir.path(), &[&args[..], extra].concat());
+    gate(&["--fail-on-change", "10"]).expect_code(1).expect_one_line_error(&["25.00%", "--fail-on-change 10%", "--level rep"]);
+    gate(&["--fail-on-change", "10", "--level", "team"]).expect_code(0);
+    let json = parse_json(&gate(&["--format", "json"]).stdout);
+    assert_eq!((json["replay"]["changed"].as_u64(), json["replay"]["team_changed"].as_u64(), json["replay"]["rep_moved"].as_u64()), (Some(1), Some(0), Some(1)));
 }

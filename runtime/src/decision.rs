@@ -277,4 +277,13 @@ impl Decision {
             Outcome::Rejected => "rejected".into(),
         }
     }
+
+    /// [`Decision::destination`] down to the rep: `team T (rep R)` for a lead
+    /// assigned through a team, else the same word.
+    pub fn full_destination(&self) -> String {
+        match (self.outcome, &self.team, &self.rep) {
+            (Outcome::Assigned, Some(t), Some(r)) => format!("team {t} (rep {r})"),
+            _ => self.destination(),
+        }
+    }
 }
