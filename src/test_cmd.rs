@@ -200,7 +200,8 @@ fn coverage(ir: &PolicyIr, results: &[Outcome_]) -> Coverage {
             match step.step {
                 "route" => route = step.name.clone(),
                 "rule" if step.result != serde_json::Value::Bool(false) => {
-                    rules.insert(format!("{route}/{}", step.name));
+                    // A rule name is an identifier; `#` marks an unnamed rule's label, which names its route.
+                    rules.insert(if step.name.contains('#') { step.name.clone() } else { format!("{route}/{}", step.name) });
                 }
                 "territory" if step.result == serde_json::Value::Bool(true) => {
                     territories.insert(step.name.clone());
@@ -216,7 +217,12 @@ fn coverage(ir: &PolicyIr, results: &[Outcome_]) -> Coverage {
         .map(|(n, _)| n.to_string())
         .collect();
     all_handlers.extend(h.missing.iter().map(|m| format!("missing({})", ir.fields[m.field as usize].name)));
-    let all_rules: Vec<String> = ir.routes.iter().flat_map(|r| r.rules.iter().map(move |x| format!("{}/{}", r.name, x.label()))).collect();
+    // `route/name` for a named rule; an unnamed one's label already names its route (`partners#2`).
+    let rule_key = |r: &leadroute_runtime::ir::RouteDef, i: usize| match &r.rules[i].name {
+        Some(n) => format!("{}/{n}", r.name),
+        None => r.rule_label(i),
+    };
+    let all_rules: Vec<String> = ir.routes.iter().flat_map(|r| (0..r.rules.len()).map(move |i| rule_key(r, i))).collect();
     let mark = |names: Vec<String>, hit: &BTreeSet<String>| names.into_iter().map(|n| { let h = hit.contains(&n); (n, h) }).collect();
     Coverage {
         kinds: vec![

@@ -268,7 +268,7 @@ impl<'a> Run<'a> {
                 from = ri;
                 continue;
             }
-            let origin = Origin { rule: rule.label(), route: Some(r.name.clone()) };
+            let origin = Origin { rule: r.rule_label(ri as usize), route: Some(r.name.clone()) };
             match self.action(&rule.action, &origin, false, hops) {
                 (Done::Continue, _) => from = ri + 1,
                 stop => return stop,
@@ -284,7 +284,7 @@ impl<'a> Run<'a> {
         let r = &ir.routes[route as usize];
         let rule = &r.rules[ri as usize];
         let names: Vec<&str> = self.matched.iter().map(|t| ir.territories[*t as usize].name.as_str()).collect();
-        let at = if rule.name.is_some() { format!("{} ({})", rule.label(), rule.loc) } else { rule.label() };
+        let at = format!("{} ({})", r.rule_label(ri as usize), rule.loc);
         let detail = format!("matched {}; first read by rule {at} of route {}", names.join(", "), r.name);
         self.raise("ambiguous_territory", None, detail)
     }
@@ -304,10 +304,10 @@ impl<'a> Run<'a> {
             }
             let hit = match &rule.condition {
                 None => {
-                    self.note("rule", rule.label(), "otherwise", Some(format!("route {}", r.name)));
+                    self.note("rule", r.rule_label(ri), "otherwise", Some(format!("route {}", r.name)));
                     true
                 }
-                Some(c) => self.test("rule", || rule.label(), &rule.loc, c)?,
+                Some(c) => self.test("rule", || r.rule_label(ri), &rule.loc, c)?,
             };
             if hit {
                 return Ok(Some(ri as u32));

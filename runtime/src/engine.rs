@@ -117,6 +117,7 @@ pub fn doc_example_ir() -> String {
     let ir = PolicyIr {
         format_version: FORMAT_VERSION,
         policy_version: "sha256:doc".into(),
+        source_digest: String::new(),
         name: "doc".into(),
         owner: None,
         timezone: "UTC".into(),
