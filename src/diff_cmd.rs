@@ -86,7 +86,8 @@ fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
             .iter()
             .map(|t| {
                 let cond = t.condition.as_ref().map_or("otherwise".to_string(), |c| format!("when {}", c.text));
-                (t.name.clone(), shown(format!("{cond} sla {}", duration(t.sla_ms)), (t.condition.as_ref().map(|c| &c.expr), t.sla_ms)))
+                let sla = t.sla_ms.map(|ms| format!(" sla {}", duration(ms))).unwrap_or_default();
+                (t.name.clone(), shown(format!("{cond}{sla}"), (t.condition.as_ref().map(|c| &c.expr), t.sla_ms)))
             })
             .collect()
     };

@@ -75,3 +75,24 @@ fn a_change_of_behaviour_changes_the_version() {
     let renamed = build(&text.replacen("  stale: when", "  backfill: when", 1));
     assert_ne!(renamed.policy_version, original.policy_version, "a rule name is in every decision it makes");
 }
+
+/// A tier may leave its SLA out: nobody has to invent one.
+#[test]
+fn a_tier_without_sla_checks_and_its_leads_have_no_sla_due() {
+    let text = example("inbound.route").replacen("tier cold otherwise                                                                        sla 24h", "tier cold otherwise", 1);
+    assert!(text.contains("tier cold otherwise\n"), "the example's cold tier lost its SLA");
+    let ir = build(&text);
+    let p = Policy::from_ir(ir).expect("loads");
+    let lead = r#"{"id": "L-1", "email": "kim@smallco.example", "company": "SmallCo", "country": "US", "state": "OH",
+                   "employees": 40, "intent": 12.0, "source": "event", "created_at": "2026-11-23T18:00:00Z", "tags": []}"#;
+    let lead = Lead::from_json_str(p.ir(), lead, LeadOptions::default()).expect("lead");
+    let at = p.at(leadroute_runtime::parse_time("2026-11-24T16:00:00Z").expect("time"));
+    let d = p.decide(&lead, &State::new(p.ir()), &at, false);
+    assert_eq!((d.tier.as_deref(), d.queue.as_deref(), d.sla_due.as_deref()), (Some("cold"), Some("nurture"), None));
+    assert!(d.to_human().contains("no SLA (tier cold sets none"), "{}", d.to_human());
+    // A breach handler for that tier could never fire.
+    let mut set = SourceSet::new();
+    set.add(SourceFile::new("inbound.route", format!("{text}on sla_breach(cold) -> queue manager_review\n")));
+    let codes: Vec<_> = leadroute_compiler::check(&set).diagnostics.iter().map(|d| d.code).collect();
+    assert!(codes.contains(&leadroute_compiler::Code::E0034), "{codes:?}");
+}

@@ -105,10 +105,10 @@ fn queues_tiers_and_territories_parse() {
     assert!(matches!(q.props[1].value, QueueProp::Sla(Spanned { value: 1_800_000, .. })));
     let Decl::Tier(hot) = &m.decls[1] else { panic!() };
     assert!(matches!(hot.guard, Guard::When(_)));
-    assert_eq!(hot.sla.value, 300_000);
+    assert_eq!(hot.sla.map(|s| s.value), Some(300_000));
     let Decl::Tier(cold) = &m.decls[2] else { panic!() };
     assert!(matches!(cold.guard, Guard::Otherwise(_)));
-    assert_eq!(cold.sla.value, 86_400_000);
+    assert_eq!(cold.sla.map(|s| s.value), Some(86_400_000));
     assert!(matches!(&m.decls[3], Decl::Territory(t) if t.name.name == "west"));
 }
 

@@ -465,7 +465,7 @@ impl<'a> Run<'a> {
         d.tier = self.tier.map(|t| ir.tiers[t as usize].name.clone());
         d.territory = self.territory.map(|t| ir.territories[t as usize].name.clone());
         d.territories = self.matched.iter().map(|t| ir.territories[*t as usize].name.clone()).collect();
-        d.sla_due = self.tier.map(|t| format_time(self.m.now.saturating_add(ir.tiers[t as usize].sla_ms)));
+        d.sla_due = self.tier.and_then(|t| ir.tiers[t as usize].sla_ms).map(|ms| format_time(self.m.now.saturating_add(ms)));
         d.rule = Some(origin.rule);
         d.route = origin.route;
         d.exceptions = self.exceptions;

@@ -190,8 +190,10 @@ impl Decision {
         if let Some(r) = &self.rule {
             facts.push(format!("rule {r}{}", self.route.as_deref().map(|r| format!(" in route {r}")).unwrap_or_default()));
         }
-        if let Some(s) = &self.sla_due {
-            facts.push(format!("SLA due {s}"));
+        match (&self.sla_due, &self.tier) {
+            (Some(s), _) => facts.push(format!("SLA due {s}")),
+            (None, Some(t)) => facts.push(format!("no SLA (tier {t} sets none: no timer, no breach handler runs)")),
+            (None, None) => {}
         }
         if let Some(s) = &self.queue_sla_due {
             facts.push(format!("queue SLA due {s}"));

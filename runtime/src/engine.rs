@@ -154,10 +154,10 @@ pub fn doc_example_ir() -> String {
                     },
                     text: "intent >= 80".into(),
                 }),
-                sla_ms: 300_000,
+                sla_ms: Some(300_000),
                 loc: loc(1),
             },
-            TierDef { name: "cold".into(), condition: None, sla_ms: 86_400_000, loc: loc(2) },
+            TierDef { name: "cold".into(), condition: None, sla_ms: Some(86_400_000), loc: loc(2) },
         ],
         territories: vec![],
         routes: vec![RouteDef {

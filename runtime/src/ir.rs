@@ -312,8 +312,8 @@ pub struct TierDef {
     pub name: String,
     /// `None` for `otherwise`.
     pub condition: Option<Condition>,
-    /// SLA in milliseconds.
-    pub sla_ms: i64,
+    /// SLA in milliseconds; `None`: the tier has no SLA (no timer, no `sla_due`).
+    pub sla_ms: Option<i64>,
     /// Where it is declared.
     pub loc: Loc,
 }

@@ -154,7 +154,10 @@ impl Printer<'_> {
             }
             Decl::Tier(t) => {
                 let head = tier_head(t, cols.name);
-                let line = format!("{} sla {}", pad(&head, cols.head), expr::duration(t.sla.value));
+                let line = match &t.sla {
+                    Some(sla) => format!("{} sla {}", pad(&head, cols.head), expr::duration(sla.value)),
+                    None => head,
+                };
                 self.out.code(0, line, top);
                 self.trail_leaf(0, slot);
             }

@@ -222,7 +222,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
                     Guard::When(e) => Some(self.condition(e, false)),
                     Guard::Otherwise(_) => None,
                 },
-                sla_ms: t.sla.value,
+                sla_ms: t.sla.map(|s| s.value),
                 loc: self.loc(t.name.span),
             })
             .collect();

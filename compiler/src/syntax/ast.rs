@@ -331,8 +331,8 @@ pub struct TierDecl {
     pub name: Ident,
     /// When it matches.
     pub guard: Guard,
-    /// Its SLA in milliseconds.
-    pub sla: Spanned<i64>,
+    /// Its SLA in milliseconds; `None`: no SLA timer, no `sla_due`.
+    pub sla: Option<Spanned<i64>>,
     /// The whole declaration.
     pub span: Span,
 }

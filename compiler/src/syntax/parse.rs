@@ -279,7 +279,7 @@ impl Builder<'_> {
                 let name = self.ident(next(&mut it));
                 let guard = self.guard(next(&mut it));
                 let _sla_kw = it.next();
-                let sla = self.duration(next(&mut it));
+                let sla = it.next().map(|d| self.duration(d));
                 Decl::Tier(TierDecl { name, guard, sla, span })
             }
             Rule::territory_decl => {
