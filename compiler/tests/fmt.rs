@@ -50,7 +50,7 @@ fn comments(text: &str) -> Vec<String> {
     out
 }
 
-/// The policy's IR without source places, condition texts and the content hash.
+/// The policy's IR without source places, condition texts and the two digests.
 fn meaning(text: &str) -> Json {
     let mut set = SourceSet::new();
     set.add(SourceFile::new("p.route", text));
@@ -68,6 +68,7 @@ fn strip_places(v: &mut Json) {
         Json::Object(map) => {
             map.remove("loc");
             map.remove("policy_version");
+            map.remove("source_digest");
             if map.contains_key("expr") {
                 map.remove("text");
             }
