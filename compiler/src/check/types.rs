@@ -450,7 +450,7 @@ fn lit_ty(lit: &Lit) -> Ty {
         Lit::Int(_) => Ty::Int,
         Lit::Float(_) => Ty::Float,
         Lit::Bool(_) => Ty::Bool,
-        Lit::Duration(_) => Ty::Duration,
+        Lit::Duration(..) => Ty::Duration,
         Lit::Clock(_) => Ty::Clock,
     }
 }

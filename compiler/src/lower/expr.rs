@@ -25,7 +25,7 @@ impl Lowerer<'_, '_> {
                     Lit::Int(i) => (ir::Value::Int(*i), Ty::Int),
                     Lit::Float(f) => (ir::Value::Float(*f), Ty::Float),
                     Lit::Bool(b) => (ir::Value::Bool(*b), Ty::Bool),
-                    Lit::Duration(d) => (ir::Value::Duration(*d), Ty::Duration),
+                    Lit::Duration(d, _) => (ir::Value::Duration(*d), Ty::Duration),
                     Lit::Clock(c) => (ir::Value::Clock(*c), Ty::Clock),
                 };
                 (ir::Expr::Const { value }, ty)

@@ -669,8 +669,8 @@ pub enum Lit {
     Float(f64),
     /// `true`
     Bool(bool),
-    /// `30m`, in milliseconds.
-    Duration(i64),
+    /// `30m`: milliseconds, and the literal as written (`24h` stays `24h` when formatted).
+    Duration(i64, String),
     /// `08:30`, minutes after midnight.
     Clock(u16),
 }

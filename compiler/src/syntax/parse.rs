@@ -758,7 +758,10 @@ impl Builder<'_> {
             Rule::int => Expr { kind: ExprKind::Lit(Lit::Int(self.int(p).value)), span },
             Rule::float => Expr { kind: ExprKind::Lit(Lit::Float(self.float(p))), span },
             Rule::bool => Expr { kind: ExprKind::Lit(Lit::Bool(p.as_str() == "true")), span },
-            Rule::duration => Expr { kind: ExprKind::Lit(Lit::Duration(self.duration(p).value)), span },
+            Rule::duration => {
+                let written = p.as_str().to_string();
+                Expr { kind: ExprKind::Lit(Lit::Duration(self.duration(p).value, written)), span }
+            }
             Rule::clock => Expr { kind: ExprKind::Lit(Lit::Clock(self.clock(p).value)), span },
             other => unreachable!("rule {other:?} is not an expression"),
         }
