@@ -80,7 +80,9 @@ pub enum Command {
     /// versions (shadow routing: each gets its own copy of --state, the real
     /// state is never written) into a table of old -> new destinations.
     /// --fail-on-change PCT exits 1 when more than PCT percent of the replayed
-    /// leads change destination, so CI can gate a change.
+    /// leads change destination, so CI can gate a change; --level rep (the
+    /// default) counts a move to another rep of the same team, --level team
+    /// only changes of team, queue or outcome.
     ///
     /// Examples:
     ///   leadroute diff old/inbound.route examples/inbound.route
@@ -180,6 +182,28 @@ pub struct DiffArgs {
     /// Exit 1 when more than this percentage of replayed leads change destination (needs --leads).
     #[arg(long, value_name = "PCT")]
     pub fail_on_change: Option<f64>,
+    /// What --fail-on-change counts: `rep` (any change of team, rep or queue) or `team` (team, queue or outcome only).
+    #[arg(long, value_enum, default_value_t = ChangeLevel::Rep)]
+    pub level: ChangeLevel,
+}
+
+/// Which destination changes `diff --fail-on-change` counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChangeLevel {
+    /// Any change: another team, queue or outcome, or another rep of the same team.
+    Rep,
+    /// Another team, queue or outcome; a move between reps of one team does not count.
+    Team,
+}
+
+impl ChangeLevel {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeLevel::Rep => "rep",
+            ChangeLevel::Team => "team",
+        }
+    }
 }
 
 /// Output formats for decisions and test results.

@@ -8,15 +8,14 @@ use std::io::{BufRead, Write};
 use leadroute_compiler::diff::{changes, Change};
 use leadroute_runtime::{Decision, Lead, LeadOptions, Policy, State};
 
-use crate::cli::{DiffArgs, RunFormat};
+use crate::cli::{ChangeLevel, DiffArgs, RunFormat};
 use crate::policy_src;
 
-/// Where a decision sent the lead, at team level: `team ae_west`, `rep victor`,
-/// `queue review`, `dropped`, `rejected`.
+/// Where a decision sent the lead, down to the rep: `team ae_west (rep bob)`,
+/// `rep victor`, `queue review`, `dropped`, `rejected`.
 fn destination(d: &Decision) -> String {
-    d.destination()
+    d.full_destination()
 }
-
 
 #[derive(Default)]
 struct Transition {
@@ -97,8 +96,12 @@ pub fn run(args: &DiffArgs) -> u8 {
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     match (&replay, args.fail_on_change) {
-        (Some(r), Some(limit)) if r.share() > limit => {
-            eprintln!("leadroute: {:.2}% of leads change destination, above --fail-on-change {limit}%", r.share());
+        (Some(r), Some(limit)) if r.share_at(args.level) > limit => {
+            let what = match args.level {
+                ChangeLevel::Rep => "change destination (team, rep or queue)",
+                ChangeLevel::Team => "change team, queue or outcome",
+            };
+            eprintln!("leadroute: {:.2}% of leads {what}, above --fail-on-change {limit}% (--level {})", r.share_at(args.level), args.level.name());
             1
         }
         _ => 0,
@@ -114,13 +117,29 @@ fn decide_value(p: &Policy, state: &State, lead: &serde_json::Value, now: i64) -
 
 struct Replay {
     leads: usize,
-    changed: usize,
+    /// Leads whose team, queue or outcome changes.
+    team_changed: usize,
+    /// Leads that stay with the same team but go to another rep of it.
+    rep_moved: usize,
     transitions: BTreeMap<(String, String), Transition>,
 }
 
 impl Replay {
-    fn share(&self) -> f64 {
-        100.0 * self.changed as f64 / self.leads.max(1) as f64
+    /// Leads whose destination changes at all (team, rep or queue).
+    fn changed(&self) -> usize {
+        self.team_changed + self.rep_moved
+    }
+
+    fn pct(&self, n: usize) -> f64 {
+        100.0 * n as f64 / self.leads.max(1) as f64
+    }
+
+    /// The share of leads that change at `level`.
+    fn share_at(&self, level: ChangeLevel) -> f64 {
+        match level {
+            ChangeLevel::Rep => self.pct(self.changed()),
+            ChangeLevel::Team => self.pct(self.team_changed),
+        }
     }
 }
 
@@ -134,7 +153,7 @@ fn replay(path: &std::path::Path, old: &Policy, new: &Policy, mut os: State, mut
     };
     let same_schema = old.ir().fields == new.ir().fields && old.ir().enums == new.ir().enums;
     let (om, nm) = (old.at(now), new.at(now));
-    let mut r = Replay { leads: 0, changed: 0, transitions: BTreeMap::new() };
+    let mut r = Replay { leads: 0, team_changed: 0, rep_moved: 0, transitions: BTreeMap::new() };
     let mut file = file;
     let mut raw = Vec::new();
     loop {
@@ -165,10 +184,12 @@ fn replay(path: &std::path::Path, old: &Policy, new: &Policy, mut os: State, mut
         };
         old.commit(&mut os, &a);
         new.commit(&mut ns, &b);
-        let (da, db) = (destination(&a), destination(&b));
-        if da != db {
-            r.changed += 1;
+        if a.destination() != b.destination() {
+            r.team_changed += 1;
+        } else if a.rep != b.rep {
+            r.rep_moved += 1;
         }
+        let (da, db) = (destination(&a), destination(&b));
         let t = r.transitions.entry((da, db)).or_default();
         t.count += 1;
         if t.samples.len() < 3 {
@@ -212,7 +233,16 @@ fn human_report(changes: &[Change], examples: &[(serde_json::Value, String, Stri
                 t.samples.join(", ")
             ));
         }
-        out.push_str(&format!("\n{} of {} leads change destination ({:.2}%)\n", r.changed, r.leads, r.share()));
+        out.push_str(&format!(
+            "\n{} of {} leads change destination ({:.2}%): {} change team, queue or outcome ({:.2}%), {} move to another rep of the same team ({:.2}%)\n",
+            r.changed(),
+            r.leads,
+            r.pct(r.changed()),
+            r.team_changed,
+            r.pct(r.team_changed),
+            r.rep_moved,
+            r.pct(r.rep_moved)
+        ));
     }
     out
 }
@@ -226,8 +256,12 @@ fn json_report(changes: &[Change], examples: &[(serde_json::Value, String, Strin
         "examples": examples.iter().map(|(l, a, b)| json!({"lead": l, "old": a, "new": b})).collect::<Vec<_>>(),
         "replay": replay.map(|r| json!({
             "leads": r.leads,
-            "changed": r.changed,
-            "changed_share": r.share(),
+            "changed": r.changed(),
+            "changed_share": r.pct(r.changed()),
+            "team_changed": r.team_changed,
+            "team_changed_share": r.pct(r.team_changed),
+            "rep_moved": r.rep_moved,
+            "rep_moved_share": r.pct(r.rep_moved),
             "transitions": sorted_transitions(r).iter().map(|((a, b), t)| json!({
                 "old": a, "new": b, "count": t.count,
                 "share": 100.0 * t.count as f64 / r.leads.max(1) as f64, "samples": t.samples,

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use leadroute_compiler::fmt::{first_difference, format_files, FileStatus};
+use leadroute_compiler::fmt::{format_files, unified_diff, FileStatus};
 use leadroute_compiler::render::{render_human, summary_line, HumanOptions};
 use leadroute_compiler::source::{DiskProvider, SourceProvider};
 
@@ -69,7 +69,7 @@ pub fn run_with(provider: &dyn SourceProvider, paths: &[PathBuf], check: bool, i
             FileStatus::Changed(new) if check => {
                 would_change += 1;
                 let _ = writeln!(io.out, "would reformat {name}");
-                let _ = write!(io.out, "{}", first_difference(&name, &file.original, new));
+                let _ = write!(io.out, "{}", unified_diff(&name, &file.original, new));
                 status = status.max(1);
             }
             FileStatus::Changed(new) => {

@@ -144,15 +144,16 @@ fn inline(args: &TestArgs, ir: &PolicyIr, policy: &Policy) -> u8 {
     u8::from(failed > 0)
 }
 
-/// What the inline tests exercised, by kind: (name, reached) in policy order.
+/// What the inline tests exercised, by kind: what is counted, and (name,
+/// reached) for each thing of that kind the policy declares, in policy order.
 struct Coverage {
-    kinds: Vec<(&'static str, Vec<(String, bool)>)>,
+    kinds: Vec<(&'static str, &'static str, Vec<(String, bool)>)>,
 }
 
 impl Coverage {
     fn json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
-        for (kind, items) in &self.kinds {
+        for (kind, _, items) in &self.kinds {
             let covered: Vec<&str> = items.iter().filter(|i| i.1).map(|i| i.0.as_str()).collect();
             let missed: Vec<&str> = items.iter().filter(|i| !i.1).map(|i| i.0.as_str()).collect();
             m.insert(kind.to_string(), serde_json::json!({ "covered": covered, "missed": missed }));
@@ -162,12 +163,12 @@ impl Coverage {
 
     fn human(&self) -> String {
         let mut out = String::from("\ncoverage:\n");
-        for (kind, items) in &self.kinds {
+        for (kind, what, items) in &self.kinds {
             let hit = items.iter().filter(|i| i.1).count();
-            out.push_str(&format!("  {kind:<12} {hit:>3}/{:<3}", items.len()));
+            out.push_str(&format!("  {kind:<12} {hit:>3}/{:<3} {what}", items.len()));
             let missed: Vec<&str> = items.iter().filter(|i| !i.1).map(|i| i.0.as_str()).collect();
             if !missed.is_empty() {
-                out.push_str(&format!("  not reached by any test: {}", missed.join(", ")));
+                out.push_str(&format!("; not reached by any test: {}", missed.join(", ")));
             }
             out.push('\n');
         }
@@ -181,11 +182,14 @@ fn coverage(ir: &PolicyIr, results: &[Outcome_]) -> Coverage {
     use std::collections::BTreeSet;
     let mut tiers = BTreeSet::new();
     let mut territories = BTreeSet::new();
+    let mut no_territory = false;
     let mut rules = BTreeSet::new();
     let mut handlers = BTreeSet::new();
     for d in results.iter().filter_map(|r| r.decision.as_ref()) {
         tiers.extend(d.tier.clone());
-        territories.insert(d.territory.clone().unwrap_or_else(|| "none".into()));
+        territories.extend(d.territory.clone());
+        territories.extend(d.territories.iter().cloned());
+        no_territory |= d.territory.is_none() && d.territories.is_empty();
         for e in &d.exceptions {
             if let Some(h) = e.handled_by.strip_prefix("on ") {
                 handlers.insert(h.split(" -> ").next().unwrap_or(h).to_string());
@@ -196,7 +200,8 @@ fn coverage(ir: &PolicyIr, results: &[Outcome_]) -> Coverage {
             match step.step {
                 "route" => route = step.name.clone(),
                 "rule" if step.result != serde_json::Value::Bool(false) => {
-                    rules.insert(format!("{route}/{}", step.name));
+                    // A rule name is an identifier; `#` marks an unnamed rule's label, which names its route.
+                    rules.insert(if step.name.contains('#') { step.name.clone() } else { format!("{route}/{}", step.name) });
                 }
                 "territory" if step.result == serde_json::Value::Bool(true) => {
                     territories.insert(step.name.clone());
@@ -212,14 +217,20 @@ fn coverage(ir: &PolicyIr, results: &[Outcome_]) -> Coverage {
         .map(|(n, _)| n.to_string())
         .collect();
     all_handlers.extend(h.missing.iter().map(|m| format!("missing({})", ir.fields[m.field as usize].name)));
-    let all_rules: Vec<String> = ir.routes.iter().flat_map(|r| r.rules.iter().map(move |x| format!("{}/{}", r.name, x.label()))).collect();
+    // `route/name` for a named rule; an unnamed one's label already names its route (`partners#2`).
+    let rule_key = |r: &leadroute_runtime::ir::RouteDef, i: usize| match &r.rules[i].name {
+        Some(n) => format!("{}/{n}", r.name),
+        None => r.rule_label(i),
+    };
+    let all_rules: Vec<String> = ir.routes.iter().flat_map(|r| (0..r.rules.len()).map(move |i| rule_key(r, i))).collect();
     let mark = |names: Vec<String>, hit: &BTreeSet<String>| names.into_iter().map(|n| { let h = hit.contains(&n); (n, h) }).collect();
     Coverage {
         kinds: vec![
-            ("tiers", mark(ir.tiers.iter().map(|t| t.name.clone()).collect(), &tiers)),
-            ("territories", mark(ir.territories.iter().map(|t| t.name.clone()).chain(["none".to_string()]).collect(), &territories)),
-            ("rules", mark(all_rules, &rules)),
-            ("handlers", mark(all_handlers, &handlers)),
+            ("tiers", "declared tiers a test lead got", mark(ir.tiers.iter().map(|t| t.name.clone()).collect(), &tiers)),
+            ("territories", "declared territories a test lead matched", mark(ir.territories.iter().map(|t| t.name.clone()).collect(), &territories)),
+            ("no_territory", "a test lead in no territory", vec![("none".to_string(), no_territory)]),
+            ("rules", "route rules whose condition held for a test lead", mark(all_rules, &rules)),
+            ("handlers", "declared handlers a test ran", mark(all_handlers, &handlers)),
         ],
     }
 }

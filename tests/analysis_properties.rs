@@ -119,6 +119,8 @@ enum Atom {
     CountryPrefix(u8),
     Tier(u8, u8),
     Territory(u8, u8),
+    /// `territory is ambiguous`.
+    Ambiguous,
 }
 
 #[derive(Debug, Clone)]
@@ -274,6 +276,7 @@ impl Gen {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 value_test("territory", *k, &bare(names_of(&names, *m)))
             }
+            Atom::Ambiguous => "territory is ambiguous".into(),
         }
     }
 
@@ -469,6 +472,7 @@ fn arb_atom(in_route: bool) -> BoxedStrategy<Atom> {
         4 => fields,
         3 => (0u8..4, 1u8..16).prop_map(|(k, m)| Atom::Tier(k, m)),
         3 => (0u8..4, 1u8..32).prop_map(|(k, m)| Atom::Territory(k, m)),
+        1 => Just(Atom::Ambiguous),
     ]
     .boxed()
 }
@@ -653,7 +657,13 @@ impl Case {
                 _ => {}
             }
         }
-        let fixed = gen.text(&fixes);
+        let mut fixed = gen.text(&fixes);
+        // A fix can let more leads reach a rule: `tier __none` sends leads
+        // that had no tier on to the routes, where they may be ambiguous.
+        if !fixes.amb && check_text(&fixed).diagnostics.iter().any(|d| d.code == Code::E0023) {
+            fixes.amb = true;
+            fixed = gen.text(&fixes);
+        }
         let policy = compile(&fixed);
         Case { gen, original, diagnostics: checked.diagnostics, fixed, policy }
     }

@@ -489,6 +489,16 @@ fn check_exits_0_on_warnings_and_1_with_deny_warnings() {
 }
 
 #[test]
+fn check_deny_warnings_passes_the_overlap_example_once_its_overlap_is_allowed() {
+    run(&["check", "examples/overlap.route", "--deny-warnings"]).expect_code(1);
+    let dir = TempDir::new("allowed-overlap");
+    let text = std::fs::read_to_string(root().join("examples/overlap.route")).expect("example");
+    let allowed = text.replace("territory dach", "allow W0008 \"German leads go to review until the handover\"\nterritory dach");
+    let path = dir.write("overlap.route", allowed);
+    run(&["check", &path, "--deny-warnings"]).expect_code(0);
+}
+
+#[test]
 fn check_summary_says_failed_when_deny_warnings_fails_the_run() {
     let dir = policy_with_only_a_warning("deny-warnings-summary");
     let run = run_in(dir.path(), &["check", "--deny-warnings", "--color", "never"]);
@@ -561,8 +571,8 @@ fn check_accepts_an_and_chain_of_1000_parts() {
 fn check_reports_e0002_for_10000_else_fallbacks_in_one_action() {
     let chain = " else assign team sdr_pool".repeat(10_000);
     let text = inbound_text().replace(
-        "warm: when tier == warm -> assign team sdr_pool by capacity",
-        &format!("warm: when tier == warm -> assign team sdr_pool by capacity{chain} else queue nurture"),
+        "-> assign team sdr_pool by capacity\n",
+        &format!("-> assign team sdr_pool by capacity{chain} else queue nurture\n"),
     );
     let (diags, code) = check_survives("long-else-chain", text.as_bytes());
     assert_eq!(code, 1);
@@ -574,7 +584,9 @@ fn example_with_70_rules_of_one_else_each() -> String {
     let rules: String = (0..70)
         .map(|i| format!("  tag_{i}: when contains(tags, \"t{i}\") -> assign team partner_desk else queue partner_review\n"))
         .collect();
-    let text = inbound_text().replace("  otherwise -> queue partner_review\n", &format!("{rules}  otherwise -> queue partner_review\n"));
+    let text = inbound_text();
+    let last = text.lines().find(|l| l.starts_with("  otherwise") && l.ends_with("-> queue partner_review")).expect("route partners ends in otherwise");
+    let text = text.replace(&format!("{last}\n"), &format!("{rules}{last}\n"));
     assert!(text.contains("tag_69"));
     text
 }
@@ -660,8 +672,8 @@ fn check_accepts_the_example_with_crlf_line_endings() {
 #[test]
 fn check_reports_e0001_for_an_unterminated_string() {
     let text = inbound_text().replace(
-        "queue nurture          { owner \"marketing-ops@acme.example\"",
-        "queue nurture          { owner \"marketing-ops@acme.example",
+        "queue nurture { owner \"marketing-ops@acme.example\"",
+        "queue nurture { owner \"marketing-ops@acme.example",
     );
     let (diags, code) = check_survives("unterminated-string", text.as_bytes());
     assert_eq!(code, 1);

@@ -160,7 +160,7 @@ impl Leadroute {
     fn dest(&self, outcome: Selected) -> u16 {
         match outcome {
             Selected::Rule { route, rule } => self.dests[route as usize][rule as usize],
-            Selected::NoRule { .. } | Selected::Missing { .. } => NO_DEST,
+            Selected::NoRule { .. } | Selected::Missing { .. } | Selected::Ambiguous { .. } => NO_DEST,
         }
     }
 }

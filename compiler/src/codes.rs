@@ -80,6 +80,7 @@ codes! {
     E0035 => "invalid SLA handler",
     E0036 => "SLA breach can hand the lead back to a rep who held it",
     E0037 => "queue escalations loop",
+    E0038 => "invalid `allow`",
     E0050 => "source cannot be read",
     E0051 => "empty policy",
     W0001 => "rep in no team",
@@ -90,6 +91,7 @@ codes! {
     W0006 => "can never fire: covered by what comes before",
     W0007 => "condition can never hold",
     W0008 => "territories can overlap (handled by `ambiguous_territory`)",
+    W0009 => "`allow` that silences nothing",
 }
 
 impl Code {

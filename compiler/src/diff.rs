@@ -85,7 +85,8 @@ pub fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
             .iter()
             .map(|t| {
                 let cond = t.condition.as_ref().map_or("otherwise".to_string(), |c| format!("when {}", c.text));
-                (t.name.clone(), shown(format!("{cond} sla {}", duration(t.sla_ms)), (t.condition.as_ref().map(|c| &c.expr), t.sla_ms)))
+                let sla = t.sla_ms.map(|ms| format!(" sla {}", duration(ms))).unwrap_or_default();
+                (t.name.clone(), shown(format!("{cond}{sla}"), (t.condition.as_ref().map(|c| &c.expr), t.sla_ms)))
             })
             .collect()
     };
@@ -132,7 +133,11 @@ pub fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                 if let Some(e) = &r.email {
                     parts.push(format!("email {e:?}"));
                 }
-                parts.push(format!("timezone {:?}", r.timezone));
+                // Defaults that were (most likely) never written stay out: the
+                // policy's time zone, `weight 1`, `active true`.
+                if r.timezone != ir.timezone {
+                    parts.push(format!("timezone {:?}", r.timezone));
+                }
                 for h in &r.hours {
                     parts.push(format!("hours {} {}-{}{}", days_text(h.days), clock(h.start), clock(h.end), h.timezone.as_ref().map(|z| format!(" {z:?}")).unwrap_or_default()));
                 }
@@ -142,11 +147,15 @@ pub fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                 if let Some(c) = r.max_per_day {
                     parts.push(format!("capacity {c} per day"));
                 }
-                parts.push(format!("weight {}", r.weight));
+                if r.weight != 1 {
+                    parts.push(format!("weight {}", r.weight));
+                }
                 if !r.skills.is_empty() {
                     parts.push(format!("skills [{}]", r.skills.join(", ")));
                 }
-                parts.push(format!("active {}", r.active));
+                if !r.active {
+                    parts.push("active false".to_string());
+                }
                 let text = parts.join(" ");
                 (r.id.clone(), shown(text.clone(), text))
             })

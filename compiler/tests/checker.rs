@@ -117,9 +117,38 @@ fn disjoint_territories_need_no_handler() {
     }
 }
 
+/// A rule that reads the territory: where an ambiguous lead raises `ambiguous_territory`.
+const READS_TERRITORY: &str = "  when territory == a -> queue triage";
+
+#[test]
+fn overlaps_matter_only_where_a_rule_reads_the_territory() {
+    let overlap = "territory a when intent > 50 and intent < 70\nterritory b when intent > 60\n";
+    assert_eq!(codes_of(&format!("{overlap}{}", route(""))), [], "no rule reads the territory");
+    let explicit = route("  when territory is ambiguous -> queue triage\n  when territory == a -> queue triage");
+    assert_eq!(codes_of(&format!("{overlap}{explicit}")), [], "a rule takes ambiguous leads before the territory is read");
+    let late = route("  when territory == a -> queue triage\n  when territory is ambiguous -> queue triage");
+    assert_eq!(codes_of(&format!("{overlap}{late}")), [Code::E0023, Code::W0006], "the ambiguity test comes too late");
+}
+
+#[test]
+fn every_overlapping_pair_is_reported_with_its_own_example() {
+    // `b` overlaps `a`; `c` overlaps `b` on its own, in a way `a` has no part in.
+    let terrs = "territory a when intent > 50 and intent < 60\nterritory b when intent > 55\nterritory c when intent > 90\n";
+    let checked = run(&[("p.route", &format!("{BASE}{terrs}{}", route(READS_TERRITORY)))]);
+    let pairs: Vec<(String, String)> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::E0023)
+        .map(|d| (d.message.clone(), d.primary.as_ref().map(|l| l.message.clone()).unwrap_or_default()))
+        .collect();
+    assert_eq!(pairs.len(), 2, "{pairs:?}");
+    assert!(pairs[0].0.contains("`a` and `b`") && pairs[0].1.contains("\"intent\":57.5"), "{pairs:?}");
+    assert!(pairs[1].0.contains("`b` and `c`") && pairs[1].1.contains("\"intent\":91.0"), "{pairs:?}");
+}
+
 #[test]
 fn overlapping_territories_name_an_example_lead_in_both() {
-    let checked = run(&[("p.route", &format!("{BASE}territory a when intent > 50\nterritory b when intent > 60 and source == web\n{}", route("")))]);
+    let checked = run(&[("p.route", &format!("{BASE}territory a when intent > 50\nterritory b when intent > 60 and source == web\n{}", route(READS_TERRITORY)))]);
     let d = checked.diagnostics.iter().find(|d| d.code == Code::E0023).expect("E0023");
     let label = &d.primary.as_ref().expect("located").message;
     assert!(label.contains("\"intent\":61") && label.contains("\"source\":\"web\""), "{label}");
@@ -127,7 +156,7 @@ fn overlapping_territories_name_an_example_lead_in_both() {
 
 #[test]
 fn overlap_with_a_handler_is_a_warning_with_an_example() {
-    let extra = format!("territory a when intent > 50 and intent < 70\nterritory b when intent > 60\non ambiguous_territory -> queue triage\n{}", route(""));
+    let extra = format!("territory a when intent > 50 and intent < 70\nterritory b when intent > 60\non ambiguous_territory -> queue triage\n{}", route(READS_TERRITORY));
     let checked = run(&[("p.route", &format!("{BASE}{extra}"))]);
     let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, [Code::W0008]);
@@ -273,4 +302,29 @@ fn reassign_without_else_needs_the_no_available_rep_handler() {
     let text = format!("{}{SLA}{}on sla_breach -> reassign\n", BASE.replace("on no_available_rep -> queue triage\n", ""), route(""));
     let d = run(&[("p.route", &text)]).diagnostics;
     assert!(d.iter().any(|d| d.code == Code::E0022), "{d:#?}");
+}
+
+#[test]
+fn an_allow_line_silences_its_warning_on_the_next_declaration_only() {
+    let overlap = "territory a when intent > 50 and intent < 70\nterritory b when intent > 60\non ambiguous_territory -> queue triage\n";
+    let warned = format!("{overlap}{}", route(READS_TERRITORY));
+    assert_eq!(codes_of(&warned), [Code::W0008]);
+    let allowed = warned.replace("territory b", "allow W0008 \"b is carved out of a until the handover\"\nterritory b");
+    assert_eq!(codes_of(&allowed), [], "allowed on the territory it is reported on");
+    let on_a = warned.replace("territory a", "allow W0008 \"a keeps its old leads for now\"\nterritory a");
+    assert_eq!(codes_of(&on_a), [], "or on the other territory of the pair");
+    let elsewhere = warned.replace("on ambiguous_territory", "allow W0008 \"misplaced\"\non ambiguous_territory");
+    assert_eq!(codes_of(&elsewhere), [Code::W0008, Code::W0009], "an allow on another declaration silences nothing");
+    let no_reason = warned.replace("territory b", "allow W0008 \"\"\nterritory b");
+    assert_eq!(codes_of(&no_reason), [Code::E0038, Code::W0008]);
+}
+
+#[test]
+fn an_active_rep_in_no_team_is_an_account_owner_when_the_policy_assigns_owners() {
+    let reps = "rep olivia { email \"olivia@acme.example\" }\nrep gone { email \"gone@acme.example\" active false }\n";
+    let plain = format!("{reps}{}", route(""));
+    assert_eq!(codes_of(&plain), [Code::W0001, Code::W0001], "no owner assignment: both are unused");
+    let owners = format!("{reps}{}", route("  when state is present -> assign owner(state) else continue"));
+    let found: Vec<(Code, String)> = run(&[("p.route", &format!("{BASE}{owners}"))]).diagnostics.iter().map(|d| (d.code, d.message.clone())).collect();
+    assert_eq!(found, [(Code::W0001, "rep `gone` is in no team".to_string())], "an inactive rep still is");
 }

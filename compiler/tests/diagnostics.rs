@@ -25,7 +25,8 @@ tier standard otherwise sla 24h
 
 const ROUTE: &str = "route main {\n  otherwise -> queue triage\n}\n";
 
-/// (code, source that must produce it). `+` at the start means "BASE + ROUTE + rest".
+/// (code, source that must produce it). `+` at the start means "BASE + ROUTE + rest"
+/// (`+entry`, `+reads`: see [`source_of`]).
 const CASES: &[(Code, &str)] = &[
     (Code::E0001, "+on no_match queue triage\n"),
     (Code::E0002, "+territory deep when ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((employees > 1)))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))\n"),
@@ -49,7 +50,7 @@ const CASES: &[(Code, &str)] = &[
     (Code::E0020, "+team rr { members [alice] strategy round_robbin }\n"),
     (Code::E0021, "+entry\nroute second {\n  when intent > 50 -> queue triage\n}\n"),
     (Code::E0022, "+route hot {\n  when intent > 80 -> assign team sales\n  otherwise -> queue triage\n}\n"),
-    (Code::E0023, "+territory west when country == \"US\" and state is present and state in [\"CA\", \"OR\"]\nterritory california when country == \"US\" and state is present and state == \"CA\"\n"),
+    (Code::E0023, "+reads\nterritory west when country == \"US\" and state is present and state in [\"CA\", \"OR\"]\nterritory california when country == \"US\" and state is present and state == \"CA\"\n"),
     (Code::E0024, "+entry\nroute a {\n  when intent > 50 -> route b\n  otherwise -> queue triage\n}\nroute b {\n  otherwise -> route a\n}\n"),
     (Code::E0025, "schema lead { id: string }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r { otherwise -> queue q }\n"),
     (Code::E0026, "policy p { owner \"o@x.example\" }\nschema lead { id: string  intent: float }\ntier hot when intent > 80 sla 5m\nqueue q { sla 1h }\nroute r { otherwise -> queue q }\n"),
@@ -63,6 +64,7 @@ const CASES: &[(Code, &str)] = &[
     (Code::E0034, "+queue overflow { owner \"ops@acme.example\" escalate triage }\n"),
     (Code::E0035, "+on sla_breach(standard) -> drop \"too slow\"\n"),
     (Code::E0036, "policy p { owner \"o@x.example\" }\nschema lead { id: string  intent: float }\nrep victor { email \"victor@x.example\" }\nrep sam { email \"sam@x.example\" }\nteam vip { members [victor] }\nteam sdr { members [sam, victor] }\nqueue review { sla 1h }\ntier hot when intent >= 80.0 sla 5m\ntier cold otherwise sla 1d\nroute r {\n  vip: when intent >= 95.0 -> assign team vip else queue review\n  otherwise -> queue review\n}\non sla_breach(hot) -> assign rep victor else queue review\n"),
+    (Code::E0038, "+allow E0023 \"errors cannot be allowed\"\nrep dan { email \"dan@acme.example\" }\n"),
     (Code::E0037, "+queue first { sla 1h escalate second }\nqueue second { sla 1h escalate first }\non sla_breach -> queue first\n"),
     (Code::E0051, "// nothing here yet\n"),
     (Code::W0001, "+rep dan { email \"dan@acme.example\" }\n"),
@@ -72,7 +74,8 @@ const CASES: &[(Code, &str)] = &[
     (Code::W0005, "+territory known when email is present\n"),
     (Code::W0006, "policy p { owner \"o@x.example\" }\nschema lead { id: string  employees: int? }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r {\n  big: when employees is present and employees > 500 -> queue q\n  bigger: when employees is present and employees > 1000 -> queue q\n  otherwise -> queue q\n}\n"),
     (Code::W0007, "+territory nowhere when intent > 90 and intent < 10\n"),
-    (Code::W0008, "+territory west when country == \"US\" and state is present and state in [\"CA\", \"OR\"]\nterritory north when country == \"US\" and state is present and state in [\"OR\", \"WA\"]\non ambiguous_territory -> queue triage\n"),
+    (Code::W0008, "+reads\nterritory west when country == \"US\" and state is present and state in [\"CA\", \"OR\"]\nterritory north when country == \"US\" and state is present and state in [\"OR\", \"WA\"]\non ambiguous_territory -> queue triage\n"),
+    (Code::W0009, "+allow W0001 \"dan works only his own accounts\"\nrep dan { email \"dan@acme.example\" }\nteam east { members [dan] }\n"),
 ];
 
 fn source_of(case: &str) -> String {
@@ -80,6 +83,10 @@ fn source_of(case: &str) -> String {
         // `+entry` asks for an entry route in the header (the case declares several routes).
         Some(rest) if rest.starts_with("entry\n") => {
             format!("{}{ROUTE}{}", BASE.replacen("timezone \"UTC\"", "timezone \"UTC\" entry main", 1), &rest[6..])
+        }
+        // `+reads`: the route reads the territory (where an ambiguous lead raises), after the case.
+        Some(rest) if rest.starts_with("reads\n") => {
+            format!("{BASE}{}route main {{\n  west: when territory == west -> queue triage\n  otherwise -> queue triage\n}}\n", &rest[6..])
         }
         Some(rest) => format!("{BASE}{ROUTE}{rest}"),
         None => case.to_string(),
@@ -117,7 +124,10 @@ fn each_code_renders_as_snapshotted() {
         assert!(produced.contains(code), "{code}: expected it among {produced:?} for\n{text}");
         // Only the case's own code(s) are shown, so each snapshot is about one thing.
         let own: Vec<_> = checked.diagnostics.iter().filter(|d| d.code == *code).cloned().collect();
-        let snippet = case.strip_prefix('+').map_or(text.as_str(), |r| r.strip_prefix("entry\n").unwrap_or(r));
+        let snippet = match case.strip_prefix("+reads\n") {
+            Some(_) => text.strip_prefix(BASE).unwrap_or(&text),
+            None => case.strip_prefix('+').map_or(text.as_str(), |r| r.strip_prefix("entry\n").unwrap_or(r)),
+        };
         let body = format!("--- source (after the shared base) ---\n{snippet}{}", render(&sources, &own));
         insta::assert_snapshot!(code.as_str(), body);
     }

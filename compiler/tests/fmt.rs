@@ -50,7 +50,7 @@ fn comments(text: &str) -> Vec<String> {
     out
 }
 
-/// The policy's IR without source places, condition texts and the content hash.
+/// The policy's IR without source places, condition texts and the two digests.
 fn meaning(text: &str) -> Json {
     let mut set = SourceSet::new();
     set.add(SourceFile::new("p.route", text));
@@ -68,6 +68,7 @@ fn strip_places(v: &mut Json) {
         Json::Object(map) => {
             map.remove("loc");
             map.remove("policy_version");
+            map.remove("source_digest");
             if map.contains_key("expr") {
                 map.remove("text");
             }
@@ -185,7 +186,7 @@ layout!(
 );
 
 layout!(
-    team_and_queue_properties_one_per_line,
+    short_teams_and_queues_stay_on_one_line_in_canonical_order,
     "team sales { strategy sticky( owner_id ) members [alice,bob] }\nteam big { members [alice_the_first, bob_the_second, carol_the_third, dan_the_fourth, erin_the_fifth, frank_6] }\nqueue triage { sla 300000ms owner \"ops@acme.example\" }\nqueue later { sla 168h }\n"
 );
 

@@ -142,7 +142,7 @@ impl Walker<'_, '_> {
                     todo.push((value, None));
                     todo.push((set, h));
                 }
-                ExprKind::Is { value, .. } => todo.push((value, None)),
+                ExprKind::Is { value, .. } | ExprKind::Ambiguous(value) => todo.push((value, None)),
                 ExprKind::Default { value, default } => {
                     todo.push((value, None));
                     todo.push((default, None));
@@ -291,6 +291,7 @@ impl Walker<'_, '_> {
                     _ => {}
                 }
             }
+            Decl::Allow(_) => {}
             Decl::Test(t) => {
                 for item in &t.items {
                     match item {

@@ -196,6 +196,7 @@ fn symbol_kind(d: &Decl) -> lsp::SymbolKind {
         Decl::Route(_) => lsp::SymbolKind::FUNCTION,
         Decl::Handler(_) | Decl::Sla(_) => lsp::SymbolKind::EVENT,
         Decl::Test(_) => lsp::SymbolKind::METHOD,
+        Decl::Allow(_) => lsp::SymbolKind::KEY,
     }
 }
 
@@ -215,6 +216,7 @@ fn decl_name(a: &Analysis, d: &Decl) -> (String, leadroute_compiler::Span) {
         Decl::Handler(x) => (format!("on {}", a.sources.slice(x.exception.span())), x.exception.span()),
         Decl::Sla(x) => (format!("on {}", a.sources.slice(x.event.span)), x.event.span),
         Decl::Test(x) => (format!("test {:?}", x.name.value), x.name.span),
+        Decl::Allow(x) => (format!("allow {}", x.code.name), x.code.span),
     }
 }
 

@@ -73,7 +73,7 @@ struct Breach<'a> {
 impl Policy {
     /// The SLA of the tier named `tier`, in milliseconds.
     pub fn tier_sla_ms(&self, tier: &str) -> Option<i64> {
-        self.ir.tiers.iter().find(|t| t.name == tier).map(|t| t.sla_ms)
+        self.ir.tiers.iter().find(|t| t.name == tier).and_then(|t| t.sla_ms)
     }
 
     /// The SLA of the queue named `queue`, in milliseconds (`None` also when it has none).
@@ -150,7 +150,7 @@ impl Policy {
                 d.outcome = Outcome::Assigned;
                 d.rep = Some(self.ir.reps[rep as usize].id.clone());
                 d.team = team.as_ref().map(|(t, _)| self.ir.teams[*t as usize].name.clone());
-                d.sla_due = Some(format_time(moment.now.saturating_add(self.ir.tiers[tier as usize].sla_ms)));
+                d.sla_due = self.ir.tiers[tier as usize].sla_ms.map(|ms| format_time(moment.now.saturating_add(ms)));
                 d.commit = Some(CommitPlan { rep, day: moment.day[rep as usize], team });
             }
             Landed::Queue(q) => {

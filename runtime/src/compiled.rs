@@ -54,6 +54,8 @@ pub(crate) enum C {
 pub(crate) struct CRoute {
     pub rules: Vec<Option<C>>,
     pub by_territory: Vec<Vec<u32>>,
+    /// Per rule: its condition reads the territory (an ambiguous lead raises there).
+    pub reads_territory: Vec<bool>,
 }
 
 /// Everything compiled for one policy.
@@ -126,6 +128,9 @@ impl Builder<'_> {
             Expr::And { args } => C::And(args.iter().map(|a| self.compile(a)).collect()),
             Expr::Or { args } => C::Or(args.iter().map(|a| self.compile(a)).collect()),
             Expr::Present { slot, present } => C::Present { slot: *slot, present: *present },
+            // Compiled conditions only ever see leads in at most one territory:
+            // an ambiguous lead's rules run on the reference evaluator (see `decide`).
+            Expr::Ambiguous => C::Const(false),
             Expr::Cmp { cmp, lhs, rhs } => self.cmp(*cmp, lhs, rhs).unwrap_or_else(|| C::General(e.clone())),
             Expr::In { value, set, negated } => self.set(value, set, *negated).unwrap_or_else(|| C::General(e.clone())),
             _ => C::General(e.clone()),
@@ -296,7 +301,8 @@ impl Compiled {
                             .collect()
                     })
                     .collect();
-                CRoute { rules, by_territory }
+                let reads_territory = r.rules.iter().map(|rule| rule.condition.as_ref().is_some_and(|c| c.expr.reads_territory())).collect();
+                CRoute { rules, by_territory, reads_territory }
             })
             .collect();
         Compiled {
@@ -360,7 +366,7 @@ pub(crate) fn test(p: &Policy, c: &C, lead: &Lead, tier: Option<u32>, territory:
         C::TerritoryAt { set, none, neg } => territory.map_or(*none, |t| set.binary_search(&t).is_ok()) != *neg,
         C::Present { slot, present } => lead.values[*slot as usize].is_some() == *present,
         C::General(e) => {
-            let mut ctx = Ctx { policy: p, lead, tier, territory, now, reads: None, read_tier: false, read_territory: false };
+            let mut ctx = Ctx { policy: p, lead, tier, territory, now, reads: None, read_tier: false, read_territory: false, ambiguous: false };
             ctx.test(e)?
         }
     })

@@ -36,6 +36,12 @@ struct Run<'a> {
     m: &'a Moment,
     tier: Option<u32>,
     territory: Option<u32>,
+    /// Every territory that matched, when more than one did.
+    matched: Vec<u32>,
+    /// The lead is in several territories and no rule has read its territory
+    /// yet: rules run on the reference evaluator, and the first one that
+    /// reads the territory raises `ambiguous_territory` instead.
+    ambiguous: bool,
     trace: Option<Vec<TraceStep>>,
     exceptions: Vec<ExceptionRecord>,
     /// Handlers running now: one that raises its own exception again ends in a drop, not a loop.
@@ -59,6 +65,8 @@ impl Policy {
             m: moment,
             tier: None,
             territory: None,
+            matched: Vec::new(),
+            ambiguous: false,
             trace: explain.then(Vec::new),
             exceptions: Vec::new(),
             handling: Vec::new(),
@@ -111,6 +119,7 @@ impl<'a> Run<'a> {
             reads: self.trace.as_ref().map(|_| Vec::new()),
             read_tier: false,
             read_territory: false,
+            ambiguous: self.ambiguous,
         }
     }
 
@@ -221,16 +230,13 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        // Several: `ambiguous_territory` is raised where a rule first reads the territory.
         match matched.len() {
             0 => {}
             1 => self.territory = Some(matched[0]),
             _ => {
-                let names: Vec<&str> = matched.iter().map(|t| ir.territories[*t as usize].name.as_str()).collect();
-                if let Some(stop) = self.raise("ambiguous_territory", None, format!("matched {}", names.join(", "))) {
-                    return stop;
-                }
-                // Only a policy built without the checker gets here: keep the first.
-                self.territory = Some(matched[0]);
+                self.ambiguous = true;
+                self.matched = matched;
             }
         }
         let entry = ir.entry;
@@ -253,7 +259,16 @@ impl<'a> Run<'a> {
                 Err(MissingRaised(slot)) => return self.missing(slot),
             };
             let rule = &r.rules[ri as usize];
-            let origin = Origin { rule: rule.label(), route: Some(r.name.clone()) };
+            if self.ambiguous && self.p.compiled.routes[route as usize].reads_territory[ri as usize] {
+                if let Some(stop) = self.ambiguity(route, ri) {
+                    return stop;
+                }
+                // No handler (only a policy built without the checker): keep the first territory.
+                (self.ambiguous, self.territory) = (false, self.matched.first().copied());
+                from = ri;
+                continue;
+            }
+            let origin = Origin { rule: r.rule_label(ri as usize), route: Some(r.name.clone()) };
             match self.action(&rule.action, &origin, false, hops) {
                 (Done::Continue, _) => from = ri + 1,
                 stop => return stop,
@@ -263,19 +278,36 @@ impl<'a> Run<'a> {
         self.raise("no_match", None, format!("no rule of route {} matched", r.name)).unwrap_or((Done::Dropped("no rule matched".into()), origin))
     }
 
-    /// The first rule of `route` at or after `from` whose condition holds.
+    /// Raises `ambiguous_territory` at rule `ri` of `route`, the first that reads the territory.
+    fn ambiguity(&mut self, route: u32, ri: u32) -> Option<Stop> {
+        let ir = self.ir();
+        let r = &ir.routes[route as usize];
+        let rule = &r.rules[ri as usize];
+        let names: Vec<&str> = self.matched.iter().map(|t| ir.territories[*t as usize].name.as_str()).collect();
+        let at = format!("{} ({})", r.rule_label(ri as usize), rule.loc);
+        let detail = format!("matched {}; first read by rule {at} of route {}", names.join(", "), r.name);
+        self.raise("ambiguous_territory", None, detail)
+    }
+
+    /// The first rule of `route` at or after `from` whose condition holds;
+    /// for an ambiguous lead, a rule that reads the territory stops the
+    /// search unevaluated.
     fn next_rule(&mut self, route: u32, from: u32) -> Result<Option<u32>, MissingRaised> {
-        if let Some(m) = &self.matcher {
+        if let (Some(m), false) = (&self.matcher, self.ambiguous) {
             return m.rule(route, self.tier, self.territory, from);
         }
         let r = &self.ir().routes[route as usize];
+        let reads = &self.p.compiled.routes[route as usize].reads_territory;
         for (ri, rule) in r.rules.iter().enumerate().skip(from as usize) {
+            if self.ambiguous && reads[ri] {
+                return Ok(Some(ri as u32));
+            }
             let hit = match &rule.condition {
                 None => {
-                    self.note("rule", rule.label(), "otherwise", Some(format!("route {}", r.name)));
+                    self.note("rule", r.rule_label(ri), "otherwise", Some(format!("route {}", r.name)));
                     true
                 }
-                Some(c) => self.test("rule", || rule.label(), &rule.loc, c)?,
+                Some(c) => self.test("rule", || r.rule_label(ri), &rule.loc, c)?,
             };
             if hit {
                 return Ok(Some(ri as u32));
@@ -432,7 +464,8 @@ impl<'a> Run<'a> {
         let mut d = Decision::rejected(self.lead.id.clone(), Vec::new(), &ir.policy_version);
         d.tier = self.tier.map(|t| ir.tiers[t as usize].name.clone());
         d.territory = self.territory.map(|t| ir.territories[t as usize].name.clone());
-        d.sla_due = self.tier.map(|t| format_time(self.m.now.saturating_add(ir.tiers[t as usize].sla_ms)));
+        d.territories = self.matched.iter().map(|t| ir.territories[*t as usize].name.clone()).collect();
+        d.sla_due = self.tier.and_then(|t| ir.tiers[t as usize].sla_ms).map(|ms| format_time(self.m.now.saturating_add(ms)));
         d.rule = Some(origin.rule);
         d.route = origin.route;
         d.exceptions = self.exceptions;

@@ -97,8 +97,11 @@ pub struct Decision {
     pub queue: Option<String>,
     /// The tier.
     pub tier: Option<String>,
-    /// The territory (none when no territory matched).
+    /// The territory (none when no territory matched, or when several did).
     pub territory: Option<String>,
+    /// Every territory that matched, when more than one did (the lead is ambiguous).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub territories: Vec<String>,
     /// The rule that decided: its name or `file:line` (or the handler).
     pub rule: Option<String>,
     /// The route the deciding rule is in.
@@ -135,6 +138,7 @@ impl Decision {
             queue: None,
             tier: None,
             territory: None,
+            territories: Vec::new(),
             rule: None,
             route: None,
             reason: None,
@@ -178,12 +182,18 @@ impl Decision {
         if let Some(t) = &self.tier {
             facts.push(format!("tier {t}"));
         }
-        facts.push(format!("territory {}", self.territory.as_deref().unwrap_or("none")));
+        if self.territories.is_empty() {
+            facts.push(format!("territory {}", self.territory.as_deref().unwrap_or("none")));
+        } else {
+            facts.push(format!("territory ambiguous ({})", self.territories.join(", ")));
+        }
         if let Some(r) = &self.rule {
             facts.push(format!("rule {r}{}", self.route.as_deref().map(|r| format!(" in route {r}")).unwrap_or_default()));
         }
-        if let Some(s) = &self.sla_due {
-            facts.push(format!("SLA due {s}"));
+        match (&self.sla_due, &self.tier) {
+            (Some(s), _) => facts.push(format!("SLA due {s}")),
+            (None, Some(t)) => facts.push(format!("no SLA (tier {t} sets none: no timer, no breach handler runs)")),
+            (None, None) => {}
         }
         if let Some(s) = &self.queue_sla_due {
             facts.push(format!("queue SLA due {s}"));
@@ -267,6 +277,15 @@ impl Decision {
             Outcome::Queued => format!("queue {}", self.queue.as_deref().unwrap_or("?")),
             Outcome::Dropped => "dropped".into(),
             Outcome::Rejected => "rejected".into(),
+        }
+    }
+
+    /// [`Decision::destination`] down to the rep: `team T (rep R)` for a lead
+    /// assigned through a team, else the same word.
+    pub fn full_destination(&self) -> String {
+        match (self.outcome, &self.team, &self.rep) {
+            (Outcome::Assigned, Some(t), Some(r)) => format!("team {t} (rep {r})"),
+            _ => self.destination(),
         }
     }
 }

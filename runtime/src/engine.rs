@@ -117,6 +117,7 @@ pub fn doc_example_ir() -> String {
     let ir = PolicyIr {
         format_version: FORMAT_VERSION,
         policy_version: "sha256:doc".into(),
+        source_digest: String::new(),
         name: "doc".into(),
         owner: None,
         timezone: "UTC".into(),
@@ -153,10 +154,10 @@ pub fn doc_example_ir() -> String {
                     },
                     text: "intent >= 80".into(),
                 }),
-                sla_ms: 300_000,
+                sla_ms: Some(300_000),
                 loc: loc(1),
             },
-            TierDef { name: "cold".into(), condition: None, sla_ms: 86_400_000, loc: loc(2) },
+            TierDef { name: "cold".into(), condition: None, sla_ms: Some(86_400_000), loc: loc(2) },
         ],
         territories: vec![],
         routes: vec![RouteDef {

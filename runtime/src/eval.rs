@@ -23,6 +23,8 @@ pub struct Ctx<'a> {
     /// The condition looked at the tier / the territory (for traces).
     pub(crate) read_tier: bool,
     pub(crate) read_territory: bool,
+    /// More than one territory matched (what `territory is ambiguous` reads).
+    pub(crate) ambiguous: bool,
 }
 
 type R<'a> = Result<Option<Cow<'a, Value>>, MissingRaised>;
@@ -82,6 +84,7 @@ impl<'a> Ctx<'a> {
                 self.read_territory = true;
                 Some(Cow::Owned(Value::Territory(self.territory)))
             }
+            Expr::Ambiguous => Some(Cow::Owned(Value::Bool(self.ambiguous))),
             Expr::Now => Some(Cow::Owned(Value::Time(self.now))),
             Expr::Not { .. } | Expr::And { .. } | Expr::Or { .. } => Some(Cow::Owned(Value::Bool(self.test(e)?))),
             Expr::Cmp { cmp, lhs, rhs } => {

@@ -7,15 +7,20 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the IR changes shape; the engine refuses other versions.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A whole compiled policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyIr {
     /// Must equal [`FORMAT_VERSION`].
     pub format_version: u32,
-    /// Content hash of the normalized sources: `sha256:<hex>`.
+    /// What the policy does, hashed: `sha256:<hex>` of [`PolicyIr::behaviour`].
+    /// Editing comments, reformatting or moving declarations keeps it.
     pub policy_version: String,
+    /// `sha256:<hex>` of the exact source files (names and text): changes
+    /// with any edit, for telling two texts of one version apart.
+    #[serde(default)]
+    pub source_digest: String,
     /// The policy's name.
     pub name: String,
     /// Who owns it.
@@ -50,6 +55,33 @@ pub struct PolicyIr {
     /// `on sla_warning([tier,] D) -> notify "..."` reminders, in source order.
     #[serde(default)]
     pub reminders: Vec<ReminderDef>,
+}
+
+impl PolicyIr {
+    /// What decides leads, as JSON: the IR without where things are written
+    /// (`loc`), the source text of conditions and handlers (`text`), the
+    /// inline tests and the two digests. `policy_version` is its hash.
+    pub fn behaviour(&self) -> serde_json::Value {
+        fn strip(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    m.remove("loc");
+                    m.remove("text");
+                    m.values_mut().for_each(strip);
+                }
+                serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+                _ => {}
+            }
+        }
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(o) = v.as_object_mut() {
+            for key in ["policy_version", "source_digest", "tests"] {
+                o.remove(key);
+            }
+        }
+        strip(&mut v);
+        v
+    }
 }
 
 /// A named enum.
@@ -280,8 +312,8 @@ pub struct TierDef {
     pub name: String,
     /// `None` for `otherwise`.
     pub condition: Option<Condition>,
-    /// SLA in milliseconds.
-    pub sla_ms: i64,
+    /// SLA in milliseconds; `None`: the tier has no SLA (no timer, no `sla_due`).
+    pub sla_ms: Option<i64>,
     /// Where it is declared.
     pub loc: Loc,
 }
@@ -321,10 +353,16 @@ pub struct RuleDef {
     pub loc: Loc,
 }
 
-impl RuleDef {
-    /// The name decisions show: the rule's name, or `file:line`.
-    pub fn label(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.loc.to_string())
+impl RouteDef {
+    /// The name decisions show for rule `i`: its name, or `ROUTE#N` (N from
+    /// 1, in the route's order) for an unnamed rule, `ROUTE#otherwise` for
+    /// the catch-all. Editing comments or reformatting never changes it.
+    pub fn rule_label(&self, i: usize) -> String {
+        match self.rules.get(i) {
+            Some(RuleDef { name: Some(n), .. }) => n.clone(),
+            Some(RuleDef { condition: None, .. }) => format!("{}#otherwise", self.name),
+            _ => format!("{}#{}", self.name, i + 1),
+        }
     }
 }
 
@@ -446,6 +484,22 @@ pub enum Value {
     Territory(Option<u32>),
 }
 
+impl Expr {
+    /// Whether evaluating this reads the lead's territory (`territory == x`,
+    /// `territory is present` ...; not `territory is ambiguous`): where an
+    /// ambiguous lead raises `ambiguous_territory`.
+    pub fn reads_territory(&self) -> bool {
+        match self {
+            Expr::Territory => true,
+            Expr::Const { .. } | Expr::Field { .. } | Expr::Tier | Expr::Ambiguous | Expr::Now | Expr::Present { .. } | Expr::Default { .. } => false,
+            Expr::Not { arg } => arg.reads_territory(),
+            Expr::And { args } | Expr::Or { args } | Expr::Call { args, .. } => args.iter().any(Expr::reads_territory),
+            Expr::Cmp { lhs, rhs, .. } => lhs.reads_territory() || rhs.reads_territory(),
+            Expr::In { value, .. } | Expr::InField { value, .. } => value.reads_territory(),
+        }
+    }
+}
+
 /// Comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -517,8 +571,11 @@ pub enum Expr {
     },
     /// The lead's tier (in routes).
     Tier,
-    /// The lead's territory (in routes).
+    /// The lead's territory (in routes). Reading it raises `ambiguous_territory`
+    /// for a lead in more than one territory.
     Territory,
+    /// `territory is ambiguous`: more than one territory matched (never raises).
+    Ambiguous,
     /// The decision time.
     Now,
     /// Negation.

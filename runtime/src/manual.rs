@@ -111,7 +111,7 @@ impl Policy {
         d.errors = Vec::new();
         d.trace = None;
         d.policy_version = self.version().to_string();
-        let sla = current.tier.as_deref().and_then(|t| self.ir.tiers.iter().find(|d| d.name == t)).map(|t| t.sla_ms);
+        let sla = current.tier.as_deref().and_then(|t| self.ir.tiers.iter().find(|d| d.name == t)).and_then(|t| t.sla_ms);
         d.sla_due = sla.map(|ms| format_time(moment.now.saturating_add(ms)));
         d.exceptions = vec![ExceptionRecord { exception: "override".into(), handled_by: note.to_string() }];
         d.commit = Some(CommitPlan { rep, day: moment.day[rep as usize], team: team.zip(update) });

@@ -246,7 +246,7 @@ fn validate(ir: &PolicyIr) -> Result<(), String> {
                     todo.push(rhs);
                 }
                 Expr::In { value, .. } => todo.push(value),
-                Expr::Const { .. } | Expr::Tier | Expr::Territory | Expr::Now => {}
+                Expr::Const { .. } | Expr::Tier | Expr::Territory | Expr::Ambiguous | Expr::Now => {}
             }
         }
         Ok(())

@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::compiled;
-use crate::eval::MissingRaised;
+use crate::eval::{Ctx, MissingRaised};
 use crate::flat::Record;
 use crate::ir::Action;
 use crate::lead::Lead;
@@ -184,7 +184,7 @@ impl fmt::Debug for FlatLead {
 pub struct Selection {
     /// The tier (index into the IR's tiers).
     pub tier: Option<u32>,
-    /// The territory (the first, when several matched).
+    /// The territory (none when several matched: see `territories_matched`).
     pub territory: Option<u32>,
     /// How many territories matched (more than one is `ambiguous_territory`).
     pub territories_matched: u32,
@@ -206,6 +206,14 @@ pub enum Selected {
     NoRule {
         /// Route index.
         route: u32,
+    },
+    /// A lead in several territories reaches this rule, the first that
+    /// reads the territory: `ambiguous_territory` is raised here.
+    Ambiguous {
+        /// Route index.
+        route: u32,
+        /// Rule index within the route.
+        rule: u32,
     },
     /// A missing field whose handler is an action stops routing.
     Missing {
@@ -239,7 +247,7 @@ impl Policy {
         #[cfg(feature = "jit")]
         if let Some(j) = self.jit.as_deref() {
             if flat.layout == Some(j.id) {
-                if let Some(sel) = j.selection_in(self, &flat.lead, &flat.rec, now) {
+                if let Some(sel) = j.selection_in(self, &flat.lead, &flat.rec, now).filter(|s| s.territories_matched < 2) {
                     return sel;
                 }
             }
@@ -268,7 +276,7 @@ impl Policy {
     /// allocated for the lead; use [`Policy::decide`] for the full decision.
     pub fn select(&self, lead: &Lead, now: i64) -> Selection {
         #[cfg(feature = "jit")]
-        if let Some(sel) = self.jit.as_deref().and_then(|j| j.selection(self, lead, now)) {
+        if let Some(sel) = self.jit.as_deref().and_then(|j| j.selection(self, lead, now)).filter(|s| s.territories_matched < 2) {
             return sel;
         }
         let mut rec = Record::new();
@@ -287,16 +295,19 @@ impl Policy {
         if let Err(MissingRaised(f)) = found {
             return Selection { outcome: missing(f), ..sel };
         }
-        (sel.territories_matched, sel.territory) = (count, first);
-        let first_rule = m.rule(self.ir.entry, sel.tier, sel.territory, 0);
+        let ambiguous = count > 1;
+        sel.territories_matched = count;
+        sel.territory = if ambiguous { None } else { first };
+        let find = |route: u32| if ambiguous { self.ambiguous_rule(lead, now, sel.tier, route) } else { m.rule(route, sel.tier, sel.territory, 0) };
         let mut route = self.ir.entry;
-        let mut next = first_rule;
+        let mut next = find(route);
         for _ in 0..=self.ir.routes.len() {
             sel.outcome = match next {
+                Ok(Some(rule)) if ambiguous && self.compiled.routes[route as usize].reads_territory[rule as usize] => Selected::Ambiguous { route, rule },
                 Ok(Some(rule)) => match self.ir.routes[route as usize].rules[rule as usize].action {
                     Action::Route { route: to } => {
                         route = to;
-                        next = m.rule(route, sel.tier, sel.territory, 0);
+                        next = find(route);
                         continue;
                     }
                     _ => Selected::Rule { route, rule },
@@ -307,5 +318,26 @@ impl Policy {
             break;
         }
         sel
+    }
+
+    /// For a lead in several territories: the first rule of `route` that
+    /// holds, or that reads the territory (left unevaluated: the ambiguity is
+    /// raised there), by the reference evaluator, as `decide` does.
+    fn ambiguous_rule(&self, lead: &Lead, now: i64, tier: Option<u32>, route: u32) -> Result<Option<u32>, MissingRaised> {
+        let reads = &self.compiled.routes[route as usize].reads_territory;
+        for (ri, rule) in self.ir.routes[route as usize].rules.iter().enumerate() {
+            let hit = reads[ri]
+                || match &rule.condition {
+                    None => true,
+                    Some(c) => {
+                        let mut ctx = Ctx { policy: self, lead, tier, territory: None, now, reads: None, read_tier: false, read_territory: false, ambiguous: true };
+                        ctx.test(&c.expr)?
+                    }
+                };
+            if hit {
+                return Ok(Some(ri as u32));
+            }
+        }
+        Ok(None)
     }
 }

@@ -105,7 +105,8 @@ pub async fn store_version(store: &Store, ir: &PolicyIr, meta: &VersionMeta, now
         .ctx("read a policy version")?
         .try_get("ir")
         .ctx("read a policy version")?;
-    let same = serde_json::from_str::<serde_json::Value>(&stored).ok() == serde_json::to_value(ir).ok();
+    // One version is one behaviour: the same policy with other comments or layout is the same version.
+    let same = serde_json::from_str::<PolicyIr>(&stored).ok().map(|s| s.behaviour()) == Some(ir.behaviour());
     if !same {
         return Err(ServiceError::Conflict {
             code: "version_conflict",

@@ -39,7 +39,7 @@ pub async fn diff(store: &Store, policies: &PolicyCache, from: &str, to: &str, n
         let b = decide(&new, text, &ns, &nm);
         old.commit(&mut os, &a);
         new.commit(&mut ns, &b);
-        let (da, db) = (place(&a), place(&b));
+        let (da, db) = (a.full_destination(), b.full_destination());
         if da != db {
             changed += 1;
             let m = moves.entry((da, db)).or_default();
@@ -64,15 +64,6 @@ fn decide(p: &Policy, text: &str, state: &leadroute_runtime::State, moment: &lea
     match Lead::from_json_str(p.ir(), text, LeadOptions::default()) {
         Ok(lead) => p.decide(&lead, state, moment, false),
         Err((id, e)) => Decision::rejected(id, e, p.version()),
-    }
-}
-
-/// Where a decision puts a lead, down to the rep: `rep ana (team ae_west)`.
-fn place(d: &Decision) -> String {
-    match (&d.rep, &d.team) {
-        (Some(r), Some(t)) => format!("rep {r} (team {t})"),
-        (Some(r), None) => format!("rep {r}"),
-        _ => d.destination(),
     }
 }
 

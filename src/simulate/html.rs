@@ -143,7 +143,7 @@ fn tables(h: &mut String, r: &Run, name: &str) {
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{cls}>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&d.name),
-            duration_text(d.sla_ms),
+            d.sla_ms.map_or_else(|| "none".to_string(), duration_text),
             g.leads,
             g.contacted,
             pct(g.breaches, g.contacted),

@@ -55,9 +55,9 @@ pub struct Model {
 }
 
 impl Model {
-    /// The mean response time for a tier with SLA `sla_ms`.
-    pub fn tier_mean(&self, tier: &str, sla_ms: i64) -> i64 {
-        self.tier_mean.get(tier).copied().or(self.all_tiers).unwrap_or(sla_ms / 2)
+    /// The mean response time for a tier with SLA `sla_ms` (30 minutes for a tier without one).
+    pub fn tier_mean(&self, tier: &str, sla_ms: Option<i64>) -> i64 {
+        self.tier_mean.get(tier).copied().or(self.all_tiers).unwrap_or_else(|| sla_ms.map_or(30 * 60_000, |s| s / 2))
     }
 
     /// The mean wait of a queue with SLA `sla_ms`.
@@ -226,8 +226,8 @@ mod tests {
     fn response_flag_sets_tiers_and_the_rest() {
         let mut m = Model { distribution: Distribution::Fixed, tier_mean: BTreeMap::new(), all_tiers: None, queue_mean: None };
         m.parse_response("hot=3m, 1h").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(m.tier_mean("hot", 300_000), 180_000);
-        assert_eq!(m.tier_mean("cold", 300_000), 3_600_000);
+        assert_eq!(m.tier_mean("hot", Some(300_000)), 180_000);
+        assert_eq!(m.tier_mean("cold", Some(300_000)), 3_600_000);
         assert!(m.parse_response("hot=soon").is_err());
     }
 }

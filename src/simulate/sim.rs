@@ -260,7 +260,7 @@ pub fn run(setup: Setup<'_>, arrivals: &[Arrival]) -> Sim {
                             }
                         }
                         let tier_name = decision.tier.as_deref().unwrap_or("");
-                        let sla = tier.map_or(0, |ti| ir.tiers[ti as usize].sla_ms);
+                        let sla = tier.and_then(|ti| ir.tiers[ti as usize].sla_ms);
                         due = Some(model.distribution.sample(model.tier_mean(tier_name, sla), luck.u, luck.z));
                     }
                     Outcome::Queued => {

@@ -122,6 +122,8 @@ pub struct RouteCtx {
     pub territory_is: Vec<Dnf>,
     /// The leads in no territory.
     pub territory_none: Dnf,
+    /// The leads in two territories or more (`territory is ambiguous`).
+    pub ambiguous: Dnf,
 }
 
 /// Turns conditions into [`Dnf`]s and compares them.
@@ -163,7 +165,21 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             ctx.territory_is.push(acc);
         }
         ctx.territory_none = negs.iter().try_fold(vec![Term::default()], |acc, n| both(&Some(acc), n));
+        let mut amb: Dnf = Some(vec![]);
+        for (i, c) in conds.iter().enumerate() {
+            for d in &conds[i + 1..] {
+                if base.intersects(c, d) {
+                    amb = either(&amb, &both(c, d)).map(|t| t.into_iter().filter(|x| base.satisfiable(x)).collect());
+                }
+            }
+        }
+        ctx.ambiguous = amb;
         Analyzer { syms, route: Some(ctx) }
+    }
+
+    /// What `tier` and `territory` mean, for an analyzer made [`Analyzer::with_routes`].
+    pub fn route_ctx(&self) -> Option<&RouteCtx> {
+        self.route.as_ref()
     }
 
     /// The symbols analysed.
@@ -206,6 +222,11 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             },
             ExprKind::Cmp { op, lhs, rhs } => self.compare(*op, lhs, rhs, neg),
             ExprKind::In { value, set, negated } => self.membership(value, set, *negated != neg),
+            ExprKind::Ambiguous(_) => match &self.route {
+                Some(ctx) if neg => negate(&ctx.ambiguous),
+                Some(ctx) => ctx.ambiguous.clone(),
+                None => opaque(),
+            },
             _ => opaque(),
         }
     }

@@ -4,7 +4,6 @@
 //! conditions that never hold, and territories that overlap.
 
 use super::predicate::{both, either, negate, Analyzer, Dnf, Term, MAX_TERMS};
-use super::witness::example_lead;
 use crate::check::flow::can_continue;
 use crate::check::Symbols;
 use crate::codes::Code;
@@ -33,6 +32,11 @@ pub(crate) fn empty(d: &Dnf) -> bool {
 /// that need a field missing whose `missing(field)` handler is an action are
 /// skipped: such a lead stops at that handler, not where the example claims.
 pub(crate) fn example(an: &Analyzer, d: &Dnf) -> Option<serde_json::Value> {
+    example_with(an, d).map(|(_, lead)| lead)
+}
+
+/// [`example`], with the constrained fields alone (for a short label).
+pub(crate) fn example_with(an: &Analyzer, d: &Dnf) -> Option<(serde_json::Map<String, serde_json::Value>, serde_json::Value)> {
     let syms = an.symbols();
     let intercepted = |f: &str| {
         syms.handlers.iter().any(|h| matches!((&h.exception, &h.action), (Exception::Missing { field, .. }, HandlerAction::Action(_)) if field.name == f))
@@ -40,7 +44,10 @@ pub(crate) fn example(an: &Analyzer, d: &Dnf) -> Option<serde_json::Value> {
     d.as_ref()?
         .iter()
         .filter(|t| !t.opaque && !t.fields.iter().any(|(f, c)| c.present == Some(false) && intercepted(f)))
-        .find_map(|t| example_lead(an, t))
+        .find_map(|t| {
+            let short = an.witness(t)?;
+            Some((short.clone(), super::witness::complete(an, &short)))
+        })
 }
 
 fn guard_dnf(an: &Analyzer, g: &Guard) -> Dnf {
@@ -85,9 +92,8 @@ pub fn tiers(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
     diags.push(d.help("add `tier standard otherwise sla 24h` last, or handle it: `on no_match -> queue triage`"));
 }
 
-/// Territories whose condition never holds, or that are always ambiguous, and
-/// overlaps (warnings when `ambiguous_territory` is handled; E0023 otherwise,
-/// reported by [`super::overlap`]).
+/// Territories whose condition never holds, or that are always ambiguous
+/// (overlaps are reported by [`super::overlap`], from where they are raised).
 pub fn territories(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
     let an = &Analyzer::new(syms);
     let conds: Vec<Dnf> = syms.territories.iter().map(|t| prune(an, an.dnf(&t.condition))).collect();
@@ -108,35 +114,58 @@ pub fn territories(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if !syms.has_handler("ambiguous_territory") {
-        return;
-    }
-    for o in super::overlap::overlaps(syms) {
-        let (a, b) = (syms.territories[o.first], syms.territories[o.second]);
-        let Some(ex) = &o.example else { continue };
-        let lead = super::witness::complete(an, ex);
-        diags.push(
-            Diagnostic::new(Code::W0008, b.name.span, format!("territories `{}` and `{}` can both match a lead", a.name.name, b.name.name))
-                .label(format!("e.g. a lead with {}", serde_json::Value::Object(ex.clone())))
-                .with_secondary(a.name.span, format!("`{}` declared here", a.name.name))
-                .help("such leads go to the `ambiguous_territory` handler; make the conditions exclusive if they should not")
-                .with_example(lead),
-        );
-    }
 }
 
 /// The leads each route rule takes (on [`Analyzer::with_routes`]), for the
 /// analyses that follow a lead past its first decision.
 pub type RuleFires<'a> = Vec<(&'a Rule, Dnf)>;
 
+/// Where leads in several territories meet the first rule that reads the
+/// territory: `ambiguous_territory` is raised there for them.
+#[derive(Debug, Clone)]
+pub struct Raised<'a> {
+    /// The rule (left unevaluated for those leads).
+    pub rule: &'a Rule,
+    /// How it is named in messages: `rule \`x\`` or `the rule on line N`.
+    pub label: String,
+    /// The ambiguous leads that reach it.
+    pub leads: Dnf,
+    /// It is in a route a handler enters: which leads get there is a guess,
+    /// so it has no example.
+    pub guess: bool,
+}
+
+/// What following leads through the routes found.
+#[derive(Debug, Clone, Default)]
+pub struct Flow<'a> {
+    /// The leads each reached rule takes.
+    pub fires: RuleFires<'a>,
+    /// Where ambiguity is raised, in route order.
+    pub raised: Vec<Raised<'a>>,
+}
+
+/// Whether a condition reads the lead's territory (`territory == x`,
+/// `territory is present`; `territory is ambiguous` does not).
+pub fn reads_territory(syms: &Symbols, e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Name(n) => n == "territory" && !syms.fields.contains_key(n),
+        ExprKind::Ambiguous(_) | ExprKind::Lit(_) => false,
+        ExprKind::Paren(x) | ExprKind::Not(x) => reads_territory(syms, x),
+        ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Cmp { lhs: a, rhs: b, .. } => reads_territory(syms, a) || reads_territory(syms, b),
+        ExprKind::In { value, .. } | ExprKind::Is { value, .. } => reads_territory(syms, value),
+        ExprKind::Default { value, default } => reads_territory(syms, value) || reads_territory(syms, default),
+        ExprKind::Call { args: items, .. } | ExprKind::List(items) => items.iter().any(|x| reads_territory(syms, x)),
+    }
+}
+
 /// Per route: the leads that reach it (from the entry, through `route`
 /// actions), its rules that can never fire, and leads that fall through it.
-/// Returns the leads each reached rule takes.
-pub fn routes<'a>(syms: &Symbols<'a>, entry: Option<&str>, sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> RuleFires<'a> {
+/// Returns the leads each reached rule takes, and where ambiguity is raised.
+pub fn routes<'a>(syms: &Symbols<'a>, entry: Option<&str>, sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
     let an = &Analyzer::with_routes(syms);
     let line_of = |r: &Rule| sources.get(r.span.file).line_col(r.span.start as usize).0;
     let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    let mut fires = Vec::new();
+    let mut fires = Flow::default();
     routes_from(syms, an, entry, &line_of, &mut seen, &mut fires, diags);
     // Routes the entry never reaches (or all, without an entry): structure only.
     for route in syms.routes.values() {
@@ -171,9 +200,9 @@ fn route_targets<'a>(a: &'a Action, out: &mut Vec<&'a Ident>) {
 }
 
 /// The leads that reach the entry route: some tier decided them (others go
-/// to `no_match`), and they are not in two territories (those go to the
-/// `ambiguous_territory` handler when there is one).
-fn entry_reach(syms: &Symbols, an: &Analyzer) -> Dnf {
+/// to `no_match`). Leads in two territories reach it too: they leave at the
+/// first rule that reads the territory.
+fn entry_reach(syms: &Symbols) -> Dnf {
     let plain = Analyzer::new(syms);
     let mut reach: Dnf = Some(vec![Term::default()]);
     if !syms.tiers.iter().any(|t| matches!(t.guard, Guard::Otherwise(_))) && !syms.tiers.is_empty() {
@@ -186,14 +215,6 @@ fn entry_reach(syms: &Symbols, an: &Analyzer) -> Dnf {
         }
         reach = any;
     }
-    if syms.has_handler("ambiguous_territory") {
-        let conds: Vec<Dnf> = syms.territories.iter().map(|t| prune(&plain, plain.dnf(&t.condition))).collect();
-        let mut amb: Dnf = Some(vec![]);
-        for o in super::overlap::overlaps(syms) {
-            amb = prune(&plain, either(&amb, &both(&conds[o.first], &conds[o.second])));
-        }
-        reach = meet(an, &reach, &negate(&amb));
-    }
     reach
 }
 
@@ -203,7 +224,7 @@ fn routes_from<'s, 'a>(
     entry: Option<&'s str>,
     line_of: &dyn Fn(&Rule) -> usize,
     seen: &mut std::collections::BTreeSet<&'s str>,
-    fired: &mut RuleFires<'a>,
+    flow: &mut Flow<'a>,
     diags: &mut Vec<Diagnostic>,
 ) {
     use std::collections::{BTreeMap, BTreeSet};
@@ -247,7 +268,9 @@ fn routes_from<'s, 'a>(
     }
     order.reverse();
     let mut reach: BTreeMap<&str, (Dnf, Vec<String>)> = BTreeMap::new();
-    reach.insert(entry, (entry_reach(syms, an), vec![format!("route `{entry}`")]));
+    reach.insert(entry, (entry_reach(syms), vec![format!("route `{entry}`")]));
+    let ambiguous = an.route_ctx().map_or(Some(vec![]), |c| c.ambiguous.clone());
+    let unambiguous = negate(&ambiguous);
     // Which leads raise an exception is beyond the analysis: a route a handler
     // enters may get any lead (sound for "never fires"), but its examples
     // would be guesses, so it shows none.
@@ -266,8 +289,17 @@ fn routes_from<'s, 'a>(
         let mut falls = false;
         for rule in &route.rules {
             let c = guard_dnf(an, &rule.guard);
-            let fires = meet(an, &rest, &c);
             let label = rule.name.as_ref().map_or_else(|| format!("the rule on line {}", line_of(rule)), |n| format!("rule `{}`", n.name));
+            if matches!(&rule.guard, Guard::When(e) if reads_territory(syms, e)) {
+                // Ambiguous leads stop here, before the condition is evaluated.
+                let leads = meet(an, &rest, &ambiguous);
+                if !empty(&leads) {
+                    flow.raised.push(Raised { rule, label: label.clone(), leads, guess: guessed.contains(name) });
+                    rest = meet(an, &rest, &unambiguous);
+                    none_match = meet(an, &none_match, &unambiguous);
+                }
+            }
+            let fires = meet(an, &rest, &c);
             if let Guard::When(e) = &rule.guard {
                 if empty(&c) {
                     diags.push(never_holds(e.span, "rule", &label));
@@ -300,7 +332,7 @@ fn routes_from<'s, 'a>(
                 rest = meet(an, &rest, &negate(&c));
             }
             none_match = meet(an, &none_match, &negate(&c));
-            fired.push((rule, fires.clone()));
+            flow.fires.push((rule, fires.clone()));
             earlier.push((rule, fires));
             if matches!(rule.guard, Guard::Otherwise(_)) {
                 falls = true;

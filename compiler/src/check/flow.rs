@@ -27,6 +27,8 @@ pub struct Refs {
     pub queues: BTreeSet<String>,
     /// Reps some `assign rep` names.
     pub reps: BTreeSet<String>,
+    /// Fields some `assign owner(field)` reads: any active rep may be named there.
+    pub owner_fields: BTreeSet<String>,
     /// Route -> routes its rules send leads to, with the action's span.
     pub edges: BTreeMap<String, Vec<(String, Span)>>,
     /// Routes handlers send leads to.
@@ -145,6 +147,7 @@ fn action(a: &Action, env: &Env, syms: &Symbols, tc: &mut TypeChecker, refs: &mu
                     }
                 }
                 AssignTarget::Owner(field) => {
+                    refs.owner_fields.insert(field.name.clone());
                     let e = Expr { kind: ExprKind::Name(field.name.clone()), span: field.span };
                     let ty = tc.expr(&e, &Env { in_route: false, ..env.clone() }, None);
                     if !matches!(ty, Ty::Str | Ty::Error) {
@@ -380,8 +383,12 @@ pub fn unused(syms: &Symbols, refs: &Refs, used_sets: &BTreeSet<String>, entry: 
         })
         .flatten()
         .collect();
+    // An active rep outside every team still gets leads through `assign owner(...)`:
+    // an account owner who is not on a routing team is a policy the checker can see.
+    let active = |rep: &RepDecl| !rep.props.iter().any(|p| matches!(&p.value, RepProp::Active(b) if !b.value));
     for rep in syms.reps.values() {
-        if !in_team.contains(rep.name.name.as_str()) && !refs.reps.contains(&rep.name.name) {
+        let owned = !refs.owner_fields.is_empty() && active(rep);
+        if !in_team.contains(rep.name.name.as_str()) && !refs.reps.contains(&rep.name.name) && !owned {
             diags.push(
                 Diagnostic::new(Code::W0001, rep.name.span, format!("rep `{}` is in no team", rep.name.name))
                     .label("never gets a lead from a team")

@@ -2,6 +2,7 @@
 //! the syntax trees of all files of a policy. Each group of checks is its own
 //! module; deeper analyses live in [`crate::analysis`] and plug in here.
 
+pub mod allow;
 pub mod decls;
 pub mod flow;
 pub mod inline_tests;
@@ -88,6 +89,7 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
     // also report every use of its name as unknown.
     checked_diags.retain(|d| !hides_behind_syntax_error(d, &broken_words));
     diags.extend(checked_diags);
+    allow::apply(&modules, &mut diags);
     sort_and_dedup(&mut diags);
     Checked { modules, diagnostics: diags, entry }
 }
@@ -120,11 +122,11 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
     inline_tests::tests(&syms, diags);
     flow::cycles(&syms, &refs, entry.as_deref(), diags);
     flow::handler_loops(&syms, &refs, diags);
-    crate::analysis::overlap::check(&syms, diags);
     crate::analysis::reach::tiers(&syms, diags);
     crate::analysis::reach::territories(&syms, diags);
-    let fires = crate::analysis::reach::routes(&syms, entry.as_deref(), sources, diags);
-    crate::analysis::breach::holders(&syms, &fires, diags);
+    let flow = crate::analysis::reach::routes(&syms, entry.as_deref(), sources, diags);
+    crate::analysis::overlap::check(&syms, &flow.raised, diags);
+    crate::analysis::breach::holders(&syms, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     entry
 }

@@ -19,6 +19,15 @@ pub fn handlers(syms: &Symbols, refs: &mut Refs, diags: &mut Vec<Diagnostic>) {
     for h in &syms.sla {
         let tier = match &h.event.tier {
             Some(t) => match syms.tier(&t.name) {
+                Some(decl) if decl.sla.is_none() => {
+                    diags.push(
+                        Diagnostic::new(Code::E0034, t.span, format!("tier `{}` has no `sla`, so this never fires", t.name))
+                            .label("no SLA to run out")
+                            .with_secondary(decl.name.span, format!("`{}` declared without `sla`", t.name))
+                            .help(format!("give the tier an SLA (`tier {} ... sla 1h`), or remove this handler", t.name)),
+                    );
+                    continue;
+                }
                 Some(decl) => Some(decl),
                 None => {
                     diags.push(unknown(t, "tier", syms.tiers.iter().map(|t| t.name.name.as_str())));
@@ -77,11 +86,11 @@ fn warning(h: &SlaDecl, tier: Option<&TierDecl>, syms: &Symbols, diags: &mut Vec
                 .label("zero")
                 .help("give how long before the SLA runs out it fires: `sla_warning(hot, 2m)`"),
         );
-    } else if let Some(t) = tiers.iter().find(|t| before.value >= t.sla.value) {
+    } else if let Some((t, sla)) = tiers.iter().filter_map(|t| t.sla.map(|s| (t, s))).find(|(_, s)| before.value >= s.value) {
         diags.push(
             Diagnostic::new(Code::E0035, before.span, format!("this reminder would fire before a `{}` lead even arrives", t.name.name))
                 .label("not shorter than the tier's SLA")
-                .with_secondary(t.sla.span, format!("tier `{}` has this SLA", t.name.name))
+                .with_secondary(sla.span, format!("tier `{}` has this SLA", t.name.name))
                 .help("remind a shorter time before the due time"),
         );
     }

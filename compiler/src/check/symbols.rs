@@ -209,6 +209,8 @@ impl<'a> Symbols<'a> {
                             s.tests.push(d);
                         }
                     }
+                    // Applied to the finished diagnostics (`check::allow`).
+                    Decl::Allow(_) => {}
                 }
             }
         }

@@ -96,6 +96,20 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
                 self.presence(value, *present, env);
                 Ty::Bool
             }
+            ExprKind::Ambiguous(value) => {
+                match &value.kind {
+                    ExprKind::Name(n) if env.in_route && n == "territory" && !self.syms.fields.contains_key(n) => {}
+                    _ => {
+                        self.expr(value, env, None);
+                        self.diags.push(
+                            Diagnostic::new(Code::E0012, value.span, "only `territory` inside a route can be tested with `is ambiguous`")
+                                .label("not the lead's territory")
+                                .help("write `when territory is ambiguous -> queue territory_review` as a rule of a route"),
+                        );
+                    }
+                }
+                Ty::Bool
+            }
             ExprKind::Default { value, default } => self.default(value, default, env),
             ExprKind::Call { func, args } => self.call(func, args, env),
             ExprKind::List(items) => {
@@ -436,7 +450,7 @@ fn lit_ty(lit: &Lit) -> Ty {
         Lit::Int(_) => Ty::Int,
         Lit::Float(_) => Ty::Float,
         Lit::Bool(_) => Ty::Bool,
-        Lit::Duration(_) => Ty::Duration,
+        Lit::Duration(..) => Ty::Duration,
         Lit::Clock(_) => Ty::Clock,
     }
 }

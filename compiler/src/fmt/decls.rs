@@ -53,6 +53,16 @@ impl Item {
     }
 }
 
+/// A block's items on one line, in canonical order, two spaces apart
+/// (`{ owner "ops@acme.example"  sla 30m }`): what a short declaration
+/// keeps when it fits the width. `None` when an item takes several lines.
+fn one_line(items: &[Item]) -> Option<String> {
+    let mut order: Vec<&Item> = items.iter().collect();
+    order.sort_by_key(|i| i.rank);
+    let parts: Option<Vec<&str>> = order.iter().map(|i| if let [l] = i.lines.as_slice() { Some(l.as_str()) } else { None }).collect();
+    parts.filter(|p| !p.is_empty()).map(|p| format!("{{ {} }}", p.join("  ")))
+}
+
 impl Printer<'_> {
     fn new_block(&mut self) -> u32 {
         self.blocks += 1;
@@ -82,7 +92,7 @@ impl Printer<'_> {
         let all: Vec<usize> = (0..self.comments.len()).collect();
         let att = attach(self.text, &self.comments, &all, 0, &items);
         let top = self.new_block();
-        let columns = Self::columns(module, &att);
+        let columns = self.columns(module, &att);
         for ((decl, slot), cols) in module.decls.iter().zip(&att.slots).zip(columns) {
             self.leading(0, &slot.leading, false);
             if slot.blank_before {
@@ -95,7 +105,7 @@ impl Printer<'_> {
 
     /// Column widths for runs of handlers, tiers and territories: a run is
     /// consecutive declarations of one kind with no blank line between them.
-    fn columns(module: &Module, att: &Attached) -> Vec<Columns> {
+    fn columns(&self, module: &Module, att: &Attached) -> Vec<Columns> {
         let kind = |d: &Decl| match d {
             Decl::Handler(_) => 1,
             Decl::Tier(_) => 2,
@@ -125,7 +135,7 @@ impl Printer<'_> {
                 .iter()
                 .map(|d| match d {
                     Decl::Handler(h) => width(&handler_head(h)),
-                    Decl::Sla(h) => width(&sla_head(h)),
+                    Decl::Sla(h) => width(&self.sla_head(h)),
                     Decl::Tier(t) => width(&tier_head(t, name)),
                     _ => 0,
                 })
@@ -154,7 +164,10 @@ impl Printer<'_> {
             }
             Decl::Tier(t) => {
                 let head = tier_head(t, cols.name);
-                let line = format!("{} sla {}", pad(&head, cols.head), expr::duration(t.sla.value));
+                let line = match &t.sla {
+                    Some(sla) => format!("{} sla {}", pad(&head, cols.head), self.written(sla)),
+                    None => head,
+                };
                 self.out.code(0, line, top);
                 self.trail_leaf(0, slot);
             }
@@ -180,12 +193,12 @@ impl Printer<'_> {
                     SlaActionKind::Notify(m) => format!("notify {}", expr::quote(&m.value)),
                     SlaActionKind::Action(a) => self.action(a),
                 };
-                let line = format!("{} -> {action}", pad(&sla_head(h), cols.head));
+                let line = format!("{} -> {action}", pad(&self.sla_head(h), cols.head));
                 self.out.code(0, line, top);
                 self.trail_leaf(0, slot);
             }
             Decl::Policy(d) => {
-                let items = d
+                let items: Vec<Item> = d
                     .props
                     .iter()
                     .map(|p| {
@@ -197,7 +210,8 @@ impl Printer<'_> {
                         Item::new(text, p.span, rank)
                     })
                     .collect();
-                self.block(format!("policy {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+                let short = one_line(&items);
+                self.block(format!("policy {}", d.name.name), d.span, d.name.span, slot, top, items, short);
             }
             Decl::Enum(d) => {
                 let items = d.variants.iter().map(|v| Item::new(format!("{},", v.name), v.span, 0)).collect();
@@ -215,11 +229,12 @@ impl Printer<'_> {
                 self.block(format!("schema {}", d.name.name), d.span, d.name.span, slot, top, items, None);
             }
             Decl::Rep(d) => {
-                let items = d.props.iter().map(rep_prop).collect();
-                self.block(format!("rep {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+                let items: Vec<Item> = d.props.iter().map(rep_prop).collect();
+                let short = one_line(&items);
+                self.block(format!("rep {}", d.name.name), d.span, d.name.span, slot, top, items, short);
             }
             Decl::Team(d) => {
-                let items = d
+                let items: Vec<Item> = d
                     .props
                     .iter()
                     .map(|p| match &p.value {
@@ -230,20 +245,22 @@ impl Printer<'_> {
                         TeamProp::Strategy(s) => Item::new(format!("strategy {}", expr::strategy(s)), p.span, 1),
                     })
                     .collect();
-                self.block(format!("team {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+                let short = one_line(&items);
+                self.block(format!("team {}", d.name.name), d.span, d.name.span, slot, top, items, short);
             }
             Decl::Queue(d) => {
-                let items = d
+                let items: Vec<Item> = d
                     .props
                     .iter()
                     .map(|p| match &p.value {
                         QueueProp::Owner(s) => Item::new(format!("owner {}", expr::quote(&s.value)), p.span, 0),
-                        QueueProp::Sla(s) => Item::new(format!("sla {}", expr::duration(s.value)), p.span, 1),
+                        QueueProp::Sla(s) => Item::new(format!("sla {}", self.written(s)), p.span, 1),
                         QueueProp::Escalate(Escalate::Queue(q)) => Item::new(format!("escalate {}", q.name), p.span, 2),
                         QueueProp::Escalate(Escalate::Notify(m)) => Item::new(format!("escalate notify {}", expr::quote(&m.value)), p.span, 2),
                     })
                     .collect();
-                self.block(format!("queue {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+                let short = one_line(&items);
+                self.block(format!("queue {}", d.name.name), d.span, d.name.span, slot, top, items, short);
             }
             Decl::Route(d) => {
                 let heads: Vec<String> = d.rules.iter().map(rule_head).collect();
@@ -262,9 +279,13 @@ impl Printer<'_> {
                     .items
                     .iter()
                     .zip(spans)
-                    .map(|(item, span)| Item { lines: test_item(item), span, rank: 0 })
+                    .map(|(item, span)| Item { lines: test_item(item, &|d| self.written(d)), span, rank: 0 })
                     .collect();
                 self.block(format!("test {}", expr::quote(&d.name.value)), d.span, d.name.span, slot, top, items, None);
+            }
+            Decl::Allow(a) => {
+                self.out.code(0, format!("allow {} {}", a.code.name, expr::quote(&a.reason.value)), top);
+                self.trail_leaf(0, slot);
             }
         }
     }
@@ -334,6 +355,20 @@ impl Printer<'_> {
         self.leading(2, &att.tail, at_start);
         self.out.code(0, "}".to_string(), top);
         self.trail_leaf(0, &Slot { trailing: close_trailing, ..Slot::default() });
+    }
+
+    fn sla_head(&self, h: &SlaDecl) -> String {
+        format!("on {}", expr::sla_event_with(&h.event, &|d| self.written(d)))
+    }
+
+    /// A duration as written (`24h` stays `24h`, `90s` stays `90s`); the
+    /// canonical form only if the span does not hold a duration literal.
+    fn written(&self, d: &Spanned<i64>) -> String {
+        let (start, end) = range(d.span);
+        match self.text.get(start..end) {
+            Some(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric()) => t.to_string(),
+            _ => expr::duration(d.value),
+        }
     }
 
     /// The `{` that opens a block: the first one after the name, past comments.
@@ -430,9 +465,6 @@ fn handler_head(h: &HandlerDecl) -> String {
     format!("on {}", expr::exception(&h.exception))
 }
 
-fn sla_head(h: &SlaDecl) -> String {
-    format!("on {}", expr::sla_event(&h.event))
-}
 
 fn tier_head(t: &TierDecl, name_w: usize) -> String {
     match &t.guard {
@@ -526,7 +558,7 @@ fn rep_prop(p: &Prop<RepProp>) -> Item {
 }
 
 /// A test item: `now`, `lead { ... }`, `state { rep { ... } }`, `expect ...`.
-fn test_item(item: &TestItem) -> Vec<String> {
+fn test_item(item: &TestItem, written: &dyn Fn(&Spanned<i64>) -> String) -> Vec<String> {
     match item {
         TestItem::Now(s) => vec![format!("now {}", expr::quote(&s.value))],
         TestItem::Lead(r) if r.fields.is_empty() => vec!["lead {}".to_string()],
@@ -547,7 +579,7 @@ fn test_item(item: &TestItem) -> Vec<String> {
             fill(2, "state { ", &reps, " }", &|_| true)
         }
         TestItem::Expect(list) => vec![format!("expect {}", expectations(list))],
-        TestItem::Breach(b) => vec![format!("after {} breach expect {}", expr::duration(b.after.value), expectations(&b.expect))],
+        TestItem::Breach(b) => vec![format!("after {} breach expect {}", written(&b.after), expectations(&b.expect))],
     }
 }
 

@@ -62,7 +62,7 @@ fn lit(l: &Lit) -> String {
         Lit::Int(i) => i.to_string(),
         Lit::Float(f) => float(*f),
         Lit::Bool(b) => b.to_string(),
-        Lit::Duration(ms) => duration(*ms),
+        Lit::Duration(_, written) => written.clone(),
         Lit::Clock(m) => clock(*m),
     }
 }
@@ -142,6 +142,10 @@ fn write_expr(e: &Expr, out: &mut String) {
         ExprKind::Is { value, present } => {
             write_expr(value, out);
             out.push_str(if *present { " is present" } else { " is missing" });
+        }
+        ExprKind::Ambiguous(value) => {
+            write_expr(value, out);
+            out.push_str(" is ambiguous");
         }
     }
 }
@@ -262,10 +266,15 @@ pub(crate) fn exception(e: &Exception) -> String {
 
 /// `sla_breach(hot)`, `sla_warning(hot, 2m)`, `sla_warning(2m)`.
 pub(crate) fn sla_event(e: &SlaEvent) -> String {
+    sla_event_with(e, &|b| duration(b.value))
+}
+
+/// [`sla_event`], with the reminder's lead time written by `written`.
+pub(crate) fn sla_event_with(e: &SlaEvent, written: &dyn Fn(&Spanned<i64>) -> String) -> String {
     let key = e.key();
     match (e.kind, e.before) {
-        (SlaEventKind::Warning, Some(b)) if e.tier.is_some() => format!("{}, {})", key.trim_end_matches(')'), duration(b.value)),
-        (SlaEventKind::Warning, Some(b)) => format!("{key}({})", duration(b.value)),
+        (SlaEventKind::Warning, Some(b)) if e.tier.is_some() => format!("{}, {})", key.trim_end_matches(')'), written(&b)),
+        (SlaEventKind::Warning, Some(b)) => format!("{key}({})", written(&b)),
         _ => key,
     }
 }

@@ -15,6 +15,8 @@
 //! item beyond. Comments stay with the item they lead or trail.
 
 mod comments;
+mod diff;
+pub use diff::unified_diff;
 mod decls;
 pub(crate) mod expr;
 mod lines;

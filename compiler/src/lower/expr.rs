@@ -25,7 +25,7 @@ impl Lowerer<'_, '_> {
                     Lit::Int(i) => (ir::Value::Int(*i), Ty::Int),
                     Lit::Float(f) => (ir::Value::Float(*f), Ty::Float),
                     Lit::Bool(b) => (ir::Value::Bool(*b), Ty::Bool),
-                    Lit::Duration(d) => (ir::Value::Duration(*d), Ty::Duration),
+                    Lit::Duration(d, _) => (ir::Value::Duration(*d), Ty::Duration),
                     Lit::Clock(c) => (ir::Value::Clock(*c), Ty::Clock),
                 };
                 (ir::Expr::Const { value }, ty)
@@ -94,6 +94,7 @@ impl Lowerer<'_, '_> {
                 };
                 (lowered, Ty::Bool)
             }
+            ExprKind::Ambiguous(_) => (ir::Expr::Ambiguous, Ty::Bool),
             ExprKind::Default { value, default } => match &value.kind {
                 ExprKind::Name(n) if self.slots.contains_key(n.as_str()) => {
                     let ty = self.syms.fields[n].ty.clone();

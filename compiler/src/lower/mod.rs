@@ -18,9 +18,9 @@ pub(crate) struct Lowerer<'s, 'a> {
     slots: BTreeMap<&'s str, u32>,
 }
 
-/// The content hash of a policy: SHA-256 over each file's base name and text
-/// (byte-order mark dropped, CRLF as LF), in name order.
-pub fn policy_version(sources: &SourceSet) -> String {
+/// The digest of a policy's exact sources: SHA-256 over each file's base name
+/// and text (CRLF as LF), in name order. Any edit changes it.
+pub fn source_digest(sources: &SourceSet) -> String {
     let mut files: Vec<(String, String)> = sources
         .iter()
         .map(|(_, f)| {
@@ -36,6 +36,18 @@ pub fn policy_version(sources: &SourceSet) -> String {
         h.update(text.as_bytes());
         h.update(b"\0");
     }
+    hex(h)
+}
+
+/// The policy version: SHA-256 of what the policy does ([`PolicyIr::behaviour`]),
+/// so editing comments or reformatting keeps it.
+pub fn policy_version(ir: &PolicyIr) -> String {
+    let mut h = Sha256::new();
+    h.update(ir.behaviour().to_string().as_bytes());
+    hex(h)
+}
+
+fn hex(h: Sha256) -> String {
     let digest = h.finalize();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
@@ -49,7 +61,9 @@ pub fn lower(sources: &SourceSet, checked: &Checked) -> Option<PolicyIr> {
     let syms = checked.symbols();
     let slots = syms.schema?.fields.iter().enumerate().map(|(i, f)| (f.name.name.as_str(), i as u32)).collect();
     let l = Lowerer { syms: &syms, sources, slots };
-    Some(l.policy(sources, checked.entry.as_deref()?))
+    let mut ir = l.policy(sources, checked.entry.as_deref()?);
+    ir.policy_version = policy_version(&ir);
+    Some(ir)
 }
 
 fn ty(t: &Ty, syms: &Symbols) -> ir::FieldType {
@@ -208,7 +222,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
                     Guard::When(e) => Some(self.condition(e, false)),
                     Guard::Otherwise(_) => None,
                 },
-                sla_ms: t.sla.value,
+                sla_ms: t.sla.map(|s| s.value),
                 loc: self.loc(t.name.span),
             })
             .collect();
@@ -265,7 +279,8 @@ impl<'s, 'a> Lowerer<'s, 'a> {
         let (breach, reminders) = self.sla();
         PolicyIr {
             format_version: ir::FORMAT_VERSION,
-            policy_version: policy_version(sources),
+            policy_version: String::new(),
+            source_digest: source_digest(sources),
             name: header.map_or_else(String::new, |h| h.name.name.clone()),
             owner: prop("owner"),
             timezone: timezone.clone(),

@@ -65,6 +65,19 @@ pub enum Decl {
     Sla(SlaDecl),
     /// `test "name" { ... }`
     Test(TestDecl),
+    /// `allow W0008 "reason"` before a declaration.
+    Allow(AllowDecl),
+}
+
+/// `allow CODE "reason"`: a warning intended on the next declaration, with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllowDecl {
+    /// The code as written (`W0008`).
+    pub code: Ident,
+    /// Why the warning is intended.
+    pub reason: StrLit,
+    /// The whole line.
+    pub span: Span,
 }
 
 impl Decl {
@@ -84,6 +97,7 @@ impl Decl {
             Decl::Handler(d) => d.span,
             Decl::Sla(d) => d.span,
             Decl::Test(d) => d.span,
+            Decl::Allow(d) => d.span,
         }
     }
 }
@@ -317,8 +331,8 @@ pub struct TierDecl {
     pub name: Ident,
     /// When it matches.
     pub guard: Guard,
-    /// Its SLA in milliseconds.
-    pub sla: Spanned<i64>,
+    /// Its SLA in milliseconds; `None`: no SLA timer, no `sla_due`.
+    pub sla: Option<Spanned<i64>>,
     /// The whole declaration.
     pub span: Span,
 }
@@ -655,8 +669,8 @@ pub enum Lit {
     Float(f64),
     /// `true`
     Bool(bool),
-    /// `30m`, in milliseconds.
-    Duration(i64),
+    /// `30m`: milliseconds, and the literal as written (`24h` stays `24h` when formatted).
+    Duration(i64, String),
     /// `08:30`, minutes after midnight.
     Clock(u16),
 }
@@ -733,6 +747,8 @@ pub enum ExprKind {
     In { value: Box<Expr>, set: Box<Expr>, negated: bool },
     /// `a is present` / `a is missing`
     Is { value: Box<Expr>, present: bool },
+    /// `territory is ambiguous`: more than one territory matched the lead.
+    Ambiguous(Box<Expr>),
     /// `a ?? b`
     Default { value: Box<Expr>, default: Box<Expr> },
 }

@@ -279,7 +279,7 @@ impl Builder<'_> {
                 let name = self.ident(next(&mut it));
                 let guard = self.guard(next(&mut it));
                 let _sla_kw = it.next();
-                let sla = self.duration(next(&mut it));
+                let sla = it.next().map(|d| self.duration(d));
                 Decl::Tier(TierDecl { name, guard, sla, span })
             }
             Rule::territory_decl => {
@@ -287,6 +287,11 @@ impl Builder<'_> {
                 let _when = it.next();
                 let condition = self.expr(next(&mut it));
                 Decl::Territory(TerritoryDecl { name, condition, span })
+            }
+            Rule::allow_decl => {
+                let code = self.ident(next(&mut it));
+                let reason = self.string(next(&mut it));
+                Decl::Allow(AllowDecl { code, reason, span })
             }
             Rule::route_decl => {
                 let name = self.ident(next(&mut it));
@@ -717,8 +722,13 @@ impl Builder<'_> {
                         Expr { kind: ExprKind::In { value: Box::new(lhs), set: Box::new(set), negated }, span }
                     }
                     _ => {
-                        let present = tail.into_inner().nth(1).is_some_and(|q| q.as_rule() == Rule::kw_present);
-                        Expr { kind: ExprKind::Is { value: Box::new(lhs), present }, span }
+                        let word = tail.into_inner().nth(1).map(|q| q.as_rule());
+                        if word == Some(Rule::kw_ambiguous) {
+                            Expr { kind: ExprKind::Ambiguous(Box::new(lhs)), span }
+                        } else {
+                            let present = word == Some(Rule::kw_present);
+                            Expr { kind: ExprKind::Is { value: Box::new(lhs), present }, span }
+                        }
                     }
                 }
             }
@@ -748,7 +758,10 @@ impl Builder<'_> {
             Rule::int => Expr { kind: ExprKind::Lit(Lit::Int(self.int(p).value)), span },
             Rule::float => Expr { kind: ExprKind::Lit(Lit::Float(self.float(p))), span },
             Rule::bool => Expr { kind: ExprKind::Lit(Lit::Bool(p.as_str() == "true")), span },
-            Rule::duration => Expr { kind: ExprKind::Lit(Lit::Duration(self.duration(p).value)), span },
+            Rule::duration => {
+                let written = p.as_str().to_string();
+                Expr { kind: ExprKind::Lit(Lit::Duration(self.duration(p).value, written)), span }
+            }
             Rule::clock => Expr { kind: ExprKind::Lit(Lit::Clock(self.clock(p).value)), span },
             other => unreachable!("rule {other:?} is not an expression"),
         }

@@ -61,6 +61,7 @@ spans! {
     FieldDecl => [name, ty, span];
     TypeExpr => [kind, span];
     SetDecl => [name, items, span];
+    AllowDecl => [code, reason, span];
     RepDecl => [name, props, span];
     Hours => [days, start, end, timezone];
     DaySpec => [span];
@@ -116,6 +117,7 @@ impl Rebase for Decl {
             Decl::Handler(x) => x.rebase(f, d),
             Decl::Sla(x) => x.rebase(f, d),
             Decl::Test(x) => x.rebase(f, d),
+            Decl::Allow(x) => x.rebase(f, d),
         }
     }
 }
@@ -291,7 +293,7 @@ impl Rebase for ExprKind {
                     value.rebase(f, d);
                     return set.rebase(f, d);
                 }
-                ExprKind::Is { value, .. } => return value.rebase(f, d),
+                ExprKind::Is { value, .. } | ExprKind::Ambiguous(value) => return value.rebase(f, d),
                 ExprKind::Default { value, default } => {
                     value.rebase(f, d);
                     return default.rebase(f, d);

@@ -167,7 +167,7 @@ pub(super) fn fill(exprs: &[Expr], layout: &Layout, p: &Policy, lead: &Lead, out
             }
             continue;
         }
-        let mut ctx = Ctx { policy: p, lead, tier: None, territory: None, now: 0, reads: None, read_tier: false, read_territory: false };
+        let mut ctx = Ctx { policy: p, lead, tier: None, territory: None, now: 0, reads: None, read_tier: false, read_territory: false, ambiguous: false };
         let (state, value) = match ctx.value(e) {
             Ok(Some(v)) => match v.as_ref() {
                 Value::Str(s) => (STR, layout.id(s).map_or(NO_ID, u64::from)),
