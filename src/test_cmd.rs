@@ -147,8 +147,11 @@ fn inline(args: &TestArgs, ir: &PolicyIr, policy: &Policy) -> u8 {
 /// What the inline tests exercised, by kind: what is counted, and (name,
 /// reached) for each thing of that kind the policy declares, in policy order.
 struct Coverage {
-    kinds: Vec<(&'static str, &'static str, Vec<(String, bool)>)>,
+    kinds: Vec<CoverageKind>,
 }
+
+/// A kind's name, what it counts, and each declared thing with whether a test reached it.
+type CoverageKind = (&'static str, &'static str, Vec<(String, bool)>);
 
 impl Coverage {
     fn json(&self) -> serde_json::Value {
