@@ -305,7 +305,7 @@ async function pageLead(id) {
     h("h1", {}, `Lead ${d.lead_id}`),
     h("div", { class: "grid" },
       h("section", { class: "card", "aria-labelledby": "h-now" }, h("h2", { id: "h-now" }, "Where it is now"),
-        facts([["Destination", h("strong", { id: "lead-destination" }, destination(cur))], ["Outcome", cur.outcome], ["Tier", cur.tier], ["Territory", cur.territory],
+        facts([["Destination", h("strong", { id: "lead-destination" }, destination(cur))], ["Outcome", cur.outcome], ["Tier", cur.tier], ["Territory", cur.territory || (cur.territories && cur.territories.length ? `ambiguous (${cur.territories.join(", ")})` : null)],
           ["Rule", cur.rule], ["SLA due", cur.sla_due ? time(cur.sla_due) : null], ["Held by", (l.holders || []).join(" → ")],
           ["Contacted", l.contacted_at ? time(l.contacted_at) : null], ["Released", l.released_at ? time(l.released_at) : null]])),
       h("section", { class: "card", "aria-labelledby": "h-first" }, h("h2", { id: "h-first" }, moved ? "First decision (since moved)" : "Decision"),
