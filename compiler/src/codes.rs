@@ -90,6 +90,8 @@ codes! {
     W0006 => "can never fire: covered by what comes before",
     W0007 => "condition can never hold",
     W0008 => "territories can overlap (handled by `ambiguous_territory`)",
+    W0009 => "holiday calendar runs out",
+    W0010 => "daily cap restarts in the middle of a night shift",
 }
 
 impl Code {
