@@ -12,7 +12,11 @@ use crate::cli::{CheckArgs, ColorChoice, Format};
 /// Runs the command and returns the exit status.
 pub fn run(args: &CheckArgs) -> u8 {
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-    let (sources, checked) = check_paths(&DiskProvider, &paths);
+    let (sources, mut checked) = check_paths(&DiskProvider, &paths);
+    if let Some(today) = today() {
+        checked.diagnostics.extend(leadroute_compiler::check::schedule::stale_calendars(&checked.modules, today));
+        leadroute_compiler::diagnostic::sort_and_dedup(&mut checked.diagnostics);
+    }
     let diags = &checked.diagnostics;
     let failed = checked.has_errors() || (args.deny_warnings && !diags.is_empty());
     let output = match args.format {
@@ -44,4 +48,13 @@ pub fn run(args: &CheckArgs) -> u8 {
     } else {
         0
     }
+}
+
+/// Today's date for calendar checks (W0010): `LEADROUTE_TODAY=YYYY-MM-DD`, else the system's local date.
+fn today() -> Option<(i16, i8, i8)> {
+    let d = match std::env::var("LEADROUTE_TODAY") {
+        Ok(text) => text.trim().parse::<jiff::civil::Date>().ok()?,
+        Err(_) => jiff::Zoned::now().date(),
+    };
+    Some((d.year(), d.month(), d.day()))
 }

@@ -92,6 +92,8 @@ codes! {
     W0007 => "condition can never hold",
     W0008 => "territories can overlap (handled by `ambiguous_territory`)",
     W0009 => "`allow` that silences nothing",
+    W0010 => "holiday calendar runs out",
+    W0011 => "daily cap restarts in the middle of a night shift",
 }
 
 impl Code {

@@ -54,7 +54,7 @@ const CASES: &[(Code, &str)] = &[
     (Code::E0024, "+entry\nroute a {\n  when intent > 50 -> route b\n  otherwise -> queue triage\n}\nroute b {\n  otherwise -> route a\n}\n"),
     (Code::E0025, "schema lead { id: string }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r { otherwise -> queue q }\n"),
     (Code::E0026, "policy p { owner \"o@x.example\" }\nschema lead { id: string  intent: float }\ntier hot when intent > 80 sla 5m\nqueue q { sla 1h }\nroute r { otherwise -> queue q }\n"),
-    (Code::E0027, "+rep carol { email \"carol@acme.example\" timezone \"America/Nework\" hours mon-fri 17:00-08:00 }\nteam c { members [carol] }\n"),
+    (Code::E0027, "+rep carol { email \"carol@acme.example\" timezone \"America/Nework\" hours mon-fri 09:00-09:00 }\nteam c { members [carol] }\n"),
     (Code::E0028, "+test \"hot lead\" {\n  lead { id: \"L1\", email: \"a@b.example\", country: \"US\", intent: \"high\", source: chat }\n  expect queue triage\n}\n"),
     (Code::E0029, "+route second {\n  otherwise -> queue triage\n}\n"),
     (Code::E0030, "policy p { owner \"o@x.example\" }\nschema lead { email: string }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r { otherwise -> queue q }\n"),
@@ -76,6 +76,7 @@ const CASES: &[(Code, &str)] = &[
     (Code::W0007, "+territory nowhere when intent > 90 and intent < 10\n"),
     (Code::W0008, "+reads\nterritory west when country == \"US\" and state is present and state in [\"CA\", \"OR\"]\nterritory north when country == \"US\" and state is present and state in [\"OR\", \"WA\"]\non ambiguous_territory -> queue triage\n"),
     (Code::W0009, "+allow W0001 \"dan works only his own accounts\"\nrep dan { email \"dan@acme.example\" }\nteam east { members [dan] }\n"),
+    (Code::W0011, "+rep nina { email \"nina@acme.example\" hours sun-thu 22:00-06:00 capacity 3 per day }\nteam night { members [nina] }\n"),
 ];
 
 fn source_of(case: &str) -> String {
@@ -106,8 +107,8 @@ fn render(sources: &SourceSet, diags: &[leadroute_compiler::Diagnostic]) -> Stri
 #[test]
 fn every_code_has_a_case_that_produces_it() {
     for code in Code::ALL {
-        if *code == Code::E0050 {
-            continue; // covered by `unreadable_source_is_e0050` below
+        if *code == Code::E0050 || *code == Code::W0010 {
+            continue; // covered by `unreadable_source_is_e0050` and `calendar_without_next_year_is_w0010` below
         }
         assert!(CASES.iter().any(|(c, _)| c == code), "no snapshot case for {code}");
     }
@@ -149,4 +150,31 @@ fn unreadable_source_is_e0050() {
     let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, [Code::E0050, Code::E0050]);
     insta::assert_snapshot!("E0050", render(&sources, &checked.diagnostics));
+}
+
+#[test]
+fn calendar_without_next_year_is_w0010() {
+    let text = format!("{BASE}{ROUTE}calendar uk {{\n  2026-12-25 \"Christmas Day\"\n  2026-12-28\n}}\nrep amy {{ email \"amy@acme.example\" calendar uk }}\nteam emea {{ members [amy] }}\n");
+    let mut sources = SourceSet::new();
+    sources.add(SourceFile::new("policy.route", text));
+    let checked = check(&sources);
+    assert!(checked.diagnostics.is_empty(), "the checker itself reads no clock: {:#?}", checked.diagnostics);
+    let stale = leadroute_compiler::check::schedule::stale_calendars(&checked.modules, (2026, 3, 1));
+    assert_eq!(stale.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::W0010]);
+    insta::assert_snapshot!("W0010", format!("--- checked on 2026-03-01 ---\n{}", render(&sources, &stale)));
+    // A calendar that reaches into next year is fine; so is any calendar checked a year earlier.
+    assert!(leadroute_compiler::check::schedule::stale_calendars(&checked.modules, (2025, 6, 1)).is_empty());
+}
+
+#[test]
+fn a_bad_clock_is_reported_once() {
+    // `24:30` is not a time: one E0003, no second error about the hours it was part of.
+    let text = format!("{BASE}{ROUTE}rep carol {{ email \"carol@acme.example\" hours mon-fri 09:00-24:30 }}\nteam c {{ members [carol] }}\n");
+    let mut sources = SourceSet::new();
+    sources.add(SourceFile::new("policy.route", text));
+    let checked = check(&sources);
+    let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::E0003], "{:#?}", checked.diagnostics);
+    let help = checked.diagnostics[0].help.clone().unwrap_or_default();
+    assert!(help.contains("`24:00`") && !help.contains("23:59"), "{help}");
 }

@@ -81,8 +81,8 @@ fn a_rep_takes_every_property() {
     };
     let keys: Vec<&str> = r.props.iter().map(|p| p.key.name.as_str()).collect();
     assert_eq!(keys, ["email", "weight", "capacity", "capacity", "timezone", "hours", "skills", "active"]);
-    assert!(matches!(r.props[2].value, RepProp::Capacity { amount: Spanned { value: 25, .. }, per_day: false }));
-    assert!(matches!(r.props[3].value, RepProp::Capacity { amount: Spanned { value: 8, .. }, per_day: true }));
+    assert!(matches!(r.props[2].value, RepProp::Capacity { amount: Spanned { value: 25, .. }, per_day: false, .. }));
+    assert!(matches!(r.props[3].value, RepProp::Capacity { amount: Spanned { value: 8, .. }, per_day: true, .. }));
     let RepProp::Hours(h) = &r.props[5].value else { panic!() };
     assert_eq!((h.days[0].from, h.days[0].to, h.days[1].from, h.days[1].to), (0, 4, 5, 5));
     assert_eq!((h.start.value, h.end.value), (8 * 60, 17 * 60 + 30));
@@ -102,7 +102,7 @@ fn teams_take_members_and_strategies_with_arguments() {
 fn queues_tiers_and_territories_parse() {
     let m = parse_ok("queue review { owner \"ops@x.example\" sla 30m }\ntier hot when intent >= 80 sla 5m\ntier cold otherwise sla 1d\nterritory west when state in [\"CA\"]");
     let Decl::Queue(q) = &m.decls[0] else { panic!() };
-    assert!(matches!(q.props[1].value, QueueProp::Sla(Spanned { value: 1_800_000, .. })));
+    assert!(matches!(q.props[1].value, QueueProp::Sla(Spanned { value: 1_800_000, .. }, None)));
     let Decl::Tier(hot) = &m.decls[1] else { panic!() };
     assert!(matches!(hot.guard, Guard::When(_)));
     assert_eq!(hot.sla.map(|s| s.value), Some(300_000));

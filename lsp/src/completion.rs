@@ -16,6 +16,7 @@ const DECL_DOCS: &[(&str, &str)] = &[
     ("enum", "enum NAME { a, b, c }"),
     ("schema", "schema lead { field: type … }"),
     ("set", "set NAME = [\"a\", \"b\"]"),
+    ("calendar", "calendar NAME { 2026-12-25 \"Christmas Day\" … }"),
     ("rep", "rep NAME { email \"…\" capacity N open … }"),
     ("team", "team NAME { members [a, b] strategy round_robin }"),
     ("queue", "queue NAME { owner \"…\" sla 30m }"),
@@ -33,17 +34,34 @@ const PROPS: &[(&str, &[(&str, &str)])] = &[
         &[
             ("email", "the rep's address"),
             ("weight", "share for the weighted strategy (>= 1)"),
-            ("capacity", "`capacity N open` or `capacity N per day`"),
+            ("capacity", "`capacity N open`, `capacity N per day` or `capacity N per shift`"),
             ("timezone", "the rep's IANA time zone"),
-            ("hours", "working hours: `hours mon-fri 08:00-17:00`"),
+            ("hours", "working hours: `hours mon-fri 08:00-17:00`; `22:00-06:00` crosses midnight"),
+            ("calendar", "days off: `calendar uk`"),
             ("skills", "skills: `skills [spanish]`"),
             ("active", "`active false` takes the rep out of rotation"),
         ],
     ),
-    ("team", &[("members", "the reps: `members [a, b]`"), ("strategy", "how a rep is picked")]),
+    (
+        "team",
+        &[
+            ("members", "the reps: `members [a, b]`"),
+            ("strategy", "how a rep is picked"),
+            ("timezone", "the zone of the team's hours"),
+            ("hours", "when the team takes leads: `hours mon-fri 09:00-17:30`"),
+            ("calendar", "days the team takes no leads: `calendar uk`"),
+        ],
+    ),
     (
         "queue",
-        &[("owner", "who works the queue"), ("sla", "how fast: `sla 30m`"), ("escalate", "where an overdue item goes: `escalate QUEUE` or `escalate notify \"…\"`")],
+        &[
+            ("owner", "who works the queue"),
+            ("sla", "how fast: `sla 30m`, or `sla 4h business` to count only the queue's hours"),
+            ("escalate", "where an overdue item goes: `escalate QUEUE` or `escalate notify \"…\"`"),
+            ("timezone", "the zone of the queue's hours"),
+            ("hours", "when the queue is worked: `hours mon-fri 09:00-17:00`"),
+            ("calendar", "days the queue is not worked: `calendar uk`"),
+        ],
     ),
     (
         "test",
@@ -171,6 +189,7 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
             return v;
         }
         ("assign", "team") => return names(syms.teams.keys().map(String::as_str), CompletionItemKind::CLASS, "team"),
+        (_, "calendar") if head != "calendar" => return names(syms.calendars.keys().map(String::as_str), CompletionItemKind::CONSTANT, "calendar"),
         ("assign", "rep") | (_, "members") => return names(syms.reps.keys().map(String::as_str), CompletionItemKind::CLASS, "rep"),
         ("owner", "(") => return field_items(&|t, _| *t == Ty::Str),
         ("missing", "(") => return field_items(&|_, opt| opt),

@@ -22,6 +22,8 @@ pub enum Kind {
     Team,
     /// A queue.
     Queue,
+    /// A holiday calendar.
+    Calendar,
     /// A tier.
     Tier,
     /// A territory.
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Rep => "rep",
             Kind::Team => "team",
             Kind::Queue => "queue",
+            Kind::Calendar => "calendar",
             Kind::Tier => "tier",
             Kind::Territory => "territory",
             Kind::Route => "route",
@@ -227,7 +230,15 @@ impl Walker<'_, '_> {
                     self.expr(i, None);
                 }
             }
-            Decl::Rep(r) => self.ident(&r.name, Kind::Rep, true),
+            Decl::Calendar(c) => self.ident(&c.name, Kind::Calendar, true),
+            Decl::Rep(r) => {
+                self.ident(&r.name, Kind::Rep, true);
+                for p in &r.props {
+                    if let RepProp::Calendar(c) = &p.value {
+                        self.ident(c, Kind::Calendar, false);
+                    }
+                }
+            }
             Decl::Team(t) => {
                 self.ident(&t.name, Kind::Team, true);
                 for p in &t.props {
@@ -238,14 +249,18 @@ impl Walker<'_, '_> {
                                 self.ident(a, Kind::Field, false);
                             }
                         }
+                        TeamProp::Calendar(c) => self.ident(c, Kind::Calendar, false),
+                        TeamProp::Timezone(_) | TeamProp::Hours(_) => {}
                     }
                 }
             }
             Decl::Queue(q) => {
                 self.ident(&q.name, Kind::Queue, true);
                 for p in &q.props {
-                    if let QueueProp::Escalate(Escalate::Queue(to)) = &p.value {
-                        self.ident(to, Kind::Queue, false);
+                    match &p.value {
+                        QueueProp::Escalate(Escalate::Queue(to)) => self.ident(to, Kind::Queue, false),
+                        QueueProp::Calendar(c) => self.ident(c, Kind::Calendar, false),
+                        _ => {}
                     }
                 }
             }

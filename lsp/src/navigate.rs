@@ -41,6 +41,27 @@ fn decl_of<'a>(a: &'a Analysis, o: &Occurrence) -> Option<&'a Decl> {
     })
 }
 
+/// A calendar's days (first, last, how many) and who observes it.
+fn calendar_summary(a: &Analysis, c: &CalendarDecl) -> String {
+    let dates: Vec<(i16, i8, i8)> = c.days.iter().filter_map(|d| d.date.value).collect();
+    let ymd = leadroute_compiler::check::schedule::ymd;
+    let mut text = match (dates.iter().min(), dates.iter().max()) {
+        (Some(first), Some(last)) => format!("{} day{} off, {} to {}", dates.len(), if dates.len() == 1 { "" } else { "s" }, ymd(*first), ymd(*last)),
+        _ => "no days off".to_string(),
+    };
+    let users: Vec<String> = a
+        .index
+        .all(Kind::Calendar, &c.name.name)
+        .filter(|o| !o.is_decl)
+        .filter_map(|o| decl_of(a, o))
+        .map(|d| decl_name(a, d).0)
+        .collect();
+    if !users.is_empty() {
+        text.push_str(&format!("; observed by {}", users.join(", ")));
+    }
+    text
+}
+
 /// Hover text for the name at `offset`, and the explanation of any diagnostic there.
 pub fn hover(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Hover> {
     let text = &a.sources.get(file).text;
@@ -67,6 +88,9 @@ pub fn hover(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Hover> {
                 if let Some(whole) = decl_of(a, d) {
                     let src: String = a.sources.slice(whole.span()).lines().take(12).collect::<Vec<_>>().join("\n");
                     body.push_str(&format!("\n\n```route\n{src}\n```"));
+                    if let Decl::Calendar(c) = whole {
+                        body.push_str(&format!("\n\n{}", calendar_summary(a, c)));
+                    }
                     if let Decl::Tier(t) = whole {
                         let pos = syms.tiers.iter().position(|x| x.name.name == t.name.name).map_or(0, |p| p + 1);
                         body.push_str(&format!("\n\ntier {pos} of {} (first match wins)", syms.tiers.len()));
@@ -187,7 +211,7 @@ fn symbol_kind(d: &Decl) -> lsp::SymbolKind {
         Decl::Policy(_) => lsp::SymbolKind::NAMESPACE,
         Decl::Enum(_) => lsp::SymbolKind::ENUM,
         Decl::Schema(_) => lsp::SymbolKind::STRUCT,
-        Decl::Set(_) => lsp::SymbolKind::CONSTANT,
+        Decl::Set(_) | Decl::Calendar(_) => lsp::SymbolKind::CONSTANT,
         Decl::Rep(_) => lsp::SymbolKind::OBJECT,
         Decl::Team(_) => lsp::SymbolKind::CLASS,
         Decl::Queue(_) => lsp::SymbolKind::OBJECT,
@@ -207,6 +231,7 @@ fn decl_name(a: &Analysis, d: &Decl) -> (String, leadroute_compiler::Span) {
         Decl::Enum(x) => (format!("enum {}", x.name.name), x.name.span),
         Decl::Schema(x) => (format!("schema {}", x.name.name), x.name.span),
         Decl::Set(x) => (format!("set {}", x.name.name), x.name.span),
+        Decl::Calendar(x) => (format!("calendar {}", x.name.name), x.name.span),
         Decl::Rep(x) => (format!("rep {}", x.name.name), x.name.span),
         Decl::Team(x) => (format!("team {}", x.name.name), x.name.span),
         Decl::Queue(x) => (format!("queue {}", x.name.name), x.name.span),

@@ -38,7 +38,7 @@ fn kind_type(k: Kind) -> u32 {
         Kind::Field => 1,
         Kind::Variant => 2,
         Kind::Enum => 3,
-        Kind::Rep | Kind::Team | Kind::Queue => 4,
+        Kind::Rep | Kind::Team | Kind::Queue | Kind::Calendar => 4,
         Kind::Tier | Kind::Territory => 5,
         Kind::Route | Kind::Rule => 6,
         Kind::Set => 7,

@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::avail::Moment;
+use crate::avail::{Holder, Moment};
 use crate::decide::action_text;
 use crate::decision::{CommitPlan, Decision, ExceptionRecord, Outcome, TraceStep};
 use crate::ir::{Action, BreachAction, BreachDef, EscalateDef, Fallback, Strategy, Value};
 use crate::lead::Lead;
 use crate::policy::Policy;
-use crate::state::{format_time, State};
+use crate::state::State;
 
 /// What an SLA breach does to a lead.
 // The service's contract returns the decision by value; a breach is rare, the size does not matter.
@@ -150,14 +150,14 @@ impl Policy {
                 d.outcome = Outcome::Assigned;
                 d.rep = Some(self.ir.reps[rep as usize].id.clone());
                 d.team = team.as_ref().map(|(t, _)| self.ir.teams[*t as usize].name.clone());
-                d.sla_due = self.ir.tiers[tier as usize].sla_ms.map(|ms| format_time(moment.now.saturating_add(ms)));
+                d.sla_due = self.tier_due(tier, moment.now, Holder::Rep { rep, team: team.as_ref().map(|(t, _)| *t) });
                 d.commit = Some(CommitPlan { rep, day: moment.day[rep as usize], team });
             }
             Landed::Queue(q) => {
                 d.outcome = Outcome::Queued;
                 let queue = &self.ir.queues[q as usize];
                 d.queue = Some(queue.name.clone());
-                d.queue_sla_due = queue.sla_ms.map(|ms| format_time(moment.now.saturating_add(ms)));
+                d.queue_sla_due = self.queue_due_text(q, moment.now);
             }
             Landed::Drop(reason) => {
                 d.outcome = Outcome::Dropped;
@@ -217,7 +217,7 @@ impl Breach<'_> {
                 why.extend(held);
                 for &m in &p.ir.teams[team as usize].members {
                     if let (false, Err(w)) = (self.holders.contains(&m), p.availability(m as usize, self.state, self.m)) {
-                        why.push(format!("{} {}", self.rep_id(m), w.as_str()));
+                        why.push(format!("{} {}", self.rep_id(m), p.why(w)));
                     }
                 }
                 let id = self.rep_id(pick.rep).to_string();
@@ -226,7 +226,7 @@ impl Breach<'_> {
             }
             Err(no) => {
                 let mut why = held;
-                why.extend(no.skipped.iter().map(|(r, w)| format!("{} {}", self.rep_id(*r), w.as_str())));
+                why.extend(no.skipped.iter().map(|(r, w)| format!("{} {}", self.rep_id(*r), self.p.why(*w))));
                 why.extend(no.detail);
                 self.note(step, name, "nobody available", Some(why.join("; ")));
                 None
@@ -247,7 +247,7 @@ impl Breach<'_> {
                 Ok(Landed::Rep { rep, team: None })
             }
             Err(why) => {
-                self.note("assign", name, "unavailable", Some(why.as_str().into()));
+                self.note("assign", name, "unavailable", Some(self.p.why(why)));
                 Err(if why.is_capacity() { "over_capacity" } else { "no_available_rep" })
             }
         }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::avail::Moment;
+use crate::avail::{Holder, Moment};
 use crate::decision::*;
 use crate::eval::{Ctx, MissingRaised};
 use crate::ir::*;
@@ -11,7 +11,7 @@ use crate::lead::Lead;
 use crate::policy::Policy;
 use crate::flat::Record;
 use crate::select::Matcher;
-use crate::state::{format_time, State};
+use crate::state::State;
 
 /// How an action ended.
 enum Done {
@@ -336,7 +336,7 @@ impl<'a> Run<'a> {
                         return (Done::Assigned { rep: pick.rep, team: Some(*team), plan }, origin.clone());
                     }
                     Err(no) => {
-                        let mut why: Vec<String> = no.skipped.iter().map(|(r, w)| format!("{} {}", ir.reps[*r as usize].id, w.as_str())).collect();
+                        let mut why: Vec<String> = no.skipped.iter().map(|(r, w)| format!("{} {}", ir.reps[*r as usize].id, self.p.why(*w))).collect();
                         why.extend(no.detail);
                         let result = if matches!(strategy, Strategy::Sticky { .. }) { "no owner to keep" } else { "nobody available" };
                         self.note("assign", format!("team {}", def.name), result, Some(why.join("; ")));
@@ -394,7 +394,7 @@ impl<'a> Run<'a> {
                 Ok((Done::Assigned { rep, team: None, plan }, origin.clone()))
             }
             Err(why) => {
-                self.note("assign", format!("rep {}", ir.reps[rep as usize].id), "unavailable", Some(why.as_str().into()));
+                self.note("assign", format!("rep {}", ir.reps[rep as usize].id), "unavailable", Some(self.p.why(why)));
                 Err(if why.is_capacity() { "over_capacity" } else { "no_available_rep" })
             }
         }
@@ -465,7 +465,12 @@ impl<'a> Run<'a> {
         d.tier = self.tier.map(|t| ir.tiers[t as usize].name.clone());
         d.territory = self.territory.map(|t| ir.territories[t as usize].name.clone());
         d.territories = self.matched.iter().map(|t| ir.territories[*t as usize].name.clone()).collect();
-        d.sla_due = self.tier.and_then(|t| ir.tiers[t as usize].sla_ms).map(|ms| format_time(self.m.now.saturating_add(ms)));
+        let holder = match &done {
+            Done::Assigned { rep, team, .. } => Holder::Rep { rep: *rep, team: *team },
+            Done::Queued(q) => Holder::Queue(*q),
+            Done::Dropped(_) | Done::Continue => Holder::Nobody,
+        };
+        d.sla_due = self.tier.and_then(|t| self.p.tier_due(t, self.m.now, holder));
         d.rule = Some(origin.rule);
         d.route = origin.route;
         d.exceptions = self.exceptions;
@@ -481,7 +486,7 @@ impl<'a> Run<'a> {
                 d.outcome = Outcome::Queued;
                 let queue = &ir.queues[q as usize];
                 d.queue = Some(queue.name.clone());
-                d.queue_sla_due = queue.sla_ms.map(|ms| format_time(self.m.now.saturating_add(ms)));
+                d.queue_sla_due = self.p.queue_due_text(q, self.m.now);
             }
             Done::Dropped(reason) => {
                 d.outcome = Outcome::Dropped;

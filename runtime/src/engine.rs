@@ -137,12 +137,23 @@ pub fn doc_example_ir() -> String {
                 max_per_day: None,
                 timezone: "UTC".into(),
                 hours: vec![],
+                calendars: vec![],
+                cap_per_shift: false,
                 skills: vec![],
                 active: true,
             })
             .collect(),
-        teams: vec![TeamDef { name: "sales".into(), members: vec![0, 1], strategy: Strategy::RoundRobin }],
-        queues: vec![QueueDef { name: "review".into(), owner: None, sla_ms: Some(3_600_000), escalate: None }],
+        teams: vec![TeamDef { name: "sales".into(), members: vec![0, 1], strategy: Strategy::RoundRobin, timezone: None, hours: Vec::new(), calendars: Vec::new() }],
+        queues: vec![QueueDef {
+            name: "review".into(),
+            owner: None,
+            sla_ms: Some(3_600_000),
+            escalate: None,
+            sla_business: false,
+            timezone: None,
+            hours: Vec::new(),
+            calendars: Vec::new(),
+        }],
         tiers: vec![
             TierDef {
                 name: "hot".into(),
@@ -155,9 +166,10 @@ pub fn doc_example_ir() -> String {
                     text: "intent >= 80".into(),
                 }),
                 sla_ms: Some(300_000),
+                sla_business: false,
                 loc: loc(1),
             },
-            TierDef { name: "cold".into(), condition: None, sla_ms: Some(86_400_000), loc: loc(2) },
+            TierDef { name: "cold".into(), condition: None, sla_ms: Some(86_400_000), sla_business: false, loc: loc(2) },
         ],
         territories: vec![],
         routes: vec![RouteDef {
@@ -185,6 +197,7 @@ pub fn doc_example_ir() -> String {
         tests: vec![],
         breach: vec![],
         reminders: vec![],
+        calendars: vec![],
     };
     serde_json::to_string(&ir).unwrap_or_default()
 }

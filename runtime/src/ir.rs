@@ -55,6 +55,32 @@ pub struct PolicyIr {
     /// `on sla_warning([tier,] D) -> notify "..."` reminders, in source order.
     #[serde(default)]
     pub reminders: Vec<ReminderDef>,
+    /// Holiday calendars, by index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<CalendarDef>,
+}
+
+/// A holiday calendar: days off, as local dates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDef {
+    /// Its name.
+    pub name: String,
+    /// Its days, sorted.
+    pub days: Vec<HolidayDef>,
+}
+
+/// One day off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolidayDef {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// What the day is, when the policy says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl PolicyIr {
@@ -126,6 +152,8 @@ pub struct FieldDef {
 }
 
 /// Working hours: days (bit 0 = Monday .. bit 6 = Sunday) and local minutes.
+/// An `end` at or before `start` crosses midnight: the shift belongs to the
+/// day it starts on and ends on the next. `end` may be 1440 (`24:00`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HoursDef {
     /// Bit mask of days.
@@ -155,6 +183,12 @@ pub struct RepDef {
     pub timezone: String,
     /// Working hours; empty means always.
     pub hours: Vec<HoursDef>,
+    /// Holiday calendars (indexes): no shift starts on their days.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<u32>,
+    /// `capacity N per shift`: the daily count belongs to the day the current shift started on.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cap_per_shift: bool,
     /// Skills.
     pub skills: Vec<String>,
     /// Declared active (state can also deactivate).
@@ -199,6 +233,15 @@ pub struct TeamDef {
     pub members: Vec<u32>,
     /// Its strategy.
     pub strategy: Strategy,
+    /// The zone of its hours and calendar days (the policy's when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Hours the team takes leads; empty means always.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hours: Vec<HoursDef>,
+    /// Calendars (indexes): days the team takes no leads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<u32>,
 }
 
 /// A review queue.
@@ -213,6 +256,18 @@ pub struct QueueDef {
     /// Where an item goes once its SLA has passed (`escalate ...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalate: Option<EscalateDef>,
+    /// `sla D business`: the SLA counts only the queue's working time.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sla_business: bool,
+    /// The zone of its hours and calendar days (the policy's when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Hours the queue is worked; empty means always.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hours: Vec<HoursDef>,
+    /// Calendars (indexes): days the queue is not worked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<u32>,
 }
 
 /// A queue's `escalate` target.
@@ -314,6 +369,9 @@ pub struct TierDef {
     pub condition: Option<Condition>,
     /// SLA in milliseconds; `None`: the tier has no SLA (no timer, no `sla_due`).
     pub sla_ms: Option<i64>,
+    /// `sla D business`: the SLA counts only the working time of whoever holds the lead.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sla_business: bool,
     /// Where it is declared.
     pub loc: Loc,
 }

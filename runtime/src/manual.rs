@@ -2,11 +2,11 @@
 //! override from the exceptions workbench), as a decision that commits like
 //! any other.
 
-use crate::avail::Moment;
+use crate::avail::{Holder, Moment};
 use crate::decision::{CommitPlan, Decision, ExceptionRecord, Outcome};
 use crate::lead::Lead;
 use crate::policy::Policy;
-use crate::state::{format_time, State};
+use crate::state::State;
 
 /// Who an operator gives a lead to.
 #[derive(Debug, Clone, Copy)]
@@ -111,8 +111,8 @@ impl Policy {
         d.errors = Vec::new();
         d.trace = None;
         d.policy_version = self.version().to_string();
-        let sla = current.tier.as_deref().and_then(|t| self.ir.tiers.iter().find(|d| d.name == t)).and_then(|t| t.sla_ms);
-        d.sla_due = sla.map(|ms| format_time(moment.now.saturating_add(ms)));
+        let tier = current.tier.as_deref().and_then(|t| self.ir.tiers.iter().position(|d| d.name == t));
+        d.sla_due = tier.and_then(|t| self.tier_due(t as u32, moment.now, Holder::Rep { rep, team }));
         d.exceptions = vec![ExceptionRecord { exception: "override".into(), handled_by: note.to_string() }];
         d.commit = Some(CommitPlan { rep, day: moment.day[rep as usize], team: team.zip(update) });
         Ok(d)

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::ir::*;
+use crate::schedule::Schedule;
 use crate::select::Backend;
 
 /// A policy ready to route leads. Cheap to share between threads (`&Policy`).
@@ -11,10 +12,16 @@ use crate::select::Backend;
 pub struct Policy {
     pub(crate) ir: PolicyIr,
     pub(crate) policy_tz: jiff::tz::TimeZone,
-    /// Per rep: the zone of each hours entry (the rep's zone when the entry has none).
-    pub(crate) hours_tz: Vec<Vec<jiff::tz::TimeZone>>,
     /// Per rep: its own zone (for its calendar day).
     pub(crate) rep_tz: Vec<jiff::tz::TimeZone>,
+    /// Holiday calendars, by index.
+    pub(crate) calendars: Vec<crate::schedule::Calendar>,
+    /// Per rep: its hours and days off.
+    pub(crate) rep_sched: Vec<Schedule>,
+    /// Per team: when it takes leads.
+    pub(crate) team_sched: Vec<Schedule>,
+    /// Per queue: when it is worked.
+    pub(crate) queue_sched: Vec<Schedule>,
     pub(crate) rep_by_id: BTreeMap<String, u32>,
     /// Per field slot: its missing handler.
     pub(crate) missing: Vec<Option<MissingHandling>>,
@@ -108,20 +115,31 @@ impl Policy {
         }
         validate(&ir)?;
         let policy_tz = zone(&ir.timezone, "policy")?;
+        let calendars = ir.calendars.iter().map(crate::schedule::Calendar::from_ir).collect::<Result<Vec<_>, _>>()?;
+        let cal_ok = |what: String, cals: &[u32]| match cals.iter().find(|c| **c as usize >= calendars.len()) {
+            Some(c) => Err(format!("policy IR is inconsistent: {what} names calendar {c}, which does not exist")),
+            None => Ok(()),
+        };
         let mut rep_tz = Vec::new();
-        let mut hours_tz = Vec::new();
+        let mut rep_sched = Vec::new();
         for r in &ir.reps {
-            let tz = zone(&r.timezone, &format!("rep `{}`", r.id))?;
-            let mut zones = Vec::new();
-            for h in &r.hours {
-                zones.push(match &h.timezone {
-                    Some(z) => zone(z, &format!("rep `{}` hours", r.id))?,
-                    None => tz.clone(),
-                });
-            }
-            hours_tz.push(zones);
+            let what = format!("rep `{}`", r.id);
+            cal_ok(what.clone(), &r.calendars)?;
+            let tz = zone(&r.timezone, &what)?;
+            rep_sched.push(Schedule::new(&r.hours, &tz, &r.calendars, |z| zone(z, &format!("{what} hours")))?);
             rep_tz.push(tz);
         }
+        // A team's or queue's schedule: its hours in its zone (else the policy's), minus its calendars.
+        let group = |what: String, tz: &Option<String>, hours: &[HoursDef], cals: &[u32]| -> Result<Schedule, String> {
+            cal_ok(what.clone(), cals)?;
+            let tz = match tz {
+                Some(z) => zone(z, &what)?,
+                None => policy_tz.clone(),
+            };
+            Schedule::new(hours, &tz, cals, |z| zone(z, &format!("{what} hours")))
+        };
+        let team_sched = ir.teams.iter().map(|t| group(format!("team `{}`", t.name), &t.timezone, &t.hours, &t.calendars)).collect::<Result<Vec<_>, _>>()?;
+        let queue_sched = ir.queues.iter().map(|q| group(format!("queue `{}`", q.name), &q.timezone, &q.hours, &q.calendars)).collect::<Result<Vec<_>, _>>()?;
         let rep_by_id = ir.reps.iter().enumerate().map(|(i, r)| (r.id.clone(), i as u32)).collect();
         let mut missing = vec![None; ir.fields.len()];
         for m in &ir.handlers.missing {
@@ -131,8 +149,11 @@ impl Policy {
         Ok(Policy {
             ir,
             policy_tz,
-            hours_tz,
             rep_tz,
+            calendars,
+            rep_sched,
+            team_sched,
+            queue_sched,
             rep_by_id,
             missing,
             compiled,

@@ -30,6 +30,9 @@ impl Policy {
     /// as skipped, the caller knows why they were left out.
     pub(crate) fn pick_excluding(&self, team: u32, strategy: Strategy, lead: &Lead, state: &State, m: &Moment, exclude: &[u32]) -> Result<Pick, NoPick> {
         let def = &self.ir.teams[team as usize];
+        if let Some(closed) = self.team_closed(team, m) {
+            return Err(NoPick { skipped: Vec::new(), detail: Some(closed) });
+        }
         let ts = &state.teams[team as usize];
         let mut avail = Vec::with_capacity(def.members.len());
         let mut skipped = Vec::new();
@@ -101,7 +104,7 @@ impl Policy {
                     None => Err(NoPick { skipped, detail: Some(format!("owner `{owner}` is not in team `{}`", def.name)) }),
                     Some(p) if avail.contains(&p) => Ok(Pick { rep, update: TeamUpdate::None }),
                     Some(_) => {
-                        let why = skipped.iter().find(|(r, _)| *r == rep).map_or("unavailable", |(_, w)| w.as_str());
+                        let why = skipped.iter().find(|(r, _)| *r == rep).map_or_else(|| "unavailable".to_string(), |(_, w)| self.why(*w));
                         Err(NoPick { detail: Some(format!("owner `{owner}` is {why}")), skipped })
                     }
                 }

@@ -51,7 +51,7 @@ fn members<'a>(syms: &Symbols<'a>, team: &str) -> (Vec<&'a str>, Option<&'a str>
             match &p.value {
                 TeamProp::Members(m) => out.extend(m.iter().map(|i| i.name.as_str())),
                 TeamProp::Strategy(s) if s.name.name == "sticky" => sticky = s.arg.as_ref().map(|a| a.name.as_str()),
-                TeamProp::Strategy(_) => {}
+                _ => {}
             }
         }
     }

@@ -247,8 +247,9 @@ pub fn reps(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
             &rep.props,
             &what,
             |p| match &p.value {
-                RepProp::Hours(_) => None,
-                RepProp::Capacity { per_day, .. } => Some(if *per_day { "capacity per day" } else { "capacity open" }.to_string()),
+                RepProp::Hours(_) | RepProp::Calendar(_) => None,
+                // `per day` and `per shift` are one cap counted two ways: give one of them.
+                RepProp::Capacity { per_day, per_shift, .. } => Some(if *per_day || *per_shift { "capacity per day/shift" } else { "capacity open" }.to_string()),
                 _ => Some(p.key.name.clone()),
             },
             diags,
@@ -271,27 +272,8 @@ pub fn reps(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
                         .help("use `active false` to stop a rep getting leads"),
                 ),
                 RepProp::Timezone(tz) => time_zone(tz, diags),
-                RepProp::Hours(h) => {
-                    for d in &h.days {
-                        if d.to < d.from {
-                            diags.push(
-                                Diagnostic::new(Code::E0027, d.span, "day range runs backwards")
-                                    .label("the last day comes before the first")
-                                    .help("write days in week order, Monday first: `mon-fri`, or list them: `sat, sun`"),
-                            );
-                        }
-                    }
-                    if h.end.value <= h.start.value {
-                        diags.push(
-                            Diagnostic::new(Code::E0027, h.start.span.to(h.end.span), "working hours end before they start")
-                                .label("end is not after start")
-                                .help("hours are local times on one day, like `08:00-17:00`; split night shifts in two"),
-                        );
-                    }
-                    if let Some(tz) = &h.timezone {
-                        time_zone(tz, diags);
-                    }
-                }
+                RepProp::Hours(h) => super::schedule::hours(h, diags),
+                RepProp::Calendar(c) => super::schedule::calendar_ref(c, syms, diags),
                 _ => {}
             }
         }
@@ -302,7 +284,8 @@ pub fn reps(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
 pub fn teams(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
     for team in syms.teams.values() {
         let what = format!("team `{}`", team.name.name);
-        duplicate_props(&team.props, &what, |p| Some(p.key.name.clone()), diags);
+        duplicate_props(&team.props, &what, |p| (!matches!(p.value, TeamProp::Hours(_) | TeamProp::Calendar(_))).then(|| p.key.name.clone()), diags);
+        super::schedule::parts(team.props.iter().filter_map(|p| p.value.schedule()), syms, diags);
         let members: Vec<&Ident> = team
             .props
             .iter()
@@ -387,6 +370,7 @@ pub fn strategy(s: &StrategyRef, syms: &Symbols, diags: &mut Vec<Diagnostic>) {
 pub fn queues(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
     for q in syms.queues.values() {
         let what = format!("queue `{}`", q.name.name);
-        duplicate_props(&q.props, &what, |p| Some(p.key.name.clone()), diags);
+        duplicate_props(&q.props, &what, |p| (!matches!(p.value, QueueProp::Hours(_) | QueueProp::Calendar(_))).then(|| p.key.name.clone()), diags);
+        super::schedule::parts(q.props.iter().filter_map(|p| p.value.schedule()), syms, diags);
     }
 }

@@ -6,6 +6,7 @@ pub mod allow;
 pub mod decls;
 pub mod flow;
 pub mod inline_tests;
+pub mod schedule;
 pub mod sla;
 pub mod suggest;
 pub mod symbols;
@@ -104,6 +105,7 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
     }
     decls::resolve_schema(&mut syms, diags);
     let entry = decls::header(&syms, nothing, diags);
+    schedule::calendars(&syms, diags);
     decls::reps(&syms, diags);
     decls::teams(&syms, diags);
     decls::queues(&syms, diags);

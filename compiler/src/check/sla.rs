@@ -178,7 +178,7 @@ fn fallback_of(f: Option<&Fallback>, span: Span, syms: &Symbols, refs: &mut Refs
 pub fn escalations(syms: &Symbols, refs: &mut Refs, diags: &mut Vec<Diagnostic>) {
     let mut next: BTreeMap<&str, (&str, Span)> = BTreeMap::new();
     for q in syms.queues.values() {
-        let has_sla = q.props.iter().any(|p| matches!(p.value, QueueProp::Sla(_)));
+        let has_sla = q.props.iter().any(|p| matches!(p.value, QueueProp::Sla(..)));
         for p in &q.props {
             let QueueProp::Escalate(e) = &p.value else { continue };
             if !has_sla {

@@ -95,6 +95,8 @@ pub struct Symbols<'a> {
     pub enums: BTreeMap<String, &'a EnumDecl>,
     /// Named sets.
     pub sets: BTreeMap<String, &'a SetDecl>,
+    /// Holiday calendars.
+    pub calendars: BTreeMap<String, &'a CalendarDecl>,
     /// Reps.
     pub reps: BTreeMap<String, &'a RepDecl>,
     /// Teams.
@@ -169,6 +171,11 @@ impl<'a> Symbols<'a> {
                     Decl::Set(d) => {
                         if !dup("set", &d.name, diags) {
                             s.sets.insert(d.name.name.clone(), d);
+                        }
+                    }
+                    Decl::Calendar(d) => {
+                        if !dup("calendar", &d.name, diags) {
+                            s.calendars.insert(d.name.name.clone(), d);
                         }
                     }
                     Decl::Rep(d) => {

@@ -165,7 +165,7 @@ impl Printer<'_> {
             Decl::Tier(t) => {
                 let head = tier_head(t, cols.name);
                 let line = match &t.sla {
-                    Some(sla) => format!("{} sla {}", pad(&head, cols.head), self.written(sla)),
+                    Some(sla) => format!("{} sla {}", pad(&head, cols.head), sla_text(self.written(sla), t.business.is_some())),
                     None => head,
                 };
                 self.out.code(0, line, top);
@@ -228,6 +228,23 @@ impl Printer<'_> {
                     .collect();
                 self.block(format!("schema {}", d.name.name), d.span, d.name.span, slot, top, items, None);
             }
+            Decl::Calendar(d) => {
+                let items = d
+                    .days
+                    .iter()
+                    .map(|h| {
+                        let (a, b) = range(h.date.span);
+                        let mut text = self.text[a..b].to_string();
+                        let mut span = h.date.span;
+                        if let Some(l) = &h.label {
+                            text = format!("{text} {}", expr::quote(&l.value));
+                            span = span.to(l.span);
+                        }
+                        Item::new(text, span, 0)
+                    })
+                    .collect();
+                self.block(format!("calendar {}", d.name.name), d.span, d.name.span, slot, top, items, None);
+            }
             Decl::Rep(d) => {
                 let items: Vec<Item> = d.props.iter().map(rep_prop).collect();
                 let short = one_line(&items);
@@ -243,6 +260,9 @@ impl Printer<'_> {
                             Item { lines: fill(2, "members [", &names, "]", &|_| true), span: range(p.span), rank: 0 }
                         }
                         TeamProp::Strategy(s) => Item::new(format!("strategy {}", expr::strategy(s)), p.span, 1),
+                        TeamProp::Timezone(s) => Item::new(format!("timezone {}", expr::quote(&s.value)), p.span, 2),
+                        TeamProp::Hours(h) => Item::new(hours_text(h), p.span, 3),
+                        TeamProp::Calendar(c) => Item::new(format!("calendar {}", c.name), p.span, 4),
                     })
                     .collect();
                 let short = one_line(&items);
@@ -254,9 +274,12 @@ impl Printer<'_> {
                     .iter()
                     .map(|p| match &p.value {
                         QueueProp::Owner(s) => Item::new(format!("owner {}", expr::quote(&s.value)), p.span, 0),
-                        QueueProp::Sla(s) => Item::new(format!("sla {}", self.written(s)), p.span, 1),
+                        QueueProp::Sla(s, business) => Item::new(format!("sla {}", sla_text(self.written(s), business.is_some())), p.span, 1),
                         QueueProp::Escalate(Escalate::Queue(q)) => Item::new(format!("escalate {}", q.name), p.span, 2),
                         QueueProp::Escalate(Escalate::Notify(m)) => Item::new(format!("escalate notify {}", expr::quote(&m.value)), p.span, 2),
+                        QueueProp::Timezone(s) => Item::new(format!("timezone {}", expr::quote(&s.value)), p.span, 3),
+                        QueueProp::Hours(h) => Item::new(hours_text(h), p.span, 4),
+                        QueueProp::Calendar(c) => Item::new(format!("calendar {}", c.name), p.span, 5),
                     })
                     .collect();
                 let short = one_line(&items);
@@ -536,17 +559,11 @@ fn rep_prop(p: &Prop<RepProp>) -> Item {
     let (text, rank) = match &p.value {
         RepProp::Email(s) => (format!("email {}", expr::quote(&s.value)), 0),
         RepProp::Timezone(s) => (format!("timezone {}", expr::quote(&s.value)), 1),
-        RepProp::Hours(h) => {
-            let days: Vec<String> = h.days.iter().map(expr::days).collect();
-            let mut text = format!("hours {} {}-{}", days.join(", "), expr::clock(h.start.value), expr::clock(h.end.value));
-            if let Some(tz) = &h.timezone {
-                text.push(' ');
-                text.push_str(&expr::quote(&tz.value));
-            }
-            (text, 2)
-        }
-        RepProp::Capacity { amount, per_day: false } => (format!("capacity {} open", amount.value), 3),
-        RepProp::Capacity { amount, per_day: true } => (format!("capacity {} per day", amount.value), 4),
+        RepProp::Hours(h) => (hours_text(h), 2),
+        RepProp::Calendar(c) => (format!("calendar {}", c.name), 2),
+        RepProp::Capacity { amount, per_shift: true, .. } => (format!("capacity {} per shift", amount.value), 4),
+        RepProp::Capacity { amount, per_day: false, .. } => (format!("capacity {} open", amount.value), 3),
+        RepProp::Capacity { amount, per_day: true, .. } => (format!("capacity {} per day", amount.value), 4),
         RepProp::Weight(w) => (format!("weight {}", w.value), 5),
         RepProp::Skills(s) => {
             let names: Vec<String> = s.iter().map(|i| i.name.clone()).collect();
@@ -555,6 +572,26 @@ fn rep_prop(p: &Prop<RepProp>) -> Item {
         RepProp::Active(a) => (format!("active {}", a.value), 7),
     };
     Item::new(text, p.span, rank)
+}
+
+/// `hours mon-fri 08:00-17:00 ["Zone"]`.
+fn hours_text(h: &Hours) -> String {
+    let days: Vec<String> = h.days.iter().map(expr::days).collect();
+    let mut text = format!("hours {} {}-{}", days.join(", "), expr::clock(h.start.value), expr::clock(h.end.value));
+    if let Some(tz) = &h.timezone {
+        text.push(' ');
+        text.push_str(&expr::quote(&tz.value));
+    }
+    text
+}
+
+/// `4h` or `4h business` (the duration as written).
+fn sla_text(d: String, business: bool) -> String {
+    if business {
+        format!("{d} business")
+    } else {
+        d
+    }
 }
 
 /// A test item: `now`, `lead { ... }`, `state { rep { ... } }`, `expect ...`.

@@ -186,26 +186,47 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             .teams
             .values()
             .map(|t| {
-                let mut members = Vec::new();
-                let mut strategy = ir::Strategy::RoundRobin;
+                let mut def = ir::TeamDef {
+                    name: t.name.name.clone(),
+                    members: Vec::new(),
+                    strategy: ir::Strategy::RoundRobin,
+                    timezone: None,
+                    hours: Vec::new(),
+                    calendars: Vec::new(),
+                };
                 for p in &t.props {
                     match &p.value {
-                        TeamProp::Members(m) => members.extend(m.iter().map(|i| self.index(&syms.reps, &i.name))),
-                        TeamProp::Strategy(s) => strategy = self.strategy(s),
+                        TeamProp::Members(m) => def.members.extend(m.iter().map(|i| self.index(&syms.reps, &i.name))),
+                        TeamProp::Strategy(s) => def.strategy = self.strategy(s),
+                        TeamProp::Timezone(tz) => def.timezone = Some(tz.value.clone()),
+                        TeamProp::Hours(h) => def.hours.push(hours(h)),
+                        TeamProp::Calendar(c) => def.calendars.push(self.index(&syms.calendars, &c.name)),
                     }
                 }
-                ir::TeamDef { name: t.name.name.clone(), members, strategy }
+                def
             })
             .collect();
         let queues = syms
             .queues
             .values()
             .map(|q| {
-                let mut def = ir::QueueDef { name: q.name.name.clone(), owner: None, sla_ms: None, escalate: None };
+                let mut def = ir::QueueDef {
+                    name: q.name.name.clone(),
+                    owner: None,
+                    sla_ms: None,
+                    escalate: None,
+                    sla_business: false,
+                    timezone: None,
+                    hours: Vec::new(),
+                    calendars: Vec::new(),
+                };
                 for p in &q.props {
                     match &p.value {
                         QueueProp::Owner(o) => def.owner = Some(o.value.clone()),
-                        QueueProp::Sla(s) => def.sla_ms = Some(s.value),
+                        QueueProp::Sla(s, business) => (def.sla_ms, def.sla_business) = (Some(s.value), business.is_some()),
+                        QueueProp::Timezone(tz) => def.timezone = Some(tz.value.clone()),
+                        QueueProp::Hours(h) => def.hours.push(hours(h)),
+                        QueueProp::Calendar(c) => def.calendars.push(self.index(&syms.calendars, &c.name)),
                         QueueProp::Escalate(Escalate::Queue(to)) => def.escalate = Some(ir::EscalateDef::Queue { queue: self.index(&syms.queues, &to.name) }),
                         QueueProp::Escalate(Escalate::Notify(m)) => def.escalate = Some(ir::EscalateDef::Notify { message: m.value.clone() }),
                     }
@@ -223,6 +244,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
                     Guard::Otherwise(_) => None,
                 },
                 sla_ms: t.sla.map(|s| s.value),
+                sla_business: t.business.is_some(),
                 loc: self.loc(t.name.span),
             })
             .collect();
@@ -297,6 +319,22 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             tests,
             breach,
             reminders,
+            calendars: syms
+                .calendars
+                .values()
+                .map(|c| {
+                    let mut days: Vec<ir::HolidayDef> = c
+                        .days
+                        .iter()
+                        .filter_map(|h| {
+                            let date = crate::check::schedule::ymd(h.date.value?);
+                            Some(ir::HolidayDef { date, name: h.label.as_ref().map(|l| l.value.clone()) })
+                        })
+                        .collect();
+                    days.sort_by(|a, b| a.date.cmp(&b.date));
+                    ir::CalendarDef { name: c.name.name.clone(), days }
+                })
+                .collect(),
         }
     }
 
@@ -328,6 +366,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
     }
 
     fn rep(&self, r: &RepDecl, policy_tz: &str) -> ir::RepDef {
+        let syms = self.syms;
         let mut def = ir::RepDef {
             id: r.name.name.clone(),
             email: None,
@@ -336,6 +375,8 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             max_per_day: None,
             timezone: policy_tz.to_string(),
             hours: Vec::new(),
+            calendars: Vec::new(),
+            cap_per_shift: false,
             skills: Vec::new(),
             active: true,
         };
@@ -343,21 +384,18 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             match &p.value {
                 RepProp::Email(e) => def.email = Some(e.value.clone()),
                 RepProp::Weight(w) => def.weight = w.value.clamp(1, i64::from(u32::MAX)) as u32,
-                RepProp::Capacity { amount, per_day } => {
+                RepProp::Capacity { amount, per_day, per_shift } => {
                     let cap = Some(amount.value.clamp(0, i64::from(u32::MAX)) as u32);
-                    if *per_day {
+                    if *per_day || *per_shift {
                         def.max_per_day = cap;
+                        def.cap_per_shift = *per_shift;
                     } else {
                         def.max_open = cap;
                     }
                 }
                 RepProp::Timezone(tz) => def.timezone = tz.value.clone(),
-                RepProp::Hours(h) => def.hours.push(ir::HoursDef {
-                    days: h.days.iter().fold(0u8, |m, d| (d.from..=d.to).fold(m, |m, day| m | (1 << day))),
-                    start: h.start.value,
-                    end: h.end.value,
-                    timezone: h.timezone.as_ref().map(|t| t.value.clone()),
-                }),
+                RepProp::Hours(h) => def.hours.push(hours(h)),
+                RepProp::Calendar(c) => def.calendars.push(self.index(&syms.calendars, &c.name)),
                 RepProp::Skills(s) => def.skills = s.iter().map(|i| i.name.clone()).collect(),
                 RepProp::Active(a) => def.active = a.value,
             }
@@ -419,4 +457,14 @@ fn expectation(e: &Expectation) -> ir::Expectation {
         ExpectKind::Queued => ir::Expectation::Queued,
         ExpectKind::Dropped => ir::Expectation::Dropped,
     }
+}
+
+/// Working hours in the IR: a day range that wraps (`fri-mon`) takes the days
+/// from its first through Sunday and from Monday through its last.
+fn hours(h: &Hours) -> ir::HoursDef {
+    let days = h.days.iter().fold(0u8, |m, d| {
+        let last = if d.to < d.from { d.to + 7 } else { d.to };
+        (d.from..=last).fold(m, |m, day| m | (1 << (day % 7)))
+    });
+    ir::HoursDef { days, start: h.start.value, end: h.end.value, timezone: h.timezone.as_ref().map(|t| t.value.clone()) }
 }

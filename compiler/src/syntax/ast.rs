@@ -47,6 +47,8 @@ pub enum Decl {
     Schema(SchemaDecl),
     /// `set NAME = [...]`
     Set(SetDecl),
+    /// `calendar NAME { 2026-12-25 "Christmas Day" ... }`
+    Calendar(CalendarDecl),
     /// `rep NAME { ... }`
     Rep(RepDecl),
     /// `team NAME { ... }`
@@ -88,6 +90,7 @@ impl Decl {
             Decl::Enum(d) => d.span,
             Decl::Schema(d) => d.span,
             Decl::Set(d) => d.span,
+            Decl::Calendar(d) => d.span,
             Decl::Rep(d) => d.span,
             Decl::Team(d) => d.span,
             Decl::Queue(d) => d.span,
@@ -199,6 +202,26 @@ pub struct SetDecl {
     pub span: Span,
 }
 
+/// `calendar NAME { DATE ["name"] ... }`: days off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarDecl {
+    /// The calendar's name.
+    pub name: Ident,
+    /// Its days, in source order.
+    pub days: Vec<Holiday>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One day of a calendar: a date as written (`2026-12-25`) and an optional name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holiday {
+    /// The date; `None` when it is not a real date (reported by the parser).
+    pub date: Spanned<Option<(i16, i8, i8)>>,
+    /// What the day is (`"Christmas Day"`).
+    pub label: Option<StrLit>,
+}
+
 /// `rep NAME { ... }`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepDecl {
@@ -217,12 +240,14 @@ pub enum RepProp {
     Email(StrLit),
     /// `weight N`
     Weight(Spanned<i64>),
-    /// `capacity N open` (open load) or `capacity N per day`.
-    Capacity { amount: Spanned<i64>, per_day: bool },
+    /// `capacity N open` (open load), `capacity N per day` or `capacity N per shift`.
+    Capacity { amount: Spanned<i64>, per_day: bool, per_shift: bool },
     /// `timezone "Zone"`
     Timezone(StrLit),
     /// `hours mon-fri 08:00-17:00 ["Zone"]`
     Hours(Hours),
+    /// `calendar NAME`: the rep is off on its days.
+    Calendar(Ident),
     /// `skills [a, b]`
     Skills(Vec<Ident>),
     /// `active true|false`
@@ -271,6 +296,47 @@ pub enum TeamProp {
     Members(Vec<Ident>),
     /// `strategy NAME` or `strategy sticky(field)`
     Strategy(StrategyRef),
+    /// `timezone "Zone"`: the zone of the team's hours and calendar days.
+    Timezone(StrLit),
+    /// `hours ...`: the team takes leads only inside them.
+    Hours(Hours),
+    /// `calendar NAME`: the team takes no leads on its days.
+    Calendar(Ident),
+}
+
+/// A schedule property of a team or queue.
+#[derive(Debug, Clone, Copy)]
+pub enum SchedulePart<'a> {
+    /// `timezone "Zone"`
+    Timezone(&'a StrLit),
+    /// `hours ...`
+    Hours(&'a Hours),
+    /// `calendar NAME`
+    Calendar(&'a Ident),
+}
+
+impl TeamProp {
+    /// The property when it is part of the team's schedule.
+    pub fn schedule(&self) -> Option<SchedulePart<'_>> {
+        match self {
+            TeamProp::Timezone(t) => Some(SchedulePart::Timezone(t)),
+            TeamProp::Hours(h) => Some(SchedulePart::Hours(h)),
+            TeamProp::Calendar(c) => Some(SchedulePart::Calendar(c)),
+            TeamProp::Members(_) | TeamProp::Strategy(_) => None,
+        }
+    }
+}
+
+impl QueueProp {
+    /// The property when it is part of the queue's schedule.
+    pub fn schedule(&self) -> Option<SchedulePart<'_>> {
+        match self {
+            QueueProp::Timezone(t) => Some(SchedulePart::Timezone(t)),
+            QueueProp::Hours(h) => Some(SchedulePart::Hours(h)),
+            QueueProp::Calendar(c) => Some(SchedulePart::Calendar(c)),
+            _ => None,
+        }
+    }
 }
 
 /// A strategy as written: a name and an optional field argument.
@@ -300,8 +366,14 @@ pub struct QueueDecl {
 pub enum QueueProp {
     /// Who works the queue.
     Owner(StrLit),
-    /// How fast it must be worked (milliseconds).
-    Sla(Spanned<i64>),
+    /// How fast it must be worked (milliseconds); the span of `business` when it counts working time only.
+    Sla(Spanned<i64>, Option<Span>),
+    /// `timezone "Zone"`: the zone of the queue's hours and calendar days.
+    Timezone(StrLit),
+    /// `hours ...`: when the queue is worked (its business-hours SLA counts them).
+    Hours(Hours),
+    /// `calendar NAME`: days the queue is not worked.
+    Calendar(Ident),
     /// Where an item goes once the SLA has passed.
     Escalate(Escalate),
 }
@@ -333,6 +405,8 @@ pub struct TierDecl {
     pub guard: Guard,
     /// Its SLA in milliseconds; `None`: no SLA timer, no `sla_due`.
     pub sla: Option<Spanned<i64>>,
+    /// The span of `business` when the SLA counts working time only.
+    pub business: Option<Span>,
     /// The whole declaration.
     pub span: Span,
 }

@@ -3,6 +3,7 @@
 pub mod ast;
 pub mod grammar;
 pub mod parse;
+mod parse_sched;
 pub mod rebase;
 pub mod split;
 

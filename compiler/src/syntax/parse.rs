@@ -208,16 +208,16 @@ fn hint(wanted: &[String], found: &str) -> Option<String> {
     None
 }
 
-struct Builder<'d> {
-    file: FileId,
-    offset: usize,
-    diags: &'d mut Vec<Diagnostic>,
+pub(super) struct Builder<'d> {
+    pub(super) file: FileId,
+    pub(super) offset: usize,
+    pub(super) diags: &'d mut Vec<Diagnostic>,
 }
 
-type P<'i> = Pair<'i, Rule>;
+pub(super) type P<'i> = Pair<'i, Rule>;
 
 impl Builder<'_> {
-    fn span(&self, p: &P) -> Span {
+    pub(super) fn span(&self, p: &P) -> Span {
         let s = p.as_span();
         // pest lets a rule that ends in an optional part swallow the
         // whitespace and comments before it; spans stop at the last token.
@@ -225,11 +225,11 @@ impl Builder<'_> {
         Span::new(self.file, self.offset + s.start(), self.offset + end)
     }
 
-    fn ident(&self, p: P) -> Ident {
+    pub(super) fn ident(&self, p: P) -> Ident {
         Ident { name: p.as_str().to_string(), span: self.span(&p) }
     }
 
-    fn error(&mut self, span: Span, message: String, help: &str) {
+    pub(super) fn error(&mut self, span: Span, message: String, help: &str) {
         self.diags.push(Diagnostic::new(Code::E0003, span, message).help(help.to_string()));
     }
 
@@ -260,6 +260,11 @@ impl Builder<'_> {
                 let items = list.into_inner().map(|e| self.expr(e)).collect();
                 Decl::Set(SetDecl { name, items, span })
             }
+            Rule::calendar_decl => {
+                let name = self.ident(next(&mut it));
+                let days = it.map(|h| self.holiday(h)).collect();
+                Decl::Calendar(CalendarDecl { name, days, span })
+            }
             Rule::rep_decl => {
                 let name = self.ident(next(&mut it));
                 let props = it.map(|prop| self.rep_prop(prop)).collect();
@@ -279,8 +284,14 @@ impl Builder<'_> {
                 let name = self.ident(next(&mut it));
                 let guard = self.guard(next(&mut it));
                 let _sla_kw = it.next();
-                let sla = it.next().map(|d| self.duration(d));
-                Decl::Tier(TierDecl { name, guard, sla, span })
+                let (sla, business) = match it.next() {
+                    Some(spec) => {
+                        let (sla, business) = self.sla_spec(spec);
+                        (Some(sla), business)
+                    }
+                    None => (None, None),
+                };
+                Decl::Tier(TierDecl { name, guard, sla, business, span })
             }
             Rule::territory_decl => {
                 let name = self.ident(next(&mut it));
@@ -345,7 +356,7 @@ impl Builder<'_> {
         Prop { key, span, value }
     }
 
-    fn keyword(&self, p: P) -> Ident {
+    pub(super) fn keyword(&self, p: P) -> Ident {
         self.ident(p)
     }
 
@@ -366,84 +377,6 @@ impl Builder<'_> {
             _ => TypeKind::Named(self.ident(head)),
         };
         TypeExpr { kind, optional: it.next().is_some(), span }
-    }
-
-    fn rep_prop(&mut self, p: P) -> Prop<RepProp> {
-        let span = self.span(&p);
-        let mut it = p.into_inner();
-        let key = self.keyword(next(&mut it));
-        let value = match key.name.as_str() {
-            "email" => RepProp::Email(self.string(next(&mut it))),
-            "weight" => RepProp::Weight(self.int(next(&mut it))),
-            "capacity" => {
-                let amount = self.int(next(&mut it));
-                let unit = next(&mut it);
-                RepProp::Capacity { amount, per_day: unit.into_inner().count() == 2 }
-            }
-            "timezone" => RepProp::Timezone(self.string(next(&mut it))),
-            "hours" => {
-                let mut days = Vec::new();
-                let mut clocks = Vec::new();
-                let mut timezone = None;
-                for part in it {
-                    match part.as_rule() {
-                        Rule::day_spec => days.push(self.day_spec(part)),
-                        Rule::clock => clocks.push(self.clock(part)),
-                        _ => timezone = Some(self.string(part)),
-                    }
-                }
-                // The grammar requires exactly two clocks.
-                let end = clocks.pop().unwrap_or(Spanned { value: 0, span });
-                let start = clocks.pop().unwrap_or(Spanned { value: 0, span });
-                RepProp::Hours(Hours { days, start, end, timezone })
-            }
-            "skills" => RepProp::Skills(it.map(|s| self.ident(s)).collect()),
-            _ => {
-                let b = next(&mut it);
-                RepProp::Active(Spanned { value: b.as_str() == "true", span: self.span(&b) })
-            }
-        };
-        Prop { key, span, value }
-    }
-
-    fn day_spec(&mut self, p: P) -> DaySpec {
-        let span = self.span(&p);
-        let days: Vec<u8> = p.into_inner().map(|d| day_index(d.as_str())).collect();
-        let from = days.first().copied().unwrap_or(0);
-        DaySpec { from, to: days.get(1).copied().unwrap_or(from), span }
-    }
-
-    fn team_prop(&mut self, p: P) -> Prop<TeamProp> {
-        let span = self.span(&p);
-        let mut it = p.into_inner();
-        let key = self.keyword(next(&mut it));
-        let value = match key.name.as_str() {
-            "members" => TeamProp::Members(it.map(|m| self.ident(m)).collect()),
-            _ => TeamProp::Strategy(self.strategy(next(&mut it))),
-        };
-        Prop { key, span, value }
-    }
-
-    fn strategy(&mut self, p: P) -> StrategyRef {
-        let span = self.span(&p);
-        let mut it = p.into_inner();
-        let name = self.ident(next(&mut it));
-        let arg = it.next().map(|a| self.ident(a));
-        StrategyRef { name, arg, span }
-    }
-
-    fn queue_prop(&mut self, p: P) -> Prop<QueueProp> {
-        let span = self.span(&p);
-        let mut it = p.into_inner();
-        let key = self.keyword(next(&mut it));
-        let v = next(&mut it);
-        let value = match key.name.as_str() {
-            "owner" => QueueProp::Owner(self.string(v)),
-            "escalate" if v.as_rule() == Rule::notify_action => QueueProp::Escalate(Escalate::Notify(self.string(nth(v.into_inner(), 1)))),
-            "escalate" => QueueProp::Escalate(Escalate::Queue(self.ident(v))),
-            _ => QueueProp::Sla(self.duration(v)),
-        };
-        Prop { key, span, value }
     }
 
     fn sla_event(&mut self, p: P) -> SlaEvent {
@@ -769,7 +702,7 @@ impl Builder<'_> {
 
     // ------------------------------------------------------------ literals
 
-    fn string(&mut self, p: P) -> StrLit {
+    pub(super) fn string(&mut self, p: P) -> StrLit {
         let span = self.span(&p);
         let raw = p.as_str();
         let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
@@ -790,7 +723,7 @@ impl Builder<'_> {
         StrLit { value, span }
     }
 
-    fn int(&mut self, p: P) -> Spanned<i64> {
+    pub(super) fn int(&mut self, p: P) -> Spanned<i64> {
         let span = self.span(&p);
         let value = p.as_str().parse::<i64>().unwrap_or_else(|_| {
             self.error(span, format!("number `{}` is too large", p.as_str()), "numbers must fit in 64 bits");
@@ -810,7 +743,7 @@ impl Builder<'_> {
         }
     }
 
-    fn duration(&mut self, p: P) -> Spanned<i64> {
+    pub(super) fn duration(&mut self, p: P) -> Spanned<i64> {
         let span = self.span(&p);
         let text = p.as_str();
         let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
@@ -837,14 +770,14 @@ impl Builder<'_> {
         Spanned { value, span }
     }
 
-    fn clock(&mut self, p: P) -> Spanned<u16> {
+    pub(super) fn clock(&mut self, p: P) -> Spanned<u16> {
         let span = self.span(&p);
         let text = p.as_str();
         let (h, m) = text.split_once(':').unwrap_or((text, "0"));
         let (h, m): (u16, u16) = (h.parse().unwrap_or(99), m.parse().unwrap_or(99));
         let value = if h > 24 || m > 59 || (h == 24 && m != 0) {
-            self.error(span, format!("`{text}` is not a clock time"), "clock times run from `00:00` to `24:00`");
-            0
+            self.error(span, format!("`{text}` is not a clock time"), "clock times run from `00:00` to `24:00` (`24:00` only as the end of hours)");
+            BAD_CLOCK
         } else {
             h * 60 + m
         };
@@ -887,16 +820,19 @@ fn content_len(text: &str) -> usize {
     end
 }
 
-fn day_index(day: &str) -> u8 {
+/// The value of a clock literal that is not a time (reported once, by the parser).
+pub const BAD_CLOCK: u16 = u16::MAX;
+
+pub(super) fn day_index(day: &str) -> u8 {
     ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().position(|d| *d == day).unwrap_or(0) as u8
 }
 
 /// The next pair. The grammar guarantees it exists wherever this is called;
 /// a missing pair would be a grammar/builder mismatch, caught by the parser tests.
-fn next<'i>(it: &mut impl Iterator<Item = P<'i>>) -> P<'i> {
+pub(super) fn next<'i>(it: &mut impl Iterator<Item = P<'i>>) -> P<'i> {
     it.next().expect("grammar guarantees this pair")
 }
 
-fn nth<'i>(mut it: impl Iterator<Item = P<'i>>, n: usize) -> P<'i> {
+pub(super) fn nth<'i>(mut it: impl Iterator<Item = P<'i>>, n: usize) -> P<'i> {
     it.nth(n).expect("grammar guarantees this pair")
 }

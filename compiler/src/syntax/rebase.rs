@@ -62,13 +62,15 @@ spans! {
     TypeExpr => [kind, span];
     SetDecl => [name, items, span];
     AllowDecl => [code, reason, span];
+    CalendarDecl => [name, days, span];
+    Holiday => [date, label];
     RepDecl => [name, props, span];
     Hours => [days, start, end, timezone];
     DaySpec => [span];
     TeamDecl => [name, props, span];
     StrategyRef => [name, arg, span];
     QueueDecl => [name, props, span];
-    TierDecl => [name, guard, sla, span];
+    TierDecl => [name, guard, sla, business, span];
     TerritoryDecl => [name, condition, span];
     RouteDecl => [name, rules, span];
     Rule => [name, guard, action, span];
@@ -108,6 +110,7 @@ impl Rebase for Decl {
             Decl::Enum(x) => x.rebase(f, d),
             Decl::Schema(x) => x.rebase(f, d),
             Decl::Set(x) => x.rebase(f, d),
+            Decl::Calendar(x) => x.rebase(f, d),
             Decl::Rep(x) => x.rebase(f, d),
             Decl::Team(x) => x.rebase(f, d),
             Decl::Queue(x) => x.rebase(f, d),
@@ -147,6 +150,7 @@ impl Rebase for RepProp {
             RepProp::Weight(w) => w.rebase(f, d),
             RepProp::Capacity { amount, .. } => amount.rebase(f, d),
             RepProp::Hours(h) => h.rebase(f, d),
+            RepProp::Calendar(c) => c.rebase(f, d),
             RepProp::Skills(s) => s.rebase(f, d),
             RepProp::Active(a) => a.rebase(f, d),
         }
@@ -158,6 +162,9 @@ impl Rebase for TeamProp {
         match self {
             TeamProp::Members(m) => m.rebase(f, d),
             TeamProp::Strategy(s) => s.rebase(f, d),
+            TeamProp::Timezone(s) => s.rebase(f, d),
+            TeamProp::Hours(h) => h.rebase(f, d),
+            TeamProp::Calendar(c) => c.rebase(f, d),
         }
     }
 }
@@ -166,7 +173,13 @@ impl Rebase for QueueProp {
     fn rebase(&mut self, f: FileId, d: u32) {
         match self {
             QueueProp::Owner(s) => s.rebase(f, d),
-            QueueProp::Sla(s) => s.rebase(f, d),
+            QueueProp::Sla(s, business) => {
+                s.rebase(f, d);
+                business.rebase(f, d);
+            }
+            QueueProp::Timezone(s) => s.rebase(f, d),
+            QueueProp::Hours(h) => h.rebase(f, d),
+            QueueProp::Calendar(c) => c.rebase(f, d),
             QueueProp::Escalate(Escalate::Queue(i)) => i.rebase(f, d),
             QueueProp::Escalate(Escalate::Notify(s)) => s.rebase(f, d),
         }

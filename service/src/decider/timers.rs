@@ -132,8 +132,9 @@ impl Decider {
                     let esc = if escalations >= MAX_ESCALATIONS { None } else { cache.policy.escalation(&queue) };
                     metrics::counter!("leadroute_queue_sla_breaches_total", "queue" => queue.clone()).increment(1);
                     let what = match esc {
-                        Some(Escalation::Queue { queue: to, sla_ms }) => {
-                            let due_at = sla_ms.map(|ms| now.saturating_add(ms));
+                        Some(Escalation::Queue { queue: to, .. }) => {
+                            // The target's SLA, counting its hours when it is `sla D business`.
+                            let due_at = cache.policy.queue_due(&to, now);
                             history.push(serde_json::json!({ "at": leadroute_runtime::state::format_time(now), "action": "escalated", "by": null, "detail": format!("{queue} -> {to}") }));
                             let owner = cache.policy.ir().queues.iter().find(|q| q.name == to).and_then(|q| q.owner.clone());
                             sqlx::query("UPDATE work_items SET queue = $1, owner = $2, due_at = $3, status = 'open', claimed_by = NULL, updated_at = $4, history = $5 WHERE id = $6")
