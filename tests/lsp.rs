@@ -687,7 +687,7 @@ fn completion_offers_declaration_keywords_at_a_top_level_line_start() {
     let (dir, u, text, mut s) = opened("inbound.route");
     // The empty line before `route inbound {`.
     let r = s.request("textDocument/completion", at(&u, pos_lit(&text, "\n\nroute inbound {", 1)));
-    let want = ["policy", "enum", "schema", "set", "rep", "team", "queue", "tier", "territory", "route", "on", "test"];
+    let want = ["policy", "enum", "schema", "set", "calendar", "rep", "team", "queue", "tier", "territory", "route", "on", "test"];
     assert_eq!(labels(&r), want);
     // Also at the very start of the file, and at the end.
     let r0 = s.request("textDocument/completion", at(&u, json!({ "line": 0, "character": 0 })));
