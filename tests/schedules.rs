@@ -334,9 +334,7 @@ fn a_closed_team_finds_nobody_and_says_why() {
 }
 
 #[test]
-fn the_rota_example_passes_its_tests_and_both_backends_agree_on_it() {
-    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rota.route")).expect("example");
-    let [interp, jit] = policies(&text);
+fn the_rota_example_passes_its_tests() {
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_leadroute"))
         .args(["test", "examples/rota.route"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -344,18 +342,4 @@ fn the_rota_example_passes_its_tests_and_both_backends_agree_on_it() {
         .expect("leadroute runs");
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success() && out.contains("6 passed; 0 failed"), "{out}");
-    let mut hour = ms("2026-03-01T00:00:00Z");
-    let mut compared = 0;
-    while hour < ms("2026-11-10T00:00:00Z") {
-        for (i, region) in ["emea", "amer"].iter().enumerate() {
-            let lead = format!(r#"{{"id": "L{compared}", "email": "a@b.example", "region": "{region}", "intent": {}}}"#, 40 + 50 * i);
-            let l = Lead::from_json_str(interp.ir(), &lead, LeadOptions::default()).expect("a valid lead");
-            let s = State::new(interp.ir());
-            let (a, b) = (interp.decide(&l, &s, &interp.at(hour), true), jit.decide(&l, &s, &jit.at(hour), true));
-            assert_eq!(serde_json::to_string(&a).expect("json"), serde_json::to_string(&b).expect("json"));
-            compared += 1;
-        }
-        hour += 7 * 3_600_000 + 17 * 60_000;
-    }
-    assert!(compared > 1500, "{compared}");
 }
