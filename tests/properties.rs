@@ -734,8 +734,8 @@ proptest! {
         };
         let policy = team_engine_policy(&text, size);
         let mut state = State::new(policy.ir());
-        for i in 0..size {
-            state.reps[i].active = !inactive[i];
+        for (rep, off) in state.reps.iter_mut().zip(&inactive).take(size) {
+            rep.active = !off;
         }
         state.teams[0].cursor = cursor;
         let available: Vec<usize> = (0..size).filter(|i| !inactive[*i]).collect();
@@ -830,7 +830,7 @@ impl Situation {
     fn available(&self, now: i64, open_load: u32, today: u32) -> bool {
         self.spec.declared_active
             && self.state_active
-            && !self.ooo_minutes.is_some_and(|m| m > 0)
+            && self.ooo_minutes.is_none_or(|m| m <= 0)
             && self.spec.in_hours(now)
             && self.spec.open_cap.is_none_or(|c| open_load < c)
             && self.spec.day_cap.is_none_or(|c| today < c)

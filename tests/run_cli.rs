@@ -456,7 +456,7 @@ fn explain_adds_a_trace_of_steps_to_every_routed_lead() {
                 assert!(e["exceptions"].as_array().expect("exceptions").iter().any(|x| x["exception"] == handler), "{e}");
             }
             None => {
-                let last_rule = trace.iter().filter(|s| s["step"] == "rule").last().expect("a rule step");
+                let last_rule = trace.iter().rfind(|s| s["step"] == "rule").expect("a rule step");
                 assert_eq!(last_rule["name"], rule, "the last rule in the trace decided: {e}");
             }
         }

@@ -309,13 +309,11 @@ fn per_shift_caps_count_a_night_shift_once_and_per_day_caps_restart_at_midnight(
 
 #[test]
 fn a_closed_team_finds_nobody_and_says_why() {
-    let text = format!(
-        "policy p {{ timezone \"UTC\" }}\nschema lead {{ id: string }}\ncalendar uk {{ 2026-12-25 \"Christmas Day\" }}\nrep r {{ timezone \"UTC\" }}\n\
-         team t {{ members [r] timezone \"Europe/London\" hours mon-fri 08:00-18:00 calendar uk }}\n\
-         queue q {{ owner \"ops@acme.example\" sla 2h business timezone \"Europe/London\" hours mon-fri 09:00-17:00 calendar uk }}\n\
-         tier hot otherwise sla 4h business\nroute main {{\n  otherwise -> assign team t else queue q\n}}\n"
-    );
-    let p = one(&text);
+    let text = "policy p { timezone \"UTC\" }\nschema lead { id: string }\ncalendar uk { 2026-12-25 \"Christmas Day\" }\nrep r { timezone \"UTC\" }\n\
+         team t { members [r] timezone \"Europe/London\" hours mon-fri 08:00-18:00 calendar uk }\n\
+         queue q { owner \"ops@acme.example\" sla 2h business timezone \"Europe/London\" hours mon-fri 09:00-17:00 calendar uk }\n\
+         tier hot otherwise sla 4h business\nroute main {\n  otherwise -> assign team t else queue q\n}\n";
+    let p = one(text);
     let d = decide(&p, ms("2026-12-25T10:00:00Z"));
     assert_eq!(d.queue.as_deref(), Some("q"));
     let trace = serde_json::to_string(&d.trace).expect("json");

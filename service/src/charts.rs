@@ -58,7 +58,7 @@ pub fn stacked_bars(y_label: &str, labels: &[String], series: &[(String, Vec<f64
             .y_desc(y_label)
             .axis_desc_style(("sans-serif", 15))
             .x_labels(n.min(12))
-            .x_label_formatter(&|x| labels.get(*x as usize).filter(|_| (*x as usize) % step == 0).cloned().unwrap_or_default())
+            .x_label_formatter(&|x| labels.get(*x as usize).filter(|_| (*x as usize).is_multiple_of(step)).cloned().unwrap_or_default())
             .label_style(("sans-serif", 15))
             .draw()
             .map_err(err)?;
@@ -103,7 +103,7 @@ pub fn lines(y_label: &str, labels: &[String], series: &[(String, Vec<Option<f64
             .y_desc(y_label)
             .axis_desc_style(("sans-serif", 15))
             .x_labels(n.min(12))
-            .x_label_formatter(&|x| labels.get(*x as usize).filter(|_| (*x as usize) % step == 0).cloned().unwrap_or_default())
+            .x_label_formatter(&|x| labels.get(*x as usize).filter(|_| (*x as usize).is_multiple_of(step)).cloned().unwrap_or_default())
             .label_style(("sans-serif", 15))
             .draw()
             .map_err(err)?;

@@ -292,32 +292,6 @@ impl Live {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_lead_always_lands_in_the_same_bucket() {
-        assert_eq!(bucket("L-1"), bucket("L-1"));
-        assert!((0..1000).map(|i| bucket(&format!("L-{i}"))).all(|b| b < 100));
-    }
-
-    #[test]
-    fn a_guardrail_judges_only_after_its_minimum_and_names_the_gap() {
-        let g = [Guardrail { metric: Metric::Queued, max_increase_points: 5.0, min_leads: 50 }];
-        let mut stats = Stats {
-            active: Counts { n: 100, queued: 10, dropped: 0, no_available_rep: 0 },
-            candidate: Counts { n: 40, queued: 30, dropped: 0, no_available_rep: 0 },
-            pairs: BTreeMap::new(),
-        };
-        assert_eq!(broken(&g, &stats), None, "40 leads: not judged yet");
-        stats.candidate = Counts { n: 60, queued: 45, dropped: 0, no_available_rep: 0 };
-        let why = broken(&g, &stats).unwrap_or_default();
-        assert!(why.starts_with("queued share 75.0% for the candidate vs 10.0%"), "{why}");
-        stats.candidate.queued = 9;
-        assert_eq!(broken(&g, &stats), None, "15% vs 10%: within 5 points");
-    }
-}
 
 /// Marks a rollout ended.
 pub(crate) async fn finish(conn: &mut AnyConnection, id: i64, status: &str, reason: &str, now: i64) -> Result<(), StoreError> {
@@ -395,5 +369,32 @@ impl super::Decider {
         tx.commit().await.ctx("commit the end of the rollout")?;
         self.cache = None;
         Ok(serde_json::json!({ "rollout": id, "candidate": candidate, "status": status, "active": head.active_version }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lead_always_lands_in_the_same_bucket() {
+        assert_eq!(bucket("L-1"), bucket("L-1"));
+        assert!((0..1000).map(|i| bucket(&format!("L-{i}"))).all(|b| b < 100));
+    }
+
+    #[test]
+    fn a_guardrail_judges_only_after_its_minimum_and_names_the_gap() {
+        let g = [Guardrail { metric: Metric::Queued, max_increase_points: 5.0, min_leads: 50 }];
+        let mut stats = Stats {
+            active: Counts { n: 100, queued: 10, dropped: 0, no_available_rep: 0 },
+            candidate: Counts { n: 40, queued: 30, dropped: 0, no_available_rep: 0 },
+            pairs: BTreeMap::new(),
+        };
+        assert_eq!(broken(&g, &stats), None, "40 leads: not judged yet");
+        stats.candidate = Counts { n: 60, queued: 45, dropped: 0, no_available_rep: 0 };
+        let why = broken(&g, &stats).unwrap_or_default();
+        assert!(why.starts_with("queued share 75.0% for the candidate vs 10.0%"), "{why}");
+        stats.candidate.queued = 9;
+        assert_eq!(broken(&g, &stats), None, "15% vs 10%: within 5 points");
     }
 }
