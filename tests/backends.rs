@@ -8,6 +8,10 @@ mod gen;
 
 use leadroute_runtime::{Backend, Lead, LeadOptions, Policy, State};
 
+fn parse_time(t: &str) -> i64 {
+    leadroute_runtime::parse_time(t).expect("an RFC 3339 time")
+}
+
 fn ir_of(files: &[(&str, &str)]) -> leadroute_runtime::ir::PolicyIr {
     let mut set = leadroute_compiler::SourceSet::new();
     for (name, text) in files {
@@ -67,6 +71,24 @@ fn backends_agree_on_the_bundled_policy_at_several_times() {
     for now in ["2026-11-24T15:00:00Z", "2026-11-24T20:30:00Z", "2026-11-25T02:00:00Z", "2026-11-28T12:00:00Z"] {
         assert_eq!(assert_backends_agree(&[("inbound.route", &policy)], Some(&state), &example_leads(), now), 582);
     }
+}
+
+#[test]
+fn backends_agree_on_the_rota_example_around_the_clock_and_across_both_dst_changes() {
+    // Holidays, a night shift with a per-shift cap, a split shift, an EMEA pool with its own
+    // hours and business-hours SLAs: every 7h17m from March to November 2026, 40 leads at a time.
+    let policy = example("rota.route");
+    let leads: Vec<String> = (0..40)
+        .map(|i| format!(r#"{{"id": "L{i}", "email": "a@b.example", "region": "{}", "intent": {}}}"#, ["emea", "amer"][i % 2], 30 + (i * 7) % 70))
+        .collect();
+    let (mut now, end) = (parse_time("2026-03-01T00:00:00Z"), parse_time("2026-11-10T00:00:00Z"));
+    let mut times = 0;
+    while now < end {
+        assert_eq!(assert_backends_agree(&[("rota.route", &policy)], None, &leads, &leadroute_runtime::state::format_time(now)), 40);
+        now += 7 * 3_600_000 + 17 * 60_000;
+        times += 1;
+    }
+    assert!(times > 800, "{times}");
 }
 
 #[test]

@@ -617,6 +617,27 @@ fn completion_offers_teams_after_assign_team() {
 }
 
 #[test]
+fn completion_and_hover_know_calendars() {
+    let (_dir, u, text, mut s) = opened("rota.route");
+    // While typing `calendar ` in a rep: the calendars, by name.
+    let typed = text.replacen("  calendar uk\n}\n\nrep lars", "  calendar \n}\n\nrep lars", 1);
+    s.change(&u, 2, &typed);
+    let r = s.request("textDocument/completion", at(&u, pos_lit(&typed, "  calendar \n}\n\nrep lars", 11)));
+    assert_eq!(labels(&r), ["uk", "us"]);
+    s.change(&u, 3, &text);
+    // Hover on a use: the declaration, its span of days, and who observes it.
+    let h = s.request("textDocument/hover", at(&u, inside(&text, "calendar uk\n}\n\nrep lars", "uk")));
+    let t = hover_text(&h);
+    assert!(t.starts_with("**calendar** `uk`"), "{t}");
+    assert!(t.contains("2026-12-25 \"Christmas Day\""), "{t}");
+    assert!(t.contains("10 days off, 2026-12-25 to 2027-12-28; observed by rep amy, rep lars, team emea_pool, queue emea_review"), "{t}");
+    // Go to definition from a rep's `calendar us` lands on the declaration.
+    let d = s.request("textDocument/definition", at(&u, inside(&text, "calendar us\n  capacity 3 per shift", "us")));
+    assert_eq!(slice(&text, &d["range"]), "us");
+    assert!(s.shutdown().success());
+}
+
+#[test]
 fn completion_knows_sla_handlers_tiers_reassign_and_escalate() {
     let (dir, u, text, mut s) = opened("inbound.route");
     // Tier names inside `sla_breach(`.
@@ -666,7 +687,7 @@ fn completion_offers_declaration_keywords_at_a_top_level_line_start() {
     let (dir, u, text, mut s) = opened("inbound.route");
     // The empty line before `route inbound {`.
     let r = s.request("textDocument/completion", at(&u, pos_lit(&text, "\n\nroute inbound {", 1)));
-    let want = ["policy", "enum", "schema", "set", "rep", "team", "queue", "tier", "territory", "route", "on", "test"];
+    let want = ["policy", "enum", "schema", "set", "calendar", "rep", "team", "queue", "tier", "territory", "route", "on", "test"];
     assert_eq!(labels(&r), want);
     // Also at the very start of the file, and at the end.
     let r0 = s.request("textDocument/completion", at(&u, json!({ "line": 0, "character": 0 })));

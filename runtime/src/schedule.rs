@@ -79,6 +79,9 @@ impl Schedule {
     pub(crate) fn new(hours: &[HoursDef], default_tz: &TimeZone, calendars: &[u32], zone: impl Fn(&str) -> Result<TimeZone, String>) -> Result<Schedule, String> {
         let mut shifts = Vec::with_capacity(hours.len().max(1));
         for h in hours {
+            if h.start >= 24 * 60 || h.end > 24 * 60 {
+                return Err(format!("policy IR is inconsistent: hours {}-{} are not minutes of a day", h.start, h.end));
+            }
             let tz = match &h.timezone {
                 Some(z) => zone(z)?,
                 None => default_tz.clone(),
@@ -202,8 +205,8 @@ fn span(s: &Shift, day: Date) -> Option<(i64, i64)> {
 /// The instant (ms) of local `minute` (0..=1440) on `day` in `tz`.
 fn at(day: Date, minute: u16, tz: &TimeZone) -> Option<i64> {
     let (day, minute) = if minute >= 24 * 60 { (day.tomorrow().ok()?, minute - 24 * 60) } else { (day, minute) };
-    let dt = day.at((minute / 60) as i8, (minute % 60) as i8, 0, 0);
-    Some(dt.to_zoned(tz.clone()).ok()?.timestamp().as_millisecond())
+    let time = jiff::civil::Time::new(i8::try_from(minute / 60).ok()?, (minute % 60) as i8, 0, 0).ok()?;
+    Some(day.to_datetime(time).to_zoned(tz.clone()).ok()?.timestamp().as_millisecond())
 }
 
 /// The local date of `ms` in `tz`.

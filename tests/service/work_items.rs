@@ -191,3 +191,30 @@ async fn on_two_postgres_nodes_each_timer_fires_exactly_once() {
     let (code, out) = replay(&log, &[]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_business_hours_sla_timer_waits_out_the_night() {
+    let db = sqlite("business-sla");
+    let mut start = Start::new(&db);
+    start.policy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/service/business_policy.route");
+    start.args = ["--manual-clock", CLOCK].iter().map(|s| s.to_string()).collect();
+    let server = Server::start(&start);
+    let (c, base) = (client(), server.base.clone());
+    // Tuesday 15:00 UTC: 4 business hours are 2 on Tuesday and 2 on Wednesday morning.
+    let a = post(&c, format!("{base}/v1/leads"), r#"{"id": "B-1", "email": "b@example.com"}"#.into()).await.expect("answers");
+    assert_eq!(a.json["rep"], "b1", "{}", a.text);
+    assert_eq!(a.json["sla_due"], "2026-11-25T11:00:00Z", "{}", a.text);
+    // Four elapsed hours later (19:00, after hours) nothing has breached.
+    advance(&c, &base, "4h").await;
+    let lead = get(&c, format!("{base}/v1/leads/B-1")).await;
+    assert!(lead.json.get("current").is_none() && lead.json["decision"]["rep"] == "b1", "not moved yet: {}", lead.text);
+    // Wednesday 10:59: still within the SLA; at 11:00 the timer fires and b2 takes the lead.
+    advance(&c, &base, "959m").await;
+    let lead = get(&c, format!("{base}/v1/leads/B-1")).await;
+    assert!(lead.json.get("current").is_none(), "not moved at 10:59: {}", lead.text);
+    advance(&c, &base, "1m").await;
+    let lead = get(&c, format!("{base}/v1/leads/B-1")).await;
+    assert_eq!(lead.json["current"]["rep"], "b2", "{}", lead.text);
+    // b2's own 4 business hours start now: 11:00 + 4h = 15:00 Wednesday.
+    assert_eq!(lead.json["current"]["sla_due"], "2026-11-25T15:00:00Z", "{}", lead.text);
+}
