@@ -75,7 +75,7 @@ fn every_erroneous_example_produces_its_code() {
         set.add(leadroute_compiler::SourceFile::new("example.route", block.clone()));
         let checked = leadroute_compiler::check(&set);
         let mut found: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
-        // W0009 compares calendars with today's date, which only `leadroute check` reads: its example is "checked during 2026".
+        // W0010 compares calendars with today's date, which only `leadroute check` reads: its example is "checked during 2026".
         found.extend(leadroute_compiler::check::schedule::stale_calendars(&checked.modules, (2026, 6, 1)).iter().map(|d| d.code));
         if !found.contains(code) {
             failures.push(format!("{code}: got {found:?} from\n{block}"));
