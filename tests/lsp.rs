@@ -620,13 +620,13 @@ fn completion_offers_teams_after_assign_team() {
 fn completion_and_hover_know_calendars() {
     let (_dir, u, text, mut s) = opened("rota.route");
     // While typing `calendar ` in a rep: the calendars, by name.
-    let typed = text.replacen("  calendar uk\n}\n\nrep lars", "  calendar \n}\n\nrep lars", 1);
+    let typed = text.replacen("timezone \"Europe/London\"  calendar uk }", "timezone \"Europe/London\"  calendar  }", 1);
     s.change(&u, 2, &typed);
-    let r = s.request("textDocument/completion", at(&u, pos_lit(&typed, "  calendar \n}\n\nrep lars", 11)));
+    let r = s.request("textDocument/completion", at(&u, pos_lit(&typed, "\"Europe/London\"  calendar  }", 27)));
     assert_eq!(labels(&r), ["uk", "us"]);
     s.change(&u, 3, &text);
     // Hover on a use: the declaration, its span of days, and who observes it.
-    let h = s.request("textDocument/hover", at(&u, inside(&text, "calendar uk\n}\n\nrep lars", "uk")));
+    let h = s.request("textDocument/hover", at(&u, inside(&text, "\"Europe/London\"  calendar uk }", "uk")));
     let t = hover_text(&h);
     assert!(t.starts_with("**calendar** `uk`"), "{t}");
     assert!(t.contains("2026-12-25 \"Christmas Day\""), "{t}");

@@ -1,6 +1,8 @@
 //! A complete unified diff (`diff -u` style, three lines of context) of a
 //! file against its formatted text: what `leadroute fmt --check` prints.
 
+use super::whole_file_change;
+
 /// One line of the edit script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -79,14 +81,7 @@ pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
     let b: Vec<&str> = new.lines().collect();
     let mut out = format!("--- {name}\n+++ {name} (formatted)\n");
     if a == b {
-        let what = if old.starts_with('\u{FEFF}') {
-            "the byte-order mark is removed"
-        } else if old_body.contains("\r\n") {
-            "CRLF line ends become LF"
-        } else {
-            "the file ends in exactly one newline"
-        };
-        out.push_str(&format!("@@ whole file @@ {what}\n"));
+        out.push_str(&format!("@@ whole file @@ {}\n", whole_file_change(old)));
         return out;
     }
     let ops = script(&a, &b);

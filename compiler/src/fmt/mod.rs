@@ -124,6 +124,19 @@ fn resync(old: &[&str], new: &[&str]) -> (usize, usize) {
     (old.len(), new.len())
 }
 
+/// What changes when only the file's encoding or line ends differ: a
+/// byte-order mark, CRLF line ends, or the final newline.
+pub(crate) fn whole_file_change(old: &str) -> &'static str {
+    let body = old.strip_prefix('\u{FEFF}').unwrap_or(old);
+    if old.starts_with('\u{FEFF}') {
+        "the byte-order mark is removed"
+    } else if body.contains("\r\n") {
+        "CRLF line ends become LF"
+    } else {
+        "the file ends in exactly one newline"
+    }
+}
+
 /// A short unified-style diff of the first region where `old` and `new`
 /// differ: `@@ -LINE +LINE @@`, then the old lines (`-`) and the new (`+`),
 /// at most six of each. Line ends, a byte-order mark or a missing final
@@ -138,14 +151,7 @@ pub fn first_difference(name: &str, old: &str, new: &str) -> String {
     let mut out = format!("--- {name}\n+++ {name} (formatted)\n");
     let prefix = old_lines.iter().zip(&new_lines).take_while(|(a, b)| a == b).count();
     if prefix == old_lines.len() && prefix == new_lines.len() {
-        let what = if old.starts_with('\u{FEFF}') {
-            "the byte-order mark is removed"
-        } else if old_body.contains("\r\n") {
-            "CRLF line ends become LF"
-        } else {
-            "the file ends in exactly one newline"
-        };
-        out.push_str(&format!("@@ whole file @@ {what}\n"));
+        out.push_str(&format!("@@ whole file @@ {}\n", whole_file_change(old)));
         return out;
     }
     let (old_rest, new_rest) = (&old_lines[prefix..], &new_lines[prefix..]);
