@@ -110,8 +110,8 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     } else {
         drop(delivery);
     }
-    let (changes_tx, changes) = tokio::sync::watch::channel(0);
-    workers.push(tokio::spawn(watch_changes(store.clone(), changes_tx, stop_rx.clone())));
+    let changes = Arc::new(tokio::sync::watch::Sender::new(0));
+    workers.push(tokio::spawn(watch_changes(store.clone(), changes.clone(), stop_rx.clone())));
     workers.push(tokio::spawn(ticker(decider.clone(), tick, stop_rx)));
     let state = Arc::new(api::Inner {
         store: store.clone(),
@@ -210,7 +210,7 @@ pub fn run_blocking(config: Config) -> Result<(), String> {
 
 /// Publishes the audit log's last `seq` (once a second, from the database,
 /// so changes made by other nodes count too) for the workbench's live stream.
-async fn watch_changes(store: Store, tx: tokio::sync::watch::Sender<i64>, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn watch_changes(store: Store, tx: Arc<tokio::sync::watch::Sender<i64>>, mut stop: tokio::sync::watch::Receiver<bool>) {
     use sqlx::Row;
     let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -218,6 +218,10 @@ async fn watch_changes(store: Store, tx: tokio::sync::watch::Sender<i64>, mut st
         tokio::select! {
             _ = every.tick() => {}
             _ = stop.changed() => return,
+        }
+        // Nobody has the workbench open: nothing to tell.
+        if tx.receiver_count() == 0 {
+            continue;
         }
         if let Ok(row) = sqlx::query("SELECT audit_seq FROM service_state WHERE id = 1").fetch_one(&store.pool).await {
             let seq: i64 = row.try_get("audit_seq").unwrap_or_default();

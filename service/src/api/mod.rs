@@ -56,8 +56,9 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     /// Tokens, roles and sessions.
     pub access: crate::access::Access,
-    /// Wakes the workbench's live streams when something is committed.
-    pub changes: tokio::sync::watch::Receiver<i64>,
+    /// Wakes the workbench's live streams when something is committed
+    /// (each stream subscribes; with none, the log's head is not polled).
+    pub changes: Arc<tokio::sync::watch::Sender<i64>>,
     /// Renders `/metrics`.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Body limits.
@@ -195,7 +196,7 @@ pub(crate) fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Opti
 
 /// Who is calling: the open service's `local`, a bearer token's holder, or a
 /// signed-in session; `Err` for a wrong token; `Ok(None)` for nobody.
-fn caller(state: &Inner, headers: &axum::http::HeaderMap) -> Result<Option<Actor>, ApiError> {
+pub(crate) fn caller(state: &Inner, headers: &axum::http::HeaderMap) -> Result<Option<Actor>, ApiError> {
     if !state.access.is_protected() {
         return Ok(Some(Actor { name: "local".into(), role: Role::Operator, via: Via::Open }));
     }

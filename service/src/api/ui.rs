@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use serde::Deserialize;
 
-use super::{cookie, AppState, SESSION_COOKIE};
+use super::{AppState, SESSION_COOKIE};
 use crate::access::{Actor, Via};
 use crate::error::ApiError;
 
@@ -24,7 +24,7 @@ const ICON: &str = include_str!("../../web/icon.svg");
 /// No page of the workbench loads anything from elsewhere.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
@@ -32,15 +32,14 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }
 
 /// The workbench page (`/`); it signs in first when the service needs a token.
 pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let signed_in = !state.access.is_protected() || cookie(&headers, SESSION_COOKIE).and_then(|s| state.access.by_session(s, state.clock.now_ms())).is_some();
-    if !signed_in {
+    if !matches!(super::caller(&state, &headers), Ok(Some(_))) {
         return Redirect::to("/login").into_response();
     }
     asset("text/html; charset=utf-8", INDEX)
@@ -64,8 +63,7 @@ pub async fn icon() -> Response {
 fn login_page(status: StatusCode, message: &str) -> Response {
     let escaped = message.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let body = LOGIN.replace("{{message}}", &escaped).replace("{{hidden}}", if message.is_empty() { "hidden" } else { "" });
-    let mut r = asset("text/html; charset=utf-8", "").into_response();
-    *r.body_mut() = axum::body::Body::from(body);
+    let mut r = asset("text/html; charset=utf-8", body);
     *r.status_mut() = status;
     r
 }
@@ -132,7 +130,7 @@ pub async fn whoami(State(state): State<AppState>, Extension(actor): Extension<A
 #[utoipa::path(get, path = "/v1/stream", tag = "workbench",
     responses((status = 200, description = "`text/event-stream` of `change` events whose data is the last audit seq", body = String, content_type = "text/event-stream")))]
 pub async fn stream(State(state): State<AppState>) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
-    let mut rx = state.changes.clone();
+    let mut rx = state.changes.subscribe();
     // The first event says where the log is now.
     rx.mark_changed();
     let events = futures_util::stream::unfold(rx, |mut rx| async move {
