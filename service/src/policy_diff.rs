@@ -81,13 +81,21 @@ pub async fn version(store: &Store, version: &str) -> Result<serde_json::Value, 
         .flatten()
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
         .unwrap_or(serde_json::Value::Null);
-    Ok(serde_json::json!({
-        "version": row.try_get::<String, _>("version").unwrap_or_default(),
+    let mut out = version_json(&row, crate::reps::active_version(store).await?.as_deref());
+    out["sources"] = sources;
+    Ok(out)
+}
+
+/// A `policy_versions` row (`version, name, author, message, created_at`) as
+/// the API shows it, marked active when it is `active`.
+pub fn version_json(row: &sqlx::any::AnyRow, active: Option<&str>) -> serde_json::Value {
+    let version: String = row.try_get("version").unwrap_or_default();
+    serde_json::json!({
+        "active": active == Some(version.as_str()),
+        "version": version,
         "name": row.try_get::<String, _>("name").unwrap_or_default(),
         "author": row.try_get::<Option<String>, _>("author").unwrap_or_default(),
         "message": row.try_get::<Option<String>, _>("message").unwrap_or_default(),
         "created_at": leadroute_runtime::state::format_time(row.try_get::<i64, _>("created_at").unwrap_or_default()),
-        "active": crate::reps::active_version(store).await?.as_deref() == Some(version),
-        "sources": sources,
-    }))
+    })
 }

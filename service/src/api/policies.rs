@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, Request, State};
 use axum::Extension;
 use axum::http::StatusCode;
 use axum::Json;
-use sqlx::Row;
 
 use super::{json_object, read_body, AppState};
 use crate::access::Actor;
@@ -87,18 +86,7 @@ pub async fn list_policies(State(state): State<AppState>) -> Result<Json<serde_j
         .await
         .ctx("list policy versions")
         .map_err(ServiceError::from)?;
-    let mut versions = Vec::new();
-    for r in rows {
-        let version: String = r.try_get("version").unwrap_or_default();
-        versions.push(serde_json::json!({
-            "version": version,
-            "name": r.try_get::<String, _>("name").unwrap_or_default(),
-            "author": r.try_get::<Option<String>, _>("author").unwrap_or_default(),
-            "message": r.try_get::<Option<String>, _>("message").unwrap_or_default(),
-            "created_at": leadroute_runtime::state::format_time(r.try_get::<i64, _>("created_at").unwrap_or_default()),
-            "active": active.as_deref() == Some(version.as_str()),
-        }));
-    }
+    let versions: Vec<serde_json::Value> = rows.iter().map(|r| crate::policy_diff::version_json(r, active.as_deref())).collect();
     Ok(Json(serde_json::json!({ "active": active, "versions": versions })))
 }
 
