@@ -1,6 +1,7 @@
 //! Loading a policy for the commands that run it: `.route` sources are
 //! checked and lowered; a `.json` file is taken as a built IR.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -27,9 +28,22 @@ pub fn load(paths: &[PathBuf]) -> Result<PolicyIr, LoadFailure> {
 /// Like [`load`], and also one example lead per tier, territory and rule
 /// (none for a built `.json` IR, which has no sources to analyse).
 pub fn load_with_examples(paths: &[PathBuf]) -> Result<(PolicyIr, Vec<serde_json::Value>), LoadFailure> {
+    compile(paths).map(|(ir, examples, _)| (ir, examples))
+}
+
+/// Like [`load`], and also the `.route` texts read, by file name (as traces
+/// name them); `None` for a built `.json` IR.
+pub fn load_with_sources(paths: &[PathBuf]) -> Result<(PolicyIr, Option<BTreeMap<String, String>>), LoadFailure> {
+    compile(paths).map(|(ir, _, sources)| (ir, sources))
+}
+
+type Compiled = (PolicyIr, Vec<serde_json::Value>, Option<BTreeMap<String, String>>);
+
+/// Reads, checks and lowers the policy once: the IR, the example leads and the sources.
+fn compile(paths: &[PathBuf]) -> Result<Compiled, LoadFailure> {
     if let [one] = paths {
         if one.extension().is_some_and(|e| e == "json") {
-            return load_ir(one).map(|ir| (ir, Vec::new()));
+            return load_ir(one).map(|ir| (ir, Vec::new(), None));
         }
     }
     let (sources, checked) = check_paths(&DiskProvider, paths);
@@ -44,7 +58,11 @@ pub fn load_with_examples(paths: &[PathBuf]) -> Result<(PolicyIr, Vec<serde_json
     }
     let ir = lower::lower(&sources, &checked).ok_or(LoadFailure { status: 1 })?;
     let examples = leadroute_compiler::analysis::reach::example_leads(&checked.symbols());
-    Ok((ir, examples))
+    let texts = sources
+        .iter()
+        .map(|(_, f)| (Path::new(&f.name).file_name().map_or_else(|| f.name.clone(), |n| n.to_string_lossy().into_owned()), f.text.clone()))
+        .collect();
+    Ok((ir, examples, Some(texts)))
 }
 
 fn load_ir(path: &Path) -> Result<PolicyIr, LoadFailure> {

@@ -23,8 +23,8 @@ fn token(args: &ServeArgs) -> Result<Option<String>, String> {
 
 /// Runs the service; returns the exit status (0 after a clean stop, 2 when it cannot start).
 pub fn run(args: &ServeArgs) -> u8 {
-    let ir = match policy_src::load(&args.policy) {
-        Ok(ir) => ir,
+    let (ir, sources) = match policy_src::load_with_sources(&args.policy) {
+        Ok(x) => x,
         Err(f) => return f.status,
     };
     let token = match token(args) {
@@ -84,7 +84,7 @@ pub fn run(args: &ServeArgs) -> u8 {
         ir,
         seed_state,
         token,
-        sources: policy_sources(&args.policy),
+        sources,
         clock,
         limits: Limits { body: args.body_limit, batch_body: args.batch_limit },
         service,
@@ -99,24 +99,3 @@ pub fn run(args: &ServeArgs) -> u8 {
     }
 }
 
-/// The `.route` files' texts by file name (as traces name them), kept with
-/// the version so the workbench can show the lines a trace points at.
-fn policy_sources(paths: &[std::path::PathBuf]) -> Option<std::collections::BTreeMap<String, String>> {
-    let mut out = std::collections::BTreeMap::new();
-    for p in paths {
-        if p.extension().is_some_and(|e| e == "json") {
-            return None;
-        }
-        let files: Vec<std::path::PathBuf> = if p.is_dir() {
-            let mut v: Vec<_> = std::fs::read_dir(p).ok()?.filter_map(|e| e.ok().map(|e| e.path())).filter(|f| f.extension().is_some_and(|e| e == "route")).collect();
-            v.sort();
-            v
-        } else {
-            vec![p.clone()]
-        };
-        for f in files {
-            out.insert(f.file_name()?.to_string_lossy().into_owned(), std::fs::read_to_string(&f).ok()?);
-        }
-    }
-    Some(out)
-}
