@@ -120,9 +120,19 @@ impl Browser {
         }
     }
 
-    /// The page's text.
+    /// An element's rendered text, finding it again if a live refresh
+    /// replaced it between the lookup and the read (a stale element is
+    /// retried, never read as empty).
     pub async fn text(&self, css: &str) -> String {
-        self.wait(css).await.text().await.unwrap_or_default()
+        let mut last = String::new();
+        for _ in 0..5 {
+            match self.wait(css).await.text().await {
+                Ok(t) => return t,
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cannot read the text of `{css}`: {last}")
     }
 
     /// Opens a URL.
