@@ -70,12 +70,12 @@ fn load_ir(path: &Path) -> Result<PolicyIr, LoadFailure> {
         eprintln!("leadroute: cannot read `{}`: {e}", path.display());
         LoadFailure { status: 2 }
     })?;
-    let bad = |e: String| {
+    let bad = |e: leadroute_runtime::LoadError| {
         eprintln!("leadroute: `{}`: {e}", path.display());
         LoadFailure { status: 2 }
     };
-    let ir: PolicyIr = serde_json::from_str(&text).map_err(|e| bad(format!("not a leadroute policy IR: {e}")))?;
-    // Validated here so that a broken IR is reported with its file name.
+    // A built policy is untrusted input: refused here, naming the file and the place in it.
+    let ir = leadroute_runtime::load::parse_ir(&text).map_err(bad)?;
     Policy::from_ir_with(ir.clone(), Backend::Interp).map_err(bad)?;
     Ok(ir)
 }
@@ -85,7 +85,7 @@ fn load_ir(path: &Path) -> Result<PolicyIr, LoadFailure> {
 pub fn ready(ir: PolicyIr, backend: Option<BackendChoice>) -> Result<Policy, LoadFailure> {
     let loaded = match backend {
         None => Policy::from_ir(ir),
-        Some(b) => Policy::from_ir_with(ir, b.backend()).map_err(|e| format!("--backend {}: {e}", b.backend())),
+        Some(b) => Policy::from_ir_with(ir, b.backend()),
     };
     loaded.map_err(|e| {
         eprintln!("leadroute: {e}");

@@ -895,8 +895,8 @@ fn all_properties(case: &Case, mode: Mode) -> Result<(), TestCaseError> {
 /// with every assignment failing (`else continue` resumes routing) and once
 /// with the rep available.
 fn backends_agree(case: &Case, leads: &[Value]) -> Result<(), TestCaseError> {
-    let jit = Policy::from_ir_with(case.policy.ir().clone(), Backend::Jit).map_err(TestCaseError::fail)?;
-    let interp = Policy::from_ir_with(case.policy.ir().clone(), Backend::Interp).map_err(TestCaseError::fail)?;
+    let jit = Policy::from_ir_with(case.policy.ir().clone(), Backend::Jit).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let interp = Policy::from_ir_with(case.policy.ir().clone(), Backend::Interp).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let moment = (jit.at(now()), interp.at(now()));
     for reps in [r#"{"reps": {"ann": {"active": false}}}"#, r#"{"reps": {"ann": {"active": true}}}"#] {
         let (mut sj, _) = State::from_json(jit.ir(), reps).map_err(TestCaseError::fail)?;
