@@ -139,6 +139,23 @@ pub fn parse_ir(text: &str) -> Result<PolicyIr, LoadError> {
     Ok(ir)
 }
 
+/// Reads the IR from an already parsed JSON value (a request body's field):
+/// like [`parse_ir`], without lines and columns.
+pub fn ir_from_value(value: serde_json::Value) -> Result<PolicyIr, LoadError> {
+    if value.is_object() {
+        let found = value.get("format_version").and_then(serde_json::Value::as_u64);
+        if found != Some(u64::from(FORMAT_VERSION)) {
+            return Err(LoadError::FormatVersion { found, supported: FORMAT_VERSION });
+        }
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| LoadError::Json {
+        path: format!("${}", dotted(&e.path().to_string())),
+        line: 0,
+        column: 0,
+        message: strip_position(e.inner()),
+    })
+}
+
 /// `serde_path_to_error`'s path (`tiers[3].sla_ms`, `.` for the root) as a
 /// suffix of `$`.
 fn dotted(p: &str) -> String {

@@ -47,8 +47,9 @@ pub fn compile_sources(sources: &BTreeMap<String, String>) -> Result<PolicyIr, S
 
 /// Reads a built IR (the JSON `leadroute build` writes) and checks it loads.
 pub fn ir_from_value(value: serde_json::Value) -> Result<PolicyIr, ServiceError> {
-    let ir: PolicyIr = serde_json::from_value(value)
-        .map_err(|e| invalid("bad_policy_ir", &format!("`ir` is not a leadroute policy IR: {e}"), None))?;
+    // Untrusted input: refused with the JSON path of the first bad value (`$.tiers[3].sla_ms`).
+    let ir: PolicyIr = leadroute_runtime::load::ir_from_value(value)
+        .map_err(|e| invalid("bad_policy_ir", &format!("`ir`: {e}"), None))?;
     Policy::from_ir_with(ir.clone(), Backend::Interp).map_err(|e| invalid("bad_policy_ir", &format!("`ir` does not load: {e}"), None))?;
     Ok(ir)
 }
