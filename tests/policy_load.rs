@@ -213,7 +213,8 @@ fn replacement() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+    // `PROPTEST_CASES=5000` for a longer, structured fuzzing run.
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(96), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Random edits of numbers and strings: never a panic; either it loads and
     /// both backends decide the example leads alike, or it is refused.
@@ -230,4 +231,25 @@ proptest! {
         }
         fuzz::policy_load(ir.to_string().as_bytes());
     }
+}
+
+#[test]
+fn route_names_the_file_the_place_and_the_fix() {
+    let dir = std::env::temp_dir().join(format!("leadroute-policy-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let path = dir.join("edited.json");
+    let ir = with("/routes/0/rules/1/action", json!({ "kind": "queue", "queue": 42 }));
+    std::fs::write(&path, serde_json::to_string_pretty(&ir).expect("JSON")).expect("written");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leadroute"))
+        .args(["route", &path.display().to_string(), "--leads", "examples/leads.ndjson", "--now", fuzz::FUZZ_NOW])
+        .output()
+        .expect("leadroute runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    for part in ["edited.json", "$.routes[0].rules[1].action.queue", "queue 42", "rebuild"] {
+        assert!(stderr.contains(part), "stderr names `{part}`: {stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
