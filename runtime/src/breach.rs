@@ -174,7 +174,7 @@ impl Policy {
 impl Breach<'_> {
     fn note(&mut self, step: &'static str, name: String, result: &str, detail: Option<String>) {
         if let Some(trace) = &mut self.trace {
-            trace.push(TraceStep { step, name, at: None, condition: None, reads: BTreeMap::new(), result: serde_json::Value::String(result.into()), detail });
+            trace.push(TraceStep { step, name, at: None, condition: None, reads: BTreeMap::new(), result: serde_json::Value::String(result.into()), detail, skipped: Vec::new() });
         }
     }
 

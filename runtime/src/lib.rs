@@ -36,7 +36,7 @@ mod strategy;
 
 pub use avail::Moment;
 pub use breach::{BreachResult, Escalation, Reminder};
-pub use decision::{Decision, ExceptionRecord, Outcome, TraceStep};
+pub use decision::{Decision, ExceptionRecord, Outcome, Skip, SkipReason, TraceStep};
 pub use engine::{doc_example_ir, Engine, EngineOptions};
 pub use lead::{parse_time, FieldError, Lead, LeadOptions};
 pub use manual::{ManualAssignment, ManualError, ManualTarget};
