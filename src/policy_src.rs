@@ -76,7 +76,7 @@ fn load_ir(path: &Path) -> Result<PolicyIr, LoadFailure> {
     };
     let ir: PolicyIr = serde_json::from_str(&text).map_err(|e| bad(format!("not a leadroute policy IR: {e}")))?;
     // Validated here so that a broken IR is reported with its file name.
-    Policy::from_ir_with(ir.clone(), Backend::Interp).map_err(bad)?;
+    Policy::from_ir_with(ir.clone(), Backend::Interp).map_err(|e| bad(e.to_string()))?;
     Ok(ir)
 }
 
@@ -84,7 +84,7 @@ fn load_ir(path: &Path) -> Result<PolicyIr, LoadFailure> {
 /// (errors go to standard error).
 pub fn ready(ir: PolicyIr, backend: Option<BackendChoice>) -> Result<Policy, LoadFailure> {
     let loaded = match backend {
-        None => Policy::from_ir(ir),
+        None => Policy::from_ir(ir).map_err(|e| e.to_string()),
         Some(b) => Policy::from_ir_with(ir, b.backend()).map_err(|e| format!("--backend {}: {e}", b.backend())),
     };
     loaded.map_err(|e| {
@@ -95,10 +95,16 @@ pub fn ready(ir: PolicyIr, backend: Option<BackendChoice>) -> Result<Policy, Loa
 
 /// Parses `--now` (RFC 3339) or reads the clock when it is absent.
 pub fn now(arg: Option<&str>) -> Result<i64, LoadFailure> {
+    now_at(arg).map(|t| t.as_millisecond())
+}
+
+/// [`now`] as a time: the clock without `--now`, else its value; a value
+/// that is not an RFC 3339 time, or is out of range, is reported (status 2).
+pub fn now_at(arg: Option<&str>) -> Result<jiff::Timestamp, LoadFailure> {
     match arg {
-        None => Ok(jiff::Timestamp::now().as_millisecond()),
-        Some(t) => leadroute_runtime::parse_time(t).ok_or_else(|| {
-            eprintln!("leadroute: --now {t:?} is not an RFC 3339 time like 2026-11-24T15:00:00Z");
+        None => Ok(jiff::Timestamp::now()),
+        Some(t) => leadroute_runtime::parse_timestamp(t).map_err(|e| {
+            eprintln!("leadroute: --now {t:?}: {e}");
             LoadFailure { status: 2 }
         }),
     }

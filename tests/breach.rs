@@ -200,7 +200,7 @@ fn corrupted_sla_indexes_and_escalation_cycles_are_refused() {
     for q in &mut bad.queues {
         q.escalate = Some(leadroute_runtime::ir::EscalateDef::Queue { queue: review });
     }
-    let err = Policy::from_ir(bad).expect_err("a cycle");
+    let err = Policy::from_ir(bad).expect_err("a cycle").to_string();
     assert!(err.contains("cycle"), "{err}");
 }
 

@@ -212,6 +212,16 @@ impl Decision {
         }
     }
 
+    /// When the tier's SLA runs out, as a time (`sla_due` read back).
+    pub fn sla_due_at(&self) -> Option<jiff::Timestamp> {
+        self.sla_due.as_deref().and_then(|t| t.parse().ok())
+    }
+
+    /// For a queued lead, when the queue's SLA runs out, as a time.
+    pub fn queue_sla_due_at(&self) -> Option<jiff::Timestamp> {
+        self.queue_sla_due.as_deref().and_then(|t| t.parse().ok())
+    }
+
     /// The decision as one line of JSON.
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize decision: {e}\"}}"))

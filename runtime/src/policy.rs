@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::error::LoadError;
 use crate::ir::*;
 use crate::schedule::Schedule;
 use crate::select::Backend;
@@ -42,7 +43,7 @@ impl Policy {
     /// compiled to native code where this build and host allow it
     /// ([`Backend::host_default`]); should that compilation fail, the policy
     /// falls back to the interpreter (see [`Policy::backend`]).
-    pub fn from_ir(ir: PolicyIr) -> Result<Policy, String> {
+    pub fn from_ir(ir: PolicyIr) -> Result<Policy, LoadError> {
         let policy = Policy::from_ir_with(ir, Backend::Interp)?;
         if Backend::host_default() == Backend::Jit {
             return Ok(policy.clone().with_backend(Backend::Jit).unwrap_or(policy));
@@ -52,7 +53,7 @@ impl Policy {
 
     /// Loads a policy with the given backend; an error when the backend
     /// cannot run here or the policy cannot be compiled for it.
-    pub fn from_ir_with(ir: PolicyIr, backend: Backend) -> Result<Policy, String> {
+    pub fn from_ir_with(ir: PolicyIr, backend: Backend) -> Result<Policy, LoadError> {
         let policy = Policy::load(ir)?;
         match backend {
             Backend::Interp => Ok(policy),
@@ -62,15 +63,17 @@ impl Policy {
 
     /// This policy with another backend (compiling its conditions for `jit`).
     #[cfg_attr(not(feature = "jit"), allow(unused_mut))]
-    pub fn with_backend(mut self, backend: Backend) -> Result<Policy, String> {
+    pub fn with_backend(mut self, backend: Backend) -> Result<Policy, LoadError> {
         if let Some(why) = backend.unavailable() {
-            return Err(why);
+            return Err(LoadError::Backend(why));
         }
         #[cfg(feature = "jit")]
         {
             self.jit = match backend {
                 Backend::Interp => None,
-                Backend::Jit => Some(std::sync::Arc::new(crate::jit::Jit::compile(&self.ir, &self.compiled, &self.missing)?)),
+                Backend::Jit => Some(std::sync::Arc::new(
+                    crate::jit::Jit::compile(&self.ir, &self.compiled, &self.missing).map_err(|detail| LoadError::Compile { detail })?,
+                )),
             };
         }
         Ok(self)
@@ -106,13 +109,15 @@ impl Policy {
         0
     }
 
-    fn load(ir: PolicyIr) -> Result<Policy, String> {
+    fn load(ir: PolicyIr) -> Result<Policy, LoadError> {
         if ir.format_version != FORMAT_VERSION {
-            return Err(format!(
-                "policy IR has format version {}, this engine reads version {FORMAT_VERSION}; rebuild it with this leadroute",
-                ir.format_version
-            ));
+            return Err(LoadError::FormatVersion { found: ir.format_version, expected: FORMAT_VERSION });
         }
+        Policy::load_checked(ir).map_err(|detail| LoadError::Invalid { detail })
+    }
+
+    /// [`Policy::load`] of an IR of this format version.
+    fn load_checked(ir: PolicyIr) -> Result<Policy, String> {
         validate(&ir)?;
         let policy_tz = zone(&ir.timezone, "policy")?;
         let calendars = ir.calendars.iter().map(crate::schedule::Calendar::from_ir).collect::<Result<Vec<_>, _>>()?;
@@ -163,8 +168,8 @@ impl Policy {
     }
 
     /// Loads a policy from the IR's JSON (as `leadroute build` writes it).
-    pub fn from_json(text: &str) -> Result<Policy, String> {
-        let ir: PolicyIr = serde_json::from_str(text).map_err(|e| format!("not a leadroute policy IR: {e}"))?;
+    pub fn from_json(text: &str) -> Result<Policy, LoadError> {
+        let ir: PolicyIr = serde_json::from_str(text).map_err(|e| LoadError::NotPolicyIr { detail: e.to_string() })?;
         Policy::from_ir(ir)
     }
 
