@@ -36,6 +36,11 @@ pub mod state;
 mod strategy;
 mod time;
 
+/// `docs/embedding.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/embedding.md")]
+pub struct EmbeddingGuide;
+
 pub use avail::Moment;
 pub use breach::{BreachResult, Escalation, Reminder};
 pub use decision::{Decision, ExceptionRecord, Outcome, Skip, SkipReason, TraceStep};
