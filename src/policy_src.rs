@@ -104,7 +104,7 @@ pub fn now_at(arg: Option<&str>) -> Result<jiff::Timestamp, LoadFailure> {
     match arg {
         None => Ok(jiff::Timestamp::now()),
         Some(t) => leadroute_runtime::parse_timestamp(t).map_err(|e| {
-            eprintln!("leadroute: --now {t:?}: {e}");
+            eprintln!("leadroute: --now: {e}");
             LoadFailure { status: 2 }
         }),
     }

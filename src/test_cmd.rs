@@ -265,7 +265,7 @@ fn snapshot(args: &TestArgs, policy: &Policy, leads: &Path) -> u8 {
     let now = match leadroute_runtime::parse_timestamp(&now_text) {
         Ok(now) => now,
         Err(e) => {
-            eprintln!("leadroute: --now {now_text:?}: {e}");
+            eprintln!("leadroute: --now: {e}");
             return 2;
         }
     };

@@ -149,3 +149,17 @@ fn decide_through_a_shared_engine_from_several_threads_changes_nothing() {
     let second = engine.route(&lead(101, 95.0), times[0]);
     assert_eq!((first.rep.as_deref(), second.rep.as_deref()), (Some("ana"), Some("ben")));
 }
+
+mod common;
+
+/// The command line reports `--now` with the same typed error: malformed and
+/// out of range are told apart, in one line, with status 2.
+#[test]
+fn the_command_line_tells_a_malformed_now_from_one_out_of_range() {
+    for (now, words) in [("next tuesday", ["`next tuesday`", "RFC 3339"]), ("9999-12-31T23:00:00Z", ["`9999-12-31T23:00:00Z`", "out of range"])] {
+        let run = common::run(&["route", "examples/inbound.route", "--leads", "examples/leads.ndjson", "--now", now]);
+        run.expect_code(2);
+        assert_eq!(run.stdout, "");
+        run.expect_one_line_error(&["--now", words[0], words[1]]);
+    }
+}
