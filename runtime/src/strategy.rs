@@ -106,18 +106,23 @@ impl Policy {
     }
 
     /// A rep's load relative to its capacity for the `capacity` strategy:
-    /// open load over its cap, else today's count over its daily cap, else
-    /// zero; with the load as a trace writes it.
-    fn capacity_load(&self, rep: usize, state: &State, m: &Moment) -> (u64, u64, String) {
+    /// open load over its cap (`open`), else today's count over its daily
+    /// cap (`today`), else zero over one (no cap: `None`).
+    fn capacity_load(&self, rep: usize, state: &State, m: &Moment) -> (u64, u64, Option<&'static str>) {
         let d = &self.ir.reps[rep];
         let s = &state.reps[rep];
         match (s.max_open.or(d.max_open), s.max_per_day.or(d.max_per_day)) {
-            (Some(cap), _) => (u64::from(s.open_load), u64::from(cap), format!("{} of {cap} open", s.open_load)),
-            (None, Some(cap)) => {
-                let n = self.today_count(rep, s, m);
-                (u64::from(n), u64::from(cap), format!("{n} of {cap} today"))
-            }
-            (None, None) => (0, 1, "no cap".into()),
+            (Some(cap), _) => (u64::from(s.open_load), u64::from(cap), Some("open")),
+            (None, Some(cap)) => (u64::from(self.today_count(rep, s, m)), u64::from(cap), Some("today")),
+            (None, None) => (0, 1, None),
+        }
+    }
+
+    /// [`Policy::capacity_load`] as a trace writes it: `4 of 10 open`, `1 of 3 today`, `no cap`.
+    fn capacity_text(&self, rep: usize, state: &State, m: &Moment) -> String {
+        match self.capacity_load(rep, state, m) {
+            (n, cap, Some(unit)) => format!("{n} of {cap} {unit}"),
+            (_, _, None) => "no cap".into(),
         }
     }
 
@@ -160,8 +165,7 @@ impl Policy {
                     }
                 }
                 Strategy::Capacity => {
-                    let (_, _, mine) = self.capacity_load(rep as usize, state, m);
-                    let (_, _, theirs) = self.capacity_load(chosen as usize, state, m);
+                    let (mine, theirs) = (self.capacity_text(rep as usize, state, m), self.capacity_text(chosen as usize, state, m));
                     format!("load {mine}, {} has {theirs}", id(chosen))
                 }
                 Strategy::Sticky { .. } => String::new(),
