@@ -339,7 +339,7 @@ impl<'a> Run<'a> {
                 match self.p.pick(*team, strategy, self.lead, self.state, self.m) {
                     Ok(pick) => {
                         if self.trace.is_some() {
-                            let skipped = self.p.passed_over(*team, strategy, self.state, self.m, pick.rep);
+                            let skipped = self.p.passed_over(*team, strategy, self.state, self.m, pick.rep, &[]);
                             self.note_skips("assign", format!("team {}", def.name), &ir.reps[pick.rep as usize].id, Some(format!("by {}", strategy.name())), skipped);
                         }
                         let plan = CommitPlan { rep: pick.rep, day: self.m.day[pick.rep as usize], team: Some((*team, pick.update)) };

@@ -129,8 +129,9 @@ impl Policy {
     /// Every member of `team` but `chosen`, in team order, with why the
     /// strategy did not give it the lead: unavailable, or not next (for the
     /// rotating and balancing strategies; a sticky team has one candidate,
-    /// its owner, so it names nobody). `state` is the state before the pick.
-    pub(crate) fn passed_over(&self, team: u32, strategy: Strategy, state: &State, m: &Moment, chosen: u32) -> Vec<Skip> {
+    /// its owner, so it names nobody). `state` is the state before the pick;
+    /// members in `exclude` were left out by the caller and are not named.
+    pub(crate) fn passed_over(&self, team: u32, strategy: Strategy, state: &State, m: &Moment, chosen: u32, exclude: &[u32]) -> Vec<Skip> {
         if matches!(strategy, Strategy::Sticky { .. }) {
             return Vec::new();
         }
@@ -144,7 +145,7 @@ impl Policy {
         let chosen_pos = def.members.iter().position(|r| *r == chosen).unwrap_or(0);
         let mut out = Vec::new();
         for (pos, &rep) in def.members.iter().enumerate() {
-            if rep == chosen {
+            if rep == chosen || exclude.contains(&rep) {
                 continue;
             }
             if let Err(u) = self.availability(rep as usize, state, m) {
