@@ -38,7 +38,11 @@ fn main() -> Result<(), Box<dyn Error>> {
             Outcome::Assigned => println!("{} -> rep {}", decision.lead_id, decision.rep.as_deref().unwrap_or("?")),
             Outcome::Queued => println!("{} -> queue {}", decision.lead_id, decision.queue.as_deref().unwrap_or("?")),
             Outcome::Dropped => println!("{} dropped: {}", decision.lead_id, decision.reason.as_deref().unwrap_or("")),
-            Outcome::Rejected => println!("{} rejected: {} problem(s)", decision.lead_id, decision.errors.len()),
+            // The same problems as a typed error (`LeadError`), each naming its field.
+            Outcome::Rejected => match engine.read_lead_str(text) {
+                Err(e) => println!("{e}"),
+                Ok(_) => println!("{} rejected", decision.lead_id),
+            },
         }
         // "Why did this lead go there?" — the readable explanation with its trace.
         print!("{}", decision.to_human());
