@@ -69,6 +69,7 @@ fn parse_leads(policy: &Policy, lines: &[String]) -> Vec<Lead> {
 
 fn main() {
     let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("time");
+    let now_at = leadroute_runtime::timestamp_from_ms(now).expect("a time in range");
 
     // 1. The bundled example policy and lead file.
     let example = compile("inbound.route", include_str!("../examples/inbound.route"));
@@ -132,7 +133,7 @@ fn main() {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::sink());
     let t = Instant::now();
     for i in 0..n {
-        let d = engine.route_str(&base[i % base.len()], now);
+        let d = engine.route_str(&base[i % base.len()], now_at);
         serde_json::to_writer(&mut out, &d).expect("write");
         out.write_all(b"\n").expect("write");
     }

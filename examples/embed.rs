@@ -7,9 +7,11 @@
 //! `leadroute build examples/inbound.route -o policy.json`; to stay
 //! self-contained, this example compiles the bundled policy first.
 
-use leadroute_runtime::{Engine, EngineOptions, Outcome, Policy, State};
+use std::error::Error;
 
-fn main() -> Result<(), String> {
+use leadroute_runtime::{parse_timestamp, Engine, EngineOptions, Outcome, Policy, State};
+
+fn main() -> Result<(), Box<dyn Error>> {
     // In CI: `leadroute build examples/inbound.route -o policy.json`.
     let ir_json = build_policy_json()?;
 
@@ -22,7 +24,7 @@ fn main() -> Result<(), String> {
     let mut engine = Engine::with_state(policy, state).with_options(EngineOptions { explain: true, strict: false });
 
     // The clock is the service's to read; `decide` never reads it.
-    let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").ok_or("bad time")?;
+    let now = parse_timestamp("2026-11-24T15:00:00Z")?;
     let leads = [
         r#"{"id":"L-1","email":"maria@globex.example","company":"Globex","country":"DE","employees":450,
             "intent":86.0,"source":"web","created_at":"2026-11-24T14:55:00Z","tags":[]}"#,
@@ -36,7 +38,11 @@ fn main() -> Result<(), String> {
             Outcome::Assigned => println!("{} -> rep {}", decision.lead_id, decision.rep.as_deref().unwrap_or("?")),
             Outcome::Queued => println!("{} -> queue {}", decision.lead_id, decision.queue.as_deref().unwrap_or("?")),
             Outcome::Dropped => println!("{} dropped: {}", decision.lead_id, decision.reason.as_deref().unwrap_or("")),
-            Outcome::Rejected => println!("{} rejected: {} problem(s)", decision.lead_id, decision.errors.len()),
+            // The same problems as a typed error (`LeadError`), each naming its field.
+            Outcome::Rejected => match engine.read_lead_str(text) {
+                Err(e) => println!("{e}"),
+                Ok(_) => println!("{} rejected", decision.lead_id),
+            },
         }
         // "Why did this lead go there?" — the readable explanation with its trace.
         print!("{}", decision.to_human());

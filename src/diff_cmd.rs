@@ -48,7 +48,7 @@ pub fn run(args: &DiffArgs) -> u8 {
     let load_state = |p: &Policy| -> Result<State, u8> {
         match &args.state {
             None => Ok(State::new(p.ir())),
-            Some(path) => std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| State::from_json(p.ir(), &t).map(|(s, _)| s)).map_err(|e| {
+            Some(path) => std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| State::from_json(p.ir(), &t).map(|(s, _)| s).map_err(|e| e.to_string())).map_err(|e| {
                 eprintln!("leadroute: cannot use state `{}`: {e}", path.display());
                 2
             }),

@@ -95,10 +95,16 @@ pub fn ready(ir: PolicyIr, backend: Option<BackendChoice>) -> Result<Policy, Loa
 
 /// Parses `--now` (RFC 3339) or reads the clock when it is absent.
 pub fn now(arg: Option<&str>) -> Result<i64, LoadFailure> {
+    now_at(arg).map(|t| t.as_millisecond())
+}
+
+/// [`now`] as a time: the clock without `--now`, else its value; a value
+/// that is not an RFC 3339 time, or is out of range, is reported (status 2).
+pub fn now_at(arg: Option<&str>) -> Result<jiff::Timestamp, LoadFailure> {
     match arg {
-        None => Ok(jiff::Timestamp::now().as_millisecond()),
-        Some(t) => leadroute_runtime::parse_time(t).ok_or_else(|| {
-            eprintln!("leadroute: --now {t:?} is not an RFC 3339 time like 2026-11-24T15:00:00Z");
+        None => Ok(jiff::Timestamp::now()),
+        Some(t) => leadroute_runtime::parse_timestamp(t).map_err(|e| {
+            eprintln!("leadroute: --now: {e}");
             LoadFailure { status: 2 }
         }),
     }

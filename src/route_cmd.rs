@@ -88,13 +88,13 @@ pub fn run(args: &RouteArgs) -> u8 {
         Ok(p) => p,
         Err(f) => return f.status,
     };
-    let now = match policy_src::now(args.now.as_deref()) {
+    let now = match policy_src::now_at(args.now.as_deref()) {
         Ok(n) => n,
         Err(f) => return f.status,
     };
     let state = match &args.state {
         None => State::new(policy.ir()),
-        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| State::from_json(policy.ir(), &t)) {
+        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| State::from_json(policy.ir(), &t).map_err(|e| e.to_string())) {
             Ok((state, warnings)) => {
                 for w in warnings {
                     eprintln!("leadroute: warning: {}: {}", path.display(), w.0);

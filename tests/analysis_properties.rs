@@ -745,10 +745,10 @@ fn explain(case: &Case, lead: &Value, d: &Decision) -> String {
 
 /// E0021, E0026, E0023 and W0008 examples take the path their diagnostic claims.
 fn examples_take_their_path(case: &Case, mode: Mode) -> Result<(), TestCaseError> {
-    let mut engine = engine(&case.policy);
+    let engine = engine(&case.policy);
     for diag in &case.diagnostics {
         let Some(example) = &diag.example else { continue };
-        let d = engine.decide(example, now());
+        let d = engine.decide(example, ts(now()));
         prop_assert!(d.errors.is_empty(), "{:?}: the example lead is rejected{}", diag.code, explain(case, example, &d));
         let ambiguous = d.exceptions.iter().any(|e| e.exception == "ambiguous_territory");
         if mode == Mode::AroundKnownBugs && stopped_by_missing(&d) {
@@ -837,9 +837,9 @@ fn never_claims_hold(case: &Case, leads: &[Value]) -> Result<(), TestCaseError> 
     if claims.is_empty() {
         return Ok(());
     }
-    let mut engine = engine(&case.policy);
+    let engine = engine(&case.policy);
     for lead in leads {
-        let d = engine.decide(lead, now());
+        let d = engine.decide(lead, ts(now()));
         prop_assert!(d.errors.is_empty(), "grid lead rejected{}", explain(case, lead, &d));
         let outside = outside_the_policy(case, &d);
         for c in &claims {
@@ -866,9 +866,9 @@ fn proven_totality_holds(case: &Case, leads: &[Value]) -> Result<(), TestCaseErr
     if closed.is_empty() && !tiers_closed {
         return Ok(());
     }
-    let mut engine = engine(&case.policy);
+    let engine = engine(&case.policy);
     for lead in leads {
-        let d = engine.decide(lead, now());
+        let d = engine.decide(lead, ts(now()));
         if stopped_by_missing(&d) {
             continue;
         }
@@ -899,7 +899,7 @@ fn backends_agree(case: &Case, leads: &[Value]) -> Result<(), TestCaseError> {
     let interp = Policy::from_ir_with(case.policy.ir().clone(), Backend::Interp).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let moment = (jit.at(now()), interp.at(now()));
     for reps in [r#"{"reps": {"ann": {"active": false}}}"#, r#"{"reps": {"ann": {"active": true}}}"#] {
-        let (mut sj, _) = State::from_json(jit.ir(), reps).map_err(TestCaseError::fail)?;
+        let (mut sj, _) = State::from_json(jit.ir(), reps).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let mut si = sj.clone();
         for (i, lead) in leads.iter().enumerate() {
             let Ok(lead) = Lead::from_json(jit.ir(), lead, LeadOptions::default()) else { continue };
@@ -1049,7 +1049,7 @@ mod known_bugs {
     }
 
     fn decide(text: &str, lead: &Value) -> Decision {
-        engine(&compile(text)).decide(lead, now())
+        engine(&compile(text)).decide(lead, ts(now()))
     }
 
     fn example_of(diags: &[Diagnostic], code: Code) -> Value {
@@ -1222,4 +1222,9 @@ mod known_bugs {
             route.status.code()
         );
     }
+}
+
+/// `ms` as the engine's time (every time these tests use is in range).
+fn ts(ms: i64) -> jiff::Timestamp {
+    leadroute_runtime::timestamp_from_ms(ms).expect("a time in range")
 }

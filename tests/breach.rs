@@ -2,7 +2,7 @@
 //! `reminder`, `escalation`, the SLA look-ups), on both backends, and the
 //! IR's new fields: old IR still loads, corrupted IR is refused.
 
-use leadroute_runtime::{Backend, BreachResult, Decision, Escalation, Lead, LeadOptions, Outcome, Policy, Reminder, State};
+use leadroute_runtime::{Backend, BreachResult, Decision, Escalation, Lead, LeadOptions, Outcome, Policy, Reminder, SkipReason, State};
 
 const POLICY: &str = r#"policy p { owner "o@x.example" timezone "UTC" }
 schema lead { id: string  intent: float }
@@ -94,6 +94,9 @@ fn reassign_skips_holders_follows_round_robin_then_falls_back_to_no_available_re
         assert_eq!(d.exceptions[0].exception, "sla_breach(hot)");
         let trace = serde_json::to_string(&d.trace).expect("json");
         assert!(trace.contains("ann held it before"), "{trace}");
+        // The member passed over is named; the holder is not (its reason is in the detail).
+        let skipped: Vec<(&str, SkipReason)> = d.trace.iter().flatten().flat_map(|s| &s.skipped).map(|k| (k.rep.as_str(), k.why)).collect();
+        assert_eq!(skipped, [("cat", SkipReason::NotNext)]);
         // Everyone held it: `reassign` without `else` goes to `on no_available_rep`.
         let last = &chain[2];
         assert_eq!((last.outcome, last.queue.as_deref()), (Outcome::Queued, Some("review")));

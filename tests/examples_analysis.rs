@@ -124,10 +124,10 @@ fn the_gaps_example_leads_take_the_paths_their_diagnostics_describe() {
             format!("{text}queue fell_through {{ sla 1h }}\nqueue ambiguous {{ sla 1h }}\non ambiguous_territory -> queue ambiguous\n")
         }
     });
-    let mut engine = Engine::new(policy);
-    let d = engine.decide(&falls, now());
+    let engine = Engine::new(policy);
+    let d = engine.decide(&falls, ts(now()));
     assert_eq!((d.queue.as_deref(), d.route.as_deref()), (Some("fell_through"), Some("partners")), "{falls}: {}", d.to_human());
-    let d = engine.decide(&both, now());
+    let d = engine.decide(&both, ts(now()));
     assert_eq!(d.queue.as_deref(), Some("ambiguous"), "{both}: {}", d.to_human());
     assert!(d.exceptions.iter().any(|e| e.exception == "ambiguous_territory"));
 }
@@ -137,8 +137,8 @@ fn the_overlap_example_lead_goes_to_the_ambiguous_territory_handler() {
     let set = load(&[OVERLAP]);
     let checked = check(&set);
     let lead = example(&checked, Code::W0008);
-    let mut engine = Engine::new(compile_edited(&set, |_, text| text.to_string()));
-    let d = engine.decide(&lead, now());
+    let engine = Engine::new(compile_edited(&set, |_, text| text.to_string()));
+    let d = engine.decide(&lead, ts(now()));
     assert_eq!(d.queue.as_deref(), Some("territory_review"), "{lead}: {}", d.to_human());
     assert!(d.exceptions.iter().any(|e| e.exception == "ambiguous_territory"));
 }
@@ -153,4 +153,9 @@ fn gaps_human_output_matches_the_snapshot() {
 fn overlap_human_output_matches_the_snapshot() {
     let set = load(&[OVERLAP]);
     insta::assert_snapshot!("overlap_human", human(&set, &check(&set)));
+}
+
+/// `ms` as the engine's time (every time these tests use is in range).
+fn ts(ms: i64) -> jiff::Timestamp {
+    leadroute_runtime::timestamp_from_ms(ms).expect("a time in range")
 }

@@ -523,7 +523,7 @@ proptest! {
         for (lead, gap) in &leads {
             t += gap * MINUTE;
             let json = lead.to_json(t);
-            let (da, db) = (a.route(&json, t), b.route(&json, t));
+            let (da, db) = (a.route(&json, ts(t)), b.route(&json, ts(t)));
             prop_assert_eq!(da.to_json_line(), db.to_json_line());
             prop_assert_eq!(da, db);
         }
@@ -563,7 +563,7 @@ proptest! {
             let (mj, mi) = (jit.at(t), interp.at(t));
             let traced = (jit.decide(&parsed, a.state(), &mj, true), interp.decide(&parsed, b.state(), &mi, true));
             prop_assert_eq!(traced.0.to_json_line(), traced.1.to_json_line());
-            let (da, db) = (a.route(&json, t), b.route(&json, t));
+            let (da, db) = (a.route(&json, ts(t)), b.route(&json, ts(t)));
             prop_assert_eq!(da.to_json_line(), db.to_json_line());
         }
         prop_assert_eq!(a.state().to_json(jit.ir()), b.state().to_json(interp.ir()));
@@ -615,7 +615,7 @@ proptest! {
         let now = tuesday();
         for k in 0..capacity as usize + extra {
             let any_room = (0..reps.len()).any(|i| room(i, engine.state()) > 0);
-            let d = engine.route(&plain_lead(k), now);
+            let d = engine.route(&plain_lead(k), ts(now));
             if any_room {
                 prop_assert_eq!(d.outcome, Outcome::Assigned, "lead {} with room left: {:#?}", k, d);
             } else {
@@ -662,8 +662,8 @@ proptest! {
         let mut now = start;
         for (k, gap) in gaps.iter().enumerate() {
             now += gap * MINUTE;
-            let a = kept.route(&plain_lead(k), now);
-            let b = reloaded.route(&plain_lead(k), now);
+            let a = kept.route(&plain_lead(k), ts(now));
+            let b = reloaded.route(&plain_lead(k), ts(now));
             if let Some(r) = rep_index(&b) {
                 let tz = jiff::tz::TimeZone::get(specs[r].zone()).expect("zone");
                 let day = jiff::Timestamp::from_millisecond(now).expect("in range").to_zoned(tz).date();
@@ -695,7 +695,7 @@ fn daily_cap_holds_across_a_state_file_round_trip_in_two_time_zones() {
     let mut state = State::new(policy.ir());
     let mut route = |k: usize, at: &str| {
         let mut engine = Engine::with_state(policy.clone(), state.clone());
-        let d = engine.route(&plain_lead(k), ms(at));
+        let d = engine.route(&plain_lead(k), ts(ms(at)));
         let saved = engine.state().to_json(policy.ir()).to_string();
         state = State::from_json(policy.ir(), &saved).expect("reads back").0;
         d
@@ -742,7 +742,7 @@ proptest! {
         let mut engine = Engine::with_state(policy, state);
         let mut order = Vec::new();
         for k in 0..leads {
-            let d = engine.route(&plain_lead(k), tuesday());
+            let d = engine.route(&plain_lead(k), ts(tuesday()));
             if available.is_empty() {
                 assert_overflowed(&d);
             } else {
@@ -795,7 +795,7 @@ proptest! {
         let total: usize = weights.iter().map(|w| *w as usize).sum();
         let mut counts = vec![0usize; weights.len()];
         for n in 1..=cycles * total {
-            let d = engine.route(&plain_lead(n), tuesday());
+            let d = engine.route(&plain_lead(n), ts(tuesday()));
             prop_assert_eq!(d.outcome, Outcome::Assigned);
             counts[rep_index(&d).expect("a rep")] += 1;
             for (i, w) in weights.iter().enumerate() {
@@ -930,7 +930,7 @@ proptest! {
             }
             let available: Vec<usize> =
                 members.iter().copied().filter(|&i| sits[i].available(now, load[i].0, load[i].1)).collect();
-            let d = engine.route(&lead, now);
+            let d = engine.route(&lead, ts(now));
             let should_assign = if strategy.starts_with("sticky") {
                 owner.is_some_and(|o| available.contains(&o))
             } else {
@@ -982,7 +982,7 @@ proptest! {
             t += gap * MINUTE;
             let json = lead.to_json(t);
             let before = engine.state().clone();
-            let d = engine.route(&json, t);
+            let d = engine.route(&json, ts(t));
             prop_assert!(d.errors.is_empty(), "{:#?}\n{}", d.errors, json);
             prop_assert!(d.tier.is_some(), "{:#?}", d);
             match d.outcome {
@@ -1270,7 +1270,7 @@ proptest! {
     fn arbitrary_json_leads_never_panic(lead in arb_json(), strict in any::<bool>(), explain in any::<bool>(), now in arb_any_now()) {
         let mut engine = Engine::with_state(INBOUND_POLICY.clone(), INBOUND_START.clone())
             .with_options(EngineOptions { explain, strict });
-        let d = engine.route(&lead, now);
+        let d = engine.route(&lead, any_time(now));
         if !lead.is_object() {
             prop_assert_eq!(d.outcome, Outcome::Rejected);
         }
@@ -1299,7 +1299,7 @@ proptest! {
         let mut engine = Engine::with_state(INBOUND_POLICY.clone(), INBOUND_START.clone())
             .with_options(EngineOptions { explain, strict: false });
         for _ in 0..2 {
-            let d = engine.route(&json, now);
+            let d = engine.route(&json, any_time(now));
             match d.outcome {
                 Outcome::Rejected => prop_assert!(!d.errors.is_empty()),
                 Outcome::Assigned => prop_assert!(d.rep.is_some()),
@@ -1319,7 +1319,7 @@ proptest! {
             let _ = state.to_json(ir);
             let mut engine = Engine::with_state(INBOUND_POLICY.clone(), state);
             for k in 0..3 {
-                let d = engine.route(&lead.to_json(now + k * MINUTE), now + k * MINUTE);
+                let d = engine.route(&lead.to_json(now + k * MINUTE), ts(now + k * MINUTE));
                 prop_assert_ne!(d.outcome, Outcome::Rejected);
             }
         }
@@ -1347,7 +1347,7 @@ proptest! {
             let state = State::from_json(policy.ir(), INBOUND_STATE).map(|(s, _)| s).unwrap_or_else(|_| State::new(policy.ir()));
             let mut engine = Engine::with_state(policy, state).with_options(EngineOptions { explain, strict: false });
             for lead in &leads {
-                let d = engine.route(&lead.to_json(now), now);
+                let d = engine.route(&lead.to_json(now), ts(now));
                 let _ = (d.to_json_line(), d.to_human());
             }
         }
@@ -1402,7 +1402,7 @@ fn assert_readers_agree(text: &str, strict: bool, now: i64) -> Result<(), TestCa
     let options = EngineOptions { explain: false, strict };
     let mut by_value = Engine::with_state(INBOUND_POLICY.clone(), INBOUND_START.clone()).with_options(options);
     let mut by_text = Engine::with_state(INBOUND_POLICY.clone(), INBOUND_START.clone()).with_options(options);
-    prop_assert_eq!(by_value.route(&value, now), by_text.route_str(text, now));
+    prop_assert_eq!(by_value.route(&value, ts(now)), by_text.route_str(text, ts(now)));
     prop_assert_eq!(by_value.state(), by_text.state());
     Ok(())
 }
@@ -1446,7 +1446,7 @@ proptest! {
     ) {
         let mut engine = Engine::with_state(INBOUND_POLICY.clone(), INBOUND_START.clone())
             .with_options(EngineOptions { explain, strict });
-        let d = engine.route_str(&text, now);
+        let d = engine.route_str(&text, any_time(now));
         if !serde_json::from_str::<Value>(&text).is_ok_and(|v| v.is_object()) {
             prop_assert_eq!(d.outcome, Outcome::Rejected, "{}", text);
         }
@@ -1517,7 +1517,7 @@ proptest! {
                     (la * cb).cmp(&(lb * ca)).then(la.cmp(&lb)).then(pa.cmp(&pb))
                 })
                 .map(|(_, &i)| i);
-            let d = engine.route(&plain_lead(k), tuesday());
+            let d = engine.route(&plain_lead(k), ts(tuesday()));
             prop_assert_eq!(rep_index(&d), best,
                 "lead {}: loads {:?}, reps (cap, _, day cap, _, active) {:?}, members {:?}: {:#?}", k, load, reps, members, d);
             match best {
@@ -1545,7 +1545,7 @@ fn new_york_policy(zone_on_hours: bool) -> Policy {
 
 fn outcome_at(policy: &Policy, at: &str) -> Outcome {
     let mut engine = Engine::new(policy.clone());
-    let d = engine.route(&plain_lead(0), ms(at));
+    let d = engine.route(&plain_lead(0), ts(ms(at)));
     match d.outcome {
         Outcome::Assigned => assert_eq!(d.rep.as_deref(), Some("r0")),
         Outcome::Queued => assert_eq!(d.queue.as_deref(), Some("overflow")),
@@ -1599,4 +1599,16 @@ fn working_hours_follow_the_autumn_daylight_saving_switch() {
             assert_eq!(outcome_at(&p, at), want, "at {at} (zone on hours: {zone_on_hours})");
         }
     }
+}
+
+/// `ms` as the engine's time (every time these tests use is in range).
+fn ts(ms: i64) -> jiff::Timestamp {
+    leadroute_runtime::timestamp_from_ms(ms).expect("a time in range")
+}
+
+/// `ms` as the engine's time, clamped to the range a `Timestamp` has: the
+/// engine cannot be handed a time outside it, and the extremes themselves are
+/// what these tests want to reach.
+fn any_time(ms: i64) -> jiff::Timestamp {
+    leadroute_runtime::timestamp_from_ms(ms).unwrap_or(if ms < 0 { jiff::Timestamp::MIN } else { jiff::Timestamp::MAX })
 }

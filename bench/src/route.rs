@@ -119,7 +119,7 @@ fn dest_of(ir: &PolicyIr, action: &Action) -> u16 {
 impl Leadroute {
     /// Loads `ir` with `backend` (the timed "JIT compile" step for `Jit`).
     pub fn load(ir: PolicyIr, backend: Backend) -> Result<Leadroute, String> {
-        let policy = Policy::from_ir_with(ir, backend)?;
+        let policy = Policy::from_ir_with(ir, backend).map_err(|e| e.to_string())?;
         let ir = policy.ir();
         let dests = ir.routes.iter().map(|r| r.rules.iter().map(|rule| dest_of(ir, &rule.action)).collect()).collect();
         Ok(Leadroute { policy, dests })

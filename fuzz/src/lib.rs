@@ -21,9 +21,9 @@ pub const EXAMPLE_POLICY: &str = include_str!("../../examples/inbound.route");
 /// Example leads for that policy (a few are routed by `policy_load` on every IR that loads).
 pub const EXAMPLE_LEADS: &str = include_str!("../../examples/leads.ndjson");
 
-fn now_ms() -> i64 {
+fn now() -> jiff::Timestamp {
     // The constant is RFC 3339: parsing cannot fail (checked by the regression tests).
-    leadroute_runtime::parse_time(FUZZ_NOW).unwrap_or(0)
+    leadroute_runtime::parse_timestamp(FUZZ_NOW).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
 /// Checks one `.route` text: diagnostics, and the IR when it has no errors.
@@ -98,7 +98,7 @@ fn example_policies() -> &'static [Policy] {
 
 /// Routes one lead text with every given policy; every backend decides alike.
 fn route_alike(policies: &[Policy], lead: &str) {
-    let now = now_ms();
+    let now = now();
     let decisions: Vec<String> = policies.iter().map(|p| Engine::new(p.clone()).route_str(lead, now).to_json_line()).collect();
     if let Some(first) = decisions.first() {
         for d in &decisions[1..] {

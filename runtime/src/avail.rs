@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 
+use crate::decision::{Skip, SkipReason};
 use crate::policy::Policy;
 use crate::schedule::{Off, Schedule};
 use crate::state::{format_time, RepState, State};
@@ -99,6 +100,36 @@ impl Policy {
             Some(Some(name)) => format!("on holiday: {date} {name} (calendar `{}`)", cal.name),
             _ => format!("on holiday: {date} (calendar `{}`)", cal.name),
         }
+    }
+
+    /// `2026-12-25 Christmas Day in calendar `uk``.
+    fn holiday_day(&self, calendar: u32, date: jiff::civil::Date) -> String {
+        let Some(cal) = self.calendars.get(calendar as usize) else { return date.to_string() };
+        match cal.days.get(&date) {
+            Some(Some(name)) => format!("{date} {name} in calendar `{}`", cal.name),
+            _ => format!("{date} in calendar `{}`", cal.name),
+        }
+    }
+
+    /// Rep `rep` passed over for `u`, as a trace names it: the reason and its particulars.
+    pub(crate) fn skip_of(&self, rep: u32, u: Unavailable, state: &State, moment: &Moment) -> Skip {
+        let def = &self.ir.reps[rep as usize];
+        let s = &state.reps[rep as usize];
+        let (why, detail) = match u {
+            Unavailable::Inactive if !def.active => (SkipReason::Inactive, "inactive in the policy".to_string()),
+            Unavailable::Inactive => (SkipReason::Inactive, "marked inactive in the rep state".to_string()),
+            Unavailable::OutOfOffice => (SkipReason::OutOfOffice, format!("until {}", s.out_of_office_until.map_or_else(String::new, format_time))),
+            Unavailable::OffHours => {
+                let local = jiff::Timestamp::from_millisecond(moment.now).map(|t| t.to_zoned(self.rep_tz[rep as usize].clone()).strftime("%a %H:%M").to_string());
+                (SkipReason::OutsideHours, format!("{} in {}", local.unwrap_or_default(), def.timezone))
+            }
+            Unavailable::Holiday { calendar, date } => (SkipReason::Holiday, self.holiday_day(calendar, date)),
+            Unavailable::OpenCap => (SkipReason::AtCap, format!("open load {} of {}", s.open_load, s.max_open.or(def.max_open).unwrap_or(0))),
+            Unavailable::DailyCap => {
+                (SkipReason::AtCap, format!("{} today of {} per day", self.today_count(rep as usize, s, moment), s.max_per_day.or(def.max_per_day).unwrap_or(0)))
+            }
+        };
+        Skip { rep: def.id.clone(), why, detail: Some(detail) }
     }
 
     /// Why team `team` takes no leads at `moment`, if it does not.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::avail::{Holder, Moment};
 use crate::decide::action_text;
-use crate::decision::{CommitPlan, Decision, ExceptionRecord, Outcome, TraceStep};
+use crate::decision::{CommitPlan, Decision, ExceptionRecord, Outcome, Skip, TraceStep, NOBODY_AVAILABLE};
 use crate::ir::{Action, BreachAction, BreachDef, EscalateDef, Fallback, Strategy, Value};
 use crate::lead::Lead;
 use crate::policy::Policy;
@@ -173,8 +173,13 @@ impl Policy {
 
 impl Breach<'_> {
     fn note(&mut self, step: &'static str, name: String, result: &str, detail: Option<String>) {
+        self.note_skips(step, name, result, detail, Vec::new());
+    }
+
+    /// [`Breach::note`] for a team assignment, with the members it passed over.
+    fn note_skips(&mut self, step: &'static str, name: String, result: &str, detail: Option<String>, skipped: Vec<Skip>) {
         if let Some(trace) = &mut self.trace {
-            trace.push(TraceStep { step, name, at: None, condition: None, reads: BTreeMap::new(), result: serde_json::Value::String(result.into()), detail });
+            trace.push(TraceStep { step, name, at: None, condition: None, reads: BTreeMap::new(), result: serde_json::Value::String(result.into()), detail, skipped });
         }
     }
 
@@ -221,14 +226,15 @@ impl Breach<'_> {
                     }
                 }
                 let id = self.rep_id(pick.rep).to_string();
-                self.note(step, name, &id, Some(why.join("; ")));
+                let skipped = if self.trace.is_some() { p.passed_over(team, strategy, self.state, self.m, pick.rep, &self.holders) } else { Vec::new() };
+                self.note_skips(step, name, &id, Some(why.join("; ")), skipped);
                 Some(Landed::Rep { rep: pick.rep, team: Some((team, pick.update)) })
             }
             Err(no) => {
                 let mut why = held;
                 why.extend(no.skipped.iter().map(|(r, w)| format!("{} {}", self.rep_id(*r), self.p.why(*w))));
                 why.extend(no.detail);
-                self.note(step, name, "nobody available", Some(why.join("; ")));
+                self.note(step, name, NOBODY_AVAILABLE, Some(why.join("; ")));
                 None
             }
         }

@@ -157,12 +157,18 @@ impl<'a> Run<'a> {
                     Err(_) => serde_json::Value::String("missing".into()),
                 },
                 detail: None,
+                skipped: Vec::new(),
             });
         }
         result
     }
 
     fn note(&mut self, step: &'static str, name: String, result: &str, detail: Option<String>) {
+        self.note_skips(step, name, result, detail, Vec::new());
+    }
+
+    /// [`Run::note`] for a team assignment, with the members it passed over.
+    fn note_skips(&mut self, step: &'static str, name: String, result: &str, detail: Option<String>, skipped: Vec<Skip>) {
         if let Some(trace) = &mut self.trace {
             trace.push(TraceStep {
                 step,
@@ -172,6 +178,7 @@ impl<'a> Run<'a> {
                 reads: BTreeMap::new(),
                 result: serde_json::Value::String(result.to_string()),
                 detail,
+                skipped,
             });
         }
     }
@@ -331,15 +338,24 @@ impl<'a> Run<'a> {
                 let strategy = strategy.unwrap_or(def.strategy);
                 match self.p.pick(*team, strategy, self.lead, self.state, self.m) {
                     Ok(pick) => {
-                        self.note("assign", format!("team {}", def.name), &ir.reps[pick.rep as usize].id, Some(format!("by {}", strategy.name())));
+                        if self.trace.is_some() {
+                            let skipped = self.p.passed_over(*team, strategy, self.state, self.m, pick.rep, &[]);
+                            self.note_skips("assign", format!("team {}", def.name), &ir.reps[pick.rep as usize].id, Some(format!("by {}", strategy.name())), skipped);
+                        }
                         let plan = CommitPlan { rep: pick.rep, day: self.m.day[pick.rep as usize], team: Some((*team, pick.update)) };
                         return (Done::Assigned { rep: pick.rep, team: Some(*team), plan }, origin.clone());
                     }
                     Err(no) => {
                         let mut why: Vec<String> = no.skipped.iter().map(|(r, w)| format!("{} {}", ir.reps[*r as usize].id, self.p.why(*w))).collect();
                         why.extend(no.detail);
-                        let result = if matches!(strategy, Strategy::Sticky { .. }) { "no owner to keep" } else { "nobody available" };
-                        self.note("assign", format!("team {}", def.name), result, Some(why.join("; ")));
+                        let sticky = matches!(strategy, Strategy::Sticky { .. });
+                        let result = if sticky { NO_OWNER_TO_KEEP } else { NOBODY_AVAILABLE };
+                        let skipped = if sticky || self.trace.is_none() {
+                            Vec::new()
+                        } else {
+                            no.skipped.iter().map(|(r, w)| self.p.skip_of(*r, *w, self.state, self.m)).collect()
+                        };
+                        self.note_skips("assign", format!("team {}", def.name), result, Some(why.join("; ")), skipped);
                         (("no_available_rep", None), fallback)
                     }
                 }

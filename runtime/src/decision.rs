@@ -1,6 +1,7 @@
 //! Decisions: what happened to a lead and why, as JSON and as readable text.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Serialize;
 
@@ -64,7 +65,66 @@ pub struct TraceStep {
     /// More detail (why a rep was skipped ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// For a team assignment: every other member and why it did not get the
+    /// lead, in team order (empty for other steps).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skip>,
 }
+
+/// A team member an assignment passed over, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    /// The rep's id.
+    pub rep: String,
+    /// Why it did not get the lead.
+    pub why: SkipReason,
+    /// The particulars (`until 2026-11-25T09:00:00Z`, `open load 25 of 25` ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Why a team member did not get a lead, as written in traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Marked inactive (policy or state).
+    Inactive,
+    /// Out of office now.
+    OutOfOffice,
+    /// Outside the rep's working hours.
+    OutsideHours,
+    /// A day off in one of the rep's calendars.
+    Holiday,
+    /// Open load or today's count at its cap.
+    AtCap,
+    /// Available, but the strategy chose another member (rotation, weight, load).
+    NotNext,
+}
+
+impl SkipReason {
+    /// The reason as written in traces (`out_of_office` ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Inactive => "inactive",
+            SkipReason::OutOfOffice => "out_of_office",
+            SkipReason::OutsideHours => "outside_hours",
+            SkipReason::Holiday => "holiday",
+            SkipReason::AtCap => "at_cap",
+            SkipReason::NotNext => "not_next",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `result` of an `assign` step that found nobody in the team.
+pub(crate) const NOBODY_AVAILABLE: &str = "nobody available";
+/// The `result` of a sticky `assign` step whose owner could not take the lead.
+pub(crate) const NO_OWNER_TO_KEEP: &str = "no owner to keep";
 
 /// What committing a decision changes in the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +212,16 @@ impl Decision {
         }
     }
 
+    /// When the tier's SLA runs out, as a time (`sla_due` read back).
+    pub fn sla_due_at(&self) -> Option<jiff::Timestamp> {
+        self.sla_due.as_deref().and_then(|t| t.parse().ok())
+    }
+
+    /// For a queued lead, when the queue's SLA runs out, as a time.
+    pub fn queue_sla_due_at(&self) -> Option<jiff::Timestamp> {
+        self.queue_sla_due.as_deref().and_then(|t| t.parse().ok())
+    }
+
     /// The decision as one line of JSON.
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize decision: {e}\"}}"))
@@ -206,6 +276,12 @@ impl Decision {
             out.push_str("  why:\n");
             for s in trace {
                 out.push_str(&format!("    {}\n", step_text(s)));
+                // A step that found nobody names them in its detail already.
+                let chose = !matches!(&s.result, serde_json::Value::String(r) if r == NOBODY_AVAILABLE || r == NO_OWNER_TO_KEEP);
+                for k in s.skipped.iter().filter(|_| chose) {
+                    let detail = k.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+                    out.push_str(&format!("      passed over {}: {}{detail}\n", k.rep, k.why));
+                }
             }
         }
         out

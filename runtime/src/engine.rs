@@ -1,8 +1,15 @@
 //! The embedding API: an [`Engine`] owns a policy and its rep state, takes
-//! leads as JSON and returns decisions.
+//! leads as JSON and returns decisions. Times are [`jiff::Timestamp`]s;
+//! errors are typed ([`crate::LoadError`], [`crate::LeadError`] ...).
+//! See `docs/embedding.md`.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use jiff::Timestamp;
 
 use crate::avail::Moment;
 use crate::decision::Decision;
+use crate::error::LeadError;
 use crate::ir::*;
 use crate::lead::{Lead, LeadOptions};
 use crate::policy::Policy;
@@ -18,24 +25,36 @@ pub struct EngineOptions {
 }
 
 /// A policy with its live rep state: validate, decide, commit.
-#[derive(Debug, Clone)]
+///
+/// [`Engine::decide`] takes `&self`, so one engine can decide from several
+/// threads (the availability computed for a decision time is cached behind
+/// a lock); [`Engine::route`] and [`Engine::commit`] change the state and
+/// take `&mut self`.
+#[derive(Debug)]
 pub struct Engine {
     policy: Policy,
     state: State,
     options: EngineOptions,
-    moment: Option<Moment>,
+    /// The availability for the last decision time, reused while it does not change.
+    moment: Mutex<Option<Arc<Moment>>>,
+}
+
+impl Clone for Engine {
+    fn clone(&self) -> Engine {
+        Engine { policy: self.policy.clone(), state: self.state.clone(), options: self.options, moment: Mutex::new(self.cached()) }
+    }
 }
 
 impl Engine {
     /// An engine with the default state (every rep active and idle).
     pub fn new(policy: Policy) -> Engine {
         let state = State::new(policy.ir());
-        Engine { policy, state, options: EngineOptions::default(), moment: None }
+        Engine::with_state(policy, state)
     }
 
     /// An engine starting from `state`.
     pub fn with_state(policy: Policy, state: State) -> Engine {
-        Engine { policy, state, options: EngineOptions::default(), moment: None }
+        Engine { policy, state, options: EngineOptions::default(), moment: Mutex::new(None) }
     }
 
     /// Sets the options.
@@ -54,53 +73,79 @@ impl Engine {
         &self.state
     }
 
-    /// The time-dependent availability for `now`, reused while `now` does not change.
-    fn moment(&mut self, now: i64) -> &Moment {
-        if self.moment.as_ref().is_none_or(|m| m.now != now) {
-            self.moment = Some(self.policy.at(now));
-        }
-        // Set just above when absent or stale.
-        self.moment.as_ref().expect("moment was just computed")
+    /// The cached availability, if any (a poisoned lock still holds a whole value).
+    fn cached(&self) -> Option<Arc<Moment>> {
+        self.moment.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Validates and decides a lead at `now` (ms since the epoch) without
-    /// changing any state: shadow routing and replay.
-    pub fn decide(&mut self, lead: &serde_json::Value, now: i64) -> Decision {
-        let read = Lead::from_json(self.policy.ir(), lead, LeadOptions { strict: self.options.strict });
-        self.decide_read(read.map_err(|errors| (Lead::id_of(lead), errors)), now)
-    }
-
-    /// Decides a validated lead, or makes the `rejected` decision for one that failed.
-    fn decide_read(&mut self, read: Result<Lead, (String, Vec<crate::FieldError>)>, now: i64) -> Decision {
-        match read {
-            Ok(lead) => {
-                self.moment(now);
-                let m = self.moment.as_ref().expect("moment was just computed");
-                self.policy.decide(&lead, &self.state, m, self.options.explain)
+    /// The time-dependent availability for `now` (ms), reused while `now` does not change.
+    fn moment(&self, now: i64) -> Arc<Moment> {
+        let mut cache = self.moment.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*cache {
+            Some(m) if m.now == now => Arc::clone(m),
+            _ => {
+                let m = Arc::new(self.policy.at(now));
+                *cache = Some(Arc::clone(&m));
+                m
             }
-            Err((id, errors)) => Decision::rejected(id, errors, self.policy.version()),
         }
+    }
+
+    fn lead_options(&self) -> LeadOptions {
+        LeadOptions { strict: self.options.strict }
+    }
+
+    /// Validates a JSON lead against the policy's schema: the lead, or every
+    /// field that does not fit, each naming the field.
+    pub fn read_lead(&self, lead: &serde_json::Value) -> Result<Lead, LeadError> {
+        Lead::from_json(self.policy.ir(), lead, self.lead_options()).map_err(|errors| LeadError::Invalid { lead_id: Lead::id_of(lead), errors })
+    }
+
+    /// [`Engine::read_lead`] for a lead given as JSON text; text that is not
+    /// a JSON object is one error saying where it breaks.
+    pub fn read_lead_str(&self, lead: &str) -> Result<Lead, LeadError> {
+        Lead::from_json_str(self.policy.ir(), lead, self.lead_options()).map_err(|(lead_id, errors)| LeadError::Invalid { lead_id, errors })
+    }
+
+    /// Validates and decides a lead at `now` without changing any state:
+    /// shadow routing and replay. A lead that fails validation gives a
+    /// `rejected` decision listing its errors.
+    pub fn decide(&self, lead: &serde_json::Value, now: Timestamp) -> Decision {
+        self.decide_read(self.read_lead(lead), now)
     }
 
     /// Like [`Engine::decide`], for a lead given as JSON text (a line of a lead
     /// file); faster, as no JSON object is built. Text that is not JSON gives a
     /// `rejected` decision saying where it breaks.
-    pub fn decide_str(&mut self, lead: &str, now: i64) -> Decision {
-        let read = Lead::from_json_str(self.policy.ir(), lead, LeadOptions { strict: self.options.strict });
-        self.decide_read(read, now)
+    pub fn decide_str(&self, lead: &str, now: Timestamp) -> Decision {
+        self.decide_read(self.read_lead_str(lead), now)
     }
 
-    /// Like [`Engine::route`], for a lead given as JSON text.
-    pub fn route_str(&mut self, lead: &str, now: i64) -> Decision {
-        let d = self.decide_str(lead, now);
-        self.policy.commit(&mut self.state, &d);
-        d
+    /// Decides a lead read by [`Engine::read_lead`] at `now`, without changing any state.
+    pub fn decide_lead(&self, lead: &Lead, now: Timestamp) -> Decision {
+        let m = self.moment(now.as_millisecond());
+        self.policy.decide(lead, &self.state, &m, self.options.explain)
+    }
+
+    /// Decides a validated lead, or makes the `rejected` decision for one that failed.
+    fn decide_read(&self, read: Result<Lead, LeadError>, now: Timestamp) -> Decision {
+        match read {
+            Ok(lead) => self.decide_lead(&lead, now),
+            Err(LeadError::Invalid { lead_id, errors }) => Decision::rejected(lead_id, errors, self.policy.version()),
+        }
     }
 
     /// Decides a lead and commits the decision: rotation and capacity move on.
-    pub fn route(&mut self, lead: &serde_json::Value, now: i64) -> Decision {
+    pub fn route(&mut self, lead: &serde_json::Value, now: Timestamp) -> Decision {
         let d = self.decide(lead, now);
-        self.policy.commit(&mut self.state, &d);
+        self.commit(&d);
+        d
+    }
+
+    /// Like [`Engine::route`], for a lead given as JSON text.
+    pub fn route_str(&mut self, lead: &str, now: Timestamp) -> Decision {
+        let d = self.decide_str(lead, now);
+        self.commit(&d);
         d
     }
 

@@ -7,7 +7,7 @@
 //! # let ir_json = leadroute_runtime::doc_example_ir();
 //! let policy = Policy::from_json(&ir_json).expect("a policy built by `leadroute build`");
 //! let mut engine = Engine::new(policy);
-//! let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("RFC 3339");
+//! let now = leadroute_runtime::parse_timestamp("2026-11-24T15:00:00Z").expect("RFC 3339");
 //! let lead = serde_json::json!({ "id": "L-1", "email": "ana@example.com", "intent": 91.0 });
 //! let decision = engine.route(&lead, now);
 //! assert_eq!(decision.lead_id, "L-1");
@@ -25,6 +25,7 @@ pub mod flat;
 #[allow(unsafe_code)]
 mod jit;
 pub mod eval;
+mod error;
 pub mod ir;
 pub mod lead;
 pub mod load;
@@ -34,12 +35,19 @@ mod schedule;
 mod select;
 pub mod state;
 mod strategy;
+mod time;
 mod validate;
+
+/// `docs/embedding.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/embedding.md")]
+pub struct EmbeddingGuide;
 
 pub use avail::Moment;
 pub use breach::{BreachResult, Escalation, Reminder};
-pub use decision::{Decision, ExceptionRecord, Outcome, TraceStep};
+pub use decision::{Decision, ExceptionRecord, Outcome, Skip, SkipReason, TraceStep};
 pub use engine::{doc_example_ir, Engine, EngineOptions};
+pub use error::{BackendError, LeadError, StateError, TimeError};
 pub use lead::{parse_time, FieldError, Lead, LeadOptions};
 pub use load::LoadError;
 pub use manual::{ManualAssignment, ManualError, ManualTarget};
@@ -47,3 +55,4 @@ pub use policy::Policy;
 pub use schedule::Off;
 pub use select::{Backend, FlatLead, Selected, Selection};
 pub use state::{RepState, State, StateWarning, TeamState};
+pub use time::{parse_timestamp, timestamp_from_ms};

@@ -69,8 +69,8 @@ impl Policy {
     /// This policy with another backend (compiling its conditions for `jit`).
     #[cfg_attr(not(feature = "jit"), allow(unused_mut))]
     pub fn with_backend(mut self, backend: Backend) -> Result<Policy, LoadError> {
-        if let Some(reason) = backend.unavailable() {
-            return Err(LoadError::Backend { backend, reason });
+        if let Some(why) = backend.unavailable() {
+            return Err(LoadError::Backend { backend, reason: why.to_string() });
         }
         #[cfg(feature = "jit")]
         {

@@ -6,6 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::compiled;
+use crate::error::BackendError;
 use crate::eval::{Ctx, MissingRaised};
 use crate::flat::Record;
 use crate::ir::Action;
@@ -34,15 +35,15 @@ impl Backend {
     }
 
     /// Why this backend cannot run here, if it cannot.
-    pub fn unavailable(self) -> Option<String> {
+    pub fn unavailable(self) -> Option<BackendError> {
         match self {
             Backend::Interp => None,
             #[cfg(feature = "jit")]
             Backend::Jit if crate::jit::host_supported() => None,
             #[cfg(feature = "jit")]
-            Backend::Jit => Some("the compiled backend does not support this machine's architecture; use `--backend interp`".into()),
+            Backend::Jit => Some(BackendError::UnsupportedHost),
             #[cfg(not(feature = "jit"))]
-            Backend::Jit => Some("this leadroute was built without the `jit` feature; use `--backend interp`".into()),
+            Backend::Jit => Some(BackendError::NotBuilt),
         }
     }
 
@@ -62,12 +63,13 @@ impl fmt::Display for Backend {
 }
 
 impl FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Backend, String> {
+    type Err = BackendError;
+    /// `jit` or `interp`; any other name is [`BackendError::Unknown`].
+    fn from_str(s: &str) -> Result<Backend, BackendError> {
         match s {
             "interp" => Ok(Backend::Interp),
             "jit" => Ok(Backend::Jit),
-            other => Err(format!("unknown backend `{other}`: expected `jit` or `interp`")),
+            other => Err(BackendError::Unknown { name: other.to_string() }),
         }
     }
 }

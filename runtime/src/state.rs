@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::StateError;
 use crate::ir::PolicyIr;
 use crate::lead::parse_time;
 
@@ -124,27 +125,27 @@ impl State {
 
     /// Reads a state file's JSON. Errors are one line naming the place; reps
     /// and teams the policy does not know are warnings.
-    pub fn from_json(ir: &PolicyIr, text: &str) -> Result<(State, Vec<StateWarning>), String> {
-        let parsed: StateJson = serde_json::from_str(text).map_err(|e| format!("state file: {e}"))?;
+    pub fn from_json(ir: &PolicyIr, text: &str) -> Result<(State, Vec<StateWarning>), StateError> {
+        let parsed: StateJson = serde_json::from_str(text).map_err(|e| StateError::NotStateJson { detail: e.to_string() })?;
         Self::from_parsed(ir, parsed)
     }
 
     /// Applies a JSON object of rep overrides (`{"alice": {"active": false}}`), as inline tests give.
-    pub fn with_overrides(ir: &PolicyIr, reps: &serde_json::Value) -> Result<State, String> {
+    pub fn with_overrides(ir: &PolicyIr, reps: &serde_json::Value) -> Result<State, StateError> {
         let reps: BTreeMap<String, RepStateJson> =
-            serde_json::from_value(reps.clone()).map_err(|e| format!("rep state: {e}"))?;
+            serde_json::from_value(reps.clone()).map_err(|e| StateError::NotOverrides { detail: e.to_string() })?;
         let (state, warnings) = Self::from_parsed(ir, StateJson { as_of: None, reps, teams: BTreeMap::new() })?;
-        match warnings.first() {
-            Some(w) => Err(w.0.clone()),
+        match warnings.into_iter().next() {
+            Some(w) => Err(StateError::Unknown(w)),
             None => Ok(state),
         }
     }
 
-    fn from_parsed(ir: &PolicyIr, parsed: StateJson) -> Result<(State, Vec<StateWarning>), String> {
+    fn from_parsed(ir: &PolicyIr, parsed: StateJson) -> Result<(State, Vec<StateWarning>), StateError> {
         let mut state = State::new(ir);
         let mut warnings = Vec::new();
         let day = match &parsed.as_of {
-            Some(d) => Some(d.parse::<jiff::civil::Date>().map_err(|_| format!("state file: `as_of` must be a date like \"2026-11-24\", not {d:?}"))?),
+            Some(d) => Some(d.parse::<jiff::civil::Date>().map_err(|_| StateError::BadDate { rep: None, text: d.clone() })?),
             None => None,
         };
         for (id, r) in parsed.reps {
@@ -153,13 +154,11 @@ impl State {
                 continue;
             };
             let out_of_office_until = match &r.out_of_office_until {
-                Some(t) => Some(parse_time(t).ok_or_else(|| {
-                    format!("state of rep `{id}`: `out_of_office_until` must be an RFC 3339 time, not {t:?}")
-                })?),
+                Some(t) => Some(parse_time(t).ok_or_else(|| StateError::BadTime { rep: id.clone(), text: t.clone() })?),
                 None => None,
             };
             let rep_day = match &r.day {
-                Some(d) => Some(d.parse::<jiff::civil::Date>().map_err(|_| format!("state of rep `{id}`: `day` must be a date like \"2026-11-24\", not {d:?}"))?),
+                Some(d) => Some(d.parse::<jiff::civil::Date>().map_err(|_| StateError::BadDate { rep: Some(id.clone()), text: d.clone() })?),
                 None => day,
             };
             state.reps[i] = RepState {
@@ -180,7 +179,7 @@ impl State {
             let team = &ir.teams[i];
             if let Some(c) = t.cursor {
                 if c as usize >= team.members.len() {
-                    return Err(format!("state of team `{name}`: cursor {c} is past its {} members", team.members.len()));
+                    return Err(StateError::CursorPastMembers { team: name, cursor: c, members: team.members.len() });
                 }
             }
             let mut weights = vec![0; team.members.len()];

@@ -2,7 +2,7 @@
 //! and how the team's rotation state moves.
 
 use crate::avail::{Moment, Unavailable};
-use crate::decision::TeamUpdate;
+use crate::decision::{Skip, SkipReason, TeamUpdate};
 use crate::ir::{Strategy, Value};
 use crate::lead::Lead;
 use crate::policy::Policy;
@@ -77,15 +77,8 @@ impl Policy {
                 // today's count over its daily cap, else zero); ties: lower open
                 // load, then member order.
                 let key = |p: usize| {
-                    let rep = member(p) as usize;
-                    let d = &self.ir.reps[rep];
-                    let s = &state.reps[rep];
-                    let (num, den) = match (s.max_open.or(d.max_open), s.max_per_day.or(d.max_per_day)) {
-                        (Some(cap), _) => (u64::from(s.open_load), u64::from(cap)),
-                        (None, Some(cap)) => (u64::from(self.today_count(rep, s, m)), u64::from(cap)),
-                        (None, None) => (0, 1),
-                    };
-                    (num, den, s.open_load, p)
+                    let (num, den, _) = self.capacity_load(member(p) as usize, state, m);
+                    (num, den, state.reps[member(p) as usize].open_load, p)
                 };
                 let best = avail.iter().copied().map(key).min_by(|a, b| {
                     (a.0 * b.1).cmp(&(b.0 * a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3))
@@ -110,5 +103,76 @@ impl Policy {
                 }
             }
         }
+    }
+
+    /// A rep's load relative to its capacity for the `capacity` strategy:
+    /// open load over its cap (`open`), else today's count over its daily
+    /// cap (`today`), else zero over one (no cap: `None`).
+    fn capacity_load(&self, rep: usize, state: &State, m: &Moment) -> (u64, u64, Option<&'static str>) {
+        let d = &self.ir.reps[rep];
+        let s = &state.reps[rep];
+        match (s.max_open.or(d.max_open), s.max_per_day.or(d.max_per_day)) {
+            (Some(cap), _) => (u64::from(s.open_load), u64::from(cap), Some("open")),
+            (None, Some(cap)) => (u64::from(self.today_count(rep, s, m)), u64::from(cap), Some("today")),
+            (None, None) => (0, 1, None),
+        }
+    }
+
+    /// [`Policy::capacity_load`] as a trace writes it: `4 of 10 open`, `1 of 3 today`, `no cap`.
+    fn capacity_text(&self, rep: usize, state: &State, m: &Moment) -> String {
+        match self.capacity_load(rep, state, m) {
+            (n, cap, Some(unit)) => format!("{n} of {cap} {unit}"),
+            (_, _, None) => "no cap".into(),
+        }
+    }
+
+    /// Every member of `team` but `chosen`, in team order, with why the
+    /// strategy did not give it the lead: unavailable, or not next (for the
+    /// rotating and balancing strategies; a sticky team has one candidate,
+    /// its owner, so it names nobody). `state` is the state before the pick;
+    /// members in `exclude` were left out by the caller and are not named.
+    pub(crate) fn passed_over(&self, team: u32, strategy: Strategy, state: &State, m: &Moment, chosen: u32, exclude: &[u32]) -> Vec<Skip> {
+        if matches!(strategy, Strategy::Sticky { .. }) {
+            return Vec::new();
+        }
+        let def = &self.ir.teams[team as usize];
+        let ts = &state.teams[team as usize];
+        let id = |rep: u32| self.ir.reps[rep as usize].id.as_str();
+        let weight = |pos: usize| {
+            let rep = def.members[pos];
+            ts.weights.get(pos).copied().unwrap_or(0).saturating_add(i64::from(self.ir.reps[rep as usize].weight))
+        };
+        let chosen_pos = def.members.iter().position(|r| *r == chosen).unwrap_or(0);
+        let mut out = Vec::new();
+        for (pos, &rep) in def.members.iter().enumerate() {
+            if rep == chosen || exclude.contains(&rep) {
+                continue;
+            }
+            if let Err(u) = self.availability(rep as usize, state, m) {
+                out.push(self.skip_of(rep, u, state, m));
+                continue;
+            }
+            let detail = match strategy {
+                Strategy::RoundRobin => match ts.cursor.and_then(|c| def.members.get(c as usize)) {
+                    Some(&last) => format!("the last lead went to {}; {} comes first after", id(last), id(chosen)),
+                    None => format!("no lead yet; {} comes first", id(chosen)),
+                },
+                Strategy::Weighted => {
+                    let (mine, theirs) = (weight(pos), weight(chosen_pos));
+                    if mine == theirs {
+                        format!("current weight {mine}, tied with {}, who comes earlier in the team", id(chosen))
+                    } else {
+                        format!("current weight {mine}, {} has {theirs}", id(chosen))
+                    }
+                }
+                Strategy::Capacity => {
+                    let (mine, theirs) = (self.capacity_text(rep as usize, state, m), self.capacity_text(chosen as usize, state, m));
+                    format!("load {mine}, {} has {theirs}", id(chosen))
+                }
+                Strategy::Sticky { .. } => String::new(),
+            };
+            out.push(Skip { rep: id(rep).to_string(), why: SkipReason::NotNext, detail: Some(detail) });
+        }
+        out
     }
 }

@@ -139,7 +139,7 @@ pub async fn read(store: &Store, lead: &str, explain: bool) -> Result<serde_json
         let mut versions: BTreeMap<String, Policy> = BTreeMap::new();
         let replay_err = |e: String| ServiceError::Unavailable(format!("cannot replay the batch: {e}"));
         let base = load_policy(&mut conn, &mut versions, &batch_version).await?;
-        let (state, _) = State::from_json(base.ir(), &snapshot).map_err(replay_err)?;
+        let (state, _) = State::from_json(base.ir(), &snapshot).map_err(|e| replay_err(e.to_string()))?;
         let mut named = Named::default();
         named.take_all(base.ir(), &state);
         for r in &earlier {

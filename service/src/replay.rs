@@ -82,7 +82,7 @@ impl Replayer {
 
     fn load(&mut self, ir: PolicyIr) -> Result<(), String> {
         if let std::collections::btree_map::Entry::Vacant(slot) = self.versions.entry(ir.policy_version.clone()) {
-            slot.insert(Policy::from_ir_with(ir, Backend::Interp)?);
+            slot.insert(Policy::from_ir_with(ir, Backend::Interp).map_err(|e| e.to_string())?);
         }
         Ok(())
     }
@@ -91,7 +91,7 @@ impl Replayer {
     fn seed(&mut self, version: &str, state_json: &str) -> Result<(), String> {
         let p = self.versions.get(version).ok_or_else(|| format!("state for unknown version `{version}`"))?;
         let ir = p.ir();
-        let (state, _) = State::from_json(ir, state_json)?;
+        let (state, _) = State::from_json(ir, state_json).map_err(|e| e.to_string())?;
         let mut named = Named::default();
         named.take_all(ir, &state);
         self.named = named;

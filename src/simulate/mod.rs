@@ -120,7 +120,7 @@ fn simulate(args: &SimulateArgs) -> Result<(), Stop> {
         let state = match &state_text {
             None => State::new(policy.ir()),
             Some(text) => {
-                let (state, warnings) = State::from_json(policy.ir(), text).map_err(|e| fail(format!("cannot use --state: {}", e.replace('\n', " "))))?;
+                let (state, warnings) = State::from_json(policy.ir(), text).map_err(|e| fail(format!("cannot use --state: {}", e.to_string().replace('\n', " "))))?;
                 for w in warnings {
                     eprintln!("leadroute: warning: --state: {}", w.0);
                 }

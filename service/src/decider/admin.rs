@@ -181,7 +181,7 @@ impl Decider {
         let policy = self.policies.get(&mut tx, &version).await?;
         let ir = policy.ir();
         let (state, _warnings) = State::from_json(ir, &state_text)
-            .map_err(|e| ServiceError::Invalid { code: "bad_state", message: e, details: None })?;
+            .map_err(|e| ServiceError::Invalid { code: "bad_state", message: e.to_string(), details: None })?;
         let seq = head.seq + 1;
         let mut named = Named::default();
         named.take_all(ir, &state);
