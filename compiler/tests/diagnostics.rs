@@ -95,7 +95,7 @@ fn source_of(case: &str) -> String {
 }
 
 fn render(sources: &SourceSet, diags: &[leadroute_compiler::Diagnostic]) -> String {
-    let human = render_human(diags, sources, HumanOptions { color: false });
+    let human = render_human(diags, sources, HumanOptions::plain());
     let json = render_json_lines(diags, sources);
     let pretty: Vec<String> = json
         .lines()

@@ -666,6 +666,20 @@ impl Builder<'_> {
                 }
             }
             Rule::default_expr => {
+                let operands = p.clone().into_inner().count();
+                if operands > MAX_CHAIN {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0039, span, format!("`??` chain of {operands} parts; at most {MAX_CHAIN} are allowed"))
+                            .label("too long")
+                            .help("give one default after the value: `employees ?? 0`"),
+                    );
+                    // Checked as `first ?? last`, so that the types around it are still right.
+                    let mut parts = p.into_inner();
+                    let first = self.expr(next(&mut parts));
+                    let Some(last) = parts.last() else { return first };
+                    let last = self.expr(last);
+                    return Expr { kind: ExprKind::Default { value: Box::new(first), default: Box::new(last) }, span };
+                }
                 let mut it = p.into_inner();
                 let mut acc = self.expr(next(&mut it));
                 for d in it {
