@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use crate::codes::Code;
 use crate::diagnostic::{sort_and_dedup, Diagnostic};
 use crate::source::SourceSet;
-use crate::syntax::{self, ast::Module};
+use crate::syntax::{self, ast::Decl, ast::Module};
 pub use symbols::{Symbols, Ty};
 
 /// A checked policy: its syntax trees and every diagnostic found.
@@ -89,6 +89,7 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
     // A declaration that failed to parse is not in the symbol table; don't
     // also report every use of its name as unknown.
     checked_diags.retain(|d| !hides_behind_syntax_error(d, &broken_words));
+    drop_analyses_of_ill_typed(&modules, &mut checked_diags);
     diags.extend(checked_diags);
     allow::apply(&modules, &mut diags);
     sort_and_dedup(&mut diags);
@@ -131,6 +132,34 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
     crate::analysis::breach::holders(&syms, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     entry
+}
+
+/// The analyses (overlap, coverage, reachability) read conditions as
+/// written; a condition with a type error (`country == 1`) would make them
+/// report a consequence of that error. Those findings are dropped for every
+/// tier and territory that holds a type error: the type error says it all.
+fn drop_analyses_of_ill_typed(modules: &[Module], diags: &mut Vec<Diagnostic>) {
+    // Mismatched types only: an unknown name is left out of the analyses already.
+    let type_error = |c: Code| matches!(c, Code::E0012 | Code::E0013 | Code::E0014 | Code::E0016 | Code::E0017);
+    // Tiers and territories: the conditions overlap and coverage are computed from.
+    let ill: Vec<crate::source::Span> = modules
+        .iter()
+        .flat_map(|m| m.decls.iter().filter(|d| matches!(d, Decl::Tier(_) | Decl::Territory(_))).map(|d| d.span()))
+        .filter(|decl| {
+            diags.iter().any(|d| type_error(d.code) && d.primary.as_ref().is_some_and(|p| within(p.span, *decl)))
+        })
+        .collect();
+    if ill.is_empty() {
+        return;
+    }
+    let analysis = |c: Code| matches!(c, Code::E0023 | Code::E0026 | Code::W0006 | Code::W0007 | Code::W0008);
+    diags.retain(|d| {
+        !analysis(d.code) || !d.primary.iter().chain(&d.secondary).any(|l| ill.iter().any(|decl| within(l.span, *decl)))
+    });
+}
+
+fn within(inner: crate::source::Span, outer: crate::source::Span) -> bool {
+    inner.file == outer.file && outer.start <= inner.start && inner.end <= outer.end
 }
 
 /// The words of the declaration chunk that holds `offset`.

@@ -65,7 +65,8 @@ pub fn parse_file_cached(file: FileId, text: &str, mut cache: Option<&mut ParseC
                 pest::set_error_detail(true);
                 let detailed = RouteParser::parse(Rule::decl_only, piece).err();
                 pest::set_error_detail(false);
-                diags.push(syntax_error(file, text, chunk.start, detailed.as_ref().unwrap_or(&err)));
+                let plain = syntax_error(file, text, chunk.start, detailed.as_ref().unwrap_or(&err));
+                diags.push(super::mistakes::refine(plain, file, text, chunk.start..chunk.end));
             }
         }
     }
