@@ -141,21 +141,32 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
 fn drop_analyses_of_ill_typed(modules: &[Module], diags: &mut Vec<Diagnostic>) {
     // Mismatched types only: an unknown name is left out of the analyses already.
     let type_error = |c: Code| matches!(c, Code::E0012 | Code::E0013 | Code::E0014 | Code::E0016 | Code::E0017);
-    // Tiers and territories: the conditions overlap and coverage are computed from.
-    let ill: Vec<crate::source::Span> = modules
+    let mut errors: Vec<(u32, u32)> =
+        diags.iter().filter(|d| type_error(d.code)).filter_map(|d| d.primary.as_ref()).map(|p| (p.span.file.0, p.span.start)).collect();
+    if errors.is_empty() {
+        return;
+    }
+    errors.sort_unstable();
+    // Tiers and territories (the conditions overlap and coverage are computed
+    // from) holding a type error, sorted: declarations do not overlap.
+    let mut ill: Vec<crate::source::Span> = modules
         .iter()
         .flat_map(|m| m.decls.iter().filter(|d| matches!(d, Decl::Tier(_) | Decl::Territory(_))).map(|d| d.span()))
         .filter(|decl| {
-            diags.iter().any(|d| type_error(d.code) && d.primary.as_ref().is_some_and(|p| within(p.span, *decl)))
+            let i = errors.partition_point(|e| *e < (decl.file.0, decl.start));
+            errors.get(i).is_some_and(|e| e.0 == decl.file.0 && e.1 < decl.end)
         })
         .collect();
     if ill.is_empty() {
         return;
     }
+    ill.sort_unstable_by_key(|s| (s.file, s.start));
+    let inside_ill = |span: crate::source::Span| {
+        let i = ill.partition_point(|d| (d.file, d.start) <= (span.file, span.start));
+        i > 0 && within(span, ill[i - 1])
+    };
     let analysis = |c: Code| matches!(c, Code::E0023 | Code::E0026 | Code::W0006 | Code::W0007 | Code::W0008);
-    diags.retain(|d| {
-        !analysis(d.code) || !d.primary.iter().chain(&d.secondary).any(|l| ill.iter().any(|decl| within(l.span, *decl)))
-    });
+    diags.retain(|d| !analysis(d.code) || !d.primary.iter().chain(&d.secondary).any(|l| inside_ill(l.span)));
 }
 
 fn within(inner: crate::source::Span, outer: crate::source::Span) -> bool {
