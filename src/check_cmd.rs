@@ -23,7 +23,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             let _ = std::io::stdout().lock().write_all(render_json_lines(&diags, &sources).as_bytes());
         }
         Format::Sarif => {
-            let _ = std::io::stdout().lock().write_all(render_sarif(&diags, &sources, env!("CARGO_PKG_VERSION")).as_bytes());
+            let _ = std::io::stdout().lock().write_all(render_sarif(&diags, &sources, env!("CARGO_PKG_VERSION"), std::env::current_dir().ok().as_deref()).as_bytes());
         }
         Format::Github => {
             let _ = std::io::stdout().lock().write_all(render_github(&diags, &sources).as_bytes());

@@ -632,6 +632,11 @@ fn check_format_sarif_is_a_sarif_2_1_0_log_with_rules_and_relative_places() {
         assert_eq!(place["region"]["endColumn"], d["end_column"]);
     }
     assert_eq!(run.stderr, "", "nothing but the log is written");
+    // An absolute path under the folder `check` runs in is made relative too.
+    let absolute = root().join("examples/broken.route");
+    let run = run_in(root(), &["check", absolute.to_str().expect("a UTF-8 path"), "--format", "sarif"]);
+    let log: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "examples/broken.route");
 }
 
 #[test]

@@ -11,8 +11,9 @@ use crate::source::SourceSet;
 
 /// The SARIF log (pretty JSON, ending in a newline) for `diags`, naming the
 /// tool `leadroute` at `version`. File names are used as relative URIs
-/// (with `/` separators) against `%SRCROOT%`, the checkout.
-pub fn render_sarif(diags: &[Diagnostic], sources: &SourceSet, version: &str) -> String {
+/// (with `/` separators) against `%SRCROOT%`, the checkout: an absolute name
+/// under `root` (the folder `check` ran in) is made relative to it.
+pub fn render_sarif(diags: &[Diagnostic], sources: &SourceSet, version: &str, root: Option<&std::path::Path>) -> String {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|code| {
@@ -26,7 +27,7 @@ pub fn render_sarif(diags: &[Diagnostic], sources: &SourceSet, version: &str) ->
             })
         })
         .collect();
-    let results: Vec<Value> = diags.iter().map(|d| result(d, sources)).collect();
+    let results: Vec<Value> = diags.iter().map(|d| result(d, sources, root)).collect();
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -70,9 +71,14 @@ pub(crate) fn relative_uri(name: &str) -> String {
     out
 }
 
-fn physical(r: &Region) -> Value {
+fn physical(r: &Region, root: Option<&std::path::Path>) -> Value {
+    let path = std::path::Path::new(&r.file);
+    let name = match root.and_then(|root| path.strip_prefix(root).ok()) {
+        Some(rel) => rel.to_string_lossy().into_owned(),
+        None => r.file.clone(),
+    };
     json!({
-        "artifactLocation": { "uri": relative_uri(&r.file), "uriBaseId": "%SRCROOT%" },
+        "artifactLocation": { "uri": relative_uri(&name), "uriBaseId": "%SRCROOT%" },
         "region": {
             "startLine": r.line,
             "startColumn": r.column,
@@ -82,7 +88,7 @@ fn physical(r: &Region) -> Value {
     })
 }
 
-fn result(d: &Diagnostic, sources: &SourceSet) -> Value {
+fn result(d: &Diagnostic, sources: &SourceSet, root: Option<&std::path::Path>) -> Value {
     let rule_index = Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0);
     let mut text = d.message.clone();
     if let Some(p) = d.primary.as_ref().filter(|p| !p.message.is_empty()) {
@@ -98,14 +104,14 @@ fn result(d: &Diagnostic, sources: &SourceSet) -> Value {
         "message": { "text": text },
     });
     if let Some(p) = &d.primary {
-        r["locations"] = json!([{ "physicalLocation": physical(&region(sources, p.span)) }]);
+        r["locations"] = json!([{ "physicalLocation": physical(&region(sources, p.span), root) }]);
     }
     if !d.secondary.is_empty() {
         let related: Vec<Value> = d
             .secondary
             .iter()
             .enumerate()
-            .map(|(i, l)| json!({ "id": i, "physicalLocation": physical(&region(sources, l.span)), "message": { "text": l.message } }))
+            .map(|(i, l)| json!({ "id": i, "physicalLocation": physical(&region(sources, l.span), root), "message": { "text": l.message } }))
             .collect();
         r["relatedLocations"] = Value::Array(related);
     }
