@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use leadroute_compiler::fmt::{format_files, unified_diff, FileStatus};
-use leadroute_compiler::render::{render_human, summary_line, HumanOptions};
+use leadroute_compiler::render::{summary_line, write_human, HumanOptions};
 use leadroute_compiler::source::{DiskProvider, SourceProvider};
 
 /// Arguments of `leadroute fmt`.
@@ -61,8 +61,7 @@ pub fn run_with(provider: &dyn SourceProvider, paths: &[PathBuf], check: bool, i
         match &file.status {
             FileStatus::Unchanged => {}
             FileStatus::Broken(diags) => {
-                let text = render_human(diags, &file.source_set(), HumanOptions::with_color(io.color));
-                let _ = write!(io.err, "{text}");
+                let _ = write_human(diags, &file.source_set(), HumanOptions::with_color(io.color), io.err);
                 let _ = writeln!(io.err, "leadroute: `{name}` was not formatted: {}", summary_line(diags));
                 status = status.max(1);
             }
