@@ -65,7 +65,7 @@ pub fn refine(d: Diagnostic, file: FileId, text: &str, chunk: Range<usize>) -> D
         if ACTIONS.contains(&w.as_str()) && d.message.contains("`->`") {
             return Diagnostic::new(Code::E0001, Span::new(file, at, at + w.len()), format!("missing `->` before `{w}`"))
                 .label("`->` goes before the action")
-                .help(format!("a rule is `when CONDITION -> ACTION`: write `-> {w} ...`"));
+                .help(format!("an action follows `->`, in a rule (`when CONDITION -> ACTION`) as in a handler (`on EVENT -> ACTION`): write `-> {w} ...`"));
         }
     }
     if let Some(open) = scan.open_braces.last().map(|o| chunk.start + o).filter(|o| *o < at) {
