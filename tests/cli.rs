@@ -268,6 +268,12 @@ fn check_colours_human_output_only_when_asked_or_on_a_terminal() {
     // `--color` is global: it may come before the command, and NO_COLOR does not override `always`.
     let before = run(&["--color", "always", "check", "examples/broken.route"]);
     assert!(before.stderr.contains("\u{1b}["), "--color before the command must work too");
+    // Every command that reports diagnostics takes it.
+    let build = run(&["build", "examples/broken.route", "--color", "always"]);
+    build.expect_code(1);
+    assert!(build.stderr.contains("\u{1b}["), "build --color always colours its diagnostics");
+    let build = run(&["build", "examples/broken.route"]);
+    assert!(!build.stderr.contains('\u{1b}'), "build on a pipe does not colour");
     // JSON on stdout is never coloured.
     let json = run(&["check", "examples/broken.route", "--format", "json", "--color", "always"]);
     assert!(!json.stdout.contains('\u{1b}'), "JSON must not carry escape codes");
