@@ -152,3 +152,25 @@ fn a_misspelt_field_suggests_the_field() {
     assert_eq!(help, "did you mean `country`?");
     insta::assert_snapshot!("misspelt_field", report);
 }
+
+#[test]
+fn a_brace_left_open_at_the_end_of_the_file_is_labelled() {
+    let (code, help, report) = one_report("route main {\n  otherwise -> queue triage\n");
+    assert_eq!(code, Code::E0001);
+    assert!(help.contains('}'), "{help}");
+    assert!(report.contains("this `{` is never closed") && report.contains("policy.route:15:12"), "{report}");
+}
+
+#[test]
+fn slips_outside_a_condition_keep_the_general_message() {
+    // `=`, `&&` and `'` at the top level are not comparisons or text: no advice about them.
+    for stray in ["= 1\n", "&& x\n", "'x'\n"] {
+        let mut sources = SourceSet::new();
+        sources.add(SourceFile::new("policy.route", format!("{BASE}{stray}")));
+        let checked = check(&sources);
+        let messages: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert!(messages.iter().any(|m| m.starts_with("expected ")), "{stray:?}: {messages:?}");
+        let advice = ["a single `=`", "conditions are joined", "double quotes"];
+        assert!(!messages.iter().any(|m| advice.iter().any(|a| m.contains(a))), "{stray:?}: {messages:?}");
+    }
+}

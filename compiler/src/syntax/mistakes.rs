@@ -20,6 +20,10 @@ const ACTIONS: &[&str] = &["queue", "assign", "drop", "route", "continue", "reas
 /// `d` (a syntax error at the chunk `chunk` of `text`), or a sharper diagnostic for the same mistake.
 pub fn refine(d: Diagnostic, file: FileId, text: &str, chunk: Range<usize>) -> Diagnostic {
     let Some(at) = d.primary.as_ref().map(|p| p.span.start as usize) else { return d };
+    // At the end of input the error points at the last character; it is about what comes after it.
+    let at_end = d.primary.as_ref().is_some_and(|p| p.span.end as usize >= chunk.end);
+    // What pest wanted tells a condition (where these slips happen) from elsewhere.
+    let in_condition = d.message.contains("condition") || d.message.contains("comparison") || d.message.contains("`and`");
     let scan = scan(&text[chunk.clone()]);
     if let Some(open) = scan.open_quote.map(|o| chunk.start + o).filter(|o| *o <= at) {
         return Diagnostic::new(Code::E0001, Span::new(file, open, open + 1), "this string is never closed")
@@ -27,19 +31,19 @@ pub fn refine(d: Diagnostic, file: FileId, text: &str, chunk: Range<usize>) -> D
             .help("close it with `\"` on the same line: a string cannot run past the end of a line");
     }
     let rest = &text[at..];
-    if rest.starts_with('=') && !rest.starts_with("==") {
+    if in_condition && rest.starts_with('=') && !rest.starts_with("==") {
         return Diagnostic::new(Code::E0001, Span::new(file, at, at + 1), "a single `=` does not compare")
             .label("write `==` here")
             .help("compare with `==`: `country == \"US\"`");
     }
-    if let Some(op) = ["&&", "||"].into_iter().find(|op| rest.starts_with(op)) {
+    if let Some(op) = ["&&", "||"].into_iter().find(|op| in_condition && rest.starts_with(op)) {
         let word = if op == "&&" { "and" } else { "or" };
         return Diagnostic::new(Code::E0001, Span::new(file, at, at + 2), format!("conditions are joined with `{word}`, not `{op}`"))
             .label(format!("write `{word}` here"))
             .help("combine conditions with the words `and`, `or` and `not`");
     }
     let word = word_at(text, at);
-    if text[at..].starts_with('\'') {
+    if in_condition && text[at..].starts_with('\'') {
         let inner: String = text[at + 1..].chars().take_while(|c| *c != '\'' && *c != '\n').collect();
         return Diagnostic::new(Code::E0001, Span::new(file, at, at + 1), "text is written in double quotes")
             .label("a single quote")
@@ -68,13 +72,13 @@ pub fn refine(d: Diagnostic, file: FileId, text: &str, chunk: Range<usize>) -> D
                 .help(format!("an action follows `->`, in a rule (`when CONDITION -> ACTION`) as in a handler (`on EVENT -> ACTION`): write `-> {w} ...`"));
         }
     }
-    if let Some(open) = scan.open_braces.last().map(|o| chunk.start + o).filter(|o| *o < at) {
-        let end_of_chunk = text[at..chunk.end.max(at)].trim().is_empty() || at >= chunk.end;
+    if let Some(open) = scan.open_braces.last().map(|o| chunk.start + o).filter(|o| *o < at || at_end) {
+        let end_of_chunk = at_end || text[at..chunk.end.max(at)].trim().is_empty();
         if end_of_chunk {
             let mut better = Diagnostic::new(Code::E0001, Span::new(file, open, open + 1), "this `{` is never closed")
                 .label("unclosed `{`")
                 .help("add the missing `}` at the end of the block");
-            if let Some(p) = &d.primary {
+            if let Some(p) = d.primary.as_ref().filter(|p| p.span.start as usize != open) {
                 better = better.with_secondary(p.span, "the block ends here without `}`");
             }
             return better;
