@@ -1,46 +1,47 @@
 //! `leadroute check`: load, check, render, and choose the exit status.
+//!
+//! Reports for people go to standard error, as rustc and cargo write them;
+//! JSON, SARIF and GitHub annotations go to standard output for tools.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
-use leadroute_compiler::render::{render_human, render_json_lines, summary_line, HumanOptions};
-use leadroute_compiler::source::DiskProvider;
-use leadroute_compiler::{check_paths, Code};
+use leadroute_compiler::render::{render_github, render_json_lines, render_sarif, summary_line, write_human, HumanOptions};
+use leadroute_compiler::source::{DiskProvider, SourceFile, SourceProvider};
+use leadroute_compiler::{check_paths, Code, Diagnostic, SourceSet};
 
-use crate::cli::{CheckArgs, ColorChoice, Format};
+use crate::cli::{CheckArgs, Format};
 
 /// Runs the command and returns the exit status.
 pub fn run(args: &CheckArgs) -> u8 {
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-    let (sources, mut checked) = check_paths(&DiskProvider, &paths);
-    if let Some(today) = today() {
-        checked.diagnostics.extend(leadroute_compiler::check::schedule::stale_calendars(&checked.modules, today));
-        leadroute_compiler::diagnostic::sort_and_dedup(&mut checked.diagnostics);
-    }
-    let diags = &checked.diagnostics;
-    let failed = checked.has_errors() || (args.deny_warnings && !diags.is_empty());
-    let output = match args.format {
-        Format::Json => render_json_lines(diags, &sources),
+    let (sources, diags) = if args.each { check_each(&DiskProvider, &paths) } else { check_together(&paths) };
+    let failed = diags.iter().any(Diagnostic::is_error) || (args.deny_warnings && !diags.is_empty());
+    // Closed pipes (`leadroute check | head`) are not worth a panic: write errors are ignored.
+    match args.format {
+        Format::Json => {
+            let _ = std::io::stdout().lock().write_all(render_json_lines(&diags, &sources).as_bytes());
+        }
+        Format::Sarif => {
+            let _ = std::io::stdout().lock().write_all(render_sarif(&diags, &sources, env!("CARGO_PKG_VERSION"), std::env::current_dir().ok().as_deref()).as_bytes());
+        }
+        Format::Github => {
+            let _ = std::io::stdout().lock().write_all(render_github(&diags, &sources).as_bytes());
+        }
         Format::Human => {
-            let color = match args.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-            };
-            let mut text = render_human(diags, &sources, HumanOptions { color });
+            let mut err = std::io::stderr().lock();
+            let _ = write_human(&diags, &sources, HumanOptions::with_color(crate::cli::stderr_color()), &mut err);
             let files = sources.len();
-            text.push_str(&format!(
-                "{}: {} in {} file{}\n",
+            let _ = writeln!(
+                err,
+                "{}: {} in {} file{}",
                 if failed { "failed" } else { "checked" },
-                summary_line(diags),
+                summary_line(&diags),
                 files,
                 if files == 1 { "" } else { "s" }
-            ));
-            text
+            );
         }
-    };
-    // A closed pipe (`leadroute check | head`) is not an error worth a panic.
-    let _ = std::io::stdout().lock().write_all(output.as_bytes());
+    }
     if diags.iter().any(|d| d.code == Code::E0050) {
         2
     } else if failed {
@@ -48,6 +49,43 @@ pub fn run(args: &CheckArgs) -> u8 {
     } else {
         0
     }
+}
+
+/// The files at `paths` checked as one policy (calendar checks included).
+fn check_together(paths: &[PathBuf]) -> (SourceSet, Vec<Diagnostic>) {
+    let (sources, mut checked) = check_paths(&DiskProvider, paths);
+    if let Some(today) = today() {
+        checked.diagnostics.extend(leadroute_compiler::check::schedule::stale_calendars(&checked.modules, today));
+        leadroute_compiler::diagnostic::sort_and_dedup(&mut checked.diagnostics);
+    }
+    (sources, checked.diagnostics)
+}
+
+/// Every `.route` file at `paths` checked alone, as the language server
+/// checks an open file; the diagnostics are collected into one source set
+/// (each file's spans moved to its place there), in file order.
+pub fn check_each(provider: &dyn SourceProvider, paths: &[PathBuf]) -> (SourceSet, Vec<Diagnostic>) {
+    let (loaded, load_errors) = leadroute_compiler::source::load(provider, paths);
+    let mut all = SourceSet::new();
+    let mut diags: Vec<Diagnostic> = load_errors.iter().map(|e| e.to_diagnostic()).collect();
+    let today = today();
+    for (_, file) in loaded.iter() {
+        let mut one = SourceSet::new();
+        one.add(SourceFile::new(file.name.clone(), file.text.clone()));
+        let mut checked = leadroute_compiler::check(&one);
+        if let Some(today) = today {
+            checked.diagnostics.extend(leadroute_compiler::check::schedule::stale_calendars(&checked.modules, today));
+            leadroute_compiler::diagnostic::sort_and_dedup(&mut checked.diagnostics);
+        }
+        let id = all.add(SourceFile::new(file.name.clone(), file.text.clone()));
+        for mut d in checked.diagnostics {
+            for label in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
+                label.span.file = id;
+            }
+            diags.push(d);
+        }
+    }
+    (all, diags)
 }
 
 /// Today's date for calendar checks (W0010): `LEADROUTE_TODAY=YYYY-MM-DD`, else the system's local date.

@@ -15,12 +15,37 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Colour diagnostics: `auto` when standard error is a terminal and NO_COLOR is unset.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// The `--color` choice for this run, set once by `main`.
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+
+/// Remembers `--color` for [`stderr_color`].
+pub fn set_color(choice: ColorChoice) {
+    // Set once at start-up; a second call keeps the first choice.
+    let _ = COLOR.set(choice);
+}
+
+/// Whether diagnostics written to standard error are coloured.
+pub fn stderr_color() -> bool {
+    use std::io::IsTerminal;
+    match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse and type-check a policy, reporting every problem found.
+    ///
+    /// Diagnostics go to standard error for people (--format human); JSON,
+    /// SARIF and GitHub annotations go to standard output.
     ///
     /// Exit status: 0 when the policy is clean (warnings allowed), 1 when it
     /// has errors (or warnings, with --deny-warnings), 2 when an input cannot
@@ -29,6 +54,9 @@ pub enum Command {
     /// Examples:
     ///   leadroute check examples/inbound.route
     ///   leadroute check policies/inbound/ --format json
+    ///   leadroute check policies/ --each
+    ///   leadroute check --format sarif > leadroute.sarif
+    ///   leadroute check --format github   (in a GitHub Actions step)
     ///   leadroute check --deny-warnings
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
@@ -323,6 +351,10 @@ pub enum Format {
     Human,
     /// One JSON object per diagnostic per line, for CI.
     Json,
+    /// A SARIF 2.1.0 log, for GitHub code scanning (`github/codeql-action/upload-sarif`) and other tools.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...`): annotations on the pull request.
+    Github,
 }
 
 /// When to colour human output.
@@ -347,9 +379,9 @@ pub struct CheckArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Colour the human output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// Check every `.route` file as a policy of its own (as the language server does), not the files together as one.
+    #[arg(long)]
+    pub each: bool,
 }
 
 /// Arguments of `leadroute explain`.

@@ -1,12 +1,12 @@
 //! `leadroute fmt`: rewrites `.route` files in the canonical layout, or with
 //! `--check` lists the files that are not in it, for CI.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use leadroute_compiler::fmt::{format_files, unified_diff, FileStatus};
-use leadroute_compiler::render::{render_human, summary_line, HumanOptions};
+use leadroute_compiler::render::{summary_line, write_human, HumanOptions};
 use leadroute_compiler::source::{DiskProvider, SourceProvider};
 
 /// Arguments of `leadroute fmt`.
@@ -26,7 +26,7 @@ pub struct FmtArgs {
 /// syntax errors (it is left untouched); 2 when an input cannot be read or a
 /// file cannot be written.
 pub fn run(args: &FmtArgs) -> u8 {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = crate::cli::stderr_color();
     let mut write = |path: &Path, text: &str| std::fs::write(path, text);
     let io = Io { write: &mut write, out: &mut std::io::stdout().lock(), err: &mut std::io::stderr().lock(), color };
     run_with(&DiskProvider, &args.paths, args.check, io)
@@ -61,8 +61,7 @@ pub fn run_with(provider: &dyn SourceProvider, paths: &[PathBuf], check: bool, i
         match &file.status {
             FileStatus::Unchanged => {}
             FileStatus::Broken(diags) => {
-                let text = render_human(diags, &file.source_set(), HumanOptions { color: io.color });
-                let _ = write!(io.err, "{text}");
+                let _ = write_human(diags, &file.source_set(), HumanOptions::with_color(io.color), io.err);
                 let _ = writeln!(io.err, "leadroute: `{name}` was not formatted: {}", summary_line(diags));
                 status = status.max(1);
             }

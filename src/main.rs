@@ -20,6 +20,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    cli::set_color(cli.color);
     // Checking recurses over expressions; a big stack keeps pathological
     // input (deeply nested conditions) a diagnostic rather than a crash.
     let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || run(cli));

@@ -2,10 +2,10 @@
 //! checked and lowered; a `.json` file is taken as a built IR.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use leadroute_compiler::render::{render_human, summary_line, HumanOptions};
+use leadroute_compiler::render::{summary_line, write_human, HumanOptions};
 use leadroute_compiler::source::DiskProvider;
 use leadroute_compiler::{check_paths, lower, Code};
 use leadroute_runtime::ir::PolicyIr;
@@ -49,10 +49,10 @@ fn compile(paths: &[PathBuf]) -> Result<Compiled, LoadFailure> {
     let (sources, checked) = check_paths(&DiskProvider, paths);
     let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
     if !errors.is_empty() {
-        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let mut text = render_human(&errors, &sources, HumanOptions { color });
-        text.push_str(&format!("failed: {} (run `leadroute check` for warnings too)\n", summary_line(&errors)));
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        let mut err = std::io::stderr().lock();
+        // A closed standard error is not worth a panic.
+        let _ = write_human(&errors, &sources, HumanOptions::with_color(crate::cli::stderr_color()), &mut err);
+        let _ = writeln!(err, "failed: {} (run `leadroute check` for warnings too)", summary_line(&errors));
         let status = if errors.iter().any(|d| d.code == Code::E0050) { 2 } else { 1 };
         return Err(LoadFailure { status });
     }

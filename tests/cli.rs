@@ -113,7 +113,7 @@ fn check_survives(name: &str, contents: &[u8]) -> (Vec<Value>, i32) {
     check_places(&diags, &|f| (f == file).then(|| text.clone()));
     if json.code() == 1 {
         assert!(!diags.is_empty(), "exit 1 without any diagnostic");
-        assert!(human.stdout.contains("failed: "), "human summary missing:\n{}", truncated(&human.stdout));
+        assert!(human.stderr.contains("failed: "), "human summary missing:\n{}", truncated(&human.stderr));
     }
     (diags, json.code())
 }
@@ -163,8 +163,9 @@ fn write_split_policy(dir: &TempDir, sub: &str) {
 fn check_exits_0_on_the_bundled_example() {
     let run = run(&["check", "examples/inbound.route"]);
     run.expect_code(0);
-    assert_eq!(run.stdout, "checked: no problems found in 1 file\n");
-    assert_eq!(run.stderr, "");
+    // Like rustc and cargo, reports for people go to standard error.
+    assert_eq!(run.stderr, "checked: no problems found in 1 file\n");
+    assert_eq!(run.stdout, "");
 }
 
 #[test]
@@ -243,9 +244,9 @@ fn check_reports_every_seeded_mistake_of_the_broken_example() {
 fn check_human_output_for_the_broken_example_matches_the_snapshot() {
     let run = run(&["check", "examples/broken.route", "--color", "never"]);
     run.expect_code(1);
-    assert_eq!(run.stderr, "");
-    assert!(!run.stdout.contains('\u{1b}'), "--color never must not emit escape codes");
-    insta::assert_snapshot!("check_broken_human", run.stdout);
+    assert_eq!(run.stdout, "", "human reports go to standard error");
+    assert!(!run.stderr.contains('\u{1b}'), "--color never must not emit escape codes");
+    insta::assert_snapshot!("check_broken_human", run.stderr);
 }
 
 #[test]
@@ -257,20 +258,32 @@ fn check_json_output_for_the_broken_example_matches_the_snapshot() {
 
 #[test]
 fn check_colours_human_output_only_when_asked_or_on_a_terminal() {
-    // stdout is a pipe here, so `auto` (the default) means no colour.
+    // stderr is a pipe here, so `auto` (the default) means no colour.
     let plain = run(&["check", "examples/broken.route"]);
     plain.expect_code(1);
-    assert!(!plain.stdout.contains('\u{1b}'), "piped output must not be coloured by default");
+    assert!(!plain.stderr.contains('\u{1b}'), "piped output must not be coloured by default");
     let coloured = run(&["check", "examples/broken.route", "--color", "always"]);
     coloured.expect_code(1);
-    assert!(coloured.stdout.contains("\u{1b}["), "--color always must colour the output");
+    assert!(coloured.stderr.contains("\u{1b}["), "--color always must colour the output");
+    // `--color` is global: it may come before the command, and NO_COLOR does not override `always`.
+    let before = run(&["--color", "always", "check", "examples/broken.route"]);
+    assert!(before.stderr.contains("\u{1b}["), "--color before the command must work too");
+    // Every command that reports diagnostics takes it.
+    let build = run(&["build", "examples/broken.route", "--color", "always"]);
+    build.expect_code(1);
+    assert!(build.stderr.contains("\u{1b}["), "build --color always colours its diagnostics");
+    let build = run(&["build", "examples/broken.route"]);
+    assert!(!build.stderr.contains('\u{1b}'), "build on a pipe does not colour");
+    // JSON on stdout is never coloured.
+    let json = run(&["check", "examples/broken.route", "--format", "json", "--color", "always"]);
+    assert!(!json.stdout.contains('\u{1b}'), "JSON must not carry escape codes");
 }
 
 #[test]
 fn check_human_excerpt_headers_name_a_line_they_show() {
     let run = run(&["check", "examples/broken.route", "--color", "never"]);
     run.expect_code(1);
-    let lines: Vec<&str> = run.stdout.lines().collect();
+    let lines: Vec<&str> = run.stderr.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         let Some(at) = line.find("examples/broken.route:") else { continue };
         let place = &line[at + "examples/broken.route:".len()..];
@@ -278,8 +291,8 @@ fn check_human_excerpt_headers_name_a_line_they_show() {
         // The line numbers shown in this excerpt, up to the next header.
         let shown: Vec<usize> = lines[i + 1..]
             .iter()
-            .take_while(|l| !l.contains("--> ") && !l.contains("::: ") && !l.is_empty())
-            .filter_map(|l| l.split('|').next().and_then(|n| n.trim().parse().ok()))
+            .take_while(|l| !l.contains("─[ ") && !l.is_empty())
+            .filter_map(|l| l.split('│').next().and_then(|n| n.trim().parse().ok()))
             .collect();
         assert!(shown.contains(&header_line), "header `{}` over lines {shown:?}", line.trim());
     }
@@ -297,7 +310,7 @@ fn check_treats_the_route_files_of_a_folder_as_one_policy() {
     std::fs::create_dir_all(dir.path().join("policy/old.route")).expect("create a folder");
     let run = run_in(dir.path(), &["check", "policy", "--color", "never"]);
     run.expect_code(0);
-    assert_eq!(run.stdout, "checked: no problems found in 3 files\n");
+    assert_eq!(run.stderr, "checked: no problems found in 3 files\n");
 }
 
 #[test]
@@ -306,7 +319,7 @@ fn check_treats_several_file_arguments_as_one_policy() {
     write_split_policy(&dir, "");
     let run = run_in(dir.path(), &["check", "3_header.route", "2_people.route", "1_routing.route"]);
     run.expect_code(0);
-    assert_eq!(run.stdout, "checked: no problems found in 3 files\n");
+    assert_eq!(run.stderr, "checked: no problems found in 3 files\n");
     // Each file alone is not a policy: the team, the queue or the header live elsewhere.
     let alone = run_in(dir.path(), &["check", "1_routing.route", "--format", "json"]);
     alone.expect_code(1);
@@ -354,9 +367,9 @@ fn check_names_both_files_of_a_queue_declared_twice_in_a_folder() {
 
     let human = run_in(dir.path(), &["check", "policy", "--color", "never"]);
     human.expect_code(1);
-    assert!(human.stdout.contains("policy/4_more.route:1:7"), "{}", human.stdout);
-    assert!(human.stdout.contains("policy/3_header.route:12:7"), "{}", human.stdout);
-    assert!(human.stdout.ends_with("failed: 1 error in 4 files\n"), "{}", human.stdout);
+    assert!(human.stderr.contains("policy/4_more.route:1:7"), "{}", human.stderr);
+    assert!(human.stderr.contains("policy/3_header.route:12:7"), "{}", human.stderr);
+    assert!(human.stderr.ends_with("failed: 1 error in 4 files\n"), "{}", human.stderr);
 }
 
 #[test]
@@ -369,7 +382,7 @@ fn check_reads_a_file_named_twice_only_once() {
     run.expect_code(0);
     let twice = run_in(dir.path(), &["check", "policy", "policy", "--color", "never"]);
     twice.expect_code(0);
-    assert_eq!(twice.stdout, "checked: no problems found in 3 files\n");
+    assert_eq!(twice.stderr, "checked: no problems found in 3 files\n");
 }
 
 #[test]
@@ -378,7 +391,7 @@ fn check_reads_the_current_folder_when_given_no_path() {
     write_split_policy(&dir, "");
     let run = run_in(dir.path(), &["check"]);
     run.expect_code(0);
-    assert_eq!(run.stdout, "checked: no problems found in 3 files\n");
+    assert_eq!(run.stderr, "checked: no problems found in 3 files\n");
     // Diagnostics name the files found in the current folder.
     dir.write_path("4_more.route", "rep carol { email \"carol@acme.example\" }\n");
     let json = run_in(dir.path(), &["check", "--format", "json"]);
@@ -413,7 +426,7 @@ fn check_exits_2_and_names_a_missing_path() {
 fn check_exits_2_when_one_of_several_paths_is_missing() {
     let run = run(&["check", "examples/inbound.route", "examples/nowhere.route"]);
     run.expect_code(2);
-    assert!(run.stdout.contains("examples/nowhere.route"), "{}", run.stdout);
+    assert!(run.stderr.contains("examples/nowhere.route"), "{}", run.stderr);
 }
 
 #[test]
@@ -479,8 +492,8 @@ fn check_exits_0_on_warnings_and_1_with_deny_warnings() {
 
     let lenient = run_in(dir.path(), &["check", "--color", "never"]);
     lenient.expect_code(0);
-    assert!(lenient.stdout.contains("warning[W0001]: rep `carol` is in no team"), "{}", lenient.stdout);
-    assert!(lenient.stdout.ends_with("checked: 1 warning in 3 files\n"), "{}", lenient.stdout);
+    assert!(lenient.stderr.contains("[W0001] Warning: rep `carol` is in no team"), "{}", lenient.stderr);
+    assert!(lenient.stderr.ends_with("checked: 1 warning in 3 files\n"), "{}", lenient.stderr);
 
     run_in(dir.path(), &["check", "--deny-warnings"]).expect_code(1);
     run_in(dir.path(), &["check", "--deny-warnings", "--format", "json"]).expect_code(1);
@@ -503,7 +516,7 @@ fn check_summary_says_failed_when_deny_warnings_fails_the_run() {
     let dir = policy_with_only_a_warning("deny-warnings-summary");
     let run = run_in(dir.path(), &["check", "--deny-warnings", "--color", "never"]);
     run.expect_code(1);
-    let last = run.stdout.lines().last().unwrap_or_default();
+    let last = run.stderr.lines().last().unwrap_or_default();
     assert!(last.starts_with("failed: "), "a failing run must not say `checked`: {last}");
 }
 
@@ -557,6 +570,119 @@ fn check_reports_e0002_for_an_or_chain_of_5000_parts() {
     let (diags, code) = check_survives("long-or-chain", text.as_bytes());
     assert_eq!(code, 1);
     assert_eq!(codes_of(&diags), ["E0002"], "{diags:?}");
+}
+
+#[test]
+fn check_reports_e0039_for_a_150_kb_line_of_defaults_and_shows_a_window_of_it() {
+    // One line of ~150 KB: `intent ?? intent ?? ... ?? 0.0`. It used to make the human
+    // renderer copy the line for every label and abort allocating gigabytes.
+    let chain = vec!["campaign"; 16_000].join(" ?? ");
+    let text = inbound_text().replace("starts_with(campaign ?? \"\"", &format!("starts_with({chain} ?? \"\""));
+    assert!(text.len() > 150_000);
+    let (diags, code) = check_survives("long-default-chain", text.as_bytes());
+    assert_eq!(code, 1);
+    assert_eq!(codes_of(&diags), ["E0039"], "{diags:?}");
+    let dir = TempDir::new("long-default-chain-human");
+    dir.write_path("long.route", &text);
+    let human = run_in(dir.path(), &["check", "long.route", "--color", "never"]);
+    human.expect_code(1);
+    assert!(human.stderr.len() < 4_000, "the report shows a window of the line, not all of it:\n{}", truncated(&human.stderr));
+    let line = text.lines().position(|l| l.contains("tier warm")).expect("the tier's line") + 1;
+    let column = text.lines().nth(line - 1).and_then(|l| l.find("campaign")).expect("the chain") + 1;
+    assert!(human.stderr.contains(&format!("long.route:{line}:{column}")), "the header keeps the file's line and column:\n{}", human.stderr);
+    assert!(human.stderr.contains('…'), "the cut is marked:\n{}", human.stderr);
+}
+
+#[test]
+fn check_shows_200_reports_and_counts_the_rest() {
+    let extra: String = (0..300).map(|i| format!("territory t{i} when countyr == \"US\"\n")).collect();
+    let dir = TempDir::new("many-reports");
+    dir.write_path("many.route", format!("{}{extra}", inbound_text()));
+    let human = run_in(dir.path(), &["check", "many.route", "--color", "never"]);
+    human.expect_code(1);
+    let shown = human.stderr.matches("[E0005] Error").count();
+    assert_eq!(shown, 200, "{}", truncated(&human.stderr));
+    assert!(human.stderr.contains("... and 100 more diagnostics not shown"), "{}", truncated(&human.stderr));
+    assert!(human.stderr.lines().last().unwrap_or_default().starts_with("failed: 300 errors"), "the summary counts every one");
+    // Machine formats are complete.
+    let json = run_in(dir.path(), &["check", "many.route", "--format", "json"]);
+    assert_eq!(json_lines(&json.stdout).iter().filter(|d| d["code"] == "E0005").count(), 300);
+}
+
+#[test]
+fn check_format_sarif_is_a_sarif_2_1_0_log_with_rules_and_relative_places() {
+    let json = run(&["check", "examples/broken.route", "--format", "json"]);
+    let run = run(&["check", "examples/broken.route", "--format", "sarif"]);
+    run.expect_code(1);
+    let log: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(log["version"], "2.1.0");
+    let sarif_run = &log["runs"][0];
+    let driver = &sarif_run["tool"]["driver"];
+    assert_eq!(driver["name"], "leadroute");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    let rules = driver["rules"].as_array().expect("rules");
+    assert!(rules.iter().any(|r| r["id"] == "E0004" && r["shortDescription"]["text"] == "unknown name"), "every stable code is a rule");
+    let expected = json_lines(&json.stdout);
+    let results = sarif_run["results"].as_array().expect("results");
+    assert_eq!(results.len(), expected.len(), "one result per diagnostic");
+    for (r, d) in results.iter().zip(&expected) {
+        assert_eq!(r["ruleId"], d["code"]);
+        assert_eq!(rules[r["ruleIndex"].as_u64().expect("ruleIndex") as usize]["id"], d["code"]);
+        assert_eq!(r["level"], d["severity"]);
+        assert!(r["message"]["text"].as_str().expect("text").starts_with(d["message"].as_str().expect("message")));
+        let place = &r["locations"][0]["physicalLocation"];
+        assert_eq!(place["artifactLocation"]["uri"], "examples/broken.route", "a relative URI");
+        assert_eq!(place["region"]["startLine"], d["line"]);
+        assert_eq!(place["region"]["startColumn"], d["column"]);
+        assert_eq!(place["region"]["endLine"], d["end_line"]);
+        assert_eq!(place["region"]["endColumn"], d["end_column"]);
+    }
+    assert_eq!(run.stderr, "", "nothing but the log is written");
+    // An absolute path under the folder `check` runs in is made relative too.
+    let absolute = root().join("examples/broken.route");
+    let run = run_in(root(), &["check", absolute.to_str().expect("a UTF-8 path"), "--format", "sarif"]);
+    let log: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "examples/broken.route");
+}
+
+#[test]
+fn check_format_github_writes_one_escaped_annotation_per_diagnostic() {
+    let dir = TempDir::new("github-annotations");
+    // A name with `,` and `:` that must be escaped in the `file=` property.
+    dir.write_path("a,b:c.route", inbound_text().replacen("assign team ae_west", "assign team ae_wset", 1));
+    let run = run_in(dir.path(), &["check", "a,b:c.route", "--format", "github"]);
+    run.expect_code(1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.stdout);
+    let line = lines[0];
+    assert!(line.starts_with("::error file=a%2Cb%3Ac.route,line="), "{line}");
+    assert!(line.contains(",title=E0004::unknown team `ae_wset`"), "{line}");
+    assert!(line.contains("%0Ahelp: did you mean `ae_west`?"), "the help follows on an escaped new line: {line}");
+    for property in ["line=", "col=", "endLine=", "endColumn="] {
+        assert!(line.contains(property), "{property} missing: {line}");
+    }
+}
+
+#[test]
+fn check_a_folder_of_separate_policies_gives_one_e0052_and_each_checks_them_alone() {
+    let dir = TempDir::new("separate-policies");
+    dir.write_path("policies/inbound.route", inbound_text());
+    dir.write_path("policies/partners.route", inbound_text().replacen("policy acme_inbound", "policy partners", 1));
+    let together = run_in(dir.path(), &["check", "policies", "--format", "json"]);
+    together.expect_code(1);
+    let diags = json_lines(&together.stdout);
+    assert_eq!(codes_of(&diags), ["E0052"], "one diagnostic, not a duplicate per name");
+    assert!(diags[0]["help"].as_str().expect("help").contains("--each"));
+    let each = run_in(dir.path(), &["check", "policies", "--each", "--color", "never"]);
+    each.expect_code(0);
+    assert_eq!(each.stderr, "checked: no problems found in 2 files\n");
+    // With --each a mistake is reported in the file that has it.
+    dir.write_path("policies/partners.route", inbound_text().replacen("policy acme_inbound", "policy partners", 1).replacen("assign team ae_west", "assign team ae_wset", 1));
+    let json = run_in(dir.path(), &["check", "policies", "--each", "--format", "json"]);
+    json.expect_code(1);
+    let diags = json_lines(&json.stdout);
+    assert_eq!(codes_of(&diags), ["E0004"]);
+    assert_eq!(diags[0]["file"], "policies/partners.route");
 }
 
 #[test]
@@ -666,7 +792,7 @@ fn check_accepts_the_example_with_crlf_line_endings() {
     dir.write_path("crlf.route", &text);
     let human = run_in(dir.path(), &["check", "crlf.route"]);
     human.expect_code(0);
-    assert_eq!(human.stdout, "checked: no problems found in 1 file\n");
+    assert_eq!(human.stderr, "checked: no problems found in 1 file\n");
 }
 
 #[test]

@@ -861,7 +861,7 @@ fn policy_with_errors_exits_1_with_diagnostics() {
         let r = run(&["diff", old, new]);
         r.expect_code(1);
         assert_eq!(r.stdout, "", "no report for {old} -> {new}");
-        assert!(r.stderr.contains("error[E"), "diagnostics with their codes:\n{}", truncated(&r.stderr));
+        assert!(r.stderr.contains("] Error: "), "diagnostics with their codes:\n{}", truncated(&r.stderr));
         assert!(r.stderr.contains("broken.route:"), "diagnostics point into the file:\n{}", truncated(&r.stderr));
         assert!(r.stderr.lines().any(|l| l.starts_with("failed: ")), "a summary line:\n{}", truncated(&r.stderr));
     }

@@ -57,7 +57,7 @@ fn reported(set: &SourceSet, checked: &Checked) -> Vec<(String, usize, String)> 
 }
 
 fn human(set: &SourceSet, checked: &Checked) -> String {
-    render_human(&checked.diagnostics, set, HumanOptions { color: false })
+    render_human(&checked.diagnostics, set, HumanOptions::plain())
 }
 
 fn example(checked: &Checked, code: Code) -> Value {

@@ -200,7 +200,7 @@ fn build_of_a_policy_with_errors_exits_1_and_writes_nothing() {
     let out = dir.join("policy.json");
     let run = run(&["build", "examples/broken.route", "-o", &out]);
     run.expect_code(1);
-    assert!(run.stderr.contains("error[E"), "diagnostics on stderr:\n{}", run.stderr);
+    assert!(run.stderr.contains("] Error: "), "diagnostics on stderr:\n{}", run.stderr);
     assert!(!Path::new(&out).exists(), "no IR is written for a broken policy");
 }
 
@@ -915,7 +915,7 @@ fn a_policy_with_errors_exits_1_with_diagnostics_on_stderr() {
     let run = run(&["route", "examples/broken.route", "--leads", "examples/leads.ndjson", "--now", NOW]);
     run.expect_code(1);
     assert_eq!(run.stdout, "", "nothing is routed through a broken policy");
-    assert!(run.stderr.contains("error[E0004]"), "{}", run.stderr);
+    assert!(run.stderr.contains("[E0004] Error:"), "{}", run.stderr);
     assert!(run.stderr.contains("examples/broken.route:"), "{}", run.stderr);
     assert!(run.stderr.contains("failed: "), "{}", run.stderr);
 }
@@ -1039,7 +1039,7 @@ fn test_json_marks_the_failing_test() {
 fn test_of_a_policy_with_errors_exits_1() {
     let run = run(&["test", "examples/broken.route"]);
     run.expect_code(1);
-    assert!(run.stderr.contains("error[E"), "{}", run.stderr);
+    assert!(run.stderr.contains("] Error: "), "{}", run.stderr);
 }
 
 // ---------------------------------------------------------------- test: snapshots

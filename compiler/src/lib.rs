@@ -25,6 +25,10 @@ pub use source::{FileId, SourceFile, SourceProvider, SourceSet, Span};
 pub fn check_paths(provider: &dyn SourceProvider, paths: &[std::path::PathBuf]) -> (SourceSet, Checked) {
     let (sources, load_errors) = source::load(provider, paths);
     let mut checked = check(&sources);
+    if let Some(separate) = separate_policies(&sources, &checked) {
+        // Checked as one, separate policies only clash: say so once instead.
+        checked.diagnostics = vec![separate];
+    }
     if !load_errors.is_empty() {
         // An unreadable file makes "empty policy" noise; the load error says it all.
         if sources.is_empty() {
@@ -33,4 +37,27 @@ pub fn check_paths(provider: &dyn SourceProvider, paths: &[std::path::PathBuf]) 
         checked.diagnostics.splice(0..0, load_errors.iter().map(source::LoadError::to_diagnostic));
     }
     (sources, checked)
+}
+
+/// E0052 when more than one of the files has its own `policy` header: they
+/// are separate policies (check them with `check --each`), not one.
+fn separate_policies(sources: &SourceSet, checked: &Checked) -> Option<Diagnostic> {
+    let headers: Vec<&syntax::ast::PolicyDecl> = checked
+        .modules
+        .iter()
+        .filter_map(|m| m.decls.iter().find_map(|d| if let syntax::ast::Decl::Policy(p) = d { Some(p) } else { None }))
+        .collect();
+    let [first, second, ..] = headers.as_slice() else { return None };
+    let name = |p: &syntax::ast::PolicyDecl| sources.get(p.name.span.file).name.clone();
+    let mut d = Diagnostic::new(
+        Code::E0052,
+        second.name.span,
+        format!("{} of the {} files are separate policies, each with its own `policy` header", headers.len(), sources.len()),
+    )
+    .label(format!("policy `{}` in `{}`", second.name.name, name(second)))
+    .with_secondary(first.name.span, format!("policy `{}` in `{}`", first.name.name, name(first)));
+    for other in &headers[2..] {
+        d = d.with_secondary(other.name.span, format!("policy `{}`", other.name.name));
+    }
+    Some(d.help("check each file as a policy of its own with `leadroute check --each`, or keep one `policy` header for files that form one policy"))
 }

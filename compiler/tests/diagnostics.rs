@@ -95,7 +95,7 @@ fn source_of(case: &str) -> String {
 }
 
 fn render(sources: &SourceSet, diags: &[leadroute_compiler::Diagnostic]) -> String {
-    let human = render_human(diags, sources, HumanOptions { color: false });
+    let human = render_human(diags, sources, HumanOptions::plain());
     let json = render_json_lines(diags, sources);
     let pretty: Vec<String> = json
         .lines()
@@ -107,8 +107,10 @@ fn render(sources: &SourceSet, diags: &[leadroute_compiler::Diagnostic]) -> Stri
 #[test]
 fn every_code_has_a_case_that_produces_it() {
     for code in Code::ALL {
-        if *code == Code::E0050 || *code == Code::W0010 {
-            continue; // covered by `unreadable_source_is_e0050` and `calendar_without_next_year_is_w0010` below
+        if matches!(code, Code::E0050 | Code::W0010 | Code::E0039 | Code::E0052) {
+            // covered by `unreadable_source_is_e0050`, `calendar_without_next_year_is_w0010`,
+            // `a_long_default_chain_is_e0039` and `separate_policies_are_one_e0052` below
+            continue;
         }
         assert!(CASES.iter().any(|(c, _)| c == code), "no snapshot case for {code}");
     }
@@ -150,6 +152,32 @@ fn unreadable_source_is_e0050() {
     let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, [Code::E0050, Code::E0050]);
     insta::assert_snapshot!("E0050", render(&sources, &checked.diagnostics));
+}
+
+#[test]
+fn a_long_default_chain_is_e0039() {
+    // 1025 parts on one line of ~13 KB: the report shows a window of it.
+    let chain = vec!["employees"; 1025].join(" ?? ");
+    let text = format!("{BASE}{ROUTE}territory big when ({chain} ?? 0) > 500\n");
+    let mut sources = SourceSet::new();
+    sources.add(SourceFile::new("policy.route", text));
+    let checked = check(&sources);
+    let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::E0039], "one error; the types around the chain still check");
+    let human = render_human(&checked.diagnostics, &sources, HumanOptions::plain());
+    assert!(human.lines().all(|l| l.chars().count() < 200), "no line of the report is long:\n{human}");
+    insta::assert_snapshot!("E0039", human);
+}
+
+#[test]
+fn separate_policies_are_one_e0052() {
+    let mut fs = MemoryProvider::new();
+    fs.insert("policies/a.route", format!("{BASE}{ROUTE}"));
+    fs.insert("policies/b.route", format!("{}{ROUTE}", BASE.replace("policy p", "policy q")));
+    let (sources, checked) = check_paths(&fs, &["policies".into()]);
+    let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::E0052], "one diagnostic instead of a duplicate for every shared name");
+    insta::assert_snapshot!("E0052", render(&sources, &checked.diagnostics));
 }
 
 #[test]

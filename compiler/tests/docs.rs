@@ -63,8 +63,9 @@ fn every_erroneous_example_shows_its_own_code_or_is_a_fragment() {
 fn every_erroneous_example_produces_its_code() {
     let mut failures = Vec::new();
     for code in Code::ALL {
-        if *code == Code::E0050 {
-            continue; // its example is a shell session, not Route
+        if matches!(code, Code::E0050 | Code::E0039 | Code::E0052) {
+            // Not one Route file: a shell session, a 1025-part line, a folder of files.
+            continue;
         }
         let text = code.explanation();
         let Some((_, block)) = route_blocks(text).into_iter().next() else {

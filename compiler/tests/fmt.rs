@@ -289,7 +289,7 @@ fn syntax_errors_come_back_as_diagnostics_about_the_text_without_its_byte_order_
     let diags = format_source("\u{FEFF}enum A { x }\non over_capacity queue q\n").expect_err("a syntax error");
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::E0001]);
     let span = diags[0].primary.as_ref().expect("a place").span;
-    assert_eq!(&"enum A { x }\non over_capacity queue q\n"[span.start as usize..span.end as usize], "q");
+    assert_eq!(&"enum A { x }\non over_capacity queue q\n"[span.start as usize..span.end as usize], "queue");
     let too_big = format_source("rep a { weight 99999999999999999999 }\n").expect_err("an out-of-range number");
     assert_eq!(too_big[0].code, Code::E0003);
 }

@@ -45,8 +45,30 @@ pub fn time_zone(tz: &StrLit, diags: &mut Vec<Diagnostic>) {
         diags.push(
             Diagnostic::new(Code::E0027, tz.span, format!("unknown time zone `{}`", tz.value))
                 .label("not an IANA time zone")
-                .help("use an IANA name like \"America/New_York\", \"Europe/Berlin\" or \"UTC\""),
+                .help(time_zone_help(&tz.value)),
         );
+    }
+}
+
+/// The IANA names nearest to a misspelt one (at most three), else examples.
+fn time_zone_help(wrong: &str) -> String {
+    let lower = wrong.to_lowercase();
+    let mut near: Vec<(f64, String)> = jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_string())
+        .map(|n| (strsim::jaro_winkler(&lower, &n.to_lowercase()), n))
+        .filter(|(score, _)| *score >= 0.88)
+        .collect();
+    // Best first; ties by name, so the help never depends on the database's order.
+    near.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    // Only names about as close as the best one: a clear winner is named alone.
+    let best = near.first().map_or(0.0, |n| n.0);
+    near.retain(|n| n.0 >= best - 0.02);
+    near.truncate(3);
+    match near.as_slice() {
+        [] => "use an IANA name like \"America/New_York\", \"Europe/Berlin\" or \"UTC\"".to_string(),
+        [(_, one)] => format!("did you mean \"{one}\"?"),
+        many => format!("did you mean one of {}?", many.iter().map(|(_, n)| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")),
     }
 }
 

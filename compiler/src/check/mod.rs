@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use crate::codes::Code;
 use crate::diagnostic::{sort_and_dedup, Diagnostic};
 use crate::source::SourceSet;
-use crate::syntax::{self, ast::Module};
+use crate::syntax::{self, ast::Decl, ast::Module};
 pub use symbols::{Symbols, Ty};
 
 /// A checked policy: its syntax trees and every diagnostic found.
@@ -89,6 +89,7 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
     // A declaration that failed to parse is not in the symbol table; don't
     // also report every use of its name as unknown.
     checked_diags.retain(|d| !hides_behind_syntax_error(d, &broken_words));
+    drop_analyses_of_ill_typed(&modules, &mut checked_diags);
     diags.extend(checked_diags);
     allow::apply(&modules, &mut diags);
     sort_and_dedup(&mut diags);
@@ -131,6 +132,45 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
     crate::analysis::breach::holders(&syms, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     entry
+}
+
+/// The analyses (overlap, coverage, reachability) read conditions as
+/// written; a condition with a type error (`country == 1`) would make them
+/// report a consequence of that error. Those findings are dropped for every
+/// tier and territory that holds a type error: the type error says it all.
+fn drop_analyses_of_ill_typed(modules: &[Module], diags: &mut Vec<Diagnostic>) {
+    // Mismatched types only: an unknown name is left out of the analyses already.
+    let type_error = |c: Code| matches!(c, Code::E0012 | Code::E0013 | Code::E0014 | Code::E0016 | Code::E0017);
+    let mut errors: Vec<(u32, u32)> =
+        diags.iter().filter(|d| type_error(d.code)).filter_map(|d| d.primary.as_ref()).map(|p| (p.span.file.0, p.span.start)).collect();
+    if errors.is_empty() {
+        return;
+    }
+    errors.sort_unstable();
+    // Tiers and territories (the conditions overlap and coverage are computed
+    // from) holding a type error, sorted: declarations do not overlap.
+    let mut ill: Vec<crate::source::Span> = modules
+        .iter()
+        .flat_map(|m| m.decls.iter().filter(|d| matches!(d, Decl::Tier(_) | Decl::Territory(_))).map(|d| d.span()))
+        .filter(|decl| {
+            let i = errors.partition_point(|e| *e < (decl.file.0, decl.start));
+            errors.get(i).is_some_and(|e| e.0 == decl.file.0 && e.1 < decl.end)
+        })
+        .collect();
+    if ill.is_empty() {
+        return;
+    }
+    ill.sort_unstable_by_key(|s| (s.file, s.start));
+    let inside_ill = |span: crate::source::Span| {
+        let i = ill.partition_point(|d| (d.file, d.start) <= (span.file, span.start));
+        i > 0 && within(span, ill[i - 1])
+    };
+    let analysis = |c: Code| matches!(c, Code::E0023 | Code::E0026 | Code::W0006 | Code::W0007 | Code::W0008);
+    diags.retain(|d| !analysis(d.code) || !d.primary.iter().chain(&d.secondary).any(|l| inside_ill(l.span)));
+}
+
+fn within(inner: crate::source::Span, outer: crate::source::Span) -> bool {
+    inner.file == outer.file && outer.start <= inner.start && inner.end <= outer.end
 }
 
 /// The words of the declaration chunk that holds `offset`.

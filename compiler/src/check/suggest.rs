@@ -24,7 +24,14 @@ pub fn help_for<'a>(name: &str, what: &str, candidates: impl IntoIterator<Item =
     match all.len() {
         0 => format!("no {what} is declared; declare one first"),
         n if n <= 8 => format!("known {}: {}", plural(what), all.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
-        n => format!("{n} {} are declared; check the spelling", plural(what)),
+        n => {
+            // Too many to list: the five that look most alike, best first.
+            let lower = name.to_lowercase();
+            let mut near: Vec<(f64, &str)> = all.iter().map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), *c)).collect();
+            near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+            let shown: Vec<String> = near.iter().take(5).map(|(_, c)| format!("`{c}`")).collect();
+            format!("{n} {} are declared; the nearest are {}", plural(what), shown.join(", "))
+        }
     }
 }
 
@@ -51,5 +58,13 @@ mod tests {
     fn help_lists_known_names_when_none_is_close() {
         assert_eq!(help_for("zzz", "queue", ["b", "a"]), "known queues: `a`, `b`");
         assert_eq!(help_for("zzz", "queue", []), "no queue is declared; declare one first");
+    }
+
+    #[test]
+    fn help_names_the_nearest_five_when_there_are_too_many_to_list() {
+        let names = ["apple", "banana", "cherry", "campaign", "camp", "country", "company", "state", "score"];
+        let help = help_for("campaign_region_code", "field", names);
+        assert!(help.starts_with("9 fields are declared; the nearest are `campaign`, "), "{help}");
+        assert_eq!(help.matches('`').count(), 10, "five names: {help}");
     }
 }

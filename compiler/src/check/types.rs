@@ -150,7 +150,7 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
                     .label(format!("`{}` {} `{}`", lt.name(), op.as_str(), rt.name()))
                     .with_secondary(lhs.span, format!("this is {}", a_ty(&lt.name())))
                     .with_secondary(rhs.span, format!("this is {}", a_ty(&rt.name())))
-                    .help(mismatch_help(&lt, &rt)),
+                    .help(literal_fix(lhs, &lt, rhs, &rt).unwrap_or_else(|| mismatch_help(&lt, &rt))),
             );
         } else if op.is_ordering() && !(lt.is_ordered() && rt.is_ordered()) {
             let ty = if lt.is_ordered() { &rt } else { &lt };
@@ -298,7 +298,7 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
             self.diags.push(
                 Diagnostic::new(Code::E0008, func.span, format!("unknown function `{}`", func.name))
                     .label("not a builtin function")
-                    .help(help_for(&func.name, "function", FUNCTIONS.iter().map(|f| f.0))),
+                    .help(function_help(&func.name)),
             );
             return Ty::Error;
         };
@@ -455,6 +455,28 @@ fn lit_ty(lit: &Lit) -> Ty {
     }
 }
 
+/// The fix when one side is a literal written as the other type: `country == 1`
+/// (text compared with a number: quote it) or `employees > "500"` (unquote it).
+fn literal_fix(lhs: &Expr, lt: &Ty, rhs: &Expr, rt: &Ty) -> Option<String> {
+    let (named, named_ty, lit) = match (&lhs.kind, &rhs.kind) {
+        (_, ExprKind::Lit(l)) => (lhs, lt, l),
+        (ExprKind::Lit(l), _) => (rhs, rt, l),
+        _ => return None,
+    };
+    let what = match &named.kind {
+        ExprKind::Name(n) => format!("`{n}`"),
+        _ => "the other side".to_string(),
+    };
+    match (named_ty, lit) {
+        (Ty::Str, Lit::Int(n)) => Some(format!("{what} is text: write `\"{n}\"`, with quotes")),
+        (Ty::Str, Lit::Float(x)) => Some(format!("{what} is text: write `\"{x}\"`, with quotes")),
+        (Ty::Int | Ty::Float, Lit::Str(text)) if text.trim().parse::<f64>().is_ok() => {
+            Some(format!("{what} is a number: write `{}`, without quotes", text.trim()))
+        }
+        _ => None,
+    }
+}
+
 fn mismatch_help(a: &Ty, b: &Ty) -> String {
     match (a, b) {
         (Ty::Int | Ty::Float, Ty::Str) | (Ty::Str, Ty::Int | Ty::Float) => {
@@ -504,5 +526,24 @@ pub fn facts(e: &Expr, when: bool) -> BTreeSet<String> {
         ExprKind::Or(a, b) if !when => facts(a, false).union(&facts(b, false)).cloned().collect(),
         ExprKind::Or(a, b) => facts(a, true).intersection(&facts(b, true)).cloned().collect(),
         _ => BTreeSet::new(),
+    }
+}
+
+/// Did-you-mean for a misspelt function (also for a prefix, as in `lenght`
+/// for `len`), then every builtin function with its signature.
+fn function_help(name: &str) -> String {
+    let lower = name.to_lowercase();
+    let best = crate::check::suggest::closest(name, FUNCTIONS.iter().map(|f| f.0)).or_else(|| {
+        FUNCTIONS
+            .iter()
+            .map(|f| (strsim::jaro_winkler(&lower, f.0), f.0))
+            .filter(|(score, _)| *score >= 0.85)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, n)| n)
+    });
+    let all = FUNCTIONS.iter().map(|f| format!("`{}`", f.0)).collect::<Vec<_>>().join(", ");
+    match best.and_then(|b| FUNCTIONS.iter().find(|f| f.0 == b)) {
+        Some((_, sig, _)) => format!("did you mean `{sig}`? (builtin functions: {all})"),
+        None => format!("builtin functions: {all}; `leadroute explain E0008` describes each"),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod ast;
 pub mod grammar;
+mod mistakes;
 pub mod parse;
 mod parse_sched;
 pub mod rebase;

@@ -65,7 +65,8 @@ pub fn parse_file_cached(file: FileId, text: &str, mut cache: Option<&mut ParseC
                 pest::set_error_detail(true);
                 let detailed = RouteParser::parse(Rule::decl_only, piece).err();
                 pest::set_error_detail(false);
-                diags.push(syntax_error(file, text, chunk.start, detailed.as_ref().unwrap_or(&err)));
+                let plain = syntax_error(file, text, chunk.start, detailed.as_ref().unwrap_or(&err));
+                diags.push(super::mistakes::refine(plain, file, text, chunk.start..chunk.end));
             }
         }
     }
@@ -666,6 +667,20 @@ impl Builder<'_> {
                 }
             }
             Rule::default_expr => {
+                let operands = p.clone().into_inner().count();
+                if operands > MAX_CHAIN {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0039, span, format!("`??` chain of {operands} parts; at most {MAX_CHAIN} are allowed"))
+                            .label("too long")
+                            .help("give one default after the value: `employees ?? 0`"),
+                    );
+                    // Checked as `first ?? last`, so that the types around it are still right.
+                    let mut parts = p.into_inner();
+                    let first = self.expr(next(&mut parts));
+                    let Some(last) = parts.last() else { return first };
+                    let last = self.expr(last);
+                    return Expr { kind: ExprKind::Default { value: Box::new(first), default: Box::new(last) }, span };
+                }
                 let mut it = p.into_inner();
                 let mut acc = self.expr(next(&mut it));
                 for d in it {
