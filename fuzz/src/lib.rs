@@ -50,7 +50,7 @@ pub fn example_ir() -> &'static PolicyIr {
 pub fn parse_check(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let (set, checked, ir) = compile(text);
-    let _ = render_human(&checked.diagnostics, &set, HumanOptions { color: false });
+    let _ = render_human(&checked.diagnostics, &set, HumanOptions::plain());
     if let Some(ir) = ir {
         let json = serde_json::to_string(&ir).unwrap_or_default();
         for backend in [Backend::Interp, Backend::Jit] {
