@@ -9,8 +9,18 @@ mod fuzz {
     include!("../fuzz/src/lib.rs");
 }
 
-const ROUTES: [&str; 6] =
-    ["examples/inbound.route", "examples/overlap.route", "examples/rota.route", "examples/broken.route", "examples/gaps/policy.route", "examples/gaps/routing.route"];
+/// Every policy text of the repository: each that builds must load with both backends.
+const ROUTES: [&str; 9] = [
+    "examples/inbound.route",
+    "examples/overlap.route",
+    "examples/rota.route",
+    "examples/broken.route",
+    "examples/gaps/policy.route",
+    "examples/gaps/routing.route",
+    "tests/service/policy.route",
+    "tests/service/business_policy.route",
+    "tests/service/ops_policy.route",
+];
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
