@@ -157,7 +157,45 @@ pub enum Command {
     ///
     /// Editors start it themselves; see editors/README.md for VS Code,
     /// Neovim and Helix.
-    Lsp,
+    Lsp(LspArgs),
+}
+
+/// Arguments of `leadroute lsp`: the transport flags language clients add
+/// (vscode-languageclient appends `--stdio`, and `--clientProcessId=N` for
+/// some server kinds). Only standard input/output is served.
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Speak LSP over standard input/output (the default, and the only transport).
+    #[arg(long)]
+    pub stdio: bool,
+    /// Not supported (refused with exit status 2): use stdio.
+    #[arg(long, value_name = "PORT", hide = true)]
+    pub socket: Option<String>,
+    /// Not supported (refused with exit status 2): use stdio.
+    #[arg(long, value_name = "NAME", hide = true)]
+    pub pipe: Option<String>,
+    /// Not supported (refused with exit status 2): use stdio.
+    #[arg(long = "node-ipc", hide = true)]
+    pub node_ipc: bool,
+    /// The editor's process id; accepted and ignored.
+    #[arg(long = "clientProcessId", value_name = "PID", hide = true)]
+    pub client_process_id: Option<String>,
+}
+
+impl LspArgs {
+    /// The transport flag asked for that this server cannot serve (`--socket`,
+    /// `--pipe` or `--node-ipc`), if any.
+    pub fn unsupported_transport(&self) -> Option<&'static str> {
+        if self.socket.is_some() {
+            Some("--socket")
+        } else if self.pipe.is_some() {
+            Some("--pipe")
+        } else if self.node_ipc {
+            Some("--node-ipc")
+        } else {
+            None
+        }
+    }
 }
 
 /// Arguments of `leadroute diff`.

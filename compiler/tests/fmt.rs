@@ -285,6 +285,18 @@ fn the_output_ends_in_exactly_one_newline() {
 }
 
 #[test]
+fn names_of_65535_characters_and_more_are_aligned_without_panicking() {
+    // Rust's `{:<w$}` panics on widths of 65,535 and more; the formatter pads by hand.
+    let long = "n".repeat(70_000);
+    let text = format!("schema lead {{\n  a: string\n  {long}: int\n}}\ntier a when x sla 5m\ntier {long} when y sla 5m\nterritory b when x\nterritory {long} when y\n");
+    let out = fmt(&text);
+    assert!(out.contains(&format!("  a:{} string\n", " ".repeat(69_999))), "the short field is padded to the long one");
+    assert!(out.contains(&format!("tier a{} when x", " ".repeat(69_999))));
+    assert!(out.contains(&format!("territory b{} when x", " ".repeat(69_999))));
+    assert_eq!(fmt(&out), out, "idempotent");
+}
+
+#[test]
 fn syntax_errors_come_back_as_diagnostics_about_the_text_without_its_byte_order_mark() {
     let diags = format_source("\u{FEFF}enum A { x }\non over_capacity queue q\n").expect_err("a syntax error");
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::E0001]);

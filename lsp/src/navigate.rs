@@ -167,11 +167,18 @@ pub fn prepare_rename(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::
     (o.kind != Kind::Policy).then(|| range(&a.sources, o.span))
 }
 
-/// Renames the symbol at `offset`, refusing invalid or colliding names.
+/// Renames the symbol at `offset`, refusing invalid or colliding names;
+/// `None` when there is no name at `offset`.
 // lsp-types keys `WorkspaceEdit::changes` by `Uri`, whose parsed form caches inside.
 #[allow(clippy::mutable_key_type)]
-pub fn rename(a: &Analysis, file: FileId, offset: usize, new_name: &str) -> Result<lsp::WorkspaceEdit, String> {
-    let o = a.index.at(file, offset).ok_or("nothing to rename here")?;
+pub fn rename(a: &Analysis, file: FileId, offset: usize, new_name: &str) -> Option<Result<lsp::WorkspaceEdit, String>> {
+    let o = a.index.at(file, offset)?;
+    Some(rename_occurrence(a, o, new_name))
+}
+
+// lsp-types keys `WorkspaceEdit::changes` by `Uri`, whose parsed form caches inside.
+#[allow(clippy::mutable_key_type)]
+fn rename_occurrence(a: &Analysis, o: &crate::index::Occurrence, new_name: &str) -> Result<lsp::WorkspaceEdit, String> {
     let valid = new_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && new_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !RESERVED.contains(&new_name);

@@ -172,7 +172,7 @@ impl Printer<'_> {
                 self.trail_leaf(0, slot);
             }
             Decl::Territory(t) => {
-                let line = format!("territory {:<w$} when {}", t.name.name, expr::expr(&t.condition), w = cols.name);
+                let line = format!("territory {} when {}", pad(&t.name.name, cols.name), expr::expr(&t.condition));
                 self.out.code(0, line, top);
                 self.trail_leaf(0, slot);
             }
@@ -224,7 +224,7 @@ impl Printer<'_> {
                 let items = d
                     .fields
                     .iter()
-                    .map(|f| Item::new(format!("{:<name_w$} {}", format!("{}:", f.name.name), expr::type_expr(&f.ty)), f.span, 0))
+                    .map(|f| Item::new(format!("{} {}", pad(&format!("{}:", f.name.name), name_w), expr::type_expr(&f.ty)), f.span, 0))
                     .collect();
                 self.block(format!("schema {}", d.name.name), d.span, d.name.span, slot, top, items, None);
             }
@@ -480,8 +480,13 @@ fn starts_after_blank(slot: &Slot) -> bool {
     slot.blank_before || slot.leading.iter().any(|l| l.blank_before)
 }
 
+/// `s` followed by spaces up to `to` characters. By hand, not `{:<to$}`:
+/// `format!` panics on widths of 65,535 and more, which a long name reaches.
 fn pad(s: &str, to: usize) -> String {
-    format!("{s:<to$}")
+    let mut out = String::with_capacity(s.len() + to);
+    out.push_str(s);
+    out.extend(std::iter::repeat_n(' ', to.saturating_sub(s.chars().count())));
+    out
 }
 
 fn handler_head(h: &HandlerDecl) -> String {
@@ -491,8 +496,8 @@ fn handler_head(h: &HandlerDecl) -> String {
 
 fn tier_head(t: &TierDecl, name_w: usize) -> String {
     match &t.guard {
-        Guard::When(e) => format!("tier {:<name_w$} when {}", t.name.name, expr::expr(e)),
-        Guard::Otherwise(_) => format!("tier {:<name_w$} otherwise", t.name.name),
+        Guard::When(e) => format!("tier {} when {}", pad(&t.name.name, name_w), expr::expr(e)),
+        Guard::Otherwise(_) => format!("tier {} otherwise", pad(&t.name.name, name_w)),
     }
 }
 
