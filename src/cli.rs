@@ -217,12 +217,23 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
-    /// Exit 1 when more than this percentage of replayed leads change destination (needs --leads).
-    #[arg(long, value_name = "PCT")]
+    /// Exit 1 when more than this percentage of replayed leads change destination (needs --leads); 0 to 100.
+    #[arg(long, value_name = "PCT", value_parser = percentage, allow_hyphen_values = true)]
     pub fail_on_change: Option<f64>,
     /// What --fail-on-change counts: `rep` (any change of team, rep or queue) or `team` (team, queue or outcome only).
     #[arg(long, value_enum, default_value_t = ChangeLevel::Rep)]
     pub level: ChangeLevel,
+}
+
+/// A percentage from 0 to 100 (`NaN`, infinities and values outside the
+/// range would silently disable or misread the gate).
+fn percentage(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().trim_end_matches('%').parse().map_err(|_| format!("`{s}` is not a number: give a percentage from 0 to 100, like 5 or 2.5"))?;
+    if v.is_finite() && (0.0..=100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("`{s}` is not a percentage from 0 to 100"))
+    }
 }
 
 /// Which destination changes `diff --fail-on-change` counts.

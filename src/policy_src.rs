@@ -98,7 +98,7 @@ pub fn now(arg: Option<&str>) -> Result<i64, LoadFailure> {
     match arg {
         None => Ok(jiff::Timestamp::now().as_millisecond()),
         Some(t) => leadroute_runtime::parse_time(t).ok_or_else(|| {
-            eprintln!("leadroute: --now {t:?} is not an RFC 3339 time like 2026-11-24T15:00:00Z");
+            eprintln!("leadroute: --now {t:?} is {}", leadroute_runtime::time_problem(t));
             LoadFailure { status: 2 }
         }),
     }

@@ -263,7 +263,7 @@ fn snapshot(args: &TestArgs, policy: &Policy, leads: &Path) -> u8 {
     let stored_now = header.as_ref().and_then(|h| h["snapshot"]["now"].as_str().map(String::from));
     let now_text = args.now.clone().or(stored_now).unwrap_or_else(|| DEFAULT_TEST_NOW.to_string());
     let Some(now) = leadroute_runtime::parse_time(&now_text) else {
-        eprintln!("leadroute: --now {now_text:?} is not an RFC 3339 time");
+        eprintln!("leadroute: --now {now_text:?} is {}", leadroute_runtime::time_problem(&now_text));
         return 2;
     };
     let state = match &args.state {

@@ -38,7 +38,7 @@ pub use avail::Moment;
 pub use breach::{BreachResult, Escalation, Reminder};
 pub use decision::{Decision, ExceptionRecord, Outcome, TraceStep};
 pub use engine::{doc_example_ir, Engine, EngineOptions};
-pub use lead::{parse_time, FieldError, Lead, LeadOptions};
+pub use lead::{first_duplicate_key, parse_time, time_problem, FieldError, Lead, LeadOptions};
 pub use manual::{ManualAssignment, ManualError, ManualTarget};
 pub use policy::Policy;
 pub use schedule::Off;
