@@ -492,7 +492,7 @@ pub enum RolloutAction {
         #[arg(long)]
         mode: String,
         /// Canary share of leads, 0 to 100.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100))]
         percent: Option<u32>,
         /// METRIC:POINTS:MIN_LEADS, e.g. `queued:5:200` (metrics: queued, dropped, no_available_rep).
         #[arg(long)]

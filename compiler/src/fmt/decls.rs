@@ -129,6 +129,9 @@ impl Printer<'_> {
                     Decl::Territory(t) => width(&t.name.name),
                     _ => 0,
                 })
+                // A longer name is not a column to pad to: padding every line of
+                // a run to it would make the output grow with its square.
+                .filter(|w| *w <= ALIGN_MAX)
                 .max()
                 .unwrap_or(0);
             let head = run
@@ -220,7 +223,8 @@ impl Printer<'_> {
                 self.block(format!("enum {}", d.name.name), d.span, d.name.span, slot, top, items, Some(one_line));
             }
             Decl::Schema(d) => {
-                let name_w = d.fields.iter().map(|f| width(&f.name.name) + 1).max().unwrap_or(0);
+                // Fields longer than ALIGN_MAX are not padded to (see `columns`).
+                let name_w = d.fields.iter().map(|f| width(&f.name.name) + 1).filter(|w| *w <= ALIGN_MAX).max().unwrap_or(0);
                 let items = d
                     .fields
                     .iter()
