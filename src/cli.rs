@@ -185,7 +185,45 @@ pub enum Command {
     ///
     /// Editors start it themselves; see editors/README.md for VS Code,
     /// Neovim and Helix.
-    Lsp,
+    Lsp(LspArgs),
+}
+
+/// Arguments of `leadroute lsp`: the transport flags language clients add
+/// (vscode-languageclient appends `--stdio`, and `--clientProcessId=N` for
+/// some server kinds). Only standard input/output is served.
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Speak LSP over standard input/output (the default, and the only transport).
+    #[arg(long)]
+    pub stdio: bool,
+    /// Not supported (refused with exit status 2): use stdio.
+    #[arg(long, value_name = "PORT", hide = true)]
+    pub socket: Option<String>,
+    /// Not supported (refused with exit status 2): use stdio.
+    #[arg(long, value_name = "NAME", hide = true)]
+    pub pipe: Option<String>,
+    /// Not supported (refused with exit status 2): use stdio.
+    #[arg(long = "node-ipc", hide = true)]
+    pub node_ipc: bool,
+    /// The editor's process id; accepted and ignored.
+    #[arg(long = "clientProcessId", value_name = "PID", hide = true)]
+    pub client_process_id: Option<String>,
+}
+
+impl LspArgs {
+    /// The transport flag asked for that this server cannot serve (`--socket`,
+    /// `--pipe` or `--node-ipc`), if any.
+    pub fn unsupported_transport(&self) -> Option<&'static str> {
+        if self.socket.is_some() {
+            Some("--socket")
+        } else if self.pipe.is_some() {
+            Some("--pipe")
+        } else if self.node_ipc {
+            Some("--node-ipc")
+        } else {
+            None
+        }
+    }
 }
 
 /// Arguments of `leadroute diff`.
@@ -207,12 +245,23 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
-    /// Exit 1 when more than this percentage of replayed leads change destination (needs --leads).
-    #[arg(long, value_name = "PCT")]
+    /// Exit 1 when more than this percentage of replayed leads change destination (needs --leads); 0 to 100.
+    #[arg(long, value_name = "PCT", value_parser = percentage, allow_hyphen_values = true)]
     pub fail_on_change: Option<f64>,
     /// What --fail-on-change counts: `rep` (any change of team, rep or queue) or `team` (team, queue or outcome only).
     #[arg(long, value_enum, default_value_t = ChangeLevel::Rep)]
     pub level: ChangeLevel,
+}
+
+/// A percentage from 0 to 100 (`NaN`, infinities and values outside the
+/// range would silently disable or misread the gate).
+fn percentage(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().trim_end_matches('%').parse().map_err(|_| format!("`{s}` is not a number: give a percentage from 0 to 100, like 5 or 2.5"))?;
+    if v.is_finite() && (0.0..=100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("`{s}` is not a percentage from 0 to 100"))
+    }
 }
 
 /// Which destination changes `diff --fail-on-change` counts.
@@ -475,7 +524,7 @@ pub enum RolloutAction {
         #[arg(long)]
         mode: String,
         /// Canary share of leads, 0 to 100.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100))]
         percent: Option<u32>,
         /// METRIC:POINTS:MIN_LEADS, e.g. `queued:5:200` (metrics: queued, dropped, no_available_rep).
         #[arg(long)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 use leadroute_compiler::diff::{changes, Change};
-use leadroute_runtime::{Decision, Lead, LeadOptions, Policy, State};
+use leadroute_runtime::{Decision, Lead, LeadOptions, Outcome, Policy, State};
 
 use crate::cli::{ChangeLevel, DiffArgs, RunFormat};
 use crate::policy_src;
@@ -89,6 +89,14 @@ pub fn run(args: &DiffArgs) -> u8 {
             }
         },
     };
+    if let Some(r) = &replay {
+        let summary = r.rejected_summary(args.leads.as_deref().unwrap_or(std::path::Path::new("-")));
+        if r.leads > 0 && r.rejected == r.leads {
+            eprintln!("leadroute: {summary}");
+            eprintln!("leadroute: no line of the lead log could be read as a lead: it must be newline-delimited JSON, one lead object per line");
+            return 2;
+        }
+    }
 
     let text = match args.format {
         RunFormat::Json => json_report(&changes, &examples, replay.as_ref(), args).to_string() + "\n",
@@ -122,7 +130,14 @@ struct Replay {
     /// Leads that stay with the same team but go to another rep of it.
     rep_moved: usize,
     transitions: BTreeMap<(String, String), Transition>,
+    /// Lines both versions reject (not JSON, not a lead of either schema).
+    rejected: usize,
+    /// The first few of them: line number and why.
+    rejected_samples: Vec<(usize, String)>,
 }
+
+/// How many rejected lines are shown with their line number and reason.
+const REJECTED_SAMPLES: usize = 5;
 
 impl Replay {
     /// Leads whose destination changes at all (team, rep or queue).
@@ -132,6 +147,20 @@ impl Replay {
 
     fn pct(&self, n: usize) -> f64 {
         100.0 * n as f64 / self.leads.max(1) as f64
+    }
+
+    /// One line saying how many lines were rejected by both versions, with
+    /// the first few by line number and why.
+    fn rejected_summary(&self, path: &std::path::Path) -> String {
+        let shown: Vec<String> = self.rejected_samples.iter().map(|(n, why)| format!("line {n}: {why}")).collect();
+        format!(
+            "{} of {} lines of `{}` were rejected by both versions (first {}: {})",
+            self.rejected,
+            self.leads,
+            path.display(),
+            shown.len(),
+            shown.join("; ")
+        )
     }
 
     /// The share of leads that change at `level`.
@@ -153,14 +182,16 @@ fn replay(path: &std::path::Path, old: &Policy, new: &Policy, mut os: State, mut
     };
     let same_schema = old.ir().fields == new.ir().fields && old.ir().enums == new.ir().enums;
     let (om, nm) = (old.at(now), new.at(now));
-    let mut r = Replay { leads: 0, team_changed: 0, rep_moved: 0, transitions: BTreeMap::new() };
+    let mut r = Replay { leads: 0, team_changed: 0, rep_moved: 0, transitions: BTreeMap::new(), rejected: 0, rejected_samples: Vec::new() };
     let mut file = file;
     let mut raw = Vec::new();
+    let mut line_no = 0;
     loop {
         raw.clear();
         if file.read_until(b'\n', &mut raw).map_err(|e| format!("reading `{}`: {e}", path.display()))? == 0 {
             break;
         }
+        line_no += 1;
         let line = String::from_utf8_lossy(&raw);
         let text = line.trim();
         if text.is_empty() {
@@ -182,6 +213,14 @@ fn replay(path: &std::path::Path, old: &Policy, new: &Policy, mut os: State, mut
                 (a, b)
             }
         };
+        if a.outcome == Outcome::Rejected && b.outcome == Outcome::Rejected {
+            r.rejected += 1;
+            if r.rejected_samples.len() < REJECTED_SAMPLES {
+                let why = a.errors.first().map_or_else(|| "rejected".to_string(), |e| e.message.clone());
+                let why: String = if why.chars().count() > 120 { why.chars().take(117).chain("...".chars()).collect() } else { why };
+                r.rejected_samples.push((line_no, why));
+            }
+        }
         old.commit(&mut os, &a);
         new.commit(&mut ns, &b);
         if a.destination() != b.destination() {
@@ -233,6 +272,9 @@ fn human_report(changes: &[Change], examples: &[(serde_json::Value, String, Stri
                 t.samples.join(", ")
             ));
         }
+        if r.rejected > 0 {
+            out.push_str(&format!("\n{}\n", r.rejected_summary(args.leads.as_deref().unwrap_or(std::path::Path::new("-")))));
+        }
         out.push_str(&format!(
             "\n{} of {} leads change destination ({:.2}%): {} change team, queue or outcome ({:.2}%), {} move to another rep of the same team ({:.2}%)\n",
             r.changed(),
@@ -262,6 +304,8 @@ fn json_report(changes: &[Change], examples: &[(serde_json::Value, String, Strin
             "team_changed_share": r.pct(r.team_changed),
             "rep_moved": r.rep_moved,
             "rep_moved_share": r.pct(r.rep_moved),
+            "rejected": r.rejected,
+            "rejected_samples": r.rejected_samples.iter().map(|(line, why)| json!({ "line": line, "error": why })).collect::<Vec<_>>(),
             "transitions": sorted_transitions(r).iter().map(|((a, b), t)| json!({
                 "old": a, "new": b, "count": t.count,
                 "share": 100.0 * t.count as f64 / r.leads.max(1) as f64, "samples": t.samples,

@@ -46,7 +46,12 @@ fn run(cli: cli::Cli) -> u8 {
         cli::Command::Serve(args) => serve_cmd::run(&args),
         cli::Command::Replay(args) => replay_cmd::run(&args),
         cli::Command::Rollout(args) => rollout_cmd::run(&args),
-        cli::Command::Lsp => match leadroute_lsp::run_stdio() {
+        cli::Command::Lsp(args) if args.unsupported_transport().is_some() => {
+            let flag = args.unsupported_transport().unwrap_or_default();
+            eprintln!("leadroute lsp: the `{flag}` transport is not supported; leadroute lsp speaks LSP over standard input/output only (start it with `--stdio`, or no flag; in VS Code: TransportKind.stdio)");
+            2
+        }
+        cli::Command::Lsp(_) => match leadroute_lsp::run_stdio() {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("leadroute lsp: {e}");

@@ -1016,3 +1016,23 @@ fn version_prints_the_package_version() {
     run.expect_code(0);
     assert!(run.stdout.contains(env!("CARGO_PKG_VERSION")), "{}", run.stdout);
 }
+
+#[test]
+fn a_time_past_the_supported_range_is_called_out_of_range_with_the_range() {
+    let first = std::fs::read_to_string(root().join("examples/leads.ndjson")).expect("the example leads");
+    let lead = first.lines().next().expect("a lead").replace("2026-11-14T23:51:16Z", "9999-12-31T23:59:59Z");
+    let run = run_stdin(&["route", "examples/inbound.route", "--lead", "-", "--now", "2026-11-24T15:00:00Z"], lead.as_bytes());
+    run.expect_code(1);
+    let d: Value = serde_json::from_str(run.stdout.trim()).expect("a decision");
+    let e = &d["errors"][0];
+    assert_eq!(e["field"], "created_at", "{d}");
+    let m = e["message"].as_str().unwrap_or_default();
+    assert!(m.contains("out of range") && m.contains("9999-12-30T22:00:00"), "names the range: {m}");
+    let run = self::run(&["route", "examples/inbound.route", "--leads", "examples/leads.ndjson", "--now", "9999-12-31T23:59:59Z"]);
+    run.expect_code(2);
+    run.expect_one_line_error(&["--now", "out of range", "-009999-01-02T01:59:59Z", "9999-12-30T22:00:00"]);
+    // A malformed time is still "not an RFC 3339 time".
+    let run = self::run(&["route", "examples/inbound.route", "--leads", "examples/leads.ndjson", "--now", "2026-02-30T00:00:00Z"]);
+    run.expect_code(2);
+    run.expect_one_line_error(&["--now", "not an RFC 3339 time"]);
+}

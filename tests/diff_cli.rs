@@ -101,13 +101,15 @@ struct Report {
     summary: Option<(usize, usize, String)>,
     /// T and R of the summary line.
     split: Option<(usize, usize)>,
+    /// How many lines both versions rejected, when any were.
+    rejected: Option<usize>,
 }
 
 fn parse_report(stdout: &str, old: &str, new: &str) -> Report {
     assert!(stdout.ends_with('\n'), "the report should end with a newline:\n{stdout}");
     let blocks: Vec<&str> = stdout.trim_end_matches('\n').split("\n\n").collect();
     assert_eq!(blocks[0], format!("diff {old} -> {new}"), "first line names both versions");
-    let mut report = Report { changes: Vec::new(), examples: Vec::new(), rows: None, replay_leads: None, summary: None, split: None };
+    let mut report = Report { changes: Vec::new(), examples: Vec::new(), rows: None, replay_leads: None, summary: None, split: None, rejected: None };
     let changes: Vec<&str> = blocks[1].lines().collect();
     if changes == ["no semantic changes"] {
         // nothing listed
@@ -171,6 +173,13 @@ fn parse_report(stdout: &str, old: &str, new: &str) -> Report {
             assert!(rest.ends_with("%)"), "{first}");
             report.summary = Some((changed.parse().expect("X"), leads.parse().expect("Y"), pct.to_string()));
             report.split = Some((team.parse().expect("T"), reps.parse().expect("R")));
+        } else if first.contains(" were rejected by both versions (first ") {
+            assert_eq!(block.lines().count(), 1, "the rejected lines are one line: {block:?}");
+            let (n, rest) = first.split_once(" of ").expect("`N of M lines`");
+            let (m, _) = rest.split_once(" lines of ").expect("`M lines of`");
+            let (n, m): (usize, usize) = (n.parse().expect("N"), m.parse().expect("M"));
+            assert!(n <= m && Some(m) == report.replay_leads, "{first}");
+            report.rejected = Some(n);
         } else {
             panic!("unexpected block in the report:\n{block}");
         }
@@ -271,6 +280,9 @@ fn check_table(report: &Report, leads: usize) -> (&[Row], usize) {
     let team_of = |d: &str| d.split(" (rep ").next().unwrap_or(d).to_string();
     let moved: usize = rows.iter().filter(|r| r.starred && team_of(&r.old) == team_of(&r.new)).map(|r| r.count).sum();
     assert_eq!(report.split, Some((changed - moved, moved)), "team changes and rep moves add up to the changes");
+    // Leads both versions reject are the `rejected -> rejected` row, and are counted below the table.
+    let both_rejected = rows.iter().find(|r| r.old == "rejected" && r.new == "rejected").map(|r| r.count);
+    assert_eq!(report.rejected, both_rejected, "the rejected-lines line counts the rejected -> rejected row");
     (rows, changed)
 }
 
@@ -501,6 +513,62 @@ fn fail_on_change_exits_0_below_the_limit() {
     let same = self::run(&replay_args(p, p, &["--fail-on-change", "0"]));
     same.expect_code(0);
     assert_eq!(same.stderr, "");
+}
+
+#[test]
+fn fail_on_change_must_be_a_percentage_from_0_to_100() {
+    let p = "examples/inbound.route";
+    for bad in ["NaN", "nan", "inf", "-inf", "1e400", "101", "-1", "100.5", "five"] {
+        let run = run(&replay_args(p, p, &["--fail-on-change", bad]));
+        run.expect_code(2);
+        assert!(run.stdout.is_empty(), "{bad}: nothing is replayed: {}", run.stdout);
+        assert!(run.stderr.contains("--fail-on-change") && run.stderr.contains("from 0 to 100"), "{bad}: {}", run.stderr);
+    }
+    for good in ["0", "2.5", "100"] {
+        run(&replay_args(p, p, &["--fail-on-change", good])).expect_code(0);
+    }
+}
+
+#[test]
+fn a_lead_log_of_random_bytes_fails_and_says_why() {
+    let dir = TempDir::new("random-log");
+    // Deterministic noise: no line of it is JSON.
+    let mut x: u32 = 12345;
+    let noise: Vec<u8> = (0..20_000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let b = (x >> 16) as u8;
+            if b == b'{' { b'x' } else { b }
+        })
+        .collect();
+    let log = dir.write("noise.ndjson", &noise);
+    let p = "examples/inbound.route";
+    let run = run(&["diff", p, p, "--leads", &log]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("rejected by both versions") && run.stderr.contains("line 1: not valid JSON"), "{}", run.stderr);
+    assert!(run.stderr.contains("no line of the lead log could be read"), "{}", run.stderr);
+    assert!(!run.stdout.contains("change destination"), "no replay figures from unreadable input: {}", run.stdout);
+}
+
+#[test]
+fn rejected_lines_of_a_lead_log_are_counted_with_line_numbers_and_reasons() {
+    let dir = TempDir::new("mixed-log");
+    let leads = example("leads.ndjson");
+    let good: Vec<&str> = leads.lines().take(3).collect();
+    let text = format!("{}\n{}\n\n{{oops\n{}\n{{\"id\": \"D1\", \"id\": \"D2\"}}\n", good[0], good[1], good[2]);
+    let log = dir.write("mixed.ndjson", text);
+    let p = "examples/inbound.route";
+    let run = run(&["diff", p, p, "--leads", &log]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("2 of 5 lines"), "{}", run.stdout);
+    assert!(run.stdout.contains("line 4: not valid JSON"), "{}", run.stdout);
+    assert!(run.stdout.contains("line 6: `id` appears more than once"), "{}", run.stdout);
+    let json = self::run(&["diff", p, p, "--leads", &log, "--format", "json"]);
+    json.expect_code(0);
+    let v = parse_json(&json.stdout);
+    assert_eq!(v["replay"]["rejected"], 2);
+    assert_eq!(v["replay"]["rejected_samples"][1]["line"], 6);
+    assert_eq!(json.stderr, "", "the JSON report carries them");
 }
 
 // ================================================================ 5. each kind of change

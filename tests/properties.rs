@@ -1374,14 +1374,13 @@ fn arb_lead_value() -> impl Strategy<Value = Value> {
 }
 
 /// A lead object as JSON text with one of its keys (or, when it has none,
-/// `extra`) written twice: first with another value, which loses.
-fn arb_lead_text_with_a_repeated_key() -> impl Strategy<Value = String> {
+/// `extra`) written twice, first with another value; and that key.
+fn arb_lead_text_with_a_repeated_key() -> impl Strategy<Value = (String, String)> {
     (arb_lead_value().prop_filter("an object", Value::is_object), any::<Index>(), arb_json()).prop_map(|(value, key, first)| {
         let m = value.as_object().expect("object");
-        let k = if m.is_empty() { "extra".to_string() } else { m.keys().nth(key.index(m.len())).expect("in range").clone() };
+        let (k, sep) = if m.is_empty() { ("extra".to_string(), format!(",{}:{}", json!("extra"), first)) } else { (m.keys().nth(key.index(m.len())).expect("in range").clone(), ",".into()) };
         let rest = value.to_string();
-        let sep = if m.is_empty() { "" } else { "," };
-        format!("{{{}:{}{sep}{}", json!(k), first, &rest[1..])
+        (format!("{{{}:{}{sep}{}", json!(k), first, &rest[1..]), k)
     })
 }
 
@@ -1419,11 +1418,21 @@ proptest! {
         assert_readers_agree(&value.to_string(), strict, now)?;
     }
 
-    /// A key written twice in a lead's text reads as its last value, as in
-    /// the parsed JSON value, by both readers.
+    /// A key written twice in a lead's text rejects the lead, naming the
+    /// key, in lenient and strict mode, whichever value comes last: by the
+    /// text reader, by `route_str`, and by the check the service's intake
+    /// runs before parsing (a parsed JSON value keeps only one of the values,
+    /// so the value reader cannot see the repeat).
     #[test]
-    fn a_key_written_twice_reads_as_its_last_value(text in arb_lead_text_with_a_repeated_key(), strict in any::<bool>(), now in arb_inbound_now()) {
-        assert_readers_agree(&text, strict, now)?;
+    fn a_key_written_twice_rejects_the_lead_naming_the_key((text, key) in arb_lead_text_with_a_repeated_key(), strict in any::<bool>(), now in arb_inbound_now()) {
+        let ir = INBOUND_POLICY.ir();
+        let (_, errors) = Lead::from_json_str(ir, &text, LeadOptions { strict }).expect_err("a repeated key is refused");
+        prop_assert!(errors.iter().any(|e| e.field == key && e.message.contains("more than once")), "{}: {:?}", text, errors);
+        prop_assert_eq!(leadroute_runtime::first_duplicate_key(&text), Some(key.clone()));
+        let mut engine = Engine::with_state(INBOUND_POLICY.clone(), INBOUND_START.clone()).with_options(EngineOptions { explain: false, strict });
+        let d = engine.route_str(&text, ts(now));
+        prop_assert_eq!(d.outcome, Outcome::Rejected, "{}", text);
+        prop_assert_eq!(engine.state(), &*INBOUND_START, "a refused lead changes nothing");
     }
 
     /// Any text as a lead line (not JSON, cut short, not an object) gets a
@@ -1438,7 +1447,7 @@ proptest! {
                 t[..cuts[cut.index(cuts.len())]].to_string()
             }),
             arb_lead_value().prop_map(|v| v.to_string()),
-            arb_lead_text_with_a_repeated_key(),
+            arb_lead_text_with_a_repeated_key().prop_map(|(text, _)| text),
         ],
         strict in any::<bool>(),
         explain in any::<bool>(),
@@ -1454,15 +1463,16 @@ proptest! {
     }
 }
 
-/// The smallest case of the bug above.
+/// A repeated key outside the schema is refused too, kept (strict) or skipped (lenient).
 #[test]
-fn a_repeated_unknown_key_is_reported_with_its_last_value_by_both_readers() {
+fn a_repeated_unknown_key_is_refused_by_the_text_reader_naming_it() {
     let text = r#"{"chat":false,"chat":null}"#;
-    let value: Value = serde_json::from_str(text).expect("JSON");
-    let opts = LeadOptions { strict: true };
-    let by_value = Lead::from_json(INBOUND_POLICY.ir(), &value, opts).expect_err("invalid");
-    let (_, by_text) = Lead::from_json_str(INBOUND_POLICY.ir(), text, opts).expect_err("invalid");
-    assert_eq!(by_value, by_text);
+    for strict in [false, true] {
+        let (_, errors) = Lead::from_json_str(INBOUND_POLICY.ir(), text, LeadOptions { strict }).expect_err("invalid");
+        assert!(errors.iter().any(|e| e.field == "chat" && e.message == "`chat` appears more than once in the lead; give each field once"), "{errors:?}");
+    }
+    assert_eq!(leadroute_runtime::first_duplicate_key(text).as_deref(), Some("chat"));
+    assert_eq!(leadroute_runtime::first_duplicate_key(r#"{"a":{"b":1,"b":2}}"#), None, "nested objects are values, not lead keys");
 }
 
 // ---------------------------------------------------------------- 8. capacity strategy

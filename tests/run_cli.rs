@@ -1199,7 +1199,9 @@ fn route_and_snapshot_decide_tricky_json_alike() {
     // The valid spellings were understood.
     let by_id = |id: &str| routed.iter().find(|d| d["lead_id"] == id).unwrap_or_else(|| panic!("{id}")).clone();
     assert_eq!(by_id("T-1")["territory"], "us_west", "escaped `US` is US");
-    assert_eq!(by_id("T-2")["tier"], "hot", "the last of duplicate keys wins");
+    // A key written twice is refused, naming it: readers disagree on which value wins.
+    assert_eq!(by_id("T-2")["outcome"], "rejected");
+    assert_eq!(by_id("T-2")["errors"][0]["field"], "intent", "{}", by_id("T-2"));
     assert_eq!(by_id("T-3")["tier"], "hot", "5e1 is 50.0 and 1.2e3 employees is an int of at least 1000");
     assert_ne!(by_id("T-4")["outcome"], "rejected", "unknown nested fields are ignored");
     assert_ne!(by_id("T-5")["outcome"], "rejected", "surrounding whitespace is ignored");

@@ -285,6 +285,34 @@ fn the_output_ends_in_exactly_one_newline() {
 }
 
 #[test]
+fn names_of_65535_characters_and_more_format_without_panicking_and_are_not_padded_to() {
+    // Rust's `{:<w$}` panics on widths of 65,535 and more; the formatter pads by
+    // hand, and only to names of at most 60 characters: padding a run of short
+    // declarations to a long name would make the output grow with its square.
+    let long = "n".repeat(70_000);
+    let text = format!("schema lead {{\n  a: string\n  bb: int\n  {long}: int\n}}\ntier a when x sla 5m\ntier bb when x sla 5m\ntier {long} when y sla 5m\nterritory c when x\nterritory {long} when y\n");
+    let out = fmt(&text);
+    assert!(out.contains("  a:  string\n  bb: int\n"), "short fields align among themselves");
+    assert!(out.contains(&format!("  {long}: int\n")));
+    assert!(out.contains("tier a  when x sla 5m\ntier bb when x sla 5m\n"), "short tiers align among themselves");
+    assert!(out.contains(&format!("tier {long} when y sla 5m\n")));
+    assert!(out.contains(&format!("territory c when x\nterritory {long} when y\n")));
+    assert!(out.len() < text.len() + 100, "no padding to the long name: {} bytes from {}", out.len(), text.len());
+    assert_eq!(fmt(&out), out, "idempotent");
+}
+
+#[test]
+fn formatting_stays_linear_with_one_long_name_in_a_long_run() {
+    let long = "n".repeat(200_000);
+    let mut text = format!("tier {long} when y sla 5m\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("tier t{i} when x sla 5m\n"));
+    }
+    let out = fmt(&text);
+    assert!(out.len() < 2 * text.len(), "{} bytes of output from {}", out.len(), text.len());
+}
+
+#[test]
 fn syntax_errors_come_back_as_diagnostics_about_the_text_without_its_byte_order_mark() {
     let diags = format_source("\u{FEFF}enum A { x }\non over_capacity queue q\n").expect_err("a syntax error");
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::E0001]);

@@ -123,8 +123,10 @@ fn tokens(text: &str) -> Vec<&str> {
                 out.push(two);
                 i += 2;
             } else {
-                out.push(&text[i..i + 1]);
-                i += 1;
+                // One character, however many bytes it takes (`é`, `→`).
+                let len = text[i..].chars().next().map_or(1, char::len_utf8);
+                out.push(&text[i..i + len]);
+                i += len;
             }
         }
     }
@@ -137,7 +139,7 @@ fn names<'a>(it: impl Iterator<Item = &'a str>, kind: CompletionItemKind, detail
 
 /// Completions at byte `offset` of `text`, a file of the policy `syms` describes.
 pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem> {
-    let offset = offset.min(text.len());
+    let offset = crate::convert::floor_char_boundary(text, offset);
     let before = &text[..offset];
     let partial_len = before.bytes().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == b'_').count();
     let before = &before[..before.len() - partial_len];
@@ -288,4 +290,30 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
         return Vec::new();
     }
     DECL_DOCS.iter().map(|(k, d)| item(k, CompletionItemKind::KEYWORD, *d)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn non_ascii_before_the_cursor_completes_without_panicking() {
+        let syms = Symbols::default();
+        for text in ["tier é", "tier é\n", "territory →x when", "route r { when é == ", "team t { members [é, "] {
+            for at in 0..=text.len() + 2 {
+                let _ = complete(text, at, &syms);
+            }
+        }
+        // After a complete declaration with a stray character, a new line still offers keywords.
+        let labels: Vec<String> = complete("tier é\n", 8, &syms).into_iter().map(|c| c.label).collect();
+        assert!(labels.iter().any(|l| l == "route"), "{labels:?}");
+    }
+
+    proptest! {
+        #[test]
+        fn completion_never_panics_on_any_text_and_offset(text in "(\\PC|[\n\r\"{}\\[\\]=é😀])*", at in 0usize..400) {
+            let _ = complete(&text, at, &Symbols::default());
+        }
+    }
 }

@@ -44,9 +44,19 @@ pub fn path_to_uri(path: &Path) -> lsp::Uri {
     lsp::Uri::from_str(&s).unwrap_or_else(|_| lsp::Uri::from_str("file:///").expect("a literal URI"))
 }
 
-/// The protocol position of a byte offset.
+/// `offset` clamped to `text` and moved back to the start of the character it falls in.
+pub fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The protocol position of a byte offset (an offset inside a character
+/// counts as that character's start).
 pub fn position(file: &SourceFile, offset: usize) -> lsp::Position {
-    let (line, character) = file.line_utf16(offset);
+    let (line, character) = file.line_utf16(floor_char_boundary(&file.text, offset));
     lsp::Position { line, character }
 }
 
@@ -95,5 +105,31 @@ pub fn diagnostic(d: &Diagnostic, sources: &SourceSet, uri_of: &dyn Fn(leadroute
         related_information: (!related.is_empty()).then_some(related),
         tags: None,
         data: d.example.clone().map(|e| serde_json::json!({ "example": e })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new("t.route", text.to_string())
+    }
+
+    proptest! {
+        /// Any protocol position maps to a character boundary inside the text,
+        /// and every character boundary maps to a position and back to itself.
+        #[test]
+        fn positions_and_offsets_round_trip(text in "(\\PC|[\n\r\té😀𝄞])*", line in 0u32..40, character in 0u32..80, cut in 0usize..400) {
+            let f = file(&text);
+            let at = offset(&f, lsp::Position { line, character });
+            prop_assert!(at <= text.len() && text.is_char_boundary(at));
+            let b = floor_char_boundary(&text, cut);
+            prop_assert!(text.is_char_boundary(b));
+            prop_assert_eq!(offset(&f, position(&f, b)), b);
+            // An offset inside a character is that character's position.
+            prop_assert_eq!(position(&f, cut), position(&f, b));
+        }
     }
 }

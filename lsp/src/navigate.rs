@@ -111,17 +111,19 @@ pub fn hover(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Hover> {
         parts.push(body);
     }
     // A diagnostic code under the cursor (`E0004` in a comment), or diagnostics here.
-    let word_start = text[..offset.min(text.len())].rfind(|c: char| !c.is_ascii_alphanumeric()).map_or(0, |i| i + 1);
-    let word_end = text[offset.min(text.len())..].find(|c: char| !c.is_ascii_alphanumeric()).map_or(text.len(), |i| offset + i);
+    // The word around `offset`: its bounds are the characters (of any width) that stop it.
+    let offset = crate::convert::floor_char_boundary(text, offset);
     let word_of = |extra: char| {
-        let start = text[..offset.min(text.len())].rfind(|c: char| !(c.is_ascii_alphanumeric() || c == extra)).map_or(0, |i| i + 1);
-        let end = text[offset.min(text.len())..].find(|c: char| !(c.is_ascii_alphanumeric() || c == extra)).map_or(text.len(), |i| offset + i);
+        let part = |c: char| c.is_ascii_alphanumeric() || c == extra;
+        let start = text[..offset].char_indices().rev().find(|(_, c)| !part(*c)).map_or(0, |(i, c)| i + c.len_utf8());
+        let end = text[offset..].find(|c: char| !part(c)).map_or(text.len(), |i| offset + i);
         text.get(start..end).unwrap_or("")
     };
     if let Some((_, doc)) = crate::completion::SLA_WORDS.iter().find(|(w, _)| *w == word_of('_')) {
         parts.push(doc.to_string());
     }
-    if let Some(code) = text.get(word_start..word_end).filter(|w| w.len() == 5).and_then(Code::parse) {
+    // `'0'` adds nothing to the letters and digits: the plain word (`E0004`).
+    if let Some(code) = Some(word_of('0')).filter(|w| w.len() == 5).and_then(Code::parse) {
         parts.push(code.explanation().to_string());
     }
     for d in &a.checked.diagnostics {
@@ -167,11 +169,18 @@ pub fn prepare_rename(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::
     (o.kind != Kind::Policy).then(|| range(&a.sources, o.span))
 }
 
-/// Renames the symbol at `offset`, refusing invalid or colliding names.
+/// Renames the symbol at `offset`, refusing invalid or colliding names;
+/// `None` when there is no name at `offset`.
 // lsp-types keys `WorkspaceEdit::changes` by `Uri`, whose parsed form caches inside.
 #[allow(clippy::mutable_key_type)]
-pub fn rename(a: &Analysis, file: FileId, offset: usize, new_name: &str) -> Result<lsp::WorkspaceEdit, String> {
-    let o = a.index.at(file, offset).ok_or("nothing to rename here")?;
+pub fn rename(a: &Analysis, file: FileId, offset: usize, new_name: &str) -> Option<Result<lsp::WorkspaceEdit, String>> {
+    let o = a.index.at(file, offset)?;
+    Some(rename_occurrence(a, o, new_name))
+}
+
+// lsp-types keys `WorkspaceEdit::changes` by `Uri`, whose parsed form caches inside.
+#[allow(clippy::mutable_key_type)]
+fn rename_occurrence(a: &Analysis, o: &crate::index::Occurrence, new_name: &str) -> Result<lsp::WorkspaceEdit, String> {
     let valid = new_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && new_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !RESERVED.contains(&new_name);

@@ -41,11 +41,30 @@ pub fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
+/// JSON-RPC `InvalidRequest`: a second `initialize`.
+const INVALID_REQUEST: i32 = -32600;
+/// JSON-RPC `InternalError`: a handler failed (a bug); the server keeps serving.
+const INTERNAL_ERROR: i32 = -32603;
+
+/// The request method that panics on purpose, answered only when the
+/// environment variable [`PANIC_HOOK_ENV`] is `1` (tests of the panic guard).
+pub const PANIC_HOOK_METHOD: &str = "leadroute/testPanic";
+/// The environment variable that enables [`PANIC_HOOK_METHOD`].
+pub const PANIC_HOOK_ENV: &str = "LEADROUTE_LSP_TEST_PANIC";
+
+/// Runs `f`; a panic inside it becomes `Err` with the panic's message.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "a panic".into())
+    })
+}
+
 /// Serves one client until it asks to shut down and exits.
 pub fn serve(conn: &Connection) -> Result<(), String> {
     let caps = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
     conn.initialize(caps).map_err(|e| format!("initialize failed: {e}"))?;
-    let mut server = Server { ws: Workspace::default(), published: Default::default() };
+    let panic_hook = std::env::var(PANIC_HOOK_ENV).is_ok_and(|v| v == "1");
+    let mut server = Server { ws: Workspace::default(), published: Default::default(), panic_hook };
     let mut pending: Vec<Message> = Vec::new();
     loop {
         let msg = match pending.pop() {
@@ -60,15 +79,20 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
                 if conn.handle_shutdown(&req).map_err(|e| e.to_string())? {
                     return Ok(());
                 }
-                let resp = server.request(&req);
+                let resp = guarded(|| server.request(&req)).unwrap_or_else(|why| {
+                    // The analyses may be half-built: start them afresh.
+                    server.ws.forget_analyses();
+                    eprintln!("leadroute lsp: internal error in `{}`: {why}", req.method);
+                    Response::new_err(req.id.clone(), INTERNAL_ERROR, format!("internal error in `{}`: {why}; please report it with the document", req.method))
+                });
                 conn.sender.send(Message::Response(resp)).map_err(|e| e.to_string())?;
             }
             Message::Notification(n) => {
-                let mut changed = server.notification(&n);
+                let mut changed = server.guarded_notification(&n);
                 // Apply edits that are already waiting before checking once.
                 while let Ok(next) = conn.receiver.try_recv() {
                     match next {
-                        Message::Notification(n) => changed.extend(server.notification(&n)),
+                        Message::Notification(n) => changed.extend(server.guarded_notification(&n)),
                         other => {
                             pending.push(other);
                             break;
@@ -78,7 +102,12 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
                 changed.sort();
                 changed.dedup();
                 for path in changed {
-                    for note in server.diagnostics_for(&path) {
+                    let notes = guarded(|| server.diagnostics_for(&path)).unwrap_or_else(|why| {
+                        server.ws.forget_analyses();
+                        eprintln!("leadroute lsp: internal error checking {}: {why}", path.display());
+                        Vec::new()
+                    });
+                    for note in notes {
                         conn.sender.send(Message::Notification(note)).map_err(|e| e.to_string())?;
                     }
                 }
@@ -92,6 +121,8 @@ struct Server {
     ws: Workspace,
     /// Files we published diagnostics for, per policy (its file list), to clear them later.
     published: std::collections::BTreeMap<Vec<PathBuf>, Vec<PathBuf>>,
+    /// Whether [`PANIC_HOOK_METHOD`] panics (tests only).
+    panic_hook: bool,
 }
 
 fn params<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, String> {
@@ -103,6 +134,15 @@ fn ok(id: RequestId, v: impl serde::Serialize) -> Response {
 }
 
 impl Server {
+    /// [`Server::notification`], surviving a panic (logged; nothing changes).
+    fn guarded_notification(&mut self, n: &Notification) -> Vec<PathBuf> {
+        guarded(|| self.notification(n)).unwrap_or_else(|why| {
+            self.ws.forget_analyses();
+            eprintln!("leadroute lsp: internal error in `{}`: {why}", n.method);
+            Vec::new()
+        })
+    }
+
     /// Applies a notification; returns the documents whose policy changed.
     fn notification(&mut self, n: &Notification) -> Vec<PathBuf> {
         let path_of = |uri: &lsp::Uri| uri_to_path(uri);
@@ -235,8 +275,9 @@ impl Server {
             "textDocument/rename" => {
                 let p: lsp::RenameParams = params(&req.params).map_err(bad)?;
                 let Some((a, file, at)) = self.locate(&p.text_document_position.text_document.uri, Some(p.text_document_position.position))? else { return Ok(Value::Null) };
-                let edit = crate::navigate::rename(a, file, at, &p.new_name).map_err(|e| (INVALID, e))?;
-                v(ok(id, edit))
+                // No name under the cursor: nothing to rename, which is `null`.
+                let Some(renamed) = crate::navigate::rename(a, file, at, &p.new_name) else { return Ok(Value::Null) };
+                v(ok(id, renamed.map_err(|e| (INVALID, e))?))
             }
             "textDocument/documentSymbol" => {
                 let p: lsp::DocumentSymbolParams = params(&req.params).map_err(bad)?;
@@ -285,6 +326,8 @@ impl Server {
                 let _ = at;
                 v(ok(id, crate::actions::code_actions(a, file, p.range)))
             }
+            "initialize" => return Err((INVALID_REQUEST, "the server is already initialized".into())),
+            PANIC_HOOK_METHOD if self.panic_hook => panic!("{PANIC_HOOK_METHOD} asked for a panic"),
             other => return Err((UNKNOWN, format!("leadroute does not handle `{other}`"))),
         })
     }

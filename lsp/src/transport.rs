@@ -1,11 +1,56 @@
 //! Standard input/output framing that survives bad input: a message that is
 //! not JSON, or not a JSON-RPC message, gets a `-32700` error reply and the
 //! server reads on (lsp-server's own stdio transport stops at the first one).
+//! Memory is bounded: a message larger than [`MAX_MESSAGE`] is skipped with an
+//! error reply, and header lines longer than [`MAX_HEADER_LINE`] are dropped.
 
 use std::io::{BufRead, Read, Write};
 use std::sync::{Arc, Mutex};
 
 use lsp_server::{Connection, Message};
+
+/// The largest message body read (64 MiB: a 10 MB document, escaped, twice over).
+pub const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+/// The longest header line kept; longer lines are read through and ignored.
+pub const MAX_HEADER_LINE: usize = 8 * 1024;
+
+/// Reads one header line into `line` (without keeping more than
+/// [`MAX_HEADER_LINE`] bytes of it); `false` at end of input.
+fn read_header_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> bool {
+    line.clear();
+    let mut overlong = false;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok([]) | Err(_) => return false,
+            Ok(buf) => buf,
+        };
+        let (done, used) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (true, i + 1),
+            None => (false, buf.len()),
+        };
+        if !overlong {
+            if line.len() + used <= MAX_HEADER_LINE {
+                line.extend_from_slice(&buf[..used]);
+            } else {
+                overlong = true;
+                line.clear();
+            }
+        }
+        input.consume(used);
+        if done {
+            if overlong {
+                // Kept as a line without `:`: skipped like any malformed header.
+                line.push(b'?');
+            }
+            return true;
+        }
+    }
+}
+
+/// The error reply to a message that could not be read (it has no id).
+fn parse_error(message: String) -> String {
+    serde_json::json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": message } }).to_string()
+}
 
 fn write_framed(out: &Mutex<std::io::Stdout>, text: &str) -> std::io::Result<()> {
     // A poisoned lock only means another writer panicked mid-message; keep going.
@@ -40,16 +85,15 @@ pub fn stdio() -> (Connection, Vec<std::thread::JoinHandle<()>>) {
         let stdin = std::io::stdin();
         let mut input = stdin.lock();
         loop {
-            let mut size: Option<usize> = None;
-            let mut line = String::new();
+            let mut size: Option<u64> = None;
+            let mut line = Vec::new();
             // Headers, up to the blank line. A malformed header line is skipped.
             loop {
-                line.clear();
-                match input.read_line(&mut line) {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
+                if !read_header_line(&mut input, &mut line) {
+                    return;
                 }
-                let l = line.trim_end_matches(['\r', '\n']);
+                let text = String::from_utf8_lossy(&line);
+                let l = text.trim_end_matches(['\r', '\n']);
                 if l.is_empty() {
                     if size.is_some() {
                         break;
@@ -62,7 +106,19 @@ pub fn stdio() -> (Connection, Vec<std::thread::JoinHandle<()>>) {
                     }
                 }
             }
-            let mut body = vec![0u8; size.unwrap_or(0)];
+            let size = size.unwrap_or(0);
+            if size > MAX_MESSAGE as u64 {
+                let reply = parse_error(format!("a message of {size} bytes is larger than the {} MiB limit; it was skipped", MAX_MESSAGE / (1024 * 1024)));
+                let _ = write_framed(&stdout, &reply);
+                // Read the body through without keeping it, then carry on.
+                let skipped = std::io::copy(&mut (&mut input).take(size), &mut std::io::sink());
+                if skipped.map_or(true, |n| n < size) {
+                    return;
+                }
+                continue;
+            }
+            // `size` is at most MAX_MESSAGE, so it fits in usize.
+            let mut body = vec![0u8; size as usize];
             if input.read_exact(&mut body).is_err() {
                 return;
             }
@@ -74,11 +130,7 @@ pub fn stdio() -> (Connection, Vec<std::thread::JoinHandle<()>>) {
                     }
                 }
                 Err(e) => {
-                    let reply = serde_json::json!({
-                        "jsonrpc": "2.0", "id": null,
-                        "error": { "code": -32700, "message": format!("not a JSON-RPC message: {e}") },
-                    });
-                    let _ = write_framed(&stdout, &reply.to_string());
+                    let _ = write_framed(&stdout, &parse_error(format!("not a JSON-RPC message: {e}")));
                 }
             }
         }

@@ -105,6 +105,12 @@ impl Workspace {
         &self.cache[&files]
     }
 
+    /// Forgets every cached analysis (after a handler failed half-way).
+    pub fn forget_analyses(&mut self) {
+        self.cache.clear();
+        self.parsed = Default::default();
+    }
+
     /// Every cached analysis (for workspace symbols).
     pub fn analyses(&self) -> impl Iterator<Item = &Analysis> {
         self.cache.values()

@@ -62,6 +62,19 @@ pub fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
 }
 
+/// Why [`parse_time`] refuses `s`, as the end of a sentence about it: a
+/// well-formed time outside the supported range says so and gives the range
+/// (as [`crate::parse_timestamp`] tells them apart); anything else is "not an
+/// RFC 3339 time like …".
+pub fn time_problem(s: &str) -> String {
+    match crate::parse_timestamp(s) {
+        Err(crate::TimeError::OutOfRange { .. }) => {
+            format!("out of range: times run from {} to {}", jiff::Timestamp::MIN, jiff::Timestamp::MAX)
+        }
+        _ => "not an RFC 3339 time like \"2026-11-24T15:00:00Z\"".into(),
+    }
+}
+
 fn convert(ir: &PolicyIr, ty: &FieldType, v: &serde_json::Value) -> Result<Value, String> {
     use serde_json::Value as J;
     match (ty, v) {
@@ -76,7 +89,10 @@ fn convert(ir: &PolicyIr, ty: &FieldType, v: &serde_json::Value) -> Result<Value
         (FieldType::Float, J::Number(n)) => n.as_f64().map(Value::Float).ok_or_else(|| "a finite number".into()),
         (FieldType::Bool, J::Bool(b)) => Ok(Value::Bool(*b)),
         (FieldType::Time, J::String(s)) => {
-            parse_time(s).map(Value::Time).ok_or_else(|| "an RFC 3339 time like \"2026-11-24T15:00:00Z\"".into())
+            parse_time(s).map(Value::Time).ok_or_else(|| match time_problem(s) {
+                p if p.starts_with("out of range") => p,
+                _ => "an RFC 3339 time like \"2026-11-24T15:00:00Z\"".into(),
+            })
         }
         (FieldType::Enum(e), J::String(s)) => {
             let def = &ir.enums[*e as usize];
@@ -201,6 +217,44 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 struct Raw {
     slots: Vec<Option<serde_json::Value>>,
     unknown: Vec<(String, serde_json::Value)>,
+    /// Keys written more than once, in the order their repeats appear.
+    duplicates: Vec<String>,
+}
+
+/// The error for a key written more than once in a lead's text.
+fn duplicate_key(k: &str) -> FieldError {
+    FieldError {
+        field: k.to_string(),
+        expected: "each key once".into(),
+        found: "the key more than once".into(),
+        message: format!("`{k}` appears more than once in the lead; give each field once"),
+    }
+}
+
+/// The first key of a JSON object's text that is written more than once
+/// (top level only); `None` when every key is unique or `text` is not an
+/// object. Parsed JSON values cannot show this: their maps keep one value.
+pub fn first_duplicate_key(text: &str) -> Option<String> {
+    struct Keys;
+    impl<'de> serde::de::Visitor<'de> for Keys {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut first = None;
+            while let Some(Key(k)) = map.next_key::<Key>()? {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                if first.is_none() && !seen.insert(k.clone()) {
+                    first = Some(k.into_owned());
+                }
+            }
+            Ok(first)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde::Deserializer::deserialize_map(&mut de, Keys).ok().flatten()
 }
 
 struct RawSeed<'a> {
@@ -221,13 +275,28 @@ impl<'de> serde::de::Visitor<'de> for RawSeed<'_> {
         f.write_str("a JSON object of lead fields")
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
-        let mut raw = Raw { slots: vec![None; self.ir.fields.len()], unknown: Vec::new() };
+        let mut raw = Raw { slots: vec![None; self.ir.fields.len()], unknown: Vec::new(), duplicates: Vec::new() };
+        // Keys outside the schema that were skipped, to notice them repeated.
+        let mut skipped = std::collections::HashSet::new();
         while let Some(Key(k)) = map.next_key::<Key>()? {
             match self.ir.fields.iter().position(|f| f.name == k) {
-                Some(slot) => raw.slots[slot] = Some(map.next_value()?),
-                None if self.keep_unknown => raw.unknown.push((k.into_owned(), map.next_value()?)),
+                Some(slot) => {
+                    if raw.slots[slot].is_some() {
+                        raw.duplicates.push(k.to_string());
+                    }
+                    raw.slots[slot] = Some(map.next_value()?);
+                }
+                None if self.keep_unknown => {
+                    if raw.unknown.iter().any(|(u, _)| *u == k) {
+                        raw.duplicates.push(k.to_string());
+                    }
+                    raw.unknown.push((k.into_owned(), map.next_value()?));
+                }
                 None => {
                     map.next_value::<serde::de::IgnoredAny>()?;
+                    if !skipped.insert(k.to_string()) {
+                        raw.duplicates.push(k.into_owned());
+                    }
                 }
             }
         }
@@ -261,12 +330,17 @@ impl Lead {
                 };
             }
         };
+        // A key written twice is refused: readers disagree on which value wins.
         let mut errors = Vec::new();
+        let mut duplicates = raw.duplicates.clone();
+        duplicates.sort();
+        duplicates.dedup();
+        errors.extend(duplicates.iter().map(|k| duplicate_key(k)));
         let mut values = Vec::with_capacity(ir.fields.len());
         for (f, v) in ir.fields.iter().zip(&raw.slots) {
             values.push(check_field(ir, f, v.as_ref(), &mut errors));
         }
-        // Sorted by name; a key written twice keeps its last value, as JSON readers do.
+        // Sorted by name (a repeated key is already an error above).
         let unknown: std::collections::BTreeMap<String, serde_json::Value> = raw.unknown.into_iter().collect();
         for (k, v) in &unknown {
             errors.push(unknown_field(k, v));

@@ -69,6 +69,11 @@ pub fn body_hash(v: &serde_json::Value) -> String {
 pub fn item(text: &str, header_key: Option<&str>) -> LeadItem {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) if v.is_object() => {
+            // The parsed value keeps one of a repeated key's values: refuse the text instead.
+            if let Some(k) = leadroute_runtime::first_duplicate_key(text) {
+                let message = format!("`{k}` appears more than once in the lead; give each field once");
+                return LeadItem { key: None, lead_id: Lead::id_of(&v), hash: String::new(), body: Err((400, message)) };
+            }
             let lead_id = Lead::id_of(&v);
             let key = header_key.map(str::to_string).or_else(|| (!lead_id.is_empty()).then(|| lead_id.clone()));
             if key.is_none() {

@@ -223,7 +223,9 @@ pub fn human(runs: &[Run], ctx: &Context) -> String {
     }
     let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0) + 2;
     for (name, cells) in rows {
-        out.push_str(&format!("{name:<width$}"));
+        // Padded by hand: `{:<width$}` panics on widths of 65,535 and more.
+        out.push_str(&name);
+        out.extend(std::iter::repeat_n(' ', width.saturating_sub(name.chars().count())));
         for c in cells {
             out.push_str(&format!("{c:>22}"));
         }

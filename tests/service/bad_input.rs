@@ -33,6 +33,7 @@ async fn every_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving() {
     let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str)> = vec![
         ("malformed JSON", with(c.post(format!("{base}/v1/leads"))).body("{\"id\": \"B-2\", "), 400, "malformed_lead"),
         ("not an object", with(c.post(format!("{base}/v1/leads"))).body("[1, 2]"), 400, "malformed_lead"),
+        ("duplicate key", with(c.post(format!("{base}/v1/leads"))).body(r#"{"id": "B-6", "email": "a@example.com", "intent": 20, "source": "web", "email": "b@example.com"}"#), 400, "malformed_lead"),
         ("no id", with(c.post(format!("{base}/v1/leads"))).body(r#"{"email": "x@example.com"}"#), 422, "invalid_lead"),
         ("wrong types", with(c.post(format!("{base}/v1/leads"))).body(r#"{"id": "B-3", "email": 7, "intent": "high", "source": "fax"}"#), 422, "invalid_lead"),
         ("too large", with(c.post(format!("{base}/v1/leads"))).body(format!("{{\"id\": \"B-4\", \"email\": \"{}\"}}", "x".repeat(10_000))), 413, "body_too_large"),
@@ -57,6 +58,10 @@ async fn every_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving() {
         assert_eq!(code(&a), want, "{what}: {}", a.text);
         assert!(a.json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}");
     }
+    // A key written twice is named.
+    let a = send(with(c.post(format!("{base}/v1/leads"))).body(r#"{"id": "B-6", "id": "B-7", "email": "a@example.com", "intent": 20, "source": "web"}"#)).await.expect("answers");
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert!(a.json["error"]["message"].as_str().is_some_and(|m| m.contains("`id` appears more than once")), "{}", a.text);
     // Per-field errors name the field and say what was expected.
     let a = send(with(c.post(format!("{base}/v1/leads"))).body(r#"{"id": "B-5", "email": 7, "intent": 1, "source": "web"}"#)).await.expect("answers");
     let details = a.json["error"]["details"].as_array().expect("per-field errors");

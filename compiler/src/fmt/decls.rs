@@ -129,6 +129,9 @@ impl Printer<'_> {
                     Decl::Territory(t) => width(&t.name.name),
                     _ => 0,
                 })
+                // A longer name is not a column to pad to: padding every line of
+                // a run to it would make the output grow with its square.
+                .filter(|w| *w <= ALIGN_MAX)
                 .max()
                 .unwrap_or(0);
             let head = run
@@ -172,7 +175,7 @@ impl Printer<'_> {
                 self.trail_leaf(0, slot);
             }
             Decl::Territory(t) => {
-                let line = format!("territory {:<w$} when {}", t.name.name, expr::expr(&t.condition), w = cols.name);
+                let line = format!("territory {} when {}", pad(&t.name.name, cols.name), expr::expr(&t.condition));
                 self.out.code(0, line, top);
                 self.trail_leaf(0, slot);
             }
@@ -220,11 +223,12 @@ impl Printer<'_> {
                 self.block(format!("enum {}", d.name.name), d.span, d.name.span, slot, top, items, Some(one_line));
             }
             Decl::Schema(d) => {
-                let name_w = d.fields.iter().map(|f| width(&f.name.name) + 1).max().unwrap_or(0);
+                // Fields longer than ALIGN_MAX are not padded to (see `columns`).
+                let name_w = d.fields.iter().map(|f| width(&f.name.name) + 1).filter(|w| *w <= ALIGN_MAX).max().unwrap_or(0);
                 let items = d
                     .fields
                     .iter()
-                    .map(|f| Item::new(format!("{:<name_w$} {}", format!("{}:", f.name.name), expr::type_expr(&f.ty)), f.span, 0))
+                    .map(|f| Item::new(format!("{} {}", pad(&format!("{}:", f.name.name), name_w), expr::type_expr(&f.ty)), f.span, 0))
                     .collect();
                 self.block(format!("schema {}", d.name.name), d.span, d.name.span, slot, top, items, None);
             }
@@ -480,8 +484,13 @@ fn starts_after_blank(slot: &Slot) -> bool {
     slot.blank_before || slot.leading.iter().any(|l| l.blank_before)
 }
 
+/// `s` followed by spaces up to `to` characters. By hand, not `{:<to$}`:
+/// `format!` panics on widths of 65,535 and more, which a long name reaches.
 fn pad(s: &str, to: usize) -> String {
-    format!("{s:<to$}")
+    let mut out = String::with_capacity(s.len() + to);
+    out.push_str(s);
+    out.extend(std::iter::repeat_n(' ', to.saturating_sub(s.chars().count())));
+    out
 }
 
 fn handler_head(h: &HandlerDecl) -> String {
@@ -491,8 +500,8 @@ fn handler_head(h: &HandlerDecl) -> String {
 
 fn tier_head(t: &TierDecl, name_w: usize) -> String {
     match &t.guard {
-        Guard::When(e) => format!("tier {:<name_w$} when {}", t.name.name, expr::expr(e)),
-        Guard::Otherwise(_) => format!("tier {:<name_w$} otherwise", t.name.name),
+        Guard::When(e) => format!("tier {} when {}", pad(&t.name.name, name_w), expr::expr(e)),
+        Guard::Otherwise(_) => format!("tier {} otherwise", pad(&t.name.name, name_w)),
     }
 }
 
