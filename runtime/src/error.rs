@@ -61,8 +61,8 @@ impl fmt::Display for TimeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TimeError::NotRfc3339 { text } => write!(f, "`{text}` is not an RFC 3339 time like `2026-11-24T15:00:00Z`"),
-            TimeError::OutOfRange { text } => write!(f, "`{text}` is out of range: times run from year -9999 to 9999"),
-            TimeError::MillisecondsOutOfRange { ms } => write!(f, "{ms} ms since the epoch is out of range: times run from year -9999 to 9999"),
+            TimeError::OutOfRange { text } => write!(f, "`{text}` is out of range: {}", time_range()),
+            TimeError::MillisecondsOutOfRange { ms } => write!(f, "{ms} ms since the epoch is out of range: {}", time_range()),
         }
     }
 }
@@ -173,3 +173,8 @@ impl fmt::Display for FieldError {
 }
 
 impl std::error::Error for FieldError {}
+
+/// The range a time must fall in, as the end of a sentence.
+pub(crate) fn time_range() -> String {
+    format!("times run from {} to {}", jiff::Timestamp::MIN, jiff::Timestamp::MAX)
+}

@@ -69,7 +69,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
 pub fn time_problem(s: &str) -> String {
     match crate::parse_timestamp(s) {
         Err(crate::TimeError::OutOfRange { .. }) => {
-            format!("out of range: times run from {} to {}", jiff::Timestamp::MIN, jiff::Timestamp::MAX)
+            format!("out of range: {}", crate::error::time_range())
         }
         _ => "not an RFC 3339 time like \"2026-11-24T15:00:00Z\"".into(),
     }
