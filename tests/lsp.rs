@@ -69,13 +69,17 @@ struct Lsp {
 impl Lsp {
     /// Starts the server without initializing it.
     fn spawn() -> Lsp {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_leadroute"))
-            .arg("lsp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start `leadroute lsp`");
+        Lsp::spawn_with(&["lsp"], &[])
+    }
+
+    /// Starts `leadroute ARGS...`, with `env` added to its environment, without initializing it.
+    fn spawn_with<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Lsp {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadroute"));
+        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start `leadroute lsp`");
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr_pipe = child.stderr.take().expect("piped stderr");
         let (tx, rx) = mpsc::channel();
@@ -135,9 +139,32 @@ impl Lsp {
     fn send_raw(&mut self, body: &[u8]) {
         let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
         frame.extend_from_slice(body);
-        let ok = self.stdin.as_mut().is_some_and(|w| w.write_all(&frame).and_then(|()| w.flush()).is_ok());
+        self.write_raw(&frame);
+    }
+
+    /// Writes `bytes` as they are (no framing).
+    fn write_raw(&mut self, bytes: &[u8]) {
+        let ok = self.stdin.as_mut().is_some_and(|w| w.write_all(bytes).and_then(|()| w.flush()).is_ok());
         if !ok {
             self.fail("cannot write to the server (did it exit?)");
+        }
+    }
+
+    /// `initialize` (with no root) then `initialized`; returns the whole response.
+    fn initialize(&mut self) -> Value {
+        let r = self.call("initialize", json!({ "processId": std::process::id(), "rootUri": null, "capabilities": {} }));
+        self.notify("initialized", json!({}));
+        r
+    }
+
+    /// The next message matching `want`, skipping the others.
+    fn wait_for(&mut self, what: &str, want: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let msg = self.recv(deadline, what);
+            if want(&msg) {
+                return msg;
+            }
         }
     }
 
@@ -253,6 +280,11 @@ impl Lsp {
         assert_eq!(r, Value::Null, "shutdown returns null");
         self.notify("exit", Value::Null);
         drop(self.stdin.take());
+        self.wait_exit()
+    }
+
+    /// Waits (at most 20 s) for the server to exit.
+    fn wait_exit(&mut self) -> ExitStatus {
         let deadline = Instant::now() + WAIT;
         loop {
             match self.child.try_wait() {
@@ -1534,3 +1566,7 @@ fn policies_sharing_a_folder_keep_their_own_diagnostics() {
     assert!(cleared.is_empty(), "opening inbound.route wiped broken.route's diagnostics although it is still broken: {cleared:?}");
     assert!(s.shutdown().success());
 }
+
+/// The server as editors start it (the VS Code client's command line) and what keeps it serving.
+#[path = "lsp/stdio.rs"]
+mod stdio;
