@@ -328,3 +328,30 @@ fn an_active_rep_in_no_team_is_an_account_owner_when_the_policy_assigns_owners()
     let found: Vec<(Code, String)> = run(&[("p.route", &format!("{BASE}{owners}"))]).diagnostics.iter().map(|d| (d.code, d.message.clone())).collect();
     assert_eq!(found, [(Code::W0001, "rep `gone` is in no team".to_string())], "an inactive rep still is");
 }
+
+/// Thousands of tiers on one field stay cheap to analyse (the equality set a
+/// conjunction keeps is bounded, and tiers that take no lead are not compared
+/// again), while what is found before the bound is still found.
+#[test]
+fn thousands_of_tiers_on_one_field_are_analysed_without_false_warnings() {
+    let mut tiers = String::new();
+    for i in 0..3000 {
+        tiers += &format!("tier t{i} when country == \"c{i}\" sla 1h\n");
+        if i == 10 {
+            tiers += "tier again when country == \"c3\" sla 1h\n";
+        }
+    }
+    let src = BASE.replace("tier standard otherwise sla 24h\n", &format!("{tiers}tier standard otherwise sla 24h\n"));
+    let checked = run(&[("p.route", &format!("{src}{}", route("")))]);
+    let found: Vec<(Code, &str)> = checked.diagnostics.iter().map(|d| (d.code, d.message.as_str())).collect();
+    assert_eq!(found, [(Code::W0006, "tier `again` can never fire")]);
+    // A run of tiers all covered by the first: each is reported, against that one.
+    let mut tiers = String::from("tier hot when intent > 0.5 sla 1h\n");
+    for i in 1..3000 {
+        tiers += &format!("tier t{i} when intent > {i}.5 sla 1h\n");
+    }
+    let src = BASE.replace("tier standard otherwise sla 24h\n", &format!("{tiers}tier standard otherwise sla 24h\n"));
+    let checked = run(&[("p.route", &format!("{src}{}", route("")))]);
+    assert_eq!(checked.diagnostics.len(), 2999);
+    assert!(checked.diagnostics.iter().all(|d| d.code == Code::W0006 && d.help.as_deref().is_some_and(|h| h.starts_with("covered by `hot`"))));
+}

@@ -80,8 +80,10 @@ async fn every_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving() {
     assert_eq!((lines[1]["outcome"].clone(), lines[1]["line"].clone()), ("rejected".into(), 2.into()));
     assert_eq!(lines[2]["lead_id"], "B-11");
     assert_eq!((lines[3]["outcome"].clone(), lines[3]["line"].clone()), ("rejected".into(), 5.into()));
+    // On its own connection: the server answers 413 and closes it while the
+    // body is still being sent, and that connection must not be reused below.
     let big = "x".repeat(40 * 1024 * 1024);
-    let t = send(with(c.post(format!("{base}/v1/leads/batch"))).body(big)).await;
+    let t = send(with(client().post(format!("{base}/v1/leads/batch"))).body(big)).await;
     assert!(t.map(|a| a.status == 413).unwrap_or(true), "an oversized batch is refused (or the connection closed)");
 
     // Still serving; what was accepted is there; rejections are recorded.

@@ -18,6 +18,12 @@ use crate::syntax::ast::*;
 /// Largest number of conjunctions kept before giving up (answer: unknown).
 pub const MAX_TERMS: usize = 512;
 
+/// Past this many values in one field's equality set (`country` none of
+/// 1,025 codes, built up by 1,025 tiers) a conjunction is given up on, as past
+/// [`MAX_TERMS`] terms: every step of the analysis stays bounded, so `check`
+/// on a policy of many thousands of tiers does not grow with its square.
+pub const MAX_VALUES: usize = 1024;
+
 /// The allowed values of one field's equality tests.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSet {
@@ -605,7 +611,16 @@ fn and(a: Vec<Term>, b: Vec<Term>) -> Dnf {
     if a.len().saturating_mul(b.len()) > MAX_TERMS {
         return None;
     }
-    Some(a.iter().flat_map(|x| b.iter().map(move |y| meet_terms(x, y))).collect())
+    let out: Vec<Term> = a.iter().flat_map(|x| b.iter().map(move |y| meet_terms(x, y))).collect();
+    out.iter().all(within_value_limit).then_some(out)
+}
+
+/// True when no field of `t` tests more than [`MAX_VALUES`] values.
+fn within_value_limit(t: &Term) -> bool {
+    t.fields.values().all(|c| match &c.values {
+        Some(ValueSet::In(s) | ValueSet::NotIn(s)) => s.len() <= MAX_VALUES,
+        None => true,
+    })
 }
 
 fn meet_terms(a: &Term, b: &Term) -> Term {

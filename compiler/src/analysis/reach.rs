@@ -74,7 +74,11 @@ pub fn tiers(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
         }
         let fires = meet(an, &rest, &c);
         rest = meet(an, &rest, &negate(&c));
-        before.push((t, fires));
+        // A tier that takes no lead covers nothing: not kept, so a long run
+        // of shadowed tiers is not compared with every one before it.
+        if !empty(&fires) {
+            before.push((t, fires));
+        }
     }
     let has_otherwise = syms.tiers.iter().any(|t| matches!(t.guard, Guard::Otherwise(_)));
     if syms.tiers.is_empty() || has_otherwise || syms.has_handler("no_match") {
