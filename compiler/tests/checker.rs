@@ -329,11 +329,11 @@ fn an_active_rep_in_no_team_is_an_account_owner_when_the_policy_assigns_owners()
     assert_eq!(found, [(Code::W0001, "rep `gone` is in no team".to_string())], "an inactive rep still is");
 }
 
-/// Thousands of tiers on one field stay cheap to analyse (the equality set a
+/// Thousands of tiers (and rules) on one field stay cheap to analyse (the equality set a
 /// conjunction keeps is bounded, and tiers that take no lead are not compared
 /// again), while what is found before the bound is still found.
 #[test]
-fn thousands_of_tiers_on_one_field_are_analysed_without_false_warnings() {
+fn thousands_of_tiers_and_rules_on_one_field_are_analysed_without_false_warnings() {
     let mut tiers = String::new();
     for i in 0..3000 {
         tiers += &format!("tier t{i} when country == \"c{i}\" sla 1h\n");
@@ -354,4 +354,12 @@ fn thousands_of_tiers_on_one_field_are_analysed_without_false_warnings() {
     let checked = run(&[("p.route", &format!("{src}{}", route("")))]);
     assert_eq!(checked.diagnostics.len(), 2999);
     assert!(checked.diagnostics.iter().all(|d| d.code == Code::W0006 && d.help.as_deref().is_some_and(|h| h.starts_with("covered by `hot`"))));
+    // The same for a route's rules.
+    let mut rules = String::from("  hot: when intent > 0.5 -> queue triage");
+    for i in 1..3000 {
+        rules += &format!("\n  r{i}: when intent > {i}.5 -> queue triage");
+    }
+    let checked = run(&[("p.route", &format!("{BASE}{}", route(&rules)))]);
+    assert_eq!(checked.diagnostics.len(), 2999);
+    assert!(checked.diagnostics.iter().all(|d| d.code == Code::W0006 && d.help.as_deref().is_some_and(|h| h.starts_with("covered by `hot`"))), "{:?}", checked.diagnostics.first());
 }

@@ -337,7 +337,10 @@ fn routes_from<'s, 'a>(
             }
             none_match = meet(an, &none_match, &negate(&c));
             flow.fires.push((rule, fires.clone()));
-            earlier.push((rule, fires));
+            // A rule that takes no lead covers nothing (as for tiers).
+            if !empty(&fires) {
+                earlier.push((rule, fires));
+            }
             if matches!(rule.guard, Guard::Otherwise(_)) {
                 falls = true;
                 break;
