@@ -62,19 +62,6 @@ pub fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
 }
 
-/// Why [`parse_time`] refuses `s`, as the end of a sentence about it: a
-/// well-formed time outside the supported range says so and gives the range
-/// (as [`crate::parse_timestamp`] tells them apart); anything else is "not an
-/// RFC 3339 time like …".
-pub fn time_problem(s: &str) -> String {
-    match crate::parse_timestamp(s) {
-        Err(crate::TimeError::OutOfRange { .. }) => {
-            format!("out of range: {}", crate::error::time_range())
-        }
-        _ => "not an RFC 3339 time like \"2026-11-24T15:00:00Z\"".into(),
-    }
-}
-
 fn convert(ir: &PolicyIr, ty: &FieldType, v: &serde_json::Value) -> Result<Value, String> {
     use serde_json::Value as J;
     match (ty, v) {
@@ -89,8 +76,8 @@ fn convert(ir: &PolicyIr, ty: &FieldType, v: &serde_json::Value) -> Result<Value
         (FieldType::Float, J::Number(n)) => n.as_f64().map(Value::Float).ok_or_else(|| "a finite number".into()),
         (FieldType::Bool, J::Bool(b)) => Ok(Value::Bool(*b)),
         (FieldType::Time, J::String(s)) => {
-            parse_time(s).map(Value::Time).ok_or_else(|| match time_problem(s) {
-                p if p.starts_with("out of range") => p,
+            crate::parse_timestamp(s).map(|t| Value::Time(t.as_millisecond())).map_err(|e| match e {
+                crate::TimeError::OutOfRange { .. } => format!("out of range: {}", crate::error::time_range()),
                 _ => "an RFC 3339 time like \"2026-11-24T15:00:00Z\"".into(),
             })
         }
@@ -221,8 +208,9 @@ struct Raw {
     duplicates: Vec<String>,
 }
 
-/// The error for a key written more than once in a lead's text.
-fn duplicate_key(k: &str) -> FieldError {
+/// The error for a key written more than once in a lead's text (the text
+/// reader's, and the service's when [`first_duplicate_key`] finds one).
+pub fn duplicate_key(k: &str) -> FieldError {
     FieldError {
         field: k.to_string(),
         expected: "each key once".into(),
@@ -276,8 +264,8 @@ impl<'de> serde::de::Visitor<'de> for RawSeed<'_> {
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
         let mut raw = Raw { slots: vec![None; self.ir.fields.len()], unknown: Vec::new(), duplicates: Vec::new() };
-        // Keys outside the schema that were skipped, to notice them repeated.
-        let mut skipped = std::collections::HashSet::new();
+        // Keys outside the schema (kept or skipped), to notice them repeated.
+        let mut outside = std::collections::HashSet::new();
         while let Some(Key(k)) = map.next_key::<Key>()? {
             match self.ir.fields.iter().position(|f| f.name == k) {
                 Some(slot) => {
@@ -286,16 +274,14 @@ impl<'de> serde::de::Visitor<'de> for RawSeed<'_> {
                     }
                     raw.slots[slot] = Some(map.next_value()?);
                 }
-                None if self.keep_unknown => {
-                    if raw.unknown.iter().any(|(u, _)| *u == k) {
+                None => {
+                    if !outside.insert(k.to_string()) {
                         raw.duplicates.push(k.to_string());
                     }
-                    raw.unknown.push((k.into_owned(), map.next_value()?));
-                }
-                None => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    if !skipped.insert(k.to_string()) {
-                        raw.duplicates.push(k.into_owned());
+                    if self.keep_unknown {
+                        raw.unknown.push((k.into_owned(), map.next_value()?));
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
                     }
                 }
             }
@@ -332,7 +318,7 @@ impl Lead {
         };
         // A key written twice is refused: readers disagree on which value wins.
         let mut errors = Vec::new();
-        let mut duplicates = raw.duplicates.clone();
+        let mut duplicates = raw.duplicates;
         duplicates.sort();
         duplicates.dedup();
         errors.extend(duplicates.iter().map(|k| duplicate_key(k)));

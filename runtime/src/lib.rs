@@ -48,7 +48,7 @@ pub use breach::{BreachResult, Escalation, Reminder};
 pub use decision::{Decision, ExceptionRecord, Outcome, Skip, SkipReason, TraceStep};
 pub use engine::{doc_example_ir, Engine, EngineOptions};
 pub use error::{BackendError, LeadError, StateError, TimeError};
-pub use lead::{first_duplicate_key, parse_time, time_problem, FieldError, Lead, LeadOptions};
+pub use lead::{duplicate_key, first_duplicate_key, parse_time, FieldError, Lead, LeadOptions};
 pub use load::LoadError;
 pub use manual::{ManualAssignment, ManualError, ManualTarget};
 pub use policy::Policy;

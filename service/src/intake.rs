@@ -71,7 +71,7 @@ pub fn item(text: &str, header_key: Option<&str>) -> LeadItem {
         Ok(v) if v.is_object() => {
             // The parsed value keeps one of a repeated key's values: refuse the text instead.
             if let Some(k) = leadroute_runtime::first_duplicate_key(text) {
-                let message = format!("`{k}` appears more than once in the lead; give each field once");
+                let message = leadroute_runtime::duplicate_key(&k).message;
                 return LeadItem { key: None, lead_id: Lead::id_of(&v), hash: String::new(), body: Err((400, message)) };
             }
             let lead_id = Lead::id_of(&v);
