@@ -54,11 +54,16 @@ pub fn run(args: &CheckArgs) -> u8 {
 /// The files at `paths` checked as one policy (calendar checks included).
 fn check_together(paths: &[PathBuf]) -> (SourceSet, Vec<Diagnostic>) {
     let (sources, mut checked) = check_paths(&DiskProvider, paths);
-    if let Some(today) = today() {
+    add_stale_calendars(&mut checked, today());
+    (sources, checked.diagnostics)
+}
+
+/// Adds the warnings for calendars that run out before `today` (when known).
+fn add_stale_calendars(checked: &mut leadroute_compiler::Checked, today: Option<(i16, i8, i8)>) {
+    if let Some(today) = today {
         checked.diagnostics.extend(leadroute_compiler::check::schedule::stale_calendars(&checked.modules, today));
         leadroute_compiler::diagnostic::sort_and_dedup(&mut checked.diagnostics);
     }
-    (sources, checked.diagnostics)
 }
 
 /// Every `.route` file at `paths` checked alone, as the language server
@@ -73,10 +78,7 @@ pub fn check_each(provider: &dyn SourceProvider, paths: &[PathBuf]) -> (SourceSe
         let mut one = SourceSet::new();
         one.add(SourceFile::new(file.name.clone(), file.text.clone()));
         let mut checked = leadroute_compiler::check(&one);
-        if let Some(today) = today {
-            checked.diagnostics.extend(leadroute_compiler::check::schedule::stale_calendars(&checked.modules, today));
-            leadroute_compiler::diagnostic::sort_and_dedup(&mut checked.diagnostics);
-        }
+        add_stale_calendars(&mut checked, today);
         let id = all.add(SourceFile::new(file.name.clone(), file.text.clone()));
         for mut d in checked.diagnostics {
             for label in d.primary.iter_mut().chain(d.secondary.iter_mut()) {

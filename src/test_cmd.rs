@@ -262,13 +262,7 @@ fn snapshot(args: &TestArgs, policy: &Policy, leads: &Path) -> u8 {
     let header: Option<serde_json::Value> = old_lines.next().and_then(|l| serde_json::from_str(l).ok());
     let stored_now = header.as_ref().and_then(|h| h["snapshot"]["now"].as_str().map(String::from));
     let now_text = args.now.clone().or(stored_now).unwrap_or_else(|| DEFAULT_TEST_NOW.to_string());
-    let now = match leadroute_runtime::parse_timestamp(&now_text) {
-        Ok(now) => now,
-        Err(e) => {
-            eprintln!("leadroute: --now: {e}");
-            return 2;
-        }
-    };
+    let Ok(now) = policy_src::now_at(Some(&now_text)) else { return 2 };
     let state = match &args.state {
         None => State::new(policy.ir()),
         Some(p) => match std::fs::read_to_string(p).map_err(|e| e.to_string()).and_then(|t| State::from_json(policy.ir(), &t).map_err(|e| e.to_string())) {
