@@ -52,15 +52,9 @@ pub fn time_zone(tz: &StrLit, diags: &mut Vec<Diagnostic>) {
 
 /// The IANA names nearest to a misspelt one (at most three), else examples.
 fn time_zone_help(wrong: &str) -> String {
-    let lower = wrong.to_lowercase();
-    let mut near: Vec<(f64, String)> = jiff::tz::db()
-        .available()
-        .map(|n| n.as_str().to_string())
-        .map(|n| (strsim::jaro_winkler(&lower, &n.to_lowercase()), n))
-        .filter(|(score, _)| *score >= 0.88)
-        .collect();
+    let names: Vec<String> = jiff::tz::db().available().map(|n| n.as_str().to_string()).collect();
     // Best first; ties by name, so the help never depends on the database's order.
-    near.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut near = crate::check::suggest::nearest(wrong, names.iter().map(String::as_str), 0.88);
     // Only names about as close as the best one: a clear winner is named alone.
     let best = near.first().map_or(0.0, |n| n.0);
     near.retain(|n| n.0 >= best - 0.02);

@@ -13,6 +13,20 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// The candidates that look like `name` (Jaro-Winkler, case-insensitive) with
+/// a score of at least `min_score`, best first; ties by name, so a help text
+/// never depends on the candidates' order.
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>, min_score: f64) -> Vec<(f64, &'a str)> {
+    let lower = name.to_lowercase();
+    let mut near: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= min_score)
+        .collect();
+    near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    near
+}
+
 /// `did you mean `x`?` help text, or a list of what exists when nothing is close.
 pub fn help_for<'a>(name: &str, what: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
     if let Some(best) = closest(name, candidates.clone()) {
@@ -26,10 +40,7 @@ pub fn help_for<'a>(name: &str, what: &str, candidates: impl IntoIterator<Item =
         n if n <= 8 => format!("known {}: {}", plural(what), all.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
         n => {
             // Too many to list: the five that look most alike, best first.
-            let lower = name.to_lowercase();
-            let mut near: Vec<(f64, &str)> = all.iter().map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), *c)).collect();
-            near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-            let shown: Vec<String> = near.iter().take(5).map(|(_, c)| format!("`{c}`")).collect();
+            let shown: Vec<String> = nearest(name, all.iter().copied(), 0.0).iter().take(5).map(|(_, c)| format!("`{c}`")).collect();
             format!("{n} {} are declared; the nearest are {}", plural(what), shown.join(", "))
         }
     }

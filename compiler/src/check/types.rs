@@ -532,15 +532,9 @@ pub fn facts(e: &Expr, when: bool) -> BTreeSet<String> {
 /// Did-you-mean for a misspelt function (also for a prefix, as in `lenght`
 /// for `len`), then every builtin function with its signature.
 fn function_help(name: &str) -> String {
-    let lower = name.to_lowercase();
-    let best = crate::check::suggest::closest(name, FUNCTIONS.iter().map(|f| f.0)).or_else(|| {
-        FUNCTIONS
-            .iter()
-            .map(|f| (strsim::jaro_winkler(&lower, f.0), f.0))
-            .filter(|(score, _)| *score >= 0.85)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, n)| n)
-    });
+    let names = || FUNCTIONS.iter().map(|f| f.0);
+    let best = crate::check::suggest::closest(name, names())
+        .or_else(|| crate::check::suggest::nearest(name, names(), 0.85).first().map(|(_, n)| *n));
     let all = FUNCTIONS.iter().map(|f| format!("`{}`", f.0)).collect::<Vec<_>>().join(", ");
     match best.and_then(|b| FUNCTIONS.iter().find(|f| f.0 == b)) {
         Some((_, sig, _)) => format!("did you mean `{sig}`? (builtin functions: {all})"),
