@@ -147,6 +147,9 @@ pub fn run(args: &RouteArgs) -> u8 {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut summary = Summary::default();
     let mut rejected = 0usize;
+    // `on duplicate(...)`: a lead duplicates an earlier one of the file (all are decided at `now`).
+    let dedup = engine.policy().duplicate_window_ms().is_some();
+    let mut seen = leadroute_runtime::Seen::default();
     let mut input = input;
     let mut raw: Vec<u8> = Vec::new();
     let mut n = 0usize;
@@ -175,6 +178,8 @@ pub fn run(args: &RouteArgs) -> u8 {
                 found: "invalid bytes".into(),
                 message: "not valid UTF-8 text; save the lead file as UTF-8".into(),
             }], engine.policy().version())
+        } else if dedup {
+            engine.route_str_seen(text, now, &mut seen)
         } else {
             engine.route_str(text, now)
         };

@@ -927,7 +927,7 @@ fn a_json_file_that_is_not_an_ir_exits_2_with_one_line() {
         ("object.json", "{\"a\": 1}\n".to_string()),
         ("garbage.json", "garbage\n".to_string()),
         ("state.json", example("state.json")),
-        ("v3.json", example_ir().to_string().replacen("\"format_version\":2", "\"format_version\":3", 1)),
+        ("v9.json", example_ir().to_string().replacen("\"format_version\":2", "\"format_version\":9", 1)),
     ];
     for (name, text) in cases {
         let path = dir.write(name, text);
@@ -936,8 +936,8 @@ fn a_json_file_that_is_not_an_ir_exits_2_with_one_line() {
         assert_eq!(run.stdout, "", "{name}");
         run.expect_one_line_error(&[&path]);
     }
-    let v3 = run(&["route", &dir.join("v3.json"), "--leads", "examples/leads.ndjson", "--now", NOW]);
-    assert!(v3.stderr.contains("format version 3"), "{}", v3.stderr);
+    let v9 = run(&["route", &dir.join("v9.json"), "--leads", "examples/leads.ndjson", "--now", NOW]);
+    assert!(v9.stderr.contains("format version 9"), "{}", v9.stderr);
     let obj = run(&["route", &dir.join("object.json"), "--leads", "examples/leads.ndjson", "--now", NOW]);
     assert!(obj.stderr.contains("not a leadroute policy IR"), "{}", obj.stderr);
 }

@@ -85,6 +85,8 @@ codes! {
     E0050 => "source cannot be read",
     E0051 => "empty policy",
     E0052 => "several independent policies checked as one",
+    E0070 => "invalid duplicate handler",
+    E0071 => "`previous owner` outside a duplicate handler",
     W0001 => "rep in no team",
     W0002 => "unreachable after `otherwise`",
     W0003 => "unused declaration",

@@ -67,6 +67,8 @@ const CASES: &[(Code, &str)] = &[
     (Code::E0038, "+allow E0023 \"errors cannot be allowed\"\nrep dan { email \"dan@acme.example\" }\n"),
     (Code::E0037, "+queue first { sla 1h escalate second }\nqueue second { sla 1h escalate first }\non sla_breach -> queue first\n"),
     (Code::E0051, "// nothing here yet\n"),
+    (Code::E0070, "+on duplicate(within 5000d) -> assign previous owner else continue\n"),
+    (Code::E0071, "+route hot {\n  when intent > 80 -> assign previous owner else queue triage\n  otherwise -> queue triage\n}\n"),
     (Code::W0001, "+rep dan { email \"dan@acme.example\" }\n"),
     (Code::W0002, "policy p { owner \"o@x.example\" }\nschema lead { id: string  intent: float }\ntier t otherwise sla 1h\nqueue q { sla 1h }\nroute r {\n  otherwise -> queue q\n  when intent > 50 -> queue q\n}\n"),
     (Code::W0003, "+queue unused { owner \"ops@acme.example\" sla 1h }\n"),

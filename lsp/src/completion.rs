@@ -83,6 +83,9 @@ pub const SLA_WORDS: &[(&str, &str)] = &[
     ("reassign", "**reassign**: the next available rep of the lead's team, by the team's strategy, never one who already held the lead; `else …` when nobody is left (else `on no_available_rep`)"),
     ("notify", "**notify**: the lead stays where it is; a notification with this text goes out"),
     ("escalate", "**escalate**: where a queue item goes once the queue's SLA has passed: another queue (whose SLA then runs) or `notify \"…\"`"),
+    ("duplicate", "**duplicate**: a lead whose email (or `by FIELD`, trimmed and lower-cased) an earlier lead had within the window. `on duplicate(within 30d) -> assign previous owner else continue`, or any action; the decision names the earlier lead (`duplicate_of`)"),
+    ("within", "**within**: how far back an earlier lead counts as the same: `duplicate(within 30d)`, at most `3650d`"),
+    ("previous", "**previous owner**: the earlier lead's current owner (after reassignments), if available; only inside `on duplicate(...)`; `else …` when not (`else continue` routes normally)"),
 ];
 
 fn sla_word(w: &str) -> CompletionItem {
@@ -178,7 +181,18 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
         v
     };
     let sla_handler = head == "on" && toks.get(1).is_some_and(|t| t.starts_with("sla_"));
+    let dup_handler = head == "on" && toks.get(1) == Some(&"duplicate");
     match (prev2, prev) {
+        ("duplicate", "(") => return vec![sla_word("within")],
+        (_, "by") if dup_handler && !toks.contains(&"->") => return field_items(&|t, _| *t == Ty::Str),
+        ("->" | "else", "assign") if dup_handler => {
+            let mut v: Vec<CompletionItem> = ["team", "rep", "owner"].iter().map(|k| item(k, CompletionItemKind::KEYWORD, "whom to assign")).collect();
+            if prev2 == "->" {
+                v.push(sla_word("previous"));
+            }
+            return v;
+        }
+        ("assign", "previous") => return vec![item("owner", CompletionItemKind::KEYWORD, "the earlier lead's owner")],
         ("sla_breach" | "sla_warning", "(") => return tiers(),
         (_, "escalate") => {
             let mut v = names(syms.queues.keys().map(String::as_str), CompletionItemKind::CLASS, "queue");
@@ -205,9 +219,9 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
         (_, "->" | "else") => {
             let mut v: Vec<CompletionItem> = ["assign", "queue", "route", "drop"].iter().map(|k| item(k, CompletionItemKind::KEYWORD, "action")).collect();
             if prev == "else" {
-                v.push(item("continue", CompletionItemKind::KEYWORD, "try the next rule"));
+                v.push(item("continue", CompletionItemKind::KEYWORD, if dup_handler { "route the lead normally" } else { "try the next rule" }));
             }
-            if head == "on" {
+            if head == "on" && !dup_handler {
                 v.push(item("assume", CompletionItemKind::KEYWORD, "use this value for a missing field"));
             }
             return v;
@@ -217,6 +231,7 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
             v.push(item("missing", CompletionItemKind::EVENT, "missing(field): an optional field is absent"));
             v.push(sla_word("sla_breach"));
             v.push(sla_word("sla_warning"));
+            v.push(sla_word("duplicate"));
             return v;
         }
         _ => {}

@@ -183,6 +183,7 @@ impl Walker<'_, '_> {
                     AssignTarget::Team { team, .. } => self.ident(team, Kind::Team, false),
                     AssignTarget::Rep(r) => self.ident(r, Kind::Rep, false),
                     AssignTarget::Owner(f) => self.ident(f, Kind::Field, false),
+                    AssignTarget::Previous(_) => {}
                 }
                 if let Some(Fallback::Action(inner)) = fallback {
                     self.action(inner);
@@ -263,6 +264,12 @@ impl Walker<'_, '_> {
                         _ => {}
                     }
                 }
+            }
+            Decl::Duplicate(h) => {
+                if let Some(f) = &h.by {
+                    self.ident(f, Kind::Field, false);
+                }
+                self.action(&h.action);
             }
             Decl::Sla(h) => {
                 if let Some(t) = &h.event.tier {

@@ -227,7 +227,7 @@ fn symbol_kind(d: &Decl) -> lsp::SymbolKind {
         Decl::Tier(_) => lsp::SymbolKind::ENUM_MEMBER,
         Decl::Territory(_) => lsp::SymbolKind::MODULE,
         Decl::Route(_) => lsp::SymbolKind::FUNCTION,
-        Decl::Handler(_) | Decl::Sla(_) => lsp::SymbolKind::EVENT,
+        Decl::Handler(_) | Decl::Sla(_) | Decl::Duplicate(_) => lsp::SymbolKind::EVENT,
         Decl::Test(_) => lsp::SymbolKind::METHOD,
         Decl::Allow(_) => lsp::SymbolKind::KEY,
     }
@@ -249,6 +249,7 @@ fn decl_name(a: &Analysis, d: &Decl) -> (String, leadroute_compiler::Span) {
         Decl::Route(x) => (format!("route {}", x.name.name), x.name.span),
         Decl::Handler(x) => (format!("on {}", a.sources.slice(x.exception.span())), x.exception.span()),
         Decl::Sla(x) => (format!("on {}", a.sources.slice(x.event.span)), x.event.span),
+        Decl::Duplicate(x) => (format!("on {}", a.sources.slice(x.event)), x.event),
         Decl::Test(x) => (format!("test {:?}", x.name.value), x.name.span),
         Decl::Allow(x) => (format!("allow {}", x.code.name), x.code.span),
     }

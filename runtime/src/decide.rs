@@ -12,6 +12,9 @@ use crate::policy::Policy;
 use crate::flat::Record;
 use crate::select::Matcher;
 use crate::state::State;
+use crate::duplicate::Prior;
+
+mod dup;
 
 /// How an action ended.
 enum Done {
@@ -48,6 +51,10 @@ struct Run<'a> {
     handling: Vec<String>,
     /// Without a trace: the backend's matcher (with a trace, the reference evaluator runs).
     matcher: Option<Matcher<'a>>,
+    /// The earlier lead the caller found with the same duplicate key.
+    prior: Option<&'a Prior>,
+    /// Set when the duplicate handler applied: the decision's `duplicate_of`.
+    duplicate_of: Option<Prior>,
 }
 
 /// Stops a decision at a handler: (what it did, where).
@@ -57,6 +64,16 @@ impl Policy {
     /// Decides one lead at `moment` against `state`; pure and deterministic.
     /// With `explain`, the decision carries a trace of every step.
     pub fn decide(&self, lead: &Lead, state: &State, moment: &Moment, explain: bool) -> Decision {
+        self.decide_with(lead, state, moment, explain, None)
+    }
+
+    /// [`Policy::decide`] for a lead whose duplicate key (see
+    /// [`Policy::duplicate_key`]) the caller found on an earlier lead: when
+    /// that lead was decided within the window, the policy's
+    /// `on duplicate(...)` handler runs first and the decision says which
+    /// lead it matched (`duplicate_of`). Without a prior, or without a
+    /// handler, the decision is the same as [`Policy::decide`]'s.
+    pub fn decide_with(&self, lead: &Lead, state: &State, moment: &Moment, explain: bool, prior: Option<&Prior>) -> Decision {
         let mut rec = Record::new();
         let mut run = Run {
             p: self,
@@ -71,6 +88,8 @@ impl Policy {
             exceptions: Vec::new(),
             handling: Vec::new(),
             matcher: (!explain).then(|| Matcher::new(self, lead, moment.now, &mut rec)),
+            prior,
+            duplicate_of: None,
         };
         let (done, origin) = run.decide();
         run.finish(done, origin)
@@ -246,6 +265,10 @@ impl<'a> Run<'a> {
                 self.matched = matched;
             }
         }
+        // A duplicate's handler runs before the routes, on both backends alike.
+        if let Some(stop) = self.duplicate() {
+            return stop;
+        }
         let entry = ir.entry;
         let mut hops = 0;
         self.route(entry, &mut hops)
@@ -381,7 +404,13 @@ impl<'a> Run<'a> {
                 }
             }
         };
-        let ((exception, second), fallback) = (failure, fallback);
+        self.fail(failure, fallback, origin, in_handler, hops)
+    }
+
+    /// An assignment found nobody: its `else`, or the policy's handler for `exception`
+    /// (or the `second` one named).
+    fn fail(&mut self, (exception, second): (&'static str, Option<&'static str>), fallback: &'a Fallback, origin: &Origin, in_handler: bool, hops: &mut usize) -> Stop {
+        let ir = self.ir();
         match fallback {
             Fallback::Continue => {
                 self.exceptions.push(ExceptionRecord { exception: exception.into(), handled_by: "else continue".into() });
@@ -490,6 +519,7 @@ impl<'a> Run<'a> {
         d.rule = Some(origin.rule);
         d.route = origin.route;
         d.exceptions = self.exceptions;
+        d.duplicate_of = self.duplicate_of;
         d.trace = self.trace;
         match done {
             Done::Assigned { rep, team, plan } => {

@@ -175,6 +175,9 @@ pub struct Decision {
     pub queue_sla_due: Option<String>,
     /// Exceptions raised and how they were handled.
     pub exceptions: Vec<ExceptionRecord>,
+    /// The earlier lead this one duplicates, when the policy's `on duplicate(...)` handler applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<crate::duplicate::Prior>,
     /// Validation errors of a rejected lead.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -205,6 +208,7 @@ impl Decision {
             sla_due: None,
             queue_sla_due: None,
             exceptions: Vec::new(),
+            duplicate_of: None,
             errors,
             policy_version: policy_version.to_string(),
             trace: None,
@@ -269,6 +273,10 @@ impl Decision {
             facts.push(format!("queue SLA due {s}"));
         }
         out.push_str(&format!("  {}\n", facts.join(", ")));
+        if let Some(p) = &self.duplicate_of {
+            let owner = p.owner.as_deref().map(|o| format!(", owner {o}")).unwrap_or_default();
+            out.push_str(&format!("  duplicate of lead {} (decided {}{owner})\n", p.lead_id, p.decided_at));
+        }
         for e in &self.exceptions {
             out.push_str(&format!("  exception {} handled by {}\n", e.exception, e.handled_by));
         }

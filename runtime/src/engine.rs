@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use crate::avail::Moment;
 use crate::decision::Decision;
+use crate::duplicate::{Prior, Seen};
 use crate::error::LeadError;
 use crate::ir::*;
 use crate::lead::{Lead, LeadOptions};
@@ -127,6 +128,13 @@ impl Engine {
         self.policy.decide(lead, &self.state, &m, self.options.explain)
     }
 
+    /// [`Engine::decide_lead`] for a lead whose duplicate key
+    /// ([`Policy::duplicate_key`]) an earlier lead had: see [`Policy::decide_with`].
+    pub fn decide_lead_after(&self, lead: &Lead, now: Timestamp, prior: Option<&Prior>) -> Decision {
+        let m = self.moment(now.as_millisecond());
+        self.policy.decide_with(lead, &self.state, &m, self.options.explain, prior)
+    }
+
     /// Decides a validated lead, or makes the `rejected` decision for one that failed.
     fn decide_read(&self, read: Result<Lead, LeadError>, now: Timestamp) -> Decision {
         match read {
@@ -149,6 +157,26 @@ impl Engine {
         d
     }
 
+    /// [`Engine::route_str`] for leads given in order (a lead file): a lead
+    /// whose duplicate key a lead in `seen` had within the window is a
+    /// duplicate of it (the policy's `on duplicate(...)` handler runs), and
+    /// `seen` learns each lead decided.
+    pub fn route_str_seen(&mut self, lead: &str, now: Timestamp, seen: &mut Seen) -> Decision {
+        let d = match self.read_lead_str(lead) {
+            Ok(lead) => {
+                let key = self.policy.duplicate_key(&lead);
+                let at = now.as_millisecond();
+                let prior = key.as_deref().and_then(|k| seen.prior(&self.policy, k, at, &lead.id));
+                let d = self.decide_lead_after(&lead, now, prior.as_ref());
+                seen.decided(key.as_deref(), at, &d);
+                d
+            }
+            Err(LeadError::Invalid { lead_id, errors }) => Decision::rejected(lead_id, errors, self.policy.version()),
+        };
+        self.commit(&d);
+        d
+    }
+
     /// Commits a decision made earlier by [`Engine::decide`].
     pub fn commit(&mut self, decision: &Decision) {
         self.policy.commit(&mut self.state, decision);
@@ -160,7 +188,7 @@ impl Engine {
 pub fn doc_example_ir() -> String {
     let loc = |line| Loc { file: "doc.route".into(), line, column: 1 };
     let ir = PolicyIr {
-        format_version: FORMAT_VERSION,
+        format_version: OLDEST_FORMAT_VERSION,
         policy_version: "sha256:doc".into(),
         source_digest: String::new(),
         name: "doc".into(),
@@ -243,6 +271,7 @@ pub fn doc_example_ir() -> String {
         breach: vec![],
         reminders: vec![],
         calendars: vec![],
+        duplicate: None,
     };
     serde_json::to_string(&ir).unwrap_or_default()
 }

@@ -7,7 +7,13 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the IR changes shape; the engine refuses other versions.
-pub const FORMAT_VERSION: u32 = 2;
+/// A policy is written with the oldest version that can read it
+/// ([`PolicyIr::needed_version`]): version 3 added `duplicate`, so a policy
+/// without a duplicate handler is still version 2, its hash unchanged.
+pub const FORMAT_VERSION: u32 = 3;
+
+/// The oldest format version this engine still reads.
+pub const OLDEST_FORMAT_VERSION: u32 = 2;
 
 /// A whole compiled policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +64,41 @@ pub struct PolicyIr {
     /// Holiday calendars, by index.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calendars: Vec<CalendarDef>,
+    /// `on duplicate(within D[, by FIELD]) -> ...` (format version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<DuplicateDef>,
+}
+
+/// The duplicate-lead handler: a lead whose key was decided within the
+/// window before it is a duplicate of that earlier lead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateDef {
+    /// Field slot of the key (a string field); keys are trimmed and lower-cased.
+    pub key: u32,
+    /// How far back an earlier decision counts, in milliseconds.
+    pub window_ms: i64,
+    /// What happens to a duplicate.
+    pub action: DuplicateAction,
+    /// Where it is written.
+    pub loc: Loc,
+    /// The handler as written, for decisions and traces.
+    pub text: String,
+}
+
+/// What the duplicate handler does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum DuplicateAction {
+    /// `assign previous owner [else ...]`: the earlier lead's owner, if available.
+    AssignPrevious {
+        /// When the owner is unknown or unavailable (`Continue`: route normally).
+        fallback: Fallback,
+    },
+    /// Any other action (`queue Q`, `drop "..."`, `assign team T ...`).
+    Act {
+        /// The action.
+        action: Action,
+    },
 }
 
 /// A holiday calendar: days off, as local dates.
@@ -84,6 +125,16 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl PolicyIr {
+    /// The oldest format version that can read this IR: 3 with a duplicate
+    /// handler, else 2 (so older engines refuse only what they cannot run).
+    pub fn needed_version(&self) -> u32 {
+        if self.duplicate.is_some() {
+            FORMAT_VERSION
+        } else {
+            OLDEST_FORMAT_VERSION
+        }
+    }
+
     /// What decides leads, as JSON: the IR without where things are written
     /// (`loc`), the source text of conditions and handlers (`text`), the
     /// inline tests and the two digests. `policy_version` is its hash.

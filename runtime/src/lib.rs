@@ -19,6 +19,7 @@ mod breach;
 mod compiled;
 pub mod decide;
 pub mod decision;
+pub mod duplicate;
 mod engine;
 pub mod flat;
 #[cfg(feature = "jit")]
@@ -45,6 +46,7 @@ pub struct EmbeddingGuide;
 
 pub use avail::Moment;
 pub use breach::{BreachResult, Escalation, Reminder};
+pub use duplicate::{Prior, Seen};
 pub use decision::{Decision, ExceptionRecord, Outcome, Skip, SkipReason, TraceStep};
 pub use engine::{doc_example_ir, Engine, EngineOptions};
 pub use error::{BackendError, LeadError, StateError, TimeError};

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::ir::{PolicyIr, FORMAT_VERSION};
+use crate::ir::{PolicyIr, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 use crate::select::Backend;
 
 /// Why a built policy was refused.
@@ -126,7 +126,7 @@ pub fn parse_ir(text: &str) -> Result<PolicyIr, LoadError> {
     // Any JSON object has a header; other documents fail in the full read below with their path.
     if let Ok(h) = serde_json::from_str::<Header>(text) {
         let found = h.format_version.as_ref().and_then(serde_json::Value::as_u64);
-        if found != Some(u64::from(FORMAT_VERSION)) {
+        if !readable(found) {
             return Err(LoadError::FormatVersion { found, supported: FORMAT_VERSION });
         }
     }
@@ -144,7 +144,7 @@ pub fn parse_ir(text: &str) -> Result<PolicyIr, LoadError> {
 pub fn ir_from_value(value: serde_json::Value) -> Result<PolicyIr, LoadError> {
     if value.is_object() {
         let found = value.get("format_version").and_then(serde_json::Value::as_u64);
-        if found != Some(u64::from(FORMAT_VERSION)) {
+        if !readable(found) {
             return Err(LoadError::FormatVersion { found, supported: FORMAT_VERSION });
         }
     }
@@ -154,6 +154,11 @@ pub fn ir_from_value(value: serde_json::Value) -> Result<PolicyIr, LoadError> {
         column: 0,
         message: strip_position(e.inner()),
     })
+}
+
+/// A format version this engine reads: [`OLDEST_FORMAT_VERSION`] to [`FORMAT_VERSION`].
+fn readable(found: Option<u64>) -> bool {
+    found.is_some_and(|v| (u64::from(OLDEST_FORMAT_VERSION)..=u64::from(FORMAT_VERSION)).contains(&v))
 }
 
 /// `serde_path_to_error`'s path (`tiers[3].sla_ms`, `.` for the root) as a

@@ -349,6 +349,9 @@ pub(crate) fn validate(ir: &PolicyIr) -> R {
         }
         v.duration(&format!("{p}.before_ms"), r.before_ms)?;
     }
+    if let Some(d) = &ir.duplicate {
+        duplicate(&v, d)?;
+    }
     count("$.tests", &ir.tests)?;
     for (i, t) in ir.tests.iter().enumerate() {
         for (j, b) in t.breach.iter().enumerate() {
@@ -357,6 +360,28 @@ pub(crate) fn validate(ir: &PolicyIr) -> R {
     }
     acyclic_routes(ir)?;
     acyclic_escalations(ir)
+}
+
+/// The longest duplicate window: ten years (the checker's bound).
+const MAX_DUPLICATE_WINDOW_MS: i64 = 3650 * 86_400_000;
+
+/// `$.duplicate`: a string key field, a window in (0, ten years], a valid action.
+fn duplicate(v: &V, d: &DuplicateDef) -> R {
+    if v.ir.format_version < FORMAT_VERSION {
+        return Err(err("$.duplicate", format!("a duplicate handler needs format version {FORMAT_VERSION}")));
+    }
+    v.field("$.duplicate.key", d.key)?;
+    if v.ir.fields[d.key as usize].ty != FieldType::String {
+        return Err(err("$.duplicate.key", "the key field is not a string"));
+    }
+    if d.window_ms <= 0 || d.window_ms > MAX_DUPLICATE_WINDOW_MS {
+        return Err(err("$.duplicate.window_ms", format!("window {} ms is not between 1 ms and 3650 days", d.window_ms)));
+    }
+    match &d.action {
+        DuplicateAction::AssignPrevious { fallback: Fallback::Action(a) } => v.action("$.duplicate.action.fallback.action", a),
+        DuplicateAction::Act { action } => v.action("$.duplicate.action.action", action),
+        DuplicateAction::AssignPrevious { .. } => Ok(()),
+    }
 }
 
 /// The routes a rule's action can send a lead to (through `route R` and `else` fallbacks).

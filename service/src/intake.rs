@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use leadroute_runtime::{Backend, Lead, LeadOptions, Policy, State};
+use leadroute_runtime::{Backend, Lead, LeadOptions, Policy, Prior, State};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -133,7 +133,7 @@ pub async fn read(store: &Store, lead: &str, explain: bool) -> Result<serde_json
         let batch = sqlx::query("SELECT version, state FROM batches WHERE id = $1").bind(batch_id).fetch_one(&mut *conn).await.ctx("read the batch")?;
         let batch_version: String = batch.try_get("version").ctx("read the batch")?;
         let snapshot: String = batch.try_get("state").ctx("read the batch")?;
-        let earlier = sqlx::query("SELECT lead, version FROM leads WHERE batch_id = $1 AND position < $2 ORDER BY position")
+        let earlier = sqlx::query("SELECT lead, version, decision FROM leads WHERE batch_id = $1 AND position < $2 ORDER BY position")
             .bind(batch_id)
             .bind(position)
             .fetch_all(&mut *conn)
@@ -153,14 +153,16 @@ pub async fn read(store: &Store, lead: &str, explain: bool) -> Result<serde_json
             let policy = load_policy(&mut conn, &mut versions, &v).await?;
             let mut state = named.to_state(policy.ir());
             let lead = Lead::from_json_str(policy.ir(), &text, LeadOptions::default()).map_err(|(_, e)| replay_err(format!("{e:?}")))?;
-            let d = policy.decide(&lead, &state, &policy.at(decided_at), false);
+            let stored: String = r.try_get("decision").ctx("read the batch")?;
+            let prior = prior_of(&serde_json::from_str(&stored).unwrap_or_default());
+            let d = policy.decide_with(&lead, &state, &policy.at(decided_at), false, prior.as_ref());
             policy.commit(&mut state, &d);
             named.take_all(policy.ir(), &state);
         }
         let policy = load_policy(&mut conn, &mut versions, &version).await?;
         let state = named.to_state(policy.ir());
         let lead = Lead::from_json_str(policy.ir(), &lead_text, LeadOptions::default()).map_err(|(_, e)| replay_err(format!("{e:?}")))?;
-        let again = policy.decide(&lead, &state, &policy.at(decided_at), true);
+        let again = policy.decide_with(&lead, &state, &policy.at(decided_at), true, prior_of(&decision).as_ref());
         let mut again_json = serde_json::to_value(&again).unwrap_or_default();
         let trace = again_json.as_object_mut().and_then(|o| o.remove("trace")).unwrap_or_default();
         out["trace_matches_decision"] = (again_json == decision).into();
@@ -176,6 +178,11 @@ pub async fn read(store: &Store, lead: &str, explain: bool) -> Result<serde_json
     out["timers"] = history_of(&mut conn, "SELECT id, kind, rep, due_at, fired_at, outcome FROM timers WHERE lead_key = $1 ORDER BY id", &key).await?;
     out["deliveries"] = history_of(&mut conn, "SELECT id, destination, kind, status, attempts, last_status, last_error, next_at, delivered_at FROM outbox WHERE lead_key = $1 ORDER BY id", &key).await?;
     Ok(out)
+}
+
+/// The earlier lead a stored decision says it duplicated (its `duplicate_of`).
+fn prior_of(decision: &serde_json::Value) -> Option<Prior> {
+    serde_json::from_value(decision.get("duplicate_of")?.clone()).ok()
 }
 
 /// A lead's rows in another table as JSON objects (times as RFC 3339).

@@ -15,6 +15,7 @@ pub mod config;
 pub mod dashboard;
 pub mod decider;
 pub mod delivery;
+pub mod duplicates;
 pub mod error;
 pub mod intake;
 pub mod policies;

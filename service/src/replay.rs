@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use leadroute_runtime::ir::PolicyIr;
-use leadroute_runtime::{Backend, BreachResult, Decision, Lead, LeadOptions, ManualAssignment, ManualTarget, Outcome, Policy, State};
+use leadroute_runtime::{Backend, BreachResult, Decision, Lead, LeadOptions, ManualAssignment, ManualTarget, Outcome, Policy, Seen, State};
 
 use crate::state::Named;
 
@@ -50,6 +50,8 @@ struct Replayer {
     current: Option<String>,
     named: Named,
     state: Option<State>,
+    /// Every decided lead by duplicate key, and where each lead is now.
+    recent: Seen,
 }
 
 impl Replayer {
@@ -155,7 +157,7 @@ fn compare(stored: &serde_json::Value, replayed: &serde_json::Value) -> Option<(
 /// (a `state_seeded` entry in the log replaces it, as it did in the service);
 /// `policies` are versions the log does not carry.
 pub fn replay(log: impl BufRead, start_state: Option<&str>, policies: Vec<PolicyIr>) -> Result<Report, String> {
-    let mut r = Replayer { versions: BTreeMap::new(), current: None, named: Named::default(), state: None };
+    let mut r = Replayer { versions: BTreeMap::new(), current: None, named: Named::default(), state: None, recent: Seen::default() };
     for ir in policies {
         r.load(ir)?;
     }
@@ -216,8 +218,12 @@ pub fn replay(log: impl BufRead, start_state: Option<&str>, policies: Vec<Policy
                 let lead = Lead::from_json(policy.ir(), &e["lead"], LeadOptions::default());
                 let again = match lead {
                     Ok(lead) => {
-                        let d = policy.decide(&lead, state, &policy.at(at), false);
+                        // Duplicates are re-derived from the log's own earlier decisions, not read from the entry.
+                        let key = policy.duplicate_key(&lead);
+                        let prior = key.as_deref().and_then(|k| r.recent.prior(policy, k, at, &lead.id));
+                        let d = policy.decide_with(&lead, state, &policy.at(at), false, prior.as_ref());
                         policy.commit(state, &d);
+                        r.recent.decided(key.as_deref(), at, &d);
                         serde_json::to_value(&d).unwrap_or_default()
                     }
                     Err(errors) => serde_json::json!({ "outcome": "rejected", "errors": errors }),
@@ -292,6 +298,7 @@ pub fn replay(log: impl BufRead, start_state: Option<&str>, policies: Vec<Policy
                     }
                 }
                 policy.commit(state, &d);
+                r.recent.moved(&d);
                 match compare(&stored, &serde_json::to_value(&d).unwrap_or_default()) {
                     None => report.same += 1,
                     Some((stored, replayed)) => report.differences.push(Difference { seq, lead_id: str_of("lead_id"), stored, replayed }),

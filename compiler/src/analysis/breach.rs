@@ -36,6 +36,7 @@ fn targets<'a>(a: &'a Action, out: &mut Vec<Target<'a>>) {
             AssignTarget::Team { team, .. } => Target::Team(&team.name),
             AssignTarget::Rep(r) => Target::Rep(&r.name),
             AssignTarget::Owner(f) => Target::Owner(&f.name),
+            AssignTarget::Previous(_) => Target::Owner("previous owner"),
         });
         if let Some(Fallback::Action(next)) = fallback {
             targets(next, out);
@@ -148,7 +149,7 @@ fn push_step<'a>(a: &'a Action, out: &mut Vec<(Span, Step<'a>)>) {
                 AssignTarget::Rep(r) => out.push((act.span, Step::Rep(&r.name))),
                 // A team is a single rep when it has one member; the rest skip earlier holders.
                 AssignTarget::Team { team, .. } => out.push((act.span, Step::Rep(team.name.as_str()))),
-                AssignTarget::Owner(_) => {}
+                AssignTarget::Owner(_) | AssignTarget::Previous(_) => {}
             }
             if let Some(Fallback::Action(next)) = fallback {
                 current = Some(next);

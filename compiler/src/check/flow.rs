@@ -108,7 +108,7 @@ pub fn routes(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs) {
                     env.clone()
                 }
             };
-            action(&rule.action, &action_env, syms, tc, refs, Some(&route.name.name));
+            action(&rule.action, &action_env, syms, tc, refs, Place::Route(&route.name.name));
             if let Guard::When(e) = &rule.guard {
                 if !can_continue(&rule.action) {
                     env = env.with(facts(e, false));
@@ -127,8 +127,27 @@ pub fn can_continue(a: &Action) -> bool {
     }
 }
 
-/// Checks one action. `route` is the route it is in (None inside a handler).
-fn action(a: &Action, env: &Env, syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, route: Option<&str>) {
+/// Where an action is written: what its `else continue` and `previous owner` may mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place<'r> {
+    /// A rule of this route: `else continue` goes on with the next rule.
+    Route(&'r str),
+    /// An exception handler: it must end somewhere.
+    Handler,
+    /// `on duplicate(...)`: `previous owner` is known, `else continue` routes normally.
+    Duplicate,
+    /// An `else` of the duplicate handler: ends like it, but `previous owner` was tried first.
+    DuplicateElse,
+}
+
+/// Checks one action written at `place`.
+pub(crate) fn action(a: &Action, env: &Env, syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, place: Place<'_>) {
+    let route = match place {
+        Place::Route(r) => Some(r),
+        Place::Handler | Place::Duplicate | Place::DuplicateElse => None,
+    };
+    // The duplicate handler ends like a rule: `else continue` routes the lead normally.
+    let ends_like_rule = route.is_some() || matches!(place, Place::Duplicate | Place::DuplicateElse);
     match &a.kind {
         ActionKind::Assign { target, fallback } => {
             match target {
@@ -158,26 +177,43 @@ fn action(a: &Action, env: &Env, syms: &Symbols, tc: &mut TypeChecker, refs: &mu
                         );
                     }
                 }
+                AssignTarget::Previous(_) if place == Place::Duplicate => {
+                    // Any active rep may have owned the earlier lead, as with `owner(field)`.
+                    refs.owner_fields.insert("previous owner".into());
+                }
+                AssignTarget::Previous(span) if place == Place::DuplicateElse => tc.diags.push(
+                    Diagnostic::new(Code::E0071, *span, "`previous owner` can only be the duplicate handler's first target")
+                        .label("in an `else`")
+                        .help("start the handler with it: `on duplicate(within 30d) -> assign previous owner else assign team T else continue`"),
+                ),
+                AssignTarget::Previous(span) => tc.diags.push(
+                    Diagnostic::new(Code::E0071, *span, "`previous owner` is only known inside `on duplicate(...)`")
+                        .label("no earlier lead here")
+                        .help("assign the earlier lead's owner in `on duplicate(within 30d) -> assign previous owner else continue`; here use `owner(field)`, `rep R` or `team T`"),
+                ),
             }
             match fallback {
-                None if route.is_some() && !syms.has_handler("no_available_rep") => tc.diags.push(
+                None if ends_like_rule && !syms.has_handler("no_available_rep") => tc.diags.push(
                     Diagnostic::new(Code::E0022, a.span, "this assignment can fail and nothing handles it")
                         .label("nobody may be available")
                         .help("add `else continue`, `else queue Q`, or a policy-wide `on no_available_rep -> queue Q`"),
                 ),
-                None if route.is_none() => tc.diags.push(
+                None if !ends_like_rule => tc.diags.push(
                     Diagnostic::new(Code::E0022, a.span, "an assignment inside a handler needs its own `else`")
                         .label("nobody may be available")
                         .help("add `else queue Q` so the handler always ends somewhere"),
                 ),
                 None => {}
-                Some(Fallback::Continue(span)) if route.is_none() => tc.diags.push(
+                Some(Fallback::Continue(span)) if !ends_like_rule => tc.diags.push(
                     Diagnostic::new(Code::E0032, *span, "`else continue` cannot be used in a handler")
                         .label("there is no next rule here")
                         .help("end the handler with an action: `else queue Q`"),
                 ),
                 Some(Fallback::Continue(_)) => {}
-                Some(Fallback::Action(inner)) => action(inner, env, syms, tc, refs, route),
+                Some(Fallback::Action(inner)) => {
+                    let place = if place == Place::Duplicate { Place::DuplicateElse } else { place };
+                    action(inner, env, syms, tc, refs, place);
+                }
             }
         }
         ActionKind::Queue(q) => {
@@ -359,7 +395,7 @@ pub fn handlers(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs) {
                         .help("handle this exception with an action: `queue Q`, `assign team T else queue Q`, `drop \"...\"`"),
                 ),
             },
-            HandlerAction::Action(a) => action(a, &Env::default(), syms, tc, refs, None),
+            HandlerAction::Action(a) => action(a, &Env::default(), syms, tc, refs, Place::Handler),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod allow;
 pub mod decls;
+pub mod duplicate;
 pub mod flow;
 pub mod inline_tests;
 pub mod schedule;
@@ -118,6 +119,7 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
         flow::territories(&syms, &mut tc);
         flow::routes(&syms, &mut tc, &mut refs);
         flow::handlers(&syms, &mut tc, &mut refs);
+        duplicate::handlers(&syms, &mut tc, &mut refs);
         std::mem::take(&mut tc.used_sets)
     };
     sla::handlers(&syms, &mut refs, diags);

@@ -138,6 +138,10 @@ fn step(a: &Action, syms: &Symbols, refs: &mut Refs, diags: &mut Vec<Diagnostic>
                         diags.push(unknown(rep, "rep", syms.reps.keys().map(String::as_str)));
                     }
                 }
+                AssignTarget::Previous(_) => diags.push(not_here(
+                    "assign previous owner",
+                    "`previous owner` is only known inside `on duplicate(...)`; use `reassign`, `assign team T` or `queue Q`",
+                )),
                 AssignTarget::Owner(_) => diags.push(not_here(
                     "assign owner(...)",
                     "the owner is usually the rep who breached; use `reassign`, `assign team T` or `queue Q`",

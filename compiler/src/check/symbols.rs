@@ -115,6 +115,8 @@ pub struct Symbols<'a> {
     pub tests: Vec<&'a TestDecl>,
     /// SLA breach handlers and reminders in declaration order.
     pub sla: Vec<&'a SlaDecl>,
+    /// `on duplicate(...)` handlers in declaration order (more than one is an error).
+    pub duplicates: Vec<&'a DuplicateDecl>,
 }
 
 impl<'a> Symbols<'a> {
@@ -210,6 +212,7 @@ impl<'a> Symbols<'a> {
                     }
                     Decl::Handler(d) => s.handlers.push(d),
                     Decl::Sla(d) => s.sla.push(d),
+                    Decl::Duplicate(d) => s.duplicates.push(d),
                     Decl::Test(d) => {
                         let name = Ident { name: d.name.value.clone(), span: d.name.span };
                         if !dup("test", &name, diags) {

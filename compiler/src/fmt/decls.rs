@@ -188,6 +188,15 @@ impl Printer<'_> {
                 self.out.code(0, line, top);
                 self.trail_leaf(0, slot);
             }
+            Decl::Duplicate(h) => {
+                let mut head = format!("on duplicate(within {}", self.written(&h.within));
+                if let Some(by) = &h.by {
+                    head.push_str(&format!(", by {}", by.name));
+                }
+                let line = format!("{head}) -> {}", self.action(&h.action));
+                self.out.code(0, line, top);
+                self.trail_leaf(0, slot);
+            }
             Decl::Sla(h) => {
                 let action = match &h.action.kind {
                     SlaActionKind::Reassign { fallback: None } => "reassign".to_string(),

@@ -224,6 +224,7 @@ pub(crate) fn action(a: &Action) -> String {
                         out.push_str(&f.name);
                         out.push(')');
                     }
+                    AssignTarget::Previous(_) => out.push_str("previous owner"),
                 }
                 match fallback {
                     None => return out,

@@ -62,6 +62,7 @@ pub fn lower(sources: &SourceSet, checked: &Checked) -> Option<PolicyIr> {
     let slots = syms.schema?.fields.iter().enumerate().map(|(i, f)| (f.name.name.as_str(), i as u32)).collect();
     let l = Lowerer { syms: &syms, sources, slots };
     let mut ir = l.policy(sources, checked.entry.as_deref()?);
+    ir.format_version = ir.needed_version();
     ir.policy_version = policy_version(&ir);
     Some(ir)
 }
@@ -127,6 +128,8 @@ impl<'s, 'a> Lowerer<'s, 'a> {
                 AssignTarget::Owner(field) => {
                     ir::Action::AssignOwner { field: self.slots.get(field.name.as_str()).copied().unwrap_or(0), fallback: fallback(f) }
                 }
+                // Only the duplicate handler's own target (lowered there); the checker rejects it elsewhere.
+                AssignTarget::Previous(_) => ir::Action::Drop { reason: "`previous owner` outside `on duplicate`".into() },
             },
             ActionKind::Queue(q) => ir::Action::Queue { queue: self.index(&self.syms.queues, &q.name) },
             ActionKind::Route(r) => ir::Action::Route { route: self.index(&self.syms.routes, &r.name) },
@@ -319,6 +322,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             tests,
             breach,
             reminders,
+            duplicate: syms.duplicates.first().map(|h| self.duplicate(h)),
             calendars: syms
                 .calendars
                 .values()
@@ -336,6 +340,17 @@ impl<'s, 'a> Lowerer<'s, 'a> {
                 })
                 .collect(),
         }
+    }
+
+    /// `on duplicate(within D[, by FIELD]) -> ...`: the key's slot, the window and the action.
+    fn duplicate(&self, h: &DuplicateDecl) -> ir::DuplicateDef {
+        let key = h.by.as_ref().map_or(crate::check::duplicate::DEFAULT_KEY, |f| f.name.as_str());
+        let action = match &h.action.kind {
+            ActionKind::Assign { target: AssignTarget::Previous(_), fallback } => ir::DuplicateAction::AssignPrevious { fallback: self.fallback(fallback) },
+            _ => ir::DuplicateAction::Act { action: self.action(&h.action) },
+        };
+        let text = self.sources.slice(h.span).split_whitespace().collect::<Vec<_>>().join(" ");
+        ir::DuplicateDef { key: self.slots.get(key).copied().unwrap_or(0), window_ms: h.within.value, action, loc: self.loc(h.span), text }
     }
 
     /// The `on sla_breach` handlers and `on sla_warning` reminders.

@@ -65,6 +65,8 @@ pub enum Decl {
     Handler(HandlerDecl),
     /// `on sla_breach(TIER) -> ...` / `on sla_warning(TIER, D) -> notify "..."`
     Sla(SlaDecl),
+    /// `on duplicate(within D[, by FIELD]) -> ACTION`
+    Duplicate(DuplicateDecl),
     /// `test "name" { ... }`
     Test(TestDecl),
     /// `allow W0008 "reason"` before a declaration.
@@ -99,6 +101,7 @@ impl Decl {
             Decl::Route(d) => d.span,
             Decl::Handler(d) => d.span,
             Decl::Sla(d) => d.span,
+            Decl::Duplicate(d) => d.span,
             Decl::Test(d) => d.span,
             Decl::Allow(d) => d.span,
         }
@@ -477,6 +480,9 @@ pub enum AssignTarget {
     Rep(Ident),
     /// `owner(field)`: the rep whose id is in the field.
     Owner(Ident),
+    /// `previous owner`: the owner of the earlier lead a duplicate matched
+    /// (only inside `on duplicate(...)`); the span of the two words.
+    Previous(Span),
 }
 
 /// What happens when an `assign` finds nobody.
@@ -595,6 +601,22 @@ pub enum SlaActionKind {
     Notify(StrLit),
     /// `queue Q`, `assign ...` (others are rejected by the checker).
     Action(Action),
+}
+
+/// `on duplicate(within D[, by FIELD]) -> ACTION`: what happens to a lead
+/// whose key was decided within the window before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicateDecl {
+    /// The window in milliseconds, as written.
+    pub within: Spanned<i64>,
+    /// The key field (`by FIELD`); `None`: the lead's `email`, normalized.
+    pub by: Option<Ident>,
+    /// `duplicate(...)` as written.
+    pub event: Span,
+    /// What to do (`assign previous owner [else ...]` or any action).
+    pub action: Action,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// `test "name" { ... }`

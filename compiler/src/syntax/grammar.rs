@@ -51,6 +51,8 @@ pub fn describe(rule: Rule) -> String {
         Rule::optional_mark => "`?`",
         Rule::strategy => "a strategy",
         Rule::team_target | Rule::rep_target | Rule::owner_target => "`team`, `rep` or `owner(...)`",
+        Rule::previous_target => "`previous owner`",
+        Rule::dup_event => "`duplicate(within D)` or `duplicate(within D, by FIELD)`",
         Rule::exception | Rule::missing_exc => "an exception",
         Rule::handler_action | Rule::assume_action => "an action or `assume VALUE`",
         Rule::test_now | Rule::test_lead | Rule::test_state | Rule::test_expect | Rule::test_breach => {
@@ -71,6 +73,7 @@ pub fn describe(rule: Rule) -> String {
         | Rule::route_decl
         | Rule::handler_decl
         | Rule::sla_decl
+        | Rule::dup_decl
         | Rule::test_decl => "a declaration",
         _ => return name,
     };

@@ -335,6 +335,15 @@ impl Builder<'_> {
                 let action = self.sla_action(act);
                 Decl::Sla(SlaDecl { event, action, span })
             }
+            Rule::dup_decl => {
+                let ev = next(&mut it);
+                let event = self.span(&ev);
+                let mut parts = ev.into_inner().skip(2);
+                let within = self.duration(next(&mut parts));
+                let by = parts.nth(1).map(|f| self.ident(f));
+                let action = self.action(next(&mut it));
+                Decl::Duplicate(DuplicateDecl { within, by, event, action, span })
+            }
             Rule::test_decl => {
                 let name = self.string(next(&mut it));
                 let items = it.map(|i| self.test_item(i)).collect();
@@ -485,6 +494,7 @@ impl Builder<'_> {
 
     fn assign_target(&mut self, t: P) -> AssignTarget {
         let t_rule = t.as_rule();
+        let span = self.span(&t);
         let mut tit = t.into_inner();
         let _kw = tit.next();
         match t_rule {
@@ -495,6 +505,7 @@ impl Builder<'_> {
                 AssignTarget::Team { team, by }
             }
             Rule::rep_target => AssignTarget::Rep(self.ident(next(&mut tit))),
+            Rule::previous_target => AssignTarget::Previous(span),
             _ => AssignTarget::Owner(self.ident(next(&mut tit))),
         }
     }

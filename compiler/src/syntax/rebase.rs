@@ -77,6 +77,7 @@ spans! {
     Action => [kind, span];
     HandlerDecl => [exception, action, span];
     SlaDecl => [event, action, span];
+    DuplicateDecl => [within, by, event, action, span];
     SlaEvent => [tier, before, span];
     SlaAction => [kind, span];
     BreachTest => [after, expect, span];
@@ -119,6 +120,7 @@ impl Rebase for Decl {
             Decl::Route(x) => x.rebase(f, d),
             Decl::Handler(x) => x.rebase(f, d),
             Decl::Sla(x) => x.rebase(f, d),
+            Decl::Duplicate(x) => x.rebase(f, d),
             Decl::Test(x) => x.rebase(f, d),
             Decl::Allow(x) => x.rebase(f, d),
         }
@@ -226,6 +228,7 @@ impl Rebase for AssignTarget {
                 by.rebase(f, d);
             }
             AssignTarget::Rep(i) | AssignTarget::Owner(i) => i.rebase(f, d),
+            AssignTarget::Previous(s) => s.rebase(f, d),
         }
     }
 }

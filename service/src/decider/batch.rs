@@ -10,6 +10,7 @@ use super::rollout;
 use super::rows::{insert_audit, write_head, write_state_changes};
 use super::{Decider, LeadItem, LeadResult};
 use crate::audit::{self, Entry};
+use crate::duplicates::find_prior;
 use crate::error::ServiceError;
 use crate::store::{chunks_pow2, placeholders_for, Context, StoreError};
 
@@ -25,6 +26,8 @@ struct LeadRow {
     position: i64,
     audit_seq: i64,
     version: String,
+    /// The deciding version's duplicate key of the lead.
+    dup_key: Option<String>,
 }
 
 impl Decider {
@@ -50,6 +53,8 @@ impl Decider {
         let mut entries: Vec<Entry> = Vec::new();
         let mut rows: Vec<LeadRow> = Vec::new();
         let mut results = Vec::with_capacity(items.len());
+        // This batch's leads are stored at its end: later duplicates in it find them here.
+        let mut recent = leadroute_runtime::Seen::default();
         let decide_started = Instant::now();
         for item in items {
             let value = match item.body {
@@ -87,19 +92,27 @@ impl Decider {
             let key = item.key.unwrap_or_else(|| item.lead_id.clone());
             // A canary decides its share of the leads on the real state (seen
             // through its own reps and teams); each side mirrors the other's change.
-            let canary = live.as_mut().filter(|l| l.takes(&item.lead_id)).and_then(|l| {
+            let canary_lead = live
+                .as_ref()
+                .filter(|l| l.takes(&item.lead_id))
+                .and_then(|l| leadroute_runtime::Lead::from_json(l.policy.ir(), &value, leadroute_runtime::LeadOptions::default()).ok());
+            // The duplicate key is the deciding version's; the earlier lead is looked up in this transaction.
+            let (dup_key, prior) = match (&canary_lead, live.as_ref()) {
+                (Some(cl), Some(l)) => find_prior(&mut tx, &recent, &l.policy, cl, now).await?,
+                _ => find_prior(&mut tx, &recent, &policy, &lead, now).await?,
+            };
+            let canary = live.as_mut().zip(canary_lead).map(|(l, lead)| {
                 let cand = l.policy.clone();
-                let lead = leadroute_runtime::Lead::from_json(cand.ir(), &value, leadroute_runtime::LeadOptions::default()).ok()?;
-                let d = cand.decide(&lead, &l.state, &cand.at(now), false);
+                let d = cand.decide_with(&lead, &l.state, &cand.at(now), false, prior.as_ref());
                 cand.commit(&mut l.state, &d);
                 rollout::mirror(cand.ir(), &l.state, ir, &mut cache.state, &d);
                 l.stats.candidate.add_decision(&d);
-                Some((d, cand))
+                (d, cand)
             });
             let (d, used) = match canary {
                 Some(x) => x,
                 None => {
-                    let d = policy.decide(&lead, &cache.state, &moment, false);
+                    let d = policy.decide_with(&lead, &cache.state, &moment, false, prior.as_ref());
                     policy.commit(&mut cache.state, &d);
                     if let Some(l) = live.as_mut() {
                         match l.mode {
@@ -115,6 +128,7 @@ impl Decider {
             };
             let version = used.version().to_string();
             let json = d.to_json_line();
+            recent.decided(dup_key.as_deref(), now, &d);
             let lead_text = value.to_string();
             let audit_seq = head.next_audit();
             effects.decision(&mut head, &ops, &used, &key, &d, &lead_text, "queued", now);
@@ -132,6 +146,7 @@ impl Decider {
                 position: rows.len() as i64,
                 audit_seq,
                 version,
+                dup_key,
             });
             seen.insert(key, (item.hash, json.clone()));
             results.push(LeadResult::Decided { json, replayed: false });
@@ -206,10 +221,10 @@ async fn existing_keys(conn: &mut AnyConnection, items: &[LeadItem]) -> Result<B
 }
 
 async fn insert_leads(conn: &mut AnyConnection, rows: &[LeadRow], now: i64, batch_id: i64) -> Result<(), StoreError> {
-    const COLS: usize = 13;
+    const COLS: usize = 14;
     for chunk in chunks_pow2(rows, 128) {
         let sql = format!(
-            "INSERT INTO leads (idem_key, lead_id, body_hash, lead, decision, outcome, rep, version, decided_at, batch_id, position, audit_seq, holders) VALUES {}",
+            "INSERT INTO leads (idem_key, lead_id, body_hash, lead, decision, outcome, rep, version, decided_at, batch_id, position, audit_seq, holders, dup_key) VALUES {}",
             placeholders_for(conn, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
@@ -227,7 +242,8 @@ async fn insert_leads(conn: &mut AnyConnection, rows: &[LeadRow], now: i64, batc
                 .bind(batch_id)
                 .bind(r.position)
                 .bind(r.audit_seq)
-                .bind(r.rep.as_ref().map(|rep| serde_json::json!([rep]).to_string()));
+                .bind(r.rep.as_ref().map(|rep| serde_json::json!([rep]).to_string()))
+                .bind(r.dup_key.as_deref());
         }
         q.execute(&mut *conn).await.ctx("store decisions")?;
     }

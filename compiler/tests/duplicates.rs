@@ -1,0 +1,153 @@
+//! `on duplicate(within D[, by FIELD]) -> ...`: what the checker refuses (one
+//! snapshot per mistake, source and report), what it accepts, how the
+//! formatter writes it and what the IR carries.
+
+use leadroute_compiler::render::{render_human, HumanOptions};
+use leadroute_compiler::source::SourceFile;
+use leadroute_compiler::{check, Code, SourceSet};
+
+const BASE: &str = r#"policy p { owner "ops@acme.example" timezone "UTC" }
+schema lead {
+  id: string
+  email: string
+  company_domain: string?
+  employees: int
+  intent: float
+}
+queue triage { owner "ops@acme.example" sla 1h }
+queue dup_review { owner "ops@acme.example" sla 4h }
+rep alice { email "alice@acme.example" }
+rep bob { email "bob@acme.example" }
+team sales { members [alice, bob] }
+tier standard otherwise sla 24h
+route main {
+  when intent > 50 -> assign team sales else queue triage
+  otherwise -> queue triage
+}
+"#;
+
+fn checked(extra: &str) -> (SourceSet, leadroute_compiler::check::Checked) {
+    let mut sources = SourceSet::new();
+    sources.add(SourceFile::new("policy.route", format!("{BASE}{extra}")));
+    let c = check(&sources);
+    (sources, c)
+}
+
+/// The codes a case produces, but W0003: the base's `dup_review` is unused unless the case uses it.
+fn codes(extra: &str) -> Vec<Code> {
+    checked(extra).1.diagnostics.iter().map(|d| d.code).filter(|c| *c != Code::W0003).collect()
+}
+
+/// The case and the rendered report, for a snapshot.
+fn report(extra: &str) -> String {
+    let (sources, c) = checked(extra);
+    let diags: Vec<_> = c.diagnostics.into_iter().filter(|d| d.code != Code::W0003).collect();
+    format!("--- source (after the base) ---\n{extra}--- human ---\n{}", render_human(&diags, &sources, HumanOptions::plain()))
+}
+
+#[test]
+fn the_handler_forms_of_the_design_check_clean() {
+    for h in [
+        "on duplicate(within 30d) -> assign previous owner else continue\n",
+        "on duplicate(within 7d) -> queue dup_review\n",
+        "on duplicate(within 12h) -> drop \"already in the pipeline\"\n",
+        "on duplicate(within 30d, by company_domain) -> assign previous owner else assign team sales else queue dup_review\n",
+        "on duplicate(within 3650d) -> assign team sales else continue\n",
+        "on duplicate(within 30d) -> route main\n",
+    ] {
+        assert_eq!(codes(h), [], "{h}");
+    }
+}
+
+#[test]
+fn a_window_over_ten_years_is_e0070() {
+    insta::assert_snapshot!(report("on duplicate(within 3651d) -> queue dup_review\n"));
+}
+
+#[test]
+fn a_zero_window_is_a_syntax_error() {
+    assert_eq!(codes("on duplicate(within 0d) -> queue dup_review\n"), [Code::E0003]);
+}
+
+#[test]
+fn a_second_duplicate_handler_is_e0070_pointing_at_the_first() {
+    insta::assert_snapshot!(report("on duplicate(within 30d) -> queue dup_review\non duplicate(within 7d) -> queue triage\n"));
+}
+
+#[test]
+fn an_unknown_key_field_is_e0005_with_did_you_mean() {
+    insta::assert_snapshot!(report("on duplicate(within 30d, by company_domian) -> queue dup_review\n"));
+}
+
+#[test]
+fn a_key_field_that_is_not_text_is_e0070() {
+    insta::assert_snapshot!(report("on duplicate(within 30d, by employees) -> queue dup_review\n"));
+}
+
+#[test]
+fn a_schema_without_email_needs_a_by_field() {
+    let extra = "on duplicate(within 30d) -> queue dup_review\n";
+    let mut sources = SourceSet::new();
+    sources.add(SourceFile::new("policy.route", format!("{}{extra}", BASE.replace("  email: string\n", ""))));
+    let c = check(&sources);
+    let human = render_human(&c.diagnostics, &sources, HumanOptions::plain());
+    insta::assert_snapshot!(format!("--- source (after the base, without `email`) ---\n{extra}--- human ---\n{human}"));
+}
+
+#[test]
+fn previous_owner_in_a_route_is_e0071() {
+    let extra = "route other {\n  when intent > 80 -> assign previous owner else queue triage\n  otherwise -> route main\n}\n";
+    let mut sources = SourceSet::new();
+    sources.add(SourceFile::new("policy.route", format!("{}{extra}", BASE.replace("timezone \"UTC\"", "timezone \"UTC\" entry main"))));
+    let c = check(&sources);
+    let own: Vec<_> = c.diagnostics.into_iter().filter(|d| d.code == Code::E0071).collect();
+    let human = render_human(&own, &sources, HumanOptions::plain());
+    insta::assert_snapshot!(format!("--- source (after the base) ---\n{extra}--- human ---\n{human}"));
+}
+
+#[test]
+fn previous_owner_in_an_else_is_e0071() {
+    insta::assert_snapshot!(report("on duplicate(within 30d) -> assign team sales else assign previous owner else continue\n"));
+}
+
+#[test]
+fn previous_owner_in_other_handlers_is_refused() {
+    assert_eq!(codes("on no_available_rep -> assign previous owner else queue triage\n"), [Code::E0071]);
+    assert_eq!(codes("on sla_breach -> assign previous owner else queue triage\n"), [Code::E0035]);
+}
+
+#[test]
+fn previous_owner_without_else_needs_a_no_available_rep_handler() {
+    insta::assert_snapshot!(report("on duplicate(within 30d) -> assign previous owner\n"));
+    assert_eq!(codes("on duplicate(within 30d) -> assign previous owner\non no_available_rep -> queue triage\n"), []);
+}
+
+#[test]
+fn the_formatter_keeps_the_handler_and_is_idempotent() {
+    let text = format!("{BASE}on   duplicate( within 30d ,by company_domain )->assign previous   owner else continue\n");
+    let once = leadroute_compiler::fmt::format_source(&text).expect("formats");
+    assert!(once.contains("on duplicate(within 30d, by company_domain) -> assign previous owner else continue\n"), "{once}");
+    assert_eq!(leadroute_compiler::fmt::format_source(&once).expect("formats"), once);
+}
+
+#[test]
+fn the_ir_carries_key_window_and_action_and_needs_format_version_3() {
+    let (sources, c) = checked("on duplicate(within 30d, by company_domain) -> assign previous owner else queue dup_review\n");
+    let ir = leadroute_compiler::lower::lower(&sources, &c).expect("lowers");
+    assert_eq!(ir.format_version, 3);
+    let d = ir.duplicate.as_ref().expect("a duplicate handler");
+    assert_eq!(ir.fields[d.key as usize].name, "company_domain");
+    assert_eq!(d.window_ms, 30 * 86_400_000);
+    assert_eq!(d.text, "on duplicate(within 30d, by company_domain) -> assign previous owner else queue dup_review");
+    // Without a handler, the IR stays version 2 (older engines read it; its hash is unchanged).
+    let (sources, c) = checked("");
+    let ir = leadroute_compiler::lower::lower(&sources, &c).expect("lowers");
+    assert_eq!((ir.format_version, ir.duplicate.is_none()), (2, true));
+    assert!(!serde_json::to_string(&ir).expect("serializes").contains("duplicate"));
+}
+
+#[test]
+fn explain_describes_the_new_codes() {
+    assert!(Code::E0070.explanation().contains("duplicate"));
+    assert!(Code::E0071.explanation().contains("previous owner"));
+}

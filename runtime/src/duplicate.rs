@@ -1,0 +1,141 @@
+//! Duplicate leads: the earlier lead a caller found for a new one
+//! ([`Prior`]), and what the policy says makes two leads the same (its key
+//! and window). The engine reads no clock and no store: the caller looks the
+//! earlier lead up with [`Policy::duplicate_key`] and
+//! [`Policy::duplicate_window_ms`] and passes it to the decision.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::decision::{Decision, Outcome};
+use crate::ir::Value;
+use crate::lead::Lead;
+use crate::policy::Policy;
+use crate::state::format_time;
+
+/// The earlier decided lead a new lead may duplicate, as the caller knows
+/// it. A decision the duplicate handler applied to carries it back as
+/// `duplicate_of`, so replaying that decision needs nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prior {
+    /// The earlier lead's id.
+    pub lead_id: String,
+    /// When it was decided (RFC 3339).
+    pub decided_at: String,
+    /// Its owner now (after reassignments), else the rep it was assigned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The team it was assigned through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The queue it went to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+}
+
+impl Prior {
+    /// An earlier lead decided at `decided_at` (milliseconds since the epoch), with no owner, team or queue.
+    pub fn new(lead_id: impl Into<String>, decided_at_ms: i64) -> Prior {
+        Prior { lead_id: lead_id.into(), decided_at: format_time(decided_at_ms), owner: None, team: None, queue: None }
+    }
+
+    /// With its owner.
+    pub fn owned_by(mut self, owner: Option<String>) -> Prior {
+        self.owner = owner;
+        self
+    }
+
+    /// When it was decided, in milliseconds; `None` when `decided_at` is not a time.
+    pub fn decided_at_ms(&self) -> Option<i64> {
+        crate::time::parse_timestamp(&self.decided_at).ok().map(|t| t.as_millisecond())
+    }
+}
+
+/// Leads decided so far, by duplicate key, with where each is now: what a
+/// caller without a store (a lead file routed in order, an audit log
+/// replayed, a batch not yet stored) looks earlier leads up in.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// Per key: the most recent lead with it.
+    by_key: BTreeMap<String, Prior>,
+    /// Per lead id: its key, so a move updates the owner.
+    key_of: BTreeMap<String, String>,
+}
+
+impl Seen {
+    /// The earlier lead with `key` decided within `policy`'s window before
+    /// `now` (milliseconds), other than `lead_id` itself.
+    pub fn prior(&self, policy: &Policy, key: &str, now: i64, lead_id: &str) -> Option<Prior> {
+        let p = self.by_key.get(key)?;
+        let at = p.decided_at_ms()?;
+        (p.lead_id != lead_id && policy.within_window(at, now)).then(|| p.clone())
+    }
+
+    /// A lead with `key` (when it has one) was decided at `at`: it is now the most recent with its key.
+    pub fn decided(&mut self, key: Option<&str>, at: i64, d: &Decision) {
+        let Some(key) = key else { return };
+        if d.outcome == Outcome::Rejected {
+            return;
+        }
+        let prior = Prior { owner: d.rep.clone(), team: d.team.clone(), queue: d.queue.clone(), ..Prior::new(d.lead_id.clone(), at) };
+        self.key_of.insert(d.lead_id.clone(), key.to_string());
+        self.by_key.insert(key.to_string(), prior);
+    }
+
+    /// A lead got a new decision (an override, a breach): its owner, team and queue follow.
+    pub fn moved(&mut self, d: &Decision) {
+        let Some(p) = self.key_of.get(&d.lead_id).and_then(|k| self.by_key.get_mut(k)) else { return };
+        if p.lead_id == d.lead_id {
+            (p.owner, p.team, p.queue) = (d.rep.clone(), d.team.clone(), d.queue.clone());
+        }
+    }
+}
+
+/// A duplicate key as compared: trimmed and lower-cased; `None` when empty.
+pub fn normalize_key(raw: &str) -> Option<String> {
+    let k = raw.trim().to_lowercase();
+    (!k.is_empty()).then_some(k)
+}
+
+impl Policy {
+    /// The lead's duplicate key (its `email`, or the handler's `by` field,
+    /// normalized); `None` when the policy has no duplicate handler or the
+    /// lead has no key.
+    pub fn duplicate_key(&self, lead: &Lead) -> Option<String> {
+        let def = self.ir.duplicate.as_ref()?;
+        match lead.values.get(def.key as usize)? {
+            Some(Value::Str(s)) => normalize_key(s),
+            _ => None,
+        }
+    }
+
+    /// How far back (milliseconds) an earlier decision with the same key makes
+    /// a lead a duplicate; `None` when the policy has no duplicate handler.
+    pub fn duplicate_window_ms(&self) -> Option<i64> {
+        self.ir.duplicate.as_ref().map(|d| d.window_ms)
+    }
+
+    /// True when `prior`, decided at `prior_ms`, is within the window before `now`.
+    pub fn within_window(&self, prior_ms: i64, now: i64) -> bool {
+        self.duplicate_window_ms().is_some_and(|w| prior_ms <= now && now - prior_ms <= w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_trimmed_and_lower_cased() {
+        assert_eq!(normalize_key(" A@X.com ").as_deref(), Some("a@x.com"));
+        assert_eq!(normalize_key("   "), None);
+    }
+
+    #[test]
+    fn a_prior_keeps_its_time_in_rfc_3339() {
+        let p = Prior::new("L-1", 1_795_000_000_000);
+        assert_eq!(p.decided_at_ms(), Some(1_795_000_000_000));
+        assert_eq!(serde_json::to_string(&p).unwrap_or_default(), format!("{{\"lead_id\":\"L-1\",\"decided_at\":\"{}\"}}", p.decided_at));
+    }
+}
