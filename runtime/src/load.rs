@@ -84,11 +84,11 @@ impl fmt::Display for LoadError {
             }
             LoadError::FormatVersion { found: Some(v), supported } => write!(
                 f,
-                "policy IR has format version {v}, this engine reads version {supported}; rebuild it with `leadroute build` of this leadroute"
+                "policy IR has format version {v}, this engine reads versions {OLDEST_FORMAT_VERSION} to {supported}; rebuild it with `leadroute build` of this leadroute"
             ),
             LoadError::FormatVersion { found: None, supported } => write!(
                 f,
-                "not a leadroute policy IR: `$.format_version` is missing or not a number (this engine reads version {supported}); rebuild it with `leadroute build`"
+                "not a leadroute policy IR: `$.format_version` is missing or not a number (this engine reads versions {OLDEST_FORMAT_VERSION} to {supported}); rebuild it with `leadroute build`"
             ),
             LoadError::Invalid { path, problem } => write!(
                 f,

@@ -115,7 +115,7 @@ impl Policy {
     }
 
     fn load(ir: PolicyIr) -> Result<Policy, LoadError> {
-        if ir.format_version != FORMAT_VERSION {
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&ir.format_version) {
             return Err(LoadError::FormatVersion { found: Some(u64::from(ir.format_version)), supported: FORMAT_VERSION });
         }
         crate::validate::validate(&ir).map_err(|e| LoadError::Invalid { path: e.path, problem: e.problem })?;

@@ -7,6 +7,7 @@ mod harness;
 mod bad_input;
 mod crash;
 mod delivery;
+mod duplicates;
 mod idempotency;
 mod load;
 mod nodes;
