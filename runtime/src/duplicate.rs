@@ -116,9 +116,11 @@ impl Policy {
         self.ir.duplicate.as_ref().map(|d| d.window_ms)
     }
 
-    /// True when `prior`, decided at `prior_ms`, is within the window before `now`.
+    /// True when a lead decided at `prior_ms` is within the window before
+    /// `now`. A time after `now` counts too: the caller found it earlier in
+    /// its own order, and another node's clock may run a little ahead.
     pub fn within_window(&self, prior_ms: i64, now: i64) -> bool {
-        self.duplicate_window_ms().is_some_and(|w| prior_ms <= now && now - prior_ms <= w)
+        self.duplicate_window_ms().is_some_and(|w| now.saturating_sub(prior_ms) <= w)
     }
 }
 

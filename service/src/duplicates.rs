@@ -12,15 +12,16 @@ use crate::store::{Context, StoreError};
 
 /// The most recent stored lead with `key` decided within `window_ms` before
 /// `now`, other than `lead_id` itself, where it is now (its current decision
-/// after overrides and breaches, else its first).
+/// after overrides and breaches, else its first). Most recent in commit order
+/// (batches are numbered under the state lock): another node's clock may run
+/// a little ahead of this one's, so a time after `now` still counts.
 pub async fn stored_prior(conn: &mut AnyConnection, key: &str, window_ms: i64, now: i64, lead_id: &str) -> Result<Option<Prior>, StoreError> {
     let row = sqlx::query(
-        "SELECT lead_id, decided_at, decision, current FROM leads WHERE dup_key = $1 AND decided_at >= $2 AND decided_at <= $3 AND lead_id <> $4 \
-         ORDER BY decided_at DESC, batch_id DESC, position DESC LIMIT 1",
+        "SELECT lead_id, decided_at, decision, current FROM leads WHERE dup_key = $1 AND decided_at >= $2 AND lead_id <> $3 \
+         ORDER BY batch_id DESC, position DESC LIMIT 1",
     )
     .bind(key)
     .bind(now.saturating_sub(window_ms))
-    .bind(now)
     .bind(lead_id)
     .fetch_optional(&mut *conn)
     .await

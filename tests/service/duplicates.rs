@@ -5,13 +5,19 @@
 
 use crate::harness::*;
 
-/// A server on the duplicate-lead policy with `handler` added, on a manual clock.
-fn dup_server(db: &Db, handler: &str) -> Server {
+/// How to start a server on the duplicate-lead policy with `handler` added.
+fn dup_start(db: &Db, handler: &str) -> Start {
     let base = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/service/dup_policy.route")).expect("the test policy");
     let path = scratch("dup-policy").join("policy.route");
     std::fs::write(&path, format!("{base}{handler}\n")).expect("write the policy");
     let mut start = Start::new(db);
     start.policy = path;
+    start
+}
+
+/// A server on the duplicate-lead policy with `handler` added, on a manual clock.
+fn dup_server(db: &Db, handler: &str) -> Server {
+    let mut start = dup_start(db, handler);
     start.args = vec!["--manual-clock".into(), CLOCK.into()];
     Server::start(&start)
 }
@@ -190,5 +196,46 @@ async fn reassigned(db: &Db) {
 async fn a_reassigned_earlier_lead_gives_its_new_owner() {
     for db in databases("dup_reassigned").await {
         reassigned(&db).await;
+    }
+}
+
+/// Leads with one email posted at once (to every server in turn): decided one
+/// after the other, so exactly one is first and each other one duplicates a
+/// different earlier one (a chain), all with the first one's owner.
+async fn concurrent(servers: &[Server], db: &Db) {
+    let c = client();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let (c, base) = (c.clone(), servers[i % servers.len()].base.clone());
+        let body = dup_lead(&format!("C-{i}"), "jo@x.com", 90.0);
+        tasks.push(tokio::spawn(async move { post(&c, format!("{base}/v1/leads"), body).await.expect("answers") }));
+    }
+    let mut firsts = Vec::new();
+    let mut priors = std::collections::BTreeSet::new();
+    let mut reps = std::collections::BTreeSet::new();
+    for t in tasks {
+        let a = t.await.expect("task");
+        assert_eq!(a.status, 200, "{}", a.text);
+        reps.insert(a.json["rep"].as_str().unwrap_or_default().to_string());
+        match a.json["duplicate_of"]["lead_id"].as_str() {
+            None => firsts.push(a.json["lead_id"].clone()),
+            Some(p) => assert!(priors.insert(p.to_string()), "{}: two leads duplicate {p}: they were not serialized", db.kind),
+        }
+    }
+    assert_eq!((firsts.len(), priors.len(), reps.len()), (1, 23, 1), "{}: {firsts:?} {reps:?}", db.kind);
+    replays_clean(&c, &servers[0].base, db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_duplicates_are_decided_one_after_the_other() {
+    for db in databases("dup_concurrent").await {
+        let server = Server::start(&dup_start(&db, PREVIOUS_OWNER));
+        concurrent(&[server], &db).await;
+    }
+    // Two nodes on one PostgreSQL: the lookup runs under the shared state lock.
+    if let Some(db) = postgres("dup_nodes").await {
+        let start = dup_start(&db, PREVIOUS_OWNER);
+        let (a, b) = (Server::start(&start), Server::start(&start));
+        concurrent(&[a, b], &db).await;
     }
 }
