@@ -51,7 +51,7 @@ fn run_test(policy: &Policy, t: &TestDef) -> Outcome_ {
             return Outcome_ { test: t.clone(), failures: vec![format!("the test lead is invalid: {msgs}")], decision: None };
         }
     };
-    let d = policy.decide(&lead, &state, &policy.at(now), true);
+    let d = policy.decide_with(&lead, &state, &policy.at(now), true, t.prior.as_ref());
     failures.extend(unmet(&d, &t.expect, ""));
     for b in &t.breach {
         // The decided lead is committed, then nobody contacts it for `after`.

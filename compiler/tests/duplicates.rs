@@ -151,3 +151,18 @@ fn explain_describes_the_new_codes() {
     assert!(Code::E0070.explanation().contains("duplicate"));
     assert!(Code::E0071.explanation().contains("previous owner"));
 }
+
+#[test]
+fn an_inline_test_may_give_the_earlier_lead() {
+    let handler = "on duplicate(within 30d) -> assign previous owner else continue\n";
+    let test = "test \"a repeat goes to bob\" {\n  now \"2026-11-24T15:00:00Z\"\n  lead { id: \"L-2\", email: \"a@x.example\", employees: 10, intent: 90.0 }\n  prior { lead: \"L-1\", owner: bob, at: \"2026-11-20T10:00:00Z\" }\n  expect rep bob\n}\n";
+    assert_eq!(codes(&format!("{handler}{test}")), []);
+    let (sources, c) = checked(&format!("{handler}{test}"));
+    let ir = leadroute_compiler::lower::lower(&sources, &c).expect("lowers");
+    let prior = ir.tests[0].prior.as_ref().expect("the test's prior");
+    assert_eq!((prior.lead_id.as_str(), prior.owner.as_deref(), prior.decided_at.as_str()), ("L-1", Some("bob"), "2026-11-20T10:00:00Z"));
+    // Without a handler, with an unknown rep, a bad time or a stray field: E0028 (E0004 for the rep).
+    assert_eq!(codes(test), [Code::E0028]);
+    let bad = test.replace("owner: bob, at: \"2026-11-20T10:00:00Z\"", "owner: bobby, at: \"yesterday\", by: x");
+    insta::assert_snapshot!(report(&format!("{handler}{bad}")));
+}

@@ -770,6 +770,9 @@ pub struct TestDef {
     /// `after D breach expect ...`: the decided lead, committed, then breached.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub breach: Vec<BreachCheck>,
+    /// `prior { ... }`: the earlier lead the test lead duplicates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<crate::duplicate::Prior>,
 }
 
 /// One `after D breach expect ...` of a test.

@@ -68,6 +68,7 @@ pub fn tests(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
 
 fn check_test(test: &TestDecl, syms: &Symbols, diags: &mut Vec<Diagnostic>) {
     let mut lead: Option<&Record> = None;
+    let mut prior: Option<&Record> = None;
     let mut now: Option<Span> = None;
     let mut expects: Vec<&Expectation> = Vec::new();
     for item in &test.items {
@@ -92,6 +93,12 @@ fn check_test(test: &TestDecl, syms: &Symbols, diags: &mut Vec<Diagnostic>) {
             }
             TestItem::State(entries) => check_state(entries, syms, diags),
             TestItem::Expect(e) => expects.extend(e),
+            TestItem::Prior(r) => {
+                if let Some(first) = prior.replace(r) {
+                    diags.push(twice("prior", r.span, first.span));
+                }
+                check_prior(r, syms, diags);
+            }
             TestItem::Breach(b) => {
                 let refs: Vec<&Expectation> = b.expect.iter().collect();
                 check_expectations(&refs, syms, diags);
@@ -120,6 +127,40 @@ fn check_test(test: &TestDecl, syms: &Symbols, diags: &mut Vec<Diagnostic>) {
         );
     }
     check_expectations(&expects, syms, diags);
+}
+
+/// `prior { lead: "L-1", owner: alice, at: "2026-11-20T10:00:00Z" }`: a lead id,
+/// a rep, a time, in a policy that handles duplicates.
+fn check_prior(r: &Record, syms: &Symbols, diags: &mut Vec<Diagnostic>) {
+    let bad = |span: Span, message: String, help: &str| Diagnostic::new(Code::E0028, span, message).label("in this `prior`").help(help.to_string());
+    if syms.duplicates.is_empty() {
+        diags.push(bad(r.span, "this test gives an earlier lead, but the policy has no `on duplicate(...)` handler".into(), "add `on duplicate(within 30d) -> assign previous owner else continue`, or remove the `prior`"));
+    }
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for f in &r.fields {
+        if let Some(first) = seen.insert(&f.name.name, f.name.span) {
+            diags.push(twice(&f.name.name, f.name.span, first));
+            continue;
+        }
+        match (f.name.name.as_str(), &f.value.kind) {
+            ("lead", ValueKind::Str(_)) => {}
+            ("at", ValueKind::Str(t)) if t.parse::<jiff::Timestamp>().is_ok() => {}
+            ("at", _) => diags.push(bad(f.value.span, "`at` must be an RFC 3339 time".into(), "when the earlier lead was decided: `at: \"2026-11-20T10:00:00Z\"`")),
+            ("owner", ValueKind::Name(rep) | ValueKind::Str(rep)) => {
+                if !syms.reps.contains_key(rep) {
+                    let id = Ident { name: rep.clone(), span: f.value.span };
+                    diags.push(super::flow::unknown(&id, "rep", syms.reps.keys().map(String::as_str)));
+                }
+            }
+            ("lead", _) | ("owner", _) => diags.push(bad(f.value.span, format!("`{}` must be a name", f.name.name), "`lead: \"L-1\"`, `owner: alice`")),
+            (other, _) => diags.push(bad(f.name.span, format!("`prior` has no field `{other}`"), "give `lead`, `at` and optionally `owner`")),
+        }
+    }
+    for need in ["lead", "at"] {
+        if !seen.contains_key(need) {
+            diags.push(bad(r.span, format!("this `prior` has no `{need}`"), "give `lead: \"L-1\"` and `at: \"2026-11-20T10:00:00Z\"`"));
+        }
+    }
 }
 
 fn twice(what: &str, span: Span, first: Span) -> Diagnostic {

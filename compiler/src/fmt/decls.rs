@@ -635,6 +635,8 @@ fn test_item(item: &TestItem, written: &dyn Fn(&Spanned<i64>) -> String) -> Vec<
         }
         TestItem::Expect(list) => vec![format!("expect {}", expectations(list))],
         TestItem::Breach(b) => vec![format!("after {} breach expect {}", written(&b.after), expectations(&b.expect))],
+        TestItem::Prior(r) if r.fields.is_empty() => vec!["prior {}".to_string()],
+        TestItem::Prior(r) => fill(2, "prior { ", &expr::record_fields(r), " }", &|_| true),
     }
 }
 

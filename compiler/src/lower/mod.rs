@@ -432,6 +432,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             state: serde_json::Value::Object(Default::default()),
             expect: Vec::new(),
             breach: Vec::new(),
+            prior: None,
         };
         for item in &t.items {
             match item {
@@ -448,6 +449,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
                     def.state = serde_json::Value::Object(obj);
                 }
                 TestItem::Expect(list) => def.expect.extend(list.iter().map(expectation)),
+                TestItem::Prior(r) => def.prior = Some(prior_of(r)),
                 TestItem::Breach(b) => def.breach.push(ir::BreachCheck {
                     after_ms: b.after.value,
                     expect: b.expect.iter().map(expectation).collect(),
@@ -457,6 +459,18 @@ impl<'s, 'a> Lowerer<'s, 'a> {
         }
         def
     }
+}
+
+/// A test's `prior { lead: "L-1", owner: alice, at: "..." }` (checked: the time reads).
+fn prior_of(r: &Record) -> leadroute_runtime::Prior {
+    let text = |name: &str| {
+        r.fields.iter().find(|f| f.name.name == name).and_then(|f| match &f.value.kind {
+            ValueKind::Str(s) | ValueKind::Name(s) => Some(s.clone()),
+            _ => None,
+        })
+    };
+    let at = text("at").and_then(|t| t.parse::<jiff::Timestamp>().ok()).map_or(0, |t| t.as_millisecond());
+    leadroute_runtime::Prior::new(text("lead").unwrap_or_default(), at).owned_by(text("owner"))
 }
 
 fn expectation(e: &Expectation) -> ir::Expectation {

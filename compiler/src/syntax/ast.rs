@@ -643,6 +643,8 @@ pub enum TestItem {
     Expect(Vec<Expectation>),
     /// `after D breach expect a, b`
     Breach(BreachTest),
+    /// `prior { lead: "L-1", owner: alice, at: "..." }`: the earlier lead the test lead duplicates.
+    Prior(Record),
 }
 
 /// `after 6m breach expect rep sue`: the decided lead, committed, breached `after` later.

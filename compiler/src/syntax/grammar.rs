@@ -55,8 +55,8 @@ pub fn describe(rule: Rule) -> String {
         Rule::dup_event => "`duplicate(within D)` or `duplicate(within D, by FIELD)`",
         Rule::exception | Rule::missing_exc => "an exception",
         Rule::handler_action | Rule::assume_action => "an action or `assume VALUE`",
-        Rule::test_now | Rule::test_lead | Rule::test_state | Rule::test_expect | Rule::test_breach => {
-            "a test item (`now`, `lead`, `state`, `expect`, `after D breach`)"
+        Rule::test_now | Rule::test_lead | Rule::test_state | Rule::test_expect | Rule::test_breach | Rule::test_prior => {
+            "a test item (`now`, `lead`, `state`, `prior`, `expect`, `after D breach`)"
         }
         Rule::rep_state => "a rep name",
         Rule::EOI => "end of input",

@@ -518,6 +518,7 @@ impl Builder<'_> {
         match rule {
             Rule::test_now => TestItem::Now(self.string(next(&mut it))),
             Rule::test_lead => TestItem::Lead(self.record(next(&mut it))),
+            Rule::test_prior => TestItem::Prior(self.record(next(&mut it))),
             Rule::test_state => TestItem::State(
                 it.map(|rs| {
                     let mut rit = rs.into_inner();

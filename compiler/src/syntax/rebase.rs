@@ -271,6 +271,7 @@ impl Rebase for TestItem {
             TestItem::State(s) => s.rebase(f, d),
             TestItem::Expect(e) => e.rebase(f, d),
             TestItem::Breach(b) => b.rebase(f, d),
+            TestItem::Prior(r) => r.rebase(f, d),
         }
     }
 }
