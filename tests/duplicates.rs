@@ -163,11 +163,10 @@ fn inline_tests_run_with_their_earlier_lead() {
     let dir = TempDir::new("dup-test");
     let test = "test \"a repeat goes to the earlier owner\" {\n  now \"2026-11-24T15:00:00Z\"\n  lead { id: \"L-2\", email: \"a@x.com\", intent: 90.0 }\n  prior { lead: \"L-1\", owner: a2, at: \"2026-11-20T10:00:00Z\" }\n  expect rep a2\n}\n";
     let policy = dir.write("dedup.route", format!("{POLICY}on duplicate(within 30d) -> assign previous owner else continue\n{test}"));
-    let run = run(&["test", &policy]);
-    run.expect_code(0);
+    run(&["test", &policy]).expect_code(0);
     // Too old for a 1-day window: routed normally, and the test says so.
     let policy = dir.write("late.route", format!("{POLICY}on duplicate(within 1d) -> assign previous owner else continue\n{test}"));
-    let run = run(&["test", &policy]);
-    run.expect_code(1);
-    assert!(run.stdout.contains("expected rep a2, got rep a1"), "{}", run.stdout);
+    let late = run(&["test", &policy]);
+    late.expect_code(1);
+    assert!(late.stdout.contains("expected rep a2, got rep a1"), "{}", late.stdout);
 }

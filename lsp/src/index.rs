@@ -343,6 +343,14 @@ impl Walker<'_, '_> {
                             }
                         }
                         TestItem::Now(_) => {}
+                        // `owner: alice` names a rep (go-to-definition, references, rename).
+                        TestItem::Prior(r) => {
+                            for f in r.fields.iter().filter(|f| f.name.name == "owner") {
+                                if let ValueKind::Name(rep) = &f.value.kind {
+                                    self.ident(&Ident { name: rep.clone(), span: f.value.span }, Kind::Rep, false);
+                                }
+                            }
+                        }
                     }
                 }
             }
