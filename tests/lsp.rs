@@ -1570,3 +1570,30 @@ fn policies_sharing_a_folder_keep_their_own_diagnostics() {
 /// The server as editors start it (the VS Code client's command line) and what keeps it serving.
 #[path = "lsp/stdio.rs"]
 mod stdio;
+
+#[test]
+fn completion_and_hover_know_the_duplicate_handler() {
+    let (_dir, u, text, mut s) = opened("inbound.route");
+    let text = format!("{text}\non duplicate(within 30d, by company) -> assign previous owner else continue\n");
+    let diags = s.change(&u, 2, &text);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let r = s.request("textDocument/completion", at(&u, pos(&text, "on duplicate(within 30d", "duplicate")));
+    assert!(labels(&r).contains(&"duplicate".to_string()), "{:?}", labels(&r));
+    let r = s.request("textDocument/completion", at(&u, pos(&text, "duplicate(within 30d", "within")));
+    assert_eq!(labels(&r), ["within"]);
+    // `by` takes a string field of the schema, not a strategy.
+    let r = s.request("textDocument/completion", at(&u, pos(&text, "30d, by company)", "company")));
+    let l = labels(&r);
+    assert!(l.contains(&"company".to_string()) && l.contains(&"email".to_string()) && !l.contains(&"intent".to_string()), "{l:?}");
+    let r = s.request("textDocument/completion", at(&u, pos(&text, "-> assign previous owner", "previous")));
+    assert_eq!(labels(&r), ["team", "rep", "owner", "previous"]);
+    let r = s.request("textDocument/completion", at(&u, pos(&text, "assign previous owner else", "owner")));
+    assert_eq!(labels(&r), ["owner"]);
+    let r = s.request("textDocument/completion", at(&u, pos(&text, "previous owner else continue", "continue")));
+    assert!(labels(&r).contains(&"continue".to_string()) && !labels(&r).contains(&"assume".to_string()), "{:?}", labels(&r));
+    let h = s.request("textDocument/hover", at(&u, inside(&text, "on duplicate(within", "duplicate")));
+    assert!(hover_text(&h).contains("duplicate_of"), "{h}");
+    let h = s.request("textDocument/hover", at(&u, inside(&text, "assign previous owner", "previous")));
+    assert!(hover_text(&h).contains("current owner"), "{h}");
+    assert!(s.shutdown().success());
+}
