@@ -110,6 +110,13 @@ impl Policy {
         }
     }
 
+    /// [`Policy::duplicate_key`] of a lead still as JSON (its key field's
+    /// text, normalized), without validating the rest of it.
+    pub fn duplicate_key_json(&self, lead: &serde_json::Value) -> Option<String> {
+        let def = self.ir.duplicate.as_ref()?;
+        normalize_key(lead.get(&self.ir.fields.get(def.key as usize)?.name)?.as_str()?)
+    }
+
     /// How far back (milliseconds) an earlier decision with the same key makes
     /// a lead a duplicate; `None` when the policy has no duplicate handler.
     pub fn duplicate_window_ms(&self) -> Option<i64> {

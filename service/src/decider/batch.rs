@@ -10,7 +10,7 @@ use super::rollout;
 use super::rows::{insert_audit, write_head, write_state_changes};
 use super::{Decider, LeadItem, LeadResult};
 use crate::audit::{self, Entry};
-use crate::duplicates::find_prior;
+use crate::duplicates::{find_prior, Stored};
 use crate::error::ServiceError;
 use crate::store::{chunks_pow2, placeholders_for, Context, StoreError};
 
@@ -53,7 +53,9 @@ impl Decider {
         let mut entries: Vec<Entry> = Vec::new();
         let mut rows: Vec<LeadRow> = Vec::new();
         let mut results = Vec::with_capacity(items.len());
-        // This batch's leads are stored at its end: later duplicates in it find them here.
+        // Earlier leads with the group's duplicate keys, read once; the group's
+        // own leads are stored at its end: later duplicates in it find them in `recent`.
+        let stored = Stored::fetch(&mut tx, &policy, items.iter().filter_map(|i| i.body.as_ref().ok()), now).await?;
         let mut recent = leadroute_runtime::Seen::default();
         let decide_started = Instant::now();
         for item in items {
@@ -98,8 +100,8 @@ impl Decider {
                 .and_then(|l| leadroute_runtime::Lead::from_json(l.policy.ir(), &value, leadroute_runtime::LeadOptions::default()).ok());
             // The duplicate key is the deciding version's; the earlier lead is looked up in this transaction.
             let (dup_key, prior) = match (&canary_lead, live.as_ref()) {
-                (Some(cl), Some(l)) => find_prior(&mut tx, &recent, &l.policy, cl, now).await?,
-                _ => find_prior(&mut tx, &recent, &policy, &lead, now).await?,
+                (Some(cl), Some(l)) => find_prior(&mut tx, &recent, &stored, &l.policy, cl, now).await?,
+                _ => find_prior(&mut tx, &recent, &stored, &policy, &lead, now).await?,
             };
             let canary = live.as_mut().zip(canary_lead).map(|(l, lead)| {
                 let cand = l.policy.clone();
