@@ -170,3 +170,21 @@ fn inline_tests_run_with_their_earlier_lead() {
     late.expect_code(1);
     assert!(late.stdout.contains("expected rep a2, got rep a1"), "{}", late.stdout);
 }
+
+/// A hand-edited IR with a duplicate handler is checked on load like the rest.
+#[test]
+fn a_broken_duplicate_handler_in_the_ir_is_refused_with_its_path() {
+    let mut set = leadroute_compiler::SourceSet::new();
+    set.add(leadroute_compiler::SourceFile::new("dedup.route", format!("{POLICY}on duplicate(within 30d) -> queue dup_review\n")));
+    let checked = leadroute_compiler::check(&set);
+    let ir = serde_json::to_value(leadroute_compiler::lower::lower(&set, &checked).expect("lowers")).expect("json");
+    let refused = |path: &str, v: serde_json::Value| {
+        let mut ir = ir.clone();
+        *ir.pointer_mut(path).expect("the path exists") = v;
+        Policy::from_json(&ir.to_string()).expect_err("refused").to_string()
+    };
+    assert!(refused("/format_version", 2.into()).contains("`$.duplicate`: a duplicate handler needs format version 3"));
+    assert!(refused("/duplicate/window_ms", 0.into()).contains("`$.duplicate.window_ms`"));
+    assert!(refused("/duplicate/key", 2.into()).contains("`$.duplicate.key`: the key field is not a string"));
+    assert!(refused("/duplicate/key", 9.into()).contains("`$.duplicate.key`"));
+}

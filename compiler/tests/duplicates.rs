@@ -125,6 +125,10 @@ fn the_formatter_keeps_the_handler_and_is_idempotent() {
     let once = leadroute_compiler::fmt::format_source(&text).expect("formats");
     assert!(once.contains("on duplicate(within 30d, by company_domain) -> assign previous owner else continue\n"), "{once}");
     assert_eq!(leadroute_compiler::fmt::format_source(&once).expect("formats"), once);
+    // A test's `prior` keeps its fields.
+    let text = format!("{BASE}test \"t\" {{ lead {{ id: \"L-2\" }}\n prior {{lead:\"L-1\",owner: bob,at:\"2026-11-20T10:00:00Z\"}} expect rep bob }}\n");
+    let once = leadroute_compiler::fmt::format_source(&text).expect("formats");
+    assert!(once.contains("  prior { lead: \"L-1\", owner: bob, at: \"2026-11-20T10:00:00Z\" }\n"), "{once}");
 }
 
 #[test]
