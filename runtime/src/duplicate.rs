@@ -4,8 +4,7 @@
 //! earlier lead up with [`Policy::duplicate_key`] and
 //! [`Policy::duplicate_window_ms`] and passes it to the decision.
 
-use std::collections::BTreeMap;
-
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::decision::{Decision, Outcome};
@@ -54,22 +53,34 @@ impl Prior {
 
 /// Leads decided so far, by duplicate key, with where each is now: what a
 /// caller without a store (a lead file routed in order, an audit log
-/// replayed, a batch not yet stored) looks earlier leads up in.
+/// replayed, a batch not yet stored) looks earlier leads up in. Lookups
+/// only (nothing is listed in map order), so hash maps.
 #[derive(Debug, Clone, Default)]
 pub struct Seen {
     /// Per key: the most recent lead with it.
-    by_key: BTreeMap<String, Prior>,
+    by_key: FxHashMap<String, Latest>,
     /// Per lead id: its key, so a move updates the owner.
-    key_of: BTreeMap<String, String>,
+    key_of: FxHashMap<String, String>,
+}
+
+/// The most recent lead of a key, kept as numbers and names (a [`Prior`] is
+/// made only for a lead that finds it).
+#[derive(Debug, Clone)]
+struct Latest {
+    lead_id: String,
+    at: i64,
+    owner: Option<String>,
+    team: Option<String>,
+    queue: Option<String>,
 }
 
 impl Seen {
     /// The earlier lead with `key` decided within `policy`'s window before
     /// `now` (milliseconds), other than `lead_id` itself.
     pub fn prior(&self, policy: &Policy, key: &str, now: i64, lead_id: &str) -> Option<Prior> {
-        let p = self.by_key.get(key)?;
-        let at = p.decided_at_ms()?;
-        (p.lead_id != lead_id && policy.within_window(at, now)).then(|| p.clone())
+        let l = self.by_key.get(key)?;
+        (l.lead_id != lead_id && policy.within_window(l.at, now))
+            .then(|| Prior { owner: l.owner.clone(), team: l.team.clone(), queue: l.queue.clone(), ..Prior::new(l.lead_id.clone(), l.at) })
     }
 
     /// A lead with `key` (when it has one) was decided at `at`: it is now the most recent with its key.
@@ -78,16 +89,16 @@ impl Seen {
         if d.outcome == Outcome::Rejected {
             return;
         }
-        let prior = Prior { owner: d.rep.clone(), team: d.team.clone(), queue: d.queue.clone(), ..Prior::new(d.lead_id.clone(), at) };
+        let latest = Latest { lead_id: d.lead_id.clone(), at, owner: d.rep.clone(), team: d.team.clone(), queue: d.queue.clone() };
         self.key_of.insert(d.lead_id.clone(), key.to_string());
-        self.by_key.insert(key.to_string(), prior);
+        self.by_key.insert(key.to_string(), latest);
     }
 
     /// A lead got a new decision (an override, a breach): its owner, team and queue follow.
     pub fn moved(&mut self, d: &Decision) {
-        let Some(p) = self.key_of.get(&d.lead_id).and_then(|k| self.by_key.get_mut(k)) else { return };
-        if p.lead_id == d.lead_id {
-            (p.owner, p.team, p.queue) = (d.rep.clone(), d.team.clone(), d.queue.clone());
+        let Some(l) = self.key_of.get(&d.lead_id).and_then(|k| self.by_key.get_mut(k)) else { return };
+        if l.lead_id == d.lead_id {
+            (l.owner, l.team, l.queue) = (d.rep.clone(), d.team.clone(), d.queue.clone());
         }
     }
 }
