@@ -11,12 +11,9 @@
 set -u
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
-bin=${1:-}
-if [ -z "$bin" ]; then
-  cargo build --release --bin leadroute >&2 || exit 1
-  bin=$target/release/leadroute
-fi
-cargo build --release -p leadroute-bench --bin gen-policy >&2 || exit 1
+# One build for both binaries (building them apart unifies features differently and rebuilds the world).
+cargo build --release -p leadroute -p leadroute-bench --bins >&2 || exit 1
+bin=${1:-$target/release/leadroute}
 gen=$target/release/gen-policy
 dir=${SCALE_DIR:-/tmp/leadroute-scale}
 mkdir -p "$dir"
@@ -34,12 +31,14 @@ mkdir -p "$dir"
 run() { # name, command...
   local name=$1; shift
   local out
-  out=$( { ulimit -v "${SCALE_MEM_KB:-8000000}"; /usr/bin/time -v timeout "${SCALE_TIMEOUT:-120}" "$@" > /dev/null 2> "$dir/last.err"; } 2>&1 )
+  ( ulimit -v "${SCALE_MEM_KB:-8000000}"; /usr/bin/time -v -o "$dir/time.txt" timeout "${SCALE_TIMEOUT:-120}" "$@" > "$dir/last.out" 2> "$dir/last.err" )
+  out=$(cat "$dir/time.txt")
   local user sys rss code
   user=$(grep "User time" <<<"$out" | awk '{print $NF}')
   sys=$(grep "System time" <<<"$out" | awk '{print $NF}')
   rss=$(grep "Maximum resident" <<<"$out" | awk '{print $NF}')
   code=$(grep "Exit status" <<<"$out" | awk '{print $NF}')
+  grep -q "Command terminated by signal" <<<"$out" && code="killed ($(grep -o 'signal [0-9]*' <<<"$out"))"
   printf '| %s | %.2f | %d | %s | %s |\n' "$name" "$(echo "$user + $sys" | bc)" "$((rss / 1024))" "$code" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
@@ -54,3 +53,5 @@ run "fmt disjoint-10k" "$bin" fmt --check "$dir/disjoint-10k.route"
 run "build disjoint-10k" "$bin" build "$dir/disjoint-10k.route" -o "$dir/out.json"
 run "test pathological-10mb" "$bin" test "$dir/pathological-10mb.route"
 run "check --each pathological-10mb" "$bin" check --each --format json "$dir/pathological-10mb.route"
+run "lsp open pathological-10mb" python3 bench/lsp-open.py "$bin" "$dir/pathological-10mb.route"
+run "lsp open disjoint-10k" python3 bench/lsp-open.py "$bin" "$dir/disjoint-10k.route"
