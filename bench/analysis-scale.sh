@@ -53,5 +53,10 @@ run "fmt disjoint-10k" "$bin" fmt --check "$dir/disjoint-10k.route"
 run "build disjoint-10k" "$bin" build "$dir/disjoint-10k.route" -o "$dir/out.json"
 run "test pathological-10mb" "$bin" test "$dir/pathological-10mb.route"
 run "check --each pathological-10mb" "$bin" check --each --format json "$dir/pathological-10mb.route"
-run "lsp open pathological-10mb" python3 bench/lsp-open.py "$bin" "$dir/pathological-10mb.route"
-run "lsp open disjoint-10k" python3 bench/lsp-open.py "$bin" "$dir/disjoint-10k.route"
+# The server's own CPU and RSS are in last.out (the table's figures include the client).
+for f in pathological-10mb disjoint-10k; do
+  run "lsp open $f" python3 bench/lsp-open.py "$bin" "$dir/$f.route" none
+  echo "<!-- lsp open $f: $(cat "$dir/last.out") -->"
+  run "lsp open + outline + tokens $f" python3 bench/lsp-open.py "$bin" "$dir/$f.route"
+  echo "<!-- lsp open + outline + tokens $f: $(cat "$dir/last.out") -->"
+done
