@@ -50,6 +50,15 @@ impl Budget {
     }
 }
 
+/// The steps of meeting two conditions: one per pair of terms (one when
+/// either is beyond the analysis).
+pub fn work(a: &super::predicate::Dnf, b: &super::predicate::Dnf) -> u64 {
+    match (a, b) {
+        (Some(x), Some(y)) => (x.len() as u64).saturating_mul(y.len() as u64).max(1),
+        _ => 1,
+    }
+}
+
 /// W0040: `analysis` stopped after `steps` steps at `span`; `unchecked`
 /// says what was not looked at, `narrow` how to make it cheaper.
 pub fn cut_short(span: Span, analysis: &str, steps: u64, unchecked: String, narrow: &str) -> Diagnostic {

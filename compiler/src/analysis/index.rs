@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::budget::{cut_short, thousands, Budget, OVERLAP_STEPS};
+use super::budget::{cut_short, thousands, work, Budget, OVERLAP_STEPS};
 use super::predicate::{Analyzer, Dnf, Interval, ValueSet};
 use super::reach::{empty, prune};
 use crate::check::Symbols;
@@ -144,6 +144,16 @@ impl Territories {
         &self.conds[self.classes[class][0]]
     }
 
+    /// The other territories of territory `i`'s class and of the classes
+    /// that may overlap it, in declaration order.
+    pub fn neighbours(&self, i: usize) -> Vec<usize> {
+        let k = self.class_of[i];
+        let mut out: Vec<usize> = self.classes[k].iter().copied().filter(|&j| j != i).collect();
+        out.extend(self.partners[k].iter().flat_map(|&p| self.classes[p].iter().copied()));
+        out.sort_unstable();
+        out
+    }
+
     /// W0040 when the search ran out: which territories were not compared.
     pub fn cut_short(&self, syms: &Symbols) -> Option<Diagnostic> {
         let class = self.cut?;
@@ -205,11 +215,7 @@ fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usi
                 if keyed_apart || bounded_apart {
                     continue;
                 }
-                let work = match (reps[a], reps[b]) {
-                    (Some(x), Some(y)) => (x.len() as u64).saturating_mul(y.len() as u64),
-                    _ => 1,
-                };
-                if !budget.spend(work) {
+                if !budget.spend(work(reps[a], reps[b])) {
                     return (pairs, Some(b));
                 }
                 if an.intersects(reps[a], reps[b]) {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::budget::{cut_short, thousands, Budget, REPORT_STEPS};
+use super::budget::{cut_short, thousands, work, Budget, REPORT_STEPS};
 use super::index::Territories;
 use super::predicate::{both, Analyzer, Dnf};
 use super::reach::{empty, example_with, meet, Raised};
@@ -136,11 +136,7 @@ type Reached<'r, 'a> = (&'r Raised<'a>, Option<(serde_json::Map<String, serde_js
 fn reach<'r, 'a>(an: &Analyzer, raised: &'r [Raised<'a>], pair: &Dnf, budget: &mut Budget) -> Option<Option<Reached<'r, 'a>>> {
     let mut first_guess = None;
     for r in raised {
-        let work = match (&r.leads, pair) {
-            (Some(x), Some(y)) => (x.len() as u64).saturating_mul(y.len() as u64).max(1),
-            _ => 1,
-        };
-        if !budget.spend(work) {
+        if !budget.spend(work(&r.leads, pair)) {
             return None;
         }
         let m = meet(an, &r.leads, pair);
@@ -183,11 +179,7 @@ pub fn check(syms: &Symbols, terr: &Territories, raised: &[Raised], allowed: &BT
         Some(Some(diagnostic(syms, handled, i, j, at, found, example)))
     };
     for &i in &allowed {
-        let k = terr.class_of[i];
-        let mut others: Vec<usize> = terr.classes[k].iter().copied().filter(|&j| j != i).collect();
-        others.extend(terr.partners[k].iter().flat_map(|&p| terr.classes[p].iter().copied()));
-        others.sort_unstable();
-        for j in others {
+        for j in terr.neighbours(i) {
             match try_pair(i.min(j), i.max(j), &mut budget) {
                 None => break,
                 Some(None) => continue,

@@ -3,7 +3,7 @@
 //! path), rules that can never fire (with the rules that cover them),
 //! conditions that never hold, and territories that overlap.
 
-use super::budget::{thousands, Budget, REPORT_STEPS};
+use super::budget::{thousands, work, Budget, REPORT_STEPS};
 use super::index::Territories;
 use super::predicate::{both, either, negate, Analyzer, Dnf, Term, MAX_TERMS};
 use crate::check::flow::can_continue;
@@ -131,22 +131,14 @@ pub fn territories(syms: &Symbols, terr: &Territories, diags: &mut Vec<Diagnosti
         if stopped.is_some() {
             continue;
         }
-        // Its twin, and the territories that may overlap it, in declaration order.
-        let mut others: Vec<usize> = members.iter().copied().filter(|&j| j != i).collect();
-        others.extend(terr.partners[k].iter().flat_map(|&p| terr.classes[p].iter().copied()));
-        others.sort_unstable();
-        for j in others {
+        for j in terr.neighbours(i) {
             if empty(&conds[j]) {
                 continue;
             }
             let kj = terr.class_of[j];
             let covered = kj == k || {
                 let neg = negs[kj].get_or_insert_with(|| negate(terr.cond(kj)));
-                let work = match (&conds[i], &*neg) {
-                    (Some(x), Some(y)) => (x.len() as u64).saturating_mul(y.len() as u64).max(1),
-                    _ => 1,
-                };
-                if !budget.spend(work) {
+                if !budget.spend(work(&conds[i], neg)) {
                     stopped = Some(i);
                     break;
                 }
