@@ -3,8 +3,8 @@
 //!
 //! Each class's condition is keyed by the fields every one of its terms
 //! tests for equality or membership (`country == "DE"`, `state in [...]`),
-//! with the values allowed, and by the fields every term bounds (`employees
-//! >= 200`), with the hull of the intervals. Classes are grouped by which
+//! with the values allowed, and by the fields every term bounds
+//! (`employees >= 200`), with the hull of the intervals. Classes are grouped by which
 //! fields they key on; a class is looked up in each group through the most
 //! selective field the two share, so two territories with different
 //! countries are never compared. Classes that share no keyed field (only
