@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use leadroute_compiler::analysis::{overlap, reach};
+use leadroute_compiler::analysis::{index::Territories, overlap, predicate::Analyzer, reach};
 use leadroute_compiler::{check, Diagnostic, SourceFile, SourceSet};
 
 const RUNS: usize = 20;
@@ -286,11 +286,13 @@ fn main() {
 
     // Each analysis on its own, over the checked policy's symbols.
     let entry = checked.entry.as_deref();
-    let parts: [(&str, Duration); 4] = [
-        ("overlap pairs", time(|| overlap::overlaps(&syms))),
+    let terr = Territories::build(&Analyzer::new(&syms));
+    let parts: [(&str, Duration); 5] = [
+        ("territory index", time(|| Territories::build(&Analyzer::new(&syms)))),
+        ("overlap pairs", time(|| overlap::overlaps(&syms, &terr, usize::MAX))),
         ("tiers (E0026, W0006, W0007)", time(|| reach::tiers(&syms, &mut Vec::new()))),
-        ("territories (W0006, W0007)", time(|| reach::territories(&syms, &mut Vec::new()))),
-        ("routes (E0021, W0006, W0007)", time(|| reach::routes(&syms, entry, &sources, &mut Vec::new()))),
+        ("territories (W0006, W0007)", time(|| reach::territories(&syms, &terr, &mut Vec::new()))),
+        ("routes (E0021, W0006, W0007)", time(|| reach::routes(&syms, &terr, entry, &sources, &mut Vec::new()))),
     ];
     for (name, d) in parts {
         println!("analysis:   {name:<30} median {:.2} ms", ms(d));

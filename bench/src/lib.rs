@@ -7,6 +7,7 @@
 
 pub mod leads;
 pub mod native;
+pub mod policies;
 pub mod route;
 pub mod table;
 

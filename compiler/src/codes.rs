@@ -98,6 +98,7 @@ codes! {
     W0009 => "`allow` that silences nothing",
     W0010 => "holiday calendar runs out",
     W0011 => "daily cap restarts in the middle of a night shift",
+    W0040 => "analysis cut short",
 }
 
 impl Code {

@@ -109,9 +109,10 @@ fn render(sources: &SourceSet, diags: &[leadroute_compiler::Diagnostic]) -> Stri
 #[test]
 fn every_code_has_a_case_that_produces_it() {
     for code in Code::ALL {
-        if matches!(code, Code::E0050 | Code::W0010 | Code::E0039 | Code::E0052) {
+        if matches!(code, Code::E0050 | Code::W0010 | Code::E0039 | Code::E0052 | Code::W0040) {
             // covered by `unreadable_source_is_e0050`, `calendar_without_next_year_is_w0010`,
-            // `a_long_default_chain_is_e0039` and `separate_policies_are_one_e0052` below
+            // `a_long_default_chain_is_e0039`, `separate_policies_are_one_e0052` and
+            // `an_exhausted_territory_search_is_w0040` below
             continue;
         }
         assert!(CASES.iter().any(|(c, _)| c == code), "no snapshot case for {code}");
@@ -169,6 +170,20 @@ fn a_long_default_chain_is_e0039() {
     let human = render_human(&checked.diagnostics, &sources, HumanOptions::plain());
     assert!(human.lines().all(|l| l.chars().count() < 200), "no line of the report is long:\n{human}");
     insta::assert_snapshot!("E0039", human);
+}
+
+#[test]
+fn an_exhausted_territory_search_is_w0040() {
+    // 2,100 territories on a number alone: every pair must be compared, past the budget.
+    let chain: String = (0..2100).map(|i| format!("territory t{i} when intent > {i}\n")).collect();
+    let reads = "route main {\n  when territory is present -> queue triage\n  otherwise -> queue triage\n}\n";
+    let text = format!("{BASE}{reads}on ambiguous_territory -> queue triage\n{chain}");
+    let mut sources = SourceSet::new();
+    sources.add(SourceFile::new("policy.route", text));
+    let checked = check(&sources);
+    let cut: Vec<_> = checked.diagnostics.iter().filter(|d| d.code == Code::W0040).cloned().collect();
+    assert_eq!(cut.len(), 1);
+    insta::assert_snapshot!("W0040", render(&sources, &cut));
 }
 
 #[test]

@@ -63,8 +63,8 @@ fn every_erroneous_example_shows_its_own_code_or_is_a_fragment() {
 fn every_erroneous_example_produces_its_code() {
     let mut failures = Vec::new();
     for code in Code::ALL {
-        if matches!(code, Code::E0050 | Code::E0039 | Code::E0052) {
-            // Not one Route file: a shell session, a 1025-part line, a folder of files.
+        if matches!(code, Code::E0050 | Code::E0039 | Code::E0052 | Code::W0040) {
+            // Not one Route file: a shell session, a 1025-part line, a folder of files, thousands of territories.
             continue;
         }
         let text = code.explanation();

@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::check::symbols::{Symbols, Ty};
+use super::index::Territories;
 use crate::syntax::ast::*;
 
 
@@ -54,6 +55,18 @@ impl Interval {
         let (lo, lo_in) = if self.lo > o.lo || (self.lo == o.lo && !self.lo_in) { (self.lo, self.lo_in) } else { (o.lo, o.lo_in) };
         let (hi, hi_in) = if self.hi < o.hi || (self.hi == o.hi && !self.hi_in) { (self.hi, self.hi_in) } else { (o.hi, o.hi_in) };
         Interval { lo, lo_in, hi, hi_in }
+    }
+
+    /// The smallest interval holding both.
+    pub fn hull(self, o: Interval) -> Interval {
+        let (lo, lo_in) = if self.lo < o.lo || (self.lo == o.lo && self.lo_in) { (self.lo, self.lo_in) } else { (o.lo, o.lo_in) };
+        let (hi, hi_in) = if self.hi > o.hi || (self.hi == o.hi && self.hi_in) { (self.hi, self.hi_in) } else { (o.hi, o.hi_in) };
+        Interval { lo, lo_in, hi, hi_in }
+    }
+
+    /// True when some number lies in both.
+    pub fn meets(self, o: Interval) -> bool {
+        self.meet(o).pick(false).is_some()
     }
 
     /// A point inside, if any; `integer` asks for a whole number.
@@ -147,6 +160,11 @@ impl<'s, 'a> Analyzer<'s, 'a> {
     /// An analyzer that also understands `tier` and `territory` inside routes,
     /// through the tier and territory conditions.
     pub fn with_routes(syms: &'s Symbols<'a>) -> Self {
+        Self::with_territories(syms, &Territories::build(&Analyzer::new(syms)))
+    }
+
+    /// [`Analyzer::with_routes`] on territories already indexed.
+    pub fn with_territories(syms: &'s Symbols<'a>, terr: &Territories) -> Self {
         let base = Analyzer::new(syms);
         let mut ctx = RouteCtx::default();
         let mut none_before: Dnf = Some(vec![Term::default()]);
@@ -158,28 +176,31 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             ctx.tier_is.push(both(&none_before, &this));
             none_before = both(&none_before, &negate(&this));
         }
-        let conds: Vec<Dnf> = syms.territories.iter().map(|t| base.dnf(&t.condition)).collect();
-        let negs: Vec<Dnf> = conds.iter().map(negate).collect();
-        for (i, c) in conds.iter().enumerate() {
-            let mut acc = c.clone();
-            for (j, n) in negs.iter().enumerate() {
-                // A territory disjoint from this one excludes nothing of it.
-                if i != j && base.intersects(c, &conds[j]) {
-                    acc = both(&acc, n).map(|t| t.into_iter().filter(|x| base.satisfiable(x)).collect());
+        let complete = terr.cut.is_none();
+        // One negation per class, made when first needed.
+        let mut negs: Vec<Option<Dnf>> = vec![None; terr.classes.len()];
+        let mut neg = |k: usize| negs[k].get_or_insert_with(|| negate(terr.cond(k))).clone();
+        for (i, c) in terr.conds.iter().enumerate() {
+            let k = terr.class_of[i];
+            let is = if !complete {
+                None // some overlaps are not known: which leads end up here is not either
+            } else if terr.classes[k].len() > 1 {
+                Some(vec![]) // its twin takes every lead it matches
+            } else {
+                let mut acc = c.clone();
+                // Only territories that may overlap this one exclude any of its leads.
+                for &p in &terr.partners[k] {
+                    if empty_dnf(&acc) {
+                        break;
+                    }
+                    acc = both(&acc, &neg(p)).map(|t| t.into_iter().filter(|x| base.satisfiable(x)).collect());
                 }
-            }
-            ctx.territory_is.push(acc);
+                acc
+            };
+            ctx.territory_is.push(is);
         }
-        ctx.territory_none = negs.iter().try_fold(vec![Term::default()], |acc, n| both(&Some(acc), n));
-        let mut amb: Dnf = Some(vec![]);
-        for (i, c) in conds.iter().enumerate() {
-            for d in &conds[i + 1..] {
-                if base.intersects(c, d) {
-                    amb = either(&amb, &both(c, d)).map(|t| t.into_iter().filter(|x| base.satisfiable(x)).collect());
-                }
-            }
-        }
-        ctx.ambiguous = amb;
+        ctx.territory_none = (0..terr.classes.len()).try_fold(vec![Term::default()], |acc, k| both(&Some(acc), &neg(k)));
+        ctx.ambiguous = if complete { ambiguous(&base, terr) } else { None };
         Analyzer { syms, route: Some(ctx) }
     }
 
@@ -541,6 +562,33 @@ fn text_value(v: &str, ty: Option<&Ty>) -> serde_json::Value {
         Some(Ty::Bool) => serde_json::Value::Bool(v == "true"),
         _ => serde_json::Value::String(v.to_string()),
     }
+}
+
+fn empty_dnf(d: &Dnf) -> bool {
+    d.as_ref().is_some_and(Vec::is_empty)
+}
+
+/// The leads in two territories or more: a class of several territories
+/// contributes its condition, an overlapping pair of classes their meet,
+/// in the order the pairs of territories come in.
+fn ambiguous(an: &Analyzer, terr: &Territories) -> Dnf {
+    let mut parts: Vec<((usize, usize), Dnf)> = Vec::new();
+    for (k, members) in terr.classes.iter().enumerate() {
+        if let [a, b, ..] = members[..] {
+            parts.push(((a, b), terr.cond(k).clone()));
+        }
+    }
+    for &(a, b) in &terr.pairs {
+        let key = (terr.classes[a][0], terr.classes[b][0]);
+        parts.push((key, both(terr.cond(a), terr.cond(b))));
+    }
+    parts.sort_by_key(|(key, _)| *key);
+    let mut amb: Dnf = Some(vec![]);
+    for (_, d) in parts {
+        amb = either(&amb, &d).map(|t| t.into_iter().filter(|x| an.satisfiable(x)).collect());
+        amb.as_ref()?;
+    }
+    amb
 }
 
 /// Both conditions (`None` when too large).

@@ -3,6 +3,8 @@
 //! path), rules that can never fire (with the rules that cover them),
 //! conditions that never hold, and territories that overlap.
 
+use super::budget::{thousands, work, Budget, REPORT_STEPS};
+use super::index::Territories;
 use super::predicate::{both, either, negate, Analyzer, Dnf, Term, MAX_TERMS};
 use crate::check::flow::can_continue;
 use crate::check::Symbols;
@@ -98,26 +100,74 @@ pub fn tiers(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
 
 /// Territories whose condition never holds, or that are always ambiguous
 /// (overlaps are reported by [`super::overlap`], from where they are raised).
-pub fn territories(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
+/// More than two territories with the same condition are reported once, on
+/// the first of them. Only territories the index found overlapping are
+/// tested for covering one another, within [`REPORT_STEPS`].
+pub fn territories(syms: &Symbols, terr: &Territories, diags: &mut Vec<Diagnostic>) {
     let an = &Analyzer::new(syms);
-    let conds: Vec<Dnf> = syms.territories.iter().map(|t| prune(an, an.dnf(&t.condition))).collect();
+    let conds = &terr.conds;
+    let mut budget = Budget::new(REPORT_STEPS);
+    let mut negs: Vec<Option<Dnf>> = vec![None; terr.classes.len()];
+    let mut stopped: Option<usize> = None;
     for (i, t) in syms.territories.iter().enumerate() {
         if empty(&conds[i]) {
             diags.push(never_holds(t.condition.span, "territory", &t.name.name));
             continue;
         }
-        for (j, other) in syms.territories.iter().enumerate() {
-            if i != j && !empty(&conds[j]) && an.intersects(&conds[i], &conds[j]) && empty(&meet(an, &conds[i], &negate(&conds[j]))) {
-                diags.push(
-                    Diagnostic::new(Code::W0006, t.name.span, format!("territory `{}` never decides a lead on its own", t.name.name))
-                        .label(format!("every lead it matches also matches `{}`", other.name.name))
-                        .with_secondary(other.name.span, format!("`{}` declared here", other.name.name))
-                        .help("territories are not ordered: a lead in both is ambiguous; narrow one of them"),
-                );
+        let k = terr.class_of[i];
+        let members = &terr.classes[k];
+        if members.len() > 2 {
+            if members[0] == i {
+                let twin = syms.territories[members[1]];
+                diags.push(alone(t, twin).label(format!(
+                    "every lead it matches also matches `{}`; so it is for each of the {} territories with this condition ({})",
+                    twin.name.name,
+                    thousands(members.len() as u64),
+                    super::overlap::names(syms, members)
+                )));
+            }
+            continue;
+        }
+        if stopped.is_some() {
+            continue;
+        }
+        for j in terr.neighbours(i) {
+            if empty(&conds[j]) {
+                continue;
+            }
+            let kj = terr.class_of[j];
+            let covered = kj == k || {
+                let neg = negs[kj].get_or_insert_with(|| negate(terr.cond(kj)));
+                if !budget.spend(work(&conds[i], neg)) {
+                    stopped = Some(i);
+                    break;
+                }
+                empty(&meet(an, &conds[i], neg))
+            };
+            if covered {
+                let other = syms.territories[j];
+                diags.push(alone(t, other).label(format!("every lead it matches also matches `{}`", other.name.name)));
                 break;
             }
         }
     }
+    if let Some(i) = stopped {
+        let t = syms.territories[i];
+        diags.push(super::budget::cut_short(
+            t.name.span,
+            "the territory coverage check (W0006)",
+            budget.spent(),
+            format!("`{}` and the territories after it were not checked for being covered by the territories they overlap", t.name.name),
+            "fewer overlapping territories make this cheaper: give territories exclusive conditions",
+        ));
+    }
+}
+
+/// W0006 for territory `t`, every lead of which is also in `other` (label to add).
+fn alone(t: &TerritoryDecl, other: &TerritoryDecl) -> Diagnostic {
+    Diagnostic::new(Code::W0006, t.name.span, format!("territory `{}` never decides a lead on its own", t.name.name))
+        .with_secondary(other.name.span, format!("`{}` declared here", other.name.name))
+        .help("territories are not ordered: a lead in both is ambiguous; narrow one of them")
 }
 
 /// The leads each route rule takes (on [`Analyzer::with_routes`]), for the
@@ -165,8 +215,8 @@ pub fn reads_territory(syms: &Symbols, e: &Expr) -> bool {
 /// Per route: the leads that reach it (from the entry, through `route`
 /// actions), its rules that can never fire, and leads that fall through it.
 /// Returns the leads each reached rule takes, and where ambiguity is raised.
-pub fn routes<'a>(syms: &Symbols<'a>, entry: Option<&str>, sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
-    let an = &Analyzer::with_routes(syms);
+pub fn routes<'a>(syms: &Symbols<'a>, terr: &Territories, entry: Option<&str>, sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
+    let an = &Analyzer::with_territories(syms, terr);
     let line_of = |r: &Rule| sources.get(r.span.file).line_col(r.span.start as usize).0;
     let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     let mut fires = Flow::default();

@@ -128,12 +128,32 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
     flow::cycles(&syms, &refs, entry.as_deref(), diags);
     flow::handler_loops(&syms, &refs, diags);
     crate::analysis::reach::tiers(&syms, diags);
-    crate::analysis::reach::territories(&syms, diags);
-    let flow = crate::analysis::reach::routes(&syms, entry.as_deref(), sources, diags);
-    crate::analysis::overlap::check(&syms, &flow.raised, diags);
+    let territories = crate::analysis::index::Territories::build(&crate::analysis::predicate::Analyzer::new(&syms));
+    crate::analysis::reach::territories(&syms, &territories, diags);
+    let flow = crate::analysis::reach::routes(&syms, &territories, entry.as_deref(), sources, diags);
+    crate::analysis::overlap::check(&syms, &territories, &flow.raised, &allowed_overlaps(modules, &syms), diags);
     crate::analysis::breach::holders(&syms, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     entry
+}
+
+/// The territories (by index) that an `allow W0008` line names: their
+/// overlaps are reported pair by pair, so that the allow silences exactly
+/// those.
+fn allowed_overlaps(modules: &[Module], syms: &Symbols) -> BTreeSet<usize> {
+    let mut names = BTreeSet::new();
+    for m in modules {
+        for (i, decl) in m.decls.iter().enumerate() {
+            let Decl::Allow(a) = decl else { continue };
+            if crate::codes::Code::parse(&a.code.name) != Some(crate::codes::Code::W0008) {
+                continue;
+            }
+            if let Some(Decl::Territory(t)) = m.decls[i + 1..].iter().find(|d| !matches!(d, Decl::Allow(_))) {
+                names.insert(t.span);
+            }
+        }
+    }
+    syms.territories.iter().enumerate().filter(|(_, t)| names.contains(&t.span)).map(|(i, _)| i).collect()
 }
 
 /// The analyses (overlap, coverage, reachability) read conditions as

@@ -1,0 +1,244 @@
+//! The territory index: territories with the same condition form one class,
+//! and classes are compared only when what they require of a lead can meet.
+//!
+//! Each class's condition is keyed by the fields every one of its terms
+//! tests for equality or membership (`country == "DE"`, `state in [...]`),
+//! with the values allowed, and by the fields every term bounds
+//! (`employees >= 200`), with the hull of the intervals. Classes are grouped by which
+//! fields they key on; a class is looked up in each group through the most
+//! selective field the two share, so two territories with different
+//! countries are never compared. Classes that share no keyed field (only
+//! numbers, functions, or conditions too large to analyse) are compared
+//! pair by pair, behind a cheap interval check. The search runs under a
+//! [`Budget`]; where it runs out is kept, so that nothing after it is
+//! claimed to be disjoint (W0040 says so).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::budget::{cut_short, thousands, work, Budget, OVERLAP_STEPS};
+use super::predicate::{Analyzer, Dnf, Interval, ValueSet};
+use super::reach::{empty, prune};
+use crate::check::Symbols;
+use crate::diagnostic::Diagnostic;
+
+/// The territories' conditions, their classes and the classes that can overlap.
+#[derive(Debug, Clone, Default)]
+pub struct Territories {
+    /// Each territory's condition, pruned to its satisfiable terms.
+    pub conds: Vec<Dnf>,
+    /// Territories whose conditions are the same (and fully analysed), in
+    /// declaration order; classes are ordered by their first member.
+    pub classes: Vec<Vec<usize>>,
+    /// Each territory's class.
+    pub class_of: Vec<usize>,
+    /// Pairs of classes `(a, b)`, `a < b`, whose conditions may hold together, sorted.
+    pub pairs: Vec<(usize, usize)>,
+    /// Per class, the classes it may overlap, ascending.
+    pub partners: Vec<Vec<usize>>,
+    /// The first class the search did not compare with every class before it.
+    pub cut: Option<usize>,
+    /// Steps the search took.
+    pub steps: u64,
+}
+
+/// What a class's condition requires of every lead it matches.
+#[derive(Default)]
+struct Keys<'d> {
+    /// Fields every term tests with `==` or `in`, with every value allowed.
+    anchors: BTreeMap<&'d str, BTreeSet<&'d str>>,
+    /// Fields every term bounds, with the hull of the bounds.
+    hulls: BTreeMap<&'d str, Interval>,
+}
+
+fn keys(d: &Dnf) -> Keys<'_> {
+    let mut k = Keys::default();
+    let Some(terms) = d else { return k };
+    let Some((first, rest)) = terms.split_first() else { return k };
+    for (f, c) in &first.fields {
+        if let Some(ValueSet::In(s)) = &c.values {
+            let mut all: BTreeSet<&str> = s.iter().map(String::as_str).collect();
+            let every = rest.iter().all(|t| match t.fields.get(f).and_then(|c| c.values.as_ref()) {
+                Some(ValueSet::In(s)) => {
+                    all.extend(s.iter().map(String::as_str));
+                    true
+                }
+                _ => false,
+            });
+            if every {
+                k.anchors.insert(f.as_str(), all);
+            }
+        }
+        if c.range != Interval::ALL {
+            let mut hull = c.range;
+            let every = rest.iter().all(|t| match t.fields.get(f) {
+                Some(c) if c.range != Interval::ALL => {
+                    hull = hull.hull(c.range);
+                    true
+                }
+                _ => false,
+            });
+            if every {
+                k.hulls.insert(f.as_str(), hull);
+            }
+        }
+    }
+    k
+}
+
+/// Classes keyed on the same fields, with a value index per field.
+struct Group<'d> {
+    members: Vec<usize>,
+    index: BTreeMap<&'d str, BTreeMap<&'d str, Vec<usize>>>,
+}
+
+impl Territories {
+    /// Classifies and indexes the territories of `an`'s policy and finds the
+    /// classes that may overlap, within [`OVERLAP_STEPS`].
+    pub fn build(an: &Analyzer) -> Self {
+        Self::build_within(an, OVERLAP_STEPS)
+    }
+
+    /// [`Territories::build`] with a budget of `steps`.
+    pub fn build_within(an: &Analyzer, steps: u64) -> Self {
+        let syms = an.symbols();
+        let conds: Vec<Dnf> = syms.territories.iter().map(|t| prune(an, an.dnf(&t.condition))).collect();
+        let mut by_text: BTreeMap<String, usize> = BTreeMap::new();
+        let mut classes: Vec<Vec<usize>> = Vec::new();
+        let mut class_of = Vec::with_capacity(conds.len());
+        for (i, c) in conds.iter().enumerate() {
+            // Opaque terms stand for different conditions that merely look alike here.
+            let text = match c {
+                Some(t) if !t.is_empty() && !t.iter().any(|x| x.opaque) => Some(format!("{t:?}")),
+                _ => None,
+            };
+            let k = match text.as_ref().and_then(|t| by_text.get(t).copied()) {
+                Some(k) => k,
+                None => {
+                    if let Some(t) = text {
+                        by_text.insert(t, classes.len());
+                    }
+                    classes.push(Vec::new());
+                    classes.len() - 1
+                }
+            };
+            classes[k].push(i);
+            class_of.push(k);
+        }
+        drop(by_text);
+        let mut budget = Budget::new(steps);
+        let (pairs, cut) = {
+            let reps: Vec<&Dnf> = classes.iter().map(|m| &conds[m[0]]).collect();
+            search(an, &reps, &mut budget)
+        };
+        let mut partners = vec![Vec::new(); classes.len()];
+        for &(a, b) in &pairs {
+            partners[a].push(b);
+            partners[b].push(a);
+        }
+        partners.iter_mut().for_each(|p| p.sort_unstable());
+        Territories { conds, classes, class_of, pairs, partners, cut, steps: budget.spent() }
+    }
+
+    /// The condition of a class.
+    pub fn cond(&self, class: usize) -> &Dnf {
+        &self.conds[self.classes[class][0]]
+    }
+
+    /// The other territories of territory `i`'s class and of the classes
+    /// that may overlap it, in declaration order.
+    pub fn neighbours(&self, i: usize) -> Vec<usize> {
+        let k = self.class_of[i];
+        let mut out: Vec<usize> = self.classes[k].iter().copied().filter(|&j| j != i).collect();
+        out.extend(self.partners[k].iter().flat_map(|&p| self.classes[p].iter().copied()));
+        out.sort_unstable();
+        out
+    }
+
+    /// W0040 when the search ran out: which territories were not compared.
+    pub fn cut_short(&self, syms: &Symbols) -> Option<Diagnostic> {
+        let class = self.cut?;
+        let first = *self.classes[class].first()?;
+        let t = syms.territories.get(first)?;
+        let rest: usize = self.classes[class..].iter().map(Vec::len).sum();
+        Some(cut_short(
+            t.name.span,
+            "the territory overlap analysis",
+            self.steps,
+            format!(
+                "`{}` and the territories after it ({} of {}) were not compared with every territory before them: overlaps among those are not reported",
+                t.name.name,
+                thousands(rest as u64),
+                thousands(syms.territories.len() as u64)
+            ),
+            "give each territory an equality test on a field (`country == \"DE\"`, `country in [...]`): territories are compared only when those values can meet; conditions on numbers or functions alone are compared pair by pair",
+        ))
+    }
+}
+
+/// Every pair of classes (by their conditions `reps`) that may overlap, and
+/// the first class not fully compared when the budget ran out.
+fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usize)>, Option<usize>) {
+    let keys: Vec<Keys> = reps.iter().map(|d| keys(d)).collect();
+    let mut groups: BTreeMap<Vec<&str>, Group> = BTreeMap::new();
+    let mut stamp = vec![usize::MAX; reps.len()];
+    let mut pairs = Vec::new();
+    let mut cands: Vec<usize> = Vec::new();
+    for b in 0..reps.len() {
+        if empty(reps[b]) {
+            continue; // holds for no lead: overlaps nothing
+        }
+        let kb = &keys[b];
+        for (sig, g) in &groups {
+            cands.clear();
+            // The shared keyed field with the most distinct values so far.
+            let best = sig.iter().filter(|f| kb.anchors.contains_key(*f)).max_by_key(|f| g.index.get(*f).map_or(0, BTreeMap::len));
+            match best {
+                None => cands.extend(&g.members),
+                Some(f) => {
+                    for v in &kb.anchors[f] {
+                        for &a in g.index.get(f).and_then(|ix| ix.get(v)).into_iter().flatten() {
+                            if stamp[a] != b {
+                                stamp[a] = b;
+                                cands.push(a);
+                            }
+                        }
+                    }
+                }
+            }
+            for &a in &cands {
+                if !budget.spend(1) {
+                    return (pairs, Some(b));
+                }
+                let ka = &keys[a];
+                let keyed_apart = ka.anchors.iter().any(|(f, va)| kb.anchors.get(f).is_some_and(|vb| !meets(va, vb)));
+                let bounded_apart = ka.hulls.iter().any(|(f, ha)| kb.hulls.get(f).is_some_and(|hb| !ha.meets(*hb)));
+                if keyed_apart || bounded_apart {
+                    continue;
+                }
+                if !budget.spend(work(reps[a], reps[b])) {
+                    return (pairs, Some(b));
+                }
+                if an.intersects(reps[a], reps[b]) {
+                    pairs.push((a, b));
+                }
+            }
+        }
+        let sig: Vec<&str> = kb.anchors.keys().copied().collect();
+        let g = groups.entry(sig).or_insert_with(|| Group { members: Vec::new(), index: BTreeMap::new() });
+        g.members.push(b);
+        for (f, vs) in &kb.anchors {
+            let ix = g.index.entry(f).or_default();
+            for v in vs {
+                ix.entry(v).or_default().push(b);
+            }
+        }
+    }
+    pairs.sort_unstable();
+    (pairs, None)
+}
+
+/// True when two value sets share a value.
+fn meets(a: &BTreeSet<&str>, b: &BTreeSet<&str>) -> bool {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    small.iter().any(|v| large.contains(v))
+}

@@ -1,0 +1,128 @@
+//! Territory analyses at scale: disjoint territories are never compared,
+//! identical and nested ones are reported as one group with the count of
+//! pairs, the number of overlap reports is capped, and a search that runs
+//! out of budget says so (W0040).
+
+use leadroute_compiler::{check, Checked, Code, Diagnostic, SourceFile, SourceSet};
+
+const BASE: &str = r#"policy p { owner "ops@acme.example" timezone "UTC" entry main }
+schema lead {
+  id: string
+  country: string
+  state: string?
+  intent: float
+}
+queue triage { owner "ops@acme.example" sla 1h }
+tier standard otherwise sla 24h
+route main {
+  placed: when territory is present -> queue triage
+  otherwise -> queue triage
+}
+"#;
+
+const HANDLER: &str = "on ambiguous_territory -> queue triage\n";
+
+fn run(text: &str) -> Checked {
+    let mut set = SourceSet::new();
+    set.add(SourceFile::new("p.route", text));
+    check(&set)
+}
+
+fn territories(n: usize, line: impl Fn(usize) -> String) -> String {
+    (0..n).map(|i| line(i) + "\n").collect()
+}
+
+fn of(checked: &Checked, code: Code) -> Vec<&Diagnostic> {
+    checked.diagnostics.iter().filter(|d| d.code == code).collect()
+}
+
+#[test]
+fn ten_thousand_disjoint_territories_are_never_reported_as_overlapping() {
+    let plain = territories(10_000, |i| format!("territory t{i} when country == \"C{i}\""));
+    let checked = run(&format!("{BASE}{plain}"));
+    assert_eq!(checked.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(), []);
+    // Sets, and states within one country next to whole countries.
+    let mixed = territories(4_000, |i| match i % 3 {
+        0 => format!("territory t{i} when country in [\"C{i}a\", \"C{i}b\", \"C{i}c\"]"),
+        1 => format!("territory t{i} when country == \"US\" and state is present and state in [\"S{i}a\", \"S{i}b\"]"),
+        _ => format!("territory t{i} when country == \"C{i}\" and intent > 50"),
+    });
+    let checked = run(&format!("{BASE}{mixed}"));
+    assert_eq!(checked.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(), []);
+}
+
+#[test]
+fn two_thousand_identical_territories_are_one_overlap_with_the_count_of_pairs() {
+    let same = territories(2_000, |i| format!("territory t{i} when country == \"US\""));
+    let checked = run(&format!("{BASE}{HANDLER}{same}"));
+    let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::W0006, Code::W0008]);
+    let w = of(&checked, Code::W0008)[0];
+    assert_eq!(w.message, "territories `t0`, `t1`, `t2` and 1,997 more have the same condition: a lead in one is in all (1,999,000 pairs)");
+    assert_eq!(w.primary.as_ref().map(|l| l.message.as_str()), Some("e.g. a lead with {\"country\":\"US\"}"));
+    assert!(w.example.is_some(), "one replayable example lead");
+    let alone = of(&checked, Code::W0006)[0];
+    assert_eq!(alone.message, "territory `t0` never decides a lead on its own");
+    assert_eq!(
+        alone.primary.as_ref().map(|l| l.message.as_str()),
+        Some("every lead it matches also matches `t1`; so it is for each of the 2,000 territories with this condition (`t0`, `t1`, `t2` and 1,997 more)")
+    );
+    // Without a handler it is one error, not two million.
+    let checked = run(&format!("{BASE}{same}"));
+    let errors = of(&checked, Code::E0023);
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].message.ends_with("(1,999,000 pairs)"), "{}", errors[0].message);
+}
+
+#[test]
+fn territories_nested_in_one_are_reported_with_it_once() {
+    let nested = territories(500, |i| format!("territory t{i} when country == \"US\" and state is present and state == \"S{i}\""));
+    let checked = run(&format!("{BASE}{HANDLER}territory all when country == \"US\"\n{nested}"));
+    let w = of(&checked, Code::W0008);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(w[0].message, "territories `all` and `t0` can both match a lead, as can `all` and each of `t1`, `t2`, `t3` and 496 more (500 pairs)");
+    // Each nested territory is covered by `all`: said once per territory, as for any territory.
+    let alone = of(&checked, Code::W0006);
+    assert_eq!(alone.len(), 500);
+    assert!(alone.iter().all(|d| d.primary.as_ref().is_some_and(|l| l.message == "every lead it matches also matches `all`")));
+}
+
+#[test]
+fn overlap_reports_past_twenty_groups_are_counted_in_one_summary() {
+    let pairs = territories(30, |i| format!("territory a{i} when country == \"C{i}\"\nterritory b{i} when country in [\"C{i}\", \"D{i}\"]"));
+    let checked = run(&format!("{BASE}{pairs}"));
+    let errors = of(&checked, Code::E0023);
+    assert_eq!(errors.len(), 21);
+    assert_eq!(errors.iter().filter(|d| d.message.ends_with("can both match a lead")).count(), 20);
+    assert!(errors.iter().any(|d| d.message == "10 more groups of territories can overlap (10 pairs)"), "{errors:#?}");
+}
+
+#[test]
+fn a_territory_search_that_runs_out_of_budget_says_what_it_did_not_compare() {
+    // Territories on a number alone cannot be indexed: every pair is compared, and all overlap.
+    let chain = territories(2_100, |i| format!("territory t{i} when intent > {i}"));
+    let checked = run(&format!("{BASE}{HANDLER}{chain}"));
+    let cut = of(&checked, Code::W0040);
+    assert_eq!(cut.len(), 1, "{cut:#?}");
+    assert_eq!(cut[0].message, "the territory overlap analysis cut short after 2,000,000 steps");
+    let label = cut[0].primary.as_ref().map_or("", |l| l.message.as_str());
+    assert!(
+        label.starts_with("`t1414` and the territories after it (686 of 2,100) were not compared with every territory before them"),
+        "{label}"
+    );
+    assert!(cut[0].help.as_deref().is_some_and(|h| h.starts_with("give each territory an equality test on a field")));
+    // What was found before the cut is still reported, grouped and capped.
+    assert!(of(&checked, Code::W0008).len() <= 21);
+    assert!(!of(&checked, Code::W0008).is_empty());
+}
+
+#[test]
+fn an_allowed_territory_keeps_its_overlaps_out_of_the_group() {
+    let same = territories(5, |i| format!("territory t{i} when country == \"US\""));
+    let allowed = same.replace("territory t3", "allow W0008 \"t3 is meant to overlap\"\nterritory t3");
+    let checked = run(&format!("{BASE}{HANDLER}{allowed}"));
+    let w = of(&checked, Code::W0008);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(w[0].message, "territories `t0`, `t1`, `t2` and 1 more have the same condition: a lead in one is in all (6 pairs)");
+    assert!(of(&checked, Code::W0009).is_empty(), "the allow silences t3's own report");
+}
