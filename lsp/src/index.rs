@@ -150,6 +150,8 @@ impl Walker<'_, '_> {
                     todo.push((value, None));
                     todo.push((default, None));
                 }
+                // Table and column names are not indexed yet (completion comes with its own change).
+                ExprKind::Lookup { key, .. } => todo.push((key, None)),
             }
         }
     }
@@ -183,6 +185,7 @@ impl Walker<'_, '_> {
                     AssignTarget::Team { team, .. } => self.ident(team, Kind::Team, false),
                     AssignTarget::Rep(r) => self.ident(r, Kind::Rep, false),
                     AssignTarget::Owner(f) => self.ident(f, Kind::Field, false),
+                    AssignTarget::OwnerOf(e) => self.expr(e, None),
                 }
                 if let Some(Fallback::Action(inner)) = fallback {
                     self.action(inner);
@@ -306,7 +309,7 @@ impl Walker<'_, '_> {
                     _ => {}
                 }
             }
-            Decl::Allow(_) => {}
+            Decl::Allow(_) | Decl::Table(_) | Decl::FreeMail(_) => {}
             Decl::Test(t) => {
                 for item in &t.items {
                     match item {

@@ -243,6 +243,8 @@ pub fn doc_example_ir() -> String {
         breach: vec![],
         reminders: vec![],
         calendars: vec![],
+        tables: vec![],
+        free_mail: vec![],
     };
     serde_json::to_string(&ir).unwrap_or_default()
 }

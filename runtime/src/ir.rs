@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the IR changes shape; the engine refuses other versions.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A whole compiled policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +58,68 @@ pub struct PolicyIr {
     /// Holiday calendars, by index.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calendars: Vec<CalendarDef>,
+    /// Reference tables (rows from CSV files), by index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableDef>,
+    /// Free-mail domains (the bundled list and the policy's `free_mail`),
+    /// sorted: a `domain` key never matches one. Empty without domain tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub free_mail: Vec<String>,
+}
+
+/// How a table's keys and lookups are normalized before they are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMatch {
+    /// Surrounding whitespace trimmed, otherwise exact (case matters).
+    Exact,
+    /// A web domain: see [`crate::table::normalize_domain`]; free-mail domains never match.
+    Domain,
+}
+
+/// A column of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnDef {
+    /// Its name (the CSV header).
+    pub name: String,
+    /// The type of its cells (`list<T>` for `;`-separated cells).
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// An empty cell is missing.
+    pub optional: bool,
+    /// Its cells are rep ids.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rep: bool,
+}
+
+/// A reference table: typed rows, a key column and optionally an alias column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableDef {
+    /// Its name.
+    pub name: String,
+    /// Columns, by index.
+    pub columns: Vec<ColumnDef>,
+    /// The key column's index.
+    pub key: u32,
+    /// The alias column's index (a list of more keys of the same row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<u32>,
+    /// How keys are normalized.
+    #[serde(rename = "match")]
+    pub matching: KeyMatch,
+    /// Rows: one cell per column, `None` for an empty optional cell. Keys are stored normalized.
+    pub rows: Vec<Vec<Option<Value>>>,
+    /// Where the rows come from (not part of the behaviour).
+    pub loc: TableLoc,
+}
+
+/// The file a table's rows were read from, and each row's line in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableLoc {
+    /// File name.
+    pub file: String,
+    /// Per row: its 1-based line.
+    pub lines: Vec<u32>,
 }
 
 /// A holiday calendar: days off, as local dates.
@@ -463,6 +525,13 @@ pub enum Action {
         /// When the owner is unknown or unavailable.
         fallback: Fallback,
     },
+    /// `assign owner(EXPR)`: the rep whose id the expression gives (`accounts[domain(email)].owner`).
+    AssignOwnerOf {
+        /// Gives a rep id; a missing value is an unknown owner.
+        value: Expr,
+        /// When the owner is missing, unknown or unavailable.
+        fallback: Fallback,
+    },
     /// `queue Q`.
     Queue {
         /// Queue index.
@@ -550,6 +619,8 @@ impl Expr {
         match self {
             Expr::Territory => true,
             Expr::Const { .. } | Expr::Field { .. } | Expr::Tier | Expr::Ambiguous | Expr::Now | Expr::Present { .. } | Expr::Default { .. } => false,
+            Expr::Lookup { key: value, .. } | Expr::Has { value, .. } | Expr::InTable { value, .. } => value.reads_territory(),
+            Expr::Else { value, default } => value.reads_territory() || default.reads_territory(),
             Expr::Not { arg } => arg.reads_territory(),
             Expr::And { args } | Expr::Or { args } | Expr::Call { args, .. } => args.iter().any(Expr::reads_territory),
             Expr::Cmp { lhs, rhs, .. } => lhs.reads_territory() || rhs.reads_territory(),
@@ -698,6 +769,41 @@ pub enum Expr {
         func: Func,
         /// Arguments.
         args: Vec<Expr>,
+    },
+    /// `table[key].column`: the cell of the row the key finds, missing when
+    /// no row matches or the cell is empty. Without a column: the row's
+    /// index (only tested with [`Expr::Has`]).
+    Lookup {
+        /// Table index.
+        table: u32,
+        /// The key looked up (normalized as the table says).
+        key: Box<Expr>,
+        /// Column index.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column: Option<u32>,
+    },
+    /// `value is present` (or `is missing`) for any value: a lookup, a cell.
+    Has {
+        /// The value.
+        value: Box<Expr>,
+        /// Which test.
+        present: bool,
+    },
+    /// `value [not] in table`: the value is a key (or alias) of a row.
+    InTable {
+        /// The value tested.
+        value: Box<Expr>,
+        /// Table index.
+        table: u32,
+        /// `not in`.
+        negated: bool,
+    },
+    /// `value ?? default` for any value (a lookup's cell).
+    Else {
+        /// The value.
+        value: Box<Expr>,
+        /// Used when it is missing.
+        default: Box<Expr>,
     },
 }
 

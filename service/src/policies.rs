@@ -16,7 +16,8 @@ use sqlx::{AnyConnection, Row};
 use crate::error::ServiceError;
 use crate::store::{Context, Store};
 
-/// Checks `.route` sources (file name -> text) and lowers them to IR. A
+/// Checks `.route` sources (file name -> text, with the `.csv` files their
+/// tables read) and lowers them to IR. A
 /// policy with errors gives every diagnostic as JSON (as `check --format json`).
 pub fn compile_sources(sources: &BTreeMap<String, String>) -> Result<PolicyIr, ServiceError> {
     if sources.is_empty() {
@@ -29,7 +30,10 @@ pub fn compile_sources(sources: &BTreeMap<String, String>) -> Result<PolicyIr, S
             return Err(invalid("bad_source_name", &format!("source name {name:?} must be a plain relative file name"), None));
         }
         provider.insert(PathBuf::from(name), text.as_bytes().to_vec());
-        paths.push(PathBuf::from(name));
+        // A `.csv` source is a table's rows: read when a `table ... from "name.csv"` names it.
+        if !name.to_ascii_lowercase().ends_with(".csv") {
+            paths.push(PathBuf::from(name));
+        }
     }
     let (set, checked) = check_paths(&provider, &paths);
     let errors: Vec<serde_json::Value> =

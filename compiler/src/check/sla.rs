@@ -138,7 +138,7 @@ fn step(a: &Action, syms: &Symbols, refs: &mut Refs, diags: &mut Vec<Diagnostic>
                         diags.push(unknown(rep, "rep", syms.reps.keys().map(String::as_str)));
                     }
                 }
-                AssignTarget::Owner(_) => diags.push(not_here(
+                AssignTarget::Owner(_) | AssignTarget::OwnerOf(_) => diags.push(not_here(
                     "assign owner(...)",
                     "the owner is usually the rep who breached; use `reassign`, `assign team T` or `queue Q`",
                 )),

@@ -115,6 +115,10 @@ pub struct Symbols<'a> {
     pub tests: Vec<&'a TestDecl>,
     /// SLA breach handlers and reminders in declaration order.
     pub sla: Vec<&'a SlaDecl>,
+    /// Reference tables.
+    pub tables: BTreeMap<String, &'a TableDecl>,
+    /// `free_mail [...]` declarations in declaration order.
+    pub free_mail: Vec<&'a FreeMailDecl>,
 }
 
 impl<'a> Symbols<'a> {
@@ -218,6 +222,12 @@ impl<'a> Symbols<'a> {
                     }
                     // Applied to the finished diagnostics (`check::allow`).
                     Decl::Allow(_) => {}
+                    Decl::Table(d) => {
+                        if !dup("table", &d.name, diags) {
+                            s.tables.insert(d.name.name.clone(), d);
+                        }
+                    }
+                    Decl::FreeMail(d) => s.free_mail.push(d),
                 }
             }
         }

@@ -69,6 +69,47 @@ pub enum Decl {
     Test(TestDecl),
     /// `allow W0008 "reason"` before a declaration.
     Allow(AllowDecl),
+    /// `table NAME from "file.csv" { column: type [key|alias] ... }`
+    Table(TableDecl),
+    /// `free_mail ["domain", ...]`: more free-mail domains.
+    FreeMail(FreeMailDecl),
+}
+
+/// `table NAME from "file.csv" { columns }`: rows kept in a CSV file beside the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDecl {
+    /// The table's name.
+    pub name: Ident,
+    /// The CSV file, relative to the file that declares the table.
+    pub path: StrLit,
+    /// Columns in declared order.
+    pub columns: Vec<ColumnDecl>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `name: type [key] [alias]`: one column of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDecl {
+    /// The column name (the CSV header names it).
+    pub name: Ident,
+    /// Its declared type.
+    pub ty: TypeExpr,
+    /// The span of `key` when it is the table's key.
+    pub key: Option<Span>,
+    /// The span of `alias` when its values are more keys of the row.
+    pub alias: Option<Span>,
+    /// The whole column.
+    pub span: Span,
+}
+
+/// `free_mail ["corp-mail.example"]`: domains added to the bundled free-mail list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FreeMailDecl {
+    /// The domains as written.
+    pub domains: Vec<StrLit>,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// `allow CODE "reason"`: a warning intended on the next declaration, with why.
@@ -101,6 +142,8 @@ impl Decl {
             Decl::Sla(d) => d.span,
             Decl::Test(d) => d.span,
             Decl::Allow(d) => d.span,
+            Decl::Table(d) => d.span,
+            Decl::FreeMail(d) => d.span,
         }
     }
 }
@@ -477,6 +520,8 @@ pub enum AssignTarget {
     Rep(Ident),
     /// `owner(field)`: the rep whose id is in the field.
     Owner(Ident),
+    /// `owner(accounts[domain(email)].owner)`: the rep an expression names (a miss is an unknown owner).
+    OwnerOf(Expr),
 }
 
 /// What happens when an `assign` finds nobody.
@@ -825,4 +870,6 @@ pub enum ExprKind {
     Ambiguous(Box<Expr>),
     /// `a ?? b`
     Default { value: Box<Expr>, default: Box<Expr> },
+    /// `table[key]` (a row, which may be missing) or `table[key].column`.
+    Lookup { table: Ident, key: Box<Expr>, column: Option<Ident> },
 }

@@ -87,6 +87,9 @@ spans! {
     Value => [kind, span];
     Expectation => [name, span];
     Expr => [kind, span];
+    TableDecl => [name, path, columns, span];
+    ColumnDecl => [name, ty, key, alias, span];
+    FreeMailDecl => [domains, span];
 }
 
 impl<T> Rebase for Spanned<T> {
@@ -121,6 +124,8 @@ impl Rebase for Decl {
             Decl::Sla(x) => x.rebase(f, d),
             Decl::Test(x) => x.rebase(f, d),
             Decl::Allow(x) => x.rebase(f, d),
+            Decl::Table(x) => x.rebase(f, d),
+            Decl::FreeMail(x) => x.rebase(f, d),
         }
     }
 }
@@ -226,6 +231,7 @@ impl Rebase for AssignTarget {
                 by.rebase(f, d);
             }
             AssignTarget::Rep(i) | AssignTarget::Owner(i) => i.rebase(f, d),
+            AssignTarget::OwnerOf(e) => e.rebase(f, d),
         }
     }
 }
@@ -310,6 +316,11 @@ impl Rebase for ExprKind {
                 ExprKind::Default { value, default } => {
                     value.rebase(f, d);
                     return default.rebase(f, d);
+                }
+                ExprKind::Lookup { table, key, column } => {
+                    table.rebase(f, d);
+                    column.rebase(f, d);
+                    return key.rebase(f, d);
                 }
             }
         }
