@@ -453,6 +453,6 @@ mod tests {
         assert_eq!(&t[s..e], "\"b, \"\"c\"\"\"");
         let (s, e) = cell_range(t, 0, 2);
         assert_eq!(&t[s..e], "d");
-        assert_eq!(cell_range(t, 0, 5), (15, 15));
+        assert_eq!(cell_range(t, 0, 5), (14, 14), "past the last cell: the end of the line");
     }
 }
