@@ -244,11 +244,11 @@ fn a_table_change_is_a_policy_change() {
 fn a_corrupted_table_in_a_built_policy_is_refused_with_its_path() {
     let ir = ir_with("domain,aliases,owner\nglobex.com,,r1\ninitech.com,,r2\n");
     let mut v = serde_json::to_value(&ir).expect("json");
-    v["tables"][0]["rows"][1][0] = serde_json::json!({ "type": "str", "value": "GLOBEX.com" });
+    v["tables"][0]["rows"][1][0] = serde_json::json!("GLOBEX.com");
     let e = Policy::from_json(&v.to_string()).expect_err("a duplicate key");
     assert!(e.to_string().contains("$.tables[0].rows[1][0]"), "{e}");
     let mut v = serde_json::to_value(&ir).expect("json");
-    v["tables"][0]["rows"][0][2] = serde_json::json!({ "type": "str", "value": "nobody" });
+    v["tables"][0]["rows"][0][2] = serde_json::json!("nobody");
     let e = Policy::from_json(&v.to_string()).expect_err("an unknown rep");
     assert!(e.to_string().contains("$.tables[0].rows[0][2]") && e.to_string().contains("nobody"), "{e}");
     let mut v = serde_json::to_value(&ir).expect("json");

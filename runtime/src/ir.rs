@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::table::{ColumnDef, KeyMatch, TableDef, TableLoc};
+
 /// Bumped whenever the IR changes shape; the engine refuses other versions.
 pub const FORMAT_VERSION: u32 = 3;
 
@@ -65,61 +67,6 @@ pub struct PolicyIr {
     /// sorted: a `domain` key never matches one. Empty without domain tables.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub free_mail: Vec<String>,
-}
-
-/// How a table's keys and lookups are normalized before they are compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyMatch {
-    /// Surrounding whitespace trimmed, otherwise exact (case matters).
-    Exact,
-    /// A web domain: see [`crate::table::normalize_domain`]; free-mail domains never match.
-    Domain,
-}
-
-/// A column of a table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ColumnDef {
-    /// Its name (the CSV header).
-    pub name: String,
-    /// The type of its cells (`list<T>` for `;`-separated cells).
-    #[serde(rename = "type")]
-    pub ty: FieldType,
-    /// An empty cell is missing.
-    pub optional: bool,
-    /// Its cells are rep ids.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub rep: bool,
-}
-
-/// A reference table: typed rows, a key column and optionally an alias column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TableDef {
-    /// Its name.
-    pub name: String,
-    /// Columns, by index.
-    pub columns: Vec<ColumnDef>,
-    /// The key column's index.
-    pub key: u32,
-    /// The alias column's index (a list of more keys of the same row).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<u32>,
-    /// How keys are normalized.
-    #[serde(rename = "match")]
-    pub matching: KeyMatch,
-    /// Rows: one cell per column, `None` for an empty optional cell. Keys are stored normalized.
-    pub rows: Vec<Vec<Option<Value>>>,
-    /// Where the rows come from (not part of the behaviour).
-    pub loc: TableLoc,
-}
-
-/// The file a table's rows were read from, and each row's line in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TableLoc {
-    /// File name.
-    pub file: String,
-    /// Per row: its 1-based line.
-    pub lines: Vec<u32>,
 }
 
 /// A holiday calendar: days off, as local dates.
