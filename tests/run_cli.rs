@@ -162,7 +162,7 @@ fn build_writes_the_ir_with_format_and_content_versions() {
     run.expect_code(0);
     assert_eq!(run.stdout, "", "with -o nothing goes to stdout");
     let ir: Value = serde_json::from_str(&dir.read("policy.json")).expect("the IR is JSON");
-    assert_eq!(ir["format_version"], 2);
+    assert_eq!(ir["format_version"], 3);
     let version = ir["policy_version"].as_str().expect("policy_version is a string");
     let hex = version.strip_prefix("sha256:").unwrap_or_else(|| panic!("policy_version `{version}` lacks sha256:"));
     assert_eq!(hex.len(), 64, "a sha256 digest has 64 hex digits: {version}");
@@ -927,7 +927,7 @@ fn a_json_file_that_is_not_an_ir_exits_2_with_one_line() {
         ("object.json", "{\"a\": 1}\n".to_string()),
         ("garbage.json", "garbage\n".to_string()),
         ("state.json", example("state.json")),
-        ("v3.json", example_ir().to_string().replacen("\"format_version\":2", "\"format_version\":3", 1)),
+        ("v4.json", example_ir().to_string().replacen("\"format_version\":3", "\"format_version\":4", 1)),
     ];
     for (name, text) in cases {
         let path = dir.write(name, text);
@@ -936,8 +936,8 @@ fn a_json_file_that_is_not_an_ir_exits_2_with_one_line() {
         assert_eq!(run.stdout, "", "{name}");
         run.expect_one_line_error(&[&path]);
     }
-    let v3 = run(&["route", &dir.join("v3.json"), "--leads", "examples/leads.ndjson", "--now", NOW]);
-    assert!(v3.stderr.contains("format version 3"), "{}", v3.stderr);
+    let v4 = run(&["route", &dir.join("v4.json"), "--leads", "examples/leads.ndjson", "--now", NOW]);
+    assert!(v4.stderr.contains("format version 4"), "{}", v4.stderr);
     let obj = run(&["route", &dir.join("object.json"), "--leads", "examples/leads.ndjson", "--now", NOW]);
     assert!(obj.stderr.contains("not a leadroute policy IR"), "{}", obj.stderr);
 }
