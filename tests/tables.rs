@@ -193,7 +193,6 @@ fn backends_agree_byte_for_byte_on_the_accounts_example() {
     let zips: Vec<String> = example("west_zips.csv").lines().skip(1).map(String::from).collect();
     let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("time");
     let (mut si, mut sj) = (State::new(interp.ir()), State::new(jit.ir()));
-    let (mi, mj) = (interp.at(now), jit.at(now));
     // A small deterministic generator: no randomness in what is compared.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = |n: usize| {
@@ -216,16 +215,7 @@ fn backends_agree_byte_for_byte_on_the_accounts_example() {
         }
         let text = lead.to_string();
         let lead = Lead::from_json_str(interp.ir(), &text, LeadOptions::default()).expect("valid");
-        for explain in [false, true] {
-            let a = interp.decide(&lead, &si, &mi, explain);
-            let b = jit.decide(&lead, &sj, &mj, explain);
-            let (ja, jb) = (serde_json::to_string(&a).expect("json"), serde_json::to_string(&b).expect("json"));
-            assert_eq!(ja, jb, "explain={explain}, lead {text}");
-            if !explain {
-                interp.commit(&mut si, &a);
-                jit.commit(&mut sj, &b);
-            }
-        }
+        common::assert_same_decisions((&interp, &jit), (&mut si, &mut sj), &lead, now, &text);
     }
 }
 
