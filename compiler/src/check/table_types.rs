@@ -75,7 +75,8 @@ impl TypeChecker<'_, '_> {
         let Some(ct) = column_type(cdecl, self.syms) else { return Ty::Error };
         let row_known = env.present.contains(&facts[0]);
         let cell_known = !ct.optional || env.present.contains(&facts[1]);
-        if !guarded && !(row_known && cell_known) {
+        let known = guarded || (row_known && cell_known);
+        if !known {
             let (what, guard) = if row_known { ("the cell may be empty", &facts[1]) } else { ("no row may match", &facts[0]) };
             let default = match ct.ty() {
                 Ty::Int => "0".to_string(),
