@@ -77,12 +77,14 @@ pub fn check_each(provider: &dyn SourceProvider, paths: &[PathBuf]) -> (SourceSe
     for (_, file) in loaded.iter() {
         let mut one = SourceSet::new();
         one.add(SourceFile::new(file.name.clone(), file.text.clone()));
+        leadroute_compiler::check::tables::attach(provider, &mut one);
         let mut checked = leadroute_compiler::check(&one);
         add_stale_calendars(&mut checked, today);
-        let id = all.add(SourceFile::new(file.name.clone(), file.text.clone()));
+        // The file and the CSV files of its tables, at their places in `all`.
+        let ids: Vec<_> = one.iter().map(|(_, f)| all.add(SourceFile::new(f.name.clone(), f.text.clone()))).collect();
         for mut d in checked.diagnostics {
             for label in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
-                label.span.file = id;
+                label.span.file = ids.get(label.span.file.0 as usize).or(ids.first()).copied().unwrap_or(label.span.file);
             }
             diags.push(d);
         }

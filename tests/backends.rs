@@ -37,21 +37,11 @@ fn assert_backends_agree(files: &[(&str, &str)], state_json: Option<&str>, leads
     let state = |p: &Policy| state_json.map_or_else(|| State::new(p.ir()), |s| State::from_json(p.ir(), s).expect("state").0);
     let (mut si, mut sj) = (state(&interp), state(&jit));
     let now = leadroute_runtime::parse_time(now).expect("time");
-    let (mi, mj) = (interp.at(now), jit.at(now));
     let mut compared = 0;
     for text in leads {
         let Ok(lead) = Lead::from_json_str(interp.ir(), text, LeadOptions::default()) else { continue };
         assert_eq!(interp.select(&lead, now), jit.select(&lead, now), "select, lead {text}");
-        for explain in [false, true] {
-            let a = interp.decide(&lead, &si, &mi, explain);
-            let b = jit.decide(&lead, &sj, &mj, explain);
-            let (ja, jb) = (serde_json::to_string(&a).expect("json"), serde_json::to_string(&b).expect("json"));
-            assert_eq!(ja, jb, "explain={explain}, lead {text}");
-            if !explain {
-                interp.commit(&mut si, &a);
-                jit.commit(&mut sj, &b);
-            }
-        }
+        common::assert_same_decisions((&interp, &jit), (&mut si, &mut sj), &lead, now, text);
         compared += 1;
     }
     compared

@@ -71,7 +71,7 @@ fn fmt_of_a_missing_path_exits_2() {
 fn every_example_is_fmt_check_clean() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut files: Vec<PathBuf> = Vec::new();
-    for dir in [root.clone(), root.join("gaps")] {
+    for dir in [root.clone(), root.join("gaps"), root.join("accounts")] {
         let entries = std::fs::read_dir(&dir).expect("examples folder");
         files.extend(entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "route")));
     }

@@ -85,6 +85,14 @@ codes! {
     E0050 => "source cannot be read",
     E0051 => "empty policy",
     E0052 => "several independent policies checked as one",
+    E0060 => "table file cannot be read",
+    E0061 => "invalid table declaration",
+    E0062 => "table file header does not match the declaration",
+    E0063 => "malformed line in a table file",
+    E0064 => "table cell does not fit its column",
+    E0065 => "unknown rep or enum value in a table cell",
+    E0066 => "duplicate key in a table",
+    E0067 => "unknown table or column",
     E0070 => "invalid duplicate handler",
     E0071 => "`previous owner` outside a duplicate handler",
     W0001 => "rep in no team",
@@ -98,6 +106,8 @@ codes! {
     W0009 => "`allow` that silences nothing",
     W0010 => "holiday calendar runs out",
     W0011 => "daily cap restarts in the middle of a night shift",
+    W0020 => "free-mail domain as a table key",
+    W0021 => "undeclared column in a table file",
     W0040 => "analysis cut short",
 }
 

@@ -23,7 +23,8 @@ pub use source::{FileId, SourceFile, SourceProvider, SourceSet, Span};
 /// Files that cannot be read are reported as E0050 diagnostics (without a
 /// place) and left out; the rest is still checked.
 pub fn check_paths(provider: &dyn SourceProvider, paths: &[std::path::PathBuf]) -> (SourceSet, Checked) {
-    let (sources, load_errors) = source::load(provider, paths);
+    let (mut sources, load_errors) = source::load(provider, paths);
+    check::tables::attach(provider, &mut sources);
     let mut checked = check(&sources);
     if let Some(separate) = separate_policies(&sources, &checked) {
         // Checked as one, separate policies only clash: say so once instead.

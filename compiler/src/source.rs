@@ -67,6 +67,11 @@ impl SourceFile {
         (line + 1, col + 1)
     }
 
+    /// True for a table's CSV file (a `.csv` name): data, not Route source.
+    pub fn is_table(&self) -> bool {
+        self.name.len() > 4 && self.name.get(self.name.len() - 4..).is_some_and(|e| e.eq_ignore_ascii_case(".csv"))
+    }
+
     /// 0-based line and UTF-16 column of a byte offset, as editors count them.
     pub fn line_utf16(&self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.text.len());
@@ -116,6 +121,11 @@ impl SourceSet {
     /// The source text a span covers.
     pub fn slice(&self, span: Span) -> &str {
         self.get(span.file).text.get(span.range()).unwrap_or("")
+    }
+
+    /// The file with this name, if the set holds it.
+    pub fn find(&self, name: &str) -> Option<FileId> {
+        self.files.iter().position(|f| f.name == name).map(|i| FileId(i as u32))
     }
 
     /// Every file with its id.

@@ -109,6 +109,14 @@ fn render(sources: &SourceSet, diags: &[leadroute_compiler::Diagnostic]) -> Stri
 #[test]
 fn every_code_has_a_case_that_produces_it() {
     for code in Code::ALL {
+        // Table codes need a CSV file beside the policy: one case each in `tables.rs`.
+        let table_code = matches!(
+            code,
+            Code::E0060 | Code::E0061 | Code::E0062 | Code::E0063 | Code::E0064 | Code::E0065 | Code::E0066 | Code::E0067 | Code::W0020 | Code::W0021
+        );
+        if table_code {
+            continue;
+        }
         if matches!(code, Code::E0050 | Code::W0010 | Code::E0039 | Code::E0052 | Code::W0040) {
             // covered by `unreadable_source_is_e0050`, `calendar_without_next_year_is_w0010`,
             // `a_long_default_chain_is_e0039`, `separate_policies_are_one_e0052` and

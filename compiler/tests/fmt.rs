@@ -103,7 +103,7 @@ fn assert_sound(name: &str, text: &str, checks: bool, same_order: bool) -> Strin
 fn example_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let mut files = Vec::new();
-    for dir in [root.clone(), root.join("gaps")] {
+    for dir in [root.clone(), root.join("gaps"), root.join("accounts")] {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         files.extend(entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "route")));
     }

@@ -39,7 +39,40 @@ fn show(e: &Expr) -> String {
         ExprKind::Is { value, present } => format!("({} is {})", show(value), if *present { "present" } else { "missing" }),
         ExprKind::Ambiguous(value) => format!("({} is ambiguous)", show(value)),
         ExprKind::Default { value, default } => format!("({} ?? {})", show(value), show(default)),
+        ExprKind::Lookup { table, key, column } => {
+            format!("{}[{}]{}", table.name, show(key), column.as_ref().map_or(String::new(), |c| format!(".{}", c.name)))
+        }
     }
+}
+
+#[test]
+fn table_declarations_parse_with_key_alias_and_free_mail() {
+    let m = parse_ok(
+        "table accounts from \"data/accounts.csv\" {\n  domain: domain key\n  aliases: list<domain> alias\n  owner: rep\n  key: string?\n}\nfree_mail [\"corp-mail.example\", \"x.example\"]",
+    );
+    let Decl::Table(t) = &m.decls[0] else { panic!("{:?}", m.decls[0]) };
+    assert_eq!(t.name.name, "accounts");
+    assert_eq!(t.path.value, "data/accounts.csv");
+    let cols: Vec<(&str, bool, bool, bool)> =
+        t.columns.iter().map(|c| (c.name.name.as_str(), c.key.is_some(), c.alias.is_some(), c.ty.optional)).collect();
+    assert_eq!(cols, [("domain", true, false, false), ("aliases", false, true, false), ("owner", false, false, false), ("key", false, false, true)]);
+    let Decl::FreeMail(f) = &m.decls[1] else { panic!() };
+    assert_eq!(f.domains.iter().map(|d| d.value.as_str()).collect::<Vec<_>>(), ["corp-mail.example", "x.example"]);
+}
+
+#[test]
+fn lookups_bind_tighter_than_comparisons_and_defaults() {
+    assert_eq!(show(&cond("accounts[domain(email)] is present")), "(accounts[domain(email)] is present)");
+    assert_eq!(show(&cond("accounts[email].segment ?? smb == enterprise")), "((accounts[email].segment ?? smb) == enterprise)");
+    assert_eq!(show(&cond("zip not in west_zips")), "(zip not in west_zips)");
+}
+
+#[test]
+fn owner_takes_a_field_or_an_expression() {
+    let m = parse_ok("route r {\n  when x -> assign owner(account_owner) else continue\n  otherwise -> assign owner(accounts[email].owner) else queue q\n}");
+    let Decl::Route(r) = &m.decls[0] else { panic!() };
+    assert!(matches!(&r.rules[0].action.kind, ActionKind::Assign { target: AssignTarget::Owner(f), .. } if f.name == "account_owner"));
+    assert!(matches!(&r.rules[1].action.kind, ActionKind::Assign { target: AssignTarget::OwnerOf(e), .. } if show(e) == "accounts[email].owner"));
 }
 
 #[test]

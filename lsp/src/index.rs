@@ -150,6 +150,8 @@ impl Walker<'_, '_> {
                     todo.push((value, None));
                     todo.push((default, None));
                 }
+                // Table and column names are not indexed yet (completion comes with its own change).
+                ExprKind::Lookup { key, .. } => todo.push((key, None)),
             }
         }
     }
@@ -184,6 +186,7 @@ impl Walker<'_, '_> {
                     AssignTarget::Rep(r) => self.ident(r, Kind::Rep, false),
                     AssignTarget::Owner(f) => self.ident(f, Kind::Field, false),
                     AssignTarget::Previous(_) => {}
+                    AssignTarget::OwnerOf(e) => self.expr(e, None),
                 }
                 if let Some(Fallback::Action(inner)) = fallback {
                     self.action(inner);
@@ -313,7 +316,7 @@ impl Walker<'_, '_> {
                     _ => {}
                 }
             }
-            Decl::Allow(_) => {}
+            Decl::Allow(_) | Decl::Table(_) | Decl::FreeMail(_) => {}
             Decl::Test(t) => {
                 for item in &t.items {
                     match item {

@@ -230,6 +230,8 @@ fn symbol_kind(d: &Decl) -> lsp::SymbolKind {
         Decl::Handler(_) | Decl::Sla(_) | Decl::Duplicate(_) => lsp::SymbolKind::EVENT,
         Decl::Test(_) => lsp::SymbolKind::METHOD,
         Decl::Allow(_) => lsp::SymbolKind::KEY,
+        Decl::Table(_) => lsp::SymbolKind::ARRAY,
+        Decl::FreeMail(_) => lsp::SymbolKind::CONSTANT,
     }
 }
 
@@ -252,6 +254,8 @@ fn decl_name(a: &Analysis, d: &Decl) -> (String, leadroute_compiler::Span) {
         Decl::Duplicate(x) => (format!("on {}", a.sources.slice(x.event)), x.event),
         Decl::Test(x) => (format!("test {:?}", x.name.value), x.name.span),
         Decl::Allow(x) => (format!("allow {}", x.code.name), x.code.span),
+        Decl::Table(x) => (format!("table {}", x.name.name), x.name.span),
+        Decl::FreeMail(x) => ("free_mail".to_string(), x.span),
     }
 }
 

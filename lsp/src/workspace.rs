@@ -95,6 +95,8 @@ impl Workspace {
                 let text = self.text(f).unwrap_or_default();
                 sources.add(SourceFile::new(f.to_string_lossy().into_owned(), text));
             }
+            // A table's CSV file is read from disk beside the document.
+            leadroute_compiler::check::tables::attach(&leadroute_compiler::source::DiskProvider, &mut sources);
             let checked = check_with_cache(&sources, Some(&mut self.parsed));
             let index = {
                 let syms = checked.symbols();

@@ -287,6 +287,8 @@ impl Breach<'_> {
                     _ => self.failed(fallback, in_handler),
                 }
             }
+            // The checker allows no `owner(...)` in breach handlers; a hand-made IR's goes to its fallback.
+            Action::AssignOwnerOf { fallback, .. } => self.failed(fallback, in_handler),
         }
     }
 

@@ -366,7 +366,7 @@ pub(crate) fn test(p: &Policy, c: &C, lead: &Lead, tier: Option<u32>, territory:
         C::TerritoryAt { set, none, neg } => territory.map_or(*none, |t| set.binary_search(&t).is_ok()) != *neg,
         C::Present { slot, present } => lead.values[*slot as usize].is_some() == *present,
         C::General(e) => {
-            let mut ctx = Ctx { policy: p, lead, tier, territory, now, reads: None, read_tier: false, read_territory: false, ambiguous: false };
+            let mut ctx = Ctx { policy: p, lead, tier, territory, now, reads: None, read_tier: false, read_territory: false, ambiguous: false, lookups: None };
             ctx.test(e)?
         }
     })

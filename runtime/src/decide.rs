@@ -139,6 +139,7 @@ impl<'a> Run<'a> {
             read_tier: false,
             read_territory: false,
             ambiguous: self.ambiguous,
+            lookups: self.trace.as_ref().map(|_| Vec::new()),
         }
     }
 
@@ -164,6 +165,10 @@ impl<'a> Run<'a> {
             }
             if ctx.read_territory {
                 reads.insert("territory".into(), value_json(&self.p.ir, None, &Value::Territory(self.territory)));
+            }
+            for (table, raw) in ctx.lookups.take().unwrap_or_default() {
+                let (key, how) = crate::table::describe(self.p, table, &raw);
+                reads.insert(key, serde_json::Value::String(how));
             }
             trace.push(TraceStep {
                 step,
@@ -403,6 +408,39 @@ impl<'a> Run<'a> {
                     }
                 }
             }
+            Action::AssignOwnerOf { value, fallback } => {
+                let mut ctx = self.ctx();
+                let found = ctx.value(value);
+                let mut detail: Vec<String> = Vec::new();
+                for (table, raw) in ctx.lookups.take().unwrap_or_default() {
+                    let (key, how) = crate::table::describe(self.p, table, &raw);
+                    detail.push(format!("{key}: {how}"));
+                }
+                let owner = match found {
+                    Ok(Some(v)) => match v.as_ref() {
+                        Value::Str(id) => self.p.rep_by_id.get(id).copied().ok_or_else(|| format!("`{id}` is not a rep")),
+                        _ => Err("the value is not a rep id".to_string()),
+                    },
+                    Ok(None) => Err("no owner: the value is missing".to_string()),
+                    Err(_) => Err("no owner: a field it reads is missing".to_string()),
+                };
+                match owner {
+                    Ok(rep) => {
+                        if !detail.is_empty() {
+                            self.note("lookup", action_owner_text(ir, value), "found", Some(detail.join("; ")));
+                        }
+                        match self.rep(rep, origin) {
+                            Ok(stop) => return stop,
+                            Err(exc) => ((exc, None), fallback),
+                        }
+                    }
+                    Err(why) => {
+                        detail.push(why);
+                        self.note("assign", action_owner_text(ir, value), "no such rep", Some(detail.join("; ")));
+                        (("no_match", Some("no_available_rep")), fallback)
+                    }
+                }
+            }
         };
         self.fail(failure, fallback, origin, in_handler, hops)
     }
@@ -564,8 +602,22 @@ pub fn action_text(ir: &PolicyIr, a: &Action) -> String {
         ),
         Action::AssignRep { rep, fallback } => format!("assign rep {}{}", ir.reps[*rep as usize].id, fb(fallback)),
         Action::AssignOwner { field, fallback } => format!("assign owner({}){}", ir.fields[*field as usize].name, fb(fallback)),
+        Action::AssignOwnerOf { value, fallback } => format!("assign {}{}", action_owner_text(ir, value), fb(fallback)),
         Action::Queue { queue } => format!("queue {}", ir.queues[*queue as usize].name),
         Action::Route { route } => format!("route {}", ir.routes[*route as usize].name),
         Action::Drop { reason } => format!("drop {reason:?}"),
+    }
+}
+
+/// `owner(accounts[...].owner)` for traces: the table and column read.
+fn action_owner_text(ir: &PolicyIr, value: &Expr) -> String {
+    match value {
+        Expr::Lookup { table, column, .. } => {
+            let Some(t) = ir.tables.get(*table as usize) else { return "owner(...)".to_string() };
+            let col = column.and_then(|c| t.columns.get(c as usize)).map_or(String::new(), |c| format!(".{}", c.name));
+            format!("owner({}[...]{col})", t.name)
+        }
+        Expr::Else { value, .. } => action_owner_text(ir, value),
+        _ => "owner(...)".to_string(),
     }
 }

@@ -272,6 +272,8 @@ pub fn doc_example_ir() -> String {
         reminders: vec![],
         calendars: vec![],
         duplicate: None,
+        tables: vec![],
+        free_mail: vec![],
     };
     serde_json::to_string(&ir).unwrap_or_default()
 }

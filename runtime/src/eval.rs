@@ -25,6 +25,8 @@ pub struct Ctx<'a> {
     pub(crate) read_territory: bool,
     /// More than one territory matched (what `territory is ambiguous` reads).
     pub(crate) ambiguous: bool,
+    /// Table lookups (table, value looked up), recorded for traces when `Some`.
+    pub(crate) lookups: Option<Vec<(u32, String)>>,
 }
 
 type R<'a> = Result<Option<Cow<'a, Value>>, MissingRaised>;
@@ -130,6 +132,43 @@ impl<'a> Ctx<'a> {
                 }
                 Some(Cow::Borrowed(v.unwrap_or(default)))
             }
+            Expr::Lookup { table, key, column } => {
+                let Some(k) = self.value(key)? else { return Ok(None) };
+                let Value::Str(k) = k.as_ref() else { return Ok(None) };
+                if let Some(l) = &mut self.lookups {
+                    if !l.iter().any(|(t, v)| t == table && v == k) {
+                        l.push((*table, k.clone()));
+                    }
+                }
+                let Some(row) = self.policy.tables.find(*table, k) else { return Ok(None) };
+                match column {
+                    None => Some(Cow::Owned(Value::Int(i64::from(row)))),
+                    Some(c) => {
+                        let rows = &self.policy.ir.tables.get(*table as usize).map(|t| &t.rows[..]).unwrap_or(&[]);
+                        rows.get(row as usize).and_then(|r| r.get(*c as usize)).and_then(Option::as_ref).map(Cow::Borrowed)
+                    }
+                }
+            }
+            Expr::Has { value, present } => Some(Cow::Owned(Value::Bool(self.value(value)?.is_some() == *present))),
+            Expr::InTable { value, table, negated } => {
+                let found = match self.value(value)?.as_deref() {
+                    Some(Value::Str(k)) => {
+                        if let Some(l) = &mut self.lookups {
+                            if !l.iter().any(|(t, v)| t == table && v == k) {
+                                l.push((*table, k.clone()));
+                            }
+                        }
+                        self.policy.tables.find(*table, k).is_some()
+                    }
+                    Some(_) => false,
+                    None => return Ok(Some(Cow::Owned(Value::Bool(false)))),
+                };
+                Some(Cow::Owned(Value::Bool(found != *negated)))
+            }
+            Expr::Else { value, default } => match self.value(value)? {
+                Some(v) => Some(v),
+                None => return self.value(default),
+            },
             Expr::Call { func, args } => {
                 let mut vals = Vec::with_capacity(args.len());
                 for a in args {

@@ -6,11 +6,20 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Bumped whenever the IR changes shape; the engine refuses other versions.
-/// A policy is written with the oldest version that can read it
-/// ([`PolicyIr::needed_version`]): version 3 added `duplicate`, so a policy
-/// without a duplicate handler is still version 2, its hash unchanged.
-pub const FORMAT_VERSION: u32 = 3;
+pub use crate::table::{ColumnDef, KeyMatch, TableDef, TableLoc};
+
+/// Bumped whenever the IR changes shape; the engine reads
+/// [`OLDEST_FORMAT_VERSION`] to this. A policy is written with the oldest
+/// version that can read it ([`PolicyIr::needed_version`]): version 3 added
+/// `duplicate`, version 4 tables, `free_mail` and `owner(expression)`, so a
+/// policy that uses neither is still version 2, its hash unchanged.
+pub const FORMAT_VERSION: u32 = 4;
+
+/// The first version with a duplicate handler (`duplicate`).
+pub const DUPLICATE_FORMAT_VERSION: u32 = 3;
+
+/// The first version with tables, `free_mail` and [`Action::AssignOwnerOf`].
+pub const TABLES_FORMAT_VERSION: u32 = 4;
 
 /// The oldest format version this engine still reads.
 pub const OLDEST_FORMAT_VERSION: u32 = 2;
@@ -99,6 +108,13 @@ pub enum DuplicateAction {
         /// The action.
         action: Action,
     },
+    /// Reference tables (rows from CSV files), by index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableDef>,
+    /// Free-mail domains (the bundled list and the policy's `free_mail`),
+    /// sorted: a `domain` key never matches one. Empty without domain tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub free_mail: Vec<String>,
 }
 
 /// A holiday calendar: days off, as local dates.
@@ -125,14 +141,40 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl PolicyIr {
-    /// The oldest format version that can read this IR: 3 with a duplicate
-    /// handler, else 2 (so older engines refuse only what they cannot run).
+    /// The oldest format version that can read this IR: 4 with tables,
+    /// `free_mail` or `owner(expression)`, 3 with a duplicate handler, else 2
+    /// (so older engines refuse only what they cannot run).
     pub fn needed_version(&self) -> u32 {
-        if self.duplicate.is_some() {
-            FORMAT_VERSION
+        if !self.tables.is_empty() || !self.free_mail.is_empty() || self.actions().any(Action::assigns_owner_of) {
+            TABLES_FORMAT_VERSION
+        } else if self.duplicate.is_some() {
+            DUPLICATE_FORMAT_VERSION
         } else {
             OLDEST_FORMAT_VERSION
         }
+    }
+
+    /// Every action written at the top of a rule, handler, SLA handler or
+    /// the duplicate handler (fallbacks are reached through them).
+    pub fn actions(&self) -> impl Iterator<Item = &Action> {
+        let h = &self.handlers;
+        let rules = self.routes.iter().flat_map(|r| r.rules.iter().map(|x| &x.action));
+        let handlers = [&h.ambiguous_territory, &h.no_available_rep, &h.over_capacity, &h.no_match].into_iter().flatten();
+        let missing = h.missing.iter().filter_map(|m| match &m.handling {
+            MissingHandling::Action(a) => Some(a),
+            MissingHandling::Assume(_) => None,
+        });
+        let breach = self.breach.iter().filter_map(|b| match &b.action {
+            BreachAction::Act { action } => Some(action),
+            BreachAction::Reassign { fallback: Fallback::Action(a) } => Some(&**a),
+            _ => None,
+        });
+        let duplicate = self.duplicate.iter().filter_map(|d| match &d.action {
+            DuplicateAction::Act { action } => Some(action),
+            DuplicateAction::AssignPrevious { fallback: Fallback::Action(a) } => Some(&**a),
+            DuplicateAction::AssignPrevious { .. } => None,
+        });
+        rules.chain(handlers).chain(missing).chain(breach).chain(duplicate)
     }
 
     /// What decides leads, as JSON: the IR without where things are written
@@ -514,6 +556,13 @@ pub enum Action {
         /// When the owner is unknown or unavailable.
         fallback: Fallback,
     },
+    /// `assign owner(EXPR)`: the rep whose id the expression gives (`accounts[domain(email)].owner`).
+    AssignOwnerOf {
+        /// Gives a rep id; a missing value is an unknown owner.
+        value: Expr,
+        /// When the owner is missing, unknown or unavailable.
+        fallback: Fallback,
+    },
     /// `queue Q`.
     Queue {
         /// Queue index.
@@ -529,6 +578,23 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+}
+
+impl Action {
+    /// Whether this action or one of its fallbacks is `assign owner(expression)`.
+    pub fn assigns_owner_of(&self) -> bool {
+        let mut a = Some(self);
+        while let Some(x) = a {
+            a = match x {
+                Action::AssignOwnerOf { .. } => return true,
+                Action::AssignTeam { fallback: Fallback::Action(n), .. }
+                | Action::AssignRep { fallback: Fallback::Action(n), .. }
+                | Action::AssignOwner { fallback: Fallback::Action(n), .. } => Some(&**n),
+                _ => None,
+            };
+        }
+        false
+    }
 }
 
 /// How a missing optional field is handled.
@@ -601,6 +667,8 @@ impl Expr {
         match self {
             Expr::Territory => true,
             Expr::Const { .. } | Expr::Field { .. } | Expr::Tier | Expr::Ambiguous | Expr::Now | Expr::Present { .. } | Expr::Default { .. } => false,
+            Expr::Lookup { key: value, .. } | Expr::Has { value, .. } | Expr::InTable { value, .. } => value.reads_territory(),
+            Expr::Else { value, default } => value.reads_territory() || default.reads_territory(),
             Expr::Not { arg } => arg.reads_territory(),
             Expr::And { args } | Expr::Or { args } | Expr::Call { args, .. } => args.iter().any(Expr::reads_territory),
             Expr::Cmp { lhs, rhs, .. } => lhs.reads_territory() || rhs.reads_territory(),
@@ -749,6 +817,41 @@ pub enum Expr {
         func: Func,
         /// Arguments.
         args: Vec<Expr>,
+    },
+    /// `table[key].column`: the cell of the row the key finds, missing when
+    /// no row matches or the cell is empty. Without a column: the row's
+    /// index (only tested with [`Expr::Has`]).
+    Lookup {
+        /// Table index.
+        table: u32,
+        /// The key looked up (normalized as the table says).
+        key: Box<Expr>,
+        /// Column index.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column: Option<u32>,
+    },
+    /// `value is present` (or `is missing`) for any value: a lookup, a cell.
+    Has {
+        /// The value.
+        value: Box<Expr>,
+        /// Which test.
+        present: bool,
+    },
+    /// `value [not] in table`: the value is a key (or alias) of a row.
+    InTable {
+        /// The value tested.
+        value: Box<Expr>,
+        /// Table index.
+        table: u32,
+        /// `not in`.
+        negated: bool,
+    },
+    /// `value ?? default` for any value (a lookup's cell).
+    Else {
+        /// The value.
+        value: Box<Expr>,
+        /// Used when it is missing.
+        default: Box<Expr>,
     },
 }
 

@@ -37,6 +37,7 @@ mod select;
 pub mod state;
 mod strategy;
 mod time;
+pub mod table;
 mod validate;
 
 /// `docs/embedding.md`, whose examples run as doctests.

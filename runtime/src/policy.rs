@@ -28,6 +28,8 @@ pub struct Policy {
     pub(crate) missing: Vec<Option<MissingHandling>>,
     /// The conditions compiled for the fast path.
     pub(crate) compiled: crate::compiled::Compiled,
+    /// Each table's hash index, and the free-mail domains.
+    pub(crate) tables: crate::table::Tables,
     /// Native code for the conditions (backend `jit`), shared by clones, freed with the last.
     #[cfg(feature = "jit")]
     pub(crate) jit: Option<std::sync::Arc<crate::jit::Jit>>,
@@ -161,7 +163,9 @@ impl Policy {
             missing[m.field as usize] = Some(m.handling.clone());
         }
         let compiled = crate::compiled::Compiled::new(&ir, &missing);
+        let tables = crate::table::Tables::build(&ir);
         Ok(Policy {
+            tables,
             ir,
             policy_tz,
             rep_tz,

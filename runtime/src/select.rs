@@ -332,7 +332,7 @@ impl Policy {
                 || match &rule.condition {
                     None => true,
                     Some(c) => {
-                        let mut ctx = Ctx { policy: self, lead, tier, territory: None, now, reads: None, read_tier: false, read_territory: false, ambiguous: true };
+                        let mut ctx = Ctx { policy: self, lead, tier, territory: None, now, reads: None, read_tier: false, read_territory: false, ambiguous: true, lookups: None };
                         ctx.test(&c.expr)?
                     }
                 };

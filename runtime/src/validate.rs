@@ -96,7 +96,7 @@ impl<'a> V<'a> {
         }
     }
 
-    fn action(&self, path: &str, a: &Action) -> R {
+    fn action(&mut self, path: &str, a: &Action) -> R {
         // Fallbacks nest (`else assign ... else ...`): followed in a loop, not recursion.
         let (mut a, mut path) = (a, path.to_string());
         loop {
@@ -114,6 +114,10 @@ impl<'a> V<'a> {
                 }
                 Action::AssignOwner { field, fallback } => {
                     self.field(&format!("{path}.field"), *field)?;
+                    fallback
+                }
+                Action::AssignOwnerOf { value, fallback } => {
+                    self.expr(&format!("{path}.value"), value, 0)?;
                     fallback
                 }
                 Action::Queue { queue } => return self.index(&format!("{path}.queue"), "queue", *queue, self.ir.queues.len()),
@@ -186,6 +190,23 @@ impl<'a> V<'a> {
             Expr::InField { value, list, .. } => {
                 self.field(&format!("{path}.list"), *list)?;
                 self.expr(&format!("{path}.value"), value, d)
+            }
+            Expr::Lookup { table, key, column } => {
+                self.index(&format!("{path}.table"), "table", *table, self.ir.tables.len())?;
+                if let Some(c) = column {
+                    let n = self.ir.tables[*table as usize].columns.len();
+                    self.index(&format!("{path}.column"), "column", *c, n)?;
+                }
+                self.expr(&format!("{path}.key"), key, d)
+            }
+            Expr::InTable { value, table, .. } => {
+                self.index(&format!("{path}.table"), "table", *table, self.ir.tables.len())?;
+                self.expr(&format!("{path}.value"), value, d)
+            }
+            Expr::Has { value, .. } => self.expr(&format!("{path}.value"), value, d),
+            Expr::Else { value, default } => {
+                self.expr(&format!("{path}.value"), value, d)?;
+                self.expr(&format!("{path}.default"), default, d)
             }
             Expr::Call { func, args } => {
                 let arity = match func {
@@ -358,6 +379,7 @@ pub(crate) fn validate(ir: &PolicyIr) -> R {
             v.duration(&format!("$.tests[{i}].breach[{j}].after_ms"), b.after_ms)?;
         }
     }
+    tables(&v, ir)?;
     acyclic_routes(ir)?;
     acyclic_escalations(ir)
 }
@@ -367,8 +389,8 @@ const MAX_DUPLICATE_WINDOW_MS: i64 = 3650 * 86_400_000;
 
 /// `$.duplicate`: a string key field, a window in (0, ten years], a valid action.
 fn duplicate(v: &V, d: &DuplicateDef) -> R {
-    if v.ir.format_version < FORMAT_VERSION {
-        return Err(err("$.duplicate", format!("a duplicate handler needs format version {FORMAT_VERSION}")));
+    if v.ir.format_version < DUPLICATE_FORMAT_VERSION {
+        return Err(err("$.duplicate", format!("a duplicate handler needs format version {DUPLICATE_FORMAT_VERSION}")));
     }
     v.field("$.duplicate.key", d.key)?;
     if v.ir.fields[d.key as usize].ty != FieldType::String {
@@ -381,6 +403,110 @@ fn duplicate(v: &V, d: &DuplicateDef) -> R {
         DuplicateAction::AssignPrevious { fallback: Fallback::Action(a) } => v.action("$.duplicate.action.fallback.action", a),
         DuplicateAction::Act { action } => v.action("$.duplicate.action.action", action),
         DuplicateAction::AssignPrevious { .. } => Ok(()),
+/// Most rows of one table.
+pub const MAX_ROWS: usize = 10_000_000;
+
+/// Every table: its key and alias columns, each row's arity and cell types,
+/// rep ids that name reps, and keys unique once normalized.
+fn tables(v: &V, ir: &PolicyIr) -> R {
+    if ir.format_version < TABLES_FORMAT_VERSION && (!ir.tables.is_empty() || !ir.free_mail.is_empty()) {
+        return Err(err("$.tables", format!("tables need format version {TABLES_FORMAT_VERSION}")));
+    }
+    count("$.tables", &ir.tables)?;
+    let reps: rustc_hash::FxHashSet<&str> = ir.reps.iter().map(|r| r.id.as_str()).collect();
+    for (i, t) in ir.tables.iter().enumerate() {
+        let p = format!("$.tables[{i}]");
+        count(&format!("{p}.columns"), &t.columns)?;
+        v.index(&format!("{p}.key"), "column", t.key, t.columns.len())?;
+        if let Some(a) = t.alias {
+            v.index(&format!("{p}.alias"), "column", a, t.columns.len())?;
+        }
+        for (c, col) in t.columns.iter().enumerate() {
+            if let FieldType::Enum(e) = col.ty {
+                v.index(&format!("{p}.columns[{c}].type"), "enum", e, ir.enums.len())?;
+            }
+        }
+        if t.rows.len() > MAX_ROWS {
+            return Err(err(format!("{p}.rows"), format!("has {} rows, more than the limit of {MAX_ROWS}", t.rows.len())));
+        }
+        if t.loc.lines.len() != t.rows.len() {
+            return Err(err(format!("{p}.loc.lines"), format!("has {} lines for {} rows", t.loc.lines.len(), t.rows.len())));
+        }
+        let mut keys: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
+        keys.reserve(t.rows.len());
+        // Paths are only spelled out for the problem found: 100,000 rows are checked without allocating one each.
+        let rp = |r: usize| format!("{p}.rows[{r}]");
+        for (r, row) in t.rows.iter().enumerate() {
+            if row.len() != t.columns.len() {
+                return Err(err(rp(r), format!("has {} cells for {} columns", row.len(), t.columns.len())));
+            }
+            for (c, (cell, col)) in row.iter().zip(&t.columns).enumerate() {
+                match cell {
+                    None if col.optional => {}
+                    None => return Err(err(format!("{}[{c}]", rp(r)), format!("is empty, but column `{}` is required", col.name))),
+                    Some(value) => {
+                        if matches!(value, Value::Float(_) | Value::Time(_) | Value::List(_) | Value::Clock(_) | Value::Tier(_) | Value::Territory(_)) {
+                            v.value(&format!("{}[{c}]", rp(r)), value, 0)?;
+                        }
+                        if !cell_fits(value, &col.ty, ir) {
+                            let problem = format!("is not a `{}`, the type of column `{}`", type_name(&col.ty), col.name);
+                            return Err(err(format!("{}[{c}]", rp(r)), problem));
+                        }
+                        if let (true, Value::Str(id)) = (col.rep, value) {
+                            if !reps.contains(id.as_str()) {
+                                return Err(err(format!("{}[{c}]", rp(r)), format!("names rep `{id}`, which the policy does not declare")));
+                            }
+                        }
+                    }
+                }
+            }
+            let mut add = |k: &str, at: &dyn Fn() -> String| -> R {
+                let k = crate::table::normalize_key(t.matching, k);
+                match keys.get(k.as_ref()) {
+                    Some(first) if *first != r => Err(err(at(), format!("key `{k}` is also the key of row {first}"))),
+                    Some(_) => Ok(()),
+                    None => {
+                        keys.insert(k.into_owned(), r);
+                        Ok(())
+                    }
+                }
+            };
+            match row.get(t.key as usize) {
+                Some(Some(Value::Str(k))) => add(k, &|| format!("{}[{}]", rp(r), t.key))?,
+                _ => return Err(err(format!("{}[{}]", rp(r), t.key), "the key is not a string")),
+            }
+            if let (Some(a), Some(Some(Value::List(aliases)))) = (t.alias, t.alias.and_then(|a| row.get(a as usize))) {
+                for (j, x) in aliases.iter().enumerate() {
+                    if let Value::Str(k) = x {
+                        add(k, &|| format!("{}[{a}][{j}]", rp(r)))?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a table cell has its column's type.
+fn cell_fits(value: &Value, ty: &FieldType, ir: &PolicyIr) -> bool {
+    match (value, ty) {
+        (Value::Str(_), FieldType::String) | (Value::Int(_), FieldType::Int) | (Value::Float(_), FieldType::Float) => true,
+        (Value::Bool(_), FieldType::Bool) | (Value::Time(_), FieldType::Time) => true,
+        (Value::Enum(v), FieldType::Enum(e)) => ir.enums.get(*e as usize).is_some_and(|en| (*v as usize) < en.variants.len()),
+        (Value::List(items), FieldType::List(inner)) => items.iter().all(|x| !matches!(x, Value::List(_)) && cell_fits(x, inner, ir)),
+        _ => false,
+    }
+}
+
+fn type_name(ty: &FieldType) -> String {
+    match ty {
+        FieldType::String => "string".into(),
+        FieldType::Int => "int".into(),
+        FieldType::Float => "float".into(),
+        FieldType::Bool => "bool".into(),
+        FieldType::Time => "time".into(),
+        FieldType::Enum(e) => format!("enum #{e}"),
+        FieldType::List(inner) => format!("list<{}>", type_name(inner)),
     }
 }
 
@@ -393,7 +519,8 @@ fn route_targets(a: &Action, out: &mut Vec<u32>) {
             Action::Route { route } => out.push(*route),
             Action::AssignTeam { fallback: Fallback::Action(x), .. }
             | Action::AssignRep { fallback: Fallback::Action(x), .. }
-            | Action::AssignOwner { fallback: Fallback::Action(x), .. } => a = Some(x),
+            | Action::AssignOwner { fallback: Fallback::Action(x), .. }
+            | Action::AssignOwnerOf { fallback: Fallback::Action(x), .. } => a = Some(x),
             _ => {}
         }
     }

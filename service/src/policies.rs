@@ -16,7 +16,8 @@ use sqlx::{AnyConnection, Row};
 use crate::error::ServiceError;
 use crate::store::{Context, Store};
 
-/// Checks `.route` sources (file name -> text) and lowers them to IR. A
+/// Checks `.route` sources (file name -> text, with the `.csv` files their
+/// tables read) and lowers them to IR. A
 /// policy with errors gives every diagnostic as JSON (as `check --format json`).
 pub fn compile_sources(sources: &BTreeMap<String, String>) -> Result<PolicyIr, ServiceError> {
     if sources.is_empty() {
@@ -29,7 +30,10 @@ pub fn compile_sources(sources: &BTreeMap<String, String>) -> Result<PolicyIr, S
             return Err(invalid("bad_source_name", &format!("source name {name:?} must be a plain relative file name"), None));
         }
         provider.insert(PathBuf::from(name), text.as_bytes().to_vec());
-        paths.push(PathBuf::from(name));
+        // A `.csv` source is a table's rows: read when a `table ... from "name.csv"` names it.
+        if !name.to_ascii_lowercase().ends_with(".csv") {
+            paths.push(PathBuf::from(name));
+        }
     }
     let (set, checked) = check_paths(&provider, &paths);
     let errors: Vec<serde_json::Value> =
@@ -164,4 +168,41 @@ pub async fn load_ir(conn: &mut AnyConnection, version: &str) -> Result<PolicyIr
     };
     let text: String = row.try_get("ir").ctx("read a policy version")?;
     serde_json::from_str(&text).map_err(|e| invalid("bad_policy_ir", &format!("stored version `{version}` is not a policy IR: {e}"), None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = "policy p { owner \"o@x.example\" timezone \"UTC\" }\nschema lead { id: string  email: string }\n\
+        rep alice { email \"a@x.example\" }\nteam t { members [alice] }\nqueue q { sla 1h }\ntier s otherwise sla 1h\n\
+        table accounts from \"accounts.csv\" { domain: domain key  owner: rep }\n\
+        route r {\n  when accounts[email] is present -> assign owner(accounts[email].owner) else queue q\n  otherwise -> queue q\n}\n";
+
+    #[test]
+    fn a_policy_with_a_table_compiles_from_its_sources_and_csv() {
+        let sources = BTreeMap::from([
+            ("p.route".to_string(), POLICY.to_string()),
+            ("accounts.csv".to_string(), "domain,owner\nglobex.com,alice\n".to_string()),
+        ]);
+        let ir = compile_sources(&sources).expect("compiles");
+        assert_eq!(ir.tables.len(), 1);
+        assert_eq!(ir.tables[0].rows.len(), 1);
+        assert_eq!(ir.tables[0].loc.file, "accounts.csv");
+    }
+
+    #[test]
+    fn a_missing_or_bad_table_file_is_reported_with_its_diagnostics() {
+        let missing = BTreeMap::from([("p.route".to_string(), POLICY.to_string())]);
+        let Err(ServiceError::Invalid { code, details, .. }) = compile_sources(&missing) else { panic!("a policy without its CSV compiled") };
+        assert_eq!(code, "policy_has_errors");
+        assert!(details.is_some_and(|d| d.to_string().contains("E0060")));
+        let bad = BTreeMap::from([
+            ("p.route".to_string(), POLICY.to_string()),
+            ("accounts.csv".to_string(), "domain,owner\nglobex.com,alcie\n".to_string()),
+        ]);
+        let Err(ServiceError::Invalid { details, .. }) = compile_sources(&bad) else { panic!("an unknown rep compiled") };
+        let details = details.map(|d| d.to_string()).unwrap_or_default();
+        assert!(details.contains("E0065") && details.contains("accounts.csv"), "{details}");
+    }
 }

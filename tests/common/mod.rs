@@ -205,3 +205,26 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Decides `lead` with both policies (without and with a trace), from their
+/// own states, asserting the decisions' JSON is byte-identical; commits the
+/// untraced decision to each state.
+pub fn assert_same_decisions(
+    (interp, jit): (&leadroute_runtime::Policy, &leadroute_runtime::Policy),
+    (si, sj): (&mut leadroute_runtime::State, &mut leadroute_runtime::State),
+    lead: &leadroute_runtime::Lead,
+    now: i64,
+    what: &str,
+) {
+    let (mi, mj) = (interp.at(now), jit.at(now));
+    for explain in [false, true] {
+        let a = interp.decide(lead, si, &mi, explain);
+        let b = jit.decide(lead, sj, &mj, explain);
+        let (ja, jb) = (serde_json::to_string(&a).expect("json"), serde_json::to_string(&b).expect("json"));
+        assert_eq!(ja, jb, "explain={explain}, lead {what}");
+        if !explain {
+            interp.commit(si, &a);
+            jit.commit(sj, &b);
+        }
+    }
+}

@@ -19,6 +19,8 @@ enum Target<'a> {
     Team(&'a str),
     Rep(&'a str),
     Owner(&'a str),
+    /// `owner(EXPR)`: any rep (a table's cell, say).
+    AnyRep,
 }
 
 /// One way a lead can get its first holder: the target, the leads it takes, where it is written.
@@ -37,6 +39,7 @@ fn targets<'a>(a: &'a Action, out: &mut Vec<Target<'a>>) {
             AssignTarget::Rep(r) => Target::Rep(&r.name),
             AssignTarget::Owner(f) => Target::Owner(&f.name),
             AssignTarget::Previous(_) => Target::Owner("previous owner"),
+            AssignTarget::OwnerOf(_) => Target::AnyRep,
         });
         if let Some(Fallback::Action(next)) = fallback {
             targets(next, out);
@@ -150,6 +153,7 @@ fn push_step<'a>(a: &'a Action, out: &mut Vec<(Span, Step<'a>)>) {
                 // A team is a single rep when it has one member; the rest skip earlier holders.
                 AssignTarget::Team { team, .. } => out.push((act.span, Step::Rep(team.name.as_str()))),
                 AssignTarget::Owner(_) | AssignTarget::Previous(_) => {}
+                AssignTarget::Owner(_) | AssignTarget::OwnerOf(_) => {}
             }
             if let Some(Fallback::Action(next)) = fallback {
                 current = Some(next);
@@ -199,6 +203,7 @@ fn check_step(an: &Analyzer, syms: &Symbols, ways: &[Way], of_tier: &Dnf, tier: 
                 let leads = match w.target {
                     Target::Rep(r) if r == rep => w.leads.clone(),
                     Target::Owner(field) => meet(an, &w.leads, &owned_by(field, rep)),
+                    Target::AnyRep => w.leads.clone(),
                     Target::Team(team) => {
                         let (m, sticky) = members(syms, team);
                         match sticky {

@@ -207,6 +207,7 @@ pub fn reads_territory(syms: &Symbols, e: &Expr) -> bool {
         ExprKind::Paren(x) | ExprKind::Not(x) => reads_territory(syms, x),
         ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Cmp { lhs: a, rhs: b, .. } => reads_territory(syms, a) || reads_territory(syms, b),
         ExprKind::In { value, .. } | ExprKind::Is { value, .. } => reads_territory(syms, value),
+        ExprKind::Lookup { key, .. } => reads_territory(syms, key),
         ExprKind::Default { value, default } => reads_territory(syms, value) || reads_territory(syms, default),
         ExprKind::Call { args: items, .. } | ExprKind::List(items) => items.iter().any(|x| reads_territory(syms, x)),
     }

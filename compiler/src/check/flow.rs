@@ -191,6 +191,21 @@ pub(crate) fn action(a: &Action, env: &Env, syms: &Symbols, tc: &mut TypeChecker
                         .label("no earlier lead here")
                         .help("assign the earlier lead's owner in `on duplicate(within 30d) -> assign previous owner else continue`; here use `owner(field)`, `rep R` or `team T`"),
                 ),
+                AssignTarget::OwnerOf(value) => {
+                    let env = Env { in_route: false, ..env.clone() };
+                    // A miss (no row, an empty cell) is an unknown owner: the fallback handles it.
+                    let ty = match &value.kind {
+                        ExprKind::Lookup { .. } => tc.lookup(value, &env, true),
+                        _ => tc.expr(value, &env, None),
+                    };
+                    if !matches!(ty, Ty::Str | Ty::Error) {
+                        tc.diags.push(
+                            Diagnostic::new(Code::E0012, value.span, format!("this is a `{}`, not a rep id", ty.name()))
+                                .label("`owner(...)` needs a rep id")
+                                .help("give a `rep` column or a string, like `owner(accounts[domain(email)].owner)`"),
+                        );
+                    }
+                }
             }
             match fallback {
                 None if ends_like_rule && !syms.has_handler("no_available_rep") => tc.diags.push(

@@ -10,6 +10,9 @@ pub mod inline_tests;
 pub mod schedule;
 pub mod sla;
 pub mod suggest;
+pub mod table_rows;
+pub mod table_types;
+pub mod tables;
 pub mod symbols;
 pub mod types;
 
@@ -30,6 +33,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// The route every lead enters, when known.
     pub entry: Option<String>,
+    /// Every table's rows as read from its CSV file (for lowering), by table name.
+    pub tables: std::collections::BTreeMap<String, tables::TableRows>,
 }
 
 impl Checked {
@@ -59,6 +64,11 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
     let mut modules = Vec::with_capacity(sources.len());
     let mut broken_words: BTreeSet<String> = BTreeSet::new();
     for (id, file) in sources.iter() {
+        if file.is_table() {
+            // A table's rows: read by `check::tables`, not parsed as Route.
+            modules.push(Module::default());
+            continue;
+        }
         let (module, parse_diags) = syntax::parse_file_cached(id, &file.text, cache.as_deref_mut());
         for d in &parse_diags {
             if let Some(l) = &d.primary {
@@ -83,10 +93,10 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
             }
         }
         diags.push(d);
-        return Checked { modules, diagnostics: diags, entry: None };
+        return Checked { modules, diagnostics: diags, entry: None, tables: Default::default() };
     }
     let mut checked_diags = Vec::new();
-    let entry = check_modules(&modules, sources, nothing, &mut checked_diags);
+    let (entry, tables) = check_modules(&modules, sources, nothing, &mut checked_diags);
     // A declaration that failed to parse is not in the symbol table; don't
     // also report every use of its name as unknown.
     checked_diags.retain(|d| !hides_behind_syntax_error(d, &broken_words));
@@ -94,10 +104,15 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
     diags.extend(checked_diags);
     allow::apply(&modules, &mut diags);
     sort_and_dedup(&mut diags);
-    Checked { modules, diagnostics: diags, entry }
+    Checked { modules, diagnostics: diags, entry, tables }
 }
 
-fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: &mut Vec<Diagnostic>) -> Option<String> {
+fn check_modules(
+    modules: &[Module],
+    sources: &SourceSet,
+    nothing: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> (Option<String>, std::collections::BTreeMap<String, tables::TableRows>) {
     let mut syms = Symbols::collect(modules, diags);
     if syms.schema.is_none() && !nothing {
         diags.push(
@@ -111,6 +126,7 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
     decls::reps(&syms, diags);
     decls::teams(&syms, diags);
     decls::queues(&syms, diags);
+    let rows = tables::check(&syms, sources, diags);
     let mut refs = flow::Refs::default();
     let used_sets = {
         let mut tc = types::TypeChecker::new(&syms, diags);
@@ -134,7 +150,7 @@ fn check_modules(modules: &[Module], sources: &SourceSet, nothing: bool, diags: 
     crate::analysis::overlap::check(&syms, &territories, &flow.raised, &allowed_overlaps(modules, &syms), diags);
     crate::analysis::breach::holders(&syms, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
-    entry
+    (entry, rows)
 }
 
 /// The territories (by index) that an `allow W0008` line names: their

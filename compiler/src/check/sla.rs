@@ -142,7 +142,7 @@ fn step(a: &Action, syms: &Symbols, refs: &mut Refs, diags: &mut Vec<Diagnostic>
                     "assign previous owner",
                     "`previous owner` is only known inside `on duplicate(...)`; use `reassign`, `assign team T` or `queue Q`",
                 )),
-                AssignTarget::Owner(_) => diags.push(not_here(
+                AssignTarget::Owner(_) | AssignTarget::OwnerOf(_) => diags.push(not_here(
                     "assign owner(...)",
                     "the owner is usually the rep who breached; use `reassign`, `assign team T` or `queue Q`",
                 )),

@@ -117,6 +117,10 @@ pub struct Symbols<'a> {
     pub sla: Vec<&'a SlaDecl>,
     /// `on duplicate(...)` handlers in declaration order (more than one is an error).
     pub duplicates: Vec<&'a DuplicateDecl>,
+    /// Reference tables.
+    pub tables: BTreeMap<String, &'a TableDecl>,
+    /// `free_mail [...]` declarations in declaration order.
+    pub free_mail: Vec<&'a FreeMailDecl>,
 }
 
 impl<'a> Symbols<'a> {
@@ -221,6 +225,12 @@ impl<'a> Symbols<'a> {
                     }
                     // Applied to the finished diagnostics (`check::allow`).
                     Decl::Allow(_) => {}
+                    Decl::Table(d) => {
+                        if !dup("table", &d.name, diags) {
+                            s.tables.insert(d.name.name.clone(), d);
+                        }
+                    }
+                    Decl::FreeMail(d) => s.free_mail.push(d),
                 }
             }
         }

@@ -112,6 +112,7 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
             }
             ExprKind::Default { value, default } => self.default(value, default, env),
             ExprKind::Call { func, args } => self.call(func, args, env),
+            ExprKind::Lookup { .. } => self.lookup(e, env, false),
             ExprKind::List(items) => {
                 for item in items {
                     self.expr(item, env, None);
@@ -191,6 +192,9 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
                     }
                 }
             }
+            ExprKind::Name(name) if self.syms.tables.contains_key(name) && !self.syms.sets.contains_key(name) => {
+                self.table_membership(&vt, value, name, set.span);
+            }
             ExprKind::Name(name) => {
                 let elem = if let Some(decl) = self.syms.sets.get(name) {
                     self.used_sets.insert(name.clone());
@@ -213,6 +217,7 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
                     }
                 } else {
                     let mut names: Vec<&str> = self.syms.sets.keys().map(String::as_str).collect();
+                    names.extend(self.syms.tables.keys().map(String::as_str));
                     names.extend(self.syms.fields.iter().filter(|(_, f)| matches!(f.ty, Ty::List(_))).map(|(n, _)| n.as_str()));
                     self.diags.push(
                         Diagnostic::new(Code::E0004, set.span, format!("unknown set `{name}`"))
@@ -253,6 +258,9 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
                 }
             }
             ExprKind::Name(n) if env.in_route && n == "territory" => {}
+            ExprKind::Lookup { .. } => {
+                self.lookup(value, env, true);
+            }
             _ => {
                 self.expr(value, env, None);
                 self.diags.push(
@@ -278,6 +286,7 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
                 }
                 f.ty.clone()
             }
+            ExprKind::Lookup { .. } => self.lookup(value, env, true),
             _ => self.expr(value, env, None),
         };
         let dt = self.expr(default, env, Some(&vt));
@@ -517,6 +526,9 @@ pub fn facts(e: &Expr, when: bool) -> BTreeSet<String> {
     match &e.kind {
         ExprKind::Is { value, present } => match &value.kind {
             ExprKind::Name(n) if *present == when => BTreeSet::from([n.clone()]),
+            ExprKind::Lookup { .. } | ExprKind::Paren(_) if *present == when => {
+                super::table_types::lookup_facts(value).into_iter().collect()
+            }
             _ => BTreeSet::new(),
         },
         ExprKind::Paren(inner) => facts(inner, when),

@@ -323,6 +323,27 @@ impl Printer<'_> {
                 self.out.code(0, format!("allow {} {}", a.code.name, expr::quote(&a.reason.value)), top);
                 self.trail_leaf(0, slot);
             }
+            Decl::Table(d) => {
+                let name_w = d.columns.iter().map(|c| width(&c.name.name) + 1).filter(|w| *w <= ALIGN_MAX).max().unwrap_or(0);
+                let items = d
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let marks = format!("{}{}", if c.key.is_some() { " key" } else { "" }, if c.alias.is_some() { " alias" } else { "" });
+                        Item::new(format!("{} {}{marks}", pad(&format!("{}:", c.name.name), name_w), expr::type_expr(&c.ty)), c.span, 0)
+                    })
+                    .collect();
+                let head = format!("table {} from {}", d.name.name, expr::quote(&d.path.value));
+                self.block(head, d.span, d.name.span, slot, top, items, None);
+            }
+            Decl::FreeMail(d) => {
+                let items: Vec<String> = d.domains.iter().map(|s| expr::quote(&s.value)).collect();
+                let may_start = |item: &str| !starts_with_decl_keyword(item);
+                for line in fill(0, "free_mail [", &items, "]", &may_start) {
+                    self.out.code(0, line, top);
+                }
+                self.trail_leaf(0, slot);
+            }
         }
     }
 

@@ -107,6 +107,16 @@ fn write_expr(e: &Expr, out: &mut String) {
         }
         ExprKind::Lit(l) => out.push_str(&lit(l)),
         ExprKind::Name(n) => out.push_str(n),
+        ExprKind::Lookup { table, key, column } => {
+            out.push_str(&table.name);
+            out.push('[');
+            write_expr(key, out);
+            out.push(']');
+            if let Some(c) = column {
+                out.push('.');
+                out.push_str(&c.name);
+            }
+        }
         ExprKind::Call { func, args } => {
             out.push_str(&func.name);
             out.push('(');
@@ -225,6 +235,11 @@ pub(crate) fn action(a: &Action) -> String {
                         out.push(')');
                     }
                     AssignTarget::Previous(_) => out.push_str("previous owner"),
+                    AssignTarget::OwnerOf(e) => {
+                        out.push_str("owner(");
+                        out.push_str(&expr(e));
+                        out.push(')');
+                    }
                 }
                 match fallback {
                     None => return out,

@@ -73,6 +73,9 @@ impl Lowerer<'_, '_> {
                     ExprKind::List(items) => ir::Expr::In { value: Box::new(v), set: consts(items), negated },
                     ExprKind::Name(n) => match (self.syms.sets.get(n), self.slots.get(n.as_str())) {
                         (Some(decl), _) => ir::Expr::In { value: Box::new(v), set: consts(&decl.items), negated },
+                        (None, None) if self.syms.tables.contains_key(n) => {
+                            ir::Expr::InTable { value: Box::new(v), table: self.table_index(n), negated }
+                        }
                         (None, Some(slot)) => ir::Expr::InField { value: Box::new(v), list: *slot, negated },
                         _ => ir::Expr::Const { value: ir::Value::Bool(false) },
                     },
@@ -84,6 +87,9 @@ impl Lowerer<'_, '_> {
                 let lowered = match &value.kind {
                     ExprKind::Name(n) if self.slots.contains_key(n.as_str()) => {
                         ir::Expr::Present { slot: self.slots[n.as_str()], present: *present }
+                    }
+                    ExprKind::Lookup { .. } | ExprKind::Paren(_) if self.is_lookup(value) => {
+                        ir::Expr::Has { value: Box::new(self.expr(value, in_route, None).0), present: *present }
                     }
                     // `territory is present` / `is missing`: whether a territory matched.
                     _ => ir::Expr::Cmp {
@@ -104,6 +110,11 @@ impl Lowerer<'_, '_> {
                     };
                     (ir::Expr::Default { slot: self.slots[n.as_str()], default: d }, ty)
                 }
+                _ if self.is_lookup(value) => {
+                    let (v, ty) = self.expr(value, in_route, hint);
+                    let d = self.expr(default, in_route, Some(&ty)).0;
+                    (ir::Expr::Else { value: Box::new(v), default: Box::new(d) }, ty)
+                }
                 _ => self.expr(value, in_route, hint),
             },
             ExprKind::Call { func, args } => {
@@ -122,6 +133,7 @@ impl Lowerer<'_, '_> {
                 (ir::Expr::Call { func: f, args: lowered.into_iter().map(|(e, _)| e).collect() }, ty)
             }
             ExprKind::List(_) => (ir::Expr::Const { value: ir::Value::Bool(false) }, Ty::Error),
+            ExprKind::Lookup { table, key, column } => self.lookup(table, key, column.as_ref(), in_route),
         }
     }
 

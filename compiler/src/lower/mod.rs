@@ -2,6 +2,7 @@
 //! Only a policy without errors is lowered.
 
 mod expr;
+mod tables;
 
 use std::collections::BTreeMap;
 
@@ -62,6 +63,7 @@ pub fn lower(sources: &SourceSet, checked: &Checked) -> Option<PolicyIr> {
     let slots = syms.schema?.fields.iter().enumerate().map(|(i, f)| (f.name.name.as_str(), i as u32)).collect();
     let l = Lowerer { syms: &syms, sources, slots };
     let mut ir = l.policy(sources, checked.entry.as_deref()?);
+    (ir.tables, ir.free_mail) = l.tables(checked);
     ir.format_version = ir.needed_version();
     ir.policy_version = policy_version(&ir);
     Some(ir)
@@ -130,6 +132,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
                 }
                 // Only the duplicate handler's own target (lowered there); the checker rejects it elsewhere.
                 AssignTarget::Previous(_) => ir::Action::Drop { reason: "`previous owner` outside `on duplicate`".into() },
+                AssignTarget::OwnerOf(value) => ir::Action::AssignOwnerOf { value: self.expr(value, false, None).0, fallback: fallback(f) },
             },
             ActionKind::Queue(q) => ir::Action::Queue { queue: self.index(&self.syms.queues, &q.name) },
             ActionKind::Route(r) => ir::Action::Route { route: self.index(&self.syms.routes, &r.name) },
@@ -339,6 +342,8 @@ impl<'s, 'a> Lowerer<'s, 'a> {
                     ir::CalendarDef { name: c.name.name.clone(), days }
                 })
                 .collect(),
+            tables: Vec::new(),
+            free_mail: Vec::new(),
         }
     }
 

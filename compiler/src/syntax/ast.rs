@@ -71,6 +71,47 @@ pub enum Decl {
     Test(TestDecl),
     /// `allow W0008 "reason"` before a declaration.
     Allow(AllowDecl),
+    /// `table NAME from "file.csv" { column: type [key|alias] ... }`
+    Table(TableDecl),
+    /// `free_mail ["domain", ...]`: more free-mail domains.
+    FreeMail(FreeMailDecl),
+}
+
+/// `table NAME from "file.csv" { columns }`: rows kept in a CSV file beside the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDecl {
+    /// The table's name.
+    pub name: Ident,
+    /// The CSV file, relative to the file that declares the table.
+    pub path: StrLit,
+    /// Columns in declared order.
+    pub columns: Vec<ColumnDecl>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `name: type [key] [alias]`: one column of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDecl {
+    /// The column name (the CSV header names it).
+    pub name: Ident,
+    /// Its declared type.
+    pub ty: TypeExpr,
+    /// The span of `key` when it is the table's key.
+    pub key: Option<Span>,
+    /// The span of `alias` when its values are more keys of the row.
+    pub alias: Option<Span>,
+    /// The whole column.
+    pub span: Span,
+}
+
+/// `free_mail ["corp-mail.example"]`: domains added to the bundled free-mail list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FreeMailDecl {
+    /// The domains as written.
+    pub domains: Vec<StrLit>,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// `allow CODE "reason"`: a warning intended on the next declaration, with why.
@@ -104,6 +145,8 @@ impl Decl {
             Decl::Duplicate(d) => d.span,
             Decl::Test(d) => d.span,
             Decl::Allow(d) => d.span,
+            Decl::Table(d) => d.span,
+            Decl::FreeMail(d) => d.span,
         }
     }
 }
@@ -483,6 +526,8 @@ pub enum AssignTarget {
     /// `previous owner`: the owner of the earlier lead a duplicate matched
     /// (only inside `on duplicate(...)`); the span of the two words.
     Previous(Span),
+    /// `owner(accounts[domain(email)].owner)`: the rep an expression names (a miss is an unknown owner).
+    OwnerOf(Expr),
 }
 
 /// What happens when an `assign` finds nobody.
@@ -849,4 +894,6 @@ pub enum ExprKind {
     Ambiguous(Box<Expr>),
     /// `a ?? b`
     Default { value: Box<Expr>, default: Box<Expr> },
+    /// `table[key]` (a row, which may be missing) or `table[key].column`.
+    Lookup { table: Ident, key: Box<Expr>, column: Option<Ident> },
 }

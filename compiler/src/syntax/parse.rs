@@ -300,6 +300,14 @@ impl Builder<'_> {
                 let condition = self.expr(next(&mut it));
                 Decl::Territory(TerritoryDecl { name, condition, span })
             }
+            Rule::table_decl => {
+                let name = self.ident(next(&mut it));
+                let _from = it.next();
+                let path = self.string(next(&mut it));
+                let columns = it.map(|c| self.column(c)).collect();
+                Decl::Table(TableDecl { name, path, columns, span })
+            }
+            Rule::free_mail_decl => Decl::FreeMail(FreeMailDecl { domains: it.map(|s| self.string(s)).collect(), span }),
             Rule::allow_decl => {
                 let code = self.ident(next(&mut it));
                 let reason = self.string(next(&mut it));
@@ -376,6 +384,24 @@ impl Builder<'_> {
         let name = self.ident(next(&mut it));
         let ty = self.type_expr(next(&mut it));
         FieldDecl { name, ty, span }
+    }
+
+    fn column(&mut self, p: P) -> ColumnDecl {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let name = self.ident(next(&mut it));
+        let ty = self.type_expr(next(&mut it));
+        let (mut key, mut alias) = (None, None);
+        for mark in it {
+            let word = next(&mut mark.into_inner());
+            let at = Some(self.span(&word));
+            if word.as_rule() == Rule::kw_key {
+                key = at;
+            } else {
+                alias = at;
+            }
+        }
+        ColumnDecl { name, ty, key, alias, span }
     }
 
     fn type_expr(&mut self, p: P) -> TypeExpr {
@@ -506,7 +532,14 @@ impl Builder<'_> {
             }
             Rule::rep_target => AssignTarget::Rep(self.ident(next(&mut tit))),
             Rule::previous_target => AssignTarget::Previous(span),
-            _ => AssignTarget::Owner(self.ident(next(&mut tit))),
+            _ => {
+                let arg = next(&mut tit);
+                if arg.as_rule() == Rule::ident {
+                    AssignTarget::Owner(self.ident(arg))
+                } else {
+                    AssignTarget::OwnerOf(self.expr(arg))
+                }
+            }
         }
     }
 
@@ -711,6 +744,13 @@ impl Builder<'_> {
                 let func = self.ident(next(&mut it));
                 let args = it.map(|a| self.expr(a)).collect();
                 Expr { kind: ExprKind::Call { func, args }, span }
+            }
+            Rule::lookup => {
+                let mut it = p.into_inner();
+                let table = self.ident(next(&mut it));
+                let key = Box::new(self.expr(next(&mut it)));
+                let column = it.next().map(|c| self.ident(c));
+                Expr { kind: ExprKind::Lookup { table, key, column }, span }
             }
             Rule::list => Expr { kind: ExprKind::List(p.into_inner().map(|e| self.expr(e)).collect()), span },
             Rule::ident => Expr { kind: ExprKind::Name(p.as_str().to_string()), span },

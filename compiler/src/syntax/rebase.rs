@@ -88,6 +88,9 @@ spans! {
     Value => [kind, span];
     Expectation => [name, span];
     Expr => [kind, span];
+    TableDecl => [name, path, columns, span];
+    ColumnDecl => [name, ty, key, alias, span];
+    FreeMailDecl => [domains, span];
 }
 
 impl<T> Rebase for Spanned<T> {
@@ -123,6 +126,8 @@ impl Rebase for Decl {
             Decl::Duplicate(x) => x.rebase(f, d),
             Decl::Test(x) => x.rebase(f, d),
             Decl::Allow(x) => x.rebase(f, d),
+            Decl::Table(x) => x.rebase(f, d),
+            Decl::FreeMail(x) => x.rebase(f, d),
         }
     }
 }
@@ -229,6 +234,7 @@ impl Rebase for AssignTarget {
             }
             AssignTarget::Rep(i) | AssignTarget::Owner(i) => i.rebase(f, d),
             AssignTarget::Previous(s) => s.rebase(f, d),
+            AssignTarget::OwnerOf(e) => e.rebase(f, d),
         }
     }
 }
@@ -314,6 +320,11 @@ impl Rebase for ExprKind {
                 ExprKind::Default { value, default } => {
                     value.rebase(f, d);
                     return default.rebase(f, d);
+                }
+                ExprKind::Lookup { table, key, column } => {
+                    table.rebase(f, d);
+                    column.rebase(f, d);
+                    return key.rebase(f, d);
                 }
             }
         }

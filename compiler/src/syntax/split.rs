@@ -7,7 +7,7 @@
 
 /// The words that start a declaration.
 pub const DECL_KEYWORDS: &[&str] =
-    &["policy", "enum", "schema", "set", "calendar", "rep", "team", "queue", "tier", "territory", "route", "on", "test", "allow"];
+    &["policy", "enum", "schema", "set", "calendar", "rep", "team", "queue", "tier", "territory", "route", "on", "test", "allow", "table", "free_mail"];
 
 /// Deepest nesting of `(` and `[` the parser accepts.
 pub const MAX_NESTING: usize = 64;

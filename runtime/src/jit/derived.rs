@@ -1,6 +1,7 @@
 //! Function results computed once per lead while the record is built:
 //! `domain(email)`, `lower(company)`, `starts_with(campaign ?? "", "abm-")`,
-//! `contains(tags, "spam")` ... Conditions over them then compile to
+//! `contains(tags, "spam")`, table lookups (`accounts[domain(email)] is present`,
+//! `accounts[email].tier == "gold"`, `zip in west_zips`) ... Conditions over them then compile to
 //! integer tests instead of calls back into the interpreter.
 //!
 //! A derived value is a pure function of the lead (no `now`, tier or
@@ -42,10 +43,13 @@ fn derivable(e: &Expr) -> bool {
         match e {
             Expr::Const { .. } | Expr::Field { .. } | Expr::Default { .. } => true,
             Expr::Call { func, args } => !matches!(func, Func::Since) && args.iter().all(pure),
+            // Table lookups: hashed once per lead, not once per condition.
+            Expr::Lookup { key: value, .. } | Expr::Has { value, .. } | Expr::InTable { value, .. } => pure(value),
+            Expr::Else { value, default } => pure(value) && pure(default),
             _ => false,
         }
     }
-    matches!(e, Expr::Call { .. }) && pure(e)
+    matches!(e, Expr::Call { .. } | Expr::Lookup { .. } | Expr::Has { .. } | Expr::InTable { .. } | Expr::Else { .. }) && pure(e)
 }
 
 /// `since(field) OP duration` (either way round): the time field, the
@@ -68,6 +72,7 @@ pub(super) fn since(e: &Expr) -> Option<(u32, CmpOp, i64)> {
 pub(super) fn shape(e: &Expr) -> Option<(&Expr, Test)> {
     match e {
         Expr::Call { func: Func::StartsWith | Func::EndsWith | Func::Contains, .. } if derivable(e) => Some((e, Test::True)),
+        Expr::Has { .. } | Expr::InTable { .. } if derivable(e) => Some((e, Test::True)),
         Expr::Cmp { cmp: cmp @ (CmpOp::Eq | CmpOp::Ne), lhs, rhs } => {
             let (call, k) = match (&**lhs, &**rhs) {
                 (c, Expr::Const { value: Value::Str(k) }) | (Expr::Const { value: Value::Str(k) }, c) => (c, k),
@@ -167,7 +172,7 @@ pub(super) fn fill(exprs: &[Expr], layout: &Layout, p: &Policy, lead: &Lead, out
             }
             continue;
         }
-        let mut ctx = Ctx { policy: p, lead, tier: None, territory: None, now: 0, reads: None, read_tier: false, read_territory: false, ambiguous: false };
+        let mut ctx = Ctx { policy: p, lead, tier: None, territory: None, now: 0, reads: None, read_tier: false, read_territory: false, ambiguous: false, lookups: None };
         let (state, value) = match ctx.value(e) {
             Ok(Some(v)) => match v.as_ref() {
                 Value::Str(s) => (STR, layout.id(s).map_or(NO_ID, u64::from)),

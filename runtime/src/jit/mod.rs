@@ -231,7 +231,7 @@ extern "C" fn general(env: *const Env, id: u32, tier: u32, territory: u32) -> u3
     // The code generator took `id` from this very vector; `false` is a safe answer otherwise.
     let Some(e) = env.generals.get(id as usize) else { return 0 };
     let opt = |x: u32| (x != ABSENT).then_some(x);
-    let mut ctx = Ctx { policy: env.policy, lead: env.lead, tier: opt(tier), territory: opt(territory), now: env.now, reads: None, read_tier: false, read_territory: false, ambiguous: false };
+    let mut ctx = Ctx { policy: env.policy, lead: env.lead, tier: opt(tier), territory: opt(territory), now: env.now, reads: None, read_tier: false, read_territory: false, ambiguous: false, lookups: None };
     match ctx.test(e) {
         Ok(b) => b as u32,
         Err(MissingRaised(slot)) => RAISE | slot,

@@ -104,7 +104,10 @@ fn intern(c: &C, layout: &mut Layout) {
 /// Whether a rule's action can end in `else continue` (routing resumes at the next rule).
 fn can_continue(a: &Action) -> bool {
     let fb = match a {
-        Action::AssignTeam { fallback, .. } | Action::AssignRep { fallback, .. } | Action::AssignOwner { fallback, .. } => fallback,
+        Action::AssignTeam { fallback, .. }
+        | Action::AssignRep { fallback, .. }
+        | Action::AssignOwner { fallback, .. }
+        | Action::AssignOwnerOf { fallback, .. } => fallback,
         _ => return false,
     };
     match fb {
