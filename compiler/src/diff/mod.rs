@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use leadroute_runtime::decide::action_text;
 use leadroute_runtime::ir::{PolicyIr, Strategy};
 
+mod tables;
+
 /// One semantic change: what kind of thing, its name, and what changed.
 pub struct Change {
     /// `policy`, `enum`, `field`, `tier`, `rule`, ...
@@ -198,6 +200,7 @@ pub fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
         v
     };
     keyed("handler", handlers(old), handlers(new));
+    tables::changes(old, new, &mut out);
     out
 }
 
