@@ -238,7 +238,7 @@ fn symbol_kind(d: &Decl) -> lsp::SymbolKind {
         Decl::Handler(_) | Decl::Sla(_) => lsp::SymbolKind::EVENT,
         Decl::Test(_) => lsp::SymbolKind::METHOD,
         Decl::Allow(_) => lsp::SymbolKind::KEY,
-        Decl::Table(_) => lsp::SymbolKind::STRUCT,
+        Decl::Table(_) => lsp::SymbolKind::ARRAY,
         Decl::FreeMail(_) => lsp::SymbolKind::CONSTANT,
     }
 }

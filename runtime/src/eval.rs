@@ -152,7 +152,14 @@ impl<'a> Ctx<'a> {
             Expr::Has { value, present } => Some(Cow::Owned(Value::Bool(self.value(value)?.is_some() == *present))),
             Expr::InTable { value, table, negated } => {
                 let found = match self.value(value)?.as_deref() {
-                    Some(Value::Str(k)) => self.policy.tables.find(*table, k).is_some(),
+                    Some(Value::Str(k)) => {
+                        if let Some(l) = &mut self.lookups {
+                            if !l.iter().any(|(t, v)| t == table && v == k) {
+                                l.push((*table, k.clone()));
+                            }
+                        }
+                        self.policy.tables.find(*table, k).is_some()
+                    }
                     Some(_) => false,
                     None => return Ok(Some(Cow::Owned(Value::Bool(false)))),
                 };

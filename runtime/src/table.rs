@@ -125,18 +125,18 @@ impl Tables {
 }
 
 /// A lookup as traces show it: `accounts["Sales@WWW.Globex.com"]` and
-/// `"globex.com" -> row at accounts.csv:18`, `"gmail.com" is a free-mail
-/// domain: no account` or `no row for "x.com"`.
+/// `globex.com -> row at accounts.csv:18`, `gmail.com is a free-mail
+/// domain: no account` or `no row for x.com` (the key once normalized).
 pub(crate) fn describe(policy: &crate::Policy, table: u32, raw: &str) -> (String, String) {
     let Some(t) = policy.ir.tables.get(table as usize) else { return (format!("table#{table}[{raw:?}]"), "no such table".into()) };
     let (key, how) = policy.tables.explain(table, raw);
     let how = match how {
         Match::Row(r) => {
             let line = t.loc.lines.get(r as usize).map_or(String::new(), |l| format!(" at {}:{l}", t.loc.file));
-            format!("{key:?} -> row{line}")
+            format!("{key} -> row{line}")
         }
-        Match::FreeMail => format!("{key:?} is a free-mail domain: no account"),
-        Match::NoRow => format!("no row for {key:?}"),
+        Match::FreeMail => format!("{key} is a free-mail domain: no account"),
+        Match::NoRow => format!("no row for {key}"),
     };
     (format!("{}[{raw:?}]", t.name), how)
 }

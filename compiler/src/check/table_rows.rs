@@ -152,11 +152,15 @@ pub fn read(
         }
         if record.len() != header.len() {
             let (start, line) = pos;
-            let n = record.len();
-            let span = r.cell_span(start, n.min(header.len()).saturating_sub(1));
+            let (n, h) = (record.len(), header.len());
+            let (span, label) = if n > h {
+                (r.cell_span(start, h), "this cell and those after it have no column")
+            } else {
+                (r.cell_span(start, n.saturating_sub(1)), "the line ends after this cell")
+            };
             r.report(|| {
-                Diagnostic::new(Code::E0063, span, format!("line {line} has {n} cells, the header has {}", header.len()))
-                    .label("the row ends here")
+                Diagnostic::new(Code::E0063, span, format!("line {line} has {n} cells, the header has {h}"))
+                    .label(label)
                     .help("every line needs one cell per header column; quote a cell holding a comma: \"Acme, Inc.\"")
             });
             continue;
@@ -340,7 +344,7 @@ fn cell(r: &mut Reader, raw: &str, ty: &ColumnType, col: &crate::syntax::ast::Co
             Diagnostic::new(Code::E0064, span, format!("column `{name}` is required but this cell is empty"))
                 .label("empty cell")
                 .with_secondary(decl_span, "declared required here")
-                .help(format!("fill the cell, or declare the column optional: `{name}: ...?`"))
+                .help(format!("fill the cell, or declare the column optional: `{name}: {}?`", crate::fmt::expr::type_expr(&col.ty)))
         });
         return Err(());
     }

@@ -78,10 +78,11 @@ impl TypeChecker<'_, '_> {
         if !guarded && !(row_known && cell_known) {
             let (what, guard) = if row_known { ("the cell may be empty", &facts[1]) } else { ("no row may match", &facts[0]) };
             let default = match ct.ty() {
-                Ty::Int => "0",
-                Ty::Float => "0.0",
-                Ty::Bool => "false",
-                _ => "\"\"",
+                Ty::Int => "0".to_string(),
+                Ty::Float => "0.0".to_string(),
+                Ty::Bool => "false".to_string(),
+                Ty::Enum(e) => self.syms.enums.get(&e).and_then(|d| d.variants.first()).map_or("\"\"".to_string(), |v| v.name.clone()),
+                _ => "\"\"".to_string(),
             };
             self.diags.push(
                 Diagnostic::new(Code::E0015, e.span, format!("`{}` may be missing here: {what}", facts[1]))
