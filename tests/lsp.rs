@@ -1570,3 +1570,6 @@ fn policies_sharing_a_folder_keep_their_own_diagnostics() {
 /// The server as editors start it (the VS Code client's command line) and what keeps it serving.
 #[path = "lsp/stdio.rs"]
 mod stdio;
+
+#[path = "lsp/tables.rs"]
+mod tables;

@@ -31,6 +31,13 @@ fn shown(text: String, meaning: impl serde::Serialize) -> Shown {
     Shown { text, meaning }
 }
 
+/// [`shown`] for a meaning holding expressions: tables are named, not
+/// numbered, so a table added before another (by name) changes nothing else.
+fn shown_expr(ir: &PolicyIr, text: String, meaning: impl serde::Serialize) -> Shown {
+    let s = shown(text, meaning);
+    Shown { text: s.text, meaning: tables::named(ir, &s.meaning) }
+}
+
 /// Every semantic change from `old` to `new`, in declaration-kind order.
 pub fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
     let mut out = Vec::new();
@@ -88,12 +95,12 @@ pub fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
             .map(|t| {
                 let cond = t.condition.as_ref().map_or("otherwise".to_string(), |c| format!("when {}", c.text));
                 let sla = t.sla_ms.map(|ms| format!(" sla {}", duration(ms))).unwrap_or_default();
-                (t.name.clone(), shown(format!("{cond}{sla}"), (t.condition.as_ref().map(|c| &c.expr), t.sla_ms)))
+                (t.name.clone(), shown_expr(ir, format!("{cond}{sla}"), (t.condition.as_ref().map(|c| &c.expr), t.sla_ms)))
             })
             .collect()
     };
     keyed("tier", tiers(old), tiers(new));
-    let territories = |ir: &PolicyIr| ir.territories.iter().map(|t| (t.name.clone(), shown(format!("when {}", t.condition.text), &t.condition.expr))).collect();
+    let territories = |ir: &PolicyIr| ir.territories.iter().map(|t| (t.name.clone(), shown_expr(ir, format!("when {}", t.condition.text), &t.condition.expr))).collect();
     keyed("territory", territories(old), territories(new));
     let rules = |ir: &PolicyIr| {
         let mut v = Vec::new();
@@ -106,7 +113,7 @@ pub fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                     None => format!("{}/{cond}", r.name),
                 };
                 let action = action_text(ir, &rule.action);
-                v.push((key, shown(format!("{cond} -> {action}"), (rule.condition.as_ref().map(|c| &c.expr), &action))));
+                v.push((key, shown_expr(ir, format!("{cond} -> {action}"), (rule.condition.as_ref().map(|c| &c.expr), &action))));
             }
         }
         v

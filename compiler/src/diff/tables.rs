@@ -33,6 +33,26 @@ pub fn changes(old: &PolicyIr, new: &PolicyIr, out: &mut Vec<Change>) {
     free_mail(old, new, out);
 }
 
+/// An expression's JSON with every `"table":N` replaced by the table's name
+/// (one pass over the text).
+pub fn named(ir: &PolicyIr, json: &str) -> String {
+    const NEEDLE: &str = "\"table\":";
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(at) = rest.find(NEEDLE) {
+        let after = &rest[at + NEEDLE.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        out.push_str(&rest[..at + NEEDLE.len()]);
+        match after[..digits].parse::<usize>().ok().and_then(|i| ir.tables.get(i)) {
+            Some(t) => out.push_str(&format!("{:?}", t.name)),
+            None => out.push_str(&after[..digits]),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn change(name: &str, what: String) -> Change {
     Change { kind: "table", name: name.to_string(), what }
 }
