@@ -19,7 +19,7 @@ pub fn capabilities() -> lsp::ServerCapabilities {
     lsp::ServerCapabilities {
         text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(lsp::TextDocumentSyncKind::FULL)),
         completion_provider: Some(lsp::CompletionOptions {
-            trigger_characters: Some(vec![" ".into(), "(".into(), "[".into(), ",".into(), ".".into(), ":".into()]),
+            trigger_characters: Some(vec![" ".into(), "(".into(), "[".into(), ",".into(), ".".into()]),
             ..Default::default()
         }),
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),

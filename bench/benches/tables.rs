@@ -1,7 +1,7 @@
 //! Reference tables at scale (issue 16): a 100,000-row accounts table (with
 //! aliases and a few free-mail rows) and a 40,000-value postal-code table.
 //!
-//! `cargo bench --bench tables` writes the generated policies to
+//! `cargo bench -p leadroute-bench --bench tables` writes the generated policies to
 //! `target/tables-bench/{10k,100k}` (or `$LEADROUTE_BENCH_TABLES_DIR`), times
 //! checking, lowering and loading them in-process, and times one lookup per
 //! `select` in the interpreter and the compiled backend (hit, alias, miss,
@@ -10,11 +10,8 @@
 //! `leadroute build` on the written folders give the CLI's times and memory
 //! (see docs/performance.md, "Tables").
 
-#[path = "gen.rs"]
-#[allow(dead_code)]
-mod gen;
-#[path = "gen_tables.rs"]
-mod gen_tables;
+use leadroute_bench::accounts as gen_tables;
+use leadroute_bench::leads::Lcg;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -78,7 +75,7 @@ fn leads(policy: &Policy, emails: impl Fn(usize) -> String, zips: impl Fn(usize)
 }
 
 fn main() {
-    let root = std::env::var_os("LEADROUTE_BENCH_TABLES_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tables-bench"), PathBuf::from);
+    let root = std::env::var_os("LEADROUTE_BENCH_TABLES_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tables-bench"), PathBuf::from);
     for (name, accounts) in [("10k", 10_000), ("100k", 100_000)] {
         gen_tables::write(&root.join(name), accounts, 40_000).expect("write the generated policy");
     }
@@ -100,8 +97,8 @@ fn main() {
     let micro_dir = root.join("micro");
     gen_tables::write(&micro_dir, 100_000, 40_000).expect("write the micro policy");
     let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("time");
-    let mut g = gen::Lcg(16);
-    let picks: Vec<usize> = (0..10_000).map(|_| g.next() as usize % 99_000).collect();
+    let mut g = Lcg(16);
+    let picks: Vec<usize> = (0..10_000).map(|_| g.next_u64() as usize % 99_000).collect();
     let zip_hit = |i: usize| gen_tables::postal_code(picks[i] % 40_000);
     type Case = (&'static str, Option<&'static str>, Box<dyn Fn(usize) -> String>, Box<dyn Fn(usize) -> String>);
     let cases: Vec<Case> = vec![
