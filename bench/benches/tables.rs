@@ -99,15 +99,16 @@ fn main() {
     let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("time");
     let mut g = Lcg(16);
     let picks: Vec<usize> = (0..10_000).map(|_| g.next_u64() as usize % 99_000).collect();
-    let zip_hit = |i: usize| gen_tables::postal_code(picks[i] % 40_000);
-    type Case = (&'static str, Option<&'static str>, Box<dyn Fn(usize) -> String>, Box<dyn Fn(usize) -> String>);
+    type Case<'a> = (&'static str, Option<&'static str>, Box<dyn Fn(usize) -> String + 'a>, Box<dyn Fn(usize) -> String + 'a>);
+    let picks = &picks;
+    let zip_hit = move |i: usize| gen_tables::postal_code(picks[i] % 40_000);
     let cases: Vec<Case> = vec![
-        ("account hit", Some("accounts[email] is present"), Box::new(|i| format!("buyer@{}", gen_tables::account_domain(picks[i]))), Box::new(zip_hit)),
-        ("account alias hit", Some("accounts[email] is present"), Box::new(|i| format!("buyer@acct{}-alias.example", picks[i] / 3 * 3)), Box::new(zip_hit)),
-        ("account hit, normalized", Some("accounts[email] is present"), Box::new(|i| format!(" Sales@WWW.ACCT{}.Example ", picks[i])), Box::new(zip_hit)),
+        ("account hit", Some("accounts[email] is present"), Box::new(move |i| format!("buyer@{}", gen_tables::account_domain(picks[i]))), Box::new(zip_hit)),
+        ("account alias hit", Some("accounts[email] is present"), Box::new(move |i| format!("buyer@acct{}-alias.example", picks[i] / 3 * 3)), Box::new(zip_hit)),
+        ("account hit, normalized", Some("accounts[email] is present"), Box::new(move |i| format!(" Sales@WWW.ACCT{}.Example ", picks[i])), Box::new(zip_hit)),
         ("account miss", Some("accounts[email] is present"), Box::new(|i| format!("buyer@unknown{i}.example")), Box::new(zip_hit)),
         ("account free-mail", Some("accounts[email] is present"), Box::new(|i| format!("jane{i}@gmail.com")), Box::new(zip_hit)),
-        ("account owner cell", Some("accounts[email].owner ?? \"\" == \"r1\""), Box::new(|i| format!("buyer@{}", gen_tables::account_domain(picks[i]))), Box::new(zip_hit)),
+        ("account owner cell", Some("accounts[email].owner ?? \"\" == \"r1\""), Box::new(move |i| format!("buyer@{}", gen_tables::account_domain(picks[i]))), Box::new(zip_hit)),
         ("postal code hit", Some("zip in postal_codes"), Box::new(|i| format!("x{i}@a.example")), Box::new(zip_hit)),
         ("postal code miss", Some("zip in postal_codes"), Box::new(|i| format!("x{i}@a.example")), Box::new(|i| format!("{}", 60_000 + i))),
     ];
