@@ -1597,3 +1597,5 @@ fn completion_and_hover_know_the_duplicate_handler() {
     assert!(hover_text(&h).contains("current owner"), "{h}");
     assert!(s.shutdown().success());
 }
+#[path = "lsp/tables.rs"]
+mod tables;

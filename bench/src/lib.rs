@@ -3,8 +3,10 @@
 //! from one routing table ([`table`]) and checked to agree before timing.
 //!
 //! Run with `cargo bench -p leadroute-bench --features peers`; see
-//! `docs/performance.md`.
+//! `docs/performance.md`. [`accounts`] generates the reference tables of
+//! the table benchmark (`cargo bench -p leadroute-bench --bench tables`).
 
+pub mod accounts;
 pub mod leads;
 pub mod native;
 pub mod policies;

@@ -153,6 +153,12 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
     let line = before.rsplit('\n').next().unwrap_or("");
     let depth: i32 = toks.iter().map(|t| match *t { "{" => 1, "}" => -1, _ => 0 }).sum();
 
+    if let Some(v) = crate::tables::declaration_items(&toks, line.trim().is_empty(), syms) {
+        return v;
+    }
+    if let Some(v) = crate::tables::column_items(&toks, syms) {
+        return v;
+    }
     // At the start of a line: a declaration keyword, or a property of the block.
     if line.trim().is_empty() {
         if depth <= 0 || chunk.is_none() {
@@ -277,11 +283,13 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
                         return names(d.variants.iter().map(|v| v.name.as_str()), CompletionItemKind::ENUM_MEMBER, e);
                     }
                 }
-                if toks[p] == "in" && after.is_empty() {
-                    let mut v = names(syms.sets.keys().map(String::as_str), CompletionItemKind::VARIABLE, "set");
-                    v.extend(field_items(&|t, _| matches!(t, Ty::List(_))));
-                    return v;
-                }
+            }
+            // `x in` / `x not in`: sets, tables and list fields.
+            if toks[p] == "in" && after.is_empty() {
+                let mut v = names(syms.sets.keys().map(String::as_str), CompletionItemKind::VARIABLE, "set");
+                v.extend(crate::tables::table_items(syms));
+                v.extend(field_items(&|t, _| matches!(t, Ty::List(_))));
+                return v;
             }
         }
     }
@@ -289,6 +297,7 @@ pub fn complete(text: &str, offset: usize, syms: &Symbols) -> Vec<CompletionItem
     let in_condition = toks.contains(&"when") && !toks.iter().rev().take_while(|t| **t != "when").any(|t| *t == "->");
     if in_condition || ["and", "or", "not", "("].contains(&prev) {
         let mut v = field_items(&|_, _| true);
+        v.extend(crate::tables::table_items(syms));
         v.extend(FUNCTIONS.iter().map(|(n, sig, doc)| {
             let mut it = item(n, CompletionItemKind::FUNCTION, *sig);
             it.documentation = Some(lsp_types::Documentation::String(doc.to_string()));

@@ -34,6 +34,10 @@ pub enum Kind {
     Rule,
     /// The policy.
     Policy,
+    /// A reference table.
+    Table,
+    /// A table column (the name carries its table: `accounts.owner`).
+    Column,
 }
 
 impl Kind {
@@ -53,6 +57,8 @@ impl Kind {
             Kind::Route => "route",
             Kind::Rule => "rule",
             Kind::Policy => "policy",
+            Kind::Table => "table",
+            Kind::Column => "column",
         }
     }
 }
@@ -102,6 +108,8 @@ impl Walker<'_, '_> {
             self.push(n, Kind::Field, span, false);
         } else if self.syms.sets.contains_key(n) {
             self.push(n, Kind::Set, span, false);
+        } else if self.syms.tables.contains_key(n) {
+            self.push(n, Kind::Table, span, false);
         } else if self.syms.tier(n).is_some() {
             self.push(n, Kind::Tier, span, false);
         } else if self.syms.territory(n).is_some() {
@@ -150,8 +158,13 @@ impl Walker<'_, '_> {
                     todo.push((value, None));
                     todo.push((default, None));
                 }
-                // Table and column names are not indexed yet (completion comes with its own change).
-                ExprKind::Lookup { key, .. } => todo.push((key, None)),
+                ExprKind::Lookup { table, key, column } => {
+                    self.ident(table, Kind::Table, false);
+                    if let Some(c) = column {
+                        self.push(format!("{}.{}", table.name, c.name), Kind::Column, c.span, false);
+                    }
+                    todo.push((key, None));
+                }
             }
         }
     }
@@ -174,6 +187,19 @@ impl Walker<'_, '_> {
                 ValueKind::Name(n) => self.push(format!("{e}.{n}"), Kind::Variant, v.span, false),
                 ValueKind::List(items) => todo.extend(items),
                 _ => {}
+            }
+        }
+    }
+
+    /// The enum a written type names (`Segment`, `list<Source>`), as a use.
+    fn type_names(&mut self, ty: &TypeExpr) {
+        let mut t = ty;
+        while let TypeKind::List(inner) = &t.kind {
+            t = inner;
+        }
+        if let TypeKind::Named(n) = &t.kind {
+            if self.syms.enums.contains_key(&n.name) {
+                self.ident(n, Kind::Enum, false);
             }
         }
     }
@@ -217,15 +243,7 @@ impl Walker<'_, '_> {
             Decl::Schema(s) => {
                 for f in &s.fields {
                     self.ident(&f.name, Kind::Field, true);
-                    let mut t = &f.ty;
-                    while let TypeKind::List(inner) = &t.kind {
-                        t = inner;
-                    }
-                    if let TypeKind::Named(n) = &t.kind {
-                        if self.syms.enums.contains_key(&n.name) {
-                            self.ident(n, Kind::Enum, false);
-                        }
-                    }
+                    self.type_names(&f.ty);
                 }
             }
             Decl::Set(s) => {
@@ -316,7 +334,14 @@ impl Walker<'_, '_> {
                     _ => {}
                 }
             }
-            Decl::Allow(_) | Decl::Table(_) | Decl::FreeMail(_) => {}
+            Decl::Table(t) => {
+                self.ident(&t.name, Kind::Table, true);
+                for c in &t.columns {
+                    self.push(format!("{}.{}", t.name.name, c.name.name), Kind::Column, c.name.span, true);
+                    self.type_names(&c.ty);
+                }
+            }
+            Decl::Allow(_) | Decl::FreeMail(_) => {}
             Decl::Test(t) => {
                 for item in &t.items {
                     match item {

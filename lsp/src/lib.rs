@@ -9,6 +9,7 @@ pub mod index;
 mod lex;
 mod navigate;
 pub mod server;
+mod tables;
 mod tokens;
 mod transport;
 pub mod workspace;

@@ -78,16 +78,20 @@ pub fn hover(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Hover> {
                 format!("**field** `{}`: `{ty}`", o.key)
             }
             Kind::Variant => format!("**enum variant** `{}`", o.key),
+            Kind::Column => crate::tables::column_hover(a, &o.key),
             other => format!("**{}** `{}`", other.word(), o.key),
         };
         if let Some(d) = decl {
             let dtext = &a.sources.get(d.span.file).text;
             let doc = doc_comment(dtext, d.span.start as usize);
             // Tiers, teams, reps ...: show the declaration itself.
-            if !matches!(o.kind, Kind::Field | Kind::Variant) {
+            if !matches!(o.kind, Kind::Field | Kind::Variant | Kind::Column) {
                 if let Some(whole) = decl_of(a, d) {
                     let src: String = a.sources.slice(whole.span()).lines().take(12).collect::<Vec<_>>().join("\n");
                     body.push_str(&format!("\n\n```route\n{src}\n```"));
+                    if let Some(summary) = (o.kind == Kind::Table).then(|| crate::tables::table_summary(a, &o.key)).flatten() {
+                        body.push_str(&format!("\n\n{summary}"));
+                    }
                     if let Decl::Calendar(c) = whole {
                         body.push_str(&format!("\n\n{}", calendar_summary(a, c)));
                     }
@@ -149,7 +153,7 @@ fn location(a: &Analysis, o: &Occurrence) -> lsp::Location {
 
 /// Where the name at `offset` is declared.
 pub fn definition(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Location> {
-    let o = a.index.at(file, offset)?;
+    let Some(o) = a.index.at(file, offset) else { return crate::tables::file_definition(a, file, offset) };
     a.index.declaration(o.kind, &o.key).map(|d| location(a, d))
 }
 
@@ -166,7 +170,8 @@ const RESERVED: &[&str] = &["and", "or", "not", "in", "is", "present", "missing"
 /// The range a rename at `offset` would change.
 pub fn prepare_rename(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Range> {
     let o = a.index.at(file, offset)?;
-    (o.kind != Kind::Policy).then(|| range(&a.sources, o.span))
+    // A column's name is its CSV header's: renaming it here would break the file.
+    (!matches!(o.kind, Kind::Policy | Kind::Column)).then(|| range(&a.sources, o.span))
 }
 
 /// Renames the symbol at `offset`, refusing invalid or colliding names;
@@ -175,6 +180,9 @@ pub fn prepare_rename(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::
 #[allow(clippy::mutable_key_type)]
 pub fn rename(a: &Analysis, file: FileId, offset: usize, new_name: &str) -> Option<Result<lsp::WorkspaceEdit, String>> {
     let o = a.index.at(file, offset)?;
+    if o.kind == Kind::Column {
+        return Some(Err("a column is named by its CSV file's header: rename it there and in the `table` declaration together".into()));
+    }
     Some(rename_occurrence(a, o, new_name))
 }
 

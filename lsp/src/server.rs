@@ -19,7 +19,7 @@ pub fn capabilities() -> lsp::ServerCapabilities {
     lsp::ServerCapabilities {
         text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(lsp::TextDocumentSyncKind::FULL)),
         completion_provider: Some(lsp::CompletionOptions {
-            trigger_characters: Some(vec![" ".into(), "(".into(), "[".into(), ",".into()]),
+            trigger_characters: Some(vec![" ".into(), "(".into(), "[".into(), ",".into(), ".".into()]),
             ..Default::default()
         }),
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
@@ -194,8 +194,11 @@ impl Server {
     fn diagnostics_for(&mut self, path: &std::path::Path) -> Vec<Notification> {
         let a = self.ws.analysis(path);
         let mut by_file: std::collections::BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = std::collections::BTreeMap::new();
-        for (id, _) in a.sources.iter() {
-            by_file.insert(a.path(id), Vec::new());
+        for (id, f) in a.sources.iter() {
+            // A table's CSV file: its problems show on the `table` declaration.
+            if !f.is_table() {
+                by_file.insert(a.path(id), Vec::new());
+            }
         }
         let uri_of = |id| path_to_uri(&a.path(id));
         for d in &a.checked.diagnostics {
@@ -204,7 +207,11 @@ impl Server {
                 by_file.entry(path.to_path_buf()).or_default().push(diagnostic(d, &a.sources, &uri_of));
                 continue;
             };
-            by_file.entry(a.path(l.span.file)).or_default().push(diagnostic(d, &a.sources, &uri_of));
+            let converted = diagnostic(d, &a.sources, &uri_of);
+            match crate::tables::on_declaration(a, d, converted.clone()) {
+                Some((file, on_decl)) => by_file.entry(file).or_default().push(on_decl),
+                None => by_file.entry(a.path(l.span.file)).or_default().push(converted),
+            }
         }
         let key: Vec<PathBuf> = a.sources.iter().map(|(id, _)| a.path(id)).collect();
         let before = self.published.remove(&key).unwrap_or_default();

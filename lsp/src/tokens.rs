@@ -30,7 +30,8 @@ const KEYWORDS: &[&str] = &[
     "policy", "enum", "schema", "set", "rep", "team", "queue", "tier", "territory", "route", "on", "test", "owner", "timezone", "entry",
     "email", "weight", "capacity", "open", "per", "day", "hours", "skills", "active", "members", "strategy", "sla", "when", "otherwise",
     "assign", "by", "drop", "else", "continue", "assume", "lead", "state", "now", "expect", "and", "or", "not", "in", "is", "present",
-    "missing", "true", "false", "null", "list", "string", "int", "float", "bool", "time",
+    "missing", "true", "false", "null", "list", "string", "int", "float", "bool", "time", "table", "from", "key", "alias",
+    "free_mail",
 ];
 
 fn kind_type(k: Kind) -> u32 {
@@ -41,8 +42,9 @@ fn kind_type(k: Kind) -> u32 {
         Kind::Rep | Kind::Team | Kind::Queue | Kind::Calendar => 4,
         Kind::Tier | Kind::Territory => 5,
         Kind::Route | Kind::Rule => 6,
-        Kind::Set => 7,
+        Kind::Set | Kind::Table => 7,
         Kind::Policy => 8,
+        Kind::Column => 1,
     }
 }
 

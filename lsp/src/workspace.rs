@@ -83,7 +83,8 @@ impl Workspace {
 
     /// Forgets analyses that include `path` (its text changed).
     pub fn invalidate(&mut self, path: &Path) {
-        self.cache.retain(|files, _| !files.iter().any(|f| f == path || f.parent() == path.parent()));
+        // A table's CSV file may live in another folder than the policy.
+        self.cache.retain(|files, a| !files.iter().any(|f| f == path || f.parent() == path.parent()) && a.file(path).is_none());
     }
 
     /// The analysis of the policy `path` belongs to.
@@ -95,8 +96,8 @@ impl Workspace {
                 let text = self.text(f).unwrap_or_default();
                 sources.add(SourceFile::new(f.to_string_lossy().into_owned(), text));
             }
-            // A table's CSV file is read from disk beside the document.
-            leadroute_compiler::check::tables::attach(&leadroute_compiler::source::DiskProvider, &mut sources);
+            let open = |p: &Path| self.open.get(p).cloned();
+            leadroute_compiler::check::tables::attach(&crate::tables::OpenOrDisk { open: &open }, &mut sources);
             let checked = check_with_cache(&sources, Some(&mut self.parsed));
             let index = {
                 let syms = checked.symbols();

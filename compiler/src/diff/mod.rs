@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use leadroute_runtime::decide::action_text;
 use leadroute_runtime::ir::{PolicyIr, Strategy};
 
+mod tables;
+
 /// One semantic change: what kind of thing, its name, and what changed.
 pub struct Change {
     /// `policy`, `enum`, `field`, `tier`, `rule`, ...
@@ -27,6 +29,13 @@ struct Shown {
 fn shown(text: String, meaning: impl serde::Serialize) -> Shown {
     let meaning = serde_json::to_string(&meaning).unwrap_or_default();
     Shown { text, meaning }
+}
+
+/// [`shown`] for a meaning holding expressions: tables are named, not
+/// numbered, so a table added before another (by name) changes nothing else.
+fn shown_expr(ir: &PolicyIr, text: String, meaning: impl serde::Serialize) -> Shown {
+    let s = shown(text, meaning);
+    Shown { text: s.text, meaning: tables::named(ir, &s.meaning) }
 }
 
 /// Every semantic change from `old` to `new`, in declaration-kind order.
@@ -86,12 +95,12 @@ pub fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
             .map(|t| {
                 let cond = t.condition.as_ref().map_or("otherwise".to_string(), |c| format!("when {}", c.text));
                 let sla = t.sla_ms.map(|ms| format!(" sla {}", duration(ms))).unwrap_or_default();
-                (t.name.clone(), shown(format!("{cond}{sla}"), (t.condition.as_ref().map(|c| &c.expr), t.sla_ms)))
+                (t.name.clone(), shown_expr(ir, format!("{cond}{sla}"), (t.condition.as_ref().map(|c| &c.expr), t.sla_ms)))
             })
             .collect()
     };
     keyed("tier", tiers(old), tiers(new));
-    let territories = |ir: &PolicyIr| ir.territories.iter().map(|t| (t.name.clone(), shown(format!("when {}", t.condition.text), &t.condition.expr))).collect();
+    let territories = |ir: &PolicyIr| ir.territories.iter().map(|t| (t.name.clone(), shown_expr(ir, format!("when {}", t.condition.text), &t.condition.expr))).collect();
     keyed("territory", territories(old), territories(new));
     let rules = |ir: &PolicyIr| {
         let mut v = Vec::new();
@@ -104,7 +113,7 @@ pub fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                     None => format!("{}/{cond}", r.name),
                 };
                 let action = action_text(ir, &rule.action);
-                v.push((key, shown(format!("{cond} -> {action}"), (rule.condition.as_ref().map(|c| &c.expr), &action))));
+                v.push((key, shown_expr(ir, format!("{cond} -> {action}"), (rule.condition.as_ref().map(|c| &c.expr), &action))));
             }
         }
         v
@@ -198,6 +207,7 @@ pub fn changes(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
         v
     };
     keyed("handler", handlers(old), handlers(new));
+    tables::changes(old, new, &mut out);
     out
 }
 

@@ -1,0 +1,130 @@
+//! Reference tables at scale (issue 16): a 100,000-row accounts table (with
+//! aliases and a few free-mail rows) and a 40,000-value postal-code table.
+//!
+//! `cargo bench -p leadroute-bench --bench tables` writes the generated policies to
+//! `target/tables-bench/{10k,100k}` (or `$LEADROUTE_BENCH_TABLES_DIR`), times
+//! checking, lowering and loading them in-process, and times one lookup per
+//! `select` in the interpreter and the compiled backend (hit, alias, miss,
+//! free-mail, a key that needs normalizing). Targets: check and build under
+//! 1 s, a lookup under 50 ns in the compiled backend. `leadroute check` and
+//! `leadroute build` on the written folders give the CLI's times and memory
+//! (see docs/performance.md, "Tables").
+
+use leadroute_bench::accounts as gen_tables;
+use leadroute_bench::leads::Lcg;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use leadroute_compiler::source::DiskProvider;
+use leadroute_runtime::{Backend, Lead, LeadOptions, Policy};
+
+/// Checks, lowers and loads the policy in `dir`: the time of each step.
+fn build(dir: &std::path::Path, backend: Backend) -> (Policy, [Duration; 3]) {
+    let t = Instant::now();
+    let (sources, checked) = leadroute_compiler::check_paths(&DiskProvider, &[dir.to_path_buf()]);
+    let checked_at = t.elapsed();
+    let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let t = Instant::now();
+    let ir = leadroute_compiler::lower::lower(&sources, &checked).expect("a checked policy lowers");
+    let lowered_at = t.elapsed();
+    let t = Instant::now();
+    let policy = Policy::from_ir_with(ir, backend).expect("loads");
+    (policy, [checked_at, lowered_at, t.elapsed()])
+}
+
+/// A one-lookup policy over the tables of [`gen_tables`] (or, for `None`, the
+/// baseline: the same policy reading the same fields without a lookup, so
+/// that fetching the lead's strings is not counted as the lookup).
+fn micro(condition: Option<&str>) -> String {
+    let tier = format!("tier hit when {}\n", condition.unwrap_or("email == \"none\" or zip == \"none\""));
+    format!(
+        "policy micro {{\n  owner \"revops@acme.example\"\n  timezone \"UTC\"\n}}\n\
+         enum Segment {{ smb, mid_market, enterprise }}\n\
+         schema lead {{\n  id: string\n  email: string\n  zip: string\n}}\n\
+         table accounts from \"accounts.csv\" {{\n  domain: domain key\n  aliases: list<domain> alias\n  owner: rep\n  segment: Segment\n  region: string?\n  notes: string?\n}}\n\
+         table postal_codes from \"postal_codes.csv\" {{\n  zip: string key\n}}\n\
+         {}\
+         queue review {{ owner \"ops@acme.example\" }}\n{tier}tier other otherwise\nroute main {{\n  otherwise -> queue review\n}}\n",
+        (0..gen_tables::REPS).map(|r| format!("rep r{r} {{ email \"r{r}@acme.example\" }}\n")).collect::<String>()
+    )
+}
+
+/// Median ns per `select` over batches of the leads.
+fn time_select(policy: &Policy, leads: &[Lead], now: i64) -> f64 {
+    let mut per_batch = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(700) || per_batch.len() < 15 {
+        let t = Instant::now();
+        for lead in leads {
+            std::hint::black_box(policy.select(std::hint::black_box(lead), now));
+        }
+        per_batch.push(t.elapsed().as_nanos() as f64 / leads.len() as f64);
+    }
+    per_batch.sort_by(f64::total_cmp);
+    per_batch[per_batch.len() / 2]
+}
+
+fn leads(policy: &Policy, emails: impl Fn(usize) -> String, zips: impl Fn(usize) -> String) -> Vec<Lead> {
+    (0..10_000)
+        .map(|i| {
+            let json = serde_json::json!({ "id": format!("L{i}"), "email": emails(i), "zip": zips(i) });
+            Lead::from_json(policy.ir(), &json, LeadOptions::default()).expect("a valid lead")
+        })
+        .collect()
+}
+
+fn main() {
+    let root = std::env::var_os("LEADROUTE_BENCH_TABLES_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tables-bench"), PathBuf::from);
+    for (name, accounts) in [("10k", 10_000), ("100k", 100_000)] {
+        gen_tables::write(&root.join(name), accounts, 40_000).expect("write the generated policy");
+    }
+    println!("policies written to {}/{{10k,100k}} (accounts rows, 40,000 postal codes)", root.display());
+
+    for name in ["10k", "100k"] {
+        let (_, [c, l, i]) = build(&root.join(name), Backend::Interp);
+        let (_, [_, _, j]) = build(&root.join(name), Backend::Jit);
+        println!(
+            "{name:>4}: check {:.0} ms, lower {:.0} ms, load (index) {:.0} ms interpreter / {:.0} ms compiled",
+            c.as_secs_f64() * 1e3,
+            l.as_secs_f64() * 1e3,
+            i.as_secs_f64() * 1e3,
+            j.as_secs_f64() * 1e3
+        );
+    }
+
+    // One lookup per select: each policy's select time minus the baseline's.
+    let micro_dir = root.join("micro");
+    gen_tables::write(&micro_dir, 100_000, 40_000).expect("write the micro policy");
+    let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("time");
+    let mut g = Lcg(16);
+    let picks: Vec<usize> = (0..10_000).map(|_| g.next_u64() as usize % 99_000).collect();
+    type Case<'a> = (&'static str, Option<&'static str>, Box<dyn Fn(usize) -> String + 'a>, Box<dyn Fn(usize) -> String + 'a>);
+    let picks = &picks;
+    let zip_hit = move |i: usize| gen_tables::postal_code(picks[i] % 40_000);
+    let cases: Vec<Case> = vec![
+        ("account hit", Some("accounts[email] is present"), Box::new(move |i| format!("buyer@{}", gen_tables::account_domain(picks[i]))), Box::new(zip_hit)),
+        ("account alias hit", Some("accounts[email] is present"), Box::new(move |i| format!("buyer@acct{}-alias.example", picks[i] / 3 * 3)), Box::new(zip_hit)),
+        ("account hit, normalized", Some("accounts[email] is present"), Box::new(move |i| format!(" Sales@WWW.ACCT{}.Example ", picks[i])), Box::new(zip_hit)),
+        ("account miss", Some("accounts[email] is present"), Box::new(|i| format!("buyer@unknown{i}.example")), Box::new(zip_hit)),
+        ("account free-mail", Some("accounts[email] is present"), Box::new(|i| format!("jane{i}@gmail.com")), Box::new(zip_hit)),
+        ("account owner cell", Some("accounts[email].owner ?? \"\" == \"r1\""), Box::new(move |i| format!("buyer@{}", gen_tables::account_domain(picks[i]))), Box::new(zip_hit)),
+        ("postal code hit", Some("zip in postal_codes"), Box::new(|i| format!("x{i}@a.example")), Box::new(zip_hit)),
+        ("postal code miss", Some("zip in postal_codes"), Box::new(|i| format!("x{i}@a.example")), Box::new(|i| format!("{}", 60_000 + i))),
+    ];
+    for backend in [Backend::Interp, Backend::Jit] {
+        let label = if backend == Backend::Jit { "compiled" } else { "interpreter" };
+        std::fs::write(micro_dir.join("tables.route"), micro(None)).expect("write");
+        let (base, _) = build(&micro_dir, backend);
+        for (case, condition, email, zip) in &cases {
+            std::fs::write(micro_dir.join("tables.route"), micro(*condition)).expect("write");
+            let (policy, _) = build(&micro_dir, backend);
+            let batch = leads(&policy, email, zip);
+            let base_batch = leads(&base, email, zip);
+            let with = time_select(&policy, &batch, now);
+            let without = time_select(&base, &base_batch, now);
+            println!("{label:>11} {case:<24} select {with:>6.1} ns, baseline {without:>6.1} ns: lookup {:>5.1} ns", with - without);
+        }
+    }
+}
