@@ -76,6 +76,13 @@ pub struct PolicyIr {
     /// `on duplicate(within D[, by FIELD]) -> ...` (format version 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate: Option<DuplicateDef>,
+    /// Reference tables (rows from CSV files), by index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableDef>,
+    /// Free-mail domains (the bundled list and the policy's `free_mail`),
+    /// sorted: a `domain` key never matches one. Empty without domain tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub free_mail: Vec<String>,
 }
 
 /// The duplicate-lead handler: a lead whose key was decided within the
@@ -108,13 +115,6 @@ pub enum DuplicateAction {
         /// The action.
         action: Action,
     },
-    /// Reference tables (rows from CSV files), by index.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tables: Vec<TableDef>,
-    /// Free-mail domains (the bundled list and the policy's `free_mail`),
-    /// sorted: a `domain` key never matches one. Empty without domain tables.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub free_mail: Vec<String>,
 }
 
 /// A holiday calendar: days off, as local dates.

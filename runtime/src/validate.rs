@@ -371,7 +371,7 @@ pub(crate) fn validate(ir: &PolicyIr) -> R {
         v.duration(&format!("{p}.before_ms"), r.before_ms)?;
     }
     if let Some(d) = &ir.duplicate {
-        duplicate(&v, d)?;
+        duplicate(&mut v, d)?;
     }
     count("$.tests", &ir.tests)?;
     for (i, t) in ir.tests.iter().enumerate() {
@@ -388,7 +388,7 @@ pub(crate) fn validate(ir: &PolicyIr) -> R {
 const MAX_DUPLICATE_WINDOW_MS: i64 = 3650 * 86_400_000;
 
 /// `$.duplicate`: a string key field, a window in (0, ten years], a valid action.
-fn duplicate(v: &V, d: &DuplicateDef) -> R {
+fn duplicate(v: &mut V, d: &DuplicateDef) -> R {
     if v.ir.format_version < DUPLICATE_FORMAT_VERSION {
         return Err(err("$.duplicate", format!("a duplicate handler needs format version {DUPLICATE_FORMAT_VERSION}")));
     }
@@ -403,6 +403,9 @@ fn duplicate(v: &V, d: &DuplicateDef) -> R {
         DuplicateAction::AssignPrevious { fallback: Fallback::Action(a) } => v.action("$.duplicate.action.fallback.action", a),
         DuplicateAction::Act { action } => v.action("$.duplicate.action.action", action),
         DuplicateAction::AssignPrevious { .. } => Ok(()),
+    }
+}
+
 /// Most rows of one table.
 pub const MAX_ROWS: usize = 10_000_000;
 
