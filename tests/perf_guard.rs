@@ -84,11 +84,11 @@ fn plan(dir: &Path, root: &Path) -> (Vec<Run>, Vec<Growth>) {
     };
     let check = |file: String| vec!["check".into(), file, "--color".into(), "never".into()];
     for (kind, name) in [("disjoint", "check_disjoint"), ("identical", "check_identical")] {
-        pair(&mut runs, name, [10, 40], &|n| {
+        pair(&mut runs, name, [100, 400], &|n| {
             check(write(&format!("{kind}_{n}.route"), &policies::generate(kind, n, true).unwrap_or_default()))
         });
     }
-    pair(&mut runs, "check_rules", [10, 40], &|n| check(write(&format!("rules_{n}.route"), &rules_policy(n))));
+    pair(&mut runs, "check_rules", [25, 100], &|n| check(write(&format!("rules_{n}.route"), &rules_policy(n))));
     pair(&mut runs, "check_realistic", [60, 240], &|n| {
         check(write(&format!("realistic_{n}.route"), &policies::generate("realistic", n, true).unwrap_or_default()))
     });
