@@ -55,11 +55,16 @@ fn rules_policy(n: usize) -> String {
          queue review { owner \"ops@acme.example\" sla 1h }\n",
     );
     for i in 0..n {
-        s.push_str(&format!("tier t{i} when employees >= {} sla 1h\n", 1000 * (n - i)));
+        s.push_str(&format!(
+            "tier t{i} when employees >= {} sla 1h\n",
+            1000 * (n - i)
+        ));
     }
     s.push_str("tier rest otherwise sla 24h\nroute main {\n");
     for i in 0..n {
-        s.push_str(&format!("  r{i}: when employees == {i} and country == \"C{i}\" -> queue review\n"));
+        s.push_str(&format!(
+            "  r{i}: when employees == {i} and country == \"C{i}\" -> queue review\n"
+        ));
     }
     s.push_str("  otherwise -> queue review\n}\n");
     s
@@ -74,32 +79,80 @@ fn plan(dir: &Path, root: &Path) -> (Vec<Run>, Vec<Growth>) {
     };
     let mut runs = Vec::new();
     let mut growth = Vec::new();
-    let mut pair = |runs: &mut Vec<Run>, name: &'static str, sizes: [usize; 2], make: &dyn Fn(usize) -> Vec<String>| {
+    let mut pair = |runs: &mut Vec<Run>,
+                    name: &'static str,
+                    sizes: [usize; 2],
+                    make: &dyn Fn(usize) -> Vec<String>| {
         let [a, b] = sizes;
-        let (base, small, large) = (format!("{name}_0"), format!("{name}_{a}"), format!("{name}_{b}"));
-        runs.push(Run { name: base.clone(), args: make(0) });
-        runs.push(Run { name: small.clone(), args: make(a) });
-        runs.push(Run { name: large.clone(), args: make(b) });
-        growth.push(Growth { name, base, small, large });
+        let (base, small, large) = (
+            format!("{name}_0"),
+            format!("{name}_{a}"),
+            format!("{name}_{b}"),
+        );
+        runs.push(Run {
+            name: base.clone(),
+            args: make(0),
+        });
+        runs.push(Run {
+            name: small.clone(),
+            args: make(a),
+        });
+        runs.push(Run {
+            name: large.clone(),
+            args: make(b),
+        });
+        growth.push(Growth {
+            name,
+            base,
+            small,
+            large,
+        });
     };
     let check = |file: String| vec!["check".into(), file, "--color".into(), "never".into()];
-    for (kind, name) in [("disjoint", "check_disjoint"), ("identical", "check_identical")] {
+    for (kind, name) in [
+        ("disjoint", "check_disjoint"),
+        ("identical", "check_identical"),
+    ] {
         pair(&mut runs, name, [100, 400], &|n| {
-            check(write(&format!("{kind}_{n}.route"), &policies::generate(kind, n, true).unwrap_or_default()))
+            check(write(
+                &format!("{kind}_{n}.route"),
+                &policies::generate(kind, n, true).unwrap_or_default(),
+            ))
         });
     }
-    pair(&mut runs, "check_rules", [25, 100], &|n| check(write(&format!("rules_{n}.route"), &rules_policy(n))));
+    pair(&mut runs, "check_rules", [25, 100], &|n| {
+        check(write(&format!("rules_{n}.route"), &rules_policy(n)))
+    });
     pair(&mut runs, "check_realistic", [60, 240], &|n| {
-        check(write(&format!("realistic_{n}.route"), &policies::generate("realistic", n, true).unwrap_or_default()))
+        check(write(
+            &format!("realistic_{n}.route"),
+            &policies::generate("realistic", n, true).unwrap_or_default(),
+        ))
     });
     let empty = write("empty.ndjson", "");
     let route = |policy: String, leads: String, backend: &str| {
-        ["route", &policy, "--leads", &leads, "--backend", backend, "--now", NOW, "--summary", "--color", "never"]
-            .map(String::from)
-            .to_vec()
+        [
+            "route",
+            &policy,
+            "--leads",
+            &leads,
+            "--backend",
+            backend,
+            "--now",
+            NOW,
+            "--summary",
+            "--color",
+            "never",
+        ]
+        .map(String::from)
+        .to_vec()
     };
     pair(&mut runs, "jit_compile_rules", [10, 40], &|n| {
-        route(write(&format!("rules_{n}.route"), &rules_policy(n)), empty.clone(), "jit")
+        route(
+            write(&format!("rules_{n}.route"), &rules_policy(n)),
+            empty.clone(),
+            "jit",
+        )
     });
     // Decisions load the IR `leadroute build` wrote (built here, outside
     // valgrind): parsing the source would dwarf the decisions.
@@ -110,12 +163,26 @@ fn plan(dir: &Path, root: &Path) -> (Vec<Run>, Vec<Growth>) {
         .arg(root.join("examples/inbound.route"))
         .output()
         .unwrap_or_else(|e| panic!("running leadroute build: {e}"));
-    assert!(built.status.success(), "leadroute build examples/inbound.route failed: {}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "leadroute build examples/inbound.route failed: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let ir = ir.display().to_string();
     let leads = std::fs::read_to_string(root.join("examples/leads.ndjson")).unwrap_or_default();
-    for (backend, name) in [("jit", "route_inbound_jit"), ("interp", "route_inbound_interp")] {
+    for (backend, name) in [
+        ("jit", "route_inbound_jit"),
+        ("interp", "route_inbound_interp"),
+    ] {
         pair(&mut runs, name, [LEADS, 4 * LEADS], &|n| {
-            let file = write(&format!("leads_{n}.ndjson"), &leads.lines().take(n).map(|l| format!("{l}\n")).collect::<String>());
+            let file = write(
+                &format!("leads_{n}.ndjson"),
+                &leads
+                    .lines()
+                    .take(n)
+                    .map(|l| format!("{l}\n"))
+                    .collect::<String>(),
+            );
             route(ir.clone(), file, backend)
         });
     }
@@ -133,11 +200,19 @@ fn count(valgrind: &Path, dir: &Path, run: &Run) -> u64 {
         .env("NO_COLOR", "1")
         .output()
         .unwrap_or_else(|e| panic!("running valgrind for {}: {e}", run.name));
-    let text = std::fs::read_to_string(&out)
-        .unwrap_or_else(|e| panic!("{}: no callgrind output ({e}); stderr:\n{}", run.name, String::from_utf8_lossy(&output.stderr)));
+    let text = std::fs::read_to_string(&out).unwrap_or_else(|e| {
+        panic!(
+            "{}: no callgrind output ({e}); stderr:\n{}",
+            run.name,
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
     // The profile's `totals:` (or `summary:`) line holds the total Ir.
     text.lines()
-        .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("{}: no totals in {}", run.name, out.display()))
 }
@@ -173,20 +248,33 @@ fn instruction_counts_stay_linear_and_near_baselines() {
         for _ in 0..2 {
             s.spawn(|| loop {
                 // A poisoned lock means another worker panicked; that panic fails the test.
-                let Some(run) = queue.lock().expect("queue lock").pop() else { break };
+                let Some(run) = queue.lock().expect("queue lock").pop() else {
+                    break;
+                };
                 let n = count(&valgrind, &dir, run);
-                counts.lock().expect("counts lock").insert(run.name.clone(), n);
+                // As above: only a panicked worker poisons it.
+                counts
+                    .lock()
+                    .expect("counts lock")
+                    .insert(run.name.clone(), n);
             });
         }
     });
+    // Poisoned only if a worker panicked, and scope() has re-raised that panic already.
     let counts = counts.into_inner().expect("counts lock");
 
     let mut failures = Vec::new();
     for g in &growth {
         let base = counts[&g.base];
-        let (small, large) = (counts[&g.small].saturating_sub(base), counts[&g.large].saturating_sub(base));
+        let (small, large) = (
+            counts[&g.small].saturating_sub(base),
+            counts[&g.large].saturating_sub(base),
+        );
         let ratio = large as f64 / small.max(1) as f64;
-        eprintln!("perf_guard: growth {:<24} 4x input -> {ratio:.2}x instructions", g.name);
+        eprintln!(
+            "perf_guard: growth {:<24} 4x input -> {ratio:.2}x instructions",
+            g.name
+        );
         if ratio >= MAX_GROWTH {
             failures.push(format!(
                 "{}: 4x the input took {ratio:.2}x the instructions ({} -> {}), over {MAX_GROWTH}: a regression to quadratic?",
@@ -202,17 +290,29 @@ fn instruction_counts_stay_linear_and_near_baselines() {
         eprintln!("perf_guard: wrote {}", path.display());
     } else {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!("reading {}: {e}; run with LEADROUTE_PERF_BLESS=1 to create it", path.display())
+            panic!(
+                "reading {}: {e}; run with LEADROUTE_PERF_BLESS=1 to create it",
+                path.display()
+            )
         });
-        let baselines: BTreeMap<String, u64> = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}; run with LEADROUTE_PERF_BLESS=1 to rewrite it", path.display()));
+        let baselines: BTreeMap<String, u64> = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; run with LEADROUTE_PERF_BLESS=1 to rewrite it",
+                path.display()
+            )
+        });
         for (name, &now) in &counts {
             let Some(&was) = baselines.get(name) else {
-                failures.push(format!("{name}: no baseline in {BASELINES}; run with LEADROUTE_PERF_BLESS=1"));
+                failures.push(format!(
+                    "{name}: no baseline in {BASELINES}; run with LEADROUTE_PERF_BLESS=1"
+                ));
                 continue;
             };
             let change = now as f64 / was as f64 - 1.0;
-            eprintln!("perf_guard: {name:<28} {now:>14} instructions ({:+.1}% vs baseline {was})", change * 100.0);
+            eprintln!(
+                "perf_guard: {name:<28} {now:>14} instructions ({:+.1}% vs baseline {was})",
+                change * 100.0
+            );
             if change > TOLERANCE {
                 failures.push(format!(
                     "{name}: {now} instructions, {:+.1}% over the baseline {was} (tolerance {:.0}%)",
@@ -224,5 +324,9 @@ fn instruction_counts_stay_linear_and_near_baselines() {
             }
         }
     }
-    assert!(failures.is_empty(), "performance guard failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "performance guard failed:\n{}",
+        failures.join("\n")
+    );
 }
