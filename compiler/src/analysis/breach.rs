@@ -152,8 +152,7 @@ fn push_step<'a>(a: &'a Action, out: &mut Vec<(Span, Step<'a>)>) {
                 AssignTarget::Rep(r) => out.push((act.span, Step::Rep(&r.name))),
                 // A team is a single rep when it has one member; the rest skip earlier holders.
                 AssignTarget::Team { team, .. } => out.push((act.span, Step::Rep(team.name.as_str()))),
-                AssignTarget::Owner(_) | AssignTarget::Previous(_) => {}
-                AssignTarget::Owner(_) | AssignTarget::OwnerOf(_) => {}
+                AssignTarget::Owner(_) | AssignTarget::Previous(_) | AssignTarget::OwnerOf(_) => {}
             }
             if let Some(Fallback::Action(next)) = fallback {
                 current = Some(next);
