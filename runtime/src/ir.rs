@@ -145,7 +145,7 @@ impl PolicyIr {
     /// `free_mail` or `owner(expression)`, 3 with a duplicate handler, else 2
     /// (so older engines refuse only what they cannot run).
     pub fn needed_version(&self) -> u32 {
-        if !self.tables.is_empty() || !self.free_mail.is_empty() || self.actions().any(Action::assigns_owner_of) {
+        if !self.tables.is_empty() || !self.free_mail.is_empty() || self.actions().flat_map(Action::chain).any(|a| matches!(a, Action::AssignOwnerOf { .. })) {
             TABLES_FORMAT_VERSION
         } else if self.duplicate.is_some() {
             DUPLICATE_FORMAT_VERSION
@@ -581,19 +581,23 @@ pub enum Action {
 }
 
 impl Action {
-    /// Whether this action or one of its fallbacks is `assign owner(expression)`.
-    pub fn assigns_owner_of(&self) -> bool {
-        let mut a = Some(self);
-        while let Some(x) = a {
-            a = match x {
-                Action::AssignOwnerOf { .. } => return true,
-                Action::AssignTeam { fallback: Fallback::Action(n), .. }
-                | Action::AssignRep { fallback: Fallback::Action(n), .. }
-                | Action::AssignOwner { fallback: Fallback::Action(n), .. } => Some(&**n),
-                _ => None,
-            };
+    /// What an `assign` does when it finds nobody; `None` for the other actions.
+    pub fn fallback(&self) -> Option<&Fallback> {
+        match self {
+            Action::AssignTeam { fallback, .. }
+            | Action::AssignRep { fallback, .. }
+            | Action::AssignOwner { fallback, .. }
+            | Action::AssignOwnerOf { fallback, .. } => Some(fallback),
+            Action::Queue { .. } | Action::Route { .. } | Action::Drop { .. } => None,
         }
-        false
+    }
+
+    /// This action, then each `else ACTION` fallback in order.
+    pub fn chain(&self) -> impl Iterator<Item = &Action> {
+        std::iter::successors(Some(self), |a| match a.fallback() {
+            Some(Fallback::Action(next)) => Some(&**next),
+            _ => None,
+        })
     }
 }
 

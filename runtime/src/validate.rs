@@ -515,18 +515,10 @@ fn type_name(ty: &FieldType) -> String {
 
 /// The routes a rule's action can send a lead to (through `route R` and `else` fallbacks).
 fn route_targets(a: &Action, out: &mut Vec<u32>) {
-    let mut a = Some(a);
-    while let Some(act) = a {
-        a = None;
-        match act {
-            Action::Route { route } => out.push(*route),
-            Action::AssignTeam { fallback: Fallback::Action(x), .. }
-            | Action::AssignRep { fallback: Fallback::Action(x), .. }
-            | Action::AssignOwner { fallback: Fallback::Action(x), .. }
-            | Action::AssignOwnerOf { fallback: Fallback::Action(x), .. } => a = Some(x),
-            _ => {}
-        }
-    }
+    out.extend(a.chain().filter_map(|x| match x {
+        Action::Route { route } => Some(*route),
+        _ => None,
+    }));
 }
 
 /// Routes must not cycle: a lead would never leave. Iterative depth-first search (indexes already checked).

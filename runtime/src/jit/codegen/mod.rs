@@ -103,18 +103,7 @@ fn intern(c: &C, layout: &mut Layout) {
 
 /// Whether a rule's action can end in `else continue` (routing resumes at the next rule).
 fn can_continue(a: &Action) -> bool {
-    let fb = match a {
-        Action::AssignTeam { fallback, .. }
-        | Action::AssignRep { fallback, .. }
-        | Action::AssignOwner { fallback, .. }
-        | Action::AssignOwnerOf { fallback, .. } => fallback,
-        _ => return false,
-    };
-    match fb {
-        Fallback::Continue => true,
-        Fallback::Action(inner) => can_continue(inner),
-        Fallback::Handler => false,
-    }
+    a.chain().last().and_then(Action::fallback) == Some(&Fallback::Continue)
 }
 
 pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crate::ir::MissingHandling>]) -> Result<Jit, String> {
