@@ -31,15 +31,11 @@ pub fn run(args: &CheckArgs) -> u8 {
         Format::Human => {
             let mut err = std::io::stderr().lock();
             let _ = write_human(&diags, &sources, HumanOptions::with_color(crate::cli::stderr_color()), &mut err);
-            let files = sources.len();
-            let _ = writeln!(
-                err,
-                "{}: {} in {} file{}",
-                if failed { "failed" } else { "checked" },
-                summary_line(&diags),
-                files,
-                if files == 1 { "" } else { "s" }
-            );
+            let tables = sources.iter().filter(|(_, f)| f.is_table()).count();
+            let files = sources.len() - tables;
+            let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+            let what = if tables == 0 { plural(files, "file") } else { format!("{} and {}", plural(files, "file"), plural(tables, "table")) };
+            let _ = writeln!(err, "{}: {} in {what}", if failed { "failed" } else { "checked" }, summary_line(&diags));
         }
     }
     if diags.iter().any(|d| d.code == Code::E0050) {
@@ -77,11 +73,14 @@ pub fn check_each(provider: &dyn SourceProvider, paths: &[PathBuf]) -> (SourceSe
     for (_, file) in loaded.iter() {
         let mut one = SourceSet::new();
         one.add(SourceFile::new(file.name.clone(), file.text.clone()));
-        leadroute_compiler::check::tables::attach(provider, &mut one);
-        let mut checked = leadroute_compiler::check(&one);
+        let mut checked = leadroute_compiler::check_with_tables(provider, &mut one);
         add_stale_calendars(&mut checked, today);
-        // The file and the CSV files of its tables, at their places in `all`.
-        let ids: Vec<_> = one.iter().map(|(_, f)| all.add(SourceFile::new(f.name.clone(), f.text.clone()))).collect();
+        // The file and the CSV files of its tables, at their places in `all`
+        // (a table two policies read is one file there).
+        let ids: Vec<_> = one
+            .iter()
+            .map(|(_, f)| all.find(&f.name).filter(|_| f.is_table()).unwrap_or_else(|| all.add(SourceFile::new(f.name.clone(), f.text.clone()))))
+            .collect();
         for mut d in checked.diagnostics {
             for label in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
                 label.span.file = ids.get(label.span.file.0 as usize).or(ids.first()).copied().unwrap_or(label.span.file);

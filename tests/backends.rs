@@ -12,17 +12,8 @@ fn parse_time(t: &str) -> i64 {
     leadroute_runtime::parse_time(t).expect("an RFC 3339 time")
 }
 
-fn ir_of(files: &[(&str, &str)]) -> leadroute_runtime::ir::PolicyIr {
-    let mut set = leadroute_compiler::SourceSet::new();
-    for (name, text) in files {
-        set.add(leadroute_compiler::SourceFile::new(*name, *text));
-    }
-    let checked = leadroute_compiler::check(&set);
-    leadroute_compiler::lower::lower(&set, &checked).expect("a policy without errors")
-}
-
 fn both(files: &[(&str, &str)]) -> (Policy, Policy) {
-    let ir = ir_of(files);
+    let ir = common::ir_of(files);
     let interp = Policy::from_ir_with(ir.clone(), Backend::Interp).expect("loads");
     let jit = Policy::from_ir_with(ir, Backend::Jit).expect("compiles");
     assert_eq!((interp.backend(), jit.backend()), (Backend::Interp, Backend::Jit));

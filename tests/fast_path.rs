@@ -7,12 +7,10 @@ mod gen;
 
 use leadroute_runtime::{Decision, Lead, LeadOptions, Policy, State};
 
+mod common;
+
 fn compile(text: &str) -> Policy {
-    let mut set = leadroute_compiler::SourceSet::new();
-    set.add(leadroute_compiler::SourceFile::new("p.route", text));
-    let checked = leadroute_compiler::check(&set);
-    let ir = leadroute_compiler::lower::lower(&set, &checked).expect("a policy without errors");
-    Policy::from_ir(ir).expect("loads")
+    Policy::from_ir(common::ir_of(&[("p.route", text)])).expect("loads")
 }
 
 fn without_trace(mut d: Decision) -> Decision {

@@ -11,12 +11,10 @@ fn example(name: &str) -> String {
     std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)).expect("example file")
 }
 
+mod common;
+
 fn build(text: &str) -> PolicyIr {
-    let mut set = SourceSet::new();
-    set.add(SourceFile::new("inbound.route", text));
-    let checked = leadroute_compiler::check(&set);
-    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-    leadroute_compiler::lower::lower(&set, &checked).expect("lowers")
+    common::ir_of(&[("inbound.route", text)])
 }
 
 /// The rule each example lead ends at, in order.
@@ -93,6 +91,6 @@ fn a_tier_without_sla_checks_and_its_leads_have_no_sla_due() {
     // A breach handler for that tier could never fire.
     let mut set = SourceSet::new();
     set.add(SourceFile::new("inbound.route", format!("{text}on sla_breach(cold) -> queue manager_review\n")));
-    let codes: Vec<_> = leadroute_compiler::check(&set).diagnostics.iter().map(|d| d.code).collect();
+    let codes: Vec<_> = leadroute_compiler::check_with_tables(&common::example_tables(), &mut set).diagnostics.iter().map(|d| d.code).collect();
     assert!(codes.contains(&leadroute_compiler::Code::E0034), "{codes:?}");
 }

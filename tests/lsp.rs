@@ -312,6 +312,8 @@ impl Drop for Lsp {
 
 // ---------------------------------------------------------------- fixtures
 
+mod common;
+
 /// A fresh temporary folder, removed when dropped.
 struct TempDir(PathBuf);
 
@@ -329,6 +331,7 @@ impl TempDir {
     fn file(&self, name: &str, text: &str) -> PathBuf {
         let p = self.0.join(name);
         std::fs::write(&p, text).expect("write a temp file");
+        common::copy_example_tables(&p, text.as_bytes());
         p
     }
 

@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-use leadroute_compiler::{SourceFile, SourceSet};
 use leadroute_runtime::{parse_time, Backend, Decision, Engine, EngineOptions, Lead, LeadOptions, Outcome, Policy, State};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -20,13 +19,10 @@ use serde_json::{json, Map, Value};
 
 /// Compiles Route text into a loaded policy; any error diagnostic fails the test.
 fn compile(text: &str) -> Policy {
-    let mut set = SourceSet::new();
-    set.add(SourceFile::new("p.route", text));
-    let checked = leadroute_compiler::check(&set);
-    assert!(!checked.has_errors(), "the policy does not check:\n{text}\n{:#?}", checked.diagnostics);
-    let ir = leadroute_compiler::lower::lower(&set, &checked).expect("lowered");
-    Policy::from_ir(ir).expect("loads")
+    Policy::from_ir(common::ir_of(&[("p.route", text)])).expect("loads")
 }
+
+mod common;
 
 /// `n` cases per property, or `PROPTEST_CASES` when set (a longer run:
 /// `PROPTEST_CASES=5000 cargo test --release --test properties`).

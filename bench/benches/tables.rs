@@ -83,14 +83,15 @@ fn main() {
     println!("policies written to {}/{{10k,100k}} (accounts rows, 40,000 postal codes)", root.display());
 
     for name in ["10k", "100k"] {
-        let (_, [c, l, i]) = build(&root.join(name), Backend::Interp);
+        let (policy, [c, l, i]) = build(&root.join(name), Backend::Interp);
         let (_, [_, _, j]) = build(&root.join(name), Backend::Jit);
         println!(
-            "{name:>4}: check {:.0} ms, lower {:.0} ms, load (index) {:.0} ms interpreter / {:.0} ms compiled",
+            "{name:>4}: check {:.0} ms, lower {:.0} ms, load (index) {:.0} ms interpreter / {:.0} ms compiled; key indexes {:.1} MB",
             c.as_secs_f64() * 1e3,
             l.as_secs_f64() * 1e3,
             i.as_secs_f64() * 1e3,
-            j.as_secs_f64() * 1e3
+            j.as_secs_f64() * 1e3,
+            policy.table_index_bytes() as f64 / 1e6
         );
     }
 

@@ -40,6 +40,15 @@ pub fn check_paths(provider: &dyn SourceProvider, paths: &[std::path::PathBuf]) 
     (sources, checked)
 }
 
+/// Checks sources already in memory as one policy, reading the CSV file of
+/// every table they declare through `provider` first (each path relative to
+/// the name of the file that declares it, as on disk). What embedders and
+/// tests use when they hold the `.route` text but not the tables.
+pub fn check_with_tables(provider: &dyn SourceProvider, sources: &mut SourceSet) -> Checked {
+    check::tables::attach(provider, sources);
+    check(sources)
+}
+
 /// E0052 when more than one of the files has its own `policy` header: they
 /// are separate policies (check them with `check --each`), not one.
 fn separate_policies(sources: &SourceSet, checked: &Checked) -> Option<Diagnostic> {

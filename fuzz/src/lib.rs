@@ -18,6 +18,11 @@ pub const FUZZ_NOW: &str = "2026-11-24T15:00:00Z";
 /// The example policy the `lead_json` target validates leads against.
 pub const EXAMPLE_POLICY: &str = include_str!("../../examples/inbound.route");
 
+/// The CSV files of that policy's tables, by the name it reads them from
+/// (every compiled text can read them, so fuzzed tables have rows too).
+pub const EXAMPLE_TABLES: [(&str, &str); 2] =
+    [("accounts.csv", include_str!("../../examples/accounts.csv")), ("us_west_zips.csv", include_str!("../../examples/us_west_zips.csv"))];
+
 /// Example leads for that policy (a few are routed by `policy_load` on every IR that loads).
 pub const EXAMPLE_LEADS: &str = include_str!("../../examples/leads.ndjson");
 
@@ -30,7 +35,11 @@ fn now() -> jiff::Timestamp {
 fn compile(text: &str) -> (SourceSet, leadroute_compiler::Checked, Option<PolicyIr>) {
     let mut set = SourceSet::new();
     set.add(SourceFile::new("fuzz.route", text));
-    let checked = leadroute_compiler::check(&set);
+    let mut tables = leadroute_compiler::source::MemoryProvider::new();
+    for (name, csv) in EXAMPLE_TABLES {
+        tables.insert(name, csv);
+    }
+    let checked = leadroute_compiler::check_with_tables(&tables, &mut set);
     let ir = if checked.diagnostics.iter().any(|d| d.is_error()) { None } else { leadroute_compiler::lower::lower(&set, &checked) };
     (set, checked, ir)
 }

@@ -143,10 +143,7 @@ impl<'a> Ctx<'a> {
                 let Some(row) = self.policy.tables.find(*table, k) else { return Ok(None) };
                 match column {
                     None => Some(Cow::Owned(Value::Int(i64::from(row)))),
-                    Some(c) => {
-                        let rows = &self.policy.ir.tables.get(*table as usize).map(|t| &t.rows[..]).unwrap_or(&[]);
-                        rows.get(row as usize).and_then(|r| r.get(*c as usize)).and_then(Option::as_ref).map(Cow::Borrowed)
-                    }
+                    Some(c) => self.policy.cell(*table, row, *c).map(Cow::Borrowed),
                 }
             }
             Expr::Has { value, present } => Some(Cow::Owned(Value::Bool(self.value(value)?.is_some() == *present))),

@@ -38,6 +38,7 @@ pub mod state;
 mod strategy;
 mod time;
 pub mod table;
+mod key_index;
 mod validate;
 
 /// `docs/embedding.md`, whose examples run as doctests.

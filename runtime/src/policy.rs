@@ -202,4 +202,16 @@ impl Policy {
     pub fn version(&self) -> &str {
         &self.ir.policy_version
     }
+
+    /// Bytes held by the tables' key indexes (the rows are in [`Policy::ir`]).
+    pub fn table_index_bytes(&self) -> usize {
+        self.tables.heap_bytes()
+    }
+
+    /// A table cell: `table`'s row `row`, column `column` (`None` when empty
+    /// or out of range).
+    #[inline]
+    pub(crate) fn cell(&self, table: u32, row: u32, column: u32) -> Option<&Value> {
+        self.ir.tables.get(table as usize)?.rows.get(row as usize)?.get(column as usize)?.as_ref()
+    }
 }

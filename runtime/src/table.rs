@@ -4,7 +4,9 @@
 
 use std::borrow::Cow;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
+
+use crate::key_index::KeyIndex;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +58,28 @@ pub struct TableDef {
     pub rows: Vec<Vec<Option<Value>>>,
     /// Where the rows come from (not part of the behaviour).
     pub loc: TableLoc,
+}
+
+impl TableDef {
+    /// What the table does as JSON, streamed to `out`: everything but where
+    /// its rows come from (`loc`). The policy version hashes this instead of
+    /// building a JSON tree of every row.
+    pub fn write_behaviour(&self, out: impl std::io::Write) -> serde_json::Result<()> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            name: &'a str,
+            columns: &'a [ColumnDef],
+            key: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            alias: Option<u32>,
+            #[serde(rename = "match")]
+            matching: KeyMatch,
+            #[serde(with = "cells")]
+            rows: &'a [Vec<Option<Value>>],
+        }
+        let view = View { name: &self.name, columns: &self.columns, key: self.key, alias: self.alias, matching: self.matching, rows: &self.rows };
+        serde_json::to_writer(out, &view)
+    }
 }
 
 /// The file a table's rows were read from, and each row's line in it.
@@ -122,6 +146,7 @@ pub mod cells {
     }
 
     /// Writes the rows.
+    #[allow(clippy::ptr_arg)] // `serde(with)` passes `&Vec<_>` for `TableDef::rows`.
     pub fn serialize<S: Serializer>(rows: &[Vec<Option<Value>>], s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(rows.len()))?;
         for r in rows {
@@ -212,18 +237,23 @@ pub fn bundled_free_mail() -> impl Iterator<Item = &'static str> {
 /// domain); a trailing `.` dropped; a leading `www.` stripped; ASCII letters
 /// lower-cased. `" Sales@WWW.Globex.COM "` gives `globex.com`.
 pub fn normalize_domain(raw: &str) -> Cow<'_, str> {
-    let s = raw.trim();
-    let s = s.rsplit_once('@').map_or(s, |(_, d)| d).trim();
-    let s = s.strip_suffix('.').unwrap_or(s);
-    let s = match s.as_bytes().get(..4) {
-        // Four ASCII bytes, so byte 4 is a character boundary.
-        Some(w) if w.eq_ignore_ascii_case(b"www.") => &s[4..],
-        _ => s,
-    };
+    let s = domain_part(raw);
     if s.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         Cow::Borrowed(s)
+    }
+}
+
+/// [`normalize_domain`] before lower-casing.
+fn domain_part(raw: &str) -> &str {
+    let s = raw.trim();
+    let s = s.rsplit_once('@').map_or(s, |(_, d)| d).trim();
+    let s = s.strip_suffix('.').unwrap_or(s);
+    match s.as_bytes().get(..4) {
+        // Four ASCII bytes, so byte 4 is a character boundary.
+        Some(w) if w.eq_ignore_ascii_case(b"www.") => &s[4..],
+        _ => s,
     }
 }
 
@@ -233,6 +263,31 @@ pub fn normalize_key(matching: KeyMatch, raw: &str) -> Cow<'_, str> {
     match matching {
         KeyMatch::Exact => Cow::Borrowed(raw.trim()),
         KeyMatch::Domain => normalize_domain(raw),
+    }
+}
+
+/// Calls `f` with `raw` normalized as [`normalize_key`] does, without
+/// allocating for keys of up to 256 bytes (a lookup on the hot path).
+#[inline]
+pub(crate) fn with_normalized<R>(matching: KeyMatch, raw: &str, f: impl FnOnce(&str) -> R) -> R {
+    let KeyMatch::Domain = matching else { return f(raw.trim()) };
+    let s = domain_part(raw);
+    if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return f(s);
+    }
+    let mut buf = [0u8; 256];
+    match buf.get_mut(..s.len()) {
+        Some(out) => {
+            for (o, c) in out.iter_mut().zip(s.bytes()) {
+                *o = c.to_ascii_lowercase();
+            }
+            // Lower-casing ASCII bytes keeps UTF-8 valid.
+            match std::str::from_utf8(out) {
+                Ok(k) => f(k),
+                Err(_) => f(&s.to_ascii_lowercase()),
+            }
+        }
+        None => f(&s.to_ascii_lowercase()),
     }
 }
 
@@ -250,7 +305,7 @@ pub enum Match {
 /// One table's index: normalized key (and alias) to row.
 #[derive(Debug, Clone)]
 struct Index {
-    rows: FxHashMap<Box<str>, u32>,
+    rows: KeyIndex,
     matching: KeyMatch,
 }
 
@@ -269,14 +324,14 @@ impl Tables {
             .tables
             .iter()
             .map(|t| {
-                let mut rows = FxHashMap::default();
-                rows.reserve(t.rows.len());
+                let aliases = t.alias.map_or(0, |a| t.rows.iter().map(|r| if let Some(Some(Value::List(l))) = r.get(a as usize) { l.len() } else { 0 }).sum());
+                let mut rows = KeyIndex::with_capacity(t.rows.len() + aliases);
                 for (i, row) in t.rows.iter().enumerate() {
                     let mut add = |k: &str| {
                         let k = normalize_key(t.matching, k);
                         // A free-mail key can never match (`check` warns about it).
                         if !(t.matching == KeyMatch::Domain && free_mail.contains(k.as_ref())) {
-                            rows.entry(Box::from(k.as_ref())).or_insert(i as u32);
+                            rows.insert(&k, i as u32);
                         }
                     };
                     if let Some(Some(Value::Str(k))) = row.get(t.key as usize) {
@@ -297,9 +352,15 @@ impl Tables {
     }
 
     /// The row of `table` whose key is `raw` once normalized.
+    #[inline]
     pub(crate) fn find(&self, table: u32, raw: &str) -> Option<u32> {
         let index = self.indexes.get(table as usize)?;
-        index.rows.get(normalize_key(index.matching, raw).as_ref()).copied()
+        with_normalized(index.matching, raw, |k| index.rows.get(k))
+    }
+
+    /// Bytes held by the indexes (for memory figures).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.indexes.iter().map(|i| i.rows.heap_bytes()).sum()
     }
 
     /// The normalized key and how the lookup went (for traces).
@@ -307,7 +368,7 @@ impl Tables {
         let Some(index) = self.indexes.get(table as usize) else { return (raw.to_string(), Match::NoRow) };
         let key = normalize_key(index.matching, raw);
         let how = match index.rows.get(key.as_ref()) {
-            Some(row) => Match::Row(*row),
+            Some(row) => Match::Row(row),
             None if index.matching == KeyMatch::Domain && self.free_mail.contains(key.as_ref()) => Match::FreeMail,
             None => Match::NoRow,
         };
@@ -345,6 +406,12 @@ mod tests {
         assert_eq!(normalize_domain("ünï.example"), "ünï.example");
         assert_eq!(normalize_key(KeyMatch::Exact, " 94103 "), "94103");
         assert_eq!(normalize_key(KeyMatch::Exact, "Ab"), "Ab");
+        let long = format!("x@{}.COM", "A".repeat(300));
+        for raw in ["globex.com", " Sales@WWW.Globex.COM. ", "ÜNÏ.Example", "", "@", "www.", long.as_str()] {
+            for m in [KeyMatch::Exact, KeyMatch::Domain] {
+                assert_eq!(with_normalized(m, raw, str::to_string), normalize_key(m, raw), "{raw:?} {m:?}");
+            }
+        }
     }
 
     #[test]

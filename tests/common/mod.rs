@@ -191,13 +191,58 @@ impl TempDir {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).expect("create a folder");
         }
-        std::fs::write(&path, contents).expect("write a file");
+        std::fs::write(&path, contents.as_ref()).expect("write a file");
+        copy_example_tables(&path, contents.as_ref());
         path
     }
 
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.0.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
+}
+
+/// A copy of a bundled example written elsewhere brings along the CSV files
+/// of the tables it declares (`from "accounts.csv"`), as a user copying the
+/// example would: each `from "X.csv"` whose `examples/X.csv` exists and is
+/// not beside `route` yet is copied there.
+pub fn copy_example_tables(route: &Path, text: &[u8]) {
+    let text = String::from_utf8_lossy(text);
+    let Some(dir) = route.parent() else { return };
+    for part in text.split("from \"").skip(1) {
+        let Some(name) = part.split('"').next().filter(|n| n.ends_with(".csv") && !n.contains('/')) else { continue };
+        let (from, to) = (root().join("examples").join(name), dir.join(name));
+        if from.is_file() && !to.exists() {
+            std::fs::copy(&from, &to).expect("copy an example table");
+        }
+    }
+}
+
+/// The bundled examples' CSV files in memory, by bare name (`accounts.csv`),
+/// for checking an example's text held in memory as `inbound.route`.
+pub fn example_tables() -> leadroute_compiler::source::MemoryProvider {
+    let mut files = leadroute_compiler::source::MemoryProvider::new();
+    let dir = root().join("examples");
+    for entry in std::fs::read_dir(&dir).expect("read examples/").flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            let name = path.file_name().map(PathBuf::from).expect("a file name");
+            files.insert(name, std::fs::read(&path).expect("read an example table"));
+        }
+    }
+    files
+}
+
+/// Checks and lowers in-memory `.route` files (the examples' tables read as
+/// [`example_tables`]); panics with the diagnostics when there are errors.
+pub fn ir_of(files: &[(&str, &str)]) -> leadroute_runtime::ir::PolicyIr {
+    let mut set = leadroute_compiler::SourceSet::new();
+    for (name, text) in files {
+        set.add(leadroute_compiler::SourceFile::new(*name, *text));
+    }
+    let checked = leadroute_compiler::check_with_tables(&example_tables(), &mut set);
+    let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "a policy without errors: {errors:#?}");
+    leadroute_compiler::lower::lower(&set, &checked).expect("a policy without errors lowers")
 }
 
 impl Drop for TempDir {

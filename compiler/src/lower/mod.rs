@@ -41,10 +41,21 @@ pub fn source_digest(sources: &SourceSet) -> String {
 }
 
 /// The policy version: SHA-256 of what the policy does ([`PolicyIr::behaviour`]),
-/// so editing comments or reformatting keeps it.
-pub fn policy_version(ir: &PolicyIr) -> String {
+/// so editing comments or reformatting keeps it. Tables are set aside while
+/// the rest is hashed, then hashed one after the other, streamed
+/// ([`ir::TableDef::write_behaviour`]): 100,000 rows never become a JSON
+/// tree. A policy without tables hashes exactly its behaviour.
+pub fn policy_version(ir: &mut PolicyIr) -> String {
+    let tables = std::mem::take(&mut ir.tables);
     let mut h = Sha256::new();
     h.update(ir.behaviour().to_string().as_bytes());
+    for t in &tables {
+        h.update(b"\ntable ");
+        // Serializing plain data into a hash state cannot fail; if it did, the
+        // version would still be a deterministic function of the rows written.
+        let _ = t.write_behaviour(&mut h);
+    }
+    ir.tables = tables;
     hex(h)
 }
 
@@ -65,7 +76,7 @@ pub fn lower(sources: &SourceSet, checked: &Checked) -> Option<PolicyIr> {
     let mut ir = l.policy(sources, checked.entry.as_deref()?);
     (ir.tables, ir.free_mail) = l.tables(checked);
     ir.format_version = ir.needed_version();
-    ir.policy_version = policy_version(&ir);
+    ir.policy_version = policy_version(&mut ir);
     Some(ir)
 }
 

@@ -124,10 +124,64 @@ fn mapped_id(layout: &Layout, s: &str, map: fn(u8) -> u8) -> Option<u64> {
     Some(layout.id(text).map_or(NO_ID, u64::from))
 }
 
-/// The common calls computed without the interpreter's general machinery
+/// The row `key` finds in `table` (`Ok(None)` for a miss, an absent key or
+/// one that is not a string), `Err(slot)` when reading the key raises, as
+/// the interpreter's lookup; `None` when the key is not a plain argument.
+fn row_of(p: &Policy, lead: &Lead, table: u32, key: &Expr) -> Option<Result<Option<u32>, u32>> {
+    Some(match arg(p, lead, key)? {
+        Ok(Some(Value::Str(k))) => Ok(p.tables.find(table, k)),
+        Ok(_) => Ok(None),
+        Err(slot) => Err(slot),
+    })
+}
+
+/// A value's two words in the record.
+fn word(layout: &Layout, v: Option<&Value>) -> (u64, u64) {
+    match v {
+        Some(Value::Str(s)) => (STR, layout.id(s).map_or(NO_ID, u64::from)),
+        Some(Value::Bool(b)) => (BOOL, u64::from(*b)),
+        Some(_) => (OTHER, 0),
+        None => (ABSENT, 0),
+    }
+}
+
+/// The common calls and table lookups computed without the interpreter's general machinery
 /// (and without allocating); `None` to let the interpreter compute it.
 fn fast(e: &Expr, layout: &Layout, p: &Policy, lead: &Lead) -> Option<(u64, u64)> {
-    let Expr::Call { func, args } = e else { return None };
+    let raised = |slot: u32| (RAISED | u64::from(slot) << 8, 0);
+    let (func, args) = match e {
+        Expr::Call { func, args } => (func, args),
+        Expr::Has { value, present } => {
+            let Expr::Lookup { table, key, column: None } = &**value else { return None };
+            return Some(row_of(p, lead, *table, key)?.map_or_else(raised, |row| (BOOL, u64::from(row.is_some() == *present))));
+        }
+        Expr::InTable { value, table, negated } => {
+            return Some(match arg(p, lead, value)? {
+                Ok(Some(Value::Str(k))) => (BOOL, u64::from(p.tables.find(*table, k).is_some() != *negated)),
+                Ok(Some(_)) => (BOOL, u64::from(*negated)),
+                Ok(None) => (BOOL, 0),
+                Err(slot) => raised(slot),
+            });
+        }
+        Expr::Lookup { table, key, column: Some(c) } => {
+            return Some(match row_of(p, lead, *table, key)? {
+                Ok(row) => word(layout, row.and_then(|r| p.cell(*table, r, *c))),
+                Err(slot) => raised(slot),
+            });
+        }
+        Expr::Else { value, default } => {
+            let Expr::Lookup { table, key, column: Some(c) } = &**value else { return None };
+            let default = arg(p, lead, default)?;
+            return Some(match row_of(p, lead, *table, key)? {
+                Ok(row) => match row.and_then(|r| p.cell(*table, r, *c)) {
+                    Some(v) => word(layout, Some(v)),
+                    None => default.map_or_else(raised, |v| word(layout, v)),
+                },
+                Err(slot) => raised(slot),
+            });
+        }
+        _ => return None,
+    };
     let mut vals: [Option<&Value>; 2] = [None, None];
     if args.len() > 2 {
         return None;
@@ -174,12 +228,7 @@ pub(super) fn fill(exprs: &[Expr], layout: &Layout, p: &Policy, lead: &Lead, out
         }
         let mut ctx = Ctx { policy: p, lead, tier: None, territory: None, now: 0, reads: None, read_tier: false, read_territory: false, ambiguous: false, lookups: None };
         let (state, value) = match ctx.value(e) {
-            Ok(Some(v)) => match v.as_ref() {
-                Value::Str(s) => (STR, layout.id(s).map_or(NO_ID, u64::from)),
-                Value::Bool(b) => (BOOL, u64::from(*b)),
-                _ => (OTHER, 0),
-            },
-            Ok(None) => (ABSENT, 0),
+            Ok(v) => word(layout, v.as_deref()),
             Err(MissingRaised(slot)) => (RAISED | u64::from(slot) << 8, 0),
         };
         if let Some(w) = out.get_mut(base + 2 * k..base + 2 * k + 2) {
