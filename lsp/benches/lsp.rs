@@ -143,6 +143,85 @@ fn profile(shape: &Shape, secs: u64) {
     println!("{}: {n} re-checks in {secs} s: {:.2} ms each", shape.name, secs as f64 * 1e3 / f64::from(n));
 }
 
+/// Where a re-check's time goes: the checker's phases one by one (as
+/// `check_with_cache` runs them), after alternating one-character edits.
+fn phases(shape: &Shape) {
+    use leadroute_compiler::analysis::{index::Territories, predicate::Analyzer, reach};
+    use leadroute_compiler::check::{decls, duplicate, flow, inline_tests, schedule, sla, types, Symbols};
+    let mut cache = leadroute_compiler::syntax::ParseCache::new();
+    let mut totals: Vec<(&'static str, Duration)> = Vec::new();
+    let runs = 20u32;
+    for n in 0..runs + 2 {
+        let text = if n % 2 == 0 { &shape.edited } else { &shape.text };
+        let mut sources = leadroute_compiler::SourceSet::new();
+        sources.add(leadroute_compiler::SourceFile::new("/tmp/p.route", text.clone()));
+        let mut times: Vec<(&'static str, Duration)> = Vec::new();
+        let mut t = Instant::now();
+        let mut lap = |name: &'static str, times: &mut Vec<(&'static str, Duration)>| {
+            times.push((name, t.elapsed()));
+            t = Instant::now();
+        };
+        let (module, _) = leadroute_compiler::syntax::parse_file_cached(leadroute_compiler::FileId(0), text, Some(&mut cache));
+        let modules = vec![module];
+        lap("parse (cached)", &mut times);
+        let mut diags = Vec::new();
+        let mut syms = Symbols::collect(&modules, &mut diags);
+        decls::resolve_schema(&mut syms, &mut diags);
+        lap("symbols", &mut times);
+        let entry = decls::header(&syms, false, &mut diags);
+        schedule::calendars(&syms, &mut diags);
+        decls::reps(&syms, &mut diags);
+        decls::teams(&syms, &mut diags);
+        decls::queues(&syms, &mut diags);
+        lap("header, reps, teams, queues", &mut times);
+        let mut refs = flow::Refs::default();
+        let used_sets = {
+            let mut tc = types::TypeChecker::new(&syms, &mut diags);
+            decls::enums_and_sets(&syms, &mut tc);
+            flow::tiers(&syms, false, &mut tc);
+            flow::territories(&syms, &mut tc);
+            flow::routes(&syms, &mut tc, &mut refs);
+            flow::handlers(&syms, &mut tc, &mut refs);
+            duplicate::handlers(&syms, &mut tc, &mut refs);
+            std::mem::take(&mut tc.used_sets)
+        };
+        lap("type check", &mut times);
+        sla::handlers(&syms, &mut refs, &mut diags);
+        sla::escalations(&syms, &mut refs, &mut diags);
+        inline_tests::tests(&syms, &mut diags);
+        flow::cycles(&syms, &refs, entry.as_deref(), &mut diags);
+        flow::handler_loops(&syms, &refs, &mut diags);
+        lap("sla, tests, cycles", &mut times);
+        reach::tiers(&syms, &mut diags);
+        lap("reach::tiers", &mut times);
+        let territories = Territories::build(&Analyzer::new(&syms));
+        reach::territories(&syms, &territories, &mut diags);
+        lap("territory index + reach", &mut times);
+        let flow_ = reach::routes(&syms, &territories, entry.as_deref(), &sources, &mut diags);
+        lap("reach::routes", &mut times);
+        leadroute_compiler::analysis::overlap::check(&syms, &territories, &flow_.raised, &Default::default(), &mut diags);
+        leadroute_compiler::analysis::breach::holders(&syms, &flow_.fires, &mut diags);
+        flow::unused(&syms, &refs, &used_sets, entry.as_deref(), &mut diags);
+        lap("overlap, breach, unused", &mut times);
+        let index = leadroute_lsp::index::Index::build(&modules, &syms);
+        lap("lsp index", &mut times);
+        drop((index, flow_, territories, syms));
+        drop(modules);
+        lap("drop", &mut times);
+        if n >= 2 {
+            if totals.is_empty() {
+                totals = times;
+            } else {
+                totals.iter_mut().zip(times).for_each(|(a, b)| a.1 += b.1);
+            }
+        }
+    }
+    println!("{} (mean of {runs}):", shape.name);
+    for (name, d) in totals {
+        println!("  {name:<30} {:>8.2} ms", ms(d) / f64::from(runs));
+    }
+}
+
 struct Figures {
     lines: usize,
     open: Duration,
@@ -272,6 +351,10 @@ fn verdict(d: Duration) -> &'static str {
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let shapes: Vec<Shape> = shapes().into_iter().filter(|s| only.is_empty() || only.iter().any(|o| o == s.name)).collect();
+    if std::env::var("LEADROUTE_LSP_PHASES").is_ok() {
+        shapes.iter().for_each(phases);
+        return;
+    }
     if let Ok(name) = std::env::var("LEADROUTE_LSP_PROFILE") {
         for s in shapes.iter().filter(|s| s.name == name) {
             profile(s, 30);

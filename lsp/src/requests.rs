@@ -82,6 +82,10 @@ impl Server<'_> {
         match guarded(|| self.dispatch(&req)) {
             Ok(Ok(Outcome::Sent)) => Ok(()),
             Ok(Ok(Outcome::Wait)) => {
+                // Waiting for the current text's analysis: check it now, not after the quiet period.
+                if let Some(path) = document_of(&req) {
+                    self.want(&path);
+                }
                 self.defer(req);
                 Ok(())
             }
@@ -93,14 +97,12 @@ impl Server<'_> {
         }
     }
 
-    /// The view to answer a request on `path` from; `None` means wait.
+    /// The view to answer a request on `path` from; `None` means wait (the
+    /// caller then asks for a check).
     /// `stale_ok`: an analysis of an older text will do (if only this
     /// document changed since).
     fn view(&mut self, path: &std::path::Path, stale_ok: bool) -> Option<View<'_>> {
         let fresh = self.held_for(path).is_some_and(|h| self.fresh(h, path));
-        if !fresh {
-            self.want(path);
-        }
         let h = self.held_for(path)?;
         let file = h.analysis.file(path)?;
         let old = &h.analysis.sources.get(file).text;

@@ -281,7 +281,11 @@ impl Server<'_> {
                 if self.held.iter().any(|h| h.files == files && h.generation >= d.generation && Arc::ptr_eq(&h.analysis, &analysis)) {
                     // The same analysis again (another file of the policy asked): nothing new.
                 } else {
-                    self.held.retain(|h| h.generation > d.generation || !h.files.iter().any(|f| files.binary_search(f).is_ok()));
+                    // Replaced analyses are dropped after publishing, on a thread of their own: freeing a large policy's trees takes a while.
+                    let (kept, replaced): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+                        .into_iter()
+                        .partition(|h| h.generation > d.generation || !h.files.iter().any(|f| files.binary_search(f).is_ok()));
+                    self.held = kept;
                     let held = Held { analysis, generation: d.generation, files };
                     if self.fresh(&held, &d.path) {
                         let notes = guarded(|| self.diagnostics(&held, &d.path)).unwrap_or_else(|why| {
@@ -293,6 +297,10 @@ impl Server<'_> {
                         }
                     }
                     self.held.push(held);
+                    if !replaced.is_empty() {
+                        // If no thread can be started, the closure (and the analyses) drop here.
+                        let _ = std::thread::Builder::new().spawn(move || drop(replaced));
+                    }
                 }
             }
             Err(why) => {

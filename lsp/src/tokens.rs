@@ -52,7 +52,7 @@ fn kind_type(k: Kind) -> u32 {
 fn raw_tokens(a: &Analysis, file: FileId) -> Vec<(usize, usize, u32, u32)> {
     let text = &a.sources.get(file).text;
     let mut names: Vec<(usize, usize, u32, u32)> = a
-        .index
+        .index()
         .occurrences
         .iter()
         .filter(|o| o.span.file == file)

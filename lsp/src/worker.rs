@@ -76,8 +76,15 @@ fn run(jobs: &Receiver<Job>, done: &Sender<Done>) {
                 ws.forget_analyses();
                 eprintln!("leadroute lsp: internal error checking {}: {why}", path.display());
             });
+            let ready = result.as_ref().ok().cloned();
             if done.send(Done { generation, path, result, took: t.elapsed() }).is_err() {
                 return;
+            }
+            // The diagnostics are out; requests will want the index.
+            if let Some(a) = ready {
+                let _ = crate::server::guarded(|| {
+                    a.index();
+                });
             }
         }
     }

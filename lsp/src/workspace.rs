@@ -19,13 +19,19 @@ pub struct Analysis {
     pub sources: SourceSet,
     /// Trees and diagnostics.
     pub checked: Checked,
-    /// Names and where they are.
-    pub index: Index,
+    /// Names and where they are, built on first use (after the diagnostics
+    /// are out: the checking thread builds it once it has sent them).
+    index: std::sync::OnceLock<Index>,
     /// The editor's version of each open file the check read (in source order).
     pub versions: Vec<Option<i32>>,
 }
 
 impl Analysis {
+    /// Names and where they are.
+    pub fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::build(&self.checked.modules, &self.checked.symbols()))
+    }
+
     /// The file id of a path in this policy.
     pub fn file(&self, path: &Path) -> Option<FileId> {
         let name = path.to_string_lossy();
@@ -126,12 +132,8 @@ impl Workspace {
         let open = |p: &Path| self.open.get(p).map(|d| d.text.to_string());
         leadroute_compiler::check::tables::attach(&crate::tables::OpenOrDisk { open: &open }, &mut sources);
         let checked = check_with_cache(&sources, Some(&mut self.parsed));
-        let index = {
-            let syms = checked.symbols();
-            Index::build(&checked.modules, &syms)
-        };
         let versions = sources.iter().map(|(_, f)| self.open.get(Path::new(&f.name)).and_then(|d| d.version)).collect();
-        let a = Arc::new(Analysis { sources, checked, index, versions });
+        let a = Arc::new(Analysis { sources, checked, index: Default::default(), versions });
         self.cache.insert(files, a.clone());
         a
     }
