@@ -51,12 +51,20 @@ struct View<'a> {
 
 impl View<'_> {
     /// The analysis's byte offset of a position in the current text; `None`
-    /// inside the region edited since.
+    /// when the word there touches the region edited since.
     fn at(&self, pos: lsp::Position) -> Option<usize> {
-        match &self.shift {
-            None => Some(offset(self.a.sources.get(self.file), pos)),
-            Some(s) => s.to_old(crate::stale::offset(self.current, pos)),
+        let Some(s) = &self.shift else { return Some(offset(self.a.sources.get(self.file), pos)) };
+        let at = crate::stale::offset(self.current, pos);
+        let b = self.current.as_bytes();
+        let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+        let start = at - b[..at].iter().rev().take_while(|c| word(c)).count();
+        let end = at + b[at..].iter().take_while(|c| word(c)).count();
+        let edited = s.edited();
+        // A word that touches the edit (even only at its ends) may have become another name.
+        if start <= edited.end && edited.start <= end {
+            return None;
         }
+        s.to_old(at)
     }
 
     /// A location found in the analysis, in the current text; `None` when it

