@@ -118,7 +118,8 @@ impl Server<'_> {
         if fresh {
             return Some(View { a: &h.analysis, file, shift: None, current });
         }
-        if !stale_ok {
+        // A closed document's text is on disk, which the older analysis may not have read.
+        if !stale_ok || !self.open.contains_key(path) {
             return None;
         }
         // Only this document may have changed since: every other file must read the same.
