@@ -267,66 +267,78 @@ fn decl_name(a: &Analysis, d: &Decl) -> (String, leadroute_compiler::Span) {
     }
 }
 
+/// The outline of one file, serialized one declaration at a time (a file
+/// of 259,251 territories is never held as a list of symbols).
+pub struct Outline<'a> {
+    a: &'a Analysis,
+    file: FileId,
+}
+
 /// The outline of one file.
+pub fn document_symbols(a: &Analysis, file: FileId) -> Outline<'_> {
+    Outline { a, file }
+}
+
+impl serde::Serialize for Outline<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let decls = self.a.checked.modules.get(self.file.0 as usize).map_or(&[][..], |m| &m.decls[..]);
+        s.collect_seq(decls.iter().map(|d| decl_symbol(self.a, d)))
+    }
+}
+
+/// One declaration's outline entry, with its rules or fields inside.
 #[allow(deprecated)] // `DocumentSymbol::deprecated` must be written, though deprecated.
-pub fn document_symbols(a: &Analysis, file: FileId) -> Vec<lsp::DocumentSymbol> {
-    let Some(module) = a.checked.modules.get(file.0 as usize) else { return Vec::new() };
-    module
-        .decls
-        .iter()
-        .map(|d| {
-            let (name, name_span) = decl_name(a, d);
-            let children: Vec<lsp::DocumentSymbol> = match d {
-                Decl::Route(r) => r
-                    .rules
-                    .iter()
-                    .map(|rule| {
-                        let label = match (&rule.name, &rule.guard) {
-                            (Some(n), _) => n.name.clone(),
-                            (None, Guard::Otherwise(_)) => "otherwise".into(),
-                            (None, Guard::When(e)) => format!("when {}", a.sources.slice(e.span).chars().take(40).collect::<String>()),
-                        };
-                        let sel = rule.name.as_ref().map_or(rule.span, |n| n.span);
-                        lsp::DocumentSymbol {
-                            name: label,
-                            detail: None,
-                            kind: lsp::SymbolKind::FIELD,
-                            tags: None,
-                            deprecated: None,
-                            range: range(&a.sources, rule.span),
-                            selection_range: range(&a.sources, sel),
-                            children: None,
-                        }
-                    })
-                    .collect(),
-                Decl::Schema(s) => s
-                    .fields
-                    .iter()
-                    .map(|f| lsp::DocumentSymbol {
-                        name: f.name.name.clone(),
-                        detail: Some(a.sources.slice(f.ty.span).to_string()),
-                        kind: lsp::SymbolKind::FIELD,
-                        tags: None,
-                        deprecated: None,
-                        range: range(&a.sources, f.span),
-                        selection_range: range(&a.sources, f.name.span),
-                        children: None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            lsp::DocumentSymbol {
-                name,
-                detail: None,
-                kind: symbol_kind(d),
+fn decl_symbol(a: &Analysis, d: &Decl) -> lsp::DocumentSymbol {
+    let (name, name_span) = decl_name(a, d);
+    let children: Vec<lsp::DocumentSymbol> = match d {
+        Decl::Route(r) => r
+            .rules
+            .iter()
+            .map(|rule| {
+                let label = match (&rule.name, &rule.guard) {
+                    (Some(n), _) => n.name.clone(),
+                    (None, Guard::Otherwise(_)) => "otherwise".into(),
+                    (None, Guard::When(e)) => format!("when {}", a.sources.slice(e.span).chars().take(40).collect::<String>()),
+                };
+                let sel = rule.name.as_ref().map_or(rule.span, |n| n.span);
+                lsp::DocumentSymbol {
+                    name: label,
+                    detail: None,
+                    kind: lsp::SymbolKind::FIELD,
+                    tags: None,
+                    deprecated: None,
+                    range: range(&a.sources, rule.span),
+                    selection_range: range(&a.sources, sel),
+                    children: None,
+                }
+            })
+            .collect(),
+        Decl::Schema(s) => s
+            .fields
+            .iter()
+            .map(|f| lsp::DocumentSymbol {
+                name: f.name.name.clone(),
+                detail: Some(a.sources.slice(f.ty.span).to_string()),
+                kind: lsp::SymbolKind::FIELD,
                 tags: None,
                 deprecated: None,
-                range: range(&a.sources, d.span()),
-                selection_range: range(&a.sources, name_span),
-                children: (!children.is_empty()).then_some(children),
-            }
-        })
-        .collect()
+                range: range(&a.sources, f.span),
+                selection_range: range(&a.sources, f.name.span),
+                children: None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    lsp::DocumentSymbol {
+        name,
+        detail: None,
+        kind: symbol_kind(d),
+        tags: None,
+        deprecated: None,
+        range: range(&a.sources, d.span()),
+        selection_range: range(&a.sources, name_span),
+        children: (!children.is_empty()).then_some(children),
+    }
 }
 
 /// Declarations whose name contains `query` (case-insensitive), across analyses.

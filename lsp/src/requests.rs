@@ -109,7 +109,7 @@ impl Server<'_> {
     /// caller then asks for a check).
     /// `stale_ok`: an analysis of an older text will do (if only this
     /// document changed since).
-    fn view(&mut self, path: &std::path::Path, stale_ok: bool) -> Option<View<'_>> {
+    fn view(&self, path: &std::path::Path, stale_ok: bool) -> Option<View<'_>> {
         let fresh = self.held_for(path).is_some_and(|h| self.fresh(h, path));
         let h = self.held_for(path)?;
         let file = h.analysis.file(path)?;
