@@ -57,11 +57,14 @@ pub const PANIC_HOOK_METHOD: &str = "leadroute/testPanic";
 /// The environment variable that enables [`PANIC_HOOK_METHOD`].
 pub const PANIC_HOOK_ENV: &str = "LEADROUTE_LSP_TEST_PANIC";
 
-/// The shortest and longest quiet period after an edit before it is checked.
-/// Between them it is a quarter of the last check's time: a burst of edits
-/// to a policy that takes a second to check is checked once, while a fast
-/// check is not held back.
+/// The shortest and longest quiet period after an edit before it is
+/// checked. Edits sent together (a paste, an undo, a rename's edits) come
+/// within the shortest; a policy whose check took over [`SLOW`] waits a
+/// quarter of that time (up to the longest), so that a typist's keystrokes
+/// on a huge file are checked together rather than one long check each.
 const QUIET: (Duration, Duration) = (Duration::from_millis(2), Duration::from_millis(150));
+/// A check slower than this lengthens the quiet period.
+const SLOW: Duration = Duration::from_millis(50);
 
 /// Runs `f`; a panic inside it becomes `Err` with the panic's message.
 pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
@@ -272,7 +275,7 @@ impl Server<'_> {
     /// the requests that waited for it.
     fn finished(&mut self, d: Done) -> Result<(), String> {
         // A check's time sets the next quiet period.
-        self.quiet = (d.took / 4).clamp(QUIET.0, QUIET.1);
+        self.quiet = if d.took < SLOW { QUIET.0 } else { (d.took / 4).clamp(QUIET.0, QUIET.1) };
         match d.result {
             Ok(analysis) => {
                 let mut files: Vec<PathBuf> = analysis.sources.iter().map(|(id, _)| analysis.path(id)).collect();
