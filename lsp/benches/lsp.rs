@@ -134,7 +134,7 @@ fn profile(shape: &Shape, secs: u64) {
     let t = Instant::now();
     let mut n = 0u32;
     while t.elapsed() < Duration::from_secs(secs) {
-        let text = if n % 2 == 0 { &shape.edited } else { &shape.text };
+        let text = if n.is_multiple_of(2) { &shape.edited } else { &shape.text };
         ws.open.insert(path.clone(), leadroute_lsp::workspace::OpenDoc::new(text.as_str()));
         ws.invalidate(&path);
         std::hint::black_box(ws.analysis(&path));

@@ -26,12 +26,12 @@ impl Shift {
     }
 
     /// The offset in the old text of a new-text offset outside the edit.
-    pub fn to_old(&self, at: usize) -> Option<usize> {
+    pub fn to_old(self, at: usize) -> Option<usize> {
         Self::map(at, self.prefix, self.new_len, self.old_len, self.suffix)
     }
 
     /// The offset in the new text of an old-text offset outside the edit.
-    pub fn to_new(&self, at: usize) -> Option<usize> {
+    pub fn to_new(self, at: usize) -> Option<usize> {
         Self::map(at, self.prefix, self.old_len, self.new_len, self.suffix)
     }
 
