@@ -65,6 +65,9 @@ pub const PANIC_HOOK_ENV: &str = "LEADROUTE_LSP_TEST_PANIC";
 const QUIET: (Duration, Duration) = (Duration::from_millis(2), Duration::from_millis(150));
 /// A check slower than this lengthens the quiet period.
 const SLOW: Duration = Duration::from_millis(50);
+/// Edits that keep coming (faster than the quiet period) are checked at
+/// least this often.
+const MAX_WAIT: Duration = Duration::from_millis(500);
 
 /// Runs `f`; a panic inside it becomes `Err` with the panic's message.
 pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
@@ -97,6 +100,7 @@ pub fn serve(conn: &Connection, raw: Option<Sender<String>>) -> Result<(), Strin
         changed: BTreeMap::new(),
         held: Vec::new(),
         due: None,
+        burst_start: None,
         due_paths: BTreeSet::new(),
         asked: BTreeMap::new(),
         quiet: QUIET.0,
@@ -122,8 +126,9 @@ pub(crate) struct Server<'c> {
     changed: BTreeMap<PathBuf, u64>,
     /// The newest analysis of each policy.
     pub held: Vec<Held>,
-    /// When the edits waiting in `due_paths` are to be checked.
+    /// When the edits waiting in `due_paths` are to be checked, and when the first of them came.
     due: Option<Instant>,
+    burst_start: Option<Instant>,
     due_paths: BTreeSet<PathBuf>,
     /// The generation at which a check of each path was last asked for.
     asked: BTreeMap<PathBuf, u64>,
@@ -190,12 +195,15 @@ impl Server<'_> {
     /// Schedules a check of `path`'s policy after the quiet period.
     fn schedule(&mut self, path: PathBuf) {
         self.due_paths.insert(path);
-        self.due = Some(Instant::now() + self.quiet);
+        let now = Instant::now();
+        let start = *self.burst_start.get_or_insert(now);
+        self.due = Some((now + self.quiet).min(start + MAX_WAIT));
     }
 
     /// Asks the checking thread for every scheduled check now.
     fn flush_checks(&mut self) {
         self.due = None;
+        self.burst_start = None;
         let paths: Vec<PathBuf> = std::mem::take(&mut self.due_paths).into_iter().collect();
         if !paths.is_empty() {
             for p in &paths {
