@@ -9,7 +9,7 @@
 mod large_policy;
 
 /// The shapes [`generate`] knows, with what `N` means for each.
-pub const KINDS: [(&str, &str); 8] = [
+pub const KINDS: [(&str, &str); 9] = [
     ("disjoint", "N territories `tI when country == \"CI\"`"),
     ("disjoint-sets", "N territories `tI when country in [\"CIa\", \"CIb\", \"CIc\"]`"),
     ("combos", "N territories: half `country == \"US\" and state in [...]`, half by country lists"),
@@ -18,6 +18,7 @@ pub const KINDS: [(&str, &str); 8] = [
     ("chain", "N territories `tI when employees >= I`, each inside the one before"),
     ("pathological", "identical territories up to N bytes (e.g. 10000000), no handler"),
     ("realistic", "the checker benchmark's policy (compiler/benches/large_policy.rs) of about N lines"),
+    ("tiers", "N tiers `tI when country == \"CI\" and employees >= I % 100` before the header's `otherwise` tier"),
 ];
 
 /// The header every territory policy shares: schema, a tier, a queue, a
@@ -69,6 +70,12 @@ pub fn generate(kind: &str, n: usize, handler: bool) -> Option<String> {
             }
         }
         "realistic" => return Some(large_policy::generate(n)),
+        "tiers" => {
+            // The header's `tier standard otherwise` must stay last: the tiers go before it.
+            let mut tiers = String::new();
+            (0..n).for_each(|i| tiers.push_str(&format!("tier t{i} when country == \"C{i}\" and employees >= {} sla 1h\n", i % 100)));
+            s = s.replacen("tier standard otherwise", &format!("{tiers}tier standard otherwise"), 1);
+        }
         _ => return None,
     }
     Some(s)

@@ -107,7 +107,7 @@ pub fn code_actions(a: &Analysis, file: FileId, want: lsp::Range) -> Vec<lsp::Co
                 // `x` is not a variant of enum `E`: add it to E.
                 let mut quoted = d.message.split('`').skip(1).step_by(2);
                 let (Some(variant), Some(en)) = (quoted.next(), quoted.next()) else { continue };
-                let Some(decl) = a.index.declaration(crate::index::Kind::Enum, en) else { continue };
+                let Some(decl) = a.index().declaration(crate::index::Kind::Enum, en) else { continue };
                 let enum_decl = a.checked.modules.iter().flat_map(|m| &m.decls).find_map(|x| match x {
                     Decl::Enum(e) if e.name.span == decl.span => Some(e),
                     _ => None,

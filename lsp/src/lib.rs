@@ -8,16 +8,20 @@ pub mod convert;
 pub mod index;
 mod lex;
 mod navigate;
+mod output;
+mod requests;
 pub mod server;
+mod stale;
 mod tables;
 mod tokens;
 mod transport;
+mod worker;
 pub mod workspace;
 
 /// Serves an editor over standard input/output until it shuts the server down.
 pub fn run_stdio() -> Result<(), String> {
-    let (conn, threads) = transport::stdio();
-    let result = server::serve(&conn);
+    let (conn, raw, threads) = transport::stdio();
+    let result = server::serve(&conn, Some(raw));
     drop(conn);
     // The reader thread may be blocked on standard input; the writer ends
     // when the connection's sender is dropped.
@@ -29,5 +33,5 @@ pub fn run_stdio() -> Result<(), String> {
 
 /// Serves one in-process connection (tests and embedders).
 pub fn serve(conn: &lsp_server::Connection) -> Result<(), String> {
-    server::serve(conn)
+    server::serve(conn, None)
 }

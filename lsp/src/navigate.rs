@@ -50,7 +50,7 @@ fn calendar_summary(a: &Analysis, c: &CalendarDecl) -> String {
         _ => "no days off".to_string(),
     };
     let users: Vec<String> = a
-        .index
+        .index()
         .all(Kind::Calendar, &c.name.name)
         .filter(|o| !o.is_decl)
         .filter_map(|o| decl_of(a, o))
@@ -67,9 +67,9 @@ pub fn hover(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Hover> {
     let text = &a.sources.get(file).text;
     let mut parts: Vec<String> = Vec::new();
     let mut hover_range = None;
-    if let Some(o) = a.index.at(file, offset) {
+    if let Some(o) = a.index().at(file, offset) {
         hover_range = Some(range(&a.sources, o.span));
-        let decl = a.index.declaration(o.kind, &o.key);
+        let decl = a.index().declaration(o.kind, &o.key);
         let syms = a.checked.symbols();
         let mut body = match o.kind {
             Kind::Field => {
@@ -153,14 +153,14 @@ fn location(a: &Analysis, o: &Occurrence) -> lsp::Location {
 
 /// Where the name at `offset` is declared.
 pub fn definition(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Location> {
-    let Some(o) = a.index.at(file, offset) else { return crate::tables::file_definition(a, file, offset) };
-    a.index.declaration(o.kind, &o.key).map(|d| location(a, d))
+    let Some(o) = a.index().at(file, offset) else { return crate::tables::file_definition(a, file, offset) };
+    a.index().declaration(o.kind, &o.key).map(|d| location(a, d))
 }
 
 /// Every place the name at `offset` is written.
 pub fn references(a: &Analysis, file: FileId, offset: usize, include_decl: bool) -> Vec<lsp::Location> {
-    let Some(o) = a.index.at(file, offset) else { return Vec::new() };
-    let mut out: Vec<&Occurrence> = a.index.all(o.kind, &o.key).filter(|x| include_decl || !x.is_decl).collect();
+    let Some(o) = a.index().at(file, offset) else { return Vec::new() };
+    let mut out: Vec<&Occurrence> = a.index().all(o.kind, &o.key).filter(|x| include_decl || !x.is_decl).collect();
     out.sort_by_key(|x| (x.span.file, x.span.start));
     out.into_iter().map(|x| location(a, x)).collect()
 }
@@ -169,7 +169,7 @@ const RESERVED: &[&str] = &["and", "or", "not", "in", "is", "present", "missing"
 
 /// The range a rename at `offset` would change.
 pub fn prepare_rename(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Range> {
-    let o = a.index.at(file, offset)?;
+    let o = a.index().at(file, offset)?;
     // A column's name is its CSV header's: renaming it here would break the file.
     (!matches!(o.kind, Kind::Policy | Kind::Column)).then(|| range(&a.sources, o.span))
 }
@@ -179,7 +179,7 @@ pub fn prepare_rename(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::
 // lsp-types keys `WorkspaceEdit::changes` by `Uri`, whose parsed form caches inside.
 #[allow(clippy::mutable_key_type)]
 pub fn rename(a: &Analysis, file: FileId, offset: usize, new_name: &str) -> Option<Result<lsp::WorkspaceEdit, String>> {
-    let o = a.index.at(file, offset)?;
+    let o = a.index().at(file, offset)?;
     if o.kind == Kind::Column {
         return Some(Err("a column is named by its CSV file's header: rename it there and in the `table` declaration together".into()));
     }
@@ -199,14 +199,14 @@ fn rename_occurrence(a: &Analysis, o: &crate::index::Occurrence, new_name: &str)
         Kind::Variant | Kind::Rule => format!("{}.{new_name}", o.key.split('.').next().unwrap_or("")),
         _ => new_name.to_string(),
     };
-    if a.index.declaration(o.kind, &new_key).is_some() {
+    if a.index().declaration(o.kind, &new_key).is_some() {
         return Err(format!("a {} named `{new_name}` already exists", o.kind.word()));
     }
     // Fields, sets, tiers, territories and enum variants share the names of
     // conditions: a rename must not make one read as another.
     const SHARED: &[Kind] = &[Kind::Field, Kind::Set, Kind::Tier, Kind::Territory, Kind::Variant];
     if SHARED.contains(&o.kind) {
-        let clash = a.index.occurrences.iter().find(|x| {
+        let clash = a.index().occurrences.iter().find(|x| {
             x.is_decl && SHARED.contains(&x.kind) && x.key.rsplit('.').next() == Some(new_name) && !(x.kind == o.kind && x.key == o.key)
         });
         if let Some(x) = clash {
@@ -217,7 +217,7 @@ fn rename_occurrence(a: &Analysis, o: &crate::index::Occurrence, new_name: &str)
         return Err(format!("`{new_name}` is reserved for fields"));
     }
     let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
-    for x in a.index.all(o.kind, &o.key) {
+    for x in a.index().all(o.kind, &o.key) {
         changes.entry(path_to_uri(&a.path(x.span.file))).or_default().push(lsp::TextEdit { range: range(&a.sources, x.span), new_text: new_name.to_string() });
     }
     Ok(lsp::WorkspaceEdit { changes: Some(changes), ..Default::default() })
@@ -267,66 +267,78 @@ fn decl_name(a: &Analysis, d: &Decl) -> (String, leadroute_compiler::Span) {
     }
 }
 
+/// The outline of one file, serialized one declaration at a time (a file
+/// of 259,251 territories is never held as a list of symbols).
+pub struct Outline<'a> {
+    a: &'a Analysis,
+    file: FileId,
+}
+
 /// The outline of one file.
+pub fn document_symbols(a: &Analysis, file: FileId) -> Outline<'_> {
+    Outline { a, file }
+}
+
+impl serde::Serialize for Outline<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let decls = self.a.checked.modules.get(self.file.0 as usize).map_or(&[][..], |m| &m.decls[..]);
+        s.collect_seq(decls.iter().map(|d| decl_symbol(self.a, d)))
+    }
+}
+
+/// One declaration's outline entry, with its rules or fields inside.
 #[allow(deprecated)] // `DocumentSymbol::deprecated` must be written, though deprecated.
-pub fn document_symbols(a: &Analysis, file: FileId) -> Vec<lsp::DocumentSymbol> {
-    let Some(module) = a.checked.modules.get(file.0 as usize) else { return Vec::new() };
-    module
-        .decls
-        .iter()
-        .map(|d| {
-            let (name, name_span) = decl_name(a, d);
-            let children: Vec<lsp::DocumentSymbol> = match d {
-                Decl::Route(r) => r
-                    .rules
-                    .iter()
-                    .map(|rule| {
-                        let label = match (&rule.name, &rule.guard) {
-                            (Some(n), _) => n.name.clone(),
-                            (None, Guard::Otherwise(_)) => "otherwise".into(),
-                            (None, Guard::When(e)) => format!("when {}", a.sources.slice(e.span).chars().take(40).collect::<String>()),
-                        };
-                        let sel = rule.name.as_ref().map_or(rule.span, |n| n.span);
-                        lsp::DocumentSymbol {
-                            name: label,
-                            detail: None,
-                            kind: lsp::SymbolKind::FIELD,
-                            tags: None,
-                            deprecated: None,
-                            range: range(&a.sources, rule.span),
-                            selection_range: range(&a.sources, sel),
-                            children: None,
-                        }
-                    })
-                    .collect(),
-                Decl::Schema(s) => s
-                    .fields
-                    .iter()
-                    .map(|f| lsp::DocumentSymbol {
-                        name: f.name.name.clone(),
-                        detail: Some(a.sources.slice(f.ty.span).to_string()),
-                        kind: lsp::SymbolKind::FIELD,
-                        tags: None,
-                        deprecated: None,
-                        range: range(&a.sources, f.span),
-                        selection_range: range(&a.sources, f.name.span),
-                        children: None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            lsp::DocumentSymbol {
-                name,
-                detail: None,
-                kind: symbol_kind(d),
+fn decl_symbol(a: &Analysis, d: &Decl) -> lsp::DocumentSymbol {
+    let (name, name_span) = decl_name(a, d);
+    let children: Vec<lsp::DocumentSymbol> = match d {
+        Decl::Route(r) => r
+            .rules
+            .iter()
+            .map(|rule| {
+                let label = match (&rule.name, &rule.guard) {
+                    (Some(n), _) => n.name.clone(),
+                    (None, Guard::Otherwise(_)) => "otherwise".into(),
+                    (None, Guard::When(e)) => format!("when {}", a.sources.slice(e.span).chars().take(40).collect::<String>()),
+                };
+                let sel = rule.name.as_ref().map_or(rule.span, |n| n.span);
+                lsp::DocumentSymbol {
+                    name: label,
+                    detail: None,
+                    kind: lsp::SymbolKind::FIELD,
+                    tags: None,
+                    deprecated: None,
+                    range: range(&a.sources, rule.span),
+                    selection_range: range(&a.sources, sel),
+                    children: None,
+                }
+            })
+            .collect(),
+        Decl::Schema(s) => s
+            .fields
+            .iter()
+            .map(|f| lsp::DocumentSymbol {
+                name: f.name.name.clone(),
+                detail: Some(a.sources.slice(f.ty.span).to_string()),
+                kind: lsp::SymbolKind::FIELD,
                 tags: None,
                 deprecated: None,
-                range: range(&a.sources, d.span()),
-                selection_range: range(&a.sources, name_span),
-                children: (!children.is_empty()).then_some(children),
-            }
-        })
-        .collect()
+                range: range(&a.sources, f.span),
+                selection_range: range(&a.sources, f.name.span),
+                children: None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    lsp::DocumentSymbol {
+        name,
+        detail: None,
+        kind: symbol_kind(d),
+        tags: None,
+        deprecated: None,
+        range: range(&a.sources, d.span()),
+        selection_range: range(&a.sources, name_span),
+        children: (!children.is_empty()).then_some(children),
+    }
 }
 
 /// Declarations whose name contains `query` (case-insensitive), across analyses.

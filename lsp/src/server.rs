@@ -1,18 +1,25 @@
-//! The message loop: requests and notifications dispatched to the features,
-//! diagnostics published after every change (edits that arrive together are
-//! applied together and checked once).
+//! The message loop. Edits go to the checking thread ([`crate::worker`])
+//! after a short quiet period; its results come back as analyses, whose
+//! diagnostics are published unless a later edit has overtaken them.
+//! Requests are answered from the newest analysis: at once when it is of
+//! the current text, or when the request can be answered from an older one
+//! (completion, hover and definition outside the edited region); otherwise
+//! they wait for the next result while the loop goes on.
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
+use crossbeam_channel::{Receiver, Sender};
+use lsp_server::{Connection, Message, Notification, Request};
 use lsp_types as lsp;
 use serde_json::Value;
 
-use crate::convert::{diagnostic, offset, path_to_uri, uri_to_path};
-use crate::workspace::Workspace;
-
-/// A document position resolved: its policy's analysis, the file and the byte offset.
-type Located<'a> = (&'a crate::workspace::Analysis, leadroute_compiler::FileId, usize);
+use crate::convert::{diagnostic, path_to_uri, uri_to_path};
+use crate::output::Output;
+use crate::worker::{Done, Job};
+use crate::workspace::{Analysis, OpenDoc};
 
 /// What the server offers.
 pub fn capabilities() -> lsp::ServerCapabilities {
@@ -41,10 +48,8 @@ pub fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
-/// JSON-RPC `InvalidRequest`: a second `initialize`.
-const INVALID_REQUEST: i32 = -32600;
 /// JSON-RPC `InternalError`: a handler failed (a bug); the server keeps serving.
-const INTERNAL_ERROR: i32 = -32603;
+pub(crate) const INTERNAL_ERROR: i32 = -32603;
 
 /// The request method that panics on purpose, answered only when the
 /// environment variable [`PANIC_HOOK_ENV`] is `1` (tests of the panic guard).
@@ -52,148 +57,284 @@ pub const PANIC_HOOK_METHOD: &str = "leadroute/testPanic";
 /// The environment variable that enables [`PANIC_HOOK_METHOD`].
 pub const PANIC_HOOK_ENV: &str = "LEADROUTE_LSP_TEST_PANIC";
 
+/// The shortest and longest quiet period after an edit before it is
+/// checked. Edits sent together (a paste, an undo, a rename's edits) come
+/// within the shortest; a policy whose check took over [`SLOW`] waits a
+/// quarter of that time (up to the longest), so that a typist's keystrokes
+/// on a huge file are checked together rather than one long check each.
+const QUIET: (Duration, Duration) = (Duration::from_millis(2), Duration::from_millis(150));
+/// A check slower than this lengthens the quiet period.
+const SLOW: Duration = Duration::from_millis(50);
+/// Edits that keep coming (faster than the quiet period) are checked at
+/// least this often.
+const MAX_WAIT: Duration = Duration::from_millis(500);
+
 /// Runs `f`; a panic inside it becomes `Err` with the panic's message.
-fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
         p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "a panic".into())
     })
 }
 
-/// Serves one client until it asks to shut down and exits.
-pub fn serve(conn: &Connection) -> Result<(), String> {
+/// An analysis the loop holds, and the newest edit its check had seen.
+pub(crate) struct Held {
+    pub analysis: Arc<Analysis>,
+    pub generation: u64,
+    /// Its files, sorted (the key its diagnostics are published under).
+    pub files: Vec<PathBuf>,
+}
+
+/// Serves one client until it asks to shut down and exits. `raw`, when the
+/// transport has one, takes replies already serialized to text.
+pub fn serve(conn: &Connection, raw: Option<Sender<String>>) -> Result<(), String> {
     let caps = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
     conn.initialize(caps).map_err(|e| format!("initialize failed: {e}"))?;
-    let panic_hook = std::env::var(PANIC_HOOK_ENV).is_ok_and(|v| v == "1");
-    let mut server = Server { ws: Workspace::default(), published: Default::default(), panic_hook };
-    let mut pending: Vec<Message> = Vec::new();
-    loop {
-        let msg = match pending.pop() {
-            Some(m) => m,
-            None => match conn.receiver.recv() {
-                Ok(m) => m,
-                Err(_) => return Ok(()),
-            },
-        };
-        match msg {
-            Message::Request(req) => {
-                if conn.handle_shutdown(&req).map_err(|e| e.to_string())? {
-                    return Ok(());
-                }
-                let resp = guarded(|| server.request(&req)).unwrap_or_else(|why| {
-                    // The analyses may be half-built: start them afresh.
-                    server.ws.forget_analyses();
-                    eprintln!("leadroute lsp: internal error in `{}`: {why}", req.method);
-                    Response::new_err(req.id.clone(), INTERNAL_ERROR, format!("internal error in `{}`: {why}; please report it with the document", req.method))
-                });
-                conn.sender.send(Message::Response(resp)).map_err(|e| e.to_string())?;
-            }
-            Message::Notification(n) => {
-                let mut changed = server.guarded_notification(&n);
-                // Apply edits that are already waiting before checking once.
-                while let Ok(next) = conn.receiver.try_recv() {
-                    match next {
-                        Message::Notification(n) => changed.extend(server.guarded_notification(&n)),
-                        other => {
-                            pending.push(other);
-                            break;
+    let (jobs, job_rx) = crossbeam_channel::unbounded();
+    let (done_tx, done) = crossbeam_channel::unbounded();
+    let worker = crate::worker::spawn(job_rx, done_tx);
+    let mut server = Server {
+        out: Output { conn, raw },
+        jobs,
+        open: BTreeMap::new(),
+        generation: 0,
+        changed: BTreeMap::new(),
+        held: Vec::new(),
+        due: None,
+        burst_start: None,
+        due_paths: BTreeSet::new(),
+        asked: BTreeMap::new(),
+        quiet: QUIET.0,
+        deferred: Vec::new(),
+        published: BTreeMap::new(),
+        panic_hook: std::env::var(PANIC_HOOK_ENV).is_ok_and(|v| v == "1"),
+    };
+    let result = server.run(&done);
+    // The checking thread ends once its job channel is gone.
+    drop(server);
+    let _ = worker.join();
+    result
+}
+
+pub(crate) struct Server<'c> {
+    pub out: Output<'c>,
+    jobs: Sender<Job>,
+    /// Open documents, as the checking thread also has them.
+    pub open: BTreeMap<PathBuf, OpenDoc>,
+    /// Counts edits (of open documents and of files on disk).
+    generation: u64,
+    /// The generation of the last edit in each folder.
+    changed: BTreeMap<PathBuf, u64>,
+    /// The newest analysis of each policy.
+    pub held: Vec<Held>,
+    /// When the edits waiting in `due_paths` are to be checked, and when the first of them came.
+    due: Option<Instant>,
+    burst_start: Option<Instant>,
+    due_paths: BTreeSet<PathBuf>,
+    /// The generation at which a check of each path was last asked for.
+    asked: BTreeMap<PathBuf, u64>,
+    /// The current quiet period (see [`QUIET`]).
+    quiet: Duration,
+    /// Requests waiting for an analysis of the current text.
+    deferred: Vec<Request>,
+    /// Files we published diagnostics for, per policy (its file list), to clear them later.
+    published: BTreeMap<Vec<PathBuf>, Vec<PathBuf>>,
+    /// Whether [`PANIC_HOOK_METHOD`] panics (tests only).
+    pub panic_hook: bool,
+}
+
+fn params<T: serde::de::DeserializeOwned>(v: &Value) -> Option<T> {
+    serde_json::from_value(v.clone()).ok()
+}
+
+fn folder(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+impl Server<'_> {
+    fn run(&mut self, done: &Receiver<Done>) -> Result<(), String> {
+        let conn = self.out.conn;
+        loop {
+            let wait = self.due.map_or(Duration::from_secs(3600), |d| d.saturating_duration_since(Instant::now()));
+            crossbeam_channel::select! {
+                recv(conn.receiver) -> msg => {
+                    let Ok(msg) = msg else { return Ok(()) };
+                    match msg {
+                        Message::Request(req) => {
+                            if conn.handle_shutdown(&req).map_err(|e| e.to_string())? {
+                                return Ok(());
+                            }
+                            self.request(req)?;
                         }
+                        Message::Notification(n) => {
+                            if let Err(why) = guarded(|| self.notification(&n)) {
+                                eprintln!("leadroute lsp: internal error in `{}`: {why}", n.method);
+                            }
+                        }
+                        Message::Response(_) => {}
                     }
                 }
-                changed.sort();
-                changed.dedup();
-                for path in changed {
-                    let notes = guarded(|| server.diagnostics_for(&path)).unwrap_or_else(|why| {
-                        server.ws.forget_analyses();
-                        eprintln!("leadroute lsp: internal error checking {}: {why}", path.display());
-                        Vec::new()
-                    });
-                    for note in notes {
-                        conn.sender.send(Message::Notification(note)).map_err(|e| e.to_string())?;
-                    }
+                recv(done) -> d => {
+                    let Ok(d) = d else { return Err("the checking thread stopped".into()) };
+                    self.finished(d)?;
                 }
+                default(wait) => {}
             }
-            Message::Response(_) => {}
+            if self.due.is_some_and(|d| d <= Instant::now()) {
+                self.flush_checks();
+            }
         }
     }
-}
 
-struct Server {
-    ws: Workspace,
-    /// Files we published diagnostics for, per policy (its file list), to clear them later.
-    published: std::collections::BTreeMap<Vec<PathBuf>, Vec<PathBuf>>,
-    /// Whether [`PANIC_HOOK_METHOD`] panics (tests only).
-    panic_hook: bool,
-}
-
-fn params<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, String> {
-    serde_json::from_value(v.clone()).map_err(|e| format!("invalid params: {e}"))
-}
-
-fn ok(id: RequestId, v: impl serde::Serialize) -> Response {
-    Response::new_ok(id, serde_json::to_value(v).unwrap_or(Value::Null))
-}
-
-impl Server {
-    /// [`Server::notification`], surviving a panic (logged; nothing changes).
-    fn guarded_notification(&mut self, n: &Notification) -> Vec<PathBuf> {
-        guarded(|| self.notification(n)).unwrap_or_else(|why| {
-            self.ws.forget_analyses();
-            eprintln!("leadroute lsp: internal error in `{}`: {why}", n.method);
-            Vec::new()
-        })
+    /// Records an edit of `path` (an open document's text or a file on disk).
+    fn edited(&mut self, path: &Path, job: Job) {
+        self.generation += 1;
+        self.changed.insert(folder(path), self.generation);
+        let _ = self.jobs.send(job);
     }
 
-    /// Applies a notification; returns the documents whose policy changed.
-    fn notification(&mut self, n: &Notification) -> Vec<PathBuf> {
-        let path_of = |uri: &lsp::Uri| uri_to_path(uri);
+    /// Schedules a check of `path`'s policy after the quiet period.
+    fn schedule(&mut self, path: PathBuf) {
+        self.due_paths.insert(path);
+        let now = Instant::now();
+        let start = *self.burst_start.get_or_insert(now);
+        self.due = Some((now + self.quiet).min(start + MAX_WAIT));
+    }
+
+    /// Asks the checking thread for every scheduled check now.
+    fn flush_checks(&mut self) {
+        self.due = None;
+        self.burst_start = None;
+        let paths: Vec<PathBuf> = std::mem::take(&mut self.due_paths).into_iter().collect();
+        if !paths.is_empty() {
+            for p in &paths {
+                self.asked.insert(p.clone(), self.generation);
+            }
+            let _ = self.jobs.send(Job::Check { paths });
+        }
+    }
+
+    /// Makes sure a check of `path` as of now is on its way (a request waits for it).
+    pub(crate) fn want(&mut self, path: &Path) {
+        if self.asked.get(path).is_some_and(|g| *g >= self.generation) {
+            return;
+        }
+        self.due_paths.insert(path.to_path_buf());
+        self.flush_checks();
+    }
+
+    fn notification(&mut self, n: &Notification) {
         match n.method.as_str() {
             "textDocument/didOpen" => {
-                let Ok(p) = params::<lsp::DidOpenTextDocumentParams>(&n.params) else { return vec![] };
-                let Some(path) = path_of(&p.text_document.uri) else { return vec![] };
-                self.ws.open.insert(path.clone(), p.text_document.text);
-                self.ws.invalidate(&path);
-                vec![path]
+                let Some(p) = params::<lsp::DidOpenTextDocumentParams>(&n.params) else { return };
+                let Some(path) = uri_to_path(&p.text_document.uri) else { return };
+                let doc = OpenDoc { text: p.text_document.text.into(), version: Some(p.text_document.version) };
+                self.open.insert(path.clone(), doc.clone());
+                self.edited(&path, Job::Text { generation: self.generation + 1, path: path.clone(), doc: Some(doc) });
+                // Nothing to show yet: check at once.
+                self.want(&path);
             }
             "textDocument/didChange" => {
-                let Ok(p) = params::<lsp::DidChangeTextDocumentParams>(&n.params) else { return vec![] };
-                let Some(path) = path_of(&p.text_document.uri) else { return vec![] };
+                let Some(p) = params::<lsp::DidChangeTextDocumentParams>(&n.params) else { return };
+                let Some(path) = uri_to_path(&p.text_document.uri) else { return };
                 // Full sync: the last change holds the whole text.
-                if let Some(c) = p.content_changes.into_iter().last() {
-                    self.ws.open.insert(path.clone(), c.text);
-                }
-                self.ws.invalidate(&path);
-                vec![path]
+                let Some(c) = p.content_changes.into_iter().last() else { return };
+                let doc = OpenDoc { text: c.text.into(), version: Some(p.text_document.version) };
+                self.open.insert(path.clone(), doc.clone());
+                self.edited(&path, Job::Text { generation: self.generation + 1, path: path.clone(), doc: Some(doc) });
+                self.schedule(path);
             }
             "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {
                 let uris: Vec<lsp::Uri> = match n.method.as_str() {
                     "textDocument/didSave" => params::<lsp::DidSaveTextDocumentParams>(&n.params).map(|p| vec![p.text_document.uri]).unwrap_or_default(),
                     _ => params::<lsp::DidChangeWatchedFilesParams>(&n.params).map(|p| p.changes.into_iter().map(|c| c.uri).collect()).unwrap_or_default(),
                 };
-                let paths: Vec<PathBuf> = uris.iter().filter_map(path_of).collect();
-                for p in &paths {
-                    self.ws.invalidate(p);
+                for path in uris.iter().filter_map(uri_to_path) {
+                    self.edited(&path, Job::Disk { generation: self.generation + 1, path: path.clone() });
+                    let affected: Vec<PathBuf> = self.open.keys().filter(|o| **o == path || o.parent() == path.parent()).cloned().collect();
+                    for p in affected {
+                        self.schedule(p);
+                    }
                 }
-                paths.into_iter().filter(|p| self.ws.open.contains_key(p) || self.ws.open.keys().any(|o| o.parent() == p.parent())).collect()
             }
             "textDocument/didClose" => {
-                let Ok(p) = params::<lsp::DidCloseTextDocumentParams>(&n.params) else { return vec![] };
-                if let Some(path) = path_of(&p.text_document.uri) {
-                    self.ws.open.remove(&path);
-                    self.ws.invalidate(&path);
-                    // Re-publish from the saved text: unsaved errors must not linger.
-                    return vec![path];
-                }
-                vec![]
+                let Some(p) = params::<lsp::DidCloseTextDocumentParams>(&n.params) else { return };
+                let Some(path) = uri_to_path(&p.text_document.uri) else { return };
+                self.open.remove(&path);
+                self.edited(&path, Job::Text { generation: self.generation + 1, path: path.clone(), doc: None });
+                // Re-publish from the saved text: unsaved errors must not linger.
+                self.want(&path);
             }
-            _ => vec![],
+            _ => {}
         }
     }
 
-    /// `publishDiagnostics` for every file of `path`'s policy (and empty lists
+    /// True when no edit since `h`'s check touched a folder of its files or `path`'s.
+    pub(crate) fn fresh(&self, h: &Held, path: &Path) -> bool {
+        let newer = |f: &Path| self.changed.get(&folder(f)).is_some_and(|g| *g > h.generation);
+        !newer(path) && !h.files.iter().any(|f| newer(f))
+    }
+
+    /// The newest analysis holding `path`.
+    pub(crate) fn held_for(&self, path: &Path) -> Option<&Held> {
+        self.held.iter().filter(|h| h.files.binary_search_by(|f| f.as_path().cmp(path)).is_ok()).max_by_key(|h| h.generation)
+    }
+
+    /// A check finished: keep it, publish it if it is current, and answer
+    /// the requests that waited for it.
+    fn finished(&mut self, d: Done) -> Result<(), String> {
+        // A check's time sets the next quiet period.
+        self.quiet = if d.took < SLOW { QUIET.0 } else { (d.took / 4).clamp(QUIET.0, QUIET.1) };
+        match d.result {
+            Ok(analysis) => {
+                let mut files: Vec<PathBuf> = analysis.sources.iter().map(|(id, _)| analysis.path(id)).collect();
+                files.sort();
+                // A newer analysis replaces every older one that shares a file with it.
+                if self.held.iter().any(|h| h.files == files && h.generation >= d.generation && Arc::ptr_eq(&h.analysis, &analysis)) {
+                    // The same analysis again (another file of the policy asked): nothing new.
+                } else {
+                    // Replaced analyses are dropped after publishing, on a thread of their own: freeing a large policy's trees takes a while.
+                    let (kept, replaced): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+                        .into_iter()
+                        .partition(|h| h.generation > d.generation || !h.files.iter().any(|f| files.binary_search(f).is_ok()));
+                    self.held = kept;
+                    let held = Held { analysis, generation: d.generation, files };
+                    if self.fresh(&held, &d.path) {
+                        let notes = guarded(|| self.diagnostics(&held, &d.path)).unwrap_or_else(|why| {
+                            eprintln!("leadroute lsp: internal error publishing diagnostics for {}: {why}", d.path.display());
+                            Vec::new()
+                        });
+                        for note in notes {
+                            self.out.send(Message::Notification(note))?;
+                        }
+                    }
+                    self.held.push(held);
+                    if !replaced.is_empty() {
+                        // If no thread can be started, the closure (and the analyses) drop here.
+                        let _ = std::thread::Builder::new().spawn(move || drop(replaced));
+                    }
+                }
+            }
+            Err(why) => {
+                // Requests that waited for this check get the error rather than wait on.
+                let (failed, keep): (Vec<Request>, Vec<Request>) =
+                    std::mem::take(&mut self.deferred).into_iter().partition(|r| crate::requests::document_of(r).is_some_and(|p| p == d.path));
+                self.deferred = keep;
+                for r in failed {
+                    self.out.error(r.id, INTERNAL_ERROR, format!("internal error checking the policy: {why}; please report it with the document"))?;
+                }
+            }
+        }
+        for r in std::mem::take(&mut self.deferred) {
+            self.request(r)?;
+        }
+        Ok(())
+    }
+
+    /// `publishDiagnostics` for every file of `h`'s policy (and empty lists
     /// for files that had diagnostics before and have none now).
-    fn diagnostics_for(&mut self, path: &std::path::Path) -> Vec<Notification> {
-        let a = self.ws.analysis(path);
-        let mut by_file: std::collections::BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = std::collections::BTreeMap::new();
+    fn diagnostics(&mut self, h: &Held, path: &Path) -> Vec<Notification> {
+        let a = &h.analysis;
+        let mut by_file: BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = BTreeMap::new();
         for (id, f) in a.sources.iter() {
             // A table's CSV file: its problems show on the `table` declaration.
             if !f.is_table() {
@@ -213,129 +354,23 @@ impl Server {
                 None => by_file.entry(a.path(l.span.file)).or_default().push(converted),
             }
         }
-        let key: Vec<PathBuf> = a.sources.iter().map(|(id, _)| a.path(id)).collect();
-        let before = self.published.remove(&key).unwrap_or_default();
+        let before = self.published.remove(&h.files).unwrap_or_default();
         for old in before {
             by_file.entry(old).or_default();
         }
-        self.published.insert(key, by_file.iter().filter(|(_, v)| !v.is_empty()).map(|(k, _)| k.clone()).collect());
+        self.published.insert(h.files.clone(), by_file.iter().filter(|(_, v)| !v.is_empty()).map(|(k, _)| k.clone()).collect());
+        let version_of = |file: &Path| a.file(file).and_then(|id| a.versions.get(id.0 as usize).copied().flatten());
         by_file
             .into_iter()
             .map(|(file, diagnostics)| {
-                let p = lsp::PublishDiagnosticsParams { uri: path_to_uri(&file), diagnostics, version: None };
+                let p = lsp::PublishDiagnosticsParams { uri: path_to_uri(&file), diagnostics, version: version_of(&file) };
                 Notification::new("textDocument/publishDiagnostics".into(), p)
             })
             .collect()
     }
 
-    /// The analysis, file and byte offset of a document position (`None`
-    /// when the file is not part of any policy).
-    fn locate(&mut self, uri: &lsp::Uri, pos: Option<lsp::Position>) -> Result<Option<Located<'_>>, (i32, String)> {
-        let path = uri_to_path(uri).ok_or((-32602, format!("not a file URI: {}", uri.as_str())))?;
-        let a = self.ws.analysis(&path);
-        Ok(a.file(&path).map(|file| {
-            let at = pos.map_or(0, |p| offset(a.sources.get(file), p));
-            (a, file, at)
-        }))
-    }
-
-    fn request(&mut self, req: &Request) -> Response {
-        match self.dispatch(req) {
-            Ok(v) => Response::new_ok(req.id.clone(), v),
-            Err((code, message)) => Response::new_err(req.id.clone(), code, message),
-        }
-    }
-
-    fn dispatch(&mut self, req: &Request) -> Result<Value, (i32, String)> {
-        const INVALID: i32 = -32602;
-        const UNKNOWN: i32 = -32601;
-        let bad = |e: String| (INVALID, e);
-        let doc = |uri: &lsp::Uri| uri_to_path(uri).ok_or((INVALID, format!("not a file URI: {}", uri.as_str())));
-        let v = |x: Response| x.result.unwrap_or(Value::Null);
-        let id = req.id.clone();
-        Ok(match req.method.as_str() {
-            "textDocument/completion" => {
-                let p: lsp::CompletionParams = params(&req.params).map_err(bad)?;
-                let Some((a, file, at)) = self.locate(&p.text_document_position.text_document.uri, Some(p.text_document_position.position))? else { return Ok(Value::Null) };
-                v(ok(id, crate::completion::complete(&a.sources.get(file).text, at, &a.checked.symbols())))
-            }
-            "textDocument/hover" => {
-                let p: lsp::HoverParams = params(&req.params).map_err(bad)?;
-                let Some((a, file, at)) = self.locate(&p.text_document_position_params.text_document.uri, Some(p.text_document_position_params.position))? else { return Ok(Value::Null) };
-                v(ok(id, crate::navigate::hover(a, file, at)))
-            }
-            "textDocument/definition" => {
-                let p: lsp::GotoDefinitionParams = params(&req.params).map_err(bad)?;
-                let Some((a, file, at)) = self.locate(&p.text_document_position_params.text_document.uri, Some(p.text_document_position_params.position))? else { return Ok(Value::Null) };
-                v(ok(id, crate::navigate::definition(a, file, at)))
-            }
-            "textDocument/references" => {
-                let p: lsp::ReferenceParams = params(&req.params).map_err(bad)?;
-                let Some((a, file, at)) = self.locate(&p.text_document_position.text_document.uri, Some(p.text_document_position.position))? else { return Ok(Value::Null) };
-                v(ok(id, crate::navigate::references(a, file, at, p.context.include_declaration)))
-            }
-            "textDocument/prepareRename" => {
-                let p: lsp::TextDocumentPositionParams = params(&req.params).map_err(bad)?;
-                let Some((a, file, at)) = self.locate(&p.text_document.uri, Some(p.position))? else { return Ok(Value::Null) };
-                v(ok(id, crate::navigate::prepare_rename(a, file, at)))
-            }
-            "textDocument/rename" => {
-                let p: lsp::RenameParams = params(&req.params).map_err(bad)?;
-                let Some((a, file, at)) = self.locate(&p.text_document_position.text_document.uri, Some(p.text_document_position.position))? else { return Ok(Value::Null) };
-                // No name under the cursor: nothing to rename, which is `null`.
-                let Some(renamed) = crate::navigate::rename(a, file, at, &p.new_name) else { return Ok(Value::Null) };
-                v(ok(id, renamed.map_err(|e| (INVALID, e))?))
-            }
-            "textDocument/documentSymbol" => {
-                let p: lsp::DocumentSymbolParams = params(&req.params).map_err(bad)?;
-                let Some((a, file, at)) = self.locate(&p.text_document.uri, None)? else { return Ok(Value::Null) };
-                let _ = at;
-                v(ok(id, crate::navigate::document_symbols(a, file)))
-            }
-            "workspace/symbol" => {
-                let p: lsp::WorkspaceSymbolParams = params(&req.params).map_err(bad)?;
-                let open: Vec<PathBuf> = self.ws.open.keys().cloned().collect();
-                for path in &open {
-                    self.ws.analysis(path);
-                }
-                v(ok(id, crate::navigate::workspace_symbols(self.ws.analyses(), &p.query)))
-            }
-            "textDocument/formatting" => {
-                let p: lsp::DocumentFormattingParams = params(&req.params).map_err(bad)?;
-                let path = doc(&p.text_document.uri)?;
-                let text = self.ws.text(&path).ok_or((INVALID, "unknown document".to_string()))?;
-                match leadroute_compiler::fmt::format_source(&text) {
-                    Ok(formatted) if formatted != text => {
-                        let src = leadroute_compiler::SourceFile::new("", text.clone());
-                        let end = crate::convert::position(&src, src.text.len());
-                        let whole = lsp::Range { start: lsp::Position::default(), end };
-                        v(ok(id, vec![lsp::TextEdit { range: whole, new_text: formatted }]))
-                    }
-                    // Unchanged, or it has syntax errors (shown as diagnostics): no edits.
-                    _ => v(ok(id, Vec::<lsp::TextEdit>::new())),
-                }
-            }
-            "textDocument/semanticTokens/full" => {
-                let p: lsp::SemanticTokensParams = params(&req.params).map_err(bad)?;
-                let Some((a, file, at)) = self.locate(&p.text_document.uri, None)? else { return Ok(Value::Null) };
-                let _ = at;
-                v(ok(id, crate::tokens::semantic_tokens(a, file)))
-            }
-            "textDocument/foldingRange" => {
-                let p: lsp::FoldingRangeParams = params(&req.params).map_err(bad)?;
-                let Some((a, file, at)) = self.locate(&p.text_document.uri, None)? else { return Ok(Value::Null) };
-                let _ = at;
-                v(ok(id, crate::tokens::folding(a, file)))
-            }
-            "textDocument/codeAction" => {
-                let p: lsp::CodeActionParams = params(&req.params).map_err(bad)?;
-                let Some((a, file, at)) = self.locate(&p.text_document.uri, None)? else { return Ok(Value::Null) };
-                let _ = at;
-                v(ok(id, crate::actions::code_actions(a, file, p.range)))
-            }
-            "initialize" => return Err((INVALID_REQUEST, "the server is already initialized".into())),
-            PANIC_HOOK_METHOD if self.panic_hook => panic!("{PANIC_HOOK_METHOD} asked for a panic"),
-            other => return Err((UNKNOWN, format!("leadroute does not handle `{other}`"))),
-        })
+    /// Waits `r` for the next analysis.
+    pub(crate) fn defer(&mut self, r: Request) {
+        self.deferred.push(r);
     }
 }

@@ -48,18 +48,17 @@ fn kind_type(k: Kind) -> u32 {
     }
 }
 
-/// Every token of a file, in order, as (start, end, type, modifiers).
-fn raw_tokens(a: &Analysis, file: FileId) -> Vec<(usize, usize, u32, u32)> {
+/// Every token of a file, in order, as (start, end, type, modifiers), given to `emit`.
+fn raw_tokens(a: &Analysis, file: FileId, mut emit: impl FnMut((usize, usize, u32, u32))) {
     let text = &a.sources.get(file).text;
     let mut names: Vec<(usize, usize, u32, u32)> = a
-        .index
+        .index()
         .occurrences
         .iter()
         .filter(|o| o.span.file == file)
         .map(|o| (o.span.start as usize, o.span.end as usize, kind_type(o.kind), u32::from(o.is_decl)))
         .collect();
-    names.sort();
-    let mut out = Vec::new();
+    names.sort_unstable();
     let b = text.as_bytes();
     let mut i = 0;
     let mut next_name = 0;
@@ -69,7 +68,7 @@ fn raw_tokens(a: &Analysis, file: FileId) -> Vec<(usize, usize, u32, u32)> {
         }
         if next_name < names.len() && names[next_name].0 == i {
             let t = names[next_name];
-            out.push(t);
+            emit(t);
             i = t.1.max(i + 1);
             continue;
         }
@@ -77,54 +76,60 @@ fn raw_tokens(a: &Analysis, file: FileId) -> Vec<(usize, usize, u32, u32)> {
         if c == b'/' && b.get(i + 1) == Some(&b'/') {
             let s = i;
             i = crate::lex::comment_end(b, i);
-            out.push((s, i, 11, 0));
+            emit((s, i, 11, 0));
         } else if c == b'"' {
             let s = i;
             i = crate::lex::string_end(b, i);
-            out.push((s, i, 9, 0));
+            emit((s, i, 9, 0));
         } else if c.is_ascii_digit() || (c == b'-' && b.get(i + 1).is_some_and(u8::is_ascii_digit) && !b.get(i.wrapping_sub(1)).is_some_and(|p| p.is_ascii_alphanumeric())) {
             let s = i;
             i += 1;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b':') {
                 i += 1;
             }
-            out.push((s, i, 10, 0));
+            emit((s, i, 10, 0));
         } else if c.is_ascii_alphabetic() || c == b'_' {
             let s = i;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                 i += 1;
             }
             if KEYWORDS.contains(&&text[s..i]) {
-                out.push((s, i, 0, 0));
+                emit((s, i, 0, 0));
             }
         } else if let Some(op) = ["->", "==", "!=", "<=", ">=", "??"].iter().find(|op| text[i..].starts_with(**op)) {
-            out.push((i, i + op.len(), 12, 0));
+            emit((i, i + op.len(), 12, 0));
             i += op.len();
         } else {
             i += if c.is_ascii() { 1 } else { text[i..].chars().next().map_or(1, char::len_utf8) };
         }
     }
-    out
 }
 
-/// Semantic tokens of a file, encoded relative to each other as the protocol wants.
-pub fn semantic_tokens(a: &Analysis, file: FileId) -> lsp::SemanticTokens {
+/// Semantic tokens of a file, encoded relative to each other as the protocol
+/// wants (five numbers a token, as `lsp::SemanticTokens` writes them).
+#[derive(serde::Serialize)]
+pub struct Tokens {
+    data: Vec<u32>,
+}
+
+/// Semantic tokens of a file.
+pub fn semantic_tokens(a: &Analysis, file: FileId) -> Tokens {
     let src = a.sources.get(file);
     let mut data = Vec::new();
     let (mut last_line, mut last_col) = (0u32, 0u32);
-    for (s, e, ty, m) in raw_tokens(a, file) {
+    raw_tokens(a, file, |(s, e, ty, m)| {
         let (line, col) = src.line_utf16(s);
         let (end_line, end_col) = src.line_utf16(e);
         if end_line != line {
-            continue; // tokens never span lines here; skip anything odd
+            return; // tokens never span lines here; skip anything odd
         }
         let delta_line = line - last_line;
         let delta_start = if delta_line == 0 { col - last_col } else { col };
-        data.push(lsp::SemanticToken { delta_line, delta_start, length: end_col - col, token_type: ty, token_modifiers_bitset: m });
+        data.extend([delta_line, delta_start, end_col - col, ty, m]);
         last_line = line;
         last_col = col;
-    }
-    lsp::SemanticTokens { result_id: None, data }
+    });
+    Tokens { data }
 }
 
 /// Folding ranges: every multi-line declaration, and runs of comment lines.

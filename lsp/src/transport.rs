@@ -60,24 +60,42 @@ fn write_framed(out: &Mutex<std::io::Stdout>, text: &str) -> std::io::Result<()>
     out.flush()
 }
 
-/// A connection over this process's standard input and output, and the
-/// threads that run it (join them after the server returns).
-pub fn stdio() -> (Connection, Vec<std::thread::JoinHandle<()>>) {
+/// A connection over this process's standard input and output, a channel
+/// for replies already serialized to text (large results skip
+/// `serde_json::Value`), and the threads that run them (join them after the
+/// server returns).
+pub fn stdio() -> (Connection, crossbeam_channel::Sender<String>, Vec<std::thread::JoinHandle<()>>) {
     let (to_server, from_client) = crossbeam_channel::unbounded::<Message>();
     let (to_client, from_server) = crossbeam_channel::unbounded::<Message>();
+    let (raw_to_client, raw_from_server) = crossbeam_channel::unbounded::<String>();
     let stdout = Arc::new(Mutex::new(std::io::stdout()));
     let out = stdout.clone();
     let writer = std::thread::spawn(move || {
-        for msg in from_server {
-            #[derive(serde::Serialize)]
-            struct JsonRpc<'a> {
-                jsonrpc: &'static str,
-                #[serde(flatten)]
-                msg: &'a Message,
-            }
-            let Ok(text) = serde_json::to_string(&JsonRpc { jsonrpc: "2.0", msg: &msg }) else { continue };
-            if write_framed(&out, &text).is_err() {
-                return;
+        #[derive(serde::Serialize)]
+        struct JsonRpc<'a> {
+            jsonrpc: &'static str,
+            #[serde(flatten)]
+            msg: &'a Message,
+        }
+        // Ends when both senders are gone: the server has returned.
+        let (mut messages, mut raw) = (Some(from_server), Some(raw_from_server));
+        while messages.is_some() || raw.is_some() {
+            let never_m = crossbeam_channel::never();
+            let never_r = crossbeam_channel::never();
+            let text = crossbeam_channel::select! {
+                recv(messages.as_ref().unwrap_or(&never_m)) -> m => match m {
+                    Ok(msg) => serde_json::to_string(&JsonRpc { jsonrpc: "2.0", msg: &msg }).ok(),
+                    Err(_) => { messages = None; None }
+                },
+                recv(raw.as_ref().unwrap_or(&never_r)) -> t => match t {
+                    Ok(text) => Some(text),
+                    Err(_) => { raw = None; None }
+                },
+            };
+            if let Some(text) = text {
+                if write_framed(&out, &text).is_err() {
+                    return;
+                }
             }
         }
     });
@@ -135,5 +153,5 @@ pub fn stdio() -> (Connection, Vec<std::thread::JoinHandle<()>>) {
             }
         }
     });
-    (Connection { sender: to_client, receiver: from_client }, vec![reader, writer])
+    (Connection { sender: to_client, receiver: from_client }, raw_to_client, vec![reader, writer])
 }

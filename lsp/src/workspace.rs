@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use leadroute_compiler::check::check_with_cache;
 use leadroute_compiler::{Checked, FileId, SourceFile, SourceSet};
@@ -18,11 +19,19 @@ pub struct Analysis {
     pub sources: SourceSet,
     /// Trees and diagnostics.
     pub checked: Checked,
-    /// Names and where they are.
-    pub index: Index,
+    /// Names and where they are, built on first use (after the diagnostics
+    /// are out: the checking thread builds it once it has sent them).
+    index: std::sync::OnceLock<Index>,
+    /// The editor's version of each open file the check read (in source order).
+    pub versions: Vec<Option<i32>>,
 }
 
 impl Analysis {
+    /// Names and where they are.
+    pub fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::build(&self.checked.modules, &self.checked.symbols()))
+    }
+
     /// The file id of a path in this policy.
     pub fn file(&self, path: &Path) -> Option<FileId> {
         let name = path.to_string_lossy();
@@ -35,13 +44,29 @@ impl Analysis {
     }
 }
 
+/// An open document as the editor has it.
+#[derive(Debug, Clone)]
+pub struct OpenDoc {
+    /// Its text (shared with the message loop: a 10 MB document is held once).
+    pub text: Arc<str>,
+    /// The editor's version number.
+    pub version: Option<i32>,
+}
+
+impl OpenDoc {
+    /// A document at no particular version (tests and benchmarks).
+    pub fn new(text: impl Into<Arc<str>>) -> OpenDoc {
+        OpenDoc { text: text.into(), version: None }
+    }
+}
+
 /// Open documents and cached analyses.
 #[derive(Debug, Default)]
 pub struct Workspace {
     /// Open documents by path, with their current text.
-    pub open: BTreeMap<PathBuf, String>,
+    pub open: BTreeMap<PathBuf, OpenDoc>,
     /// Analyses by the sorted list of their files.
-    cache: BTreeMap<Vec<PathBuf>, Analysis>,
+    cache: BTreeMap<Vec<PathBuf>, Arc<Analysis>>,
     /// Declarations parsed before: an edit re-parses only what changed.
     parsed: leadroute_compiler::syntax::ParseCache,
 }
@@ -57,7 +82,7 @@ impl Workspace {
     /// The text of a file: the open document's, else the saved one.
     pub fn text(&self, path: &Path) -> Option<String> {
         match self.open.get(path) {
-            Some(t) => Some(t.clone()),
+            Some(d) => Some(d.text.to_string()),
             None => std::fs::read(path).ok().map(|b| String::from_utf8_lossy(&b).into_owned()),
         }
     }
@@ -74,7 +99,13 @@ impl Workspace {
         }
         files.sort();
         files.dedup();
-        let headers = files.iter().filter(|f| self.text(f).is_some_and(|t| declares_policy(&t))).count();
+        let headers = files
+            .iter()
+            .filter(|f| match self.open.get(*f) {
+                Some(d) => declares_policy(&d.text),
+                None => self.text(f).is_some_and(|t| declares_policy(&t)),
+            })
+            .count();
         if headers > 1 {
             return vec![path.to_path_buf()];
         }
@@ -88,24 +119,23 @@ impl Workspace {
     }
 
     /// The analysis of the policy `path` belongs to.
-    pub fn analysis(&mut self, path: &Path) -> &Analysis {
+    pub fn analysis(&mut self, path: &Path) -> Arc<Analysis> {
         let files = self.policy_files(path);
-        if !self.cache.contains_key(&files) {
-            let mut sources = SourceSet::new();
-            for f in &files {
-                let text = self.text(f).unwrap_or_default();
-                sources.add(SourceFile::new(f.to_string_lossy().into_owned(), text));
-            }
-            let open = |p: &Path| self.open.get(p).cloned();
-            leadroute_compiler::check::tables::attach(&crate::tables::OpenOrDisk { open: &open }, &mut sources);
-            let checked = check_with_cache(&sources, Some(&mut self.parsed));
-            let index = {
-                let syms = checked.symbols();
-                Index::build(&checked.modules, &syms)
-            };
-            self.cache.insert(files.clone(), Analysis { sources, checked, index });
+        if let Some(a) = self.cache.get(&files) {
+            return a.clone();
         }
-        &self.cache[&files]
+        let mut sources = SourceSet::new();
+        for f in &files {
+            let text = self.text(f).unwrap_or_default();
+            sources.add(SourceFile::new(f.to_string_lossy().into_owned(), text));
+        }
+        let open = |p: &Path| self.open.get(p).map(|d| d.text.to_string());
+        leadroute_compiler::check::tables::attach(&crate::tables::OpenOrDisk { open: &open }, &mut sources);
+        let checked = check_with_cache(&sources, Some(&mut self.parsed));
+        let versions = sources.iter().map(|(_, f)| self.open.get(Path::new(&f.name)).and_then(|d| d.version)).collect();
+        let a = Arc::new(Analysis { sources, checked, index: Default::default(), versions });
+        self.cache.insert(files, a.clone());
+        a
     }
 
     /// Forgets every cached analysis (after a handler failed half-way).
@@ -114,8 +144,8 @@ impl Workspace {
         self.parsed = Default::default();
     }
 
-    /// Every cached analysis (for workspace symbols).
-    pub fn analyses(&self) -> impl Iterator<Item = &Analysis> {
+    /// Every cached analysis.
+    pub fn analyses(&self) -> impl Iterator<Item = &Arc<Analysis>> {
         self.cache.values()
     }
 }

@@ -1,0 +1,91 @@
+//! The checking thread: it owns the checker's caches and re-checks policies
+//! off the message loop, so that requests are answered while it works.
+//!
+//! Jobs arrive in order. Before checking, the thread takes every job already
+//! waiting, so a burst of edits is checked once, at its latest text; each
+//! result carries the generation of the newest edit it has seen, and the
+//! message loop publishes only results that no later edit has overtaken.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::workspace::{Analysis, OpenDoc, Workspace};
+
+/// What the message loop asks of the checking thread.
+#[derive(Debug)]
+pub enum Job {
+    /// An open document's new text (`None`: it was closed), as of a generation.
+    Text { generation: u64, path: PathBuf, doc: Option<OpenDoc> },
+    /// A saved file changed on disk (or was created or deleted).
+    Disk { generation: u64, path: PathBuf },
+    /// Check the policies these files belong to.
+    Check { paths: Vec<PathBuf> },
+}
+
+/// A finished check.
+#[derive(Debug)]
+pub struct Done {
+    /// The newest edit the check saw.
+    pub generation: u64,
+    /// The file whose policy was asked for.
+    pub path: PathBuf,
+    /// The analysis, or the message of the panic that stopped it.
+    pub result: Result<Arc<Analysis>, String>,
+    /// How long the check took (the message loop's debounce follows it).
+    pub took: Duration,
+}
+
+/// Starts the checking thread; it ends when `jobs` is disconnected.
+pub fn spawn(jobs: Receiver<Job>, done: Sender<Done>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || run(&jobs, &done))
+}
+
+fn run(jobs: &Receiver<Job>, done: &Sender<Done>) {
+    let mut ws = Workspace::default();
+    let mut generation = 0u64;
+    let mut wanted: BTreeSet<PathBuf> = BTreeSet::new();
+    loop {
+        let Ok(first) = jobs.recv() else { return };
+        let mut next = Some(first);
+        // Everything already waiting is applied before checking: latest text wins.
+        while let Some(job) = next.take().or_else(|| jobs.try_recv().ok()) {
+            match job {
+                Job::Text { generation: g, path, doc } => {
+                    generation = generation.max(g);
+                    match doc {
+                        Some(d) => ws.open.insert(path.clone(), d),
+                        None => ws.open.remove(&path),
+                    };
+                    ws.invalidate(&path);
+                }
+                Job::Disk { generation: g, path } => {
+                    generation = generation.max(g);
+                    ws.invalidate(&path);
+                }
+                Job::Check { paths } => wanted.extend(paths),
+            }
+        }
+        for path in std::mem::take(&mut wanted) {
+            let t = Instant::now();
+            let result = crate::server::guarded(|| ws.analysis(&path)).inspect_err(|why| {
+                // The caches may be half-built: start them afresh.
+                ws.forget_analyses();
+                eprintln!("leadroute lsp: internal error checking {}: {why}", path.display());
+            });
+            let ready = result.as_ref().ok().cloned();
+            if done.send(Done { generation, path, result, took: t.elapsed() }).is_err() {
+                return;
+            }
+            // The diagnostics are out; requests will want the index.
+            if let Some(a) = ready {
+                let _ = crate::server::guarded(|| {
+                    a.index();
+                });
+            }
+        }
+    }
+}
