@@ -42,7 +42,7 @@ pub struct TerritoryRules {
 }
 
 /// The table as nested groups.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Nested<'t> {
     /// The rules before the first specific rule (partner, referral), in order.
     pub overrides: Vec<&'t Rule>,
