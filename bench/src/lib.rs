@@ -1,6 +1,7 @@
-//! Benchmarks leadroute against a native Rust `match` and peer rule
-//! engines (Cedar, JSONLogic via datalogic-rs, GoRules ZEN), all generated
-//! from one routing table ([`table`]) and checked to agree before timing.
+//! Benchmarks leadroute against a native Rust `match`, peer rule engines
+//! (JSONLogic via datalogic-rs and GoRules ZEN, each in a flat and a nested
+//! encoding, see [`nested`]) and Cedar as a reference, all generated from
+//! one routing table ([`table`]) and checked to agree before timing.
 //!
 //! Run with `cargo bench -p leadroute-bench --features peers`; see
 //! `docs/performance.md`. [`accounts`] generates the reference tables of
@@ -9,6 +10,7 @@
 pub mod accounts;
 pub mod leads;
 pub mod native;
+pub mod nested;
 pub mod policies;
 pub mod route;
 pub mod table;
