@@ -100,6 +100,19 @@ impl<'a> Matcher<'a> {
         }
     }
 
+    /// A matcher for `lead` whose flat record `rec` is already built for
+    /// `p`'s compiled code (the caller checked the compilation it was built for).
+    #[cfg_attr(not(feature = "jit"), allow(unused_variables))]
+    pub(crate) fn filled(p: &'a Policy, lead: &'a Lead, now: i64, rec: &'a Record) -> Matcher<'a> {
+        Matcher {
+            p,
+            lead,
+            now,
+            #[cfg(feature = "jit")]
+            code: p.jit.as_deref().map(|j| (j, rec)),
+        }
+    }
+
     /// The first tier whose condition holds.
     pub(crate) fn tier(&self) -> Result<Option<u32>, MissingRaised> {
         #[cfg(feature = "jit")]
