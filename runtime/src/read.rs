@@ -27,6 +27,8 @@ pub struct LeadReader {
     seen: Vec<bool>,
     /// The compilation the record was filled for (`None`: not filled).
     layout: Option<u64>,
+    /// The last lead read was read in the one pass (not read again by the general reader).
+    lean: bool,
 }
 
 impl Default for LeadReader {
@@ -73,7 +75,7 @@ impl fmt::Display for Fallback {
 impl LeadReader {
     /// A reader with empty buffers.
     pub fn new() -> LeadReader {
-        LeadReader { lead: Lead { id: String::new(), values: Vec::new() }, rec: Record::new(), seen: Vec::new(), layout: None }
+        LeadReader { lead: Lead { id: String::new(), values: Vec::new() }, rec: Record::new(), seen: Vec::new(), layout: None, lean: false }
     }
 
     /// Validates the lead in `text` against `policy`'s schema, as
@@ -88,7 +90,8 @@ impl LeadReader {
         #[cfg(not(feature = "jit"))]
         let layout: Option<&Layout> = None;
         self.layout = None;
-        if self.lean(ir, layout, text, opts).is_err() {
+        self.lean = self.lean(ir, layout, text, opts).is_ok();
+        if !self.lean {
             self.lead = Lead::from_json_str(ir, text, opts)?;
             #[cfg(feature = "jit")]
             if let Some(j) = jit {
@@ -103,6 +106,13 @@ impl LeadReader {
             self.layout = Some(j.id);
         }
         Ok(self.view())
+    }
+
+    /// Whether the last lead was read in the one pass, without the general
+    /// reader (for tests that the fast path is taken).
+    #[doc(hidden)]
+    pub fn last_read_was_lean(&self) -> bool {
+        self.lean
     }
 
     fn view(&self) -> ReadLead<'_> {
