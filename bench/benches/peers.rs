@@ -24,7 +24,7 @@ use leadroute_bench::native::route_native;
 use leadroute_bench::route::{check_and_lower, route_source, Leadroute};
 use leadroute_bench::table::{table, Table, DESTS};
 use leadroute_bench::{expect_agreement, expected};
-use leadroute_runtime::{Backend, State};
+use leadroute_runtime::{Backend, LeadReader, State};
 
 /// Counts allocations while `COUNTING` is on (a relaxed load otherwise).
 struct Counting;
@@ -56,6 +56,12 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// Row names the targets read.
+const SERDE_NATIVE: &str = "serde typed struct + native `match`, from JSON text";
+const JIT_TEXT: &str = "leadroute jit, from JSON text";
+const INTERP_TEXT: &str = "leadroute interp, from JSON text";
+const COMPACT: &str = "leadroute jit, full decision, compact";
 
 /// 2026-11-24T15:00:00Z, the decision time (no rule reads the clock).
 const NOW_MS: i64 = 1_795_100_400_000;
@@ -321,6 +327,25 @@ fn main() {
         route_native,
         route_native,
     ));
+    rows.extend(mixes.run(
+        SERDE_NATIVE,
+        "`serde_json::from_str::<NativeLead>(text)` (derived `Deserialize`: `id` and `email` skipped, three `String`s allocated) + `route_native`",
+        false,
+        |s| s.json.clone(),
+        |j| serde_json::from_str(j).map_or(usize::MAX, |l| route_native(&l)),
+        |j| serde_json::from_str(j).map_or(usize::MAX, |l| route_native(&l)),
+    ));
+    for (lr, name) in [(&jit, JIT_TEXT), (&interp, INTERP_TEXT)] {
+        let reader = std::cell::RefCell::new(LeadReader::new());
+        rows.extend(mixes.run(
+            name,
+            "`LeadReader::read(&policy, text)` (validates every field as `Lead::from_json_str` does, into a reused `Lead`; the flat record filled in the same pass) + `Policy::select_read` + destination lookup",
+            false,
+            |s| s.json.clone(),
+            |j| lr.select_text(&mut reader.borrow_mut(), j, NOW_MS) as usize,
+            |j| lr.select_text(&mut reader.borrow_mut(), j, NOW_MS) as usize,
+        ));
+    }
     for (lr, name) in [(&jit, "leadroute jit"), (&interp, "leadroute interp")] {
         rows.extend(mixes.run(
             name,
@@ -361,6 +386,36 @@ fn main() {
         |s| jit.leads(s),
         |l| name_of(&jit.policy.decide(l, &state, &moment, false)),
         |l| jit.policy.decide(l, &state, &moment, false).outcome as usize,
+    ));
+    rows.extend(mixes.run(
+        COMPACT,
+        "`Policy::decide_compact(&Lead, &State, &Moment, false, None)`: the same decision as the row above (rule, team strategy, rep availability, SLA due time, exceptions), its names left as indices into the policy until it is written",
+        false,
+        |s| jit.leads(s),
+        |l| name_of(&jit.policy.decide_compact(l, &state, &moment, false, None).to_decision()),
+        |l| jit.policy.decide_compact(l, &state, &moment, false, None).outcome() as usize,
+    ));
+    let reader = std::cell::RefCell::new(LeadReader::new());
+    let buf = std::cell::RefCell::new(Vec::new());
+    let pipeline = |j: &String, check: bool| {
+        let mut reader = reader.borrow_mut();
+        let Ok(read) = reader.read(&jit.policy, j, Default::default()) else { return usize::MAX };
+        let d = jit.policy.decide_read(&read, &state, &moment, false, None);
+        if check {
+            return name_of(&d.to_decision());
+        }
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        d.write_json(&mut buf);
+        buf.len()
+    };
+    rows.extend(mixes.run(
+        "leadroute jit, JSON text → decision JSON",
+        "`LeadReader::read`, `Policy::decide_read` (the full decision, no commit) and `CompactDecision::write_json` into a reused buffer: one lead of `leadroute route` without the file reading and the commit",
+        false,
+        |s| s.json.clone(),
+        |j| pipeline(j, true),
+        |j| pipeline(j, false),
     ));
 
     peers(&t, &mixes, &mut rows, &mut loads, &mut keep);
@@ -576,6 +631,20 @@ fn report(t: &Table, n: usize, rows: &[Row], loads: &[LoadRow], code_bytes: usiz
             ratio_line("JIT ≥ 20× faster than Cedar", &div(c, &jit), |v| v >= 20.0, "Cedar request + is_authorized / jit ≥ 20")
         ),
         None => println!("- JIT ≥ 20× faster than Cedar: n/a (run with `--features cedar` or `peers`)"),
+    }
+    if let (Some(serde), Some(text)) = (med(SERDE_NATIVE), med(JIT_TEXT)) {
+        println!(
+            "{}",
+            ratio_line("JSON text → decision within 1.25× of serde typed struct + native `match`", &div(&text, &serde), |v| v <= 1.25, "jit from text / serde + native ≤ 1.25")
+        );
+    }
+    if let (Some(text), Some(itext)) = (med(JIT_TEXT), med(INTERP_TEXT)) {
+        println!("{}", ratio_line("JIT ≥ 2× faster than interp, from JSON text", &div(&itext, &text), |v| v >= 2.0, "interp from text / jit from text ≥ 2"));
+    }
+    if let Some(r) = rows.iter().find(|r| r.engine == COMPACT) {
+        let parts: Vec<String> = Mix::ALL.iter().zip(&r.stats).map(|(m, s)| format!("{} {} ns, {:.1} allocs", m.name(), ns(s.median), s.allocs)).collect();
+        let met = if r.stats.iter().all(|s| s.median < 150.0 && s.allocs <= 2.0) { "MET" } else { "MISSED" };
+        println!("- Full decide < 150 ns and ≤ 2 allocations (`decide_compact`, 200 rules): {} — **{met}**", parts.join(", "));
     }
     if let Some(l) = loads.iter().find(|l| l.engine == "leadroute jit") {
         let met = if l.load_ms < 20.0 { "MET" } else { "MISSED" };

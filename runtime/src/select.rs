@@ -270,6 +270,18 @@ impl Policy {
         self.select(&flat.lead, now)
     }
 
+    /// [`Policy::select`] for a lead a [`crate::LeadReader`] read from text:
+    /// the flat record built while reading is used as is.
+    pub fn select_read(&self, read: &crate::ReadLead<'_>, now: i64) -> Selection {
+        #[cfg(feature = "jit")]
+        if let (Some(j), Some(rec)) = (self.jit.as_deref(), read.record_for(self)) {
+            if let Some(sel) = j.selection_in(self, read.lead(), rec, now).filter(|s| s.territories_matched < 2) {
+                return sel;
+            }
+        }
+        self.select(read.lead(), now)
+    }
+
     /// Builds the flat record the compiled code reads for `lead` and returns
     /// a checksum of it (0 with the interpreter): for benchmarks that tell
     /// the cost of laying a lead out apart from deciding it.
