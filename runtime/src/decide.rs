@@ -66,11 +66,7 @@ impl Policy {
     /// lead it matched (`duplicate_of`). Without a prior, or without a
     /// handler, the decision is the same as [`Policy::decide`]'s.
     pub fn decide_with(&self, lead: &Lead, state: &State, moment: &Moment, explain: bool, prior: Option<&Prior>) -> Decision {
-        let d = self.decide_in(lead, None, state, moment, explain, prior);
-        let mut decision = d.to_decision();
-        // Moved rather than copied: a trace can be long.
-        decision.trace = d.trace;
-        decision
+        self.decide_in(lead, None, state, moment, explain, prior).into_decision()
     }
 
     /// [`Policy::decide_with`] without spelling the decision out: the

@@ -186,6 +186,21 @@ impl<'a> CompactDecision<'a> {
 
     /// The decision with its names spelled out.
     pub fn to_decision(&self) -> Decision {
+        let mut d = self.spelled();
+        d.trace.clone_from(&self.trace);
+        d
+    }
+
+    /// [`CompactDecision::to_decision`], moving the trace rather than copying it.
+    pub fn into_decision(mut self) -> Decision {
+        let trace = self.trace.take();
+        let mut d = self.spelled();
+        d.trace = trace;
+        d
+    }
+
+    /// The decision without its trace.
+    fn spelled(&self) -> Decision {
         let p = self.p;
         let ir = &p.ir;
         let mut d = Decision::rejected(self.lead_id.to_string(), Vec::new(), &ir.policy_version);
@@ -199,7 +214,6 @@ impl<'a> CompactDecision<'a> {
         d.route = route.map(str::to_string);
         d.exceptions = self.exceptions.iter().map(|e| ExceptionRecord { exception: e.exception.text(p), handled_by: e.handled_by.text(p) }).collect();
         d.duplicate_of.clone_from(&self.duplicate_of);
-        d.trace.clone_from(&self.trace);
         match &self.done {
             Done::Assigned { rep, team, plan } => {
                 d.rep = Some(ir.reps[*rep as usize].id.clone());
