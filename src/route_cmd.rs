@@ -191,7 +191,7 @@ pub fn run(args: &RouteArgs) -> u8 {
                     }
                     continue;
                 }
-                Err(rejected_lead) => rejected_lead,
+                Err(rejected_lead) => *rejected_lead,
             }
         } else if dedup {
             engine.route_str_seen(text, now, &mut seen)

@@ -213,7 +213,7 @@ fn decisions_written_straight_to_json_match_the_engine_on_both_backends() {
                     assert_eq!(outcome, d.outcome);
                     assert_eq!(String::from_utf8(out.clone()).expect("UTF-8"), want, "lead {line}");
                 }
-                Err(rejected) => assert_eq!(rejected, d, "lead {line}"),
+                Err(rejected) => assert_eq!(*rejected, d, "lead {line}"),
             }
             outputs.push(want);
         }

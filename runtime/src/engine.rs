@@ -157,7 +157,7 @@ impl Engine {
 
     /// Like [`Engine::route`], for a lead given as JSON text.
     pub fn route_str(&mut self, lead: &str, now: Timestamp) -> Decision {
-        self.route_text(lead, now, None, |c| c.to_decision()).unwrap_or_else(|d| d)
+        self.route_text(lead, now, None, |c| c.to_decision()).unwrap_or_else(|d| *d)
     }
 
     /// [`Engine::route_str`] for leads given in order (a lead file): a lead
@@ -165,7 +165,7 @@ impl Engine {
     /// duplicate of it (the policy's `on duplicate(...)` handler runs), and
     /// `seen` learns each lead decided.
     pub fn route_str_seen(&mut self, lead: &str, now: Timestamp, seen: &mut Seen) -> Decision {
-        self.route_text(lead, now, Some(seen), |c| c.to_decision()).unwrap_or_else(|d| d)
+        self.route_text(lead, now, Some(seen), |c| c.to_decision()).unwrap_or_else(|d| *d)
     }
 
     /// [`Engine::route_str`] (or [`Engine::route_str_seen`] with `seen`)
@@ -173,7 +173,7 @@ impl Engine {
     /// newline: the bytes of `serde_json::to_writer` on the [`Decision`],
     /// with no `Decision` built. A rejected lead's decision is returned
     /// instead, unwritten, for the caller to say more.
-    pub fn route_str_json(&mut self, lead: &str, now: Timestamp, seen: Option<&mut Seen>, out: &mut Vec<u8>) -> Result<Outcome, Decision> {
+    pub fn route_str_json(&mut self, lead: &str, now: Timestamp, seen: Option<&mut Seen>, out: &mut Vec<u8>) -> Result<Outcome, Box<Decision>> {
         self.route_text(lead, now, seen, |c| {
             c.write_json(out);
             out.push(b'\n');
@@ -183,13 +183,13 @@ impl Engine {
 
     /// Reads, decides and commits a lead given as text; `use_it` sees the
     /// compact decision before it is committed. A rejected lead is `Err`.
-    fn route_text<T>(&mut self, lead: &str, now: Timestamp, seen: Option<&mut Seen>, use_it: impl FnOnce(&CompactDecision) -> T) -> Result<T, Decision> {
+    fn route_text<T>(&mut self, lead: &str, now: Timestamp, seen: Option<&mut Seen>, use_it: impl FnOnce(&CompactDecision) -> T) -> Result<T, Box<Decision>> {
         let at = now.as_millisecond();
         let m = self.moment(at);
         let opts = self.lead_options();
         let read = match self.reader.read(&self.policy, lead, opts) {
             Ok(read) => read,
-            Err((lead_id, errors)) => return Err(Decision::rejected(lead_id, errors, self.policy.version())),
+            Err((lead_id, errors)) => return Err(Box::new(Decision::rejected(lead_id, errors, self.policy.version()))),
         };
         let (policy, explain) = (&self.policy, self.options.explain);
         let (result, plan) = match seen {
