@@ -28,7 +28,7 @@ fn generate() -> String {
     // The source enum.
     let variants: Vec<String> = SOURCES.iter().map(|s| camel(s)).collect();
     s.push_str("/// The lead's source (the table's `Source` enum).\n");
-    s.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum Source {\n");
+    s.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]\n#[serde(rename_all = \"snake_case\")]\npub enum Source {\n");
     for (v, name) in variants.iter().zip(SOURCES) {
         let _ = writeln!(s, "    /// `{name}`.\n    {v},");
     }

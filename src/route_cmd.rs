@@ -152,6 +152,9 @@ pub fn run(args: &RouteArgs) -> u8 {
     let mut seen = leadroute_runtime::Seen::default();
     let mut input = input;
     let mut raw: Vec<u8> = Vec::new();
+    // JSON lines are written straight from the decision, through this buffer.
+    let lean = args.format == RunFormat::Json && !args.summary;
+    let mut line_out: Vec<u8> = Vec::new();
     let mut n = 0usize;
     loop {
         raw.clear();
@@ -178,6 +181,18 @@ pub fn run(args: &RouteArgs) -> u8 {
                 found: "invalid bytes".into(),
                 message: "not valid UTF-8 text; save the lead file as UTF-8".into(),
             }], engine.policy().version())
+        } else if lean {
+            line_out.clear();
+            match engine.route_str_json(text, now, dedup.then_some(&mut seen), &mut line_out) {
+                Ok(_) => {
+                    if out.write_all(&line_out).is_err() {
+                        // The reader went away (`| head`); stop quietly.
+                        return if rejected > 0 { 1 } else { 0 };
+                    }
+                    continue;
+                }
+                Err(rejected_lead) => *rejected_lead,
+            }
         } else if dedup {
             engine.route_str_seen(text, now, &mut seen)
         } else {

@@ -26,7 +26,7 @@ use leadroute_bench::native::route_native;
 use leadroute_bench::route::{check_and_lower, route_source, Leadroute};
 use leadroute_bench::table::{table, Table, DESTS};
 use leadroute_bench::{expect_agreement, expected};
-use leadroute_runtime::{Backend, State};
+use leadroute_runtime::{Backend, LeadReader, State};
 
 /// Counts allocations while `COUNTING` is on (a relaxed load otherwise).
 struct Counting;
@@ -62,7 +62,7 @@ static GLOBAL: Counting = Counting;
 #[path = "peers/report.rs"]
 mod report;
 
-use report::{report, Kind, LoadRow, Row, Run, Stats, BATCHES, COPIES};
+use report::{report, Kind, LoadRow, Row, Run, Stats, BATCHES, COMPACT, COPIES, INTERP_TEXT, JIT_TEXT, SERDE_NATIVE};
 
 /// 2026-11-24T15:00:00Z, the decision time (no rule reads the clock).
 const NOW_MS: i64 = 1_795_100_400_000;
@@ -258,6 +258,25 @@ fn main() {
         route_native,
         route_native,
     ));
+    rows.extend(mixes.run(
+        SERDE_NATIVE,
+        "`serde_json::from_str::<NativeLead>(text)` (derived `Deserialize`: `id` and `email` skipped, three `String`s allocated) + `route_native`",
+        Kind::Ours,
+        |s| s.json.clone(),
+        |j| serde_json::from_str(j).map_or(usize::MAX, |l| route_native(&l)),
+        |j| serde_json::from_str(j).map_or(usize::MAX, |l| route_native(&l)),
+    ));
+    for (lr, name) in [(&jit, JIT_TEXT), (&interp, INTERP_TEXT)] {
+        let reader = std::cell::RefCell::new(LeadReader::new());
+        rows.extend(mixes.run(
+            name,
+            "`LeadReader::read(&policy, text)` (validates every field as `Lead::from_json_str` does, into a reused `Lead`; the flat record filled in the same pass) + `Policy::select_read` + destination lookup",
+            Kind::Ours,
+            |s| s.json.clone(),
+            |j| lr.select_text(&mut reader.borrow_mut(), j, NOW_MS) as usize,
+            |j| lr.select_text(&mut reader.borrow_mut(), j, NOW_MS) as usize,
+        ));
+    }
     for (lr, name) in [(&jit, "leadroute jit"), (&interp, "leadroute interp")] {
         rows.extend(mixes.run(
             name,
@@ -298,6 +317,36 @@ fn main() {
         |s| jit.leads(s),
         |l| name_of(&jit.policy.decide(l, &state, &moment, false)),
         |l| jit.policy.decide(l, &state, &moment, false).outcome as usize,
+    ));
+    rows.extend(mixes.run(
+        COMPACT,
+        "`Policy::decide_compact(&Lead, &State, &Moment, false, None)`: the same decision as the row above (rule, team strategy, rep availability, SLA due time, exceptions), its names left as indices into the policy until it is written",
+        Kind::Ours,
+        |s| jit.leads(s),
+        |l| name_of(&jit.policy.decide_compact(l, &state, &moment, false, None).to_decision()),
+        |l| jit.policy.decide_compact(l, &state, &moment, false, None).outcome() as usize,
+    ));
+    let reader = std::cell::RefCell::new(LeadReader::new());
+    let buf = std::cell::RefCell::new(Vec::new());
+    let pipeline = |j: &String, check: bool| {
+        let mut reader = reader.borrow_mut();
+        let Ok(read) = reader.read(&jit.policy, j, Default::default()) else { return usize::MAX };
+        let d = jit.policy.decide_read(&read, &state, &moment, false, None);
+        if check {
+            return name_of(&d.to_decision());
+        }
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        d.write_json(&mut buf);
+        buf.len()
+    };
+    rows.extend(mixes.run(
+        "leadroute jit, JSON text → decision JSON",
+        "`LeadReader::read`, `Policy::decide_read` (the full decision, no commit) and `CompactDecision::write_json` into a reused buffer: one lead of `leadroute route` without the file reading and the commit",
+        Kind::Ours,
+        |s| s.json.clone(),
+        |j| pipeline(j, true),
+        |j| pipeline(j, false),
     ));
 
     peers(&t, &mixes, &mut rows, &mut loads, &mut keep);

@@ -2,8 +2,9 @@
 //! `build.rs` from [`crate::table`] as a hand-written-style `match`.
 
 /// A lead as a Rust service would hold it after deserializing: typed fields,
-/// the source as an enum.
-#[derive(Debug, Clone, PartialEq)]
+/// the source as an enum. `serde::Deserialize` reads it from a lead's JSON
+/// text (other fields are skipped): the typed baseline for JSON input.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct NativeLead {
     /// ISO country code.
     pub country: String,

@@ -3,7 +3,7 @@
 
 use leadroute_runtime::FlatLead;
 use leadroute_runtime::ir::{Action, PolicyIr};
-use leadroute_runtime::{Backend, Lead, LeadOptions, Policy, Selected};
+use leadroute_runtime::{Backend, Lead, LeadOptions, LeadReader, Policy, Selected};
 
 use crate::leads::LeadSet;
 use crate::table::{Cond, DestKind, Place, Table, BANDS, DESTS, SOURCES, TERRITORIES, TIERS};
@@ -155,6 +155,14 @@ impl Leadroute {
     /// Like [`LeadroutePolicy::select`] for a lead laid out by [`LeadroutePolicy::flat_leads`].
     pub fn select_flat(&self, lead: &FlatLead, now: i64) -> u16 {
         self.dest(self.policy.select_flat(lead, now).outcome)
+    }
+
+    /// Reads `json` with `reader` and selects: from JSON text to the destination.
+    pub fn select_text(&self, reader: &mut LeadReader, json: &str, now: i64) -> u16 {
+        match reader.read(&self.policy, json, LeadOptions::default()) {
+            Ok(read) => self.dest(self.policy.select_read(&read, now).outcome),
+            Err(_) => u16::MAX,
+        }
     }
 
     fn dest(&self, outcome: Selected) -> u16 {

@@ -1,6 +1,9 @@
 //! `decide`: tier, territory, routes and actions for one lead, with every
 //! exception sent to its handler; and `commit`, which applies a decision.
+//! Without a trace, deciding builds no strings: the result is a
+//! [`CompactDecision`] of indices into the policy, spelled out when written.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::avail::{Holder, Moment};
@@ -13,26 +16,15 @@ use crate::flat::Record;
 use crate::select::Matcher;
 use crate::state::State;
 use crate::duplicate::Prior;
+use crate::read::ReadLead;
 
+mod compact;
 mod dup;
 
-/// How an action ended.
-enum Done {
-    Assigned { rep: u32, team: Option<u32>, plan: CommitPlan },
-    Queued(u32),
-    Dropped(String),
-    /// `else continue`: try the next rule.
-    Continue,
-}
+pub use compact::CompactDecision;
+use compact::{Done, Exc, ExcName, Handled, Origin};
 
-/// Where the decision was made.
-#[derive(Clone)]
-struct Origin {
-    rule: String,
-    route: Option<String>,
-}
-
-struct Run<'a> {
+struct Run<'a, 'm> {
     p: &'a Policy,
     lead: &'a Lead,
     state: &'a State,
@@ -46,11 +38,11 @@ struct Run<'a> {
     /// reads the territory raises `ambiguous_territory` instead.
     ambiguous: bool,
     trace: Option<Vec<TraceStep>>,
-    exceptions: Vec<ExceptionRecord>,
+    exceptions: Vec<Exc<'a>>,
     /// Handlers running now: one that raises its own exception again ends in a drop, not a loop.
-    handling: Vec<String>,
+    handling: Vec<ExcName<'a>>,
     /// Without a trace: the backend's matcher (with a trace, the reference evaluator runs).
-    matcher: Option<Matcher<'a>>,
+    matcher: Option<Matcher<'m>>,
     /// The earlier lead the caller found with the same duplicate key.
     prior: Option<&'a Prior>,
     /// Set when the duplicate handler applied: the decision's `duplicate_of`.
@@ -58,7 +50,7 @@ struct Run<'a> {
 }
 
 /// Stops a decision at a handler: (what it did, where).
-type Stop = (Done, Origin);
+type Stop<'a> = (Done<'a>, Origin);
 
 impl Policy {
     /// Decides one lead at `moment` against `state`; pure and deterministic.
@@ -74,7 +66,32 @@ impl Policy {
     /// lead it matched (`duplicate_of`). Without a prior, or without a
     /// handler, the decision is the same as [`Policy::decide`]'s.
     pub fn decide_with(&self, lead: &Lead, state: &State, moment: &Moment, explain: bool, prior: Option<&Prior>) -> Decision {
+        self.decide_in(lead, None, state, moment, explain, prior).into_decision()
+    }
+
+    /// [`Policy::decide_with`] without spelling the decision out: the
+    /// result holds indices into the policy and borrowed text (no strings
+    /// are built without a trace), for callers that write it straight out
+    /// ([`CompactDecision::write_json`]) or keep only part of it.
+    pub fn decide_compact<'a>(&'a self, lead: &'a Lead, state: &'a State, moment: &'a Moment, explain: bool, prior: Option<&'a Prior>) -> CompactDecision<'a> {
+        self.decide_in(lead, None, state, moment, explain, prior)
+    }
+
+    /// [`Policy::decide_compact`] for a lead a [`crate::LeadReader`] read,
+    /// whose flat record it built along the way (used when it was built for
+    /// this policy's compiled code).
+    pub fn decide_read<'a>(&'a self, read: &ReadLead<'a>, state: &'a State, moment: &'a Moment, explain: bool, prior: Option<&'a Prior>) -> CompactDecision<'a> {
+        self.decide_in(read.lead(), read.record_for(self), state, moment, explain, prior)
+    }
+
+    /// Decides with `record` already built for this policy's compiled code, when given.
+    fn decide_in<'a>(&'a self, lead: &'a Lead, record: Option<&'a Record>, state: &'a State, moment: &'a Moment, explain: bool, prior: Option<&'a Prior>) -> CompactDecision<'a> {
         let mut rec = Record::new();
+        let matcher = match (explain, record) {
+            (true, _) => None,
+            (false, Some(filled)) => Some(Matcher::filled(self, lead, moment.now, filled)),
+            (false, None) => Some(Matcher::new(self, lead, moment.now, &mut rec)),
+        };
         let mut run = Run {
             p: self,
             lead,
@@ -87,7 +104,7 @@ impl Policy {
             trace: explain.then(Vec::new),
             exceptions: Vec::new(),
             handling: Vec::new(),
-            matcher: (!explain).then(|| Matcher::new(self, lead, moment.now, &mut rec)),
+            matcher,
             prior,
             duplicate_of: None,
         };
@@ -98,7 +115,19 @@ impl Policy {
     /// Applies an assigned decision to the state: open load, daily count, rotation.
     /// Other decisions change nothing.
     pub fn commit(&self, state: &mut State, decision: &Decision) {
-        let Some(plan) = &decision.commit else { return };
+        if let Some(plan) = &decision.commit {
+            self.apply(state, plan);
+        }
+    }
+
+    /// [`Policy::commit`] for a compact decision.
+    pub fn commit_compact(&self, state: &mut State, decision: CompactDecision<'_>) {
+        if let Some(plan) = decision.into_plan() {
+            self.apply(state, &plan);
+        }
+    }
+
+    pub(crate) fn apply(&self, state: &mut State, plan: &CommitPlan) {
         let rep = &mut state.reps[plan.rep as usize];
         rep.open_load = rep.open_load.saturating_add(1);
         if rep.day != Some(plan.day) {
@@ -123,7 +152,7 @@ fn loc_text(l: &Loc) -> String {
     l.to_string()
 }
 
-impl<'a> Run<'a> {
+impl<'a> Run<'a, '_> {
     fn ir(&self) -> &'a PolicyIr {
         &self.p.ir
     }
@@ -191,6 +220,11 @@ impl<'a> Run<'a> {
         self.note_skips(step, name, result, detail, Vec::new());
     }
 
+    /// Whether a trace is kept (notes are only worth their strings then).
+    fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
     /// [`Run::note`] for a team assignment, with the members it passed over.
     fn note_skips(&mut self, step: &'static str, name: String, result: &str, detail: Option<String>, skipped: Vec<Skip>) {
         if let Some(trace) = &mut self.trace {
@@ -207,14 +241,12 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn decide(&mut self) -> Stop {
+    fn decide(&mut self) -> Stop<'a> {
         let ir = self.ir();
         // Missing fields that a handler fills in are recorded up front.
         for m in &ir.handlers.missing {
             if let (MissingHandling::Assume(v), None) = (&m.handling, &self.lead.values[m.field as usize]) {
-                let f = &ir.fields[m.field as usize];
-                let text = format!("on missing({}) -> assume {}", f.name, value_json(ir, Some(&f.ty), v));
-                self.exceptions.push(ExceptionRecord { exception: format!("missing({})", f.name), handled_by: text });
+                self.exceptions.push(Exc { exception: ExcName::Missing(m.field), handled_by: Handled::Assume(m.field, v) });
             }
         }
         // Tiers: first match wins.
@@ -242,7 +274,7 @@ impl<'a> Run<'a> {
             }
         }
         if self.tier.is_none() {
-            if let Some(stop) = self.raise("no_match", None, "no tier matched".into()) {
+            if let Some(stop) = self.raise("no_match", None, || "no tier matched".into()) {
                 return stop;
             }
         }
@@ -279,12 +311,12 @@ impl<'a> Run<'a> {
         self.route(entry, &mut hops)
     }
 
-    fn route(&mut self, route: u32, hops: &mut usize) -> Stop {
+    fn route(&mut self, route: u32, hops: &mut usize) -> Stop<'a> {
         let ir = self.ir();
         let r = &ir.routes[route as usize];
         *hops += 1;
         if *hops > ir.routes.len() + 1 {
-            return (Done::Dropped("routes loop".into()), Origin { rule: r.name.clone(), route: Some(r.name.clone()) });
+            return (Done::Dropped(Cow::Borrowed("routes loop")), Origin::Route(route));
         }
         let mut from = 0;
         loop {
@@ -303,25 +335,28 @@ impl<'a> Run<'a> {
                 from = ri;
                 continue;
             }
-            let origin = Origin { rule: r.rule_label(ri as usize), route: Some(r.name.clone()) };
-            match self.action(&rule.action, &origin, false, hops) {
+            let origin = Origin::Rule { route, rule: ri };
+            match self.action(&rule.action, origin, false, hops) {
                 (Done::Continue, _) => from = ri + 1,
                 stop => return stop,
             }
         }
-        let origin = Origin { rule: r.name.clone(), route: Some(r.name.clone()) };
-        self.raise("no_match", None, format!("no rule of route {} matched", r.name)).unwrap_or((Done::Dropped("no rule matched".into()), origin))
+        self.raise("no_match", None, || format!("no rule of route {} matched", r.name)).unwrap_or((Done::Dropped(Cow::Borrowed("no rule matched")), Origin::Route(route)))
     }
 
     /// Raises `ambiguous_territory` at rule `ri` of `route`, the first that reads the territory.
-    fn ambiguity(&mut self, route: u32, ri: u32) -> Option<Stop> {
+    fn ambiguity(&mut self, route: u32, ri: u32) -> Option<Stop<'a>> {
         let ir = self.ir();
         let r = &ir.routes[route as usize];
         let rule = &r.rules[ri as usize];
-        let names: Vec<&str> = self.matched.iter().map(|t| ir.territories[*t as usize].name.as_str()).collect();
-        let at = format!("{} ({})", r.rule_label(ri as usize), rule.loc);
-        let detail = format!("matched {}; first read by rule {at} of route {}", names.join(", "), r.name);
-        self.raise("ambiguous_territory", None, detail)
+        let matched = &self.matched;
+        let detail = || {
+            let names: Vec<&str> = matched.iter().map(|t| ir.territories[*t as usize].name.as_str()).collect();
+            let at = format!("{} ({})", r.rule_label(ri as usize), rule.loc);
+            format!("matched {}; first read by rule {at} of route {}", names.join(", "), r.name)
+        };
+        let detail = if self.tracing() { detail() } else { String::new() };
+        self.raise("ambiguous_territory", None, move || detail)
     }
 
     /// The first rule of `route` at or after `from` whose condition holds;
@@ -339,7 +374,9 @@ impl<'a> Run<'a> {
             }
             let hit = match &rule.condition {
                 None => {
-                    self.note("rule", r.rule_label(ri), "otherwise", Some(format!("route {}", r.name)));
+                    if self.tracing() {
+                        self.note("rule", r.rule_label(ri), "otherwise", Some(format!("route {}", r.name)));
+                    }
                     true
                 }
                 Some(c) => self.test("rule", || r.rule_label(ri), &rule.loc, c)?,
@@ -352,13 +389,15 @@ impl<'a> Run<'a> {
     }
 
     /// Runs an action. `in_handler`: a failure cannot go to a handler again.
-    fn action(&mut self, a: &'a Action, origin: &Origin, in_handler: bool, hops: &mut usize) -> Stop {
+    fn action(&mut self, a: &'a Action, origin: Origin, in_handler: bool, hops: &mut usize) -> Stop<'a> {
         let ir = self.ir();
         let (failure, fallback) = match a {
-            Action::Queue { queue } => return (Done::Queued(*queue), origin.clone()),
-            Action::Drop { reason } => return (Done::Dropped(reason.clone()), origin.clone()),
+            Action::Queue { queue } => return (Done::Queued(*queue), origin),
+            Action::Drop { reason } => return (Done::Dropped(Cow::Borrowed(reason)), origin),
             Action::Route { route } => {
-                self.note("route", ir.routes[*route as usize].name.clone(), "enter", None);
+                if self.tracing() {
+                    self.note("route", ir.routes[*route as usize].name.clone(), "enter", None);
+                }
                 return self.route(*route, hops);
             }
             Action::AssignTeam { team, strategy, fallback } => {
@@ -371,19 +410,17 @@ impl<'a> Run<'a> {
                             self.note_skips("assign", format!("team {}", def.name), &ir.reps[pick.rep as usize].id, Some(format!("by {}", strategy.name())), skipped);
                         }
                         let plan = CommitPlan { rep: pick.rep, day: self.m.day[pick.rep as usize], team: Some((*team, pick.update)) };
-                        return (Done::Assigned { rep: pick.rep, team: Some(*team), plan }, origin.clone());
+                        return (Done::Assigned { rep: pick.rep, team: Some(*team), plan }, origin);
                     }
                     Err(no) => {
-                        let mut why: Vec<String> = no.skipped.iter().map(|(r, w)| format!("{} {}", ir.reps[*r as usize].id, self.p.why(*w))).collect();
-                        why.extend(no.detail);
-                        let sticky = matches!(strategy, Strategy::Sticky { .. });
-                        let result = if sticky { NO_OWNER_TO_KEEP } else { NOBODY_AVAILABLE };
-                        let skipped = if sticky || self.trace.is_none() {
-                            Vec::new()
-                        } else {
-                            no.skipped.iter().map(|(r, w)| self.p.skip_of(*r, *w, self.state, self.m)).collect()
-                        };
-                        self.note_skips("assign", format!("team {}", def.name), result, Some(why.join("; ")), skipped);
+                        if self.tracing() {
+                            let mut why: Vec<String> = no.skipped.iter().map(|(r, w)| format!("{} {}", ir.reps[*r as usize].id, self.p.why(*w))).collect();
+                            why.extend(no.detail);
+                            let sticky = matches!(strategy, Strategy::Sticky { .. });
+                            let result = if sticky { NO_OWNER_TO_KEEP } else { NOBODY_AVAILABLE };
+                            let skipped = if sticky { Vec::new() } else { no.skipped.iter().map(|(r, w)| self.p.skip_of(*r, *w, self.state, self.m)).collect() };
+                            self.note_skips("assign", format!("team {}", def.name), result, Some(why.join("; ")), skipped);
+                        }
                         (("no_available_rep", None), fallback)
                     }
                 }
@@ -403,7 +440,9 @@ impl<'a> Run<'a> {
                         Err(exc) => ((exc, None), fallback),
                     },
                     Err(id) => {
-                        self.note("assign", format!("owner({})", ir.fields[*field as usize].name), "no such rep", Some(format!("`{id}` is not a rep")));
+                        if self.tracing() {
+                            self.note("assign", format!("owner({})", ir.fields[*field as usize].name), "no such rep", Some(format!("`{id}` is not a rep")));
+                        }
                         (("no_match", Some("no_available_rep")), fallback)
                     }
                 }
@@ -447,44 +486,46 @@ impl<'a> Run<'a> {
 
     /// An assignment found nobody: its `else`, or the policy's handler for `exception`
     /// (or the `second` one named).
-    fn fail(&mut self, (exception, second): (&'static str, Option<&'static str>), fallback: &'a Fallback, origin: &Origin, in_handler: bool, hops: &mut usize) -> Stop {
-        let ir = self.ir();
+    fn fail(&mut self, (exception, second): (&'static str, Option<&'static str>), fallback: &'a Fallback, origin: Origin, in_handler: bool, hops: &mut usize) -> Stop<'a> {
         match fallback {
             Fallback::Continue => {
-                self.exceptions.push(ExceptionRecord { exception: exception.into(), handled_by: "else continue".into() });
-                (Done::Continue, origin.clone())
+                self.exceptions.push(Exc { exception: ExcName::Named(exception), handled_by: Handled::ElseContinue });
+                (Done::Continue, origin)
             }
             Fallback::Action(next) => {
-                self.exceptions.push(ExceptionRecord { exception: exception.into(), handled_by: format!("else {}", action_text(ir, next)) });
+                self.exceptions.push(Exc { exception: ExcName::Named(exception), handled_by: Handled::Else(next) });
                 self.action(next, origin, in_handler, hops)
             }
-            Fallback::Handler if in_handler => (Done::Dropped("a handler's assignment found nobody".into()), origin.clone()),
+            Fallback::Handler if in_handler => (Done::Dropped(Cow::Borrowed("a handler's assignment found nobody")), origin),
             Fallback::Handler => {
                 let fallback_exc = second.or(if exception == "over_capacity" { Some("no_available_rep") } else { None });
-                self.raise(exception, fallback_exc, String::new())
-                    .unwrap_or((Done::Dropped(format!("{exception} with no handler")), origin.clone()))
+                self.raise(exception, fallback_exc, String::new).unwrap_or_else(|| (Done::Dropped(Cow::Owned(format!("{exception} with no handler"))), origin))
             }
         }
     }
 
     /// Tries one named rep; Err names the exception to raise.
-    fn rep(&mut self, rep: u32, origin: &Origin) -> Result<Stop, &'static str> {
+    fn rep(&mut self, rep: u32, origin: Origin) -> Result<Stop<'a>, &'static str> {
         let ir = self.ir();
         match self.p.availability(rep as usize, self.state, self.m) {
             Ok(()) => {
-                self.note("assign", format!("rep {}", ir.reps[rep as usize].id), "available", None);
+                if self.tracing() {
+                    self.note("assign", format!("rep {}", ir.reps[rep as usize].id), "available", None);
+                }
                 let plan = CommitPlan { rep, day: self.m.day[rep as usize], team: None };
-                Ok((Done::Assigned { rep, team: None, plan }, origin.clone()))
+                Ok((Done::Assigned { rep, team: None, plan }, origin))
             }
             Err(why) => {
-                self.note("assign", format!("rep {}", ir.reps[rep as usize].id), "unavailable", Some(self.p.why(why)));
+                if self.tracing() {
+                    self.note("assign", format!("rep {}", ir.reps[rep as usize].id), "unavailable", Some(self.p.why(why)));
+                }
                 Err(if why.is_capacity() { "over_capacity" } else { "no_available_rep" })
             }
         }
     }
 
     /// Sends an exception to its handler (or the second one named); `None` when neither exists.
-    fn raise(&mut self, exception: &str, or_else: Option<&str>, detail: String) -> Option<Stop> {
+    fn raise(&mut self, exception: &'static str, or_else: Option<&'static str>, detail: impl FnOnce() -> String) -> Option<Stop<'a>> {
         let ir = self.ir();
         let handler = |name: &str| match name {
             "ambiguous_territory" => ir.handlers.ambiguous_territory.as_ref(),
@@ -500,89 +541,93 @@ impl<'a> Run<'a> {
                 (other, handler(other)?)
             }
         };
-        let origin = Origin { rule: format!("on {used}"), route: None };
-        if self.handling.iter().any(|h| h == used) {
-            return Some(self.raised_again(exception, origin));
+        let origin = Origin::Handler(used);
+        if self.handling.contains(&ExcName::Named(used)) {
+            return Some(self.raised_again(ExcName::Named(exception), origin));
         }
-        let text = format!("on {used} -> {}", action_text(ir, action));
-        self.note("exception", exception.to_string(), &text, (!detail.is_empty()).then_some(detail));
-        self.exceptions.push(ExceptionRecord { exception: exception.to_string(), handled_by: text });
-        self.handling.push(used.to_string());
+        if self.tracing() {
+            let text = format!("on {used} -> {}", action_text(ir, action));
+            let detail = detail();
+            self.note("exception", exception.to_string(), &text, (!detail.is_empty()).then_some(detail));
+        }
+        self.exceptions.push(Exc { exception: ExcName::Named(exception), handled_by: Handled::Handler(used, action) });
+        self.handling.push(ExcName::Named(used));
         let mut hops = 0;
-        let stop = self.action(action, &origin, true, &mut hops);
+        let stop = self.action(action, origin, true, &mut hops);
         self.handling.pop();
         Some(stop)
     }
 
     /// An exception raised again while its own handler runs: the lead is dropped, with the reason.
-    fn raised_again(&mut self, exception: &str, origin: Origin) -> Stop {
-        let reason = format!("`{exception}` was raised again inside its own handler");
-        self.note("exception", exception.to_string(), "not handled", Some(reason.clone()));
-        self.exceptions.push(ExceptionRecord { exception: exception.to_string(), handled_by: "nothing: raised again inside its own handler".into() });
-        (Done::Dropped(reason), origin)
+    fn raised_again(&mut self, exception: ExcName<'a>, origin: Origin) -> Stop<'a> {
+        let name = match exception {
+            ExcName::Named(n) => Cow::Borrowed(n),
+            ExcName::Missing(slot) => Cow::Owned(format!("missing({})", self.ir().fields[slot as usize].name)),
+            ExcName::Duplicate(id) => Cow::Owned(format!("duplicate({id})")),
+        };
+        let reason = format!("`{name}` was raised again inside its own handler");
+        if self.tracing() {
+            self.note("exception", name.into_owned(), "not handled", Some(reason.clone()));
+        }
+        self.exceptions.push(Exc { exception, handled_by: Handled::RaisedAgain });
+        (Done::Dropped(Cow::Owned(reason)), origin)
     }
 
-    fn missing(&mut self, slot: u32) -> Stop {
+    fn missing(&mut self, slot: u32) -> Stop<'a> {
         let ir = self.ir();
-        let name = format!("missing({})", ir.fields[slot as usize].name);
-        let origin = Origin { rule: format!("on {name}"), route: None };
+        let origin = Origin::Missing(slot);
         let Some(MissingHandling::Action(action)) = &self.p.missing[slot as usize] else {
-            return (Done::Dropped(format!("{name} with no handler")), origin);
+            return (Done::Dropped(Cow::Owned(format!("missing({}) with no handler", ir.fields[slot as usize].name))), origin);
         };
-        if self.handling.contains(&name) {
-            return self.raised_again(&name, origin);
+        if self.handling.contains(&ExcName::Missing(slot)) {
+            return self.raised_again(ExcName::Missing(slot), origin);
         }
-        let text = format!("on {name} -> {}", action_text(ir, action));
-        self.note("exception", name.clone(), &text, None);
-        self.exceptions.push(ExceptionRecord { exception: name.clone(), handled_by: text });
-        self.handling.push(name);
+        if self.tracing() {
+            let name = format!("missing({})", ir.fields[slot as usize].name);
+            let text = format!("on {name} -> {}", action_text(ir, action));
+            self.note("exception", name, &text, None);
+        }
+        self.exceptions.push(Exc { exception: ExcName::Missing(slot), handled_by: Handled::Missing(slot, action) });
+        self.handling.push(ExcName::Missing(slot));
         let mut hops = 0;
-        let stop = self.action(action, &origin, true, &mut hops);
+        let stop = self.action(action, origin, true, &mut hops);
         self.handling.pop();
         stop
     }
 
-    fn finish(self, done: Done, origin: Origin) -> Decision {
-        let ir = self.ir();
-        let mut d = Decision::rejected(self.lead.id.clone(), Vec::new(), &ir.policy_version);
-        d.tier = self.tier.map(|t| ir.tiers[t as usize].name.clone());
-        d.territory = self.territory.map(|t| ir.territories[t as usize].name.clone());
-        d.territories = self.matched.iter().map(|t| ir.territories[*t as usize].name.clone()).collect();
+    fn finish(self, done: Done<'a>, origin: Origin) -> CompactDecision<'a> {
+        let (now, m) = (self.m.now, self.m);
         let holder = match &done {
             Done::Assigned { rep, team, .. } => Holder::Rep { rep: *rep, team: *team },
             Done::Queued(q) => Holder::Queue(*q),
             Done::Dropped(_) | Done::Continue => Holder::Nobody,
         };
-        d.sla_due = self.tier.and_then(|t| self.p.tier_due(t, self.m.now, holder));
-        d.rule = Some(origin.rule);
-        d.route = origin.route;
-        d.exceptions = self.exceptions;
-        d.duplicate_of = self.duplicate_of;
-        d.trace = self.trace;
-        match done {
-            Done::Assigned { rep, team, plan } => {
-                d.outcome = Outcome::Assigned;
-                d.rep = Some(ir.reps[rep as usize].id.clone());
-                d.team = team.map(|t| ir.teams[t as usize].name.clone());
-                d.commit = Some(plan);
-            }
+        let p = self.p;
+        let sla_due = self.tier.and_then(|t| {
+            let t = &p.ir.tiers[t as usize];
+            t.sla_ms.map(|ms| p.due(now, ms, t.sla_business, holder))
+        });
+        let queue_sla_due = match &done {
             Done::Queued(q) => {
-                d.outcome = Outcome::Queued;
-                let queue = &ir.queues[q as usize];
-                d.queue = Some(queue.name.clone());
-                d.queue_sla_due = self.p.queue_due_text(q, self.m.now);
+                let queue = &p.ir.queues[*q as usize];
+                queue.sla_ms.map(|ms| p.due(m.now, ms, queue.sla_business, Holder::Queue(*q)))
             }
-            Done::Dropped(reason) => {
-                d.outcome = Outcome::Dropped;
-                d.reason = Some(reason);
-            }
-            // A route's last rule cannot continue past `otherwise`; treat as a drop if an IR does.
-            Done::Continue => {
-                d.outcome = Outcome::Dropped;
-                d.reason = Some("no rule took the lead".into());
-            }
+            _ => None,
+        };
+        CompactDecision {
+            p,
+            lead_id: &self.lead.id,
+            done,
+            origin,
+            tier: self.tier,
+            territory: self.territory,
+            matched: self.matched,
+            sla_due,
+            queue_sla_due,
+            exceptions: self.exceptions,
+            duplicate_of: self.duplicate_of,
+            trace: self.trace,
         }
-        d
     }
 }
 

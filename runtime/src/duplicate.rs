@@ -89,8 +89,15 @@ impl Seen {
         if d.outcome == Outcome::Rejected {
             return;
         }
-        let latest = Latest { lead_id: d.lead_id.clone(), at, owner: d.rep.clone(), team: d.team.clone(), queue: d.queue.clone() };
-        self.key_of.insert(d.lead_id.clone(), key.to_string());
+        self.decided_parts(Some(key), at, &d.lead_id, d.rep.as_deref(), d.team.as_deref(), d.queue.as_deref());
+    }
+
+    /// [`Seen::decided`] for a decision that was not rejected, given by its parts.
+    pub(crate) fn decided_parts(&mut self, key: Option<&str>, at: i64, lead_id: &str, rep: Option<&str>, team: Option<&str>, queue: Option<&str>) {
+        let Some(key) = key else { return };
+        let own = |s: Option<&str>| s.map(str::to_string);
+        let latest = Latest { lead_id: lead_id.to_string(), at, owner: own(rep), team: own(team), queue: own(queue) };
+        self.key_of.insert(lead_id.to_string(), key.to_string());
         self.by_key.insert(key.to_string(), latest);
     }
 

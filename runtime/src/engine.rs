@@ -13,7 +13,10 @@ use crate::duplicate::{Prior, Seen};
 use crate::error::LeadError;
 use crate::ir::*;
 use crate::lead::{Lead, LeadOptions};
+use crate::decide::CompactDecision;
+use crate::decision::Outcome;
 use crate::policy::Policy;
+use crate::read::LeadReader;
 use crate::state::State;
 
 /// How the engine treats leads and what decisions carry.
@@ -38,11 +41,13 @@ pub struct Engine {
     options: EngineOptions,
     /// The availability for the last decision time, reused while it does not change.
     moment: Mutex<Option<Arc<Moment>>>,
+    /// Buffers for reading leads from text ([`Engine::route_str`] and co.).
+    reader: LeadReader,
 }
 
 impl Clone for Engine {
     fn clone(&self) -> Engine {
-        Engine { policy: self.policy.clone(), state: self.state.clone(), options: self.options, moment: Mutex::new(self.cached()) }
+        Engine { policy: self.policy.clone(), state: self.state.clone(), options: self.options, moment: Mutex::new(self.cached()), reader: LeadReader::new() }
     }
 }
 
@@ -55,7 +60,7 @@ impl Engine {
 
     /// An engine starting from `state`.
     pub fn with_state(policy: Policy, state: State) -> Engine {
-        Engine { policy, state, options: EngineOptions::default(), moment: Mutex::new(None) }
+        Engine { policy, state, options: EngineOptions::default(), moment: Mutex::new(None), reader: LeadReader::new() }
     }
 
     /// Sets the options.
@@ -152,9 +157,7 @@ impl Engine {
 
     /// Like [`Engine::route`], for a lead given as JSON text.
     pub fn route_str(&mut self, lead: &str, now: Timestamp) -> Decision {
-        let d = self.decide_str(lead, now);
-        self.commit(&d);
-        d
+        self.route_text(lead, now, None, |c| c.to_decision()).unwrap_or_else(|d| *d)
     }
 
     /// [`Engine::route_str`] for leads given in order (a lead file): a lead
@@ -162,19 +165,52 @@ impl Engine {
     /// duplicate of it (the policy's `on duplicate(...)` handler runs), and
     /// `seen` learns each lead decided.
     pub fn route_str_seen(&mut self, lead: &str, now: Timestamp, seen: &mut Seen) -> Decision {
-        let d = match self.read_lead_str(lead) {
-            Ok(lead) => {
-                let key = self.policy.duplicate_key(&lead);
-                let at = now.as_millisecond();
-                let prior = key.as_deref().and_then(|k| seen.prior(&self.policy, k, at, &lead.id));
-                let d = self.decide_lead_after(&lead, now, prior.as_ref());
-                seen.decided(key.as_deref(), at, &d);
-                d
-            }
-            Err(LeadError::Invalid { lead_id, errors }) => Decision::rejected(lead_id, errors, self.policy.version()),
+        self.route_text(lead, now, Some(seen), |c| c.to_decision()).unwrap_or_else(|d| *d)
+    }
+
+    /// [`Engine::route_str`] (or [`Engine::route_str_seen`] with `seen`)
+    /// writing the decision straight to `out` as one line of JSON, with its
+    /// newline: the bytes of `serde_json::to_writer` on the [`Decision`],
+    /// with no `Decision` built. A rejected lead's decision is returned
+    /// instead, unwritten, for the caller to say more.
+    pub fn route_str_json(&mut self, lead: &str, now: Timestamp, seen: Option<&mut Seen>, out: &mut Vec<u8>) -> Result<Outcome, Box<Decision>> {
+        self.route_text(lead, now, seen, |c| {
+            c.write_json(out);
+            out.push(b'\n');
+            c.outcome()
+        })
+    }
+
+    /// Reads, decides and commits a lead given as text; `use_it` sees the
+    /// compact decision before it is committed. A rejected lead is `Err`.
+    fn route_text<T>(&mut self, lead: &str, now: Timestamp, seen: Option<&mut Seen>, use_it: impl FnOnce(&CompactDecision) -> T) -> Result<T, Box<Decision>> {
+        let at = now.as_millisecond();
+        let m = self.moment(at);
+        let opts = self.lead_options();
+        let read = match self.reader.read(&self.policy, lead, opts) {
+            Ok(read) => read,
+            Err((lead_id, errors)) => return Err(Box::new(Decision::rejected(lead_id, errors, self.policy.version()))),
         };
-        self.commit(&d);
-        d
+        let (policy, explain) = (&self.policy, self.options.explain);
+        let (result, plan) = match seen {
+            Some(seen) => {
+                let key = policy.duplicate_key(read.lead());
+                let prior = key.as_deref().and_then(|k| seen.prior(policy, k, at, &read.lead().id));
+                let c = policy.decide_read(&read, &self.state, &m, explain, prior.as_ref());
+                let result = use_it(&c);
+                let (rep, team, queue) = c.holder();
+                seen.decided_parts(key.as_deref(), at, c.lead_id(), rep, team, queue);
+                (result, c.into_plan())
+            }
+            None => {
+                let c = policy.decide_read(&read, &self.state, &m, explain, None);
+                (use_it(&c), c.into_plan())
+            }
+        };
+        if let Some(plan) = plan {
+            self.policy.apply(&mut self.state, &plan);
+        }
+        Ok(result)
     }
 
     /// Commits a decision made earlier by [`Engine::decide`].

@@ -62,6 +62,12 @@ pub struct Layout {
     /// Fields not stored whose presence `is present` tests (stored ones get
     /// their bit in the second bitmap as they are filled).
     presence_only: Vec<u32>,
+    /// Per field slot, for filling the record one field at a time
+    /// ([`Layout::put`]): the word of its value (`u32::MAX`: not stored),
+    /// how it is stored, and whether `is present` tests it.
+    slots: Vec<(u32, Kind, bool)>,
+    /// The end of the field words (derived values come after).
+    fields_end: usize,
     strings: Interner,
 }
 
@@ -193,7 +199,16 @@ impl Layout {
             kinds.map(|(i, (slot, _))| (*slot, i, presence_tested.binary_search(slot).is_ok())).collect()
         };
         let presence_only = presence_tested.iter().copied().filter(|s| word_of[*s as usize] == usize::MAX).collect();
+        let slots = (0..field_count)
+            .map(|slot| {
+                let kind = fields.iter().find(|(s, _)| *s as usize == slot).map_or(Kind::Str, |(_, k)| *k);
+                let word = if word_of[slot] == usize::MAX { u32::MAX } else { word_of[slot] as u32 };
+                (word, kind, presence_tested.binary_search(&(slot as u32)).is_ok())
+            })
+            .collect();
         Layout {
+            slots,
+            fields_end: 2 * presence_words + fields.len(),
             words: 2 * presence_words + fields.len(),
             strs: of(Kind::Str),
             nums: of(Kind::Num),
@@ -249,6 +264,38 @@ impl Layout {
     /// Byte offset and bit of `slot` in the bitmap `is present` reads.
     pub(crate) fn tested_presence(&self, slot: u32) -> (i32, u64) {
         (((self.presence_words as u32 + slot / 64) * 8) as i32, 1u64 << (slot % 64))
+    }
+
+    /// Clears the field words of `out` (bitmaps and values) before
+    /// [`Layout::put`] fills them one field at a time.
+    pub(crate) fn clear(&self, out: &mut [u64]) {
+        for w in &mut out[..self.fields_end] {
+            *w = 0;
+        }
+    }
+
+    /// Stores one present field's value in a record cleared by
+    /// [`Layout::clear`]: what [`Layout::fill`] stores for it.
+    #[inline]
+    pub(crate) fn put(&self, out: &mut [u64], slot: u32, v: &Value) {
+        let Some(&(word, kind, tested)) = self.slots.get(slot as usize) else { return };
+        let (i, bit) = ((slot / 64) as usize, 1u64 << (slot % 64));
+        if tested {
+            out[self.presence_words + i] |= bit;
+        }
+        if word == u32::MAX {
+            return;
+        }
+        let value = match (kind, v) {
+            (Kind::Str, Value::Str(s)) => self.strings.get(s).map_or(NO_ID, u64::from),
+            (Kind::Num, Value::Float(f)) => f.to_bits(),
+            (Kind::Num, Value::Int(n)) => (*n as f64).to_bits(),
+            (Kind::Enum, Value::Enum(e)) => u64::from(*e),
+            (Kind::Time, Value::Time(t)) => *t as u64,
+            _ => return,
+        };
+        out[word as usize] = value;
+        out[i] |= bit;
     }
 
     /// Fills `out` (at least [`Layout::words`] long) from a lead's values.
@@ -337,6 +384,7 @@ impl Layout {
 
 /// A record buffer, on the caller's stack for usual schemas (a few fields a
 /// condition reads), on the heap for very wide ones.
+#[derive(Debug)]
 pub(crate) struct Record {
     inline: [u64; 16],
     heap: Vec<u64>,
@@ -356,6 +404,18 @@ impl Record {
         } else {
             self.heap.resize(layout.words(), 0);
             layout.fill(values, &mut self.heap);
+        }
+    }
+
+    /// The record's first `words` words, cleared of nothing, for filling
+    /// field by field (on the stack when they fit, as [`Record::fill`] does).
+    pub(crate) fn prepare(&mut self, words: usize) -> &mut [u64] {
+        if words <= self.inline.len() {
+            self.heap.clear();
+            &mut self.inline
+        } else {
+            self.heap.resize(words, 0);
+            &mut self.heap
         }
     }
 

@@ -100,6 +100,19 @@ impl<'a> Matcher<'a> {
         }
     }
 
+    /// A matcher for `lead` whose flat record `rec` is already built for
+    /// `p`'s compiled code (the caller checked the compilation it was built for).
+    #[cfg_attr(not(feature = "jit"), allow(unused_variables))]
+    pub(crate) fn filled(p: &'a Policy, lead: &'a Lead, now: i64, rec: &'a Record) -> Matcher<'a> {
+        Matcher {
+            p,
+            lead,
+            now,
+            #[cfg(feature = "jit")]
+            code: p.jit.as_deref().map(|j| (j, rec)),
+        }
+    }
+
     /// The first tier whose condition holds.
     pub(crate) fn tier(&self) -> Result<Option<u32>, MissingRaised> {
         #[cfg(feature = "jit")]
@@ -255,6 +268,18 @@ impl Policy {
             }
         }
         self.select(&flat.lead, now)
+    }
+
+    /// [`Policy::select`] for a lead a [`crate::LeadReader`] read from text:
+    /// the flat record built while reading is used as is.
+    pub fn select_read(&self, read: &crate::ReadLead<'_>, now: i64) -> Selection {
+        #[cfg(feature = "jit")]
+        if let (Some(j), Some(rec)) = (self.jit.as_deref(), read.record_for(self)) {
+            if let Some(sel) = j.selection_in(self, read.lead(), rec, now).filter(|s| s.territories_matched < 2) {
+                return sel;
+            }
+        }
+        self.select(read.lead(), now)
     }
 
     /// Builds the flat record the compiled code reads for `lead` and returns

@@ -34,17 +34,27 @@ impl Policy {
             return Err(NoPick { skipped: Vec::new(), detail: Some(closed) });
         }
         let ts = &state.teams[team as usize];
-        let mut avail = Vec::with_capacity(def.members.len());
+        // Which members are available, by position: on the stack for usual teams.
+        let n = def.members.len();
+        let (mut small, mut big) = ([false; 64], Vec::new());
+        let avail: &mut [bool] = if n <= small.len() {
+            &mut small[..n]
+        } else {
+            big.resize(n, false);
+            &mut big
+        };
         let mut skipped = Vec::new();
         for (pos, &rep) in def.members.iter().enumerate() {
             if exclude.contains(&rep) {
                 continue;
             }
             match self.availability(rep as usize, state, m) {
-                Ok(()) => avail.push(pos),
+                Ok(()) => avail[pos] = true,
                 Err(why) => skipped.push((rep, why)),
             }
         }
+        let avail = &*avail;
+        let available = || (0..n).filter(|p| avail[*p]);
         let member = |pos: usize| def.members[pos];
         match strategy {
             Strategy::RoundRobin => {
@@ -52,23 +62,23 @@ impl Policy {
                 let start = ts.cursor.map_or(0, |c| (c as usize + 1) % n);
                 (0..n)
                     .map(|k| (start + k) % n)
-                    .find(|p| avail.contains(p))
+                    .find(|p| avail[*p])
                     .map(|p| Pick { rep: member(p), update: TeamUpdate::Cursor(p as u32) })
                     .ok_or(NoPick { skipped, detail: None })
             }
             Strategy::Weighted => {
-                if avail.is_empty() {
+                let Some(first) = available().next() else {
                     return Err(NoPick { skipped, detail: None });
-                }
+                };
                 let mut current: Vec<i64> = (0..def.members.len()).map(|p| ts.weights.get(p).copied().unwrap_or(0)).collect();
                 let mut total = 0i64;
-                for &p in &avail {
+                for p in available() {
                     let w = i64::from(self.ir.reps[member(p) as usize].weight);
                     current[p] = current[p].saturating_add(w);
                     total += w;
                 }
                 // The highest current weight wins; ties go to the earlier member.
-                let best = avail.iter().copied().fold(avail[0], |b, p| if current[p] > current[b] { p } else { b });
+                let best = available().fold(first, |b, p| if current[p] > current[b] { p } else { b });
                 current[best] = current[best].saturating_sub(total);
                 Ok(Pick { rep: member(best), update: TeamUpdate::Weights(current) })
             }
@@ -80,7 +90,7 @@ impl Policy {
                     let (num, den, _) = self.capacity_load(member(p) as usize, state, m);
                     (num, den, state.reps[member(p) as usize].open_load, p)
                 };
-                let best = avail.iter().copied().map(key).min_by(|a, b| {
+                let best = available().map(key).min_by(|a, b| {
                     (a.0 * b.1).cmp(&(b.0 * a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3))
                 });
                 best.map(|k| Pick { rep: member(k.3), update: TeamUpdate::None }).ok_or(NoPick { skipped, detail: None })
@@ -95,7 +105,7 @@ impl Policy {
                 };
                 match def.members.iter().position(|m| *m == rep) {
                     None => Err(NoPick { skipped, detail: Some(format!("owner `{owner}` is not in team `{}`", def.name)) }),
-                    Some(p) if avail.contains(&p) => Ok(Pick { rep, update: TeamUpdate::None }),
+                    Some(p) if avail[p] => Ok(Pick { rep, update: TeamUpdate::None }),
                     Some(_) => {
                         let why = skipped.iter().find(|(r, _)| *r == rep).map_or_else(|| "unavailable".to_string(), |(_, w)| self.why(*w));
                         Err(NoPick { detail: Some(format!("owner `{owner}` is {why}")), skipped })

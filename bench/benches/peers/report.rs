@@ -220,6 +220,15 @@ fn best_per_peer(rows: &[Row]) -> Vec<(&'static str, Vec<(f64, &str)>)> {
 }
 
 /// Prints the whole report to stdout.
+/// Row names the targets read.
+pub const SERDE_NATIVE: &str = "serde typed struct + native `match`, from JSON text";
+/// The JIT from JSON text.
+pub const JIT_TEXT: &str = "leadroute jit, from JSON text";
+/// The interpreter from JSON text.
+pub const INTERP_TEXT: &str = "leadroute interp, from JSON text";
+/// The compact full decision.
+pub const COMPACT: &str = "leadroute jit, full decision, compact";
+
 pub fn report(t: &Table, run: &Run, rows: &[Row], loads: &[LoadRow], code_bytes: usize) {
     let n = run.leads;
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -360,6 +369,20 @@ fn ratios_and_targets(rows: &[Row], loads: &[LoadRow], code_bytes: usize) {
             )
         ),
         None => println!("- JIT ≥ 10× faster than the fastest peer on its best encoding: n/a (run with `--features peers`)"),
+    }
+    if let (Some(serde), Some(text)) = (med(SERDE_NATIVE), med(JIT_TEXT)) {
+        println!(
+            "{}",
+            ratio_line("JSON text → decision within 1.25× of serde typed struct + native `match`", &div(&text, &serde), |v| v <= 1.25, "jit from text / serde + native ≤ 1.25")
+        );
+    }
+    if let (Some(text), Some(itext)) = (med(JIT_TEXT), med(INTERP_TEXT)) {
+        println!("{}", ratio_line("JIT ≥ 2× faster than interp, from JSON text", &div(&itext, &text), |v| v >= 2.0, "interp from text / jit from text ≥ 2"));
+    }
+    if let Some(r) = rows.iter().find(|r| r.engine == COMPACT) {
+        let parts: Vec<String> = Mix::ALL.iter().zip(&r.stats).map(|(m, s)| format!("{} {} ns, {:.1} allocs", m.name(), ns(s.median), s.allocs)).collect();
+        let met = if r.stats.iter().all(|s| s.median < 150.0 && s.allocs <= 2.0) { "MET" } else { "MISSED" };
+        println!("- Full decide < 150 ns and ≤ 2 allocations (`decide_compact`, 200 rules): {} — **{met}**", parts.join(", "));
     }
     if let Some(l) = loads.iter().find(|l| l.engine == "leadroute jit") {
         let met = if l.load_ms < 20.0 { "MET" } else { "MISSED" };

@@ -2,14 +2,13 @@
 //! an earlier lead had within the window goes to the `on duplicate(...)`
 //! handler. It reads no condition, so both backends share it.
 
-use super::{Done, Origin, Run, Stop};
-use crate::decision::ExceptionRecord;
+use super::{Done, Exc, ExcName, Handled, Origin, Run, Stop};
 use crate::ir::DuplicateAction;
 
-impl<'a> Run<'a> {
+impl<'a> Run<'a, '_> {
     /// Runs the duplicate handler when it applies; `None` routes the lead
     /// normally (no handler, no prior, outside the window, or `else continue`).
-    pub(super) fn duplicate(&mut self) -> Option<Stop> {
+    pub(super) fn duplicate(&mut self) -> Option<Stop<'a>> {
         let ir = self.ir();
         let def = ir.duplicate.as_ref()?;
         let prior = self.prior?;
@@ -23,15 +22,15 @@ impl<'a> Run<'a> {
         self.duplicate_of = Some(prior.clone());
         let owner = prior.owner.as_deref().map(|o| format!(", owner {o}")).unwrap_or_default();
         self.note("duplicate", prior.lead_id.clone(), &def.text, Some(format!("decided {}{owner}", prior.decided_at)));
-        self.exceptions.push(ExceptionRecord { exception: format!("duplicate({})", prior.lead_id), handled_by: def.text.clone() });
-        let origin = Origin { rule: "on duplicate".into(), route: None };
+        self.exceptions.push(Exc { exception: ExcName::Duplicate(&prior.lead_id), handled_by: Handled::Text(&def.text) });
+        let origin = Origin::Duplicate;
         let mut hops = 0;
         let stop = match &def.action {
-            DuplicateAction::Act { action } => self.action(action, &origin, false, &mut hops),
+            DuplicateAction::Act { action } => self.action(action, origin, false, &mut hops),
             DuplicateAction::AssignPrevious { fallback } => {
                 let rep = prior.owner.as_ref().and_then(|o| self.p.rep_by_id.get(o).copied());
                 let failure = match rep {
-                    Some(rep) => match self.rep(rep, &origin) {
+                    Some(rep) => match self.rep(rep, origin) {
                         Ok(stop) => return Some(stop),
                         Err(exc) => (exc, None),
                     },
@@ -44,7 +43,7 @@ impl<'a> Run<'a> {
                         ("no_match", Some("no_available_rep"))
                     }
                 };
-                self.fail(failure, fallback, &origin, false, &mut hops)
+                self.fail(failure, fallback, origin, false, &mut hops)
             }
         };
         match stop.0 {

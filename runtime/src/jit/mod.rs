@@ -128,6 +128,13 @@ impl Jit {
         }
     }
 
+    /// Adds the derived values to a record whose fields are already filled.
+    pub(crate) fn fill_derived(&self, p: &Policy, lead: &Lead, rec: &mut Record) {
+        if !self.derived.is_empty() {
+            derived::fill(&self.derived, &self.layout, p, lead, rec.words_mut(), self.derived_base);
+        }
+    }
+
     fn env<'a>(&'a self, p: &'a Policy, lead: &'a Lead, now: i64) -> Env<'a> {
         Env { policy: p, lead, now, generals: &self.generals }
     }
