@@ -219,7 +219,6 @@ fn best_per_peer(rows: &[Row]) -> Vec<(&'static str, Vec<(f64, &str)>)> {
         .collect()
 }
 
-/// Prints the whole report to stdout.
 /// Row names the targets read.
 pub const SERDE_NATIVE: &str = "serde typed struct + native `match`, from JSON text";
 /// The JIT from JSON text.
@@ -229,6 +228,7 @@ pub const INTERP_TEXT: &str = "leadroute interp, from JSON text";
 /// The compact full decision.
 pub const COMPACT: &str = "leadroute jit, full decision, compact";
 
+/// Prints the whole report to stdout.
 pub fn report(t: &Table, run: &Run, rows: &[Row], loads: &[LoadRow], code_bytes: usize) {
     let n = run.leads;
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
