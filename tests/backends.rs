@@ -274,6 +274,60 @@ fn a_large_policy_compiles_to_code_linear_in_its_rules_and_agrees() {
     }
 }
 
+/// How many native functions a compiled policy has (from its debug form).
+fn functions(p: &Policy) -> usize {
+    let text = format!("{p:?}");
+    let at = text.find("functions: ").map(|i| i + "functions: ".len()).expect("a compiled policy");
+    text[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().expect("a count")
+}
+
+/// Decides `leads` with the interpreter and with code cut into functions of
+/// at most `max_nodes` condition nodes, comparing selections and decisions
+/// byte for byte; the number of functions of the cut code.
+fn assert_cut_code_agrees(text: &str, leads: &[String], now: &str, max_nodes: usize) -> usize {
+    let ir = ir_of(&[("p.route", text)]);
+    let interp = Policy::from_ir_with(ir.clone(), Backend::Interp).expect("loads");
+    let cut = Policy::from_ir_with(ir, Backend::Interp).and_then(|p| p.with_jit_cut(max_nodes)).expect("compiles");
+    let (mut si, mut sj) = (State::new(interp.ir()), State::new(cut.ir()));
+    let now = leadroute_runtime::parse_time(now).expect("time");
+    for text in leads {
+        let Ok(lead) = Lead::from_json_str(interp.ir(), text, LeadOptions::default()) else { continue };
+        assert_eq!(interp.select(&lead, now), cut.select(&lead, now), "select, {max_nodes} nodes a function, lead {text}");
+        assert_eq!(interp.select_flat(&interp.flat_lead(lead.clone()), now), cut.select_flat(&cut.flat_lead(lead.clone()), now), "select_flat, lead {text}");
+        common::assert_same_decisions((&interp, &cut), (&mut si, &mut sj), &lead, now, text);
+    }
+    functions(&cut)
+}
+
+/// Long routes, territory lists and tier lists are compiled to chains of
+/// functions of bounded size; cut very small, the chains decide exactly like
+/// the interpreter: first match, `else continue` resuming in a later
+/// function, and the whole selection going on past its first function.
+#[test]
+fn code_cut_into_many_functions_decides_like_the_interpreter() {
+    let policy = gen::policy_200();
+    let leads = gen::leads_200(600, true, 5);
+    let whole = functions(&both(&[("p.route", &policy)]).1);
+    // 20 nodes: tiers and territories stay whole, so the whole selection is one
+    // call that goes on to the rules' later functions; 3: everything is cut.
+    for max in [20, 3] {
+        let n = assert_cut_code_agrees(&policy, &leads, "2026-11-24T15:00:00Z", max);
+        assert!(n > whole + 5, "{n} functions at {max} nodes each, {whole} uncut");
+    }
+    // `else continue` (resumable rules), more than 64 territories, function results.
+    let text = large_policy::generate(2_000);
+    let mut leads = Vec::new();
+    for n in 0..60 {
+        for (country, state) in [(format!("C{n}"), format!("S{n}A")), (format!("C{n}"), "ZZ".into()), ("US".into(), "CA".into())] {
+            leads.push(format!(
+                r#"{{"id": "L{n}", "email": "a@d{n}.example", "country": "{country}", "state": "{state}", "intent": {}, "source": "chat", "segment": "enterprise", "created_at": "2026-11-20T15:00:00Z", "tags": ["t{n}"]}}"#,
+                (n * 13) % 100
+            ));
+        }
+    }
+    assert!(assert_cut_code_agrees(&text, &leads, "2026-11-24T15:00:00Z", 10) > 20);
+}
+
 /// A `Lead` built by hand with values of the wrong type (the schema's
 /// validation would reject them) is still decided alike: such a value
 /// reads as absent to value tests and as present to `is present`.

@@ -86,6 +86,26 @@ impl Policy {
         Ok(self)
     }
 
+    /// This policy compiled with at most `max_nodes` condition nodes per
+    /// native function, so that a small policy runs through many chained
+    /// functions: for tests of that cutting (the interpreter is unchanged).
+    #[doc(hidden)]
+    #[cfg_attr(not(feature = "jit"), allow(unused_mut))]
+    pub fn with_jit_cut(mut self, max_nodes: usize) -> Result<Policy, LoadError> {
+        let backend = Backend::Jit;
+        if let Some(why) = backend.unavailable() {
+            return Err(LoadError::Backend { backend, reason: why.to_string() });
+        }
+        #[cfg(feature = "jit")]
+        {
+            let jit = crate::jit::Jit::compile_cut(&self.ir, &self.compiled, &self.missing, max_nodes).map_err(|reason| LoadError::Backend { backend, reason })?;
+            self.jit = Some(std::sync::Arc::new(jit));
+        }
+        #[cfg(not(feature = "jit"))]
+        let _ = max_nodes;
+        Ok(self)
+    }
+
     /// The backend deciding conditions.
     pub fn backend(&self) -> Backend {
         #[cfg(feature = "jit")]

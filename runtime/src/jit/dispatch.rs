@@ -213,22 +213,25 @@ pub(super) fn split(conds: &[Option<&C>], layout: &Layout, tiers: usize, tier_kn
         if vals.len() < 2 || vals.len() > 4096 {
             continue;
         }
-        let arms: Vec<(Val, Arm)> = vals
-            .into_iter()
-            .map(|v| {
-                let items = conds
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, c)| match c {
-                        None => Some((i, None)),
-                        Some(c) => specialise(c, key, v, layout).map(|s| (i, Some(s))),
-                    })
-                    .collect();
-                (v, items)
-            })
-            .collect();
-        let total: usize = arms.iter().map(|(_, items)| items.len()).sum();
-        if total <= 4 * conds.len() {
+        // Stops building arms as soon as they pass the bound: a refused key costs little.
+        let (limit, mut total) = (4 * conds.len(), 0);
+        let mut arms: Vec<(Val, Arm)> = Vec::with_capacity(vals.len());
+        for v in vals {
+            let items: Arm = conds
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| match c {
+                    None => Some((i, None)),
+                    Some(c) => specialise(c, key, v, layout).map(|s| (i, Some(s))),
+                })
+                .collect();
+            total += items.len();
+            if total > limit {
+                break;
+            }
+            arms.push((v, items));
+        }
+        if total <= limit {
             return Some(Split { key, arms });
         }
     }

@@ -4,7 +4,10 @@
 //!
 //! Each function returns the index of what fired (or writes the territory
 //! match set), [`NONE`] when nothing did, or [`RAISE`] with a field slot when
-//! a missing field's handler stops routing. Conditions the backend has no
+//! a missing field's handler stops routing. Long sequences (a route's rules,
+//! the territories, the tiers) are cut into functions of bounded size,
+//! called in order, so that compile time grows linearly with the policy.
+//! Conditions the backend has no
 //! native form for call back into the reference evaluator, so the two
 //! backends cannot disagree on them. The machine code lives in one
 //! `JITModule` per policy, freed when the last clone of the policy drops.
@@ -32,6 +35,8 @@ pub(crate) const NONE: u32 = 0x7FFF_FFFF;
 pub(crate) const RAISE: u32 = 0x8000_0000;
 /// Tier / territory: none.
 pub(crate) const ABSENT: u32 = u32::MAX;
+/// Tier passed to the whole-selection function: do the whole selection.
+pub(crate) const SELECT: u32 = u32::MAX - 1;
 
 /// `(record, env, tier, territory, extra) -> result`. `extra` is the rule to
 /// resume from for routes, and the match-set buffer for territories.
@@ -50,11 +55,15 @@ pub(crate) struct Env<'a> {
 pub(crate) struct Jit {
     module: Mutex<Option<JITModule>>,
     pub(crate) layout: Layout,
-    tiers: Entry,
-    territories: Entry,
-    /// The whole selection (tier, territories, entry rule) in one call; up to 64 territories.
+    /// The tiers in chunks, first match.
+    tiers: Vec<Entry>,
+    /// The territories in chunks, each setting its matches in the set.
+    territories: Vec<Entry>,
+    /// The whole selection (tier, territories, the entry route's first
+    /// chunk) in one call; up to 64 territories.
     select: Option<Entry>,
-    routes: Vec<Entry>,
+    /// Per route: its chunks, each with the end of its rule range.
+    routes: Vec<Box<[(u32, Entry)]>>,
     /// Per route and rule: the route its action enters (`NONE` for other actions).
     pub(crate) enters: Vec<Box<[u32]>>,
     /// The entry route.
@@ -85,7 +94,8 @@ pub(crate) fn next_id() -> u64 {
 
 impl std::fmt::Debug for Jit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Jit").field("code_bytes", &self.code_bytes).field("functions", &(2 + self.routes.len())).finish()
+        let functions = self.tiers.len() + self.territories.len() + usize::from(self.select.is_some()) + self.routes.iter().map(|r| r.len()).sum::<usize>();
+        f.debug_struct("Jit").field("code_bytes", &self.code_bytes).field("functions", &functions).finish()
     }
 }
 
@@ -111,7 +121,13 @@ pub(crate) fn host_supported() -> bool {
 impl Jit {
     /// Compiles a policy's conditions.
     pub(crate) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crate::ir::MissingHandling>]) -> Result<Jit, String> {
-        codegen::compile(ir, compiled, missing)
+        codegen::compile(ir, compiled, missing, codegen::MAX_WEIGHT)
+    }
+
+    /// [`Jit::compile`] with at most `max_weight` condition nodes per
+    /// function (tests cut small policies into many functions with it).
+    pub(crate) fn compile_cut(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crate::ir::MissingHandling>], max_weight: usize) -> Result<Jit, String> {
+        codegen::compile(ir, compiled, missing, max_weight)
     }
 
     /// How many function results are computed with the record, and how many
@@ -142,8 +158,13 @@ impl Jit {
     /// The first tier whose condition holds.
     pub(crate) fn tier(&self, p: &Policy, lead: &Lead, rec: &Record, now: i64) -> Result<Option<u32>, MissingRaised> {
         let env = self.env(p, lead, now);
-        let r = (self.tiers)(rec.as_ptr(), &env, ABSENT, ABSENT, 0);
-        decode(r)
+        for f in &self.tiers {
+            let r = f(rec.as_ptr(), &env, ABSENT, ABSENT, 0);
+            if r != NONE {
+                return decode(r);
+            }
+        }
+        Ok(None)
     }
 
     /// Every territory whose condition holds, in order, as a callback per match.
@@ -157,8 +178,10 @@ impl Jit {
             big.resize(self.territory_words, 0);
             &mut big
         };
-        let r = (self.territories)(rec.as_ptr(), &env, tier.unwrap_or(ABSENT), ABSENT, set.as_mut_ptr() as u64);
-        decode(r)?;
+        for f in &self.territories {
+            let r = f(rec.as_ptr(), &env, tier.unwrap_or(ABSENT), ABSENT, set.as_mut_ptr() as u64);
+            decode(r)?;
+        }
         for (w, word) in set.iter().enumerate() {
             let mut bits = *word;
             while bits != 0 {
@@ -183,12 +206,16 @@ impl Jit {
         let f = self.select?;
         let env = self.env(p, lead, now);
         let mut out = [ABSENT, ABSENT, 0, NONE];
-        let mut r = f(rec.as_ptr(), &env, ABSENT, ABSENT, out.as_mut_ptr() as u64);
+        let mut r = f(rec.as_ptr(), &env, SELECT, ABSENT, out.as_mut_ptr() as u64);
         let opt = |x: u32| (x != ABSENT).then_some(x);
         let (tier, territory) = (opt(out[0]), opt(out[1]));
         let mut route = self.entry;
         if r == 0 {
             r = out[3];
+            if r == NONE {
+                // The entry route's later chunks.
+                r = self.run(route, 1, rec, &env, out[0], out[1], 0);
+            }
         }
         // Each hop enters another route; routes do not cycle (checked at load), so this ends.
         for _ in 0..=self.routes.len() {
@@ -197,7 +224,7 @@ impl Jit {
                 _ => break,
             };
             route = next;
-            r = (self.routes[route as usize])(rec.as_ptr(), &env, out[0], out[1], 0);
+            r = self.run(route, 0, rec, &env, out[0], out[1], 0);
         }
         let outcome = if r & RAISE != 0 {
             Selected::Missing { field: r & !RAISE }
@@ -213,9 +240,24 @@ impl Jit {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn rule(&self, p: &Policy, lead: &Lead, rec: &Record, now: i64, route: u32, tier: Option<u32>, territory: Option<u32>, from: u32) -> Result<Option<u32>, MissingRaised> {
         let env = self.env(p, lead, now);
-        let f = self.routes[route as usize];
-        let r = f(rec.as_ptr(), &env, tier.unwrap_or(ABSENT), territory.unwrap_or(ABSENT), from as u64);
+        let r = self.run(route, 0, rec, &env, tier.unwrap_or(ABSENT), territory.unwrap_or(ABSENT), from);
         decode(r)
+    }
+
+    /// Runs `route`'s chunks from the `skip`th on, skipping those that end
+    /// at or before rule `from`, until one gives a rule or a raise.
+    #[allow(clippy::too_many_arguments)]
+    fn run(&self, route: u32, skip: usize, rec: &Record, env: &Env, tier: u32, territory: u32, from: u32) -> u32 {
+        let chunks = self.routes.get(route as usize).map_or(&[][..], |c| c.get(skip..).unwrap_or(&[]));
+        for &(end, f) in chunks {
+            if from < end {
+                let r = f(rec.as_ptr(), env, tier, territory, u64::from(from));
+                if r != NONE {
+                    return r;
+                }
+            }
+        }
+        NONE
     }
 }
 

@@ -5,6 +5,7 @@
 //! rules that can fire there.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Mutex;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -15,7 +16,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Module};
 
 use super::{derived, dispatch};
-use super::{general, Entry, Jit, ABSENT, NONE, RAISE};
+use super::{general, Entry, Jit, ABSENT, NONE, RAISE, SELECT};
 use crate::compiled::{index_bit, Compiled, C, NONE_BIT};
 use crate::flat::{Kind, Layout};
 use crate::ir::{Action, CmpOp, Expr, Fallback, PolicyIr};
@@ -106,7 +107,7 @@ fn can_continue(a: &Action) -> bool {
     a.chain().last().and_then(Action::fallback) == Some(&Fallback::Continue)
 }
 
-pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crate::ir::MissingHandling>]) -> Result<Jit, String> {
+pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crate::ir::MissingHandling>], max_weight: usize) -> Result<Jit, String> {
     let (mut used, mut tested) = (Vec::new(), Vec::new());
     for c in conditions(compiled) {
         collect(c, ir, &mut used, &mut tested);
@@ -123,14 +124,19 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crat
     let mut flags = settings::builder();
     // The IR verifier checks this generator's output: on in debug builds (every test), off in release.
     let verify = if cfg!(debug_assertions) { "true" } else { "false" };
-    for (k, v) in [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false"), ("enable_verifier", verify)] {
+    // `opt_level` "none": the e-graph pass cost about a quarter of compile
+    // time and saved about 1 % of the instructions of a `select` (mostly
+    // branches and loads that it cannot improve). The single-pass register
+    // allocator compiles faster still but spills: +10 % per `select`.
+    for (k, v) in [("opt_level", "none"), ("is_pic", "false"), ("use_colocated_libcalls", "false"), ("enable_verifier", verify)] {
         flags.set(k, v).map_err(|e| err("setting")(e.to_string()))?;
     }
     let isa = cranelift_native::builder().map_err(|e| err("host")(e.to_string()))?;
     let isa = isa.finish(settings::Flags::new(flags)).map_err(|e| err("target")(e.to_string()))?;
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
     let resumable: Vec<bool> = ir.routes.iter().map(|r| r.rules.iter().any(|rule| can_continue(&rule.action))).collect();
-    match define_all(&mut module, ir, compiled, &layout, &mut tables, &resumable) {
+    let plan = Plan::new(compiled, max_weight);
+    match define_all(&mut module, ir, compiled, &plan, &layout, &mut tables, &resumable) {
         Ok((ids, code_bytes)) => {
             let get = |id: FuncId| -> Entry {
                 let p = module.get_finalized_function(id);
@@ -138,10 +144,10 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crat
                 // in the host's default calling convention, which `extern "C"` is.
                 unsafe { std::mem::transmute::<*const u8, Entry>(p) }
             };
-            let tiers = get(ids[0]);
-            let territories = get(ids[1]);
-            let select = (ir.territories.len() <= 64).then(|| get(ids[2]));
-            let routes = ids[3..].iter().map(|id| get(*id)).collect();
+            let tiers = ids.tiers.iter().map(|id| get(*id)).collect();
+            let territories = ids.territories.iter().map(|id| get(*id)).collect();
+            let select = ids.select.map(get);
+            let routes = ids.routes.iter().zip(&plan.routes).map(|(fs, ranges)| fs.iter().zip(ranges).map(|(id, r)| (r.end as u32, get(*id))).collect()).collect();
             Ok(Jit {
                 module: Mutex::new(Some(module)),
                 layout,
@@ -182,45 +188,69 @@ fn entry_signature(module: &JITModule) -> Signature {
     sig
 }
 
-/// Defines the tier, territory, whole-selection and route functions; their
-/// ids in that order and the code size.
-fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, layout: &Layout, tables: &mut Tables, resumable: &[bool]) -> Result<(Vec<FuncId>, usize), String> {
-    let sig = entry_signature(module);
-    let mut ctx = module.make_context();
-    let mut fctx = FunctionBuilderContext::new();
-    let mut ids = Vec::new();
-    let mut code_bytes = 0;
-    let nt = ir.territories.len();
-    let count = 3 + ir.routes.len();
-    for f in 0..count {
-        let id = module.declare_anonymous_function(&sig).map_err(|e| err("declare")(e.to_string()))?;
-        ctx.func.signature = sig.clone();
-        ctx.func.name = UserFuncName::user(0, f as u32);
+/// The functions [`define_all`] made, per [`Plan`] chunk.
+struct Ids {
+    tiers: Vec<FuncId>,
+    territories: Vec<FuncId>,
+    select: Option<FuncId>,
+    routes: Vec<Vec<FuncId>>,
+}
+
+/// Defines one function after another, reusing Cranelift's contexts.
+struct Gen<'m> {
+    module: &'m mut JITModule,
+    ctx: cranelift_codegen::Context,
+    fctx: FunctionBuilderContext,
+    sig: Signature,
+    ntiers: usize,
+    count: u32,
+    code_bytes: usize,
+}
+
+impl Gen<'_> {
+    /// Defines a function over `conds` conditions whose body `body` emits.
+    fn define(&mut self, layout: &Layout, tables: &mut Tables, conds: usize, body: impl FnOnce(&mut Fx<'_>)) -> Result<FuncId, String> {
+        let id = self.module.declare_anonymous_function(&self.sig).map_err(|e| err("declare")(e.to_string()))?;
+        self.ctx.func.signature = self.sig.clone();
+        self.ctx.func.name = UserFuncName::user(0, self.count);
+        self.count += 1;
         {
             // Decision trees may add up to three copies per condition of the function, plus some slack.
-            let conds = match f {
-                0 => ir.tiers.len(),
-                1 => ir.territories.len(),
-                2 => ir.tiers.len() + ir.territories.len() + ir.routes[ir.entry as usize].rules.len(),
-                r => ir.routes[r - 3].rules.len(),
-            };
-            let mut fx = Fx::new(module, &mut ctx.func, &mut fctx, layout, tables, ir.tiers.len(), 3 * conds + 256);
-            match f {
-                0 => fx.tiers(&compiled.tiers),
-                1 => fx.territories(&compiled.territories),
-                2 if nt <= 64 => fx.select(compiled, ir.entry as usize, nt),
-                2 => fx.give(NONE),
-                r => fx.route(&compiled.routes[r - 3], nt, resumable[r - 3]),
-            }
+            let mut fx = Fx::new(self.module, &mut self.ctx.func, &mut self.fctx, layout, tables, self.ntiers, 3 * conds + 256);
+            body(&mut fx);
             fx.finish();
         }
-        module.define_function(id, &mut ctx).map_err(|e| err("define")(format!("{e:?}")))?;
-        code_bytes += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
-        module.clear_context(&mut ctx);
-        ids.push(id);
+        self.module.define_function(id, &mut self.ctx).map_err(|e| err("define")(format!("{e:?}")))?;
+        self.code_bytes += self.ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+        self.module.clear_context(&mut self.ctx);
+        Ok(id)
     }
-    module.finalize_definitions().map_err(|e| err("finalize")(e.to_string()))?;
-    Ok((ids, code_bytes))
+}
+
+/// Defines the tier, territory, whole-selection and route functions of
+/// `plan`; their ids and the code size.
+#[allow(clippy::too_many_arguments)]
+fn define_all(module: &mut JITModule, ir: &PolicyIr, compiled: &Compiled, plan: &Plan, layout: &Layout, tables: &mut Tables, resumable: &[bool]) -> Result<(Ids, usize), String> {
+    let sig = entry_signature(module);
+    let ctx = module.make_context();
+    let mut g = Gen { module, ctx, fctx: FunctionBuilderContext::new(), sig, ntiers: ir.tiers.len(), count: 0, code_bytes: 0 };
+    let (nt, entry) = (ir.territories.len(), ir.entry as usize);
+    let tiers = plan.tiers.iter().map(|r| g.define(layout, tables, r.len(), |fx| fx.tiers(&compiled.tiers, r.clone()))).collect::<Result<_, _>>()?;
+    let territories = plan.territories.iter().map(|r| g.define(layout, tables, r.len(), |fx| fx.territories(&compiled.territories, r.clone()))).collect::<Result<_, _>>()?;
+    let mut routes: Vec<Vec<FuncId>> = Vec::with_capacity(plan.routes.len());
+    for (r, ranges) in plan.routes.iter().enumerate() {
+        let mut fs = Vec::with_capacity(ranges.len());
+        for (k, range) in ranges.iter().enumerate() {
+            // The entry route's first chunk is also the whole selection.
+            let select = (plan.select && r == entry && k == 0).then_some(compiled);
+            let conds = range.len() + select.map_or(0, |_| ir.tiers.len() + nt);
+            fs.push(g.define(layout, tables, conds, |fx| fx.route(&compiled.routes[r], range.clone(), nt, resumable[r], select))?);
+        }
+        routes.push(fs);
+    }
+    let select = if plan.select { routes.get(entry).and_then(|fs| fs.first()).copied() } else { None };
+    g.module.finalize_definitions().map_err(|e| err("finalize")(e.to_string()))?;
+    Ok((Ids { tiers, territories, select, routes }, g.code_bytes))
 }
 
 /// One function being built.
@@ -247,6 +277,8 @@ struct Fx<'a> {
     /// Condition copies decision trees may still add in this function, so
     /// that code stays within a small multiple of the policy's size.
     budget: usize,
+    /// The index of the first hit block of the sequence being emitted.
+    hit_base: u32,
     /// In the whole-selection function: the territory match set being built.
     terr_set: Option<cranelift_frontend::Variable>,
     gsig: SigRef,
@@ -255,8 +287,9 @@ struct Fx<'a> {
     raise: BTreeMap<u32, Block>,
     /// Blocks still to fill with a constant return.
     pending: Vec<(Block, u32)>,
-    /// The whole-selection function: results other than raises are the rule, stored.
-    fused: bool,
+    /// In a function that is also the whole selection: whether this call
+    /// is one (then results other than raises are the rule, stored).
+    selecting: Option<Value>,
     cfg: cranelift_codegen::isa::TargetFrontendConfig,
 }
 
@@ -291,12 +324,13 @@ impl<'a> Fx<'a> {
             known_terr_index: None,
             ntiers,
             budget,
+            hit_base: 0,
             terr_set: None,
             gsig,
             ret,
             raise: BTreeMap::new(),
             pending: Vec::new(),
-            fused: false,
+            selecting: None,
             cfg: module.target_config(),
         };
         fx.tier_bit = fx.bit_of(p[2]);
@@ -312,11 +346,13 @@ impl<'a> Fx<'a> {
         }
         self.b.switch_to_block(self.ret);
         let rv = self.b.block_params(self.ret)[0];
-        if self.fused {
+        if let Some(selecting) = self.selecting {
             // A result that is not a raise is the rule: stored, and 0 returned.
             let raised = self.b.ins().band_imm_u(rv, RAISE as i64);
+            let plain = self.b.ins().icmp_imm_u(IntCC::Equal, raised, 0);
+            let keep = self.b.ins().band(plain, selecting);
             let (stop, store) = (self.b.create_block(), self.b.create_block());
-            self.b.ins().brif(raised, stop, &[], store, &[]);
+            self.b.ins().brif(keep, store, &[], stop, &[]);
             self.b.switch_to_block(stop);
             self.b.ins().return_(&[rv]);
             self.b.switch_to_block(store);
@@ -366,16 +402,19 @@ impl<'a> Fx<'a> {
         blk
     }
 
-    fn tiers(&mut self, tiers: &[Option<C>]) {
-        let hits: Vec<Block> = (0..tiers.len()).map(|i| self.block_giving(i as u32)).collect();
+    /// Tiers `range`: the first that holds, or `NONE`.
+    fn tiers(&mut self, tiers: &[Option<C>], range: Range<usize>) {
+        self.hit_base = range.start as u32;
+        let hits: Vec<Block> = range.clone().map(|i| self.block_giving(i as u32)).collect();
         let none = self.block_giving(NONE);
-        let items: Vec<(u32, Option<&C>)> = tiers.iter().enumerate().map(|(i, c)| (i as u32, c.as_ref())).collect();
+        let items: Vec<(u32, Option<&C>)> = range.map(|i| (i as u32, tiers[i].as_ref())).collect();
         self.seq(&items, Some(&hits), none, 0);
     }
 
-    fn territories(&mut self, territories: &[C]) {
+    /// Territories `range`: each that holds sets its bit in the buffer.
+    fn territories(&mut self, territories: &[C], range: Range<usize>) {
         let done = self.b.create_block();
-        let items: Vec<(u32, Option<&C>)> = territories.iter().enumerate().map(|(i, c)| (i as u32, Some(c))).collect();
+        let items: Vec<(u32, Option<&C>)> = range.map(|i| (i as u32, Some(&territories[i]))).collect();
         self.seq(&items, None, done, 0);
         self.b.switch_to_block(done);
         self.give(0);
@@ -421,10 +460,10 @@ impl<'a> Fx<'a> {
         for &(idx, c) in items {
             match hits {
                 Some(h) => match c {
-                    None => return self.jump(h[idx as usize]),
+                    None => return self.jump(h[(idx - self.hit_base) as usize]),
                     Some(c) => {
                         let next = self.b.create_block();
-                        self.cond(c, h[idx as usize], next);
+                        self.cond(c, h[(idx - self.hit_base) as usize], next);
                         self.b.switch_to_block(next);
                     }
                 },
@@ -449,8 +488,12 @@ impl<'a> Fx<'a> {
     fn emit_split(&mut self, items: &[(u32, Option<&C>)], split: dispatch::Split, hits: Option<&[Block]>, end: Block, depth: u32) -> bool {
         let arm_of = |v: dispatch::Val| split.arms.iter().position(|(x, _)| *x == v);
         let (Some(missing), other) = (arm_of(dispatch::Val::Missing), arm_of(dispatch::Val::Other)) else { return false };
-        let max = split.arms.iter().filter_map(|(v, _)| if let dispatch::Val::Is(i) = v { Some(*i) } else { None }).max().unwrap_or(0);
-        if max > 4096 {
+        let is = || split.arms.iter().filter_map(|(v, _)| if let dispatch::Val::Is(i) = v { Some(*i) } else { None });
+        let max = is().max().unwrap_or(0);
+        // The table starts at the least value tested (tiers: at 0, as every tier has its arm),
+        // so that a chunk testing high ids does not pay for the low ones.
+        let min = if split.key == dispatch::Key::Tier { 0 } else { is().min().unwrap_or(0) };
+        if max - min > 4096 {
             return false;
         }
         let value = match split.key {
@@ -462,7 +505,12 @@ impl<'a> Fx<'a> {
         };
         let blocks: Vec<Block> = split.arms.iter().map(|_| self.b.create_block()).collect();
         let default = blocks[other.unwrap_or(missing)];
-        let table: Vec<Block> = (0..=max).map(|i| arm_of(dispatch::Val::Is(i)).map_or(default, |a| blocks[a])).collect();
+        let mut table = vec![default; (max - min + 1) as usize];
+        for ((v, _), blk) in split.arms.iter().zip(&blocks) {
+            if let dispatch::Val::Is(i) = v {
+                table[(i - min) as usize] = *blk;
+            }
+        }
         let index = match value {
             None if split.key == dispatch::Key::Territory => {
                 // No territory goes to its own arm; other indexes through the table.
@@ -482,6 +530,8 @@ impl<'a> Fx<'a> {
                 self.b.ins().ireduce(types::I32, v)
             }
         };
+        // Below `min` wraps past the table, to the default like any value no test names.
+        let index = if min == 0 { index } else { self.b.ins().iadd_imm_s(index, -(min as i64)) };
         let calls: Vec<_> = table.iter().map(|blk| self.b.func.dfg.block_call(*blk, &[])).collect();
         let def = self.b.func.dfg.block_call(if split.key == dispatch::Key::Tier { blocks[missing] } else { default }, &[]);
         let jt = self.b.create_jump_table(JumpTableData::new(def, &calls));
@@ -507,13 +557,12 @@ impl<'a> Fx<'a> {
         true
     }
 
-    /// The whole selection in one call, for [`Policy::select`](crate::Policy::select)
-    /// with up to 64 territories: the tier, the territory match set, and the
-    /// entry route's first rule. `extra` points at four `u32`: the tier, the
-    /// first territory, how many matched, and the rule (each `ABSENT` / `NONE`
-    /// for none); the result is 0 or a raise.
-    fn select(&mut self, compiled: &Compiled, entry: usize, nt: usize) {
-        self.fused = true;
+    /// The start of the whole selection, for [`Policy::select`](crate::Policy::select)
+    /// with up to 64 territories: the tier and the territory match set,
+    /// stored where `extra` points (four `u32`: the tier, the first
+    /// territory, how many matched, and later the rule; `ABSENT` / `NONE`
+    /// for none). Gives the tier and the territory for the rules.
+    fn select(&mut self, compiled: &Compiled) -> (Value, Value) {
         let flags = MemFlagsData::trusted();
         // Tiers: the first that holds, passed on as a block argument.
         let tiers_done = self.b.create_block();
@@ -551,53 +600,80 @@ impl<'a> Fx<'a> {
         let terr = self.b.ins().select(none, absent, first);
         self.b.ins().store(flags, terr, self.extra, 4);
         self.b.ins().store(flags, count, self.extra, 8);
-        self.terr = terr;
-        self.terr_bit = self.bit_of(terr);
-        // The entry route, which stores the rule through the return block.
-        self.route(&compiled.routes[entry], nt, false);
+        (tier, terr)
     }
 
-    /// One route: a jump on the territory to the rules that can fire there;
-    /// when `resumable`, a second entry resumes at the rule numbered `extra`.
-    fn route(&mut self, route: &crate::compiled::CRoute, nt: usize, resumable: bool) {
-        let n = route.rules.len();
-        let hits: Vec<Block> = (0..n).map(|i| self.block_giving(i as u32)).collect();
+    /// Rules `range` of a route: a jump on the territory to the rules that
+    /// can fire there; when `resumable`, a second entry resumes at the rule
+    /// numbered `extra` (past the range start). With `select` (the entry
+    /// route's first chunk), a call with the tier [`SELECT`] is the whole
+    /// selection ([`Fx::select`]), which then stores the rule: one copy of
+    /// the rules serves both.
+    fn route(&mut self, route: &crate::compiled::CRoute, range: Range<usize>, nt: usize, resumable: bool, select: Option<&Compiled>) {
+        let (a, n) = (range.start, range.len());
+        self.hit_base = a as u32;
+        let hits: Vec<Block> = range.clone().map(|i| self.block_giving(i as u32)).collect();
         let none = self.block_giving(NONE);
-        let chains: Vec<Block> = (0..=nt).map(|_| self.b.create_block()).collect();
+        // The rules, given the tier and the territory.
         let dispatch = self.b.create_block();
+        let (tier_at, terr_at) = (self.b.append_block_param(dispatch, types::I32), self.b.append_block_param(dispatch, types::I32));
+        let given = [BlockArg::Value(self.tier), BlockArg::Value(self.terr)];
+        if let Some(compiled) = select {
+            let selecting = self.b.ins().icmp_imm_u(IntCC::Equal, self.tier, SELECT as i64);
+            self.selecting = Some(selecting);
+            let (whole, rules) = (self.b.create_block(), self.b.create_block());
+            self.branch(selecting, whole, rules);
+            self.b.switch_to_block(whole);
+            let saved = (self.tier, self.tier_bit);
+            let (tier, terr) = self.select(compiled);
+            self.b.ins().jump(dispatch, &[BlockArg::Value(tier), BlockArg::Value(terr)]);
+            (self.tier, self.tier_bit) = saved;
+            self.b.switch_to_block(rules);
+        }
         if resumable {
             let linear: Vec<Block> = (0..n).map(|_| self.b.create_block()).collect();
             let start = self.b.ins().ireduce(types::I32, self.extra);
-            let first = self.b.ins().icmp_imm_u(IntCC::Equal, start, 0);
+            let first = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, start, a as i64);
             let resume = self.b.create_block();
-            self.b.ins().brif(first, dispatch, &[], resume, &[]);
+            self.b.ins().brif(first, dispatch, &given, resume, &[]);
             self.b.switch_to_block(resume);
+            let index = if a == 0 { start } else { self.b.ins().iadd_imm_s(start, -(a as i64)) };
             let table: Vec<_> = linear.iter().map(|blk| self.b.func.dfg.block_call(*blk, &[])).collect();
             let def = self.b.func.dfg.block_call(none, &[]);
             let jt = self.b.create_jump_table(JumpTableData::new(def, &table));
-            self.b.ins().br_table(start, jt);
+            self.b.ins().br_table(index, jt);
             for i in 0..n {
                 self.b.switch_to_block(linear[i]);
                 let next = linear.get(i + 1).copied().unwrap_or(none);
-                self.rule(route.rules[i].as_ref(), hits[i], next);
+                self.rule(route.rules[a + i].as_ref(), hits[i], next);
             }
         } else {
-            self.b.ins().jump(dispatch, &[]);
+            self.b.ins().jump(dispatch, &given);
         }
         self.b.switch_to_block(dispatch);
+        (self.tier, self.terr) = (tier_at, terr_at);
+        self.tier_bit = self.bit_of(tier_at);
+        self.terr_bit = self.bit_of(terr_at);
+        // This chunk's rules per territory (the lists are in rule order).
+        let by_territory: Vec<&[u32]> = route
+            .by_territory
+            .iter()
+            .map(|v| {
+                let (lo, hi) = (v.partition_point(|&r| (r as usize) < a), v.partition_point(|&r| (r as usize) < range.end));
+                &v[lo..hi]
+            })
+            .collect();
         // A chain per territory pays while rules are not copied into many
-        // chains; past that (many territories, rules for any territory) one
-        // chain tests the territory at run time, and code stays linear in the rules.
-        let copies: usize = route.by_territory.iter().map(Vec::len).sum();
-        if copies > 2 * n + 64 {
-            let items: Vec<(u32, Option<&C>)> = (0..n).map(|ri| (ri as u32, route.rules[ri].as_ref())).collect();
+        // chains and the territories are not many more than the rules; past
+        // that one chain tests the territory at run time, and code stays
+        // linear in the rules.
+        let copies: usize = by_territory.iter().map(|v| v.len()).sum();
+        if copies > 2 * n + 64 || nt > 4 * n + 64 {
+            let items: Vec<(u32, Option<&C>)> = range.map(|ri| (ri as u32, route.rules[ri].as_ref())).collect();
             self.seq(&items, Some(&hits), none, 0);
-            for chain in chains {
-                self.b.switch_to_block(chain);
-                self.jump(none);
-            }
             return;
         }
+        let chains: Vec<Block> = (0..=nt).map(|_| self.b.create_block()).collect();
         let table: Vec<_> = chains[..nt].iter().map(|blk| self.b.func.dfg.block_call(*blk, &[])).collect();
         let def = self.b.func.dfg.block_call(chains[nt], &[]);
         let jt = self.b.create_jump_table(JumpTableData::new(def, &table));
@@ -606,7 +682,7 @@ impl<'a> Fx<'a> {
             self.b.switch_to_block(*chain);
             self.known_terr = Some(index_bit((t < nt).then_some(t as u32)));
             self.known_terr_index = Some(if t == nt { ABSENT } else { t as u32 });
-            let items: Vec<(u32, Option<&C>)> = route.by_territory[t].iter().map(|&ri| (ri, route.rules[ri as usize].as_ref())).collect();
+            let items: Vec<(u32, Option<&C>)> = by_territory[t].iter().map(|&ri| (ri, route.rules[ri as usize].as_ref())).collect();
             self.seq(&items, Some(&hits), none, 0);
         }
         self.known_terr = None;
@@ -732,5 +808,9 @@ impl<'a> Fx<'a> {
 }
 
 mod leaves;
+mod plan;
+
+pub(in crate::jit) use plan::MAX_WEIGHT;
 
 use leaves::record_flags;
+use plan::Plan;
