@@ -285,7 +285,7 @@ fn functions(p: &Policy) -> usize {
 /// at most `max_nodes` condition nodes, comparing selections and decisions
 /// byte for byte; the number of functions of the cut code.
 fn assert_cut_code_agrees(text: &str, leads: &[String], now: &str, max_nodes: usize) -> usize {
-    let ir = ir_of(&[("p.route", text)]);
+    let ir = common::ir_of(&[("p.route", text)]);
     let interp = Policy::from_ir_with(ir.clone(), Backend::Interp).expect("loads");
     let cut = Policy::from_ir_with(ir, Backend::Interp).and_then(|p| p.with_jit_cut(max_nodes)).expect("compiles");
     let (mut si, mut sj) = (State::new(interp.ir()), State::new(cut.ir()));
