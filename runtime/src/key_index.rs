@@ -148,7 +148,7 @@ mod tests {
             // Few small keys (many collisions of short strings) and some longer ones.
             let key = |g: &mut Lcg| {
                 let v = g.next() % (n as u64 * 2 + 10);
-                if v % 3 == 0 { format!("acct{v}.example") } else { format!("{v}") }
+                if v.is_multiple_of(3) { format!("acct{v}.example") } else { format!("{v}") }
             };
             let mut reference: BTreeMap<String, u32> = BTreeMap::new();
             let mut index = KeyIndex::with_capacity(if seed % 2 == 0 { n } else { 1 });
