@@ -164,8 +164,9 @@ fn write_split_policy(dir: &TempDir, sub: &str) {
 fn check_exits_0_on_the_bundled_example() {
     let run = run(&["check", "examples/inbound.route"]);
     run.expect_code(0);
-    // Like rustc and cargo, reports for people go to standard error.
-    assert_eq!(run.stderr, "checked: no problems found in 1 file\n");
+    // Like rustc and cargo, reports for people go to standard error; the
+    // tables' CSV files are checked too, and counted apart.
+    assert_eq!(run.stderr, "checked: no problems found in 1 file and 2 tables\n");
     assert_eq!(run.stdout, "");
 }
 
@@ -676,7 +677,7 @@ fn check_a_folder_of_separate_policies_gives_one_e0052_and_each_checks_them_alon
     assert!(diags[0]["help"].as_str().expect("help").contains("--each"));
     let each = run_in(dir.path(), &["check", "policies", "--each", "--color", "never"]);
     each.expect_code(0);
-    assert_eq!(each.stderr, "checked: no problems found in 2 files\n");
+    assert_eq!(each.stderr, "checked: no problems found in 2 files and 2 tables\n");
     // With --each a mistake is reported in the file that has it.
     dir.write_path("policies/partners.route", inbound_text().replacen("policy acme_inbound", "policy partners", 1).replacen("assign team ae_west", "assign team ae_wset", 1));
     let json = run_in(dir.path(), &["check", "policies", "--each", "--format", "json"]);
@@ -793,7 +794,7 @@ fn check_accepts_the_example_with_crlf_line_endings() {
     dir.write_path("crlf.route", &text);
     let human = run_in(dir.path(), &["check", "crlf.route"]);
     human.expect_code(0);
-    assert_eq!(human.stderr, "checked: no problems found in 1 file\n");
+    assert_eq!(human.stderr, "checked: no problems found in 1 file and 2 tables\n");
 }
 
 #[test]

@@ -18,10 +18,10 @@ pub const FUZZ_NOW: &str = "2026-11-24T15:00:00Z";
 /// The example policy the `lead_json` target validates leads against.
 pub const EXAMPLE_POLICY: &str = include_str!("../../examples/inbound.route");
 
-/// The accounts example's CSV files, by the name its policy reads them from
+/// The CSV files of that policy's tables, by the name it reads them from
 /// (every compiled text can read them, so fuzzed tables have rows too).
 pub const EXAMPLE_TABLES: [(&str, &str); 2] =
-    [("accounts.csv", include_str!("../../examples/accounts/accounts.csv")), ("west_zips.csv", include_str!("../../examples/accounts/west_zips.csv"))];
+    [("accounts.csv", include_str!("../../examples/accounts.csv")), ("us_west_zips.csv", include_str!("../../examples/us_west_zips.csv"))];
 
 /// Example leads for that policy (a few are routed by `policy_load` on every IR that loads).
 pub const EXAMPLE_LEADS: &str = include_str!("../../examples/leads.ndjson");

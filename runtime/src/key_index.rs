@@ -1,26 +1,34 @@
 //! A compact hash index from string keys to row numbers, built once when a
-//! policy loads: one open-addressing slot array (hash fingerprint, row, and
-//! where the key sits in one shared text arena) and the arena itself. A
-//! lookup reads one slot and compares the key once, so a hit is two memory
-//! reads and a miss usually one: the index of 100,000 accounts is a few MB,
-//! not a map of boxed strings scattered over the heap.
+//! policy loads: one open-addressing array of 32-byte slots (hash
+//! fingerprint, row, and the key itself when it has at most
+//! [`INLINE`] bytes, else where it sits in one shared arena). A lookup of a
+//! short key (most domains and postal codes) reads one cache line, hit or
+//! miss; a longer key one more for its text. The index of 100,000 accounts
+//! is a few MB, not a map of boxed strings scattered over the heap.
 
 use std::hash::Hasher;
 
 use rustc_hash::FxHasher;
 
-/// A slot: empty when `row` is [`EMPTY`].
+/// Keys of at most this many bytes are kept in their slot.
+const INLINE: usize = 20;
+
+/// A slot: empty when `row` is [`EMPTY`]. Two share a cache line.
 #[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
 struct Slot {
     /// The high half of the key's hash.
     fingerprint: u32,
     /// The row the key names.
     row: u32,
-    /// The key's first byte in the arena.
-    start: u32,
     /// The key's length in bytes.
     len: u32,
+    /// The key when it is at most [`INLINE`] bytes, else its first byte's
+    /// offset in the arena (little-endian, in the first four bytes).
+    text: [u8; INLINE],
 }
+
+const VACANT: Slot = Slot { fingerprint: 0, row: EMPTY, len: 0, text: [0; INLINE] };
 
 const EMPTY: u32 = u32::MAX;
 
@@ -28,13 +36,18 @@ const EMPTY: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub(crate) struct KeyIndex {
     slots: Box<[Slot]>,
-    arena: String,
+    /// The text of keys longer than [`INLINE`] bytes.
+    arena: Vec<u8>,
     len: usize,
 }
 
 fn hash(key: &str) -> u64 {
+    hash_bytes(key.as_bytes())
+}
+
+fn hash_bytes(key: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    h.write(key.as_bytes());
+    h.write(key);
     // Fx mixes weakly in the low bits of short inputs: fold the high half in.
     let x = h.finish();
     x ^ (x >> 29).wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -45,7 +58,7 @@ impl KeyIndex {
     /// two thirds before rebuilding).
     pub(crate) fn with_capacity(keys: usize) -> KeyIndex {
         let slots = (keys.saturating_mul(3) / 2).max(8).next_power_of_two();
-        KeyIndex { slots: vec![Slot { fingerprint: 0, row: EMPTY, start: 0, len: 0 }; slots].into_boxed_slice(), arena: String::new(), len: 0 }
+        KeyIndex { slots: vec![VACANT; slots].into_boxed_slice(), arena: Vec::new(), len: 0 }
     }
 
     /// The number of keys.
@@ -57,22 +70,32 @@ impl KeyIndex {
     /// Adds `key` for `row` unless the key is there already (the first row
     /// keeps it). Keys whose bytes would not fit a 4 GB arena are left out.
     pub(crate) fn insert(&mut self, key: &str, row: u32) {
-        if row == EMPTY || self.find_slot(key).is_ok() {
+        if row == EMPTY {
             return;
         }
+        // One hash per key: the probe that finds it absent gives the slot,
+        // found again only when the slots grew.
+        let h = hash(key);
+        let Err(mut at) = self.find_slot_hashed(key.as_bytes(), h) else { return };
         if (self.len + 1) * 3 > self.slots.len() * 2 {
             self.grow();
+            let Err(again) = self.find_slot_hashed(key.as_bytes(), h) else { return };
+            at = again;
         }
-        let (Ok(start), Ok(len)) = (u32::try_from(self.arena.len()), u32::try_from(key.len())) else { return };
-        if start.checked_add(len).is_none() {
-            return;
+        let Ok(len) = u32::try_from(key.len()) else { return };
+        let mut text = [0u8; INLINE];
+        if key.len() <= INLINE {
+            text[..key.len()].copy_from_slice(key.as_bytes());
+        } else {
+            let Ok(start) = u32::try_from(self.arena.len()) else { return };
+            if start.checked_add(len).is_none() {
+                return;
+            }
+            self.arena.extend_from_slice(key.as_bytes());
+            text[..4].copy_from_slice(&start.to_le_bytes());
         }
-        self.arena.push_str(key);
-        let h = hash(key);
-        if let Err(i) = self.find_slot_hashed(key, h) {
-            self.slots[i] = Slot { fingerprint: (h >> 32) as u32, row, start, len };
-            self.len += 1;
-        }
+        self.slots[at] = Slot { fingerprint: (h >> 32) as u32, row, len, text };
+        self.len += 1;
     }
 
     fn grow(&mut self) {
@@ -80,7 +103,7 @@ impl KeyIndex {
         let old = std::mem::take(&mut self.slots);
         for s in old.iter().filter(|s| s.row != EMPTY) {
             let key = self.key(s);
-            let h = hash(key);
+            let h = hash_bytes(key);
             if let Err(i) = bigger.find_slot_hashed(key, h) {
                 bigger.slots[i] = *s;
             }
@@ -88,16 +111,23 @@ impl KeyIndex {
         self.slots = bigger.slots;
     }
 
-    fn key(&self, s: &Slot) -> &str {
-        self.arena.get(s.start as usize..(s.start as usize + s.len as usize)).unwrap_or("")
+    /// The key a slot holds.
+    #[inline]
+    fn key<'a>(&'a self, s: &'a Slot) -> &'a [u8] {
+        let len = s.len as usize;
+        if len <= INLINE {
+            return &s.text[..len];
+        }
+        let start = u32::from_le_bytes([s.text[0], s.text[1], s.text[2], s.text[3]]) as usize;
+        self.arena.get(start..start + len).unwrap_or(&[])
     }
 
     /// `Ok(slot)` holding `key`, or `Err(slot)` where it would go.
     fn find_slot(&self, key: &str) -> Result<usize, usize> {
-        self.find_slot_hashed(key, hash(key))
+        self.find_slot_hashed(key.as_bytes(), hash(key))
     }
 
-    fn find_slot_hashed(&self, key: &str, h: u64) -> Result<usize, usize> {
+    fn find_slot_hashed(&self, key: &[u8], h: u64) -> Result<usize, usize> {
         let mask = self.slots.len() - 1;
         let fingerprint = (h >> 32) as u32;
         let mut i = h as usize & mask;
@@ -145,10 +175,16 @@ mod tests {
         for seed in 0..8u64 {
             let mut g = Lcg(seed);
             let n = (g.next() % 5_000) as usize;
-            // Few small keys (many collisions of short strings) and some longer ones.
+            // Few small keys (many collisions of short strings), keys kept in
+            // their slot, keys around the inline limit, and arena keys.
             let key = |g: &mut Lcg| {
                 let v = g.next() % (n as u64 * 2 + 10);
-                if v.is_multiple_of(3) { format!("acct{v}.example") } else { format!("{v}") }
+                match v % 5 {
+                    0 => format!("acct{v}.example"),
+                    1 => format!("{v:0>width$}", width = INLINE + (v as usize / 5) % 2),
+                    2 => format!("a-much-longer-account-{v}.example"),
+                    _ => format!("{v}"),
+                }
             };
             let mut reference: BTreeMap<String, u32> = BTreeMap::new();
             let mut index = KeyIndex::with_capacity(if seed % 2 == 0 { n } else { 1 });
@@ -180,3 +216,4 @@ mod tests {
         assert!(index.heap_bytes() >= 8 * 16);
     }
 }
+

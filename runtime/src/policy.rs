@@ -228,6 +228,15 @@ impl Policy {
         self.tables.heap_bytes()
     }
 
+    /// The row a lookup of `key` finds in table `table` (its index in
+    /// [`PolicyIr::tables`]), the key normalized as the policy's lookups
+    /// normalize it: `None` for a miss, a free-mail domain or no such table.
+    /// The same lookup both backends make.
+    #[inline]
+    pub fn find_row(&self, table: u32, key: &str) -> Option<u32> {
+        self.tables.find(table, key)
+    }
+
     /// A table cell: `table`'s row `row`, column `column` (`None` when empty
     /// or out of range).
     #[inline]

@@ -145,10 +145,14 @@ fn word(layout: &Layout, v: Option<&Value>) -> (u64, u64) {
     }
 }
 
+/// The two words of a value whose computation raised on the missing field in `slot`.
+fn raised(slot: u32) -> (u64, u64) {
+    (RAISED | u64::from(slot) << 8, 0)
+}
+
 /// The common calls and table lookups computed without the interpreter's general machinery
 /// (and without allocating); `None` to let the interpreter compute it.
 fn fast(e: &Expr, layout: &Layout, p: &Policy, lead: &Lead) -> Option<(u64, u64)> {
-    let raised = |slot: u32| (RAISED | u64::from(slot) << 8, 0);
     let (func, args) = match e {
         Expr::Call { func, args } => (func, args),
         Expr::Has { value, present } => {
@@ -190,7 +194,7 @@ fn fast(e: &Expr, layout: &Layout, p: &Policy, lead: &Lead) -> Option<(u64, u64)
         match arg(p, lead, a)? {
             Ok(Some(v)) => vals[i] = Some(v),
             Ok(None) => return Some((ABSENT, 0)),
-            Err(slot) => return Some((RAISED | u64::from(slot) << 8, 0)),
+            Err(slot) => return Some(raised(slot)),
         }
     }
     let text = |i: usize| match vals[i] {
@@ -229,7 +233,7 @@ pub(super) fn fill(exprs: &[Expr], layout: &Layout, p: &Policy, lead: &Lead, out
         let mut ctx = Ctx { policy: p, lead, tier: None, territory: None, now: 0, reads: None, read_tier: false, read_territory: false, ambiguous: false, lookups: None };
         let (state, value) = match ctx.value(e) {
             Ok(v) => word(layout, v.as_deref()),
-            Err(MissingRaised(slot)) => (RAISED | u64::from(slot) << 8, 0),
+            Err(MissingRaised(slot)) => raised(slot),
         };
         if let Some(w) = out.get_mut(base + 2 * k..base + 2 * k + 2) {
             w[0] = state;
