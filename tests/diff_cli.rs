@@ -993,6 +993,7 @@ fn inbound_declarations() -> BTreeMap<&'static str, BTreeSet<String>> {
         "inbound/stale",
         "inbound/vip",
         "inbound/known_account",
+        "inbound/named_account",
         "inbound/hot_west",
         "inbound/hot_east",
         "inbound/emea",
@@ -1074,7 +1075,7 @@ fn check_partition(cov: &BTreeMap<String, (Vec<String>, Vec<String>)>, decls: &B
 fn coverage_human_lists_every_kind_and_what_no_test_reaches() {
     let r = run(&["test", "examples/inbound.route", "--coverage"]);
     r.expect_code(0);
-    assert!(r.stdout.contains("\ntest result: ok. 14 passed; 0 failed\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("\ntest result: ok. 18 passed; 0 failed\n"), "{}", r.stdout);
     let cov = human_coverage(&r.stdout);
     assert_eq!(cov.keys().map(String::as_str).collect::<Vec<_>>(), ["handlers", "no_territory", "rules", "territories", "tiers"]);
     let decls = inbound_declarations();
@@ -1085,14 +1086,14 @@ fn coverage_human_lists_every_kind_and_what_no_test_reaches() {
             assert!(decls[kind.as_str()].contains(m), "{kind}: `{m}` is declared");
         }
     }
-    // What the 14 tests leave out.
+    // What the 18 tests leave out.
     assert_eq!(cov["tiers"], (3, 3, vec![]));
     // The four declared territories, not four plus `none`: a lead in no territory is counted apart.
     assert_eq!(cov["territories"], (4, 4, vec![]));
     assert_eq!(cov["no_territory"], (1, 1, vec![]));
     let line = r.stdout.lines().find(|l| l.trim_start().starts_with("territories")).unwrap_or_default();
     assert!(line.contains("4/4") && line.contains("declared territories a test lead matched"), "{line}");
-    assert_eq!(cov["rules"], (14, 17, ["inbound/vip", "partners#2", "partners#otherwise"].map(String::from).to_vec()));
+    assert_eq!(cov["rules"], (15, 18, ["inbound/vip", "partners#2", "partners#otherwise"].map(String::from).to_vec()));
     assert_eq!(cov["handlers"].0, 1);
     let missed: BTreeSet<&str> = cov["handlers"].2.iter().map(String::as_str).collect();
     assert_eq!(missed, BTreeSet::from(["ambiguous_territory", "no_available_rep", "over_capacity", "no_match"]));
@@ -1102,7 +1103,7 @@ fn coverage_human_lists_every_kind_and_what_no_test_reaches() {
 fn coverage_json_prints_test_lines_then_covered_and_missed_per_kind() {
     let r = run(&["test", "examples/inbound.route", "--coverage", "--format", "json"]);
     r.expect_code(0);
-    let cov = json_coverage(&r.stdout, 14);
+    let cov = json_coverage(&r.stdout, 18);
     check_partition(&cov, &inbound_declarations());
     // It agrees with the human block.
     let h = run(&["test", "examples/inbound.route", "--coverage"]);
@@ -1134,10 +1135,10 @@ test "hot partner lead without a deal registration goes to the partner desk" {
     dir.write("inbound.route", &text);
     let before = run(&["test", "examples/inbound.route", "--coverage", "--format", "json"]);
     before.expect_code(0);
-    let before = json_coverage(&before.stdout, 14);
+    let before = json_coverage(&before.stdout, 18);
     let after = run_in(dir.path(), &["test", "inbound.route", "--coverage", "--format", "json"]);
     after.expect_code(0);
-    let after = json_coverage(&after.stdout, 16);
+    let after = json_coverage(&after.stdout, 20);
     check_partition(&after, &inbound_declarations());
 
     for rule in ["inbound/vip", "partners#2"] {
@@ -1152,7 +1153,7 @@ test "hot partner lead without a deal registration goes to the partner desk" {
     }
     let human = run_in(dir.path(), &["test", "inbound.route", "--coverage"]);
     human.expect_code(0);
-    assert_eq!(human_coverage(&human.stdout)["rules"].0, 16);
+    assert_eq!(human_coverage(&human.stdout)["rules"].0, 17);
 }
 
 #[test]
@@ -1172,7 +1173,7 @@ test "vip lead while victor is at his daily cap" {
     dir.write("inbound.route", &text);
     let r = run_in(dir.path(), &["test", "inbound.route", "--coverage", "--format", "json"]);
     r.expect_code(0);
-    let cov = json_coverage(&r.stdout, 15);
+    let cov = json_coverage(&r.stdout, 19);
     check_partition(&cov, &inbound_declarations());
     assert!(cov["handlers"].0.iter().any(|h| h == "over_capacity"), "{:?}", cov["handlers"]);
     assert!(cov["rules"].0.iter().any(|h| h == "inbound/vip"), "{:?}", cov["rules"]);

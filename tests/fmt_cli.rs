@@ -1,6 +1,8 @@
 //! `leadroute fmt` end to end: rewrites files in place, `--check` changes
 //! nothing and fails on unformatted files, broken files are left alone.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -25,6 +27,8 @@ fn fmt_rewrites_a_file_and_check_then_passes() {
     let messed = example.replace(" -> ", "->").replace("  ", " ");
     let original = messed.as_str();
     std::fs::write(&file, original).expect("write");
+    // Its tables, so that the formatted copy can be tested below.
+    common::copy_example_tables(&file, original.as_bytes());
     let path = file.to_str().expect("utf-8 path");
     let (code, stdout, _) = fmt(&["--check", path]);
     assert_eq!(code, 1, "the messed-up copy is not in canonical form: {stdout}");

@@ -4,19 +4,16 @@
 //! it read gives the same decision as deciding the `Lead`, on both backends;
 //! and a decision written straight to JSON is the bytes serde writes for it.
 
+mod common;
+
 use std::sync::LazyLock;
 
-use leadroute_compiler::{SourceFile, SourceSet};
 use leadroute_runtime::{parse_time, Backend, Engine, Lead, LeadOptions, LeadReader, Policy, State};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 fn compile(name: &str, text: &str) -> leadroute_runtime::ir::PolicyIr {
-    let mut set = SourceSet::new();
-    set.add(SourceFile::new(name, text));
-    let checked = leadroute_compiler::check(&set);
-    assert!(!checked.has_errors(), "{:#?}", checked.diagnostics);
-    leadroute_compiler::lower::lower(&set, &checked).expect("lowered")
+    common::ir_of(&[(name, text)])
 }
 
 /// `examples/inbound.route` on both backends: every field type (string,

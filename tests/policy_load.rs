@@ -73,8 +73,8 @@ fn indices_out_of_range_are_refused_with_their_path() {
         ("/teams/0/members/0", json!(4_000_000_000u32), "$.teams[0].members[0]", "rep 4000000000"),
         ("/entry", json!(7), "$.entry", "route 7"),
         ("/queues/4/escalate/queue", json!(5), "$.queues[4].escalate.queue", "queue 5"),
-        ("/teams/0/strategy/field", json!(13), "$.teams[0].strategy.field", "field 13"),
-        ("/fields/8/type", json!({ "enum": 9 }), "$.fields[8].type", "enum 9"),
+        ("/teams/0/strategy/field", json!(14), "$.teams[0].strategy.field", "field 14"),
+        ("/fields/9/type", json!({ "enum": 9 }), "$.fields[9].type", "enum 9"),
         ("/reps/0/weight", json!(0), "$.reps[0].weight", "weight 0"),
     ];
     for (pointer, value, path, words) in cases {

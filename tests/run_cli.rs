@@ -162,7 +162,7 @@ fn build_writes_the_ir_with_format_and_content_versions() {
     run.expect_code(0);
     assert_eq!(run.stdout, "", "with -o nothing goes to stdout");
     let ir: Value = serde_json::from_str(&dir.read("policy.json")).expect("the IR is JSON");
-    assert_eq!(ir["format_version"], 2);
+    assert_eq!(ir["format_version"], 4, "tables need format 4");
     let version = ir["policy_version"].as_str().expect("policy_version is a string");
     let hex = version.strip_prefix("sha256:").unwrap_or_else(|| panic!("policy_version `{version}` lacks sha256:"));
     assert_eq!(hex.len(), 64, "a sha256 digest has 64 hex digits: {version}");
@@ -410,7 +410,7 @@ fn route_batch_summary_agrees_with_the_decisions() {
 
 // ---------------------------------------------------------------- route: --explain
 
-const STEP_KINDS: [&str; 6] = ["tier", "territory", "rule", "assign", "exception", "route"];
+const STEP_KINDS: [&str; 7] = ["tier", "territory", "rule", "assign", "exception", "route", "lookup"];
 
 #[test]
 fn explain_adds_a_trace_of_steps_to_every_routed_lead() {
@@ -461,7 +461,7 @@ fn explain_adds_a_trace_of_steps_to_every_routed_lead() {
             }
         }
     }
-    for k in ["tier", "territory", "rule", "assign", "exception", "route"] {
+    for k in STEP_KINDS {
         assert!(kinds.contains(k), "the batch exercises `{k}` steps; got {kinds:?}");
     }
 }
@@ -476,6 +476,13 @@ fn explain_condition_reads_are_the_lead_values() {
         for step in d["trace"].as_array().into_iter().flatten() {
             for (field, value) in step["reads"].as_object().into_iter().flatten() {
                 if field == "tier" || field == "territory" {
+                    continue;
+                }
+                // A lookup's read: `accounts["x@globex.com"]` and how it matched.
+                if let Some(key) = field.strip_prefix("accounts[").and_then(|k| k.strip_suffix(']')) {
+                    let key: String = serde_json::from_str(key).expect("the looked-up key, quoted");
+                    assert_eq!(Some(&Value::String(key)), lead.get("email"), "{step}");
+                    assert!(value.as_str().is_some_and(|v| !v.is_empty()), "how the lookup went: {step}");
                     continue;
                 }
                 assert!(fields.contains(field), "reads names `{field}`, not a schema field: {step}");
@@ -927,7 +934,11 @@ fn a_json_file_that_is_not_an_ir_exits_2_with_one_line() {
         ("object.json", "{\"a\": 1}\n".to_string()),
         ("garbage.json", "garbage\n".to_string()),
         ("state.json", example("state.json")),
-        ("v9.json", example_ir().to_string().replacen("\"format_version\":2", "\"format_version\":9", 1)),
+        ("v9.json", {
+            let mut ir = example_ir();
+            ir["format_version"] = 9.into();
+            ir.to_string()
+        }),
     ];
     for (name, text) in cases {
         let path = dir.write(name, text);
@@ -966,7 +977,7 @@ fn test_runs_every_inline_test_of_the_example_and_passes() {
     run.expect_code(0);
     assert_eq!(run.stderr, "");
     let names = test_names(&inbound_text());
-    assert_eq!(names.len(), 14);
+    assert_eq!(names.len(), 18);
     for name in &names {
         assert!(run.stdout.contains(&format!("test {name:?} ... ok\n")), "{name} not listed as ok:\n{}", run.stdout);
     }
@@ -1017,7 +1028,7 @@ fn test_with_a_failing_inline_test_exits_1_and_shows_where_and_why() {
     assert!(run.stdout.contains("  | lead L-1004: queued in nurture\n"), "{}", run.stdout);
     assert!(run.stdout.contains("  |   why:\n"), "the trace is shown:\n{}", run.stdout);
     assert!(run.stdout.contains("  |     rule big_logo: "), "trace lines:\n{}", run.stdout);
-    assert!(run.stdout.ends_with("test result: FAILED. 13 passed; 1 failed\n"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("test result: FAILED. 17 passed; 1 failed\n"), "{}", run.stdout);
     insta::assert_snapshot!("test_failing_inline_human", run.stdout);
 }
 

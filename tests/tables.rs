@@ -219,6 +219,56 @@ fn backends_agree_byte_for_byte_on_the_accounts_example() {
     }
 }
 
+/// Conditions that read cells, empty optional ones included, with and
+/// without a default: the compiled backend reads them from per-column
+/// arrays, the interpreter from the rows; the decisions must not differ.
+#[test]
+fn backends_agree_on_conditions_that_read_cells() {
+    let policy = std::fs::read_to_string(common::root().join("examples/accounts/accounts.route")).expect("example");
+    let route_start = policy.find("route inbound {").expect("the route");
+    let route_end = route_start + policy[route_start..].find("\n}\n").expect("its end") + 3;
+    let cells = r#"queue no_notes { sla 1h }
+queue na { sla 1h }
+queue abroad { sla 1h }
+queue big { sla 1h }
+route inbound {
+  abroad: when (accounts[email].region ?? "?") in ["EMEA", "APAC"] -> queue abroad
+  na:     when accounts[email] is present and accounts[email].region is present and accounts[email].region == "NA" -> queue na
+  quiet:  when accounts[email].notes ?? "none" == "none" and accounts[email] is present -> queue no_notes
+  big:    when accounts[email] is present and accounts[email].segment == enterprise -> queue big
+  otherwise -> queue review
+}
+"#;
+    let text = format!("{}{cells}{}", &policy[..route_start], &policy[route_end..]);
+    let text = text.split("\ntest \"").next().unwrap_or("").to_string();
+    let mut fs = MemoryProvider::new();
+    fs.insert("accounts/accounts.route", text);
+    for f in ["accounts.csv", "west_zips.csv"] {
+        fs.insert(format!("accounts/{f}"), example(f));
+    }
+    let (sources, checked) = leadroute_compiler::check_paths(&fs, &[PathBuf::from("accounts/accounts.route")]);
+    let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let ir = leadroute_compiler::lower::lower(&sources, &checked).expect("lowers");
+    let interp = Policy::from_ir_with(ir.clone(), Backend::Interp).expect("loads");
+    let jit = Policy::from_ir_with(ir, Backend::Jit).expect("compiles");
+    let now = leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("time");
+    let (mut si, mut sj) = (State::new(interp.ir()), State::new(jit.ir()));
+    let domains: Vec<String> = example("accounts.csv").lines().skip(1).map(|l| l.split(',').next().unwrap_or("").to_string()).collect();
+    let mut queues = std::collections::BTreeSet::new();
+    for (i, domain) in domains.iter().chain(["gmail.com".to_string(), "nobody.example".to_string()].iter()).enumerate() {
+        let text = serde_json::json!({ "id": format!("L{i}"), "email": format!("a@{domain}"), "source": "web" }).to_string();
+        let lead = Lead::from_json_str(interp.ir(), &text, LeadOptions::default()).expect("valid");
+        common::assert_same_decisions((&interp, &jit), (&mut si, &mut sj), &lead, now, &text);
+        let d = jit.decide(&lead, &sj, &jit.at(now), false);
+        queues.insert(d.queue.clone().unwrap_or_default());
+    }
+    // Every rule is taken by some account, so each cell path is exercised.
+    for q in ["no_notes", "na", "abroad", "review"] {
+        assert!(queues.contains(q), "no lead reached {q}: {queues:?}");
+    }
+}
+
 #[test]
 fn a_table_change_is_a_policy_change() {
     let csv = "domain,aliases,owner\nglobex.com,,r1\n";

@@ -2,12 +2,18 @@
 //! These run on the test harness's ordinary 2 MiB threads on purpose: the
 //! language server and embedders do not get the command line's big stack.
 
-use leadroute_compiler::{check, Code, SourceFile, SourceSet};
+use leadroute_compiler::source::MemoryProvider;
+use leadroute_compiler::{check_with_tables, Code, SourceFile, SourceSet};
 
+/// The codes `check` gives `text`, with the bundled example's CSV files
+/// beside it (the example's tables read them).
 fn codes(text: &str) -> Vec<Code> {
+    let mut tables = MemoryProvider::new();
+    tables.insert("accounts.csv", include_str!("../../examples/accounts.csv"));
+    tables.insert("us_west_zips.csv", include_str!("../../examples/us_west_zips.csv"));
     let mut set = SourceSet::new();
     set.add(SourceFile::new("p.route", text));
-    check(&set).diagnostics.iter().map(|d| d.code).collect()
+    check_with_tables(&tables, &mut set).diagnostics.iter().map(|d| d.code).collect()
 }
 
 const VALID: &str = include_str!("../../examples/inbound.route");

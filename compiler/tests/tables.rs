@@ -106,6 +106,41 @@ fn a_csv_with_a_byte_order_mark_and_crlf_lines_reads() {
 }
 
 #[test]
+fn a_semicolon_or_tab_separated_file_reads_and_reports_the_right_cell() {
+    // What a spreadsheet set to German or French saves as "CSV", and a TSV export.
+    for sep in [";", "\t"] {
+        let csv = format!("domain{sep}aliases{sep}owner{sep}segment{sep}region\nglobex.com{sep}globex.co.uk{sep}alice{sep}enterprise{sep}\"North America, West{sep} 2\"\n");
+        let (_, diags) = run(POLICY, Some(&csv));
+        assert!(diags.is_empty(), "{sep:?}: {diags:#?}");
+        let bad = format!("{csv}initech.com{sep}{sep}bobb{sep}smb{sep}\n");
+        let (sources, diags) = run(POLICY, Some(&bad));
+        assert_eq!(diags.len(), 1, "{sep:?}: {diags:#?}");
+        assert_eq!(diags[0].code, Code::E0065);
+        let span = diags[0].primary.as_ref().expect("a place").span;
+        assert_eq!(&sources.get(span.file).text[span.start as usize..span.end as usize], "bobb", "{sep:?}: the cell itself is underlined");
+        assert!(diags[0].help.as_deref().unwrap_or("").contains("bob"), "did you mean: {:?}", diags[0].help);
+    }
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_an_error_at_its_first_bad_line() {
+    // Latin-1 "Café" and "München", as an old spreadsheet export writes them.
+    let mut csv = b"domain,aliases,owner,segment,region\nglobex.com,,alice,enterprise,NA\n".to_vec();
+    csv.extend_from_slice(b"caf\xe9.example,,bob,smb,\nm\xfcnchen.example,,bob,smb,\n");
+    let mut fs = MemoryProvider::new();
+    fs.insert("policy/p.route", POLICY);
+    fs.insert("policy/accounts.csv", csv);
+    let (sources, checked) = check_paths(&fs, &["policy/p.route".into()]);
+    let errors: Vec<&Diagnostic> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].code, Code::E0060);
+    assert_eq!(errors[0].message, "line 3 of the table file is not UTF-8 text (and 1 more line)");
+    assert!(errors[0].help.as_deref().unwrap_or("").contains("UTF-8"));
+    let span = errors[0].primary.as_ref().expect("a place").span;
+    assert_eq!(sources.get(span.file).name, "policy/accounts.csv");
+}
+
+#[test]
 fn an_alias_equal_to_its_own_key_is_not_a_duplicate() {
     let csv = "domain,aliases,owner,segment,region\nglobex.com,www.globex.com,alice,enterprise,\n";
     let (_, diags) = run(POLICY, Some(csv));

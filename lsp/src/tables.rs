@@ -47,7 +47,10 @@ fn column_text(c: &ColumnDecl) -> String {
 pub fn table_items(syms: &Symbols) -> Vec<CompletionItem> {
     syms.tables
         .iter()
-        .map(|(name, t)| item(name, CompletionItemKind::STRUCT, format!("table from {:?} ({} columns)", t.path.value, t.columns.len())))
+        .map(|(name, t)| {
+            let n = t.columns.len();
+            item(name, CompletionItemKind::STRUCT, format!("table from {:?} ({n} column{})", t.path.value, if n == 1 { "" } else { "s" }))
+        })
         .collect()
 }
 

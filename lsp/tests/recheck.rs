@@ -18,7 +18,8 @@ fn example(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-/// A fresh folder holding `name` with `text`; removed on drop.
+/// A fresh folder holding `name` with `text` and the bundled examples' CSV
+/// files (the example's tables read them); removed on drop.
 struct Folder(PathBuf);
 
 impl Folder {
@@ -28,6 +29,12 @@ impl Folder {
         std::fs::create_dir_all(&dir).expect("create a temp folder");
         let path = dir.join(name);
         std::fs::write(&path, text).expect("write the policy");
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        for entry in std::fs::read_dir(&examples).expect("read examples/").flatten() {
+            if entry.path().extension().is_some_and(|e| e == "csv") {
+                std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("copy an example table");
+            }
+        }
         (Folder(dir), path)
     }
 }
@@ -258,7 +265,8 @@ proptest! {
             let cached = ws.analysis(&path);
             let mut sources = leadroute_compiler::SourceSet::new();
             sources.add(leadroute_compiler::SourceFile::new(path.to_string_lossy().into_owned(), current.clone()));
-            let fresh = leadroute_compiler::check(&sources);
+            // Its tables read from the folder, as the workspace reads them.
+            let fresh = leadroute_compiler::check_with_tables(&leadroute_compiler::source::DiskProvider, &mut sources);
             prop_assert_eq!(&cached.checked.diagnostics, &fresh.diagnostics);
             prop_assert_eq!(format!("{:?}", cached.checked.modules), format!("{:?}", fresh.modules));
         }

@@ -36,6 +36,8 @@ struct Reader<'a> {
     decl: &'a TableDecl,
     file: FileId,
     text: &'a str,
+    /// The byte between cells: `,`, or `;` or a tab (see [`delimiter`]).
+    delim: u8,
     syms: &'a Symbols<'a>,
     reported: usize,
     more: usize,
@@ -60,13 +62,29 @@ impl Reader<'_> {
     /// The span of cell `i` of the record starting at byte `start`
     /// (quotes included); the end of the record past its last cell.
     fn cell_span(&self, start: usize, i: usize) -> Span {
-        let (s, e) = cell_range(self.text, start, i);
+        let (s, e) = cell_range(self.text, self.delim, start, i);
         Span::new(self.file, s, e.max(s))
     }
 }
 
+/// The byte between cells: a comma, unless the header line has none and
+/// has a `;` (spreadsheets set to a language whose decimal mark is a comma
+/// save "CSV" so) or a tab (a TSV file).
+fn delimiter(text: &str) -> u8 {
+    let header = text.split(['\n', '\r']).next().unwrap_or("");
+    if header.contains(',') {
+        b','
+    } else if header.contains(';') {
+        b';'
+    } else if header.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
 /// Byte range of cell `i` of the record at `start`: RFC 4180 quoting.
-fn cell_range(text: &str, start: usize, want: usize) -> (usize, usize) {
+fn cell_range(text: &str, delim: u8, start: usize, want: usize) -> (usize, usize) {
     let b = text.as_bytes();
     let mut at = start;
     let mut i = 0;
@@ -86,13 +104,13 @@ fn cell_range(text: &str, start: usize, want: usize) -> (usize, usize) {
                 at += 1;
             }
         }
-        while at < b.len() && !matches!(b[at], b',' | b'\n' | b'\r') {
+        while at < b.len() && b[at] != delim && !matches!(b[at], b'\n' | b'\r') {
             at += 1;
         }
         if i == want {
             return (cell_start, at);
         }
-        if b.get(at) != Some(&b',') {
+        if b.get(at) != Some(&delim) {
             return (at, at);
         }
         at += 1;
@@ -111,9 +129,11 @@ pub fn read(
     diags: &mut Vec<Diagnostic>,
 ) -> TableRows {
     let text = sources.get(file).text.as_str();
-    let mut r = Reader { decl, file, text, syms, reported: 0, more: 0, diags };
+    let delim = delimiter(text);
+    let mut r = Reader { decl, file, text, delim, syms, reported: 0, more: 0, diags };
     let mut out = TableRows { file, ..TableRows::default() };
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    not_utf8(&mut r);
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(text.as_bytes());
     let mut records = csv.records();
     let header = match records.next() {
         Some(Ok(h)) => h,
@@ -233,6 +253,27 @@ pub fn read(
         );
     }
     out
+}
+
+/// A file that was not UTF-8 is read with its bad bytes replaced by `�`
+/// (so the rest can still be checked and shown); that is an error at the
+/// first such line, since a key or a name with a replaced byte would never
+/// match.
+fn not_utf8(r: &mut Reader) {
+    let Some(at) = r.text.find('\u{FFFD}') else { return };
+    let line = r.text[..at].matches('\n').count() + 1;
+    let lines = r.text.lines().filter(|l| l.contains('\u{FFFD}')).count();
+    let span = Span::new(r.file, at, at + '\u{FFFD}'.len_utf8());
+    let others = match lines {
+        0 | 1 => String::new(),
+        2 => " (and 1 more line)".to_string(),
+        n => format!(" (and {} more lines)", n - 1),
+    };
+    r.report(|| {
+        Diagnostic::new(Code::E0060, span, format!("line {line} of the table file is not UTF-8 text{others}"))
+            .label("a byte that is not UTF-8, shown as `�`")
+            .help("save the file as UTF-8: in Excel, \"CSV UTF-8 (Comma delimited)\"; in LibreOffice, character set \"Unicode (UTF-8)\"")
+    });
 }
 
 /// The header's position of each declared column; `None` when one is missing.
@@ -448,11 +489,11 @@ mod tests {
     #[test]
     fn cells_are_found_with_quotes() {
         let t = "a,\"b, \"\"c\"\"\",d\nx";
-        assert_eq!(&t[cell_range(t, 0, 0).0..cell_range(t, 0, 0).1], "a");
-        let (s, e) = cell_range(t, 0, 1);
+        assert_eq!(&t[cell_range(t, b',', 0, 0).0..cell_range(t, b',', 0, 0).1], "a");
+        let (s, e) = cell_range(t, b',', 0, 1);
         assert_eq!(&t[s..e], "\"b, \"\"c\"\"\"");
-        let (s, e) = cell_range(t, 0, 2);
+        let (s, e) = cell_range(t, b',', 0, 2);
         assert_eq!(&t[s..e], "d");
-        assert_eq!(cell_range(t, 0, 5), (14, 14), "past the last cell: the end of the line");
+        assert_eq!(cell_range(t, b',', 0, 5), (14, 14), "past the last cell: the end of the line");
     }
 }

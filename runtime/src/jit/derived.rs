@@ -10,9 +10,12 @@
 //! field whose handler stops routing, raised when a condition reads it, as
 //! the interpreter would) and its value (an interned string id, or 0/1).
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use crate::eval::{compare, Ctx, MissingRaised};
 use crate::flat::{Layout, NO_ID};
-use crate::ir::{CmpOp, Expr, Func, MissingHandling, Value};
+use crate::ir::{CmpOp, Expr, Func, MissingHandling, PolicyIr, Value};
 use crate::lead::Lead;
 use crate::policy::Policy;
 
@@ -145,6 +148,38 @@ fn word(layout: &Layout, v: Option<&Value>) -> (u64, u64) {
     }
 }
 
+/// Per table row, the two words of one column's cell: a cell read by a
+/// derived lookup is then one read in a dense array, not three pointers
+/// (the row, the cell, its string). Shared by the expressions reading the
+/// same column.
+pub(super) type ColumnWords = Arc<[[u64; 2]]>;
+
+/// For each derived expression that reads a table cell (`T[k].col`,
+/// `T[k].col ?? default`), that column's words by row; built once per load.
+pub(super) fn cell_words(exprs: &[Expr], layout: &Layout, ir: &PolicyIr) -> Vec<Option<ColumnWords>> {
+    let mut made: BTreeMap<(u32, u32), ColumnWords> = BTreeMap::new();
+    exprs
+        .iter()
+        .map(|e| {
+            let look = match e {
+                Expr::Else { value, .. } => &**value,
+                e => e,
+            };
+            let Expr::Lookup { table, column: Some(c), .. } = look else { return None };
+            let rows = &ir.tables.get(*table as usize)?.rows;
+            let words = made.entry((*table, *c)).or_insert_with(|| {
+                rows.iter()
+                    .map(|r| {
+                        let (state, value) = word(layout, r.get(*c as usize).and_then(Option::as_ref));
+                        [state, value]
+                    })
+                    .collect()
+            });
+            Some(Arc::clone(words))
+        })
+        .collect()
+}
+
 /// The two words of a value whose computation raised on the missing field in `slot`.
 fn raised(slot: u32) -> (u64, u64) {
     (RAISED | u64::from(slot) << 8, 0)
@@ -152,7 +187,12 @@ fn raised(slot: u32) -> (u64, u64) {
 
 /// The common calls and table lookups computed without the interpreter's general machinery
 /// (and without allocating); `None` to let the interpreter compute it.
-fn fast(e: &Expr, layout: &Layout, p: &Policy, lead: &Lead) -> Option<(u64, u64)> {
+fn fast(e: &Expr, cells: Option<&[[u64; 2]]>, layout: &Layout, p: &Policy, lead: &Lead) -> Option<(u64, u64)> {
+    // A cell's words, from the column's array when there is one.
+    let cell = |table: u32, row: u32, c: u32| match cells {
+        Some(words) => words.get(row as usize).map_or((ABSENT, 0), |w| (w[0], w[1])),
+        None => word(layout, p.cell(table, row, c)),
+    };
     let (func, args) = match e {
         Expr::Call { func, args } => (func, args),
         Expr::Has { value, present } => {
@@ -169,7 +209,7 @@ fn fast(e: &Expr, layout: &Layout, p: &Policy, lead: &Lead) -> Option<(u64, u64)
         }
         Expr::Lookup { table, key, column: Some(c) } => {
             return Some(match row_of(p, lead, *table, key)? {
-                Ok(row) => word(layout, row.and_then(|r| p.cell(*table, r, *c))),
+                Ok(row) => row.map_or((ABSENT, 0), |r| cell(*table, r, *c)),
                 Err(slot) => raised(slot),
             });
         }
@@ -177,9 +217,9 @@ fn fast(e: &Expr, layout: &Layout, p: &Policy, lead: &Lead) -> Option<(u64, u64)
             let Expr::Lookup { table, key, column: Some(c) } = &**value else { return None };
             let default = arg(p, lead, default)?;
             return Some(match row_of(p, lead, *table, key)? {
-                Ok(row) => match row.and_then(|r| p.cell(*table, r, *c)) {
-                    Some(v) => word(layout, Some(v)),
-                    None => default.map_or_else(raised, |v| word(layout, v)),
+                Ok(row) => match row.map(|r| cell(*table, r, *c)) {
+                    Some(w) if w.0 != ABSENT => w,
+                    _ => default.map_or_else(raised, |v| word(layout, v)),
                 },
                 Err(slot) => raised(slot),
             });
@@ -221,9 +261,9 @@ fn fast(e: &Expr, layout: &Layout, p: &Policy, lead: &Lead) -> Option<(u64, u64)
 }
 
 /// Computes each derived expression for `lead` into its two words at `base`.
-pub(super) fn fill(exprs: &[Expr], layout: &Layout, p: &Policy, lead: &Lead, out: &mut [u64], base: usize) {
+pub(super) fn fill(exprs: &[Expr], cells: &[Option<ColumnWords>], layout: &Layout, p: &Policy, lead: &Lead, out: &mut [u64], base: usize) {
     for (k, e) in exprs.iter().enumerate() {
-        if let Some((state, value)) = fast(e, layout, p, lead) {
+        if let Some((state, value)) = fast(e, cells.get(k).and_then(Option::as_deref), layout, p, lead) {
             if let Some(w) = out.get_mut(base + 2 * k..base + 2 * k + 2) {
                 w[0] = state;
                 w[1] = value;

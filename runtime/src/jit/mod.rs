@@ -72,6 +72,8 @@ pub(crate) struct Jit {
     pub(crate) resumable: Vec<bool>,
     /// Function results computed while the record is built, and the word of the first.
     derived: Vec<Expr>,
+    /// Per derived expression reading a table cell, that column's words by row.
+    cells: Vec<Option<derived::ColumnWords>>,
     derived_base: usize,
     /// Conditions run by the reference evaluator, by the id the code passes.
     generals: Vec<Expr>,
@@ -140,14 +142,14 @@ impl Jit {
     pub(crate) fn fill(&self, p: &Policy, lead: &Lead, rec: &mut Record) {
         rec.fill(&self.layout, &lead.values);
         if !self.derived.is_empty() {
-            derived::fill(&self.derived, &self.layout, p, lead, rec.words_mut(), self.derived_base);
+            derived::fill(&self.derived, &self.cells, &self.layout, p, lead, rec.words_mut(), self.derived_base);
         }
     }
 
     /// Adds the derived values to a record whose fields are already filled.
     pub(crate) fn fill_derived(&self, p: &Policy, lead: &Lead, rec: &mut Record) {
         if !self.derived.is_empty() {
-            derived::fill(&self.derived, &self.layout, p, lead, rec.words_mut(), self.derived_base);
+            derived::fill(&self.derived, &self.cells, &self.layout, p, lead, rec.words_mut(), self.derived_base);
         }
     }
 

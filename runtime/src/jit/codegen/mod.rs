@@ -147,6 +147,7 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crat
             let tiers = ids.tiers.iter().map(|id| get(*id)).collect();
             let territories = ids.territories.iter().map(|id| get(*id)).collect();
             let select = ids.select.map(get);
+            let cells = derived::cell_words(&tables.derived, &layout, ir);
             let routes = ids.routes.iter().zip(&plan.routes).map(|(fs, ranges)| fs.iter().zip(ranges).map(|(id, r)| (r.end as u32, get(*id))).collect()).collect();
             Ok(Jit {
                 module: Mutex::new(Some(module)),
@@ -162,6 +163,7 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crat
                     .map(|r| r.rules.iter().map(|rule| if let Action::Route { route } = rule.action { route } else { NONE }).collect())
                     .collect(),
                 entry: ir.entry,
+                cells,
                 derived: tables.derived,
                 derived_base: tables.derived_base,
                 generals: tables.generals,
