@@ -1465,18 +1465,60 @@ fn rename_and_recheck(s: &mut Lsp, u: &str, text: &str, needle: &str, word: &str
     let refs = s.request("textDocument/references", json!({ "textDocument": doc(u), "position": p, "context": { "includeDeclaration": true } }));
     let r = s.call("textDocument/rename", json!({ "textDocument": doc(u), "position": p, "newName": new_name }));
     let Some(edit) = r.get("result") else { return Some(format!("{needle} -> {new_name}: refused: {}", r["error"])) };
-    let edits = edit["changes"][u].as_array().cloned().unwrap_or_default();
-    if edits.len() != refs.as_array().map_or(0, Vec::len) {
-        return Some(format!("{needle} -> {new_name}: {} edits but {} references", edits.len(), refs.as_array().map_or(0, Vec::len)));
+    let changes = edit["changes"].as_object().cloned().unwrap_or_default();
+    let total: usize = changes.values().map(|e| e.as_array().map_or(0, Vec::len)).sum();
+    if total != refs.as_array().map_or(0, Vec::len) {
+        return Some(format!("{needle} -> {new_name}: {total} edits but {} references", refs.as_array().map_or(0, Vec::len)));
+    }
+    let edits = changes.get(u).and_then(Value::as_array).cloned().unwrap_or_default();
+    // The other files it edits (the tables' CSV files, where rows name reps
+    // and variants) are saved as an editor would save them, and put back after.
+    let mut saved = Vec::new();
+    for (other, e) in changes.iter().filter(|(k, _)| k.as_str() != u) {
+        let path = PathBuf::from(other.strip_prefix("file://").unwrap_or_else(|| panic!("a file URI: {other}")));
+        let before = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        std::fs::write(&path, apply(&before, e.as_array().map_or(&[][..], Vec::as_slice))).expect("save the edited file");
+        saved.push((path, before));
     }
     let renamed = apply(text, &edits);
     let diags = s.change(u, version, &renamed);
+    for (path, before) in saved {
+        std::fs::write(path, before).expect("put the file back");
+    }
     let back = s.change(u, version + 1, text);
     assert!(back.is_empty(), "restoring the text clears: {back:#?}");
     (!diags.is_empty()).then(|| {
         let what: Vec<String> = diags.iter().map(|d| format!("{} {}", d["code"].as_str().unwrap_or("?"), d["message"].as_str().unwrap_or("").lines().next().unwrap_or(""))).collect();
         format!("{needle} -> {new_name}: {} edits, then {what:?}", edits.len())
     })
+}
+
+#[test]
+fn references_and_rename_of_a_rep_reach_the_table_rows_that_name_it() {
+    let (dir, u, text, mut s) = opened("inbound.route");
+    let csv_path = dir.0.join("accounts.csv");
+    let csv = std::fs::read_to_string(&csv_path).expect("the example's table beside it");
+    let csv_uri = uri(&csv_path);
+    let p = inside(&text, "rep erin", "erin");
+    let refs = s.request("textDocument/references", json!({ "textDocument": doc(&u), "position": p, "context": { "includeDeclaration": true } }));
+    let in_csv: Vec<&Value> = refs.as_array().expect("a list").iter().filter(|r| r["uri"] == csv_uri).collect();
+    // accounts.csv lines 4 and 5 (0-based 3 and 4) are owned by erin.
+    assert_eq!(in_csv.iter().map(|r| r["range"]["start"]["line"].as_u64().unwrap_or(99)).collect::<Vec<_>>(), [3, 4], "{refs:#?}");
+    for r in &in_csv {
+        assert_eq!(slice(&csv, &r["range"]), "erin");
+    }
+    let edit = s.request("textDocument/rename", json!({ "textDocument": doc(&u), "position": p, "newName": "erin_k" }));
+    let csv_edits = edit["changes"][&csv_uri].as_array().cloned().unwrap_or_default();
+    assert_eq!(csv_edits.len(), 2, "{edit}");
+    let renamed = apply(&csv, &csv_edits);
+    assert!(renamed.contains("graniteloop.com,,erin_k,mid_market\n") && renamed.contains(",erin_k,smb\n"), "{renamed}");
+    assert!(!renamed.contains(",erin,"), "{renamed}");
+    // An enum variant in a column of that enum: `enterprise` rows.
+    let p = inside(&text, "enum Segment { smb, mid_market, enterprise", "enterprise");
+    let refs = s.request("textDocument/references", json!({ "textDocument": doc(&u), "position": p, "context": { "includeDeclaration": false } }));
+    let rows = refs.as_array().expect("a list").iter().filter(|r| r["uri"] == csv_uri).count();
+    assert_eq!(rows, csv.lines().filter(|l| l.ends_with(",enterprise")).count());
+    assert!(s.shutdown().success());
 }
 
 #[test]
@@ -1488,12 +1530,12 @@ fn rename_of_every_kind_of_name_keeps_the_policy_clean() {
         ("employees: int?", "employees", "headcount"),         // field: also in `on missing(...)`
         ("enum Source", "Source", "Channel"),                  // enum: the schema type
         ("enum Source { chat, paid", "paid", "paid_ads"),      // variant: also in test leads
+        ("enum Segment { smb", "smb", "small_business"),       // variant: also in the accounts table's rows
         ("set free_domains", "free_domains", "webmail"),       // set
         ("rep hugo", "hugo", "hugo_b"),                        // rep: members and test expectations
         ("rep bob", "bob", "robert"),                          // rep: members
-        // Names the example's CSV rows use (alice, carol, grace, the Segment
-        // variants) are left out: a rename does not edit table files yet, so
-        // `check` then reports each such row (E0065) at its line.
+        ("rep grace", "grace", "grace_h"),                     // rep: members, test expectations, a table row
+        ("rep alice", "alice", "alicia"),                      // rep: also in a test's `state { ... }` and a table row
         ("team sdr_pool", "sdr_pool", "sdrs"),                 // team: actions and test expectations
         ("queue nurture", "nurture", "drip"),                  // queue: actions and expectations
         ("queue manager_review", "manager_review", "managers"), // queue: also in handlers

@@ -135,7 +135,7 @@ fn main() {
         }
     }
     if only.as_deref().is_none_or(|o| o == "direct") {
-        direct_lookups(&micro_dir, &picks);
+        direct_lookups(&micro_dir, picks);
     }
 }
 

@@ -1,7 +1,8 @@
 //! What the editor knows about reference tables: completion of table,
 //! column and column-type names, hover summaries (file, columns, rows),
 //! going from `from "file.csv"` to the file, CSV problems shown on the
-//! `table` declaration, and reading the CSV files a policy's tables name.
+//! `table` declaration, reading the CSV files a policy's tables name, and
+//! where their rows name reps and enum variants (for references and rename).
 
 use std::path::{Path, PathBuf};
 
@@ -9,10 +10,11 @@ use leadroute_compiler::check::tables::{column_type, resolve, Base};
 use leadroute_compiler::check::Symbols;
 use leadroute_compiler::source::SourceProvider;
 use leadroute_compiler::syntax::ast::{ColumnDecl, Decl, TableDecl, TypeExpr, TypeKind};
-use leadroute_compiler::{Diagnostic, FileId};
+use leadroute_compiler::{Diagnostic, FileId, SourceSet, Span};
 use lsp_types::{self as lsp, CompletionItem, CompletionItemKind};
 
 use crate::convert::{path_to_uri, range};
+use crate::index::{Kind, Occurrence};
 use crate::workspace::Analysis;
 
 /// The column types a `table` declaration accepts, with what they hold.
@@ -207,6 +209,62 @@ pub fn on_declaration(a: &Analysis, d: &Diagnostic, converted: lsp::Diagnostic) 
     out.message = format!("`{shown}` line {line}: {}", out.message);
     out.range = range(&a.sources, t.path.span);
     Some((a.path(t.name.span.file), out))
+}
+
+/// Where the rows of the policy's tables name a declared rep (a `rep`
+/// column) or enum variant (a column of that enum), lists included: uses of
+/// those names, so that references list them and a rename edits the CSV
+/// files too. A cell naming nothing declared is left alone (`check`
+/// reports it).
+pub fn cell_occurrences(sources: &SourceSet, syms: &Symbols) -> Vec<Occurrence> {
+    let mut out = Vec::new();
+    for decl in syms.tables.values() {
+        let declaring = &sources.get(decl.path.span.file).name;
+        let Some(file) = sources.find(&resolve(declaring, &decl.path.value)) else { continue };
+        let text = sources.get(file).text.as_str();
+        let records = leadroute_compiler::check::table_rows::cell_ranges(text);
+        let Some((_, header)) = records.first() else { continue };
+        let names: Vec<&str> = header.iter().map(|&(s, e)| text.get(s..e).unwrap_or("").trim()).collect();
+        for col in &decl.columns {
+            let Some(ty) = column_type(col, syms) else { continue };
+            let key = |v: &str| -> Option<(String, Kind)> {
+                match &ty.base {
+                    Base::Rep => syms.reps.contains_key(v).then(|| (v.to_string(), Kind::Rep)),
+                    Base::Enum(e) => syms.enums.get(e).filter(|d| d.variants.iter().any(|x| x.name == v)).map(|_| (format!("{e}.{v}"), Kind::Variant)),
+                    _ => None,
+                }
+            };
+            if !matches!(ty.base, Base::Rep | Base::Enum(_)) {
+                continue;
+            }
+            let Some(at) = names.iter().position(|n| *n == col.name.name) else { continue };
+            for (_, cells) in records.iter().skip(1) {
+                let Some(&(start, end)) = cells.get(at) else { continue };
+                let Some(cell) = text.get(start..end) else { continue };
+                // A list's values are `;`-separated in the cell.
+                let mut offset = start;
+                let pieces: Vec<(usize, &str)> = if ty.list {
+                    cell.split(';')
+                        .map(|p| {
+                            let here = offset;
+                            offset += p.len() + 1;
+                            (here, p)
+                        })
+                        .collect()
+                } else {
+                    vec![(start, cell)]
+                };
+                for (at, piece) in pieces {
+                    let value = piece.trim();
+                    let lead = piece.len() - piece.trim_start().len();
+                    if let Some((key, kind)) = key(value) {
+                        out.push(Occurrence { key, kind, span: Span::new(file, at + lead, at + lead + value.len()), is_decl: false });
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Reads policy files for the checker: open documents' text first, else the disk.

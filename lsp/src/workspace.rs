@@ -29,7 +29,12 @@ pub struct Analysis {
 impl Analysis {
     /// Names and where they are.
     pub fn index(&self) -> &Index {
-        self.index.get_or_init(|| Index::build(&self.checked.modules, &self.checked.symbols()))
+        self.index.get_or_init(|| {
+            let syms = self.checked.symbols();
+            let mut index = Index::build(&self.checked.modules, &syms);
+            index.occurrences.extend(crate::tables::cell_occurrences(&self.sources, &syms));
+            index
+        })
     }
 
     /// The file id of a path in this policy.

@@ -83,6 +83,29 @@ fn delimiter(text: &str) -> u8 {
     }
 }
 
+/// Every record of a CSV table file, the header first: its 1-based line and
+/// the byte range of each cell's text (inside the quotes of a quoted cell),
+/// read with the file's delimiter as [`read`] reads it. For editors: the
+/// places where rows name reps and enum variants.
+pub fn cell_ranges(text: &str) -> Vec<(u32, Vec<(usize, usize)>)> {
+    let delim = delimiter(text);
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for record in csv.records().flatten() {
+        let Some(pos) = record.position() else { continue };
+        let start = pos.byte() as usize;
+        let cells = (0..record.len())
+            .map(|i| {
+                let (s, e) = cell_range(text, delim, start, i);
+                let quoted = e > s + 1 && text.as_bytes()[s] == b'"' && text.as_bytes()[e - 1] == b'"';
+                if quoted { (s + 1, e - 1) } else { (s, e) }
+            })
+            .collect();
+        out.push((pos.line() as u32, cells));
+    }
+    out
+}
+
 /// Byte range of cell `i` of the record at `start`: RFC 4180 quoting.
 fn cell_range(text: &str, delim: u8, start: usize, want: usize) -> (usize, usize) {
     let b = text.as_bytes();
