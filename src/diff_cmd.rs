@@ -192,7 +192,7 @@ fn replay(path: &std::path::Path, old: &Policy, new: &Policy, mut os: State, mut
             break;
         }
         line_no += 1;
-        let line = String::from_utf8_lossy(&raw);
+        let line = crate::route_cmd::utf8_line(&raw);
         let text = line.trim();
         if text.is_empty() {
             continue;

@@ -168,7 +168,7 @@ pub fn run(args: &RouteArgs) -> u8 {
             }
         }
         // A line that is not UTF-8 is one rejected lead; the batch goes on.
-        let line = String::from_utf8_lossy(&raw);
+        let line = utf8_line(&raw);
         let not_utf8 = matches!(line, std::borrow::Cow::Owned(_));
         let text = line.trim();
         if text.is_empty() {
@@ -243,6 +243,16 @@ pub fn run(args: &RouteArgs) -> u8 {
         1
     } else {
         0
+    }
+}
+
+/// A line of a leads file as text: borrowed when it is UTF-8 (checked
+/// with the standard library's fast validation), else with the bad bytes
+/// replaced (the caller rejects that lead).
+pub(crate) fn utf8_line(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(raw) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(raw),
     }
 }
 
