@@ -119,3 +119,32 @@ fn serve_refuses_a_public_address_without_a_token() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("refusing to listen on 0.0.0.0:0 without a token"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ir_changed_after_build_is_refused_and_an_unchanged_one_keeps_its_version() {
+    let db = sqlite("ir-edited");
+    let server = Server::start(&Start::new(&db));
+    let c = client();
+    let base = &server.base;
+    // The policy as `leadroute build` writes it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leadroute")).arg("build").arg(policy_path()).output().expect("run leadroute build");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ir: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the IR is JSON");
+    let version = ir["policy_version"].as_str().expect("a version").to_string();
+    let a = post(&c, format!("{base}/v1/policies"), serde_json::json!({ "ir": ir }).to_string()).await.expect("answers");
+    assert!(a.status == 200 || a.status == 201, "{}", a.text);
+    assert_eq!(a.json["version"], version.as_str());
+    // A hand edit of what it does, under the same version string: refused, saying why.
+    let mut edited = ir.clone();
+    edited["tiers"][0]["sla_ms"] = serde_json::json!(1);
+    let a = post(&c, format!("{base}/v1/policies"), serde_json::json!({ "ir": edited }).to_string()).await.expect("answers");
+    assert_eq!((a.status, code(&a)), (422, "bad_policy_ir"), "{}", a.text);
+    let message = a.json["error"]["message"].as_str().unwrap_or("");
+    assert!(message.contains(&version) && message.contains("leadroute build"), "{message}");
+    // What does not change behaviour (the digest of the source text) keeps the version: the same one, already stored.
+    let mut same = ir.clone();
+    same["source_digest"] = serde_json::json!("sha256:0000");
+    let a = post(&c, format!("{base}/v1/policies"), serde_json::json!({ "ir": same }).to_string()).await.expect("answers");
+    assert_eq!((a.status, a.json["stored"].clone()), (200, serde_json::json!(false)), "{}", a.text);
+    assert_eq!(a.json["version"], version.as_str());
+}
