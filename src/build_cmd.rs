@@ -5,30 +5,33 @@ use std::io::Write;
 use crate::cli::BuildArgs;
 use crate::policy_src;
 
+/// The IR as pretty JSON and a final newline.
+fn write_ir(ir: &leadroute_runtime::ir::PolicyIr, mut out: impl Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut out, ir).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
 /// Runs the command and returns the exit status.
 pub fn run(args: &BuildArgs) -> u8 {
     let ir = match policy_src::load(&args.policy) {
         Ok(ir) => ir,
         Err(f) => return f.status,
     };
-    let json = match serde_json::to_string_pretty(&ir) {
-        Ok(j) => j + "\n",
-        Err(e) => {
-            eprintln!("leadroute: cannot serialize the policy: {e}");
+    // Streamed to the file or standard output: a large IR is never one
+    // string in memory.
+    let written = match &args.output {
+        Some(path) => std::fs::File::create(path).and_then(|f| write_ir(&ir, std::io::BufWriter::new(f))),
+        None => write_ir(&ir, std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match (&args.output, written) {
+        (Some(path), Err(e)) => {
+            eprintln!("leadroute: cannot write `{}`: {e}", path.display());
             return 2;
         }
-    };
-    match &args.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, json) {
-                eprintln!("leadroute: cannot write `{}`: {e}", path.display());
-                return 2;
-            }
-            eprintln!("built {} ({}) into {}", ir.name, ir.policy_version, path.display());
-        }
-        None => {
-            let _ = std::io::stdout().lock().write_all(json.as_bytes());
-        }
+        (Some(path), Ok(())) => eprintln!("built {} ({}) into {}", ir.name, ir.policy_version, path.display()),
+        // The reader of standard output went away (`| head`): nothing to say.
+        (None, _) => {}
     }
     0
 }

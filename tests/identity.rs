@@ -94,3 +94,22 @@ fn a_tier_without_sla_checks_and_its_leads_have_no_sla_due() {
     let codes: Vec<_> = leadroute_compiler::check_with_tables(&common::example_tables(), &mut set).diagnostics.iter().map(|d| d.code).collect();
     assert!(codes.contains(&leadroute_compiler::Code::E0034), "{codes:?}");
 }
+
+/// The version hashes the behaviour's text written one list element at a
+/// time (`PolicyIr::write_behaviour`): the same bytes as the whole tree's
+/// text, on every bundled example (tables, calendars, duplicates and all).
+#[test]
+fn streamed_behaviour_is_the_tree_s_text_on_every_example() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let paths = ["inbound.route", "overlap.route", "rota.route", "accounts/accounts.route", "gaps"];
+    let mut checked = 0;
+    for p in paths {
+        let (sources, result) = leadroute_compiler::check_paths(&leadroute_compiler::source::DiskProvider, &[dir.join(p)]);
+        let Some(ir) = leadroute_compiler::lower::lower(&sources, &result) else { continue };
+        let mut out = Vec::new();
+        ir.write_behaviour(&mut out).expect("writing to a Vec");
+        assert_eq!(String::from_utf8(out).expect("UTF-8"), ir.behaviour().to_string(), "{p}");
+        checked += 1;
+    }
+    assert!(checked >= 3, "most examples check clean ({checked})");
+}

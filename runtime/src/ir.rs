@@ -179,26 +179,16 @@ impl PolicyIr {
 
     /// What decides leads, as JSON: the IR without where things are written
     /// (`loc`), the source text of conditions and handlers (`text`), the
-    /// inline tests and the two digests. `policy_version` is its hash.
+    /// inline tests and the two digests. `policy_version` hashes its text,
+    /// written by [`PolicyIr::write_behaviour`] without building this tree.
     pub fn behaviour(&self) -> serde_json::Value {
-        fn strip(v: &mut serde_json::Value) {
-            match v {
-                serde_json::Value::Object(m) => {
-                    m.remove("loc");
-                    m.remove("text");
-                    m.values_mut().for_each(strip);
-                }
-                serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
-                _ => {}
-            }
-        }
         let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
         if let Some(o) = v.as_object_mut() {
             for key in ["policy_version", "source_digest", "tests"] {
                 o.remove(key);
             }
         }
-        strip(&mut v);
+        crate::behaviour::strip(&mut v);
         v
     }
 }

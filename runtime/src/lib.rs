@@ -15,6 +15,7 @@
 //! ```
 
 pub mod avail;
+mod behaviour;
 mod breach;
 mod compiled;
 pub mod decide;

@@ -44,11 +44,15 @@ pub fn source_digest(sources: &SourceSet) -> String {
 /// so editing comments or reformatting keeps it. Tables are set aside while
 /// the rest is hashed, then hashed one after the other, streamed
 /// ([`ir::TableDef::write_behaviour`]): 100,000 rows never become a JSON
-/// tree. A policy without tables hashes exactly its behaviour.
+/// tree, nor does the rest ([`PolicyIr::write_behaviour`]). A policy
+/// without tables hashes exactly its behaviour's text.
 pub fn policy_version(ir: &mut PolicyIr) -> String {
     let tables = std::mem::take(&mut ir.tables);
     let mut h = Sha256::new();
-    h.update(ir.behaviour().to_string().as_bytes());
+    // Streamed: the text of `behaviour()`, one list element's tree at a
+    // time. Writing into a hash state cannot fail; if it did, the version
+    // would still be a deterministic function of what was written.
+    let _ = ir.write_behaviour(&mut h);
     for t in &tables {
         h.update(b"\ntable ");
         // Serializing plain data into a hash state cannot fail; if it did, the
