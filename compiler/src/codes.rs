@@ -93,6 +93,7 @@ codes! {
     E0065 => "unknown rep or enum value in a table cell",
     E0066 => "duplicate key in a table",
     E0067 => "unknown table or column",
+    E0068 => "more declarations than the runtime loads",
     E0070 => "invalid duplicate handler",
     E0071 => "`previous owner` outside a duplicate handler",
     W0001 => "rep in no team",

@@ -8,12 +8,17 @@ use leadroute_compiler::{check_with_tables, Code, SourceFile, SourceSet};
 /// The codes `check` gives `text`, with the bundled example's CSV files
 /// beside it (the example's tables read them).
 fn codes(text: &str) -> Vec<Code> {
+    let mut set = SourceSet::new();
+    set.add(SourceFile::new("p.route", text));
+    check_with_tables(&example_tables(), &mut set).diagnostics.iter().map(|d| d.code).collect()
+}
+
+/// The bundled example's CSV files, by the names its tables read.
+fn example_tables() -> MemoryProvider {
     let mut tables = MemoryProvider::new();
     tables.insert("accounts.csv", include_str!("../../examples/accounts.csv"));
     tables.insert("us_west_zips.csv", include_str!("../../examples/us_west_zips.csv"));
-    let mut set = SourceSet::new();
-    set.add(SourceFile::new("p.route", text));
-    check_with_tables(&tables, &mut set).diagnostics.iter().map(|d| d.code).collect()
+    tables
 }
 
 const VALID: &str = include_str!("../../examples/inbound.route");
@@ -104,7 +109,27 @@ fn a_ten_megabyte_file_is_checked() {
         i += 1;
     }
     let found = codes(&text);
-    // Every filler rep is inactive and in no team (so no account owner either): one warning each, nothing worse.
-    assert!(found.iter().all(|c| *c == Code::W0001), "{:?}", &found[..found.len().min(5)]);
-    assert_eq!(found.len(), i);
+    // Every filler rep is inactive and in no team (so no account owner
+    // either): one warning each. And there are more reps than the runtime
+    // loads (about 130,000): one E0068 says so, nothing else.
+    assert!(i > leadroute_runtime::MAX_ITEMS, "{i} reps");
+    let errors: Vec<&Code> = found.iter().filter(|c| **c != Code::W0001).collect();
+    assert_eq!(errors, [&Code::E0068]);
+    assert_eq!(found.len(), i + 1);
+}
+
+#[test]
+fn more_items_than_the_runtime_loads_is_e0068_at_the_first_past_the_bound() {
+    // A set of 100,001 values: the runtime refuses lists past 100,000, so
+    // the checker says so instead of every command that loads the build.
+    let items: Vec<String> = (0..=100_000).map(|i| format!("\"v{i}\"")).collect();
+    let text = format!("{VALID}\nset huge = [{}]\n", items.join(", "));
+    let mut set = SourceSet::new();
+    set.add(SourceFile::new("p.route", text.as_str()));
+    let checked = check_with_tables(&example_tables(), &mut set);
+    let over: Vec<_> = checked.diagnostics.iter().filter(|d| d.code == Code::E0068).collect();
+    assert_eq!(over.len(), 1, "{:?}", checked.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>());
+    assert_eq!(over[0].message, "100001 items in set `huge`: a policy can have at most 100000");
+    let span = over[0].primary.as_ref().expect("a place").span;
+    assert_eq!(&text[span.start as usize..span.end as usize], "\"v100000\"");
 }

@@ -49,6 +49,7 @@ mod validate;
 pub struct EmbeddingGuide;
 
 pub use avail::Moment;
+pub use validate::MAX_ITEMS;
 pub use breach::{BreachResult, Escalation, Reminder};
 pub use duplicate::{Prior, Seen};
 pub use decide::CompactDecision;

@@ -45,7 +45,10 @@ impl Default for LeadReader {
 #[derive(Debug, Clone, Copy)]
 pub struct ReadLead<'r> {
     lead: &'r Lead,
+    // Read only by the compiled backend (feature `jit`).
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     rec: &'r Record,
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     layout: Option<u64>,
 }
 

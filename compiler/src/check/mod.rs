@@ -7,6 +7,7 @@ pub mod decls;
 pub mod duplicate;
 pub mod flow;
 pub mod inline_tests;
+pub mod limits;
 pub mod schedule;
 pub mod sla;
 pub mod suggest;
@@ -127,6 +128,7 @@ fn check_modules(
     decls::teams(&syms, diags);
     decls::queues(&syms, diags);
     let rows = tables::check(&syms, sources, diags);
+    limits::check(&syms, diags);
     let mut refs = flow::Refs::default();
     let used_sets = {
         let mut tc = types::TypeChecker::new(&syms, diags);
