@@ -5,9 +5,9 @@ use std::io::Write;
 use crate::cli::BuildArgs;
 use crate::policy_src;
 
-/// The IR as pretty JSON and a final newline.
+/// The IR as pretty JSON (a table's row per line) and a final newline.
 fn write_ir(ir: &leadroute_runtime::ir::PolicyIr, mut out: impl Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut out, ir).map_err(std::io::Error::other)?;
+    crate::ir_json::write(&mut out, ir)?;
     out.write_all(b"\n")?;
     out.flush()
 }

@@ -6,6 +6,7 @@ mod diff_cmd;
 mod cli;
 mod explain_cmd;
 mod fmt_cmd;
+mod ir_json;
 mod policy_src;
 mod replay_cmd;
 mod rollout_cmd;

@@ -134,7 +134,13 @@ impl Server<'_> {
 
     fn dispatch(&mut self, req: &Request) -> Result<Outcome, (i32, String)> {
         let id = req.id.clone();
-        let doc = |uri: &lsp::Uri| uri_to_path(uri).ok_or((INVALID, format!("not a file URI: {}", uri.as_str())));
+        // A folder is not a document: answering for one would check every
+        // policy file beside it.
+        let doc = |uri: &lsp::Uri| match uri_to_path(uri) {
+            Some(p) if p.is_dir() => Err((INVALID, format!("a folder, not a document: {}", uri.as_str()))),
+            Some(p) => Ok(p),
+            None => Err((INVALID, format!("not a file URI: {}", uri.as_str()))),
+        };
         let sent = |r: Result<(), String>| r.map(|()| Outcome::Sent).map_err(|e| (INTERNAL_ERROR, e));
         macro_rules! view {
             ($uri:expr, $stale_ok:expr) => {{
