@@ -123,6 +123,11 @@ fn every_code_has_a_case_that_produces_it() {
             // `an_exhausted_territory_search_is_w0040` below
             continue;
         }
+        if *code == Code::E0068 {
+            // 100,001 declarations: `more_items_than_the_runtime_loads_is_e0068_at_the_first_past_the_bound`
+            // in `robustness.rs` checks its message and place.
+            continue;
+        }
         assert!(CASES.iter().any(|(c, _)| c == code), "no snapshot case for {code}");
     }
 }
