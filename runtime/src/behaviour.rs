@@ -47,6 +47,17 @@ impl PolicyIr {
     /// in the order `serde_json` writes an object's keys (sorted); fields
     /// that serde skips when empty are skipped here too.
     pub fn write_behaviour(&self, out: &mut impl Write) -> io::Result<()> {
+        self.write_fields(out, true)
+    }
+
+    /// [`PolicyIr::write_behaviour`] as if the policy had no tables (the
+    /// policy version streams each table after it, row by row, instead of
+    /// as one JSON tree per table).
+    pub fn write_behaviour_without_tables(&self, out: &mut impl Write) -> io::Result<()> {
+        self.write_fields(out, false)
+    }
+
+    fn write_fields(&self, out: &mut impl Write, tables: bool) -> io::Result<()> {
         type Field<'a> = (&'static str, Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'a>);
         let mut fields: Vec<Field> = vec![
             ("breach", Box::new(|o| list(o, &self.breach))),
@@ -72,7 +83,7 @@ impl PolicyIr {
         if let Some(d) = &self.duplicate {
             fields.push(("duplicate", Box::new(move |o| value(o, d))));
         }
-        if !self.tables.is_empty() {
+        if tables && !self.tables.is_empty() {
             fields.push(("tables", Box::new(|o| list(o, &self.tables))));
         }
         if !self.free_mail.is_empty() {

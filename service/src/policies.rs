@@ -52,13 +52,12 @@ pub fn compile_sources(sources: &BTreeMap<String, String>) -> Result<PolicyIr, S
 /// Reads a built IR (the JSON `leadroute build` writes) and checks it loads.
 pub fn ir_from_value(value: serde_json::Value) -> Result<PolicyIr, ServiceError> {
     // Untrusted input: refused with the JSON path of the first bad value (`$.tiers[3].sla_ms`).
-    let mut ir: PolicyIr = leadroute_runtime::load::ir_from_value(value)
+    let ir: PolicyIr = leadroute_runtime::load::ir_from_value(value)
         .map_err(|e| invalid("bad_policy_ir", &format!("`ir`: {e}"), None))?;
     // A version names one behaviour: an IR edited after `leadroute build`
     // would store other behaviour under a version that says otherwise.
-    let claimed = ir.policy_version.clone();
-    let actual = lower::policy_version(&mut ir);
-    if claimed != actual {
+    let (claimed, actual) = (&ir.policy_version, lower::policy_version(&ir));
+    if *claimed != actual {
         return Err(invalid(
             "bad_policy_ir",
             &format!("`ir`: its policy_version `{claimed}` is not the hash of what it does (`{actual}`): it was changed after `leadroute build`; build it again from the `.route` files, or send them as `sources`"),
@@ -125,7 +124,7 @@ pub async fn store_version(store: &Store, ir: &PolicyIr, meta: &VersionMeta, now
     // layout is the same version. Both sides are hashed as `leadroute build`
     // hashes them (tables streamed, never a JSON tree of their rows).
     let same = match serde_json::from_str::<PolicyIr>(&stored) {
-        Ok(mut stored) => lower::policy_version(&mut stored) == lower::policy_version(&mut ir.clone()),
+        Ok(stored) => lower::policy_version(&stored) == lower::policy_version(ir),
         Err(_) => false,
     };
     if !same {

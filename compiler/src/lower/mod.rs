@@ -41,25 +41,20 @@ pub fn source_digest(sources: &SourceSet) -> String {
 }
 
 /// The policy version: SHA-256 of what the policy does ([`PolicyIr::behaviour`]),
-/// so editing comments or reformatting keeps it. Tables are set aside while
-/// the rest is hashed, then hashed one after the other, streamed
+/// so editing comments or reformatting keeps it. The IR is hashed without
+/// its tables, one list element's JSON tree at a time
+/// ([`PolicyIr::write_behaviour_without_tables`]), then each table, streamed
 /// ([`ir::TableDef::write_behaviour`]): 100,000 rows never become a JSON
-/// tree, nor does the rest ([`PolicyIr::write_behaviour`]). A policy
-/// without tables hashes exactly its behaviour's text.
-pub fn policy_version(ir: &mut PolicyIr) -> String {
-    let tables = std::mem::take(&mut ir.tables);
+/// tree. A policy without tables hashes exactly its behaviour's text.
+pub fn policy_version(ir: &PolicyIr) -> String {
     let mut h = Sha256::new();
-    // Streamed: the text of `behaviour()`, one list element's tree at a
-    // time. Writing into a hash state cannot fail; if it did, the version
-    // would still be a deterministic function of what was written.
-    let _ = ir.write_behaviour(&mut h);
-    for t in &tables {
+    // Writing into a hash state cannot fail; if it did, the version would
+    // still be a deterministic function of what was written.
+    let _ = ir.write_behaviour_without_tables(&mut h);
+    for t in &ir.tables {
         h.update(b"\ntable ");
-        // Serializing plain data into a hash state cannot fail; if it did, the
-        // version would still be a deterministic function of the rows written.
         let _ = t.write_behaviour(&mut h);
     }
-    ir.tables = tables;
     hex(h)
 }
 
@@ -80,7 +75,7 @@ pub fn lower(sources: &SourceSet, checked: &Checked) -> Option<PolicyIr> {
     let mut ir = l.policy(sources, checked.entry.as_deref()?);
     (ir.tables, ir.free_mail) = l.tables(checked);
     ir.format_version = ir.needed_version();
-    ir.policy_version = policy_version(&mut ir);
+    ir.policy_version = policy_version(&ir);
     Some(ir)
 }
 
