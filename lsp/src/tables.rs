@@ -227,6 +227,9 @@ pub fn cell_occurrences(sources: &SourceSet, syms: &Symbols) -> Vec<Occurrence> 
         let names: Vec<&str> = header.iter().map(|&(s, e)| text.get(s..e).unwrap_or("").trim()).collect();
         for col in &decl.columns {
             let Some(ty) = column_type(col, syms) else { continue };
+            if !matches!(ty.base, Base::Rep | Base::Enum(_)) {
+                continue;
+            }
             let key = |v: &str| -> Option<(String, Kind)> {
                 match &ty.base {
                     Base::Rep => syms.reps.contains_key(v).then(|| (v.to_string(), Kind::Rep)),
@@ -234,32 +237,19 @@ pub fn cell_occurrences(sources: &SourceSet, syms: &Symbols) -> Vec<Occurrence> 
                     _ => None,
                 }
             };
-            if !matches!(ty.base, Base::Rep | Base::Enum(_)) {
-                continue;
-            }
             let Some(at) = names.iter().position(|n| *n == col.name.name) else { continue };
             for (_, cells) in records.iter().skip(1) {
                 let Some(&(start, end)) = cells.get(at) else { continue };
                 let Some(cell) = text.get(start..end) else { continue };
-                // A list's values are `;`-separated in the cell.
-                let mut offset = start;
-                let pieces: Vec<(usize, &str)> = if ty.list {
-                    cell.split(';')
-                        .map(|p| {
-                            let here = offset;
-                            offset += p.len() + 1;
-                            (here, p)
-                        })
-                        .collect()
-                } else {
-                    vec![(start, cell)]
-                };
-                for (at, piece) in pieces {
+                // A list's values are `;`-separated in the cell; any other cell is one value.
+                let mut piece_start = start;
+                for piece in cell.splitn(if ty.list { usize::MAX } else { 1 }, ';') {
                     let value = piece.trim();
-                    let lead = piece.len() - piece.trim_start().len();
+                    let from = piece_start + piece.len() - piece.trim_start().len();
                     if let Some((key, kind)) = key(value) {
-                        out.push(Occurrence { key, kind, span: Span::new(file, at + lead, at + lead + value.len()), is_decl: false });
+                        out.push(Occurrence { key, kind, span: Span::new(file, from, from + value.len()), is_decl: false });
                     }
+                    piece_start += piece.len() + 1;
                 }
             }
         }
@@ -287,5 +277,29 @@ impl SourceProvider for OpenOrDisk<'_> {
             Some(text) => Ok(text.into_bytes()),
             None => std::fs::read(path),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadroute_compiler::{SourceFile, SourceSet};
+
+    /// A list cell names several reps: one use each, at the name itself;
+    /// a name no rep has is not a use.
+    #[test]
+    fn each_value_of_a_list_cell_is_a_use() {
+        let mut set = SourceSet::new();
+        let policy = "policy p { owner \"o@x.example\" timezone \"UTC\" }\nschema lead { id: string }\nrep ann { email \"a@x.example\" }\nrep bob { email \"b@x.example\" }\n\
+                      table cover from \"cover.csv\" {\n  region: string key\n  backups: list<rep>\n  lead: rep\n}\n";
+        set.add(SourceFile::new("/p/p.route", policy));
+        set.add(SourceFile::new("/p/cover.csv", "region,backups,lead\nnorth, ann ;nobody;bob ,bob\nsouth,\"bob\",ann\n"));
+        let checked = leadroute_compiler::check(&set);
+        let uses = super::cell_occurrences(&set, &checked.symbols());
+        let csv = &set.get(set.find("/p/cover.csv").expect("the table file")).text;
+        let shown: Vec<(&str, &str)> = uses.iter().map(|o| (o.key.as_str(), &csv[o.span.start as usize..o.span.end as usize])).collect();
+        assert_eq!(shown, [("ann", "ann"), ("bob", "bob"), ("bob", "bob"), ("bob", "bob"), ("ann", "ann")]);
+        let starts: Vec<usize> = uses.iter().map(|o| o.span.start as usize).collect();
+        // Column by column: the backups (north's two, south's quoted one), then the leads.
+        assert_eq!(starts, [csv.find(" ann").expect("ann") + 1, csv.find(";bob").expect("bob") + 1, csv.find("\"bob\"").expect("quoted") + 1, csv.find(",bob\n").expect("lead") + 1, csv.rfind("ann").expect("south lead")]);
     }
 }

@@ -83,13 +83,19 @@ fn delimiter(text: &str) -> u8 {
     }
 }
 
+/// A CSV reader over `text` as table files are read: no header handling
+/// (the first record is the header), lines of any length, `delim` between cells.
+fn csv_reader(text: &str, delim: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(text.as_bytes())
+}
+
 /// Every record of a CSV table file, the header first: its 1-based line and
 /// the byte range of each cell's text (inside the quotes of a quoted cell),
 /// read with the file's delimiter as [`read`] reads it. For editors: the
 /// places where rows name reps and enum variants.
 pub fn cell_ranges(text: &str) -> Vec<(u32, Vec<(usize, usize)>)> {
     let delim = delimiter(text);
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(text.as_bytes());
+    let mut csv = csv_reader(text, delim);
     let mut out = Vec::new();
     for record in csv.records().flatten() {
         let Some(pos) = record.position() else { continue };
@@ -156,7 +162,7 @@ pub fn read(
     let mut r = Reader { decl, file, text, delim, syms, reported: 0, more: 0, diags };
     let mut out = TableRows { file, ..TableRows::default() };
     not_utf8(&mut r);
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(text.as_bytes());
+    let mut csv = csv_reader(text, delim);
     let mut records = csv.records();
     let header = match records.next() {
         Some(Ok(h)) => h,
