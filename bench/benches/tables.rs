@@ -51,19 +51,25 @@ fn micro(condition: Option<&str>) -> String {
     )
 }
 
-/// Median ns per `select` over batches of the leads.
-fn time_select(policy: &Policy, leads: &[Lead], now: i64) -> f64 {
+/// Median ns per item of `run` over batches of `items`: batches for at
+/// least `budget`, and at least 15 of them.
+fn median_ns<T, R>(items: &[T], budget: Duration, run: impl Fn(&T) -> R) -> f64 {
     let mut per_batch = Vec::new();
     let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(700) || per_batch.len() < 15 {
+    while start.elapsed() < budget || per_batch.len() < 15 {
         let t = Instant::now();
-        for lead in leads {
-            std::hint::black_box(policy.select(std::hint::black_box(lead), now));
+        for item in items {
+            std::hint::black_box(run(std::hint::black_box(item)));
         }
-        per_batch.push(t.elapsed().as_nanos() as f64 / leads.len() as f64);
+        per_batch.push(t.elapsed().as_nanos() as f64 / items.len() as f64);
     }
     per_batch.sort_by(f64::total_cmp);
     per_batch[per_batch.len() / 2]
+}
+
+/// Median ns per `select` over batches of the leads.
+fn time_select(policy: &Policy, leads: &[Lead], now: i64) -> f64 {
+    median_ns(leads, Duration::from_millis(700), |lead| policy.select(lead, now))
 }
 
 fn leads(policy: &Policy, emails: impl Fn(usize) -> String, zips: impl Fn(usize) -> String) -> Vec<Lead> {
@@ -144,17 +150,7 @@ fn main() {
 
 /// Median ns per call of `f` over `keys`, in batches.
 fn time_keys(keys: &[String], f: impl Fn(&str) -> Option<u32>) -> f64 {
-    let mut per_batch = Vec::new();
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(500) || per_batch.len() < 15 {
-        let t = Instant::now();
-        for k in keys {
-            std::hint::black_box(f(std::hint::black_box(k)));
-        }
-        per_batch.push(t.elapsed().as_nanos() as f64 / keys.len() as f64);
-    }
-    per_batch.sort_by(f64::total_cmp);
-    per_batch[per_batch.len() / 2]
+    median_ns(keys, Duration::from_millis(500), |k| f(k))
 }
 
 /// The lookup alone ([`Policy::find_row`], the call both backends make),

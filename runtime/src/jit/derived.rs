@@ -188,11 +188,10 @@ fn raised(slot: u32) -> (u64, u64) {
 /// The common calls and table lookups computed without the interpreter's general machinery
 /// (and without allocating); `None` to let the interpreter compute it.
 fn fast(e: &Expr, cells: Option<&[[u64; 2]]>, layout: &Layout, p: &Policy, lead: &Lead) -> Option<(u64, u64)> {
-    // A cell's words, from the column's array when there is one.
-    let cell = |table: u32, row: u32, c: u32| match cells {
-        Some(words) => words.get(row as usize).map_or((ABSENT, 0), |w| (w[0], w[1])),
-        None => word(layout, p.cell(table, row, c)),
-    };
+    // A cell's words, from the column's array ([`cell_words`] builds one
+    // for every cell this backend reads; a table the IR does not have has
+    // no rows, so no cell).
+    let cell = |row: u32| cells.and_then(|words| words.get(row as usize)).map_or((ABSENT, 0), |w| (w[0], w[1]));
     let (func, args) = match e {
         Expr::Call { func, args } => (func, args),
         Expr::Has { value, present } => {
@@ -207,17 +206,17 @@ fn fast(e: &Expr, cells: Option<&[[u64; 2]]>, layout: &Layout, p: &Policy, lead:
                 Err(slot) => raised(slot),
             });
         }
-        Expr::Lookup { table, key, column: Some(c) } => {
+        Expr::Lookup { table, key, column: Some(_) } => {
             return Some(match row_of(p, lead, *table, key)? {
-                Ok(row) => row.map_or((ABSENT, 0), |r| cell(*table, r, *c)),
+                Ok(row) => row.map_or((ABSENT, 0), cell),
                 Err(slot) => raised(slot),
             });
         }
         Expr::Else { value, default } => {
-            let Expr::Lookup { table, key, column: Some(c) } = &**value else { return None };
+            let Expr::Lookup { table, key, column: Some(_) } = &**value else { return None };
             let default = arg(p, lead, default)?;
             return Some(match row_of(p, lead, *table, key)? {
-                Ok(row) => match row.map(|r| cell(*table, r, *c)) {
+                Ok(row) => match row.map(cell) {
                     Some(w) if w.0 != ABSENT => w,
                     _ => default.map_or_else(raised, |v| word(layout, v)),
                 },

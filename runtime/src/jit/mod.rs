@@ -141,9 +141,7 @@ impl Jit {
     /// Builds the record for `lead`: its fields, then the derived values.
     pub(crate) fn fill(&self, p: &Policy, lead: &Lead, rec: &mut Record) {
         rec.fill(&self.layout, &lead.values);
-        if !self.derived.is_empty() {
-            derived::fill(&self.derived, &self.cells, &self.layout, p, lead, rec.words_mut(), self.derived_base);
-        }
+        self.fill_derived(p, lead, rec);
     }
 
     /// Adds the derived values to a record whose fields are already filled.
