@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use leadroute_bench::leads::{generate, LeadSet, Mix};
-use leadroute_bench::native::route_native;
+use leadroute_bench::native::{route_native, SchemaLead};
 use leadroute_bench::route::{check_and_lower, route_source, Leadroute};
 use leadroute_bench::table::{table, Table, DESTS};
 use leadroute_bench::{expect_agreement, expected};
@@ -62,7 +62,7 @@ static GLOBAL: Counting = Counting;
 #[path = "peers/report.rs"]
 mod report;
 
-use report::{report, Kind, LoadRow, Row, Run, Stats, BATCHES, COMPACT, COPIES, INTERP_TEXT, JIT_TEXT, SERDE_NATIVE};
+use report::{report, Kind, LoadRow, Row, Run, Stats, BATCHES, COMPACT, COPIES, INTERP_TEXT, JIT_TEXT, SERDE_NATIVE, SERDE_SCHEMA};
 
 /// 2026-11-24T15:00:00Z, the decision time (no rule reads the clock).
 const NOW_MS: i64 = 1_795_100_400_000;
@@ -265,6 +265,15 @@ fn main() {
         |s| s.json.clone(),
         |j| serde_json::from_str(j).map_or(usize::MAX, |l| route_native(&l)),
         |j| serde_json::from_str(j).map_or(usize::MAX, |l| route_native(&l)),
+    ));
+    let schema_native = |j: &String| serde_json::from_str::<SchemaLead>(j).map_or(usize::MAX, |l| route_native(&l.into_native()));
+    rows.extend(mixes.run(
+        SERDE_SCHEMA,
+        "`serde_json::from_str::<SchemaLead>(text)` (derived `Deserialize` of all eight fields, `id` and `email` included: five `String`s allocated) + `route_native`",
+        Kind::Ours,
+        |s| s.json.clone(),
+        schema_native,
+        schema_native,
     ));
     for (lr, name) in [(&jit, JIT_TEXT), (&interp, INTERP_TEXT)] {
         let reader = std::cell::RefCell::new(LeadReader::new());

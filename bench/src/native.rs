@@ -20,6 +20,37 @@ pub struct NativeLead {
     pub partner_id: Option<String>,
 }
 
+/// The same lead with every field of the policy's schema (`id` and
+/// `email` too, which the decision does not read): what a service that
+/// validates the whole lead, as leadroute does, deserializes. Fields are
+/// written out (not `#[serde(flatten)]`, which buffers) so serde is at its best.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct SchemaLead {
+    /// The lead's id.
+    pub id: String,
+    /// The buyer's email.
+    pub email: String,
+    /// ISO country code.
+    pub country: String,
+    /// US state code, if given.
+    pub state: Option<String>,
+    /// Head count, if known.
+    pub employees: Option<i64>,
+    /// Lead score.
+    pub score: f64,
+    /// Where the lead came from.
+    pub source: Source,
+    /// The referring partner, if any.
+    pub partner_id: Option<String>,
+}
+
+impl SchemaLead {
+    /// The fields the decision reads (moved, not copied).
+    pub fn into_native(self) -> NativeLead {
+        NativeLead { country: self.country, state: self.state, employees: self.employees, score: self.score, source: self.source, partner_id: self.partner_id }
+    }
+}
+
 include!(concat!(env!("OUT_DIR"), "/native.rs"));
 
 impl NativeLead {

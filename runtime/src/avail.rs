@@ -161,9 +161,10 @@ impl Policy {
     /// When an SLA of `ms` that starts at `from` runs out: elapsed time, or with
     /// `business` only the holder's working time (elapsed when nobody holds the lead).
     pub(crate) fn due(&self, from: i64, ms: i64, business: bool, holder: Holder) -> i64 {
-        match (business, self.holder_schedule(holder)) {
-            (true, Some(s)) => s.add(&self.calendars, from, ms),
-            _ => from.saturating_add(ms),
+        // Only a business-hours SLA needs the holder's schedule.
+        match business.then(|| self.holder_schedule(holder)).flatten() {
+            Some(s) => s.add(&self.calendars, from, ms),
+            None => from.saturating_add(ms),
         }
     }
 

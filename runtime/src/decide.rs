@@ -20,6 +20,9 @@ use crate::read::ReadLead;
 
 mod compact;
 mod dup;
+mod names;
+
+pub(crate) use names::JsonNames;
 
 pub use compact::CompactDecision;
 use compact::{Done, Exc, ExcName, Handled, Origin};
@@ -46,7 +49,7 @@ struct Run<'a, 'm> {
     /// The earlier lead the caller found with the same duplicate key.
     prior: Option<&'a Prior>,
     /// Set when the duplicate handler applied: the decision's `duplicate_of`.
-    duplicate_of: Option<Prior>,
+    duplicate_of: Option<&'a Prior>,
 }
 
 /// Stops a decision at a handler: (what it did, where).
@@ -278,8 +281,9 @@ impl<'a> Run<'a, '_> {
                 return stop;
             }
         }
-        // Territories: all are evaluated.
-        let mut matched = Vec::new();
+        // Territories: all are evaluated. One match (the usual case) is
+        // kept without allocating; the list is built only from a second.
+        let mut matched = Matched::default();
         if let Some(m) = &self.matcher {
             if let Err(MissingRaised(slot)) = m.territories(self.tier, |t| matched.push(t)) {
                 return self.missing(slot);
@@ -294,13 +298,11 @@ impl<'a> Run<'a, '_> {
             }
         }
         // Several: `ambiguous_territory` is raised where a rule first reads the territory.
-        match matched.len() {
-            0 => {}
-            1 => self.territory = Some(matched[0]),
-            _ => {
-                self.ambiguous = true;
-                self.matched = matched;
-            }
+        if matched.all.is_empty() {
+            self.territory = matched.first;
+        } else {
+            self.ambiguous = true;
+            self.matched = matched.all;
         }
         // A duplicate's handler runs before the routes, on both backends alike.
         if let Some(stop) = self.duplicate() {
@@ -633,25 +635,57 @@ impl<'a> Run<'a, '_> {
 
 /// An action as written (for `handled_by`).
 pub fn action_text(ir: &PolicyIr, a: &Action) -> String {
-    let fb = |f: &Fallback| match f {
-        Fallback::Handler => String::new(),
-        Fallback::Continue => " else continue".to_string(),
-        Fallback::Action(a) => format!(" else {}", action_text(ir, a)),
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_action(&mut s, ir, a);
+    s
+}
+
+/// Writes [`action_text`] to `w` piece by piece (no intermediate strings).
+pub(crate) fn write_action(w: &mut impl std::fmt::Write, ir: &PolicyIr, a: &Action) -> std::fmt::Result {
+    let fallback = |w: &mut dyn std::fmt::Write, f: &Fallback| match f {
+        Fallback::Handler => Ok(()),
+        Fallback::Continue => w.write_str(" else continue"),
+        Fallback::Action(a) => {
+            w.write_str(" else ")?;
+            write_action_dyn(w, ir, a)
+        }
     };
     match a {
-        Action::AssignTeam { team, strategy, fallback } => format!(
-            "assign team {}{}{}",
-            ir.teams[*team as usize].name,
-            strategy.map(|s| format!(" by {}", s.name())).unwrap_or_default(),
-            fb(fallback)
-        ),
-        Action::AssignRep { rep, fallback } => format!("assign rep {}{}", ir.reps[*rep as usize].id, fb(fallback)),
-        Action::AssignOwner { field, fallback } => format!("assign owner({}){}", ir.fields[*field as usize].name, fb(fallback)),
-        Action::AssignOwnerOf { value, fallback } => format!("assign {}{}", action_owner_text(ir, value), fb(fallback)),
-        Action::Queue { queue } => format!("queue {}", ir.queues[*queue as usize].name),
-        Action::Route { route } => format!("route {}", ir.routes[*route as usize].name),
-        Action::Drop { reason } => format!("drop {reason:?}"),
+        Action::AssignTeam { team, strategy, fallback: fb } => {
+            write!(w, "assign team {}", ir.teams[*team as usize].name)?;
+            if let Some(s) = strategy {
+                write!(w, " by {}", s.name())?;
+            }
+            fallback(w, fb)
+        }
+        Action::AssignRep { rep, fallback: fb } => {
+            write!(w, "assign rep {}", ir.reps[*rep as usize].id)?;
+            fallback(w, fb)
+        }
+        Action::AssignOwner { field, fallback: fb } => {
+            write!(w, "assign owner({})", ir.fields[*field as usize].name)?;
+            fallback(w, fb)
+        }
+        Action::AssignOwnerOf { value, fallback: fb } => {
+            write!(w, "assign {}", action_owner_text(ir, value))?;
+            fallback(w, fb)
+        }
+        Action::Queue { queue } => write!(w, "queue {}", ir.queues[*queue as usize].name),
+        Action::Route { route } => write!(w, "route {}", ir.routes[*route as usize].name),
+        Action::Drop { reason } => write!(w, "drop {reason:?}"),
     }
+}
+
+/// [`write_action`] through a trait object (for the recursion into fallbacks).
+fn write_action_dyn(w: &mut dyn std::fmt::Write, ir: &PolicyIr, a: &Action) -> std::fmt::Result {
+    struct Dyn<'w>(&'w mut dyn std::fmt::Write);
+    impl std::fmt::Write for Dyn<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.write_str(s)
+        }
+    }
+    write_action(&mut Dyn(w), ir, a)
 }
 
 /// `owner(accounts[...].owner)` for traces: the table and column read.
@@ -664,5 +698,27 @@ fn action_owner_text(ir: &PolicyIr, value: &Expr) -> String {
         }
         Expr::Else { value, .. } => action_owner_text(ir, value),
         _ => "owner(...)".to_string(),
+    }
+}
+
+/// The territories a lead matched: the first alone, and every one once
+/// there are two (so one match allocates nothing).
+#[derive(Default)]
+struct Matched {
+    first: Option<u32>,
+    all: Vec<u32>,
+}
+
+impl Matched {
+    fn push(&mut self, t: u32) {
+        match self.first {
+            None => self.first = Some(t),
+            Some(f) => {
+                if self.all.is_empty() {
+                    self.all.push(f);
+                }
+                self.all.push(t);
+            }
+        }
     }
 }

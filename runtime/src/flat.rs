@@ -144,7 +144,9 @@ impl Interner {
         let n = b.len();
         let k = match n {
             0 => 0,
-            1..=3 => b.iter().rev().fold(0u64, |k, c| k << 8 | u64::from(*c)),
+            // The first, middle and last bytes cover one to three bytes
+            // without a loop (for one or two, they overlap on equal bytes).
+            1..=3 => u64::from(b[0]) | u64::from(b[n / 2]) << (8 * (n / 2)) | u64::from(b[n - 1]) << (8 * (n - 1)),
             // Two overlapping 4-byte reads: the shared bytes are equal, so `|` keeps them.
             4..=7 => {
                 let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;

@@ -30,6 +30,10 @@ pub struct Policy {
     pub(crate) compiled: crate::compiled::Compiled,
     /// Each table's hash index, and the free-mail domains.
     pub(crate) tables: crate::table::Tables,
+    /// The names as JSON string literals, for writing decisions.
+    pub(crate) json: crate::decide::JsonNames,
+    /// The slot of the schema's `id` field, when there is one.
+    pub(crate) id_slot: Option<usize>,
     /// Native code for the conditions (backend `jit`), shared by clones, freed with the last.
     #[cfg(feature = "jit")]
     pub(crate) jit: Option<std::sync::Arc<crate::jit::Jit>>,
@@ -184,8 +188,12 @@ impl Policy {
         }
         let compiled = crate::compiled::Compiled::new(&ir, &missing);
         let tables = crate::table::Tables::build(&ir);
+        let json = crate::decide::JsonNames::new(&ir);
+        let id_slot = ir.fields.iter().position(|f| f.name == "id");
         Ok(Policy {
             tables,
+            json,
+            id_slot,
             ir,
             policy_tz,
             rep_tz,

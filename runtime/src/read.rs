@@ -97,7 +97,7 @@ impl LeadReader {
         #[cfg(not(feature = "jit"))]
         let layout: Option<&Layout> = None;
         self.layout = None;
-        self.lean = self.lean(ir, layout, text, opts).is_ok();
+        self.lean = self.lean(ir, policy.id_slot, layout, text, opts).is_ok();
         if !self.lean {
             self.lead = Lead::from_json_str(ir, text, opts)?;
             #[cfg(feature = "jit")]
@@ -127,9 +127,8 @@ impl LeadReader {
     }
 
     /// The one pass: `Err` when the lead is not plainly valid.
-    fn lean(&mut self, ir: &PolicyIr, layout: Option<&Layout>, text: &str, opts: LeadOptions) -> Result<(), Fallback> {
+    fn lean(&mut self, ir: &PolicyIr, id_slot: Option<usize>, layout: Option<&Layout>, text: &str, opts: LeadOptions) -> Result<(), Fallback> {
         let n = ir.fields.len();
-        let id_slot = ir.fields.iter().position(|f| f.name == "id");
         // An `id` of another type than string is spelled from its JSON text: the general reader does that.
         if id_slot.is_some_and(|s| ir.fields[s].ty != FieldType::String) {
             return Err(Fallback);

@@ -34,8 +34,25 @@ impl Policy {
             return Err(NoPick { skipped: Vec::new(), detail: Some(closed) });
         }
         let ts = &state.teams[team as usize];
-        // Which members are available, by position: on the stack for usual teams.
         let n = def.members.len();
+        // Round robin takes the first available member from the cursor on:
+        // only the members it passes are looked at, and everyone only when
+        // nobody is available (to say why each was skipped).
+        if strategy == Strategy::RoundRobin {
+            let start = ts.cursor.map_or(0, |c| (c as usize + 1) % n.max(1));
+            let found = (0..n).map(|k| (start + k) % n).find(|&p| {
+                let rep = def.members[p];
+                !exclude.contains(&rep) && self.availability(rep as usize, state, m).is_ok()
+            });
+            return match found {
+                Some(p) => Ok(Pick { rep: def.members[p], update: TeamUpdate::Cursor(p as u32) }),
+                None => {
+                    let skipped = def.members.iter().filter(|r| !exclude.contains(r)).filter_map(|&rep| self.availability(rep as usize, state, m).err().map(|why| (rep, why))).collect();
+                    Err(NoPick { skipped, detail: None })
+                }
+            };
+        }
+        // Which members are available, by position: on the stack for usual teams.
         let (mut small, mut big) = ([false; 64], Vec::new());
         let avail: &mut [bool] = if n <= small.len() {
             &mut small[..n]
@@ -57,15 +74,8 @@ impl Policy {
         let available = || (0..n).filter(|p| avail[*p]);
         let member = |pos: usize| def.members[pos];
         match strategy {
-            Strategy::RoundRobin => {
-                let n = def.members.len();
-                let start = ts.cursor.map_or(0, |c| (c as usize + 1) % n);
-                (0..n)
-                    .map(|k| (start + k) % n)
-                    .find(|p| avail[*p])
-                    .map(|p| Pick { rep: member(p), update: TeamUpdate::Cursor(p as u32) })
-                    .ok_or(NoPick { skipped, detail: None })
-            }
+            // Answered above.
+            Strategy::RoundRobin => Err(NoPick { skipped, detail: None }),
             Strategy::Weighted => {
                 let Some(first) = available().next() else {
                     return Err(NoPick { skipped, detail: None });

@@ -7,7 +7,8 @@
 use std::borrow::Cow;
 use std::io::Write;
 
-use crate::decide::action_text;
+use crate::decide::write_action;
+use crate::decide::names::JsonText;
 use crate::decision::{CommitPlan, Decision, ExceptionRecord, Outcome, TraceStep};
 use crate::duplicate::Prior;
 use crate::ir::{Action, Value};
@@ -87,7 +88,7 @@ pub struct CompactDecision<'a> {
     pub(super) sla_due: Option<i64>,
     pub(super) queue_sla_due: Option<i64>,
     pub(super) exceptions: Vec<Exc<'a>>,
-    pub(super) duplicate_of: Option<Prior>,
+    pub(super) duplicate_of: Option<&'a Prior>,
     pub(super) trace: Option<Vec<TraceStep>>,
 }
 
@@ -109,18 +110,35 @@ impl ExcName<'_> {
 
 impl Handled<'_> {
     fn text(self, p: &Policy) -> String {
+        let mut s = String::new();
+        // Writing to a String cannot fail.
+        let _ = self.write(p, &mut s);
+        s
+    }
+
+    /// Writes [`Handled::text`] to `w` piece by piece.
+    fn write(self, p: &Policy, w: &mut impl std::fmt::Write) -> std::fmt::Result {
         let ir = &p.ir;
         match self {
-            Handled::ElseContinue => "else continue".into(),
-            Handled::Else(a) => format!("else {}", action_text(ir, a)),
-            Handled::Handler(used, a) => format!("on {used} -> {}", action_text(ir, a)),
-            Handled::Missing(slot, a) => format!("on missing({}) -> {}", ir.fields[slot as usize].name, action_text(ir, a)),
+            Handled::ElseContinue => w.write_str("else continue"),
+            Handled::Else(a) => {
+                w.write_str("else ")?;
+                write_action(w, ir, a)
+            }
+            Handled::Handler(used, a) => {
+                write!(w, "on {used} -> ")?;
+                write_action(w, ir, a)
+            }
+            Handled::Missing(slot, a) => {
+                write!(w, "on missing({}) -> ", ir.fields[slot as usize].name)?;
+                write_action(w, ir, a)
+            }
             Handled::Assume(slot, v) => {
                 let f = &ir.fields[slot as usize];
-                format!("on missing({}) -> assume {}", f.name, crate::decision::value_json(ir, Some(&f.ty), v))
+                write!(w, "on missing({}) -> assume {}", f.name, crate::decision::value_json(ir, Some(&f.ty), v))
             }
-            Handled::Text(t) => t.to_string(),
-            Handled::RaisedAgain => "nothing: raised again inside its own handler".into(),
+            Handled::Text(t) => w.write_str(t),
+            Handled::RaisedAgain => w.write_str("nothing: raised again inside its own handler"),
         }
     }
 }
@@ -213,7 +231,7 @@ impl<'a> CompactDecision<'a> {
         d.rule = Some(rule.into_owned());
         d.route = route.map(str::to_string);
         d.exceptions = self.exceptions.iter().map(|e| ExceptionRecord { exception: e.exception.text(p), handled_by: e.handled_by.text(p) }).collect();
-        d.duplicate_of.clone_from(&self.duplicate_of);
+        d.duplicate_of = self.duplicate_of.cloned();
         match &self.done {
             Done::Assigned { rep, team, plan } => {
                 d.rep = Some(ir.reps[*rep as usize].id.clone());
@@ -236,37 +254,47 @@ impl<'a> CompactDecision<'a> {
     /// without building it.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let p = self.p;
-        let ir = &p.ir;
-        let (rep, team, queue) = self.holder();
+        let names = &p.json;
+        let (rep, team, queue) = match &self.done {
+            Done::Assigned { rep, team, .. } => (Some(&names.reps[*rep as usize]), team.map(|t| &names.teams[t as usize]), None),
+            Done::Queued(q) => (None, None, Some(&names.queues[*q as usize])),
+            _ => (None, None, None),
+        };
         out.extend_from_slice(b"{\"lead_id\":");
         string(out, self.lead_id);
         out.extend_from_slice(b",\"outcome\":\"");
         out.extend_from_slice(self.outcome().as_str().as_bytes());
         out.extend_from_slice(b"\",\"rep\":");
-        opt(out, rep);
+        quoted(out, rep);
         out.extend_from_slice(b",\"team\":");
-        opt(out, team);
+        quoted(out, team);
         out.extend_from_slice(b",\"queue\":");
-        opt(out, queue);
+        quoted(out, queue);
         out.extend_from_slice(b",\"tier\":");
-        opt(out, self.tier.map(|t| ir.tiers[t as usize].name.as_str()));
+        quoted(out, self.tier.map(|t| &names.tiers[t as usize]));
         out.extend_from_slice(b",\"territory\":");
-        opt(out, self.territory.map(|t| ir.territories[t as usize].name.as_str()));
+        quoted(out, self.territory.map(|t| &names.territories[t as usize]));
         if !self.matched.is_empty() {
             out.extend_from_slice(b",\"territories\":[");
             for (i, t) in self.matched.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                string(out, &ir.territories[*t as usize].name);
+                out.extend_from_slice(names.territories[*t as usize].as_bytes());
             }
             out.push(b']');
         }
-        let (rule, route) = self.origin.names(p);
         out.extend_from_slice(b",\"rule\":");
-        string(out, &rule);
+        match self.origin {
+            Origin::Rule { route, rule } => out.extend_from_slice(names.rules[route as usize][rule as usize].as_bytes()),
+            Origin::Route(route) => out.extend_from_slice(names.routes[route as usize].as_bytes()),
+            other => string(out, &other.names(p).0),
+        }
         out.extend_from_slice(b",\"route\":");
-        opt(out, route);
+        match self.origin {
+            Origin::Rule { route, .. } | Origin::Route(route) => out.extend_from_slice(names.routes[route as usize].as_bytes()),
+            _ => out.extend_from_slice(b"null"),
+        }
         out.extend_from_slice(b",\"reason\":");
         match &self.done {
             Done::Dropped(r) => string(out, r),
@@ -284,15 +312,17 @@ impl<'a> CompactDecision<'a> {
             out.extend_from_slice(if i > 0 { b",{\"exception\":" } else { b"{\"exception\":" });
             match e.exception {
                 ExcName::Named(n) => string(out, n),
+                ExcName::Missing(slot) => {
+                    out.extend_from_slice(b"\"missing(");
+                    super::names::write_contents(out, &p.ir.fields[slot as usize].name);
+                    out.extend_from_slice(b")\"");
+                }
                 other => string(out, &other.text(p)),
             }
-            out.extend_from_slice(b",\"handled_by\":");
-            match e.handled_by {
-                Handled::ElseContinue => string(out, "else continue"),
-                Handled::Text(t) => string(out, t),
-                other => string(out, &other.text(p)),
-            }
-            out.push(b'}');
+            out.extend_from_slice(b",\"handled_by\":\"");
+            // Writing to a Vec cannot fail.
+            let _ = e.handled_by.write(p, &mut JsonText(out));
+            out.extend_from_slice(b"\"}");
         }
         out.push(b']');
         if let Some(prior) = &self.duplicate_of {
@@ -301,7 +331,7 @@ impl<'a> CompactDecision<'a> {
             let _ = serde_json::to_writer(&mut *out, prior);
         }
         out.extend_from_slice(b",\"policy_version\":");
-        string(out, &ir.policy_version);
+        out.extend_from_slice(names.policy_version.as_bytes());
         if let Some(trace) = &self.trace {
             out.extend_from_slice(b",\"trace\":");
             let _ = serde_json::to_writer(&mut *out, trace);
@@ -312,13 +342,13 @@ impl<'a> CompactDecision<'a> {
 
 /// A JSON string, escaped as serde_json escapes it.
 fn string(out: &mut Vec<u8>, s: &str) {
-    // Writing a `str` to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    super::names::write_str(out, s);
 }
 
-fn opt(out: &mut Vec<u8>, s: Option<&str>) {
+/// A name quoted when the policy was loaded, or `null`.
+fn quoted(out: &mut Vec<u8>, s: Option<&Box<str>>) {
     match s {
-        Some(s) => string(out, s),
+        Some(s) => out.extend_from_slice(s.as_bytes()),
         None => out.extend_from_slice(b"null"),
     }
 }
@@ -326,6 +356,7 @@ fn opt(out: &mut Vec<u8>, s: Option<&str>) {
 /// A time as `format_time` spells it, quoted, or `null`.
 fn time(out: &mut Vec<u8>, ms: Option<i64>) {
     match ms {
+        Some(ms) if crate::time::write_quoted_time(out, ms) => {}
         Some(ms) => match jiff::Timestamp::from_millisecond(ms) {
             Ok(t) => {
                 let _ = write!(out, "\"{t}\"");

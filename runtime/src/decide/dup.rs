@@ -19,7 +19,7 @@ impl<'a> Run<'a, '_> {
             self.note("duplicate", prior.lead_id.clone(), "outside the window", Some(detail));
             return None;
         }
-        self.duplicate_of = Some(prior.clone());
+        self.duplicate_of = Some(prior);
         let owner = prior.owner.as_deref().map(|o| format!(", owner {o}")).unwrap_or_default();
         self.note("duplicate", prior.lead_id.clone(), &def.text, Some(format!("decided {}{owner}", prior.decided_at)));
         self.exceptions.push(Exc { exception: ExcName::Duplicate(&prior.lead_id), handled_by: Handled::Text(&def.text) });
