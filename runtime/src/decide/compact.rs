@@ -256,8 +256,8 @@ impl<'a> CompactDecision<'a> {
         let p = self.p;
         let names = &p.json;
         let (rep, team, queue) = match &self.done {
-            Done::Assigned { rep, team, .. } => (Some(&names.reps[*rep as usize]), team.map(|t| &names.teams[t as usize]), None),
-            Done::Queued(q) => (None, None, Some(&names.queues[*q as usize])),
+            Done::Assigned { rep, team, .. } => (Some(&*names.reps[*rep as usize]), team.map(|t| &*names.teams[t as usize]), None),
+            Done::Queued(q) => (None, None, Some(&*names.queues[*q as usize])),
             _ => (None, None, None),
         };
         out.extend_from_slice(b"{\"lead_id\":");
@@ -271,9 +271,9 @@ impl<'a> CompactDecision<'a> {
         out.extend_from_slice(b",\"queue\":");
         quoted(out, queue);
         out.extend_from_slice(b",\"tier\":");
-        quoted(out, self.tier.map(|t| &names.tiers[t as usize]));
+        quoted(out, self.tier.map(|t| &*names.tiers[t as usize]));
         out.extend_from_slice(b",\"territory\":");
-        quoted(out, self.territory.map(|t| &names.territories[t as usize]));
+        quoted(out, self.territory.map(|t| &*names.territories[t as usize]));
         if !self.matched.is_empty() {
             out.extend_from_slice(b",\"territories\":[");
             for (i, t) in self.matched.iter().enumerate() {
@@ -346,7 +346,7 @@ fn string(out: &mut Vec<u8>, s: &str) {
 }
 
 /// A name quoted when the policy was loaded, or `null`.
-fn quoted(out: &mut Vec<u8>, s: Option<&Box<str>>) {
+fn quoted(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => out.extend_from_slice(s.as_bytes()),
         None => out.extend_from_slice(b"null"),
