@@ -286,13 +286,14 @@ fn main() {
 
     // Each analysis on its own, over the checked policy's symbols.
     let entry = checked.entry.as_deref();
-    let terr = Territories::build(&Analyzer::new(&syms));
+    let base = Analyzer::new(&syms);
+    let terr = Territories::build(&base);
     let parts: [(&str, Duration); 5] = [
-        ("territory index", time(|| Territories::build(&Analyzer::new(&syms)))),
+        ("territory index", time(|| Territories::build(&base))),
         ("overlap pairs", time(|| overlap::overlaps(&syms, &terr, usize::MAX))),
-        ("tiers (E0026, W0006, W0007)", time(|| reach::tiers(&syms, &mut Vec::new()))),
+        ("tiers (E0026, W0006, W0007)", time(|| reach::tiers(&base, &mut Vec::new()))),
         ("territories (W0006, W0007)", time(|| reach::territories(&syms, &terr, &mut Vec::new()))),
-        ("routes (E0021, W0006, W0007)", time(|| reach::routes(&syms, &terr, entry, &sources, &mut Vec::new()))),
+        ("routes (E0021, W0006, W0007)", time(|| reach::routes(&Analyzer::with_territories(&syms, &terr, reach::tiers(&base, &mut Vec::new())), entry, &sources, &mut Vec::new()))),
     ];
     for (name, d) in parts {
         println!("analysis:   {name:<30} median {:.2} ms", ms(d));

@@ -19,6 +19,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc: checking and the language server allocate many small trees and
+/// free them on other threads, where the system allocator contends for its
+/// arena locks (`docs/performance.md`, the language server).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     cli::set_color(cli.color);

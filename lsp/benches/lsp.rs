@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 use lsp_server::{Connection, Message, Notification, Request, RequestId};
 use serde_json::{json, Value};
 
+/// The allocator `leadroute` itself uses, so that figures match the shipped binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RUNS: usize = 20;
 const WARMUP: usize = 3;
 const TARGET: Duration = Duration::from_millis(15);
@@ -192,20 +196,23 @@ fn phases(shape: &Shape) {
         flow::cycles(&syms, &refs, entry.as_deref(), &mut diags);
         flow::handler_loops(&syms, &refs, &mut diags);
         lap("sla, tests, cycles", &mut times);
-        reach::tiers(&syms, &mut diags);
+        let base = Analyzer::new(&syms);
+        let tier_takes = reach::tiers(&base, &mut diags);
         lap("reach::tiers", &mut times);
-        let territories = Territories::build(&Analyzer::new(&syms));
+        let territories = Territories::build(&base);
         reach::territories(&syms, &territories, &mut diags);
         lap("territory index + reach", &mut times);
-        let flow_ = reach::routes(&syms, &territories, entry.as_deref(), &sources, &mut diags);
+        let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
+        let flow_ = reach::routes(&routes_an, entry.as_deref(), &sources, &mut diags);
         lap("reach::routes", &mut times);
         leadroute_compiler::analysis::overlap::check(&syms, &territories, &flow_.raised, &Default::default(), &mut diags);
-        leadroute_compiler::analysis::breach::holders(&syms, &flow_.fires, &mut diags);
+        leadroute_compiler::analysis::breach::holders(&routes_an, &flow_.fires, &mut diags);
         flow::unused(&syms, &refs, &used_sets, entry.as_deref(), &mut diags);
         lap("overlap, breach, unused", &mut times);
         let index = leadroute_lsp::index::Index::build(&modules, &syms);
         lap("lsp index", &mut times);
-        drop((index, flow_, territories, syms));
+        drop((index, flow_, routes_an, territories, base));
+        drop(syms);
         drop(modules);
         lap("drop", &mut times);
         if n >= 2 {

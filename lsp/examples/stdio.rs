@@ -5,6 +5,10 @@
 //!
 //! `cargo build --release -p leadroute-lsp --example stdio`
 
+/// The allocator `leadroute` itself uses, so that figures match the shipped binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if let Err(e) = leadroute_lsp::run_stdio() {
         eprintln!("leadroute lsp: {e}");

@@ -69,11 +69,13 @@ fn owned_by(field: &str, rep: &str) -> Dnf {
 }
 
 /// E0036 for breach handlers that can give a lead back to a rep who held it.
-pub fn holders(syms: &Symbols, fires: &RuleFires, diags: &mut Vec<Diagnostic>) {
+///
+/// `an` is made [`Analyzer::with_territories`] (it reads `tier` and `territory`).
+pub fn holders(an: &Analyzer, fires: &RuleFires, diags: &mut Vec<Diagnostic>) {
+    let syms = an.symbols();
     if !syms.sla.iter().any(|h| h.event.kind == SlaEventKind::Breach) {
         return;
     }
-    let an = &Analyzer::with_routes(syms);
     let mut ways: Vec<Way> = Vec::new();
     for (rule, leads) in fires {
         let mut t = Vec::new();

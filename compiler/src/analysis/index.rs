@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::budget::{cut_short, thousands, work, Budget, OVERLAP_STEPS};
-use super::predicate::{Analyzer, Dnf, Interval, ValueSet};
+use super::predicate::{hash_terms, Analyzer, Dnf, Interval, ValueSet};
 use super::reach::{empty, prune};
 use crate::check::Symbols;
 use crate::diagnostic::Diagnostic;
@@ -102,20 +102,22 @@ impl Territories {
     pub fn build_within(an: &Analyzer, steps: u64) -> Self {
         let syms = an.symbols();
         let conds: Vec<Dnf> = syms.territories.iter().map(|t| prune(an, an.dnf(&t.condition))).collect();
-        let mut by_text: BTreeMap<String, usize> = BTreeMap::new();
+        // Classes by a hash of their condition, confirmed by comparing the conditions.
+        let mut by_hash: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
         let mut classes: Vec<Vec<usize>> = Vec::new();
         let mut class_of = Vec::with_capacity(conds.len());
         for (i, c) in conds.iter().enumerate() {
             // Opaque terms stand for different conditions that merely look alike here.
-            let text = match c {
-                Some(t) if !t.is_empty() && !t.iter().any(|x| x.opaque) => Some(format!("{t:?}")),
+            let key = match c {
+                Some(t) if !t.is_empty() && !t.iter().any(|x| x.opaque) => Some(hash_terms(t)),
                 _ => None,
             };
-            let k = match text.as_ref().and_then(|t| by_text.get(t).copied()) {
+            let same = key.and_then(|h| by_hash.get(&h)?.iter().copied().find(|&k| conds[classes[k][0]] == *c));
+            let k = match same {
                 Some(k) => k,
                 None => {
-                    if let Some(t) = text {
-                        by_text.insert(t, classes.len());
+                    if let Some(h) = key {
+                        by_hash.entry(h).or_default().push(classes.len());
                     }
                     classes.push(Vec::new());
                     classes.len() - 1
@@ -124,7 +126,7 @@ impl Territories {
             classes[k].push(i);
             class_of.push(k);
         }
-        drop(by_text);
+        drop(by_hash);
         let mut budget = Budget::new(steps);
         let (pairs, cut) = {
             let reps: Vec<&Dnf> = classes.iter().map(|m| &conds[m[0]]).collect();

@@ -130,6 +130,30 @@ pub struct Term {
 /// A condition as a disjunction of terms; `None` when it grew too large to analyse.
 pub type Dnf = Option<Vec<Term>>;
 
+/// A hash of the terms' structure (field names, value sets, the bits of the
+/// bounds): equal terms hash alike, so conditions can be grouped without
+/// comparing every pair.
+pub fn hash_terms(terms: &[Term]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    terms.len().hash(&mut h);
+    for t in terms {
+        t.opaque.hash(&mut h);
+        t.fields.len().hash(&mut h);
+        for (name, c) in &t.fields {
+            name.hash(&mut h);
+            c.present.hash(&mut h);
+            match &c.values {
+                None => 0u8.hash(&mut h),
+                Some(ValueSet::In(v)) => (1u8, v).hash(&mut h),
+                Some(ValueSet::NotIn(v)) => (2u8, v).hash(&mut h),
+            }
+            (c.range.lo.to_bits(), c.range.lo_in, c.range.hi.to_bits(), c.range.hi_in).hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
 /// What `tier == t` and `territory == t` mean inside routes, as conditions
 /// on the lead: tier `t` is decided when its condition holds and no earlier
 /// tier's does; territory `t` when its condition holds and no other's does.
@@ -160,22 +184,16 @@ impl<'s, 'a> Analyzer<'s, 'a> {
     /// An analyzer that also understands `tier` and `territory` inside routes,
     /// through the tier and territory conditions.
     pub fn with_routes(syms: &'s Symbols<'a>) -> Self {
-        Self::with_territories(syms, &Territories::build(&Analyzer::new(syms)))
+        let base = Analyzer::new(syms);
+        let takes = super::reach::tiers(&base, &mut Vec::new());
+        Self::with_territories(syms, &Territories::build(&base), takes)
     }
 
-    /// [`Analyzer::with_routes`] on territories already indexed.
-    pub fn with_territories(syms: &'s Symbols<'a>, terr: &Territories) -> Self {
+    /// [`Analyzer::with_routes`] on territories already indexed and what
+    /// each tier takes (from [`super::reach::tiers`]).
+    pub fn with_territories(syms: &'s Symbols<'a>, terr: &Territories, tier_takes: Vec<Dnf>) -> Self {
         let base = Analyzer::new(syms);
-        let mut ctx = RouteCtx::default();
-        let mut none_before: Dnf = Some(vec![Term::default()]);
-        for t in &syms.tiers {
-            let this = match &t.guard {
-                crate::syntax::ast::Guard::When(e) => base.dnf(e),
-                crate::syntax::ast::Guard::Otherwise(_) => Some(vec![Term::default()]),
-            };
-            ctx.tier_is.push(both(&none_before, &this));
-            none_before = both(&none_before, &negate(&this));
-        }
+        let mut ctx = RouteCtx { tier_is: tier_takes, ..RouteCtx::default() };
         let complete = terr.cut.is_none();
         // One negation per class, made when first needed.
         let mut negs: Vec<Option<Dnf>> = vec![None; terr.classes.len()];
@@ -655,11 +673,24 @@ fn or(mut a: Vec<Term>, b: Vec<Term>) -> Dnf {
     (a.len() <= MAX_TERMS).then_some(a)
 }
 
-fn and(a: Vec<Term>, b: Vec<Term>) -> Dnf {
+fn and(a: Vec<Term>, mut b: Vec<Term>) -> Dnf {
     if a.len().saturating_mul(b.len()) > MAX_TERMS {
         return None;
     }
-    let out: Vec<Term> = a.iter().flat_map(|x| b.iter().map(move |y| meet_terms(x, y))).collect();
+    // The term with no constraint is the identity (conditions start from it
+    // and negations build on it): the other side is the answer as it is.
+    let identity = |v: &[Term]| matches!(v, [t] if t.fields.is_empty() && !t.opaque);
+    let out: Vec<Term> = if identity(&a) {
+        b
+    } else if identity(&b) {
+        a
+    } else if b.len() == 1 {
+        // One term on the right: narrow the left's terms in place.
+        let y = b.pop().unwrap_or_default();
+        a.into_iter().map(|x| meet_into(x, &y)).collect()
+    } else {
+        a.iter().flat_map(|x| b.iter().map(move |y| meet_into(x.clone(), y))).collect()
+    };
     out.iter().all(within_value_limit).then_some(out)
 }
 
@@ -672,11 +703,21 @@ fn within_value_limit(t: &Term) -> bool {
 }
 
 fn meet_terms(a: &Term, b: &Term) -> Term {
-    let mut t = a.clone();
+    meet_into(a.clone(), b)
+}
+
+/// `t` narrowed by `b` (the field name is copied only when `t` lacks the field).
+fn meet_into(mut t: Term, b: &Term) -> Term {
     t.opaque |= b.opaque;
     for (f, c) in &b.fields {
-        let e = t.fields.entry(f.clone()).or_default();
-        meet_constraint(e, c);
+        match t.fields.get_mut(f) {
+            Some(e) => meet_constraint(e, c),
+            None => {
+                let mut e = FieldConstraint::default();
+                meet_constraint(&mut e, c);
+                t.fields.insert(f.clone(), e);
+            }
+        }
     }
     t
 }

@@ -60,34 +60,39 @@ fn guard_dnf(an: &Analyzer, g: &Guard) -> Dnf {
 }
 
 /// Shadowing and never-true conditions among tiers; leads that match no tier.
-pub fn tiers(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
-    let an = &Analyzer::new(syms);
-    let mut before: Vec<(&TierDecl, Dnf)> = Vec::new();
+///
+/// Returns what each tier takes: the leads its condition holds for that no
+/// earlier tier took (for [`Analyzer::with_territories`]).
+pub fn tiers(an: &Analyzer, diags: &mut Vec<Diagnostic>) -> Vec<Dnf> {
+    let syms = an.symbols();
+    let mut takes: Vec<Dnf> = Vec::with_capacity(syms.tiers.len());
+    // Tiers that take some lead (by index): a tier that takes none covers
+    // nothing, so a long run of shadowed tiers is not compared with every one before it.
+    let mut before: Vec<usize> = Vec::new();
     let mut rest: Dnf = Some(vec![Term::default()]);
-    for t in &syms.tiers {
+    for (i, t) in syms.tiers.iter().enumerate() {
         let c = guard_dnf(an, &t.guard);
+        let fires = meet(an, &rest, &c);
         if let Guard::When(e) = &t.guard {
             if empty(&c) {
                 diags.push(never_holds(e.span, "tier", &t.name.name));
-            } else if empty(&meet(an, &rest, &c)) {
-                let covering: Vec<&str> = before.iter().filter(|(_, d)| !empty(&meet(an, d, &c))).map(|(b, _)| b.name.name.as_str()).collect();
+            } else if empty(&fires) {
+                let covering: Vec<&str> = before.iter().filter(|&&b| !empty(&meet(an, &takes[b], &c))).map(|&b| syms.tiers[b].name.name.as_str()).collect();
                 diags.push(covered(t.name.span, "tier", &t.name.name, &covering, "earlier tiers take every lead it would match"));
             }
         }
-        let fires = meet(an, &rest, &c);
         rest = meet(an, &rest, &negate(&c));
-        // A tier that takes no lead covers nothing: not kept, so a long run
-        // of shadowed tiers is not compared with every one before it.
         if !empty(&fires) {
-            before.push((t, fires));
+            before.push(i);
         }
+        takes.push(fires);
     }
     let has_otherwise = syms.tiers.iter().any(|t| matches!(t.guard, Guard::Otherwise(_)));
     if syms.tiers.is_empty() || has_otherwise || syms.has_handler("no_match") {
-        return;
+        return takes;
     }
     if empty(&rest) {
-        return; // the tiers cover every lead
+        return takes; // the tiers cover every lead
     }
     let last = syms.tiers.last().map_or(Default::default(), |t| t.span);
     let mut d = Diagnostic::new(Code::E0026, last, "a lead can match no tier");
@@ -96,6 +101,7 @@ pub fn tiers(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
         None => d.label("leadroute cannot prove the tiers cover every lead"),
     };
     diags.push(d.help("add `tier standard otherwise sla 24h` last, or handle it: `on no_match -> queue triage`"));
+    takes
 }
 
 /// Territories whose condition never holds, or that are always ambiguous
@@ -216,8 +222,10 @@ pub fn reads_territory(syms: &Symbols, e: &Expr) -> bool {
 /// Per route: the leads that reach it (from the entry, through `route`
 /// actions), its rules that can never fire, and leads that fall through it.
 /// Returns the leads each reached rule takes, and where ambiguity is raised.
-pub fn routes<'a>(syms: &Symbols<'a>, terr: &Territories, entry: Option<&str>, sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
-    let an = &Analyzer::with_territories(syms, terr);
+///
+/// `an` is made [`Analyzer::with_territories`].
+pub fn routes<'a>(an: &Analyzer<'_, 'a>, entry: Option<&str>, sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
+    let syms = an.symbols();
     let line_of = |r: &Rule| sources.get(r.span.file).line_col(r.span.start as usize).0;
     let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     let mut fires = Flow::default();

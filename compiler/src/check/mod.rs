@@ -145,12 +145,15 @@ fn check_modules(
     inline_tests::tests(&syms, diags);
     flow::cycles(&syms, &refs, entry.as_deref(), diags);
     flow::handler_loops(&syms, &refs, diags);
-    crate::analysis::reach::tiers(&syms, diags);
-    let territories = crate::analysis::index::Territories::build(&crate::analysis::predicate::Analyzer::new(&syms));
-    crate::analysis::reach::territories(&syms, &territories, diags);
-    let flow = crate::analysis::reach::routes(&syms, &territories, entry.as_deref(), sources, diags);
+    use crate::analysis::{index::Territories, predicate::Analyzer, reach};
+    let base = Analyzer::new(&syms);
+    let tier_takes = reach::tiers(&base, diags);
+    let territories = Territories::build(&base);
+    reach::territories(&syms, &territories, diags);
+    let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
+    let flow = reach::routes(&routes_an, entry.as_deref(), sources, diags);
     crate::analysis::overlap::check(&syms, &territories, &flow.raised, &allowed_overlaps(modules, &syms), diags);
-    crate::analysis::breach::holders(&syms, &flow.fires, diags);
+    crate::analysis::breach::holders(&routes_an, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     (entry, rows)
 }

@@ -3,7 +3,6 @@
 //! is what makes re-checking after an edit cheap: only changed declarations
 //! are parsed again (see [`ParseCache`]).
 
-use std::collections::HashMap;
 
 use super::ast::*;
 use crate::source::{FileId, Span};
@@ -336,7 +335,7 @@ impl Rebase for ExprKind {
 /// Entries unused by the latest parse of a file are dropped by [`ParseCache::sweep`].
 #[derive(Debug, Default)]
 pub struct ParseCache {
-    decls: HashMap<String, (Decl, bool)>,
+    decls: rustc_hash::FxHashMap<String, (Decl, bool)>,
 }
 
 impl ParseCache {
