@@ -4,7 +4,7 @@
 //! route rule the predicate analysis says takes such leads, and the
 //! policy-wide handlers) is a possible first holder.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::predicate::{Analyzer, Dnf, FieldConstraint, Term, ValueSet};
 use super::reach::{empty, example, meet, RuleFires};
@@ -65,7 +65,7 @@ fn members<'a>(syms: &Symbols<'a>, team: &str) -> (Vec<&'a str>, Option<&'a str>
 /// The leads whose field `field` names `rep`.
 fn owned_by(field: &str, rep: &str) -> Dnf {
     let c = FieldConstraint { present: Some(true), values: Some(ValueSet::In(BTreeSet::from([rep.to_string()]))), ..Default::default() };
-    Some(vec![Term { fields: BTreeMap::from([(field.to_string(), c)]), opaque: false }])
+    Some(vec![Term { fields: super::predicate::Fields::one(field.into(), c), opaque: false }])
 }
 
 /// E0036 for breach handlers that can give a lead back to a rep who held it.

@@ -65,7 +65,7 @@ fn keys(d: &Dnf) -> Keys<'_> {
                 _ => false,
             });
             if every {
-                k.anchors.insert(f.as_str(), all);
+                k.anchors.insert(f, all);
             }
         }
         if c.range != Interval::ALL {
@@ -78,7 +78,7 @@ fn keys(d: &Dnf) -> Keys<'_> {
                 _ => false,
             });
             if every {
-                k.hulls.insert(f.as_str(), hull);
+                k.hulls.insert(f, hull);
             }
         }
     }

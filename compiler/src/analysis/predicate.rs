@@ -9,7 +9,8 @@
 //! answers come with an example lead, marked as certain only when no opaque
 //! atom was involved.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::check::symbols::{Symbols, Ty};
 use super::index::Territories;
@@ -118,11 +119,75 @@ impl Default for FieldConstraint {
     }
 }
 
+/// A term's constraints by field name, sorted by name. Terms constrain a
+/// few fields and are copied on every step of the analyses: a sorted `Vec`
+/// with shared names copies in one allocation where a tree of owned strings
+/// took one per node and per name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Fields(Vec<(Arc<str>, FieldConstraint)>);
+
+impl Fields {
+    /// One field's constraint.
+    pub fn one(field: Arc<str>, c: FieldConstraint) -> Fields {
+        Fields(vec![(field, c)])
+    }
+
+    fn position(&self, field: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(f, _)| (**f).cmp(field))
+    }
+
+    /// The constraint on `field`.
+    pub fn get(&self, field: &str) -> Option<&FieldConstraint> {
+        self.position(field).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The constraint on `field`, to narrow.
+    pub fn get_mut(&mut self, field: &str) -> Option<&mut FieldConstraint> {
+        self.position(field).ok().map(|i| &mut self.0[i].1)
+    }
+
+    /// Sets the constraint on `field`.
+    pub fn insert(&mut self, field: Arc<str>, c: FieldConstraint) {
+        match self.position(&field) {
+            Ok(i) => self.0[i].1 = c,
+            Err(i) => self.0.insert(i, (field, c)),
+        }
+    }
+
+    /// The fields and their constraints, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FieldConstraint)> {
+        self.0.iter().map(|(f, c)| (&**f, c))
+    }
+
+    /// The constraints, by field name.
+    pub fn values(&self) -> impl Iterator<Item = &FieldConstraint> {
+        self.0.iter().map(|(_, c)| c)
+    }
+
+    /// How many fields are constrained.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when no field is constrained.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'f> IntoIterator for &'f Fields {
+    type Item = (&'f str, &'f FieldConstraint);
+    type IntoIter = std::iter::Map<std::slice::Iter<'f, (Arc<str>, FieldConstraint)>, fn(&'f (Arc<str>, FieldConstraint)) -> (&'f str, &'f FieldConstraint)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(f, c)| (&**f, c))
+    }
+}
+
 /// One conjunction: constraints on fields, and whether an opaque atom took part.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Term {
     /// Per-field constraints.
-    pub fields: BTreeMap<String, FieldConstraint>,
+    pub fields: Fields,
     /// An atom the analysis does not model was involved.
     pub opaque: bool,
 }
@@ -482,7 +547,41 @@ impl<'s, 'a> Analyzer<'s, 'a> {
 
     /// True when the term can hold for some lead (ignoring opaque atoms).
     pub fn satisfiable(&self, t: &Term) -> bool {
-        t.fields.iter().all(|(f, c)| self.pick(f, c).is_some())
+        t.fields.iter().all(|(f, c)| self.holds_for_some(f, c))
+    }
+
+    /// True when some value of `field` satisfies the constraint: exactly
+    /// when [`Analyzer::pick`] finds one, without building it (conditions
+    /// are pruned with this on every step of the analyses).
+    fn holds_for_some(&self, field: &str, c: &FieldConstraint) -> bool {
+        let info = self.syms.fields.get(field);
+        let ty = info.map(|f| &f.ty);
+        let constrained = c.values.is_some() || c.range != Interval::ALL;
+        if c.present == Some(false) {
+            return !constrained && !info.is_some_and(|f| !f.optional);
+        }
+        let integer = matches!(ty, Some(Ty::Int));
+        let numeric = matches!(ty, Some(Ty::Int | Ty::Float));
+        let values = match &c.values {
+            Some(ValueSet::In(s)) if numeric && s.is_empty() => return false,
+            Some(_) if numeric => None,
+            v => v.as_ref(),
+        };
+        let range_ok = || c.range.pick(integer).is_some();
+        match values {
+            Some(ValueSet::In(set)) => !set.is_empty() && (c.range == Interval::ALL || range_ok()),
+            Some(ValueSet::NotIn(out)) => {
+                let free = match ty {
+                    Some(Ty::Bool) => ["false", "true"].iter().any(|v| !out.contains(*v)),
+                    Some(Ty::Enum(e)) => self.syms.enums.get(e).is_none_or(|d| d.variants.iter().any(|v| !out.contains(&v.name))),
+                    // Text: some `otherN` is always left out of a finite set.
+                    _ => true,
+                };
+                free && (c.range == Interval::ALL || range_ok())
+            }
+            None if c.range != Interval::ALL => range_ok(),
+            None => true,
+        }
     }
 
     /// True when some lead satisfies both (satisfiable) terms; no term is built.
@@ -492,7 +591,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             Some(d) => {
                 let mut m = c.clone();
                 meet_constraint(&mut m, d);
-                self.pick(f, &m).is_some()
+                self.holds_for_some(f, &m)
             }
         })
     }
@@ -566,7 +665,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
 
     /// An example (partial) lead satisfying the term, as a JSON object of the constrained fields.
     pub fn witness(&self, t: &Term) -> Option<serde_json::Map<String, serde_json::Value>> {
-        t.fields.iter().map(|(f, c)| self.pick(f, c).map(|v| (f.clone(), v))).collect()
+        t.fields.iter().map(|(f, c)| self.pick(f, c).map(|v| (f.to_string(), v))).collect()
     }
 }
 
@@ -632,40 +731,44 @@ pub fn negate(d: &Dnf) -> Dnf {
 
 fn negate_term(t: &Term) -> Vec<Term> {
     if t.opaque {
-        return vec![Term { fields: BTreeMap::new(), opaque: true }];
+        return vec![Term { fields: Fields::default(), opaque: true }];
     }
     let mut out = Vec::new();
-    for (f, c) in &t.fields {
+    for (f, c) in &t.fields.0 {
         let value_constrained = c.values.is_some() || c.range != Interval::ALL;
         // Not present-and-constrained: missing, or present with a value outside.
         if c.present == Some(true) || value_constrained {
-            out.push(single(f, FieldConstraint { present: Some(false), ..Default::default() }));
+            out.push(single_shared(f.clone(), FieldConstraint { present: Some(false), ..Default::default() }));
         }
         if c.present == Some(false) {
-            out.push(single(f, FieldConstraint { present: Some(true), ..Default::default() }));
+            out.push(single_shared(f.clone(), FieldConstraint { present: Some(true), ..Default::default() }));
         }
         match &c.values {
-            Some(ValueSet::In(s)) => out.push(single(f, FieldConstraint { present: Some(true), values: Some(ValueSet::NotIn(s.clone())), ..Default::default() })),
-            Some(ValueSet::NotIn(s)) => out.push(single(f, FieldConstraint { present: Some(true), values: Some(ValueSet::In(s.clone())), ..Default::default() })),
+            Some(ValueSet::In(s)) => out.push(single_shared(f.clone(), FieldConstraint { present: Some(true), values: Some(ValueSet::NotIn(s.clone())), ..Default::default() })),
+            Some(ValueSet::NotIn(s)) => out.push(single_shared(f.clone(), FieldConstraint { present: Some(true), values: Some(ValueSet::In(s.clone())), ..Default::default() })),
             None => {}
         }
         let r = c.range;
         if r.lo.is_finite() {
-            out.push(single(f, FieldConstraint { present: Some(true), range: Interval { lo: f64::NEG_INFINITY, lo_in: false, hi: r.lo, hi_in: !r.lo_in }, ..Default::default() }));
+            out.push(single_shared(f.clone(), FieldConstraint { present: Some(true), range: Interval { lo: f64::NEG_INFINITY, lo_in: false, hi: r.lo, hi_in: !r.lo_in }, ..Default::default() }));
         }
         if r.hi.is_finite() {
-            out.push(single(f, FieldConstraint { present: Some(true), range: Interval { lo: r.hi, lo_in: !r.hi_in, hi: f64::INFINITY, hi_in: false }, ..Default::default() }));
+            out.push(single_shared(f.clone(), FieldConstraint { present: Some(true), range: Interval { lo: r.hi, lo_in: !r.hi_in, hi: f64::INFINITY, hi_in: false }, ..Default::default() }));
         }
     }
     out
 }
 
 fn single(field: &str, c: FieldConstraint) -> Term {
-    Term { fields: BTreeMap::from([(field.to_string(), c)]), opaque: false }
+    single_shared(Arc::from(field), c)
+}
+
+fn single_shared(field: Arc<str>, c: FieldConstraint) -> Term {
+    Term { fields: Fields::one(field, c), opaque: false }
 }
 
 fn opaque() -> Dnf {
-    Some(vec![Term { fields: BTreeMap::new(), opaque: true }])
+    Some(vec![Term { fields: Fields::default(), opaque: true }])
 }
 
 fn or(mut a: Vec<Term>, b: Vec<Term>) -> Dnf {
@@ -709,7 +812,7 @@ fn meet_terms(a: &Term, b: &Term) -> Term {
 /// `t` narrowed by `b` (the field name is copied only when `t` lacks the field).
 fn meet_into(mut t: Term, b: &Term) -> Term {
     t.opaque |= b.opaque;
-    for (f, c) in &b.fields {
+    for (f, c) in &b.fields.0 {
         match t.fields.get_mut(f) {
             Some(e) => meet_constraint(e, c),
             None => {
@@ -753,5 +856,60 @@ fn negate_op(op: CmpOp) -> CmpOp {
         CmpOp::Le => CmpOp::Gt,
         CmpOp::Gt => CmpOp::Le,
         CmpOp::Ge => CmpOp::Lt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{SourceFile, SourceSet};
+
+    /// `holds_for_some` answers exactly when `pick` finds a value, for every
+    /// kind of field and every shape of constraint.
+    #[test]
+    fn holds_for_some_agrees_with_pick() {
+        let text = r#"
+policy p { version "1" entry main }
+enum Size { small, large }
+schema lead { id: string  n: int  m: int?  x: float  b: bool  s: Size  o: Size?  t: string  u: string? }
+tier standard otherwise sla 1h
+route main { otherwise -> queue q }
+queue q
+"#;
+        let mut sources = SourceSet::new();
+        sources.add(SourceFile::new("p.route", text.to_string()));
+        let checked = crate::check::check(&sources);
+        let syms = checked.symbols();
+        let an = Analyzer::new(&syms);
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<String>>();
+        let values = [
+            None,
+            Some(ValueSet::In(set(&[]))),
+            Some(ValueSet::In(set(&["small"]))),
+            Some(ValueSet::NotIn(set(&["small"]))),
+            Some(ValueSet::NotIn(set(&["small", "large"]))),
+            Some(ValueSet::NotIn(set(&["false", "true"]))),
+            Some(ValueSet::NotIn(set(&["other", "other1"]))),
+        ];
+        let ranges = [
+            Interval::ALL,
+            Interval { lo: 1.0, lo_in: true, hi: 5.0, hi_in: false },
+            Interval { lo: 3.0, lo_in: false, hi: 3.0, hi_in: true },
+            Interval { lo: 2.5, lo_in: false, hi: 3.0, hi_in: false },
+            Interval { lo: f64::NEG_INFINITY, lo_in: false, hi: -1.0, hi_in: true },
+        ];
+        let mut compared = 0;
+        for field in ["n", "m", "x", "b", "s", "o", "t", "u", "unknown"] {
+            for present in [None, Some(true), Some(false)] {
+                for v in &values {
+                    for r in ranges {
+                        let c = FieldConstraint { present, values: v.clone(), range: r };
+                        assert_eq!(an.holds_for_some(field, &c), an.pick(field, &c).is_some(), "{field}: {c:?}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, 9 * 3 * 7 * 5);
     }
 }
