@@ -55,7 +55,7 @@ fn separate_policies(sources: &SourceSet, checked: &Checked) -> Option<Diagnosti
     let headers: Vec<&syntax::ast::PolicyDecl> = checked
         .modules
         .iter()
-        .filter_map(|m| m.decls.iter().find_map(|d| if let syntax::ast::Decl::Policy(p) = d { Some(p) } else { None }))
+        .filter_map(|m| m.iter().find_map(|d| if let syntax::ast::Decl::Policy(p) = d { Some(p) } else { None }))
         .collect();
     let [first, second, ..] = headers.as_slice() else { return None };
     let name = |p: &syntax::ast::PolicyDecl| sources.get(p.name.span.file).name.clone();

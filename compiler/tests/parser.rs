@@ -13,7 +13,7 @@ fn parse_ok(src: &str) -> Module {
 fn one(src: &str) -> Decl {
     let mut m = parse_ok(src);
     assert_eq!(m.decls.len(), 1, "{:#?}", m.decls);
-    m.decls.remove(0)
+    (*m.decls.remove(0)).clone()
 }
 
 fn cond(src: &str) -> Expr {
@@ -50,13 +50,13 @@ fn table_declarations_parse_with_key_alias_and_free_mail() {
     let m = parse_ok(
         "table accounts from \"data/accounts.csv\" {\n  domain: domain key\n  aliases: list<domain> alias\n  owner: rep\n  key: string?\n}\nfree_mail [\"corp-mail.example\", \"x.example\"]",
     );
-    let Decl::Table(t) = &m.decls[0] else { panic!("{:?}", m.decls[0]) };
+    let Decl::Table(t) = &*m.decls[0] else { panic!("{:?}", m.decls[0]) };
     assert_eq!(t.name.name, "accounts");
     assert_eq!(t.path.value, "data/accounts.csv");
     let cols: Vec<(&str, bool, bool, bool)> =
         t.columns.iter().map(|c| (c.name.name.as_str(), c.key.is_some(), c.alias.is_some(), c.ty.optional)).collect();
     assert_eq!(cols, [("domain", true, false, false), ("aliases", false, true, false), ("owner", false, false, false), ("key", false, false, true)]);
-    let Decl::FreeMail(f) = &m.decls[1] else { panic!() };
+    let Decl::FreeMail(f) = &*m.decls[1] else { panic!() };
     assert_eq!(f.domains.iter().map(|d| d.value.as_str()).collect::<Vec<_>>(), ["corp-mail.example", "x.example"]);
 }
 
@@ -70,7 +70,7 @@ fn lookups_bind_tighter_than_comparisons_and_defaults() {
 #[test]
 fn owner_takes_a_field_or_an_expression() {
     let m = parse_ok("route r {\n  when x -> assign owner(account_owner) else continue\n  otherwise -> assign owner(accounts[email].owner) else queue q\n}");
-    let Decl::Route(r) = &m.decls[0] else { panic!() };
+    let Decl::Route(r) = &*m.decls[0] else { panic!() };
     assert!(matches!(&r.rules[0].action.kind, ActionKind::Assign { target: AssignTarget::Owner(f), .. } if f.name == "account_owner"));
     assert!(matches!(&r.rules[1].action.kind, ActionKind::Assign { target: AssignTarget::OwnerOf(e), .. } if show(e) == "accounts[email].owner"));
 }
@@ -87,9 +87,9 @@ fn policy_header_has_owner_timezone_and_entry() {
 #[test]
 fn enums_and_schema_types_parse_with_lists_and_optionals() {
     let m = parse_ok("enum Source { chat, paid, web, }\nschema lead {\n  id: string\n  tags: list<string>\n  scores: list<int>?\n  employees: int?, source: Source\n}");
-    let Decl::Enum(e) = &m.decls[0] else { panic!() };
+    let Decl::Enum(e) = &*m.decls[0] else { panic!() };
     assert_eq!(e.variants.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["chat", "paid", "web"]);
-    let Decl::Schema(s) = &m.decls[1] else { panic!() };
+    let Decl::Schema(s) = &*m.decls[1] else { panic!() };
     let shapes: Vec<(String, bool, bool)> = s
         .fields
         .iter()
@@ -134,15 +134,15 @@ fn teams_take_members_and_strategies_with_arguments() {
 #[test]
 fn queues_tiers_and_territories_parse() {
     let m = parse_ok("queue review { owner \"ops@x.example\" sla 30m }\ntier hot when intent >= 80 sla 5m\ntier cold otherwise sla 1d\nterritory west when state in [\"CA\"]");
-    let Decl::Queue(q) = &m.decls[0] else { panic!() };
+    let Decl::Queue(q) = &*m.decls[0] else { panic!() };
     assert!(matches!(q.props[1].value, QueueProp::Sla(Spanned { value: 1_800_000, .. }, None)));
-    let Decl::Tier(hot) = &m.decls[1] else { panic!() };
+    let Decl::Tier(hot) = &*m.decls[1] else { panic!() };
     assert!(matches!(hot.guard, Guard::When(_)));
     assert_eq!(hot.sla.map(|s| s.value), Some(300_000));
-    let Decl::Tier(cold) = &m.decls[2] else { panic!() };
+    let Decl::Tier(cold) = &*m.decls[2] else { panic!() };
     assert!(matches!(cold.guard, Guard::Otherwise(_)));
     assert_eq!(cold.sla.map(|s| s.value), Some(86_400_000));
-    assert!(matches!(&m.decls[3], Decl::Territory(t) if t.name.name == "west"));
+    assert!(matches!(&*m.decls[3], Decl::Territory(t) if t.name.name == "west"));
 }
 
 #[test]
@@ -169,11 +169,11 @@ fn routes_hold_named_rules_every_action_and_else_chains() {
 #[test]
 fn handlers_name_exceptions_and_assume_values() {
     let m = parse_ok("on ambiguous_territory -> queue review\non missing(employees) -> assume 0\non no_available_rep -> assign team backup else queue review");
-    assert!(matches!(&m.decls[0], Decl::Handler(HandlerDecl { exception: Exception::Named(i), .. }) if i.name == "ambiguous_territory"));
-    let Decl::Handler(h) = &m.decls[1] else { panic!() };
+    assert!(matches!(&*m.decls[0], Decl::Handler(HandlerDecl { exception: Exception::Named(i), .. }) if i.name == "ambiguous_territory"));
+    let Decl::Handler(h) = &*m.decls[1] else { panic!() };
     assert!(matches!(&h.exception, Exception::Missing { field, .. } if field.name == "employees"));
     assert!(matches!(&h.action, HandlerAction::Assume(Value { kind: ValueKind::Int(0), .. })));
-    assert!(matches!(&m.decls[2], Decl::Handler(HandlerDecl { action: HandlerAction::Action(_), .. })));
+    assert!(matches!(&*m.decls[2], Decl::Handler(HandlerDecl { action: HandlerAction::Action(_), .. })));
 }
 
 #[test]
@@ -241,7 +241,6 @@ fn every_broken_declaration_is_reported_and_the_rest_still_parse() {
     let lines: Vec<usize> = diags.iter().map(|d| src[..d.primary.as_ref().map_or(0, |l| l.span.start as usize)].lines().count()).collect();
     assert_eq!(lines, [1, 3, 5]);
     let names: Vec<&str> = module
-        .decls
         .iter()
         .map(|d| match d {
             Decl::Queue(q) => q.name.name.as_str(),
@@ -313,4 +312,27 @@ fn the_parse_cache_gives_the_same_trees_as_a_fresh_parse_after_edits() {
         let cached = parse_file_cached(FileId(1), edited, Some(&mut cache));
         assert_eq!(fresh, cached, "edit {i}");
     }
+    // Back and forth (typing, then undo), and in another file: each time at the right place.
+    for (i, (file, t)) in [(1, text.to_string()), (1, edits[1].clone()), (2, text.to_string()), (1, text.to_string())].into_iter().enumerate() {
+        assert_eq!(parse_file(FileId(file), &t), parse_file_cached(FileId(file), &t, Some(&mut cache)), "round {i}");
+    }
+}
+
+#[test]
+fn the_parse_cache_shares_declarations_that_did_not_move() {
+    use leadroute_compiler::syntax::{parse_file_cached, ParseCache};
+    let text = include_str!("../../examples/inbound.route");
+    let mut cache = ParseCache::new();
+    let (before, _) = parse_file_cached(FileId(0), text, Some(&mut cache));
+    // One character replaced (`sla 5m` becomes `sla 6m`): nothing moves.
+    let edited = text.replacen("sla 5m", "sla 6m", 1);
+    let (after, _) = parse_file_cached(FileId(0), &edited, Some(&mut cache));
+    assert_eq!(before.decls.len(), after.decls.len());
+    let shared = before.decls.iter().zip(&after.decls).filter(|(a, b)| std::sync::Arc::ptr_eq(a, b)).count();
+    assert_eq!(shared, before.decls.len() - 1, "every declaration but the edited one is shared");
+    // A line inserted at the top moves every declaration: none is shared, all are right.
+    let moved = format!("\n{text}");
+    let (shifted, _) = parse_file_cached(FileId(0), &moved, Some(&mut cache));
+    assert!(before.decls.iter().zip(&shifted.decls).all(|(a, b)| !std::sync::Arc::ptr_eq(a, b)));
+    assert_eq!(shifted, parse_file(FileId(0), &moved).0);
 }

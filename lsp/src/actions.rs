@@ -73,7 +73,7 @@ pub fn code_actions(a: &Analysis, file: FileId, want: lsp::Range) -> Vec<lsp::Co
             Code::E0021 => {
                 // Before the route's closing brace.
                 let route = a.checked.modules.get(file.0 as usize).and_then(|m| {
-                    m.decls.iter().find_map(|x| match x {
+                    m.iter().find_map(|x| match x {
                         Decl::Route(r) if r.name.span == primary.span => Some(r),
                         _ => None,
                     })
@@ -108,7 +108,7 @@ pub fn code_actions(a: &Analysis, file: FileId, want: lsp::Range) -> Vec<lsp::Co
                 let mut quoted = d.message.split('`').skip(1).step_by(2);
                 let (Some(variant), Some(en)) = (quoted.next(), quoted.next()) else { continue };
                 let Some(decl) = a.index().declaration(crate::index::Kind::Enum, en) else { continue };
-                let enum_decl = a.checked.modules.iter().flat_map(|m| &m.decls).find_map(|x| match x {
+                let enum_decl = a.checked.modules.iter().flat_map(|m| m.iter()).find_map(|x| match x {
                     Decl::Enum(e) if e.name.span == decl.span => Some(e),
                     _ => None,
                 });

@@ -391,7 +391,7 @@ impl Index {
     pub fn build(modules: &[Module], syms: &Symbols) -> Index {
         let mut w = Walker { syms, out: Vec::new() };
         for m in modules {
-            for d in &m.decls {
+            for d in m.iter() {
                 w.decl(d);
             }
         }

@@ -35,7 +35,7 @@ fn doc_comment(text: &str, start: usize) -> String {
 }
 
 fn decl_of<'a>(a: &'a Analysis, o: &Occurrence) -> Option<&'a Decl> {
-    a.checked.modules.iter().flat_map(|m| &m.decls).find(|d| {
+    a.checked.modules.iter().flat_map(|m| m.iter()).find(|d| {
         let s = d.span();
         s.file == o.span.file && s.start <= o.span.start && o.span.end <= s.end
     })
@@ -349,7 +349,7 @@ pub fn workspace_symbols<'a>(analyses: impl Iterator<Item = &'a Analysis>, query
     let mut seen = std::collections::BTreeSet::new();
     for a in analyses {
         for (i, m) in a.checked.modules.iter().enumerate() {
-            for d in &m.decls {
+            for d in m.iter() {
                 let (name, span) = decl_name(a, d);
                 if !name.to_lowercase().contains(&q) {
                     continue;

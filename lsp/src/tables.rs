@@ -129,7 +129,7 @@ pub fn declaration_items(toks: &[&str], at_line_start: bool, syms: &Symbols) -> 
 
 /// The table declaration named `name`.
 fn table_decl<'a>(a: &'a Analysis, name: &str) -> Option<&'a TableDecl> {
-    a.checked.modules.iter().flat_map(|m| &m.decls).find_map(|d| match d {
+    a.checked.modules.iter().flat_map(|m| m.iter()).find_map(|d| match d {
         Decl::Table(t) if t.name.name == name => Some(t),
         _ => None,
     })
@@ -177,7 +177,7 @@ pub fn column_hover(a: &Analysis, key: &str) -> String {
 /// From the `"file.csv"` of a table declaration to that file.
 pub fn file_definition(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Location> {
     let module = a.checked.modules.get(file.0 as usize)?;
-    let t = module.decls.iter().find_map(|d| match d {
+    let t = module.iter().find_map(|d| match d {
         Decl::Table(t) if t.path.span.start as usize <= offset && offset <= t.path.span.end as usize => Some(t),
         _ => None,
     })?;
@@ -194,7 +194,7 @@ pub fn on_declaration(a: &Analysis, d: &Diagnostic, converted: lsp::Diagnostic) 
     if !csv.is_table() {
         return None;
     }
-    let t = a.checked.modules.iter().flat_map(|m| &m.decls).find_map(|x| match x {
+    let t = a.checked.modules.iter().flat_map(|m| m.iter()).find_map(|x| match x {
         Decl::Table(t) if resolve(&a.sources.get(t.name.span.file).name, &t.path.value) == csv.name => Some(t),
         _ => None,
     })?;

@@ -137,7 +137,7 @@ pub fn folding(a: &Analysis, file: FileId) -> Vec<lsp::FoldingRange> {
     let src = a.sources.get(file);
     let mut out = Vec::new();
     if let Some(m) = a.checked.modules.get(file.0 as usize) {
-        for d in &m.decls {
+        for d in m.iter() {
             let s = d.span();
             let (l0, _) = src.line_utf16(s.start as usize);
             let (l1, _) = src.line_utf16(s.end as usize);

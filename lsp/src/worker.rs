@@ -80,8 +80,9 @@ fn run(jobs: &Receiver<Job>, done: &Sender<Done>) {
             if done.send(Done { generation, path, result, took: t.elapsed() }).is_err() {
                 return;
             }
-            // The diagnostics are out; requests will want the index.
-            if let Some(a) = ready {
+            // The diagnostics are out; requests will want the index, unless
+            // a newer edit is already waiting (then it is built on demand).
+            if let Some(a) = ready.filter(|_| jobs.is_empty()) {
                 let _ = crate::server::guarded(|| {
                     a.index();
                 });

@@ -558,7 +558,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         let ty = info.map(|f| &f.ty);
         let constrained = c.values.is_some() || c.range != Interval::ALL;
         if c.present == Some(false) {
-            return !constrained && !info.is_some_and(|f| !f.optional);
+            return !constrained && info.is_none_or(|f| f.optional);
         }
         let integer = matches!(ty, Some(Ty::Int));
         let numeric = matches!(ty, Some(Ty::Int | Ty::Float));

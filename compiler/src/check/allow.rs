@@ -13,10 +13,10 @@ use crate::syntax::ast::{Decl, Module};
 pub fn apply(modules: &[Module], diags: &mut Vec<Diagnostic>) {
     let mut found = Vec::new();
     for m in modules {
-        for (i, decl) in m.decls.iter().enumerate() {
+        for (i, decl) in m.iter().enumerate() {
             let Decl::Allow(a) = decl else { continue };
             let code = Code::parse(&a.code.name);
-            let target = m.decls[i + 1..].iter().find(|d| !matches!(d, Decl::Allow(_))).map(Decl::span);
+            let target = m.iter().skip(i + 1).find(|d| !matches!(d, Decl::Allow(_))).map(Decl::span);
             let problem = match (code, target) {
                 (Some(c), _) if c.severity() == Severity::Error => Some(format!("`{}` is an error; only warnings can be allowed", a.code.name)),
                 (None, _) => Some(format!("`{}` is not a warning code", a.code.name)),

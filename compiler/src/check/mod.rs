@@ -164,12 +164,12 @@ fn check_modules(
 fn allowed_overlaps(modules: &[Module], syms: &Symbols) -> BTreeSet<usize> {
     let mut names = BTreeSet::new();
     for m in modules {
-        for (i, decl) in m.decls.iter().enumerate() {
+        for (i, decl) in m.iter().enumerate() {
             let Decl::Allow(a) = decl else { continue };
             if crate::codes::Code::parse(&a.code.name) != Some(crate::codes::Code::W0008) {
                 continue;
             }
-            if let Some(Decl::Territory(t)) = m.decls[i + 1..].iter().find(|d| !matches!(d, Decl::Allow(_))) {
+            if let Some(Decl::Territory(t)) = m.iter().skip(i + 1).find(|d| !matches!(d, Decl::Allow(_))) {
                 names.insert(t.span);
             }
         }
@@ -194,7 +194,7 @@ fn drop_analyses_of_ill_typed(modules: &[Module], diags: &mut Vec<Diagnostic>) {
     // from) holding a type error, sorted: declarations do not overlap.
     let mut ill: Vec<crate::source::Span> = modules
         .iter()
-        .flat_map(|m| m.decls.iter().filter(|d| matches!(d, Decl::Tier(_) | Decl::Territory(_))).map(|d| d.span()))
+        .flat_map(|m| m.iter().filter(|d| matches!(d, Decl::Tier(_) | Decl::Territory(_))).map(|d| d.span()))
         .filter(|decl| {
             let i = errors.partition_point(|e| *e < (decl.file.0, decl.start));
             errors.get(i).is_some_and(|e| e.0 == decl.file.0 && e.1 < decl.end)

@@ -102,7 +102,7 @@ pub fn calendars(syms: &Symbols, diags: &mut Vec<Diagnostic>) {
 pub fn stale_calendars(modules: &[Module], today: (i16, i8, i8)) -> Vec<Diagnostic> {
     let next_year = today.0.saturating_add(1);
     let mut out = Vec::new();
-    for decl in modules.iter().flat_map(|m| &m.decls) {
+    for decl in modules.iter().flat_map(|m| m.iter()) {
         let Decl::Calendar(cal) = decl else { continue };
         let last = cal.days.iter().filter_map(|d| d.date.value.map(|v| (v, d.date.span))).max_by_key(|(v, _)| *v);
         let Some((last, span)) = last else { continue };

@@ -148,7 +148,7 @@ impl<'a> Symbols<'a> {
             }
         };
         for module in modules {
-            for decl in &module.decls {
+            for decl in module.iter() {
                 match decl {
                     Decl::Policy(d) => {
                         if let Some(first) = s.header {

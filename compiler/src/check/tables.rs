@@ -125,7 +125,7 @@ pub fn attach(provider: &dyn SourceProvider, sources: &mut SourceSet) {
             continue;
         }
         let (module, _) = crate::syntax::parse_file(id, &file.text);
-        for decl in &module.decls {
+        for decl in module.iter() {
             if let Decl::Table(t) = decl {
                 wanted.push(resolve(&file.name, &t.path.value));
             }

@@ -88,12 +88,12 @@ impl Printer<'_> {
     }
 
     fn module(&mut self, module: &Module) {
-        let items: Vec<(usize, usize)> = module.decls.iter().map(|d| range(d.span())).collect();
+        let items: Vec<(usize, usize)> = module.iter().map(|d| range(d.span())).collect();
         let all: Vec<usize> = (0..self.comments.len()).collect();
         let att = attach(self.text, &self.comments, &all, 0, &items);
         let top = self.new_block();
         let columns = self.columns(module, &att);
-        for ((decl, slot), cols) in module.decls.iter().zip(&att.slots).zip(columns) {
+        for ((decl, slot), cols) in module.iter().zip(&att.slots).zip(columns) {
             self.leading(0, &slot.leading, false);
             if slot.blank_before {
                 self.out.blank();
@@ -124,7 +124,7 @@ impl Printer<'_> {
             let run = &module.decls[i..j];
             let name = run
                 .iter()
-                .map(|d| match d {
+                .map(|d| match &**d {
                     Decl::Tier(t) => width(&t.name.name),
                     Decl::Territory(t) => width(&t.name.name),
                     _ => 0,
@@ -136,7 +136,7 @@ impl Printer<'_> {
                 .unwrap_or(0);
             let head = run
                 .iter()
-                .map(|d| match d {
+                .map(|d| match &**d {
                     Decl::Handler(h) => width(&handler_head(h)),
                     Decl::Sla(h) => width(&self.sla_head(h)),
                     Decl::Tier(t) => width(&tier_head(t, name)),

@@ -33,7 +33,16 @@ pub struct Spanned<T> {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Module {
     /// Declarations that parsed; broken ones are left out (and reported).
-    pub decls: Vec<Decl>,
+    /// Shared: an editor's re-check reuses the declarations whose text and
+    /// place did not change.
+    pub decls: Vec<std::sync::Arc<Decl>>,
+}
+
+impl Module {
+    /// The declarations, in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Decl> + Clone {
+        self.decls.iter().map(|d| &**d)
+    }
 }
 
 /// A top-level declaration.

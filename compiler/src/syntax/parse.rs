@@ -1,12 +1,14 @@
 //! Turns source text into a [`Module`]: one pest parse per declaration chunk,
 //! then a walk over pest's pairs that builds the typed tree and checks literals.
 
+use std::sync::Arc;
+
 use pest::iterators::Pair;
 use pest::Parser;
 
 use super::ast::*;
 use super::grammar::{describe, Rule, RouteParser};
-use super::rebase::{ParseCache, Rebase};
+use super::rebase::ParseCache;
 use super::split::{split, MAX_NESTING};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
@@ -48,15 +50,12 @@ pub fn parse_file_cached(file: FileId, text: &str, mut cache: Option<&mut ParseC
                         let mut local = Vec::new();
                         let at_zero = Builder { file: FileId(0), offset: 0, diags: &mut local }.decl(pair.clone());
                         if local.is_empty() {
-                            let mut d = at_zero.clone();
-                            d.rebase(file, chunk.start as u32);
-                            c.put(piece, at_zero);
-                            module.decls.push(d);
+                            module.decls.push(c.put(piece, at_zero, file, chunk.start));
                         } else {
-                            module.decls.push(Builder { file, offset: chunk.start, diags: &mut diags }.decl(pair));
+                            module.decls.push(Arc::new(Builder { file, offset: chunk.start, diags: &mut diags }.decl(pair)));
                         }
                     }
-                    None => module.decls.push(Builder { file, offset: chunk.start, diags: &mut diags }.decl(pair)),
+                    None => module.decls.push(Arc::new(Builder { file, offset: chunk.start, diags: &mut diags }.decl(pair))),
                 }
             }
             Err(err) => {

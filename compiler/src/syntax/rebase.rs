@@ -3,6 +3,7 @@
 //! is what makes re-checking after an edit cheap: only changed declarations
 //! are parsed again (see [`ParseCache`]).
 
+use std::sync::Arc;
 
 use super::ast::*;
 use crate::source::{FileId, Span};
@@ -332,10 +333,21 @@ impl Rebase for ExprKind {
 
 /// Declarations parsed before, by their exact text (parsed at offset 0 in
 /// file 0). Only declarations that parsed without any diagnostic are kept.
+/// Each entry also keeps the copy last handed out, moved to its place: a
+/// declaration whose text and place did not change is shared, not copied.
 /// Entries unused by the latest parse of a file are dropped by [`ParseCache::sweep`].
 #[derive(Debug, Default)]
 pub struct ParseCache {
-    decls: rustc_hash::FxHashMap<String, (Decl, bool)>,
+    decls: rustc_hash::FxHashMap<String, Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// Parsed at offset 0 in file 0.
+    at_zero: Decl,
+    /// The copy last handed out, with its file and offset.
+    placed: Option<(FileId, usize, Arc<Decl>)>,
+    used: bool,
 }
 
 impl ParseCache {
@@ -345,24 +357,41 @@ impl ParseCache {
     }
 
     /// The declaration parsed from `text`, moved to `file` at `offset`.
-    pub fn get(&mut self, text: &str, file: FileId, offset: usize) -> Option<Decl> {
-        let (decl, used) = self.decls.get_mut(text)?;
-        *used = true;
-        let mut d = decl.clone();
-        d.rebase(file, offset as u32);
-        Some(d)
+    pub fn get(&mut self, text: &str, file: FileId, offset: usize) -> Option<Arc<Decl>> {
+        let e = self.decls.get_mut(text)?;
+        e.used = true;
+        Some(e.place(file, offset))
     }
 
-    /// Remembers a clean declaration parsed from `text` at offset 0 in file 0.
-    pub fn put(&mut self, text: &str, decl: Decl) {
-        self.decls.insert(text.to_string(), (decl, true));
+    /// Remembers a clean declaration parsed from `text` at offset 0 in file
+    /// 0, and returns it moved to `file` at `offset`.
+    pub fn put(&mut self, text: &str, at_zero: Decl, file: FileId, offset: usize) -> Arc<Decl> {
+        let mut e = Entry { at_zero, placed: None, used: true };
+        let placed = e.place(file, offset);
+        self.decls.insert(text.to_string(), e);
+        placed
     }
 
     /// Forgets declarations no parse used since the last sweep, once the
     /// cache has grown large.
     pub fn sweep(&mut self) {
         if self.decls.len() > 50_000 {
-            self.decls.retain(|_, (_, used)| std::mem::replace(used, false));
+            self.decls.retain(|_, e| std::mem::replace(&mut e.used, false));
+        }
+    }
+}
+
+impl Entry {
+    fn place(&mut self, file: FileId, offset: usize) -> Arc<Decl> {
+        match &self.placed {
+            Some((f, o, d)) if *f == file && *o == offset => d.clone(),
+            _ => {
+                let mut d = self.at_zero.clone();
+                d.rebase(file, offset as u32);
+                let d = Arc::new(d);
+                self.placed = Some((file, offset, d.clone()));
+                d
+            }
         }
     }
 }
