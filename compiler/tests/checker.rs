@@ -366,3 +366,43 @@ fn thousands_of_tiers_and_rules_on_one_field_are_analysed_without_false_warnings
     assert_eq!(checked.diagnostics.len(), 2999);
     assert!(checked.diagnostics.iter().all(|d| d.code == Code::W0006 && d.help.as_deref().is_some_and(|h| h.starts_with("covered by `hot`"))), "{:?}", checked.diagnostics.first());
 }
+
+/// An editor re-checks with one cache: conditions whose text did not change
+/// are not analysed again, unless what they are analysed against changed.
+/// Each cached re-check must say exactly what a fresh check says.
+#[test]
+fn re_checks_with_the_editor_cache_match_fresh_checks_across_schema_edits() {
+    use leadroute_compiler::check::check_with_cache;
+    use leadroute_compiler::syntax::ParseCache;
+    let two = r#"policy p { entry main }
+enum Size { small, large }
+schema lead { id: string  size: Size }
+tier a when size == small sla 1h
+tier b when size == large sla 1h
+territory x when size == small
+territory y when size != small and size != large
+queue q { owner "ops@example.com" }
+route main { otherwise -> queue q }
+"#;
+    let three = two.replace("enum Size { small, large }", "enum Size { small, medium, large }");
+    let optional = two.replace("size: Size }", "size: Size? }");
+    let codes = |text: &str, cache: Option<&mut ParseCache>| {
+        let mut sources = leadroute_compiler::SourceSet::new();
+        sources.add(leadroute_compiler::SourceFile::new("p.route", text.to_string()));
+        let checked = check_with_cache(&sources, cache);
+        checked.diagnostics.iter().map(|d| format!("{:?} {}", d.code, d.message)).collect::<Vec<_>>()
+    };
+    let mut cache = ParseCache::new();
+    let mut seen = Vec::new();
+    for (i, text) in [two, &three, two, &optional, &three, two].into_iter().enumerate() {
+        let cached = codes(text, Some(&mut cache));
+        assert_eq!(cached, codes(text, None), "check {i}");
+        seen.push(cached);
+    }
+    // The edits do change the findings: with two sizes `y` never holds; with
+    // three, a medium lead matches no tier.
+    assert!(seen[0].iter().any(|d| d.starts_with("W0007")) && !seen[0].iter().any(|d| d.starts_with("E0026")), "{:?}", seen[0]);
+    assert!(seen[1].iter().any(|d| d.starts_with("E0026")) && !seen[1].iter().any(|d| d.starts_with("W0007")), "{:?}", seen[1]);
+    assert_eq!(seen[0], seen[2]);
+    assert_ne!(seen[3], seen[0], "a missing size is a lead no tier takes");
+}

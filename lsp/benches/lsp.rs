@@ -209,7 +209,7 @@ fn phases(shape: &Shape) {
         flow::cycles(&syms, &refs, entry.as_deref(), &mut diags);
         flow::handler_loops(&syms, &refs, &mut diags);
         lap("sla, tests, cycles", &mut times);
-        let base = Analyzer::new(&syms);
+        let base = Analyzer::new(&syms).memoized(leadroute_compiler::check::memo_key(&modules, &sources));
         let tier_takes = reach::tiers(&base, &mut diags);
         lap("reach::tiers", &mut times);
         let territories = Territories::build(&base);

@@ -62,6 +62,8 @@ pub const PANIC_HOOK_ENV: &str = "LEADROUTE_LSP_TEST_PANIC";
 /// within the shortest; a policy whose check took over [`SLOW`] waits a
 /// quarter of that time (up to the longest), so that a typist's keystrokes
 /// on a huge file are checked together rather than one long check each.
+/// While checks are fast, an edit that comes after a quiet spell is checked
+/// at once (the leading edge); only edits that follow it closely wait.
 const QUIET: (Duration, Duration) = (Duration::from_millis(2), Duration::from_millis(150));
 /// A check slower than this lengthens the quiet period.
 const SLOW: Duration = Duration::from_millis(50);
@@ -101,6 +103,7 @@ pub fn serve(conn: &Connection, raw: Option<Sender<String>>) -> Result<(), Strin
         held: Vec::new(),
         due: None,
         burst_start: None,
+        last_edit: None,
         due_paths: BTreeSet::new(),
         asked: BTreeMap::new(),
         quiet: QUIET.0,
@@ -129,6 +132,8 @@ pub(crate) struct Server<'c> {
     /// When the edits waiting in `due_paths` are to be checked, and when the first of them came.
     due: Option<Instant>,
     burst_start: Option<Instant>,
+    /// When the last edit was scheduled for a check.
+    last_edit: Option<Instant>,
     due_paths: BTreeSet<PathBuf>,
     /// The generation at which a check of each path was last asked for.
     asked: BTreeMap<PathBuf, u64>,
@@ -196,8 +201,10 @@ impl Server<'_> {
     fn schedule(&mut self, path: PathBuf) {
         self.due_paths.insert(path);
         let now = Instant::now();
+        let isolated = self.quiet == QUIET.0 && self.last_edit.is_none_or(|t| now.duration_since(t) >= QUIET.0);
+        self.last_edit = Some(now);
         let start = *self.burst_start.get_or_insert(now);
-        self.due = Some((now + self.quiet).min(start + MAX_WAIT));
+        self.due = Some(if isolated { now } else { (now + self.quiet).min(start + MAX_WAIT) });
     }
 
     /// Asks the checking thread for every scheduled check now.

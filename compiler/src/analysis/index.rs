@@ -101,7 +101,7 @@ impl Territories {
     /// [`Territories::build`] with a budget of `steps`.
     pub fn build_within(an: &Analyzer, steps: u64) -> Self {
         let syms = an.symbols();
-        let conds: Vec<Dnf> = syms.territories.iter().map(|t| prune(an, an.dnf(&t.condition))).collect();
+        let conds: Vec<Dnf> = syms.territories.iter().map(|t| (*an.remember(&t.memo, || prune(an, an.dnf(&t.condition)))).clone()).collect();
         // Classes by a hash of their condition, confirmed by comparing the conditions.
         let mut by_hash: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
         let mut classes: Vec<Vec<usize>> = Vec::new();

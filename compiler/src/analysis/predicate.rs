@@ -238,12 +238,36 @@ pub struct RouteCtx {
 pub struct Analyzer<'s, 'a> {
     syms: &'s Symbols<'a>,
     route: Option<RouteCtx>,
+    /// The fingerprint of what conditions are analysed against (see
+    /// [`Analyzer::memoized`]); `None`: nothing is kept between checks.
+    memo_key: Option<u64>,
 }
 
 impl<'s, 'a> Analyzer<'s, 'a> {
     /// An analyzer over a checked policy's symbols (tier and territory are opaque).
     pub fn new(syms: &'s Symbols<'a>) -> Self {
-        Analyzer { syms, route: None }
+        Analyzer { syms, route: None, memo_key: None }
+    }
+
+    /// This analyzer, keeping each tier's and territory's analysed condition
+    /// in the declaration's [`Memo`] under `key`: a fingerprint of everything
+    /// else a condition's analysis reads (the schema, enums, sets and
+    /// `missing` handlers; see `check::memo_key`).
+    pub fn memoized(mut self, key: u64) -> Self {
+        self.memo_key = Some(key);
+        self
+    }
+
+    /// What `work` gives for the declaration that owns `memo`: kept from an
+    /// earlier check of the same text when the fingerprint matches.
+    pub(crate) fn remember<T: std::any::Any + Send + Sync>(&self, memo: &Memo, work: impl FnOnce() -> T) -> Arc<T> {
+        let Some(key) = self.memo_key else { return Arc::new(work()) };
+        if let Some(v) = memo.get::<T>(key) {
+            return v;
+        }
+        let v = Arc::new(work());
+        memo.set(key, v.clone());
+        v
     }
 
     /// An analyzer that also understands `tier` and `territory` inside routes,
@@ -284,7 +308,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         }
         ctx.territory_none = (0..terr.classes.len()).try_fold(vec![Term::default()], |acc, k| both(&Some(acc), &neg(k)));
         ctx.ambiguous = if complete { ambiguous(&base, terr) } else { None };
-        Analyzer { syms, route: Some(ctx) }
+        Analyzer { syms, route: Some(ctx), memo_key: None }
     }
 
     /// What `tier` and `territory` mean, for an analyzer made [`Analyzer::with_routes`].

@@ -71,17 +71,23 @@ pub fn tiers(an: &Analyzer, diags: &mut Vec<Diagnostic>) -> Vec<Dnf> {
     let mut before: Vec<usize> = Vec::new();
     let mut rest: Dnf = Some(vec![Term::default()]);
     for (i, t) in syms.tiers.iter().enumerate() {
-        let c = guard_dnf(an, &t.guard);
-        let fires = meet(an, &rest, &c);
+        // The condition and its negation depend on the tier's text alone (and the schema).
+        let cn = an.remember(&t.memo, || {
+            let c = guard_dnf(an, &t.guard);
+            let not = negate(&c);
+            (c, not)
+        });
+        let (c, not) = &*cn;
+        let fires = meet(an, &rest, c);
         if let Guard::When(e) = &t.guard {
-            if empty(&c) {
+            if empty(c) {
                 diags.push(never_holds(e.span, "tier", &t.name.name));
             } else if empty(&fires) {
-                let covering: Vec<&str> = before.iter().filter(|&&b| !empty(&meet(an, &takes[b], &c))).map(|&b| syms.tiers[b].name.name.as_str()).collect();
+                let covering: Vec<&str> = before.iter().filter(|&&b| !empty(&meet(an, &takes[b], c))).map(|&b| syms.tiers[b].name.name.as_str()).collect();
                 diags.push(covered(t.name.span, "tier", &t.name.name, &covering, "earlier tiers take every lead it would match"));
             }
         }
-        rest = meet(an, &rest, &negate(&c));
+        rest = meet(an, &rest, not);
         if !empty(&fires) {
             before.push(i);
         }

@@ -146,7 +146,7 @@ fn check_modules(
     flow::cycles(&syms, &refs, entry.as_deref(), diags);
     flow::handler_loops(&syms, &refs, diags);
     use crate::analysis::{index::Territories, predicate::Analyzer, reach};
-    let base = Analyzer::new(&syms);
+    let base = Analyzer::new(&syms).memoized(memo_key(modules, sources));
     let tier_takes = reach::tiers(&base, diags);
     let territories = Territories::build(&base);
     reach::territories(&syms, &territories, diags);
@@ -156,6 +156,23 @@ fn check_modules(
     crate::analysis::breach::holders(&routes_an, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     (entry, rows)
+}
+
+/// The fingerprint of what the analysis of a tier's or territory's condition
+/// reads besides the condition itself: the texts of the schema, the enums,
+/// the sets and the handlers (`on missing(f) -> assume V`), in order. A
+/// condition analysed in an earlier check is reused only under the same
+/// fingerprint (see [`crate::syntax::ast::Memo`]).
+pub fn memo_key(modules: &[Module], sources: &SourceSet) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    for d in modules.iter().flat_map(Module::iter) {
+        if matches!(d, Decl::Schema(_) | Decl::Enum(_) | Decl::Set(_) | Decl::Handler(_)) {
+            let s = d.span();
+            sources.get(s.file).text.get(s.start as usize..s.end as usize).hash(&mut h);
+        }
+    }
+    h.finish()
 }
 
 /// The territories (by index) that an `allow W0008` line names: their

@@ -1,5 +1,7 @@
 //! The syntax tree of a policy. Every node carries the [`Span`] it was parsed from.
 
+use std::sync::Arc;
+
 use crate::source::Span;
 
 /// A name as written, with its place.
@@ -35,7 +37,7 @@ pub struct Module {
     /// Declarations that parsed; broken ones are left out (and reported).
     /// Shared: an editor's re-check reuses the declarations whose text and
     /// place did not change.
-    pub decls: Vec<std::sync::Arc<Decl>>,
+    pub decls: Vec<Arc<Decl>>,
 }
 
 impl Module {
@@ -464,6 +466,8 @@ pub struct TierDecl {
     pub business: Option<Span>,
     /// The whole declaration.
     pub span: Span,
+    /// What the analyses worked out from its condition.
+    pub memo: Memo,
 }
 
 /// `territory NAME when COND`
@@ -475,6 +479,48 @@ pub struct TerritoryDecl {
     pub condition: Expr,
     /// The whole declaration.
     pub span: Span,
+    /// What the analyses worked out from its condition.
+    pub memo: Memo,
+}
+
+/// Where analyses keep what they worked out from a declaration's text,
+/// shared by every copy of the declaration: the parse cache hands out copies
+/// of a declaration whose text did not change, so an editor's re-check does
+/// not redo that work. Each result is tagged with a fingerprint of what else
+/// it depends on (the schema, say) and is used only under the same one. Not
+/// part of the syntax: every two memos compare equal.
+#[derive(Clone, Default)]
+pub struct Memo(Arc<std::sync::Mutex<Option<(u64, Arc<dyn std::any::Any + Send + Sync>)>>>);
+
+impl Memo {
+    /// The value kept under `key`, if it is one of type `T`.
+    pub fn get<T: std::any::Any + Send + Sync>(&self, key: u64) -> Option<Arc<T>> {
+        let slot = self.0.lock().ok()?;
+        let (k, v) = slot.as_ref()?;
+        if *k != key {
+            return None;
+        }
+        v.clone().downcast::<T>().ok()
+    }
+
+    /// Keeps `value` under `key` (replacing what was kept).
+    pub fn set<T: std::any::Any + Send + Sync>(&self, key: u64, value: Arc<T>) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some((key, value));
+        }
+    }
+}
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Memo) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
 }
 
 /// `route NAME { rules }`

@@ -291,13 +291,13 @@ impl Builder<'_> {
                     }
                     None => (None, None),
                 };
-                Decl::Tier(TierDecl { name, guard, sla, business, span })
+                Decl::Tier(TierDecl { name, guard, sla, business, span, memo: Memo::default() })
             }
             Rule::territory_decl => {
                 let name = self.ident(next(&mut it));
                 let _when = it.next();
                 let condition = self.expr(next(&mut it));
-                Decl::Territory(TerritoryDecl { name, condition, span })
+                Decl::Territory(TerritoryDecl { name, condition, span, memo: Memo::default() })
             }
             Rule::table_decl => {
                 let name = self.ident(next(&mut it));
