@@ -490,7 +490,10 @@ pub struct TerritoryDecl {
 /// it depends on (the schema, say) and is used only under the same one. Not
 /// part of the syntax: every two memos compare equal.
 #[derive(Clone, Default)]
-pub struct Memo(Arc<std::sync::Mutex<Option<(u64, Arc<dyn std::any::Any + Send + Sync>)>>>);
+pub struct Memo(Arc<std::sync::Mutex<Option<Kept>>>);
+
+/// A memo's content: the fingerprint and the value kept under it.
+type Kept = (u64, Arc<dyn std::any::Any + Send + Sync>);
 
 impl Memo {
     /// The value kept under `key`, if it is one of type `T`.
