@@ -13,7 +13,9 @@
 //! [`Budget`]; where it runs out is kept, so that nothing after it is
 //! claimed to be disjoint (W0040 says so).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use super::budget::{cut_short, thousands, work, Budget, OVERLAP_STEPS};
 use super::predicate::{hash_terms, Analyzer, Dnf, Interval, ValueSet};
@@ -41,22 +43,37 @@ pub struct Territories {
     pub steps: u64,
 }
 
-/// What a class's condition requires of every lead it matches.
+/// What a class's condition requires of every lead it matches. Both lists
+/// are sorted by field (looked up by binary search: a class keys on a field
+/// or two, and there is one `Keys` per class).
 #[derive(Default)]
 struct Keys<'d> {
-    /// Fields every term tests with `==` or `in`, with every value allowed.
-    anchors: BTreeMap<&'d str, BTreeSet<&'d str>>,
+    /// Fields every term tests with `==` or `in`, with every value allowed (sorted).
+    anchors: Vec<(&'d str, Vec<&'d str>)>,
     /// Fields every term bounds, with the hull of the bounds.
-    hulls: BTreeMap<&'d str, Interval>,
+    hulls: Vec<(&'d str, Interval)>,
+}
+
+impl<'d> Keys<'d> {
+    /// The values every term allows `field`, when it is keyed.
+    fn anchor(&self, field: &str) -> Option<&[&'d str]> {
+        self.anchors.binary_search_by(|(f, _)| (*f).cmp(field)).ok().map(|i| &self.anchors[i].1[..])
+    }
+
+    /// The hull of `field`'s bounds, when every term bounds it.
+    fn hull(&self, field: &str) -> Option<Interval> {
+        self.hulls.binary_search_by(|(f, _)| (*f).cmp(field)).ok().map(|i| self.hulls[i].1)
+    }
 }
 
 fn keys(d: &Dnf) -> Keys<'_> {
     let mut k = Keys::default();
     let Some(terms) = d else { return k };
     let Some((first, rest)) = terms.split_first() else { return k };
+    // The first term's fields come sorted: so do the lists built from them.
     for (f, c) in &first.fields {
         if let Some(ValueSet::In(s)) = &c.values {
-            let mut all: BTreeSet<&str> = s.iter().map(String::as_str).collect();
+            let mut all: Vec<&str> = s.iter().map(String::as_str).collect();
             let every = rest.iter().all(|t| match t.fields.get(f).and_then(|c| c.values.as_ref()) {
                 Some(ValueSet::In(s)) => {
                     all.extend(s.iter().map(String::as_str));
@@ -65,7 +82,11 @@ fn keys(d: &Dnf) -> Keys<'_> {
                 _ => false,
             });
             if every {
-                k.anchors.insert(f, all);
+                if !rest.is_empty() {
+                    all.sort_unstable();
+                    all.dedup();
+                }
+                k.anchors.push((f, all));
             }
         }
         if c.range != Interval::ALL {
@@ -78,17 +99,17 @@ fn keys(d: &Dnf) -> Keys<'_> {
                 _ => false,
             });
             if every {
-                k.hulls.insert(f, hull);
+                k.hulls.push((f, hull));
             }
         }
     }
     k
 }
 
-/// Classes keyed on the same fields, with a value index per field.
+/// Classes keyed on the same fields, with a value index per field (looked up, never walked).
 struct Group<'d> {
     members: Vec<usize>,
-    index: BTreeMap<&'d str, BTreeMap<&'d str, Vec<usize>>>,
+    index: FxHashMap<&'d str, FxHashMap<&'d str, Vec<usize>>>,
 }
 
 impl Territories {
@@ -193,12 +214,12 @@ fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usi
         for (sig, g) in &groups {
             cands.clear();
             // The shared keyed field with the most distinct values so far.
-            let best = sig.iter().filter(|f| kb.anchors.contains_key(*f)).max_by_key(|f| g.index.get(*f).map_or(0, BTreeMap::len));
-            match best {
+            let best = sig.iter().filter(|f| kb.anchor(f).is_some()).max_by_key(|f| g.index.get(*f).map_or(0, FxHashMap::len));
+            match best.and_then(|f| Some((g.index.get(f), kb.anchor(f)?))) {
                 None => cands.extend(&g.members),
-                Some(f) => {
-                    for v in &kb.anchors[f] {
-                        for &a in g.index.get(f).and_then(|ix| ix.get(v)).into_iter().flatten() {
+                Some((ix, values)) => {
+                    for v in values {
+                        for &a in ix.and_then(|ix| ix.get(v)).into_iter().flatten() {
                             if stamp[a] != b {
                                 stamp[a] = b;
                                 cands.push(a);
@@ -212,8 +233,8 @@ fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usi
                     return (pairs, Some(b));
                 }
                 let ka = &keys[a];
-                let keyed_apart = ka.anchors.iter().any(|(f, va)| kb.anchors.get(f).is_some_and(|vb| !meets(va, vb)));
-                let bounded_apart = ka.hulls.iter().any(|(f, ha)| kb.hulls.get(f).is_some_and(|hb| !ha.meets(*hb)));
+                let keyed_apart = ka.anchors.iter().any(|(f, va)| kb.anchor(f).is_some_and(|vb| !meets(va, vb)));
+                let bounded_apart = ka.hulls.iter().any(|(f, ha)| kb.hull(f).is_some_and(|hb| !ha.meets(hb)));
                 if keyed_apart || bounded_apart {
                     continue;
                 }
@@ -225,8 +246,8 @@ fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usi
                 }
             }
         }
-        let sig: Vec<&str> = kb.anchors.keys().copied().collect();
-        let g = groups.entry(sig).or_insert_with(|| Group { members: Vec::new(), index: BTreeMap::new() });
+        let sig: Vec<&str> = kb.anchors.iter().map(|(f, _)| *f).collect();
+        let g = groups.entry(sig).or_insert_with(|| Group { members: Vec::new(), index: FxHashMap::default() });
         g.members.push(b);
         for (f, vs) in &kb.anchors {
             let ix = g.index.entry(f).or_default();
@@ -239,8 +260,8 @@ fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usi
     (pairs, None)
 }
 
-/// True when two value sets share a value.
-fn meets(a: &BTreeSet<&str>, b: &BTreeSet<&str>) -> bool {
+/// True when two sorted value lists share a value.
+fn meets(a: &[&str], b: &[&str]) -> bool {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    small.iter().any(|v| large.contains(v))
+    small.iter().any(|v| large.binary_search(v).is_ok())
 }
