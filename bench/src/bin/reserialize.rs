@@ -4,6 +4,10 @@
 
 use std::io::{BufRead, BufWriter, Write};
 
+/// The allocator of the `leadroute` binary, so that the comparison is of the work alone.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::io::Result<()> {
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: reserialize FILE.ndjson");
