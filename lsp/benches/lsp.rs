@@ -1,5 +1,7 @@
-//! The language server on generated policies of about 10,000 lines of three
-//! shapes (many rules, many territories, many tiers), through the real
+//! The language server on generated policies of about 10,000 lines of six
+//! shapes (many rules; many territories: disjoint by one value, by a set of
+//! values, nested in one, and each inside the one before; many tiers),
+//! through the real
 //! protocol path: `leadroute_lsp::serve` on a thread, an in-memory
 //! connection, JSON-RPC messages both ways.
 //!
@@ -141,6 +143,9 @@ fn shapes() -> Vec<Shape> {
         shape("rules", "realistic", ("tier warm when intent >= 40", "tier warm when intent >= 41"), ("tier warm when intent >= 4", '5'), ("-> assign team ", true), "team_0"),
         shape("territories", "disjoint", ("== \"C5000\"", "== \"X5000\""), ("== \"C5000", 'X'), ("territory t5000 when ", false), "country"),
         shape("tiers", "tiers", ("== \"C5000\"", "== \"X5000\""), ("== \"C5000", 'X'), ("tier t5000 when ", false), "country"),
+        shape("disjoint-sets", "disjoint-sets", ("\"C5000a\"", "\"X5000a\""), ("\"C5000a", 'X'), ("territory t5000 when ", false), "country"),
+        shape("nested", "nested", ("== \"S5000\"", "== \"X5000\""), ("== \"S5000", 'X'), ("territory t5000 when ", false), "country"),
+        shape("chain", "chain", ("employees >= 5000", "employees >= 5001"), ("employees >= 5000", '1'), ("territory t5000 when ", false), "country"),
     ]
 }
 

@@ -26,8 +26,9 @@ use crate::diagnostic::Diagnostic;
 /// The territories' conditions, their classes and the classes that can overlap.
 #[derive(Debug, Clone, Default)]
 pub struct Territories {
-    /// Each territory's condition, pruned to its satisfiable terms.
-    pub conds: Vec<Dnf>,
+    /// Each territory's condition, pruned to its satisfiable terms (shared
+    /// with the territory's memo: an editor's re-check copies none).
+    pub conds: Vec<std::sync::Arc<Dnf>>,
     /// Territories whose conditions are the same (and fully analysed), in
     /// declaration order; classes are ordered by their first member.
     pub classes: Vec<Vec<usize>>,
@@ -109,7 +110,45 @@ fn keys(d: &Dnf) -> Keys<'_> {
 /// Classes keyed on the same fields, with a value index per field (looked up, never walked).
 struct Group<'d> {
     members: Vec<usize>,
-    index: FxHashMap<&'d str, FxHashMap<&'d str, Vec<usize>>>,
+    /// Per field, per value: the first and last of the classes allowing it,
+    /// chained through [`Postings`] in the order they were added.
+    index: FxHashMap<&'d str, FxHashMap<&'d str, (u32, u32)>>,
+}
+
+/// The classes of every value of every group, as chains in one array (most
+/// values belong to one class: no list of its own for each).
+#[derive(Default)]
+struct Postings {
+    /// A class and the next link of its chain (`u32::MAX`: the end).
+    links: Vec<(usize, u32)>,
+}
+
+impl Postings {
+    /// Adds class `b` at the end of the chain `ends` (a new chain when `None`).
+    fn push(&mut self, ends: Option<&mut (u32, u32)>, b: usize) -> (u32, u32) {
+        let at = u32::try_from(self.links.len()).unwrap_or(u32::MAX);
+        self.links.push((b, u32::MAX));
+        match ends {
+            Some(e) => {
+                if let Some(last) = self.links.get_mut(e.1 as usize) {
+                    last.1 = at;
+                }
+                e.1 = at;
+                *e
+            }
+            None => (at, at),
+        }
+    }
+
+    /// The classes of the chain starting at `head`, in the order they were added.
+    fn chain(&self, head: u32) -> impl Iterator<Item = usize> + '_ {
+        let mut at = head;
+        std::iter::from_fn(move || {
+            let &(b, next) = self.links.get(at as usize)?;
+            at = next;
+            Some(b)
+        })
+    }
 }
 
 impl Territories {
@@ -122,18 +161,19 @@ impl Territories {
     /// [`Territories::build`] with a budget of `steps`.
     pub fn build_within(an: &Analyzer, steps: u64) -> Self {
         let syms = an.symbols();
-        let conds: Vec<Dnf> = syms.territories.iter().map(|t| (*an.remember(&t.memo, || prune(an, an.dnf(&t.condition)))).clone()).collect();
+        let conds: Vec<std::sync::Arc<Dnf>> = syms.territories.iter().map(|t| an.remember(&t.memo, || prune(an, an.dnf(&t.condition)))).collect();
         // Classes by a hash of their condition, confirmed by comparing the conditions.
         let mut by_hash: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
         let mut classes: Vec<Vec<usize>> = Vec::new();
         let mut class_of = Vec::with_capacity(conds.len());
         for (i, c) in conds.iter().enumerate() {
+            let c: &Dnf = c;
             // Opaque terms stand for different conditions that merely look alike here.
             let key = match c {
                 Some(t) if !t.is_empty() && !t.iter().any(|x| x.opaque) => Some(hash_terms(t)),
                 _ => None,
             };
-            let same = key.and_then(|h| by_hash.get(&h)?.iter().copied().find(|&k| conds[classes[k][0]] == *c));
+            let same = key.and_then(|h| by_hash.get(&h)?.iter().copied().find(|&k| *conds[classes[k][0]] == *c));
             let k = match same {
                 Some(k) => k,
                 None => {
@@ -150,7 +190,7 @@ impl Territories {
         drop(by_hash);
         let mut budget = Budget::new(steps);
         let (pairs, cut) = {
-            let reps: Vec<&Dnf> = classes.iter().map(|m| &conds[m[0]]).collect();
+            let reps: Vec<&Dnf> = classes.iter().map(|m| &*conds[m[0]]).collect();
             search(an, &reps, &mut budget)
         };
         let mut partners = vec![Vec::new(); classes.len()];
@@ -206,6 +246,7 @@ fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usi
     let mut stamp = vec![usize::MAX; reps.len()];
     let mut pairs = Vec::new();
     let mut cands: Vec<usize> = Vec::new();
+    let mut postings = Postings::default();
     for b in 0..reps.len() {
         if empty(reps[b]) {
             continue; // holds for no lead: overlaps nothing
@@ -219,7 +260,8 @@ fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usi
                 None => cands.extend(&g.members),
                 Some((ix, values)) => {
                     for v in values {
-                        for &a in ix.and_then(|ix| ix.get(v)).into_iter().flatten() {
+                        let head = ix.and_then(|ix| ix.get(v)).map_or(u32::MAX, |e| e.0);
+                        for a in postings.chain(head) {
                             if stamp[a] != b {
                                 stamp[a] = b;
                                 cands.push(a);
@@ -252,7 +294,15 @@ fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usi
         for (f, vs) in &kb.anchors {
             let ix = g.index.entry(f).or_default();
             for v in vs {
-                ix.entry(v).or_default().push(b);
+                match ix.get_mut(v) {
+                    Some(ends) => {
+                        postings.push(Some(ends), b);
+                    }
+                    None => {
+                        let ends = postings.push(None, b);
+                        ix.insert(v, ends);
+                    }
+                }
             }
         }
     }

@@ -294,7 +294,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             } else if terr.classes[k].len() > 1 {
                 Some(vec![]) // its twin takes every lead it matches
             } else {
-                let mut acc = c.clone();
+                let mut acc: Dnf = (**c).clone();
                 // Only territories that may overlap this one exclude any of its leads.
                 for &p in &terr.partners[k] {
                     if empty_dnf(&acc) {
