@@ -14,6 +14,7 @@
 //! claimed to be disjoint (W0040 says so).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -28,7 +29,7 @@ use crate::diagnostic::Diagnostic;
 pub struct Territories {
     /// Each territory's condition, pruned to its satisfiable terms (shared
     /// with the territory's memo: an editor's re-check copies none).
-    pub conds: Vec<std::sync::Arc<Dnf>>,
+    pub conds: Vec<Arc<Dnf>>,
     /// Territories whose conditions are the same (and fully analysed), in
     /// declaration order; classes are ordered by their first member.
     pub classes: Vec<Vec<usize>>,
@@ -161,7 +162,7 @@ impl Territories {
     /// [`Territories::build`] with a budget of `steps`.
     pub fn build_within(an: &Analyzer, steps: u64) -> Self {
         let syms = an.symbols();
-        let conds: Vec<std::sync::Arc<Dnf>> = syms.territories.iter().map(|t| an.remember(&t.memo, || prune(an, an.dnf(&t.condition)))).collect();
+        let conds: Vec<Arc<Dnf>> = syms.territories.iter().map(|t| an.remember(&t.memo, || prune(an, an.dnf(&t.condition)))).collect();
         // Classes by a hash of their condition, confirmed by comparing the conditions.
         let mut by_hash: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
         let mut classes: Vec<Vec<usize>> = Vec::new();

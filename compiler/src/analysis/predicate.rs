@@ -243,6 +243,15 @@ pub struct Analyzer<'s, 'a> {
     memo_key: Option<u64>,
 }
 
+/// How a field's constraint is read (see [`Analyzer::pick`]).
+enum Reading<'t, 'c> {
+    /// The field must be missing, and may be.
+    Missing,
+    /// The field must be present: its type, whether it is a whole number,
+    /// and the value set that counts (none for numbers: their ranges do).
+    Present { ty: Option<&'t Ty>, integer: bool, values: Option<&'c ValueSet> },
+}
+
 impl<'s, 'a> Analyzer<'s, 'a> {
     /// An analyzer over a checked policy's symbols (tier and territory are opaque).
     pub fn new(syms: &'s Symbols<'a>) -> Self {
@@ -578,34 +587,46 @@ impl<'s, 'a> Analyzer<'s, 'a> {
     /// when [`Analyzer::pick`] finds one, without building it (conditions
     /// are pruned with this on every step of the analyses).
     fn holds_for_some(&self, field: &str, c: &FieldConstraint) -> bool {
-        let info = self.syms.fields.get(field);
-        let ty = info.map(|f| &f.ty);
-        let constrained = c.values.is_some() || c.range != Interval::ALL;
-        if c.present == Some(false) {
-            return !constrained && info.is_none_or(|f| f.optional);
-        }
-        let integer = matches!(ty, Some(Ty::Int));
-        let numeric = matches!(ty, Some(Ty::Int | Ty::Float));
-        let values = match &c.values {
-            Some(ValueSet::In(s)) if numeric && s.is_empty() => return false,
-            Some(_) if numeric => None,
-            v => v.as_ref(),
-        };
-        let range_ok = || c.range.pick(integer).is_some();
-        match values {
-            Some(ValueSet::In(set)) => !set.is_empty() && (c.range == Interval::ALL || range_ok()),
-            Some(ValueSet::NotIn(out)) => {
-                let free = match ty {
+        match self.reading(field, c) {
+            None => false,
+            Some(Reading::Missing) => true,
+            Some(Reading::Present { ty, integer, values }) => match values {
+                Some(ValueSet::In(set)) => !set.is_empty(),
+                Some(ValueSet::NotIn(out)) => match ty {
                     Some(Ty::Bool) => ["false", "true"].iter().any(|v| !out.contains(*v)),
                     Some(Ty::Enum(e)) => self.syms.enums.get(e).is_none_or(|d| d.variants.iter().any(|v| !out.contains(&v.name))),
                     // Text: some `otherN` is always left out of a finite set.
                     _ => true,
-                };
-                free && (c.range == Interval::ALL || range_ok())
-            }
-            None if c.range != Interval::ALL => range_ok(),
-            None => true,
+                },
+                None => c.range == Interval::ALL || c.range.pick(integer).is_some(),
+            },
         }
+    }
+
+    /// How `field`'s constraint is read, for [`Analyzer::pick`] and
+    /// [`Analyzer::holds_for_some`]; `None` when presence, type or range
+    /// alone leave no value.
+    fn reading<'c>(&self, field: &str, c: &'c FieldConstraint) -> Option<Reading<'_, 'c>> {
+        let info = self.syms.fields.get(field);
+        if c.present == Some(false) {
+            // A required field is never missing (such leads are rejected before routing).
+            let constrained = c.values.is_some() || c.range != Interval::ALL;
+            return (!constrained && info.is_none_or(|f| f.optional)).then_some(Reading::Missing);
+        }
+        let ty = info.map(|f| &f.ty);
+        let integer = matches!(ty, Some(Ty::Int));
+        // Numbers are constrained by ranges; a value set on a number can only
+        // be the empty set that records a contradiction (or its negation).
+        let numeric = matches!(ty, Some(Ty::Int | Ty::Float));
+        let values = match &c.values {
+            Some(ValueSet::In(s)) if numeric && s.is_empty() => return None,
+            Some(_) if numeric => None,
+            v => v.as_ref(),
+        };
+        if values.is_some() && c.range != Interval::ALL && c.range.pick(integer).is_none() {
+            return None;
+        }
+        Some(Reading::Present { ty, integer, values })
     }
 
     /// True when some lead satisfies both (satisfiable) terms; no term is built.
@@ -630,33 +651,18 @@ impl<'s, 'a> Analyzer<'s, 'a> {
 
     /// The conjunction of two terms, or None when they contradict.
     pub fn meet(&self, a: &Term, b: &Term) -> Option<Term> {
-        let t = meet_terms(a, b);
+        let t = meet_into(a.clone(), b);
         self.satisfiable(&t).then_some(t)
     }
 
     /// A JSON value for the field satisfying the constraint; `Null` means missing;
     /// `None` when nothing satisfies it.
     pub fn pick(&self, field: &str, c: &FieldConstraint) -> Option<serde_json::Value> {
-        let ty = self.syms.fields.get(field).map(|f| &f.ty);
-        let constrained = c.values.is_some() || c.range != Interval::ALL;
-        // A required field is never missing (such leads are rejected before routing).
-        if c.present == Some(false) && self.syms.fields.get(field).is_some_and(|f| !f.optional) {
-            return None;
-        }
-        if c.present == Some(false) {
-            return (!constrained).then_some(serde_json::Value::Null);
-        }
-        let integer = matches!(ty, Some(Ty::Int));
-        // Numbers are constrained by ranges; a value set on a number can only
-        // be the empty set that records a contradiction (or its negation).
-        let numeric = matches!(ty, Some(Ty::Int | Ty::Float));
-        let values = match &c.values {
-            Some(ValueSet::In(s)) if numeric && s.is_empty() => return None,
-            Some(_) if numeric => None,
-            v => v.clone(),
+        let (ty, integer, values) = match self.reading(field, c)? {
+            Reading::Missing => return Some(serde_json::Value::Null),
+            Reading::Present { ty, integer, values } => (ty, integer, values),
         };
-        let c = &FieldConstraint { present: c.present, values, range: c.range };
-        match &c.values {
+        match values {
             Some(ValueSet::In(set)) => {
                 let v = set.iter().next()?;
                 Some(text_value(v, ty))
@@ -684,7 +690,6 @@ impl<'s, 'a> Analyzer<'s, 'a> {
                 _ => serde_json::json!("x"),
             }),
         }
-        .filter(|_| c.range == Interval::ALL || c.values.is_none() || c.range.pick(integer).is_some())
     }
 
     /// An example (partial) lead satisfying the term, as a JSON object of the constrained fields.
@@ -827,10 +832,6 @@ fn within_value_limit(t: &Term) -> bool {
         Some(ValueSet::In(s) | ValueSet::NotIn(s)) => s.len() <= MAX_VALUES,
         None => true,
     })
-}
-
-fn meet_terms(a: &Term, b: &Term) -> Term {
-    meet_into(a.clone(), b)
 }
 
 /// `t` narrowed by `b` (the field name is copied only when `t` lacks the field).
