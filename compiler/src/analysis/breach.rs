@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use super::predicate::{Analyzer, Dnf, FieldConstraint, Term, ValueSet};
+use super::predicate::{Analyzer, Dnf, FieldConstraint, Term, ValueSet, Values};
 use super::reach::{empty, example, meet, RuleFires};
 use crate::check::Symbols;
 use crate::codes::Code;
@@ -64,7 +64,7 @@ fn members<'a>(syms: &Symbols<'a>, team: &str) -> (Vec<&'a str>, Option<&'a str>
 
 /// The leads whose field `field` names `rep`.
 fn owned_by(field: &str, rep: &str) -> Dnf {
-    let c = FieldConstraint { present: Some(true), values: Some(ValueSet::In(BTreeSet::from([rep.to_string()]))), ..Default::default() };
+    let c = FieldConstraint { present: Some(true), values: Some(ValueSet::In(Values::one(rep))), ..Default::default() };
     Some(vec![Term { fields: super::predicate::Fields::one(field.into(), c), opaque: false }])
 }
 

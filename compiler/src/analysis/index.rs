@@ -75,10 +75,10 @@ fn keys(d: &Dnf) -> Keys<'_> {
     // The first term's fields come sorted: so do the lists built from them.
     for (f, c) in &first.fields {
         if let Some(ValueSet::In(s)) = &c.values {
-            let mut all: Vec<&str> = s.iter().map(String::as_str).collect();
+            let mut all: Vec<&str> = s.iter().collect();
             let every = rest.iter().all(|t| match t.fields.get(f).and_then(|c| c.values.as_ref()) {
                 Some(ValueSet::In(s)) => {
-                    all.extend(s.iter().map(String::as_str));
+                    all.extend(s.iter());
                     true
                 }
                 _ => false,

@@ -6,4 +6,5 @@ pub mod index;
 pub mod overlap;
 pub mod predicate;
 pub mod reach;
+pub mod values;
 pub mod witness;

@@ -9,8 +9,9 @@
 //! answers come with an example lead, marked as certain only when no opaque
 //! atom was involved.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
+
+pub use super::values::Values;
 
 use crate::check::symbols::{Symbols, Ty};
 use super::index::Territories;
@@ -30,9 +31,9 @@ pub const MAX_VALUES: usize = 1024;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSet {
     /// One of these.
-    In(BTreeSet<String>),
+    In(Values),
     /// None of these.
-    NotIn(BTreeSet<String>),
+    NotIn(Values),
 }
 
 /// A numeric interval; bounds are inclusive when the flag says so.
@@ -295,7 +296,6 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         let complete = terr.cut.is_none();
         // One negation per class, made when first needed.
         let mut negs: Vec<Option<Dnf>> = vec![None; terr.classes.len()];
-        let mut neg = |k: usize| negs[k].get_or_insert_with(|| negate(terr.cond(k))).clone();
         for (i, c) in terr.conds.iter().enumerate() {
             let k = terr.class_of[i];
             let is = if !complete {
@@ -306,16 +306,30 @@ impl<'s, 'a> Analyzer<'s, 'a> {
                 let mut acc: Dnf = (**c).clone();
                 // Only territories that may overlap this one exclude any of its leads.
                 for &p in &terr.partners[k] {
-                    if empty_dnf(&acc) {
-                        break;
-                    }
-                    acc = both(&acc, &neg(p)).map(|t| t.into_iter().filter(|x| base.satisfiable(x)).collect());
+                    // Nothing left, or too large to follow: no later partner changes that.
+                    let terms = match acc.take() {
+                        Some(t) if !t.is_empty() => t,
+                        done => {
+                            acc = done;
+                            break;
+                        }
+                    };
+                    let neg = negs[p].get_or_insert_with(|| negate(terr.cond(p)));
+                    acc = and_with(terms, neg.as_deref()).map(|mut t| {
+                        t.retain(|x| base.satisfiable(x));
+                        t
+                    });
                 }
                 acc
             };
             ctx.territory_is.push(is);
         }
-        ctx.territory_none = (0..terr.classes.len()).try_fold(vec![Term::default()], |acc, k| both(&Some(acc), &neg(k)));
+        let mut none: Dnf = Some(vec![Term::default()]);
+        for k in 0..terr.classes.len() {
+            let Some(terms) = none.take() else { break };
+            none = and_with(terms, negs[k].get_or_insert_with(|| negate(terr.cond(k))).as_deref());
+        }
+        ctx.territory_none = none;
         ctx.ambiguous = if complete { ambiguous(&base, terr) } else { None };
         Analyzer { syms, route: Some(ctx), memo_key: None }
     }
@@ -480,7 +494,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         };
         with_missing(match c {
             Const::Text(v) => {
-                let set = BTreeSet::from([v]);
+                let set = Values::one(v);
                 let values = match op {
                     CmpOp::Eq => self.normalise(ty, ValueSet::In(set)),
                     CmpOp::Ne => self.normalise(ty, ValueSet::NotIn(set)),
@@ -537,13 +551,11 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             },
             _ => return opaque(),
         };
-        let mut texts = BTreeSet::new();
+        let mut texts: Vec<String> = Vec::new();
         let mut nums = Vec::new();
         for item in items {
             match self.constant(item, ty) {
-                Some(Const::Text(t)) => {
-                    texts.insert(t);
-                }
+                Some(Const::Text(t)) => texts.push(t),
                 Some(Const::Num(n)) => nums.push(n),
                 None => return opaque(),
             }
@@ -561,19 +573,20 @@ impl<'s, 'a> Analyzer<'s, 'a> {
                     .collect(),
             );
         }
+        let texts: Values = texts.into_iter().collect();
         let (present, values) = if negated { (None, ValueSet::NotIn(texts)) } else { (Some(true), ValueSet::In(texts)) };
         Some(vec![single(field, FieldConstraint { present, values: Some(self.normalise(ty, values)), ..Default::default() })])
     }
 
     /// Over a finite domain (enum, bool) `NotIn` becomes `In` of the rest.
     fn normalise(&self, ty: &Ty, v: ValueSet) -> ValueSet {
-        let universe: Option<BTreeSet<String>> = match ty {
-            Ty::Bool => Some(["false", "true"].into_iter().map(String::from).collect()),
-            Ty::Enum(e) => self.syms.enums.get(e).map(|d| d.variants.iter().map(|v| v.name.clone()).collect()),
+        let universe: Option<Values> = match ty {
+            Ty::Bool => Some(["false", "true"].into_iter().collect()),
+            Ty::Enum(e) => self.syms.enums.get(e).map(|d| d.variants.iter().map(|v| v.name.as_str()).collect()),
             _ => None,
         };
         match (v, universe) {
-            (ValueSet::NotIn(out), Some(all)) => ValueSet::In(all.difference(&out).cloned().collect()),
+            (ValueSet::NotIn(out), Some(all)) => ValueSet::In(all.difference(&out)),
             (v, _) => v,
         }
     }
@@ -649,6 +662,51 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         }
     }
 
+    /// True when the two conditions certainly hold together for no lead:
+    /// exactly `empty(&meet(a, b))` (`reach::meet`), without building the
+    /// meet. `None` conditions, and meets too large to analyse, are not empty.
+    pub fn meet_is_empty(&self, a: &Dnf, b: &Dnf) -> bool {
+        let (Some(a), Some(b)) = (a, b) else { return false };
+        if a.len().saturating_mul(b.len()) > MAX_TERMS {
+            return false;
+        }
+        // A term past the value limit makes the whole meet unknown.
+        let within = |c: &FieldConstraint| match &c.values {
+            Some(ValueSet::In(s) | ValueSet::NotIn(s)) => s.len() <= MAX_VALUES,
+            None => true,
+        };
+        a.iter().all(|x| {
+            b.iter().all(|y| {
+                let mut sat = true;
+                for (f, c) in &x.fields {
+                    let met;
+                    let c = match y.fields.get(f) {
+                        Some(d) => {
+                            let mut m = c.clone();
+                            meet_constraint(&mut m, d);
+                            met = m;
+                            &met
+                        }
+                        None => c,
+                    };
+                    if !within(c) {
+                        return false;
+                    }
+                    sat = sat && self.holds_for_some(f, c);
+                }
+                for (f, c) in &y.fields {
+                    if x.fields.get(f).is_none() {
+                        if !within(c) {
+                            return false;
+                        }
+                        sat = sat && self.holds_for_some(f, c);
+                    }
+                }
+                !sat
+            })
+        })
+    }
+
     /// The conjunction of two terms, or None when they contradict.
     pub fn meet(&self, a: &Term, b: &Term) -> Option<Term> {
         let t = meet_into(a.clone(), b);
@@ -710,31 +768,48 @@ fn text_value(v: &str, ty: Option<&Ty>) -> serde_json::Value {
     }
 }
 
-fn empty_dnf(d: &Dnf) -> bool {
-    d.as_ref().is_some_and(Vec::is_empty)
-}
-
 /// The leads in two territories or more: a class of several territories
 /// contributes its condition, an overlapping pair of classes their meet,
 /// in the order the pairs of territories come in.
 fn ambiguous(an: &Analyzer, terr: &Territories) -> Dnf {
-    let mut parts: Vec<((usize, usize), Dnf)> = Vec::new();
+    // What each part is, by the pair of territories it is named for: the
+    // meets are made in that order, and only until the result is too large.
+    enum Part {
+        Class(usize),
+        Pair(usize, usize),
+    }
+    let mut parts: Vec<((usize, usize), Part)> = Vec::new();
     for (k, members) in terr.classes.iter().enumerate() {
         if let [a, b, ..] = members[..] {
-            parts.push(((a, b), terr.cond(k).clone()));
+            parts.push(((a, b), Part::Class(k)));
         }
     }
     for &(a, b) in &terr.pairs {
-        let key = (terr.classes[a][0], terr.classes[b][0]);
-        parts.push((key, both(terr.cond(a), terr.cond(b))));
+        parts.push(((terr.classes[a][0], terr.classes[b][0]), Part::Pair(a, b)));
     }
     parts.sort_by_key(|(key, _)| *key);
-    let mut amb: Dnf = Some(vec![]);
-    for (_, d) in parts {
-        amb = either(&amb, &d).map(|t| t.into_iter().filter(|x| an.satisfiable(x)).collect());
-        amb.as_ref()?;
+    let mut amb: Vec<Term> = Vec::new();
+    for (_, part) in parts {
+        let d = match part {
+            Part::Class(k) => terr.cond(k).clone(),
+            Part::Pair(a, b) => both(terr.cond(a), terr.cond(b)),
+        }?;
+        // As `either` then a prune: the terms kept so far are satisfiable already.
+        let from = amb.len();
+        amb.extend(d);
+        if amb.len() > MAX_TERMS {
+            return None;
+        }
+        let mut at = from;
+        for i in from..amb.len() {
+            if an.satisfiable(&amb[i]) {
+                amb.swap(at, i);
+                at += 1;
+            }
+        }
+        amb.truncate(at);
     }
-    amb
+    Some(amb)
 }
 
 /// Both conditions (`None` when too large).
@@ -805,6 +880,21 @@ fn or(mut a: Vec<Term>, b: Vec<Term>) -> Dnf {
     (a.len() <= MAX_TERMS).then_some(a)
 }
 
+/// [`and`] of `a` and a borrowed `b` (`None`: too large): `b`'s terms are
+/// not copied, only met into copies of `a`'s.
+fn and_with(a: Vec<Term>, b: Option<&[Term]>) -> Dnf {
+    let b = b?;
+    match b {
+        [y] => and(a, vec![y.clone()]),
+        _ if a.len().saturating_mul(b.len()) > MAX_TERMS => None,
+        _ => {
+            let identity = matches!(&a[..], [t] if t.fields.is_empty() && !t.opaque);
+            let out: Vec<Term> = if identity { b.to_vec() } else { a.iter().flat_map(|x| b.iter().map(move |y| meet_into(x.clone(), y))).collect() };
+            out.iter().all(within_value_limit).then_some(out)
+        }
+    }
+}
+
 fn and(a: Vec<Term>, mut b: Vec<Term>) -> Dnf {
     if a.len().saturating_mul(b.len()) > MAX_TERMS {
         return None;
@@ -856,7 +946,7 @@ fn meet_constraint(e: &mut FieldConstraint, c: &FieldConstraint) {
         e.present = match (e.present, c.present) {
             (Some(x), Some(y)) if x != y => {
                 // Contradiction: present and missing. Encode as an empty value set.
-                e.values = Some(ValueSet::In(BTreeSet::new()));
+                e.values = Some(ValueSet::In(Values::new()));
                 Some(true)
             }
             (x, y) => x.or(y),
@@ -864,10 +954,10 @@ fn meet_constraint(e: &mut FieldConstraint, c: &FieldConstraint) {
         e.values = match (e.values.take(), &c.values) {
             (None, v) => v.clone(),
             (v, None) => v,
-            (Some(ValueSet::In(x)), Some(ValueSet::In(y))) => Some(ValueSet::In(x.intersection(y).cloned().collect())),
-            (Some(ValueSet::In(x)), Some(ValueSet::NotIn(y))) => Some(ValueSet::In(x.difference(y).cloned().collect())),
-            (Some(ValueSet::NotIn(y)), Some(ValueSet::In(x))) => Some(ValueSet::In(x.difference(&y).cloned().collect())),
-            (Some(ValueSet::NotIn(x)), Some(ValueSet::NotIn(y))) => Some(ValueSet::NotIn(x.union(y).cloned().collect())),
+            (Some(ValueSet::In(x)), Some(ValueSet::In(y))) => Some(ValueSet::In(x.intersection(y))),
+            (Some(ValueSet::In(x)), Some(ValueSet::NotIn(y))) => Some(ValueSet::In(x.difference(y))),
+            (Some(ValueSet::NotIn(y)), Some(ValueSet::In(x))) => Some(ValueSet::In(x.difference(&y))),
+            (Some(ValueSet::NotIn(x)), Some(ValueSet::NotIn(y))) => Some(ValueSet::NotIn(x.union(y))),
         };
         e.range = e.range.meet(c.range);
     }
@@ -906,7 +996,7 @@ queue q
         let checked = crate::check::check(&sources);
         let syms = checked.symbols();
         let an = Analyzer::new(&syms);
-        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<String>>();
+        let set = |v: &[&str]| v.iter().copied().collect::<Values>();
         let values = [
             None,
             Some(ValueSet::In(set(&[]))),
@@ -936,5 +1026,59 @@ queue q
             }
         }
         assert_eq!(compared, 9 * 3 * 7 * 5);
+    }
+
+    /// `meet_is_empty` answers exactly as building the meet and pruning it
+    /// does, on conditions of one and two terms, their negations, and sets
+    /// past the value limit.
+    #[test]
+    fn meet_is_empty_agrees_with_the_built_meet() {
+        let text = r#"
+policy p { version "1" entry main }
+enum Size { small, large }
+schema lead { id: string  n: int  s: Size  o: Size?  t: string  u: string? }
+tier standard otherwise sla 1h
+route main { otherwise -> queue q }
+queue q
+"#;
+        let mut sources = SourceSet::new();
+        sources.add(SourceFile::new("p.route", text.to_string()));
+        let checked = crate::check::check(&sources);
+        let syms = checked.symbols();
+        let an = Analyzer::new(&syms);
+        let set = |v: &[&str]| v.iter().copied().collect::<Values>();
+        let many: Values = (0..MAX_VALUES).map(|i| format!("v{i}")).collect();
+        let c = |present, values, range| FieldConstraint { present, values, range };
+        let atoms: Vec<Term> = vec![
+            single("t", c(Some(true), Some(ValueSet::In(set(&["a", "b"]))), Interval::ALL)),
+            single("t", c(Some(true), Some(ValueSet::NotIn(set(&["a"]))), Interval::ALL)),
+            single("t", c(Some(true), Some(ValueSet::NotIn(many.clone())), Interval::ALL)),
+            single("u", c(Some(false), None, Interval::ALL)),
+            single("u", c(Some(true), Some(ValueSet::In(set(&["a"]))), Interval::ALL)),
+            single("u", c(None, Some(ValueSet::NotIn(set(&["x"]))), Interval::ALL)),
+            single("s", c(Some(true), Some(ValueSet::NotIn(set(&["small"]))), Interval::ALL)),
+            single("o", c(Some(true), Some(ValueSet::In(set(&["large"]))), Interval::ALL)),
+            single("n", c(Some(true), None, Interval { lo: 5.0, lo_in: true, hi: f64::INFINITY, hi_in: false })),
+            single("n", c(Some(true), None, Interval { lo: f64::NEG_INFINITY, lo_in: false, hi: 5.0, hi_in: false })),
+        ];
+        let mut conds: Vec<Dnf> = vec![None, Some(vec![]), Some(vec![Term::default()])];
+        for (i, x) in atoms.iter().enumerate() {
+            conds.push(Some(vec![x.clone()]));
+            for y in &atoms[i + 1..] {
+                conds.push(Some(vec![meet_into(x.clone(), y)]));
+                conds.push(Some(vec![x.clone(), y.clone()]));
+            }
+        }
+        let negs: Vec<Dnf> = conds.iter().map(negate).collect();
+        conds.extend(negs);
+        let mut compared = 0;
+        for a in &conds {
+            for b in &conds {
+                let built = super::super::reach::empty(&super::super::reach::meet(&an, a, b));
+                assert_eq!(an.meet_is_empty(a, b), built, "{a:?} and {b:?}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 10_000, "{compared} pairs");
     }
 }

@@ -154,7 +154,7 @@ pub fn territories(syms: &Symbols, terr: &Territories, diags: &mut Vec<Diagnosti
                     stopped = Some(i);
                     break;
                 }
-                empty(&meet(an, &conds[i], neg))
+                an.meet_is_empty(&conds[i], neg)
             };
             if covered {
                 let other = syms.territories[j];
