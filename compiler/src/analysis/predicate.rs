@@ -325,9 +325,9 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             ctx.territory_is.push(is);
         }
         let mut none: Dnf = Some(vec![Term::default()]);
-        for k in 0..terr.classes.len() {
+        for (k, neg) in negs.iter_mut().enumerate() {
             let Some(terms) = none.take() else { break };
-            none = and_with(terms, negs[k].get_or_insert_with(|| negate(terr.cond(k))).as_deref());
+            none = and_with(terms, neg.get_or_insert_with(|| negate(terr.cond(k))).as_deref());
         }
         ctx.territory_none = none;
         ctx.ambiguous = if complete { ambiguous(&base, terr) } else { None };
@@ -606,7 +606,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             Some(Reading::Present { ty, integer, values }) => match values {
                 Some(ValueSet::In(set)) => !set.is_empty(),
                 Some(ValueSet::NotIn(out)) => match ty {
-                    Some(Ty::Bool) => ["false", "true"].iter().any(|v| !out.contains(*v)),
+                    Some(Ty::Bool) => ["false", "true"].iter().any(|v| !out.contains(v)),
                     Some(Ty::Enum(e)) => self.syms.enums.get(e).is_none_or(|d| d.variants.iter().any(|v| !out.contains(&v.name))),
                     // Text: some `otherN` is always left out of a finite set.
                     _ => true,
