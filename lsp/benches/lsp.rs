@@ -217,7 +217,7 @@ fn phases(shape: &Shape) {
         let base = Analyzer::new(&syms).memoized(leadroute_compiler::check::memo_key(&modules, &sources));
         let tier_takes = reach::tiers(&base, &mut diags);
         lap("reach::tiers", &mut times);
-        let territories = Territories::build(&base);
+        let territories = Territories::build_within(&base, leadroute_compiler::analysis::budget::OVERLAP_STEPS, Some(&cache.policy));
         reach::territories(&syms, &territories, &mut diags);
         lap("territory index + reach", &mut times);
         let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);

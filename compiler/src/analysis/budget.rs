@@ -8,8 +8,15 @@ use crate::diagnostic::Diagnostic;
 use crate::source::Span;
 
 /// Steps the territory overlap search may take: one per candidate pair
-/// considered, plus one per pair of terms compared.
+/// considered, one per pair of terms compared, and [`PAIR_STEPS`] per
+/// overlapping pair found.
 pub const OVERLAP_STEPS: u64 = 2_000_000;
+
+/// Steps charged for each overlapping pair of territories the search keeps:
+/// every pair kept is reported, tested for coverage and followed through
+/// the routes, on every check and in an editor on every keystroke, so the
+/// pairs kept are bounded (to about 90,000) and not only the comparisons.
+pub const PAIR_STEPS: u64 = 20;
 
 /// Steps for reporting overlaps and for the territory coverage check
 /// (W0006): one per term pair met, per group or containment tested.
@@ -26,6 +33,11 @@ impl Budget {
     /// A budget of `steps`.
     pub fn new(steps: u64) -> Self {
         Budget { left: steps, spent: 0 }
+    }
+
+    /// A budget of `steps` of which `spent` are already taken (a search resumed).
+    pub fn resume(steps: u64, spent: u64) -> Self {
+        Budget { left: steps.saturating_sub(spent), spent }
     }
 
     /// Takes `n` steps; false (and nothing taken) when fewer are left.

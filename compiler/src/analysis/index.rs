@@ -18,11 +18,12 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::budget::{cut_short, thousands, work, Budget, OVERLAP_STEPS};
+use super::budget::{cut_short, thousands, work, Budget, OVERLAP_STEPS, PAIR_STEPS};
 use super::predicate::{hash_terms, Analyzer, Dnf, Interval, ValueSet};
 use super::reach::{empty, prune};
 use crate::check::Symbols;
 use crate::diagnostic::Diagnostic;
+use crate::syntax::ast::Memo;
 
 /// The territories' conditions, their classes and the classes that can overlap.
 #[derive(Debug, Clone, Default)]
@@ -156,11 +157,12 @@ impl Territories {
     /// Classifies and indexes the territories of `an`'s policy and finds the
     /// classes that may overlap, within [`OVERLAP_STEPS`].
     pub fn build(an: &Analyzer) -> Self {
-        Self::build_within(an, OVERLAP_STEPS)
+        Self::build_within(an, OVERLAP_STEPS, None)
     }
 
-    /// [`Territories::build`] with a budget of `steps`.
-    pub fn build_within(an: &Analyzer, steps: u64) -> Self {
+    /// [`Territories::build`] with a budget of `steps`, resuming the search
+    /// kept in `memo` by an earlier check (under `an`'s fingerprint).
+    pub fn build_within(an: &Analyzer, steps: u64, memo: Option<&Memo>) -> Self {
         let syms = an.symbols();
         let conds: Vec<Arc<Dnf>> = syms.territories.iter().map(|t| an.remember(&t.memo, || prune(an, an.dnf(&t.condition)))).collect();
         // Classes by a hash of their condition, confirmed by comparing the conditions.
@@ -189,18 +191,22 @@ impl Territories {
             class_of.push(k);
         }
         drop(by_hash);
-        let mut budget = Budget::new(steps);
-        let (pairs, cut) = {
-            let reps: Vec<&Dnf> = classes.iter().map(|m| &*conds[m[0]]).collect();
-            search(an, &reps, &mut budget)
-        };
+        let reps: Vec<Arc<Dnf>> = classes.iter().map(|m| conds[m[0]].clone()).collect();
+        let prev = memo.and_then(|m| m.get::<SearchMemo>(an.memo_key()?));
+        let found = search(an, &reps, steps, prev.as_deref());
+        let (cut, spent) = (found.cut, found.spent);
+        let mut pairs = found.found.clone();
+        pairs.sort_unstable();
+        if let (Some(m), Some(key)) = (memo, an.memo_key()) {
+            m.set(key, Arc::new(found));
+        }
         let mut partners = vec![Vec::new(); classes.len()];
         for &(a, b) in &pairs {
             partners[a].push(b);
             partners[b].push(a);
         }
         partners.iter_mut().for_each(|p| p.sort_unstable());
-        Territories { conds, classes, class_of, pairs, partners, cut, steps: budget.spent() }
+        Territories { conds, classes, class_of, pairs, partners, cut, steps: spent }
     }
 
     /// The condition of a class.
@@ -239,17 +245,66 @@ impl Territories {
     }
 }
 
+/// What a search did, kept between an editor's re-checks (in
+/// [`crate::syntax::ParseCache`]): the classes' conditions it ran on, the
+/// steps taken and pairs found before each class, and where it stopped. A
+/// re-check whose first classes have the same conditions resumes after
+/// them, and one that only changed classes past the cut reuses it whole;
+/// either way the answer is the one a fresh search gives.
+#[derive(Default)]
+pub struct SearchMemo {
+    reps: Vec<Arc<Dnf>>,
+    /// Per class: the steps spent and the pairs found before it was searched.
+    before: Vec<(u64, usize)>,
+    /// The pairs found, in the order found (by their later class).
+    found: Vec<(usize, usize)>,
+    cut: Option<usize>,
+    spent: u64,
+    /// The budget it ran under.
+    steps: u64,
+}
+
 /// Every pair of classes (by their conditions `reps`) that may overlap, and
-/// the first class not fully compared when the budget ran out.
-fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usize)>, Option<usize>) {
+/// the first class not fully compared when the budget of `steps` ran out,
+/// resuming from `prev` where its classes are the same.
+fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo>) -> SearchMemo {
+    // How many leading classes are the same as the previous search's.
+    let prev = prev.filter(|p| p.steps == steps);
+    let same = prev.map_or(0, |p| p.reps.iter().zip(reps).take_while(|(a, b)| Arc::ptr_eq(a, b) || a == b).count());
+    if let Some(p) = prev {
+        let whole = match p.cut {
+            Some(c) => same > c,
+            None => same == p.reps.len() && same == reps.len(),
+        };
+        if whole {
+            return SearchMemo { reps: reps.to_vec(), before: p.before.clone(), found: p.found.clone(), cut: p.cut, spent: p.spent, steps };
+        }
+    }
+    let start = match prev {
+        Some(p) => same.min(p.before.len()),
+        None => 0,
+    };
+    let (spent, kept) = prev.and_then(|p| p.before.get(start).copied()).unwrap_or((0, 0));
+    let mut memo = SearchMemo { reps: reps.to_vec(), before: Vec::with_capacity(reps.len()), found: Vec::new(), cut: None, spent: 0, steps };
+    if let Some(p) = prev {
+        memo.before.extend_from_slice(&p.before[..start]);
+        memo.found.extend_from_slice(&p.found[..kept]);
+    }
+    let mut budget = Budget::resume(steps, spent);
     let keys: Vec<Keys> = reps.iter().map(|d| keys(d)).collect();
     let mut groups: BTreeMap<Vec<&str>, Group> = BTreeMap::new();
-    let mut stamp = vec![usize::MAX; reps.len()];
-    let mut pairs = Vec::new();
-    let mut cands: Vec<usize> = Vec::new();
     let mut postings = Postings::default();
-    for b in 0..reps.len() {
-        if empty(reps[b]) {
+    // The classes before `start` are indexed as the search left them, without comparing them again.
+    for b in 0..start {
+        if !empty(&reps[b]) {
+            index_class(&mut groups, &mut postings, &keys[b], b);
+        }
+    }
+    let mut stamp = vec![usize::MAX; reps.len()];
+    let mut cands: Vec<usize> = Vec::new();
+    for b in start..reps.len() {
+        memo.before.push((budget.spent(), memo.found.len()));
+        if empty(&reps[b]) {
             continue; // holds for no lead: overlaps nothing
         }
         let kb = &keys[b];
@@ -273,7 +328,7 @@ fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usi
             }
             for &a in &cands {
                 if !budget.spend(1) {
-                    return (pairs, Some(b));
+                    return memo.stop(Some(b), &budget);
                 }
                 let ka = &keys[a];
                 let keyed_apart = ka.anchors.iter().any(|(f, va)| kb.anchor(f).is_some_and(|vb| !meets(va, vb)));
@@ -281,34 +336,49 @@ fn search(an: &Analyzer, reps: &[&Dnf], budget: &mut Budget) -> (Vec<(usize, usi
                 if keyed_apart || bounded_apart {
                     continue;
                 }
-                if !budget.spend(work(reps[a], reps[b])) {
-                    return (pairs, Some(b));
+                if !budget.spend(work(&reps[a], &reps[b])) {
+                    return memo.stop(Some(b), &budget);
                 }
-                if an.intersects(reps[a], reps[b]) {
-                    pairs.push((a, b));
+                if an.intersects(&reps[a], &reps[b]) {
+                    if !budget.spend(PAIR_STEPS) {
+                        return memo.stop(Some(b), &budget);
+                    }
+                    memo.found.push((a, b));
                 }
             }
         }
-        let sig: Vec<&str> = kb.anchors.iter().map(|(f, _)| *f).collect();
-        let g = groups.entry(sig).or_insert_with(|| Group { members: Vec::new(), index: FxHashMap::default() });
-        g.members.push(b);
-        for (f, vs) in &kb.anchors {
-            let ix = g.index.entry(f).or_default();
-            for v in vs {
-                match ix.get_mut(v) {
-                    Some(ends) => {
-                        postings.push(Some(ends), b);
-                    }
-                    None => {
-                        let ends = postings.push(None, b);
-                        ix.insert(v, ends);
-                    }
+        index_class(&mut groups, &mut postings, kb, b);
+    }
+    memo.stop(None, &budget)
+}
+
+impl SearchMemo {
+    fn stop(mut self, cut: Option<usize>, budget: &Budget) -> SearchMemo {
+        self.cut = cut;
+        self.spent = budget.spent();
+        self
+    }
+}
+
+/// Adds class `b` (keyed by `kb`) to the group of classes keyed on the same fields.
+fn index_class<'d>(groups: &mut BTreeMap<Vec<&'d str>, Group<'d>>, postings: &mut Postings, kb: &Keys<'d>, b: usize) {
+    let sig: Vec<&str> = kb.anchors.iter().map(|(f, _)| *f).collect();
+    let g = groups.entry(sig).or_insert_with(|| Group { members: Vec::new(), index: FxHashMap::default() });
+    g.members.push(b);
+    for (f, vs) in &kb.anchors {
+        let ix = g.index.entry(f).or_default();
+        for v in vs {
+            match ix.get_mut(v) {
+                Some(ends) => {
+                    postings.push(Some(ends), b);
+                }
+                None => {
+                    let ends = postings.push(None, b);
+                    ix.insert(v, ends);
                 }
             }
         }
     }
-    pairs.sort_unstable();
-    (pairs, None)
 }
 
 /// True when two sorted value lists share a value.

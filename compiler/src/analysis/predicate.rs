@@ -268,6 +268,11 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         self
     }
 
+    /// The fingerprint memos are kept under, when this analyzer keeps them.
+    pub fn memo_key(&self) -> Option<u64> {
+        self.memo_key
+    }
+
     /// What `work` gives for the declaration that owns `memo`: kept from an
     /// earlier check of the same text when the fingerprint matches.
     pub(crate) fn remember<T: std::any::Any + Send + Sync>(&self, memo: &Memo, work: impl FnOnce() -> T) -> Arc<T> {

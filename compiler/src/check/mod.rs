@@ -79,9 +79,10 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
         diags.extend(parse_diags);
         modules.push(module);
     }
-    if let Some(c) = cache {
+    let policy_memo = cache.map(|c| {
         c.sweep();
-    }
+        c.policy.clone()
+    });
     let nothing = modules.iter().all(|m| m.decls.is_empty());
     if nothing && diags.is_empty() {
         let mut d = Diagnostic::unlocated(Code::E0051, "the policy holds no declarations")
@@ -97,7 +98,7 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
         return Checked { modules, diagnostics: diags, entry: None, tables: Default::default() };
     }
     let mut checked_diags = Vec::new();
-    let (entry, tables) = check_modules(&modules, sources, nothing, &mut checked_diags);
+    let (entry, tables) = check_modules(&modules, sources, nothing, policy_memo.as_ref(), &mut checked_diags);
     // A declaration that failed to parse is not in the symbol table; don't
     // also report every use of its name as unknown.
     checked_diags.retain(|d| !hides_behind_syntax_error(d, &broken_words));
@@ -112,6 +113,7 @@ fn check_modules(
     modules: &[Module],
     sources: &SourceSet,
     nothing: bool,
+    memo: Option<&crate::syntax::ast::Memo>,
     diags: &mut Vec<Diagnostic>,
 ) -> (Option<String>, std::collections::BTreeMap<String, tables::TableRows>) {
     let mut syms = Symbols::collect(modules, diags);
@@ -148,7 +150,7 @@ fn check_modules(
     use crate::analysis::{index::Territories, predicate::Analyzer, reach};
     let base = Analyzer::new(&syms).memoized(memo_key(modules, sources));
     let tier_takes = reach::tiers(&base, diags);
-    let territories = Territories::build(&base);
+    let territories = Territories::build_within(&base, crate::analysis::budget::OVERLAP_STEPS, memo);
     reach::territories(&syms, &territories, diags);
     let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
     let flow = reach::routes(&routes_an, entry.as_deref(), sources, diags);

@@ -339,6 +339,9 @@ impl Rebase for ExprKind {
 #[derive(Debug, Default)]
 pub struct ParseCache {
     decls: rustc_hash::FxHashMap<String, Entry>,
+    /// What analyses of the whole policy keep between checks (the
+    /// territory search: [`crate::analysis::index::SearchMemo`]).
+    pub policy: crate::syntax::ast::Memo,
 }
 
 #[derive(Debug)]
