@@ -292,7 +292,7 @@ fn main() {
         ("territory index", time(|| Territories::build(&base))),
         ("overlap pairs", time(|| overlap::overlaps(&syms, &terr, usize::MAX))),
         ("tiers (E0026, W0006, W0007)", time(|| reach::tiers(&base, &mut Vec::new()))),
-        ("territories (W0006, W0007)", time(|| reach::territories(&syms, &terr, &mut Vec::new()))),
+        ("territories (W0006, W0007)", time(|| reach::territories(&syms, &terr, &Default::default(), &mut Vec::new()))),
         ("routes (E0021, W0006, W0007)", time(|| reach::routes(&Analyzer::with_territories(&syms, &terr, reach::tiers(&base, &mut Vec::new())), entry, &sources, &mut Vec::new()))),
     ];
     for (name, d) in parts {

@@ -818,6 +818,12 @@ fn nevers(case: &Case) -> Vec<Never> {
             continue;
         }
         let m = &d.message;
+        if d.code == Code::W0006 && m.starts_with("territories `") {
+            // Territories one territory covers, grouped: every name shown (at most four territories here).
+            assert!(!m.contains(" more never"), "a group of a few names them all: {m}");
+            out.extend(m.split('`').skip(1).step_by(2).map(|n| Never::TerritoryAlone(n.to_string())));
+            continue;
+        }
         let found = ["rule", "tier", "territory"].into_iter().filter_map(|k| m.find(&format!("{k} `")).map(|p| (p, k))).min();
         let Some((_, kind)) = found else { panic!("cannot read {m}") };
         let name = subject(m, kind).expect("name").to_string();

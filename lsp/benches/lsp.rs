@@ -218,7 +218,7 @@ fn phases(shape: &Shape) {
         let tier_takes = reach::tiers(&base, &mut diags);
         lap("reach::tiers", &mut times);
         let territories = Territories::build_within(&base, leadroute_compiler::analysis::budget::OVERLAP_STEPS, Some(&cache.policy));
-        reach::territories(&syms, &territories, &mut diags);
+        reach::territories(&syms, &territories, &Default::default(), &mut diags);
         lap("territory index + reach", &mut times);
         let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
         let flow_ = reach::routes(&routes_an, entry.as_deref(), &sources, &mut diags);

@@ -115,8 +115,15 @@ pub fn tiers(an: &Analyzer, diags: &mut Vec<Diagnostic>) -> Vec<Dnf> {
 /// More than two territories with the same condition are reported once, on
 /// the first of them. Only territories the index found overlapping are
 /// tested for covering one another, within [`REPORT_STEPS`].
-pub fn territories(syms: &Symbols, terr: &Territories, diags: &mut Vec<Diagnostic>) {
+///
+/// Territories that the same territory covers are reported together when
+/// there are [`super::overlap::MIN_GROUP`] or more (a territory and the ones
+/// nested in it), except those in `allowed` (an `allow W0006` names them),
+/// which are reported one by one so that the allow applies as written.
+pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collections::BTreeSet<usize>, diags: &mut Vec<Diagnostic>) {
     let an = &Analyzer::new(syms);
+    // Per covering territory, the territories it covers (in declaration order).
+    let mut covers: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     let conds = &terr.conds;
     let mut budget = Budget::new(REPORT_STEPS);
     let mut negs: Vec<Option<Dnf>> = vec![None; terr.classes.len()];
@@ -157,11 +164,35 @@ pub fn territories(syms: &Symbols, terr: &Territories, diags: &mut Vec<Diagnosti
                 an.meet_is_empty(&conds[i], neg)
             };
             if covered {
-                let other = syms.territories[j];
-                diags.push(alone(t, other).label(format!("every lead it matches also matches `{}`", other.name.name)));
+                if allowed.contains(&i) {
+                    let other = syms.territories[j];
+                    diags.push(alone(t, other).label(format!("every lead it matches also matches `{}`", other.name.name)));
+                } else {
+                    covers.entry(j).or_default().push(i);
+                }
                 break;
             }
         }
+    }
+    for (j, covered) in covers {
+        let other = syms.territories[j];
+        if covered.len() < super::overlap::MIN_GROUP {
+            for i in covered {
+                diags.push(alone(syms.territories[i], other).label(format!("every lead it matches also matches `{}`", other.name.name)));
+            }
+            continue;
+        }
+        let first = syms.territories[covered[0]];
+        diags.push(
+            Diagnostic::new(
+                Code::W0006,
+                first.name.span,
+                format!("territories {} never decide a lead on their own", super::overlap::names(syms, &covered)),
+            )
+            .with_secondary(other.name.span, format!("`{}` declared here", other.name.name))
+            .label(format!("every lead each of these {} territories matches also matches `{}`", thousands(covered.len() as u64), other.name.name))
+            .help(NARROW),
+        );
     }
     if let Some(i) = stopped {
         let t = syms.territories[i];
@@ -175,11 +206,13 @@ pub fn territories(syms: &Symbols, terr: &Territories, diags: &mut Vec<Diagnosti
     }
 }
 
+const NARROW: &str = "territories are not ordered: a lead in both is ambiguous; narrow one of them";
+
 /// W0006 for territory `t`, every lead of which is also in `other` (label to add).
 fn alone(t: &TerritoryDecl, other: &TerritoryDecl) -> Diagnostic {
     Diagnostic::new(Code::W0006, t.name.span, format!("territory `{}` never decides a lead on its own", t.name.name))
         .with_secondary(other.name.span, format!("`{}` declared here", other.name.name))
-        .help("territories are not ordered: a lead in both is ambiguous; narrow one of them")
+        .help(NARROW)
 }
 
 /// The leads each route rule takes (on [`Analyzer::with_routes`]), for the

@@ -151,10 +151,10 @@ fn check_modules(
     let base = Analyzer::new(&syms).memoized(memo_key(modules, sources));
     let tier_takes = reach::tiers(&base, diags);
     let territories = Territories::build_within(&base, crate::analysis::budget::OVERLAP_STEPS, memo);
-    reach::territories(&syms, &territories, diags);
+    reach::territories(&syms, &territories, &allowed(modules, &syms, Code::W0006), diags);
     let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
     let flow = reach::routes(&routes_an, entry.as_deref(), sources, diags);
-    crate::analysis::overlap::check(&syms, &territories, &flow.raised, &allowed_overlaps(modules, &syms), diags);
+    crate::analysis::overlap::check(&syms, &territories, &flow.raised, &allowed(modules, &syms, Code::W0008), diags);
     crate::analysis::breach::holders(&routes_an, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     (entry, rows)
@@ -177,15 +177,15 @@ pub fn memo_key(modules: &[Module], sources: &SourceSet) -> u64 {
     h.finish()
 }
 
-/// The territories (by index) that an `allow W0008` line names: their
-/// overlaps are reported pair by pair, so that the allow silences exactly
-/// those.
-fn allowed_overlaps(modules: &[Module], syms: &Symbols) -> BTreeSet<usize> {
+/// The territories (by index) that an `allow CODE` line names (W0008,
+/// W0006): their findings are reported territory by territory rather than
+/// in a group, so that the allow silences exactly those.
+fn allowed(modules: &[Module], syms: &Symbols, code: Code) -> BTreeSet<usize> {
     let mut names = BTreeSet::new();
     for m in modules {
         for (i, decl) in m.iter().enumerate() {
             let Decl::Allow(a) = decl else { continue };
-            if crate::codes::Code::parse(&a.code.name) != Some(crate::codes::Code::W0008) {
+            if Code::parse(&a.code.name) != Some(code) {
                 continue;
             }
             if let Some(Decl::Territory(t)) = m.iter().skip(i + 1).find(|d| !matches!(d, Decl::Allow(_))) {
