@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use super::budget::{cut_short, thousands, work, Budget, REPORT_STEPS};
 use super::index::Territories;
 use super::predicate::{both, Analyzer, Dnf};
-use super::reach::{empty, example_with, meet, Raised};
+use super::reach::{empty, example_with, has_example, meet, Raised};
 use crate::check::symbols::Symbols;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
@@ -130,8 +130,9 @@ fn units(terr: &Territories, skip: &BTreeSet<usize>) -> Vec<((usize, usize), Uni
 }
 
 /// Where the leads of two territories meet a rule that reads the
-/// territory: the place (one whose leads are known first) and an example.
-type Reached<'r, 'a> = (&'r Raised<'a>, Option<(serde_json::Map<String, serde_json::Value>, serde_json::Value)>);
+/// territory: the place (one whose leads are known first) and the leads
+/// that meet there (`None` at a guessed place: no example).
+type Reached<'r, 'a> = (&'r Raised<'a>, Dnf);
 
 fn reach<'r, 'a>(an: &Analyzer, raised: &'r [Raised<'a>], pair: &Dnf, budget: &mut Budget) -> Option<Option<Reached<'r, 'a>>> {
     let mut first_guess = None;
@@ -144,11 +145,28 @@ fn reach<'r, 'a>(an: &Analyzer, raised: &'r [Raised<'a>], pair: &Dnf, budget: &m
             continue;
         }
         if !r.guess {
-            return Some(Some((r, example_with(an, &m))));
+            return Some(Some((r, m)));
         }
         first_guess.get_or_insert(r);
     }
     Some(first_guess.map(|r| (r, None)))
+}
+
+/// True when two conditions meet in a lead known for certain: exactly when
+/// [`pair_example`] gives an example, without building it.
+fn pair_certain(an: &Analyzer, a: &Dnf, b: &Dnf) -> bool {
+    let (Some(a), Some(b)) = (a, b) else { return false };
+    a.iter().any(|x| !x.opaque && b.iter().any(|y| !y.opaque && an.meet(x, y).is_some()))
+}
+
+/// What following a pair of territories to the rules found.
+enum Pair {
+    /// The report's budget ran out.
+    Cut,
+    /// Their common leads reach no reading rule (or only uncertainly, where a handler takes them anyway).
+    Quiet,
+    /// Reported: the diagnostic when asked for.
+    Reported(Option<Diagnostic>),
 }
 
 /// Each group of overlapping territories whose common leads reach a rule
@@ -168,22 +186,27 @@ pub fn check(syms: &Symbols, terr: &Territories, raised: &[Raised], allowed: &BT
     let (mut more_groups, mut more_pairs) = (0u64, 0u64);
     let mut summary_at: Option<usize> = None;
     let mut cut: Option<usize> = None;
-    // A pair that reaches a reading rule and is certain enough to report.
-    let try_pair = |i: usize, j: usize, budget: &mut Budget| -> Option<Option<Diagnostic>> {
+    // A pair that reaches a reading rule and is certain enough to report;
+    // the diagnostic (and its examples) is built only when `build` asks.
+    let try_pair = |i: usize, j: usize, budget: &mut Budget, build: bool| -> Pair {
         let pair = both(&terr.conds[i], &terr.conds[j]);
-        let Some((at, found)) = reach(&an, raised, &pair, budget)? else { return Some(None) };
-        let example = pair_example(&an, &terr.conds[i], &terr.conds[j]).flatten();
-        if handled && found.is_none() && example.is_none() {
-            return Some(None); // an uncertain overlap that a handler would take anyway
+        let Some(reached) = reach(&an, raised, &pair, budget) else { return Pair::Cut };
+        let Some((at, leads)) = reached else { return Pair::Quiet };
+        if handled && !has_example(&an, &leads) && !pair_certain(&an, &terr.conds[i], &terr.conds[j]) {
+            return Pair::Quiet; // an uncertain overlap that a handler would take anyway
         }
-        Some(Some(diagnostic(syms, handled, i, j, at, found, example)))
+        if !build {
+            return Pair::Reported(None);
+        }
+        let example = pair_example(&an, &terr.conds[i], &terr.conds[j]).flatten();
+        Pair::Reported(Some(diagnostic(syms, handled, i, j, at, example_with(&an, &leads), example)))
     };
     for &i in &allowed {
         for j in terr.neighbours(i) {
-            match try_pair(i.min(j), i.max(j), &mut budget) {
-                None => break,
-                Some(None) => continue,
-                Some(Some(d)) => {
+            match try_pair(i.min(j), i.max(j), &mut budget, true) {
+                Pair::Cut => break,
+                Pair::Quiet | Pair::Reported(None) => continue,
+                Pair::Reported(Some(d)) => {
                     diags.push(d);
                     break;
                 }
@@ -217,14 +240,16 @@ pub fn check(syms: &Symbols, terr: &Territories, raised: &[Raised], allowed: &BT
                 reaching.push(j);
                 continue;
             }
-            match try_pair(c.min(j), c.max(j), &mut budget) {
-                None => {
+            match try_pair(c.min(j), c.max(j), &mut budget, first.is_none()) {
+                Pair::Cut => {
                     cut = Some(c);
                     break;
                 }
-                Some(None) => {}
-                Some(Some(d)) => {
-                    first.get_or_insert(d);
+                Pair::Quiet => {}
+                Pair::Reported(d) => {
+                    if let Some(d) = d {
+                        first.get_or_insert(d);
+                    }
                     reaching.push(j);
                 }
             }

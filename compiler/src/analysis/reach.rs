@@ -39,17 +39,26 @@ pub(crate) fn example(an: &Analyzer, d: &Dnf) -> Option<serde_json::Value> {
 
 /// [`example`], with the constrained fields alone (for a short label).
 pub(crate) fn example_with(an: &Analyzer, d: &Dnf) -> Option<(serde_json::Map<String, serde_json::Value>, serde_json::Value)> {
+    example_terms(an, d).find_map(|t| {
+        let short = an.witness(t)?;
+        Some((short.clone(), super::witness::complete(an, &short)))
+    })
+}
+
+/// True when [`example_with`] finds an example, without building it (a
+/// witness exists exactly when the term is satisfiable).
+pub(crate) fn has_example(an: &Analyzer, d: &Dnf) -> bool {
+    example_terms(an, d).any(|t| an.satisfiable(t))
+}
+
+/// The terms an example may come from: no opaque atom, and no field that
+/// must be missing where a `missing(field)` handler takes the lead first.
+fn example_terms<'d>(an: &'d Analyzer, d: &'d Dnf) -> impl Iterator<Item = &'d Term> + 'd {
     let syms = an.symbols();
-    let intercepted = |f: &str| {
+    let intercepted = move |f: &str| {
         syms.handlers.iter().any(|h| matches!((&h.exception, &h.action), (Exception::Missing { field, .. }, HandlerAction::Action(_)) if field.name == f))
     };
-    d.as_ref()?
-        .iter()
-        .filter(|t| !t.opaque && !t.fields.iter().any(|(f, c)| c.present == Some(false) && intercepted(f)))
-        .find_map(|t| {
-            let short = an.witness(t)?;
-            Some((short.clone(), super::witness::complete(an, &short)))
-        })
+    d.iter().flatten().filter(move |t| !t.opaque && !t.fields.iter().any(|(f, c)| c.present == Some(false) && intercepted(f)))
 }
 
 fn guard_dnf(an: &Analyzer, g: &Guard) -> Dnf {
