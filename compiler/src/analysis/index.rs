@@ -195,17 +195,26 @@ impl Territories {
         let prev = memo.and_then(|m| m.get::<SearchMemo>(an.memo_key()?));
         let found = search(an, &reps, steps, prev.as_deref());
         let (cut, spent) = (found.cut, found.spent);
-        let mut pairs = found.found.clone();
-        pairs.sort_unstable();
+        // The pairs come in the order of their later class: per earlier
+        // class its later partners are ascending, and walking the earlier
+        // classes in order lists the pairs sorted and each class's partners
+        // ascending, with no sort.
+        let mut later: Vec<Vec<usize>> = vec![Vec::new(); classes.len()];
+        for &(a, b) in &found.found {
+            later[a].push(b);
+        }
+        let mut pairs = Vec::with_capacity(found.found.len());
+        let mut partners: Vec<Vec<usize>> = vec![Vec::new(); classes.len()];
+        for (a, l) in later.into_iter().enumerate() {
+            for &b in &l {
+                pairs.push((a, b));
+                partners[b].push(a);
+            }
+            partners[a].extend(l);
+        }
         if let (Some(m), Some(key)) = (memo, an.memo_key()) {
             m.set(key, Arc::new(found));
         }
-        let mut partners = vec![Vec::new(); classes.len()];
-        for &(a, b) in &pairs {
-            partners[a].push(b);
-            partners[b].push(a);
-        }
-        partners.iter_mut().for_each(|p| p.sort_unstable());
         Territories { conds, classes, class_of, pairs, partners, cut, steps: spent }
     }
 
