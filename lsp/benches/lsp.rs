@@ -1,6 +1,7 @@
-//! The language server on generated policies of about 10,000 lines of six
+//! The language server on generated policies of about 10,000 lines of eight
 //! shapes (many rules; many territories: disjoint by one value, by a set of
-//! values, nested in one, and each inside the one before; many tiers),
+//! values, nested in one, each inside the one before, all the same, and
+//! half by a country and states, half by country lists; many tiers),
 //! through the real
 //! protocol path: `leadroute_lsp::serve` on a thread, an in-memory
 //! connection, JSON-RPC messages both ways.
@@ -146,6 +147,8 @@ fn shapes() -> Vec<Shape> {
         shape("disjoint-sets", "disjoint-sets", ("\"C5000a\"", "\"X5000a\""), ("\"C5000a", 'X'), ("territory t5000 when ", false), "country"),
         shape("nested", "nested", ("== \"S5000\"", "== \"X5000\""), ("== \"S5000", 'X'), ("territory t5000 when ", false), "country"),
         shape("chain", "chain", ("employees >= 5000", "employees >= 5001"), ("employees >= 5000", '1'), ("territory t5000 when ", false), "country"),
+        shape("identical", "identical", ("t5000 when country == \"US\"", "t5000 when country == \"UX\""), ("t5000 when country == \"U", 'X'), ("territory t5000 when ", false), "country"),
+        shape("combos", "combos", ("\"S5000a\"", "\"X5000a\""), ("\"S5000a", 'X'), ("territory us5000 when ", false), "country"),
     ]
 }
 
