@@ -406,3 +406,51 @@ route main { otherwise -> queue q }
     assert_eq!(seen[0], seen[2]);
     assert_ne!(seen[3], seen[0], "a missing size is a lead no tier takes");
 }
+
+/// An editor re-checks with one cache, and a territory condition that
+/// checked clean is not type-checked again while the schema, enums, sets,
+/// tables and handlers are the same. Each cached re-check must say exactly
+/// what a fresh check says when those change under it.
+#[test]
+fn re_checks_with_the_editor_cache_type_check_territories_as_fresh_checks_do() {
+    use leadroute_compiler::check::check_with_cache;
+    use leadroute_compiler::syntax::ParseCache;
+    let base = r#"policy p { entry main }
+schema lead { id: string  country: string  state: string? }
+set west = ["CA", "OR"]
+tier a otherwise sla 1h
+territory w when state is present and state in west
+territory e when country == "US" and state is present and state in ["NY"]
+territory c when state == "ON"
+queue q { owner "ops@example.com" }
+route main { otherwise -> queue q }
+"#;
+    let edits = [
+        base.to_string(),
+        base.replace("set west = [\"CA\", \"OR\"]\n", ""),                        // the set is gone: E0004
+        base.to_string(),
+        base.replace("state: string?", "state: int?"),                               // a type mismatch
+        base.replace("country: string ", ""),                                        // an unknown field
+        base.replace("set west = [\"CA\", \"OR\"]", "table west from \"west.csv\" { key: string }"),
+        base.replace("territory c when", "territory c when country == \"CA\" and"), // the edited one alone
+        base.to_string(),
+    ];
+    let say = |text: &str, cache: Option<&mut ParseCache>| {
+        let mut sources = leadroute_compiler::SourceSet::new();
+        sources.add(leadroute_compiler::SourceFile::new("p.route", text.to_string()));
+        let checked = check_with_cache(&sources, cache);
+        checked.diagnostics.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>()
+    };
+    let mut cache = ParseCache::new();
+    let mut seen = Vec::new();
+    for (i, text) in edits.iter().enumerate() {
+        let cached = say(text, Some(&mut cache));
+        assert_eq!(cached, say(text, None), "check {i}");
+        seen.push(cached);
+    }
+    let has = |s: &[String], code: &str| s.iter().any(|d| d.starts_with(&format!("Diagnostic {{ code: {code}")));
+    assert!(has(&seen[1], "E0004"), "{:#?}", seen[1]);
+    assert!(!has(&seen[2], "E0004"), "{:#?}", seen[2]);
+    assert!(has(&seen[4], "E0005"), "{:#?}", seen[4]);
+    assert_eq!(seen[0], seen[7]);
+}

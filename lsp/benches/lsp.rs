@@ -200,11 +200,12 @@ fn phases(shape: &Shape) {
         decls::queues(&syms, &mut diags);
         lap("header, reps, teams, queues", &mut times);
         let mut refs = flow::Refs::default();
+        let key = leadroute_compiler::check::memo_key(&modules, &sources);
         let used_sets = {
             let mut tc = types::TypeChecker::new(&syms, &mut diags);
             decls::enums_and_sets(&syms, &mut tc);
             flow::tiers(&syms, false, &mut tc);
-            flow::territories(&syms, &mut tc);
+            flow::territories(&syms, &mut tc, Some(key));
             flow::routes(&syms, &mut tc, &mut refs);
             flow::handlers(&syms, &mut tc, &mut refs);
             duplicate::handlers(&syms, &mut tc, &mut refs);
@@ -217,7 +218,7 @@ fn phases(shape: &Shape) {
         flow::cycles(&syms, &refs, entry.as_deref(), &mut diags);
         flow::handler_loops(&syms, &refs, &mut diags);
         lap("sla, tests, cycles", &mut times);
-        let base = Analyzer::new(&syms).memoized(leadroute_compiler::check::memo_key(&modules, &sources));
+        let base = Analyzer::new(&syms).memoized(key);
         let tier_takes = reach::tiers(&base, &mut diags);
         lap("reach::tiers", &mut times);
         let territories = Territories::build_within(&base, leadroute_compiler::analysis::budget::OVERLAP_STEPS, Some(&cache.policy));

@@ -67,9 +67,30 @@ pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker) {
 }
 
 /// Checks territory conditions.
-pub fn territories(syms: &Symbols, tc: &mut TypeChecker) {
+///
+/// Under `key` (an editor's re-check: [`super::memo_key`]), a condition
+/// that checked clean under the same key is not checked again: its
+/// territory's memo keeps the sets it uses (a condition with findings is
+/// checked every time, since their places move with the text).
+pub fn territories(syms: &Symbols, tc: &mut TypeChecker, key: Option<u64>) {
+    /// The sets a clean condition uses.
+    struct Clean(Vec<String>);
     for t in &syms.territories {
+        let Some(key) = key else {
+            tc.condition(&t.condition, &Env::default());
+            continue;
+        };
+        if let Some(clean) = t.memo.get::<Clean>(key) {
+            tc.used_sets.extend(clean.0.iter().cloned());
+            continue;
+        }
+        let before = (tc.diags.len(), std::mem::take(&mut tc.used_sets));
         tc.condition(&t.condition, &Env::default());
+        let used = std::mem::replace(&mut tc.used_sets, before.1);
+        if tc.diags.len() == before.0 {
+            t.memo.set(key, std::sync::Arc::new(Clean(used.iter().cloned().collect())));
+        }
+        tc.used_sets.extend(used);
     }
 }
 

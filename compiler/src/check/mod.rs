@@ -132,11 +132,12 @@ fn check_modules(
     let rows = tables::check(&syms, sources, diags);
     limits::check(&syms, diags);
     let mut refs = flow::Refs::default();
+    let key = memo.map(|_| memo_key(modules, sources));
     let used_sets = {
         let mut tc = types::TypeChecker::new(&syms, diags);
         decls::enums_and_sets(&syms, &mut tc);
         flow::tiers(&syms, nothing, &mut tc);
-        flow::territories(&syms, &mut tc);
+        flow::territories(&syms, &mut tc, key);
         flow::routes(&syms, &mut tc, &mut refs);
         flow::handlers(&syms, &mut tc, &mut refs);
         duplicate::handlers(&syms, &mut tc, &mut refs);
@@ -148,7 +149,7 @@ fn check_modules(
     flow::cycles(&syms, &refs, entry.as_deref(), diags);
     flow::handler_loops(&syms, &refs, diags);
     use crate::analysis::{index::Territories, predicate::Analyzer, reach};
-    let base = Analyzer::new(&syms).memoized(memo_key(modules, sources));
+    let base = Analyzer::new(&syms).memoized(key.unwrap_or_else(|| memo_key(modules, sources)));
     let tier_takes = reach::tiers(&base, diags);
     let territories = Territories::build_within(&base, crate::analysis::budget::OVERLAP_STEPS, memo);
     reach::territories(&syms, &territories, &allowed(modules, &syms, Code::W0006), diags);
@@ -160,16 +161,17 @@ fn check_modules(
     (entry, rows)
 }
 
-/// The fingerprint of what the analysis of a tier's or territory's condition
-/// reads besides the condition itself: the texts of the schema, the enums,
-/// the sets and the handlers (`on missing(f) -> assume V`), in order. A
-/// condition analysed in an earlier check is reused only under the same
-/// fingerprint (see [`crate::syntax::ast::Memo`]).
+/// The fingerprint of what the analysis and the type check of a tier's or
+/// territory's condition read besides the condition itself: the texts of
+/// the schema, the enums, the sets, the tables and the handlers (`on
+/// missing(f) -> assume V`), in order. A condition analysed or checked in
+/// an earlier check is reused only under the same fingerprint (see
+/// [`crate::syntax::ast::Memo`]).
 pub fn memo_key(modules: &[Module], sources: &SourceSet) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
     for d in modules.iter().flat_map(Module::iter) {
-        if matches!(d, Decl::Schema(_) | Decl::Enum(_) | Decl::Set(_) | Decl::Handler(_)) {
+        if matches!(d, Decl::Schema(_) | Decl::Enum(_) | Decl::Set(_) | Decl::Table(_) | Decl::Handler(_)) {
             let s = d.span();
             sources.get(s.file).text.get(s.start as usize..s.end as usize).hash(&mut h);
         }

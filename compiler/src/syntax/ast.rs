@@ -490,26 +490,27 @@ pub struct TerritoryDecl {
 /// it depends on (the schema, say) and is used only under the same one. Not
 /// part of the syntax: every two memos compare equal.
 #[derive(Clone, Default)]
-pub struct Memo(Arc<std::sync::Mutex<Option<Kept>>>);
+pub struct Memo(Arc<std::sync::Mutex<Vec<Kept>>>);
 
-/// A memo's content: the fingerprint and the value kept under it.
+/// One result in a memo: the fingerprint and the value kept under it (one
+/// per type: a condition's analysis, its type check).
 type Kept = (u64, Arc<dyn std::any::Any + Send + Sync>);
 
 impl Memo {
-    /// The value kept under `key`, if it is one of type `T`.
+    /// The value of type `T` kept under `key`, if any.
     pub fn get<T: std::any::Any + Send + Sync>(&self, key: u64) -> Option<Arc<T>> {
-        let slot = self.0.lock().ok()?;
-        let (k, v) = slot.as_ref()?;
-        if *k != key {
-            return None;
-        }
+        let slots = self.0.lock().ok()?;
+        let (_, v) = slots.iter().find(|(k, v)| *k == key && v.is::<T>())?;
         v.clone().downcast::<T>().ok()
     }
 
-    /// Keeps `value` under `key` (replacing what was kept).
+    /// Keeps `value` under `key` (replacing the value of its type kept before).
     pub fn set<T: std::any::Any + Send + Sync>(&self, key: u64, value: Arc<T>) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some((key, value));
+        if let Ok(mut slots) = self.0.lock() {
+            match slots.iter_mut().find(|(_, v)| v.is::<T>()) {
+                Some(slot) => *slot = (key, value),
+                None => slots.push((key, value)),
+            }
         }
     }
 }
