@@ -14,7 +14,9 @@
 //! re-check. Medians of 20 runs.
 //!
 //! `LEADROUTE_LSP_PROFILE=SHAPE` instead re-checks that shape in process
-//! for 30 s after alternating one-character edits (for `perf record`).
+//! for 30 s after alternating one-character edits (for `perf record`);
+//! `LEADROUTE_LSP_PHASES=1` times the checker's phases; with
+//! `LEADROUTE_LSP_INSERTED=1` both use the inserted character.
 
 use std::time::{Duration, Instant};
 
@@ -116,6 +118,14 @@ struct Shape {
     expect: &'static str,
 }
 
+impl Shape {
+    /// The edit the profile and phase modes alternate with the text: the
+    /// inserted character with `LEADROUTE_LSP_INSERTED` set, else the replaced one.
+    fn typed(&self) -> &str {
+        if std::env::var_os("LEADROUTE_LSP_INSERTED").is_some() { &self.inserted } else { &self.edited }
+    }
+}
+
 fn one_char(text: &str, from: &str, to: &str) -> String {
     assert_eq!(from.len(), to.len());
     assert!(text.contains(from), "`{from}` is in the policy");
@@ -159,8 +169,8 @@ fn profile(shape: &Shape, secs: u64) {
     let t = Instant::now();
     let mut n = 0u32;
     while t.elapsed() < Duration::from_secs(secs) {
-        let text = if n.is_multiple_of(2) { &shape.edited } else { &shape.text };
-        ws.open.insert(path.clone(), leadroute_lsp::workspace::OpenDoc::new(text.as_str()));
+        let text = if n.is_multiple_of(2) { shape.typed() } else { &shape.text };
+        ws.open.insert(path.clone(), leadroute_lsp::workspace::OpenDoc::new(text));
         ws.invalidate(&path);
         std::hint::black_box(ws.analysis(&path));
         n += 1;
@@ -177,9 +187,9 @@ fn phases(shape: &Shape) {
     let mut totals: Vec<(&'static str, Duration)> = Vec::new();
     let runs = 20u32;
     for n in 0..runs + 2 {
-        let text = if n % 2 == 0 { &shape.edited } else { &shape.text };
+        let text = if n % 2 == 0 { shape.typed() } else { &shape.text };
         let mut sources = leadroute_compiler::SourceSet::new();
-        sources.add(leadroute_compiler::SourceFile::new("/tmp/p.route", text.clone()));
+        sources.add(leadroute_compiler::SourceFile::new("/tmp/p.route", text.to_string()));
         let mut times: Vec<(&'static str, Duration)> = Vec::new();
         let mut t = Instant::now();
         let mut lap = |name: &'static str, times: &mut Vec<(&'static str, Duration)>| {

@@ -44,7 +44,28 @@ pub fn spawn(jobs: Receiver<Job>, done: Sender<Done>) -> std::thread::JoinHandle
     std::thread::spawn(move || run(&jobs, &done))
 }
 
+/// Builds the name index of finished analyses on a thread of its own, so
+/// that the checking thread is free for the next edit at once; of several
+/// analyses waiting, only the latest is indexed. (A request that needs the
+/// index while it is being built waits for it; one that comes first builds
+/// it.)
+fn spawn_indexer() -> Sender<Arc<Analysis>> {
+    let (tx, rx) = crossbeam_channel::unbounded::<Arc<Analysis>>();
+    std::thread::spawn(move || {
+        while let Ok(mut a) = rx.recv() {
+            while let Ok(newer) = rx.try_recv() {
+                a = newer;
+            }
+            let _ = crate::server::guarded(|| {
+                a.index();
+            });
+        }
+    });
+    tx
+}
+
 fn run(jobs: &Receiver<Job>, done: &Sender<Done>) {
+    let indexer = spawn_indexer();
     let mut ws = Workspace::default();
     let mut generation = 0u64;
     let mut wanted: BTreeSet<PathBuf> = BTreeSet::new();
@@ -83,9 +104,7 @@ fn run(jobs: &Receiver<Job>, done: &Sender<Done>) {
             // The diagnostics are out; requests will want the index, unless
             // a newer edit is already waiting (then it is built on demand).
             if let Some(a) = ready.filter(|_| jobs.is_empty()) {
-                let _ = crate::server::guarded(|| {
-                    a.index();
-                });
+                let _ = indexer.send(a);
             }
         }
     }
