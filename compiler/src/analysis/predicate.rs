@@ -320,10 +320,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
                         }
                     };
                     let neg = negs[p].get_or_insert_with(|| negate(terr.cond(p)));
-                    acc = and_with(terms, neg.as_deref()).map(|mut t| {
-                        t.retain(|x| base.satisfiable(x));
-                        t
-                    });
+                    acc = base.and_pruned(terms, neg.as_deref());
                 }
                 acc
             };
@@ -712,6 +709,37 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         })
     }
 
+    /// [`and_with`] of `a` and `b`, keeping the satisfiable terms: each
+    /// term is tested as it is made and dropped at once when it cannot
+    /// hold, and the last meet of each of `a`'s terms takes the term itself
+    /// rather than a copy, so a value set that only it holds grows in place.
+    fn and_pruned(&self, a: Vec<Term>, b: Option<&[Term]>) -> Dnf {
+        let b = b?;
+        let identity = matches!(&a[..], [t] if t.fields.is_empty() && !t.opaque);
+        if a.len().saturating_mul(b.len()) > MAX_TERMS {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut keep = |t: Term| -> Option<()> {
+            within_value_limit(&t).then_some(())?;
+            if self.satisfiable(&t) {
+                out.push(t);
+            }
+            Some(())
+        };
+        if identity {
+            b.iter().try_for_each(|y| keep(y.clone()))?;
+            return Some(out);
+        }
+        for x in a {
+            if let Some((last, rest)) = b.split_last() {
+                rest.iter().try_for_each(|y| keep(meet_into(x.clone(), y)))?;
+                keep(meet_into(x, last))?;
+            }
+        }
+        Some(out)
+    }
+
     /// The conjunction of two terms, or None when they contradict.
     pub fn meet(&self, a: &Term, b: &Term) -> Option<Term> {
         let t = meet_into(a.clone(), b);
@@ -962,7 +990,10 @@ fn meet_constraint(e: &mut FieldConstraint, c: &FieldConstraint) {
             (Some(ValueSet::In(x)), Some(ValueSet::In(y))) => Some(ValueSet::In(x.intersection(y))),
             (Some(ValueSet::In(x)), Some(ValueSet::NotIn(y))) => Some(ValueSet::In(x.difference(y))),
             (Some(ValueSet::NotIn(y)), Some(ValueSet::In(x))) => Some(ValueSet::In(x.difference(&y))),
-            (Some(ValueSet::NotIn(x)), Some(ValueSet::NotIn(y))) => Some(ValueSet::NotIn(x.union(y))),
+            (Some(ValueSet::NotIn(mut x)), Some(ValueSet::NotIn(y))) => {
+                x.extend_from(y);
+                Some(ValueSet::NotIn(x))
+            }
         };
         e.range = e.range.meet(c.range);
     }
@@ -1034,8 +1065,9 @@ queue q
     }
 
     /// `meet_is_empty` answers exactly as building the meet and pruning it
-    /// does, on conditions of one and two terms, their negations, and sets
-    /// past the value limit.
+    /// does, and `and_pruned` builds what `and_with` and a prune build, on
+    /// conditions of one and two terms, their negations, and sets past the
+    /// value limit.
     #[test]
     fn meet_is_empty_agrees_with_the_built_meet() {
         let text = r#"
@@ -1081,6 +1113,13 @@ queue q
             for b in &conds {
                 let built = super::super::reach::empty(&super::super::reach::meet(&an, a, b));
                 assert_eq!(an.meet_is_empty(a, b), built, "{a:?} and {b:?}");
+                if let Some(terms) = a {
+                    let pruned = and_with(terms.clone(), b.as_deref()).map(|mut t| {
+                        t.retain(|x| an.satisfiable(x));
+                        t
+                    });
+                    assert_eq!(an.and_pruned(terms.clone(), b.as_deref()), pruned, "{a:?} and {b:?}, pruned");
+                }
                 compared += 1;
             }
         }

@@ -8,9 +8,10 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-/// A sorted set of distinct strings, shared by its copies.
+/// A sorted set of distinct strings, shared by its copies (and grown in
+/// place by [`Values::extend_from`] when no copy shares it).
 #[derive(Clone, Default)]
-pub struct Values(Arc<[Arc<str>]>);
+pub struct Values(Arc<Vec<Arc<str>>>);
 
 impl Values {
     /// The empty set.
@@ -20,13 +21,13 @@ impl Values {
 
     /// The set of one value.
     pub fn one(v: impl Into<Arc<str>>) -> Values {
-        Values(Arc::from([v.into()]))
+        Values(Arc::new(vec![v.into()]))
     }
 
     fn sorted(mut v: Vec<Arc<str>>) -> Values {
         v.sort_unstable();
         v.dedup();
-        Values(v.into())
+        Values(Arc::new(v))
     }
 
     /// The values, in order.
@@ -109,7 +110,26 @@ impl Values {
             // Every value of `self` kept and none added: share it.
             return self.clone();
         }
-        Values(out.into())
+        Values(Arc::new(out))
+    }
+
+    /// Adds the values of `o` (a union): in place when this set is not
+    /// shared and `o` is small, as when a condition excludes one more value
+    /// on every step of an analysis (no copy of the values already there).
+    pub fn extend_from(&mut self, o: &Values) {
+        if o.is_empty() || self.same(o) {
+            return;
+        }
+        match Arc::get_mut(&mut self.0) {
+            Some(v) if o.len() <= 8 => {
+                for x in o.0.iter() {
+                    if let Err(at) = v.binary_search(x) {
+                        v.insert(at, x.clone());
+                    }
+                }
+            }
+            _ => *self = self.union(o),
+        }
     }
 }
 
@@ -164,6 +184,12 @@ mod tests {
                 assert_eq!(list(vx.intersection(&vy)), want(bx.intersection(&by).collect()), "{x:?} ∩ {y:?}");
                 assert_eq!(list(vx.difference(&vy)), want(bx.difference(&by).collect()), "{x:?} − {y:?}");
                 assert_eq!(list(vx.union(&vy)), want(bx.union(&by).collect()), "{x:?} ∪ {y:?}");
+                let mut grown: Values = x.iter().copied().collect();
+                grown.extend_from(&vy);
+                assert_eq!(list(grown), want(bx.union(&by).collect()), "{x:?} ∪= {y:?}");
+                let mut shared = vx.clone();
+                shared.extend_from(&vy);
+                assert_eq!(list(vx.clone()), want(bx.iter().collect()), "a shared set is not changed by its copy's growth");
                 assert_eq!(vx == vy, bx == by);
                 for v in universe {
                     assert_eq!(vx.contains(v), bx.contains(v));
