@@ -19,7 +19,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::budget::{cut_short, thousands, work, Budget, OVERLAP_STEPS, PAIR_STEPS};
-use super::predicate::{hash_terms, Analyzer, Dnf, Interval, ValueSet};
+use super::predicate::{hash_terms, negate, Analyzer, Dnf, Interval, ValueSet};
 use super::reach::{empty, prune};
 use crate::check::Symbols;
 use crate::diagnostic::Diagnostic;
@@ -44,7 +44,15 @@ pub struct Territories {
     pub cut: Option<usize>,
     /// Steps the search took.
     pub steps: u64,
+    /// Each class's negation, made when first asked for ([`Territories::neg`]).
+    negs: Vec<std::sync::OnceLock<Arc<Negation>>>,
+    /// The fingerprint negations are kept under in the territories' memos.
+    memo_key: Option<u64>,
 }
+
+/// A territory condition's negation, as kept in its memo.
+#[derive(Debug)]
+struct Negation(Dnf);
 
 /// What a class's condition requires of every lead it matches. Both lists
 /// are sorted by field (looked up by binary search: a class keys on a field
@@ -215,7 +223,27 @@ impl Territories {
         if let (Some(m), Some(key)) = (memo, an.memo_key()) {
             m.set(key, Arc::new(found));
         }
-        Territories { conds, classes, class_of, pairs, partners, cut, steps: spent }
+        let negs = (0..classes.len()).map(|_| std::sync::OnceLock::new()).collect();
+        Territories { conds, classes, class_of, pairs, partners, cut, steps: spent, negs, memo_key: an.memo_key() }
+    }
+
+    /// The negation of a class's condition: made once per check, and kept
+    /// between an editor's checks in the memo of the class's first territory.
+    pub fn neg(&self, syms: &Symbols, class: usize) -> &Dnf {
+        let make = || Arc::new(Negation(negate(self.cond(class))));
+        let kept = self.negs[class].get_or_init(|| {
+            let memo = syms.territories.get(self.classes[class][0]).map(|t| &t.memo);
+            match (memo, self.memo_key) {
+                // The memo holds one value per type: the negation is kept beside the condition.
+                (Some(memo), Some(key)) => memo.get::<Negation>(key).unwrap_or_else(|| {
+                    let n = make();
+                    memo.set(key, n.clone());
+                    n
+                }),
+                _ => make(),
+            }
+        });
+        &kept.0
     }
 
     /// The condition of a class.

@@ -299,8 +299,6 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         let base = Analyzer::new(syms);
         let mut ctx = RouteCtx { tier_is: tier_takes, ..RouteCtx::default() };
         let complete = terr.cut.is_none();
-        // One negation per class, made when first needed.
-        let mut negs: Vec<Option<Dnf>> = vec![None; terr.classes.len()];
         for (i, c) in terr.conds.iter().enumerate() {
             let k = terr.class_of[i];
             let is = if !complete {
@@ -319,17 +317,16 @@ impl<'s, 'a> Analyzer<'s, 'a> {
                             break;
                         }
                     };
-                    let neg = negs[p].get_or_insert_with(|| negate(terr.cond(p)));
-                    acc = base.and_pruned(terms, neg.as_deref());
+                    acc = base.and_pruned(terms, terr.neg(syms, p).as_deref());
                 }
                 acc
             };
             ctx.territory_is.push(is);
         }
         let mut none: Dnf = Some(vec![Term::default()]);
-        for (k, neg) in negs.iter_mut().enumerate() {
+        for k in 0..terr.classes.len() {
             let Some(terms) = none.take() else { break };
-            none = and_with(terms, neg.get_or_insert_with(|| negate(terr.cond(k))).as_deref());
+            none = and_with(terms, terr.neg(syms, k).as_deref());
         }
         ctx.territory_none = none;
         ctx.ambiguous = if complete { ambiguous(&base, terr) } else { None };

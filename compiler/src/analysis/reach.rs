@@ -135,7 +135,6 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
     let mut covers: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     let conds = &terr.conds;
     let mut budget = Budget::new(REPORT_STEPS);
-    let mut negs: Vec<Option<Dnf>> = vec![None; terr.classes.len()];
     let mut stopped: Option<usize> = None;
     for (i, t) in syms.territories.iter().enumerate() {
         if empty(&conds[i]) {
@@ -165,7 +164,7 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
             }
             let kj = terr.class_of[j];
             let covered = kj == k || {
-                let neg = negs[kj].get_or_insert_with(|| negate(terr.cond(kj)));
+                let neg = terr.neg(syms, kj);
                 if !budget.spend(work(&conds[i], neg)) {
                     stopped = Some(i);
                     break;
