@@ -44,17 +44,27 @@ pub fn spawn(jobs: Receiver<Job>, done: Sender<Done>) -> std::thread::JoinHandle
     std::thread::spawn(move || run(&jobs, &done))
 }
 
-/// Builds the name index of finished analyses on a thread of its own, so
-/// that the checking thread is free for the next edit at once; of several
-/// analyses waiting, only the latest is indexed. (A request that needs the
-/// index while it is being built waits for it; one that comes first builds
-/// it.)
+/// How long after the latest analysis its name index is built, when no
+/// newer analysis came meanwhile: while someone types, checks follow each
+/// other faster than this and the index is not built between them (it
+/// would take a core from the next check); a request that needs it first
+/// builds it.
+const INDEX_AFTER: Duration = Duration::from_millis(30);
+
+/// Builds the name index of finished analyses on a thread of its own once
+/// edits pause ([`INDEX_AFTER`]), so that the checking thread is free for
+/// the next edit at once; of several analyses, only the latest is indexed.
+/// (A request that needs the index while it is being built waits for it.)
 fn spawn_indexer() -> Sender<Arc<Analysis>> {
     let (tx, rx) = crossbeam_channel::unbounded::<Arc<Analysis>>();
     std::thread::spawn(move || {
         while let Ok(mut a) = rx.recv() {
-            while let Ok(newer) = rx.try_recv() {
-                a = newer;
+            loop {
+                match rx.recv_timeout(INDEX_AFTER) {
+                    Ok(newer) => a = newer,
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => break,
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
+                }
             }
             let _ = crate::server::guarded(|| {
                 a.index();
