@@ -336,3 +336,31 @@ fn the_parse_cache_shares_declarations_that_did_not_move() {
     assert!(before.decls.iter().zip(&shifted.decls).all(|(a, b)| !std::sync::Arc::ptr_eq(a, b)));
     assert_eq!(shifted, parse_file(FileId(0), &moved).0);
 }
+
+/// Typing near the top of a large policy moves every declaration after
+/// it; past `PLACE_IN_PARALLEL` of them they are copied on two threads.
+/// The result is the fresh parse, in order, whatever moved, with a
+/// broken declaration, a too-deep one and a repeated text among them.
+#[test]
+fn the_parse_cache_moves_many_declarations_as_a_fresh_parse_does() {
+    use leadroute_compiler::syntax::{parse_file_cached, ParseCache, PLACE_IN_PARALLEL};
+    let mut text = String::from("policy p { entry main }\nschema lead { id: string  country: string }\n");
+    for i in 0..(PLACE_IN_PARALLEL * 3) {
+        text += &format!("territory t{i} when country == \"C{i}\"\n");
+        if i == 700 {
+            text += "territory broken when country ==\n";
+            text += &format!("territory deep when {}country == \"X\"{}\n", "(".repeat(80), ")".repeat(80));
+            text += "allow W0008 \"same text twice\"\nallow W0008 \"same text twice\"\n";
+        }
+    }
+    let mut cache = ParseCache::new();
+    let (first, first_diags) = parse_file_cached(FileId(0), &text, Some(&mut cache));
+    assert_eq!((&first, &first_diags), (&parse_file(FileId(0), &text).0, &parse_file(FileId(0), &text).1));
+    for edited in [format!("\n{text}"), text.replacen("t5 when", "t5  when", 1), text.clone(), format!("// a comment\n{text}")] {
+        let (cached, diags) = parse_file_cached(FileId(0), &edited, Some(&mut cache));
+        let (fresh, fresh_diags) = parse_file(FileId(0), &edited);
+        assert_eq!(cached, fresh);
+        assert_eq!(diags, fresh_diags);
+        assert_eq!(diags.len(), 2, "the broken and the too-deep declarations: {diags:#?}");
+    }
+}

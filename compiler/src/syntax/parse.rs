@@ -25,7 +25,18 @@ pub fn parse_file(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
 pub fn parse_file_cached(file: FileId, text: &str, mut cache: Option<&mut ParseCache>) -> (Module, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut module = Module::default();
-    for chunk in split(text) {
+    let chunks = split(text);
+    // What the cache holds, all at once: declarations that moved are copied
+    // to their new place together (on two threads when there are many).
+    let mut cached: Vec<Option<Arc<Decl>>> = match cache.as_deref_mut() {
+        Some(c) => {
+            let wanted: Vec<(&str, usize)> = chunks.iter().filter(|k| k.too_deep_at.is_none()).map(|k| (&text[k.start..k.end], k.start)).collect();
+            c.get_many(&wanted, file)
+        }
+        None => Vec::new(),
+    };
+    let mut cached = cached.drain(..);
+    for chunk in chunks {
         let piece = &text[chunk.start..chunk.end];
         if let Some(at) = chunk.too_deep_at {
             diags.push(
@@ -35,7 +46,7 @@ pub fn parse_file_cached(file: FileId, text: &str, mut cache: Option<&mut ParseC
             );
             continue;
         }
-        if let Some(decl) = cache.as_deref_mut().and_then(|c| c.get(piece, file, chunk.start)) {
+        if let Some(decl) = cached.next().flatten() {
             module.decls.push(decl);
             continue;
         }

@@ -331,6 +331,9 @@ impl Rebase for ExprKind {
     }
 }
 
+/// Moved declarations from which [`ParseCache::get_many`] copies them on two threads.
+pub const PLACE_IN_PARALLEL: usize = 512;
+
 /// Declarations parsed before, by their exact text (parsed at offset 0 in
 /// file 0). Only declarations that parsed without any diagnostic are kept.
 /// Each entry also keeps the copy last handed out, moved to its place: a
@@ -364,6 +367,59 @@ impl ParseCache {
         let e = self.decls.get_mut(text)?;
         e.used = true;
         Some(e.place(file, offset))
+    }
+
+    /// [`ParseCache::get`] for each `(text, offset)` of `file`, in order.
+    /// Declarations that moved are copied to their new place together, on
+    /// two threads when there are [`PLACE_IN_PARALLEL`] or more (typing
+    /// near the top of a large policy moves every declaration after it).
+    pub fn get_many(&mut self, wanted: &[(&str, usize)], file: FileId) -> Vec<Option<Arc<Decl>>> {
+        let mut out: Vec<Option<Arc<Decl>>> = Vec::with_capacity(wanted.len());
+        let mut moved: Vec<usize> = Vec::new();
+        for (i, &(text, offset)) in wanted.iter().enumerate() {
+            let Some(e) = self.decls.get_mut(text) else {
+                out.push(None);
+                continue;
+            };
+            e.used = true;
+            match &e.placed {
+                Some((f, o, d)) if *f == file && *o == offset => out.push(Some(d.clone())),
+                _ => {
+                    out.push(None);
+                    moved.push(i);
+                }
+            }
+        }
+        let jobs: Vec<(usize, &Decl)> = moved.iter().filter_map(|&i| Some((i, &self.decls.get(wanted[i].0)?.at_zero))).collect();
+        let place = |part: &[(usize, &Decl)]| -> Vec<(usize, Arc<Decl>)> {
+            part.iter()
+                .map(|&(i, d)| {
+                    let mut d = d.clone();
+                    d.rebase(file, wanted[i].1 as u32);
+                    (i, Arc::new(d))
+                })
+                .collect()
+        };
+        let two = jobs.len() >= PLACE_IN_PARALLEL && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        let placed: Vec<(usize, Arc<Decl>)> = if two {
+            let (a, b) = jobs.split_at(jobs.len() / 2);
+            std::thread::scope(|s| {
+                let second = s.spawn(|| place(b));
+                let mut first = place(a);
+                // A panic while copying is the copy's own bug: copy the rest here instead.
+                first.extend(second.join().unwrap_or_else(|_| place(b)));
+                first
+            })
+        } else {
+            place(&jobs)
+        };
+        for (i, d) in placed {
+            if let Some(e) = self.decls.get_mut(wanted[i].0) {
+                e.placed = Some((file, wanted[i].1, d.clone()));
+            }
+            out[i] = Some(d);
+        }
+        out
     }
 
     /// Remembers a clean declaration parsed from `text` at offset 0 in file
