@@ -134,9 +134,14 @@ fn units(terr: &Territories, skip: &BTreeSet<usize>) -> Vec<((usize, usize), Uni
 /// that meet there (`None` at a guessed place: no example).
 type Reached<'r, 'a> = (&'r Raised<'a>, Dnf);
 
-fn reach<'r, 'a>(an: &Analyzer, raised: &'r [Raised<'a>], pair: &Dnf, budget: &mut Budget) -> Option<Option<Reached<'r, 'a>>> {
+/// The leads of both territories `a` and `b` are met with each place's
+/// leads; they are built only when a place's leads are known (an unknown
+/// meets anything as unknown).
+fn reach<'r, 'a>(an: &Analyzer, raised: &'r [Raised<'a>], a: &Dnf, b: &Dnf, budget: &mut Budget) -> Option<Option<Reached<'r, 'a>>> {
     let mut first_guess = None;
+    let both_of = std::cell::OnceCell::new();
     for r in raised {
+        let pair: &Dnf = if r.leads.is_some() { both_of.get_or_init(|| both(a, b)) } else { &None };
         if !budget.spend(work(&r.leads, pair)) {
             return None;
         }
@@ -189,8 +194,7 @@ pub fn check(syms: &Symbols, terr: &Territories, raised: &[Raised], allowed: &BT
     // A pair that reaches a reading rule and is certain enough to report;
     // the diagnostic (and its examples) is built only when `build` asks.
     let try_pair = |i: usize, j: usize, budget: &mut Budget, build: bool| -> Pair {
-        let pair = both(&terr.conds[i], &terr.conds[j]);
-        let Some(reached) = reach(&an, raised, &pair, budget) else { return Pair::Cut };
+        let Some(reached) = reach(&an, raised, &terr.conds[i], &terr.conds[j], budget) else { return Pair::Cut };
         let Some((at, leads)) = reached else { return Pair::Quiet };
         if handled && !has_example(&an, &leads) && !pair_certain(&an, &terr.conds[i], &terr.conds[j]) {
             return Pair::Quiet; // an uncertain overlap that a handler would take anyway

@@ -303,8 +303,9 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             let k = terr.class_of[i];
             let is = if !complete {
                 None // some overlaps are not known: which leads end up here is not either
-            } else if terr.classes[k].len() > 1 {
-                Some(vec![]) // its twin takes every lead it matches
+            } else if terr.classes[k].len() > 1 || terr.partners[k].first().is_some_and(|&p| base.meet_is_empty(c, terr.neg(syms, p))) {
+                // Its twin, or its first neighbour (a territory nested in another), takes every lead it matches.
+                Some(vec![])
             } else {
                 let mut acc: Dnf = (**c).clone();
                 // Only territories that may overlap this one exclude any of its leads.
