@@ -161,7 +161,7 @@ fn reach<'r, 'a>(an: &Analyzer, raised: &'r [Raised<'a>], a: &Dnf, b: &Dnf, budg
 /// [`pair_example`] gives an example, without building it.
 fn pair_certain(an: &Analyzer, a: &Dnf, b: &Dnf) -> bool {
     let (Some(a), Some(b)) = (a, b) else { return false };
-    a.iter().any(|x| !x.opaque && b.iter().any(|y| !y.opaque && an.meet(x, y).is_some()))
+    a.iter().any(|x| !x.opaque && b.iter().any(|y| !y.opaque && an.terms_meet(x, y)))
 }
 
 /// What following a pair of territories to the rules found.

@@ -671,40 +671,60 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             return false;
         }
         // A term past the value limit makes the whole meet unknown.
+        a.iter().all(|x| b.iter().all(|y| matches!(self.pair_meet(x, y), Some(false))))
+    }
+
+    /// True when the meet of two terms can hold for some lead: exactly
+    /// `self.meet(x, y).is_some()`, without building the meet.
+    pub fn terms_meet(&self, x: &Term, y: &Term) -> bool {
+        self.fields_meet(x, y, |_| true)
+    }
+
+    /// Whether the meet of two terms can hold (`None`: one of its value
+    /// sets is past [`MAX_VALUES`], so the meet is not analysed).
+    fn pair_meet(&self, x: &Term, y: &Term) -> Option<bool> {
         let within = |c: &FieldConstraint| match &c.values {
             Some(ValueSet::In(s) | ValueSet::NotIn(s)) => s.len() <= MAX_VALUES,
             None => true,
         };
-        a.iter().all(|x| {
-            b.iter().all(|y| {
-                let mut sat = true;
-                for (f, c) in &x.fields {
-                    let met;
-                    let c = match y.fields.get(f) {
-                        Some(d) => {
-                            let mut m = c.clone();
-                            meet_constraint(&mut m, d);
-                            met = m;
-                            &met
-                        }
-                        None => c,
-                    };
-                    if !within(c) {
-                        return false;
-                    }
-                    sat = sat && self.holds_for_some(f, c);
+        let mut over = false;
+        let sat = self.fields_meet(x, y, |c| {
+            over |= !within(c);
+            !over
+        });
+        (!over).then_some(sat)
+    }
+
+    /// Every field of the meet of `x` and `y` (each field's constraints met)
+    /// holds for some value; `look` sees each field's met constraint first
+    /// and stops the walk (answer: false) when it says so.
+    fn fields_meet(&self, x: &Term, y: &Term, mut look: impl FnMut(&FieldConstraint) -> bool) -> bool {
+        let mut sat = true;
+        for (f, c) in &x.fields {
+            let met;
+            let c = match y.fields.get(f) {
+                Some(d) => {
+                    let mut m = c.clone();
+                    meet_constraint(&mut m, d);
+                    met = m;
+                    &met
                 }
-                for (f, c) in &y.fields {
-                    if x.fields.get(f).is_none() {
-                        if !within(c) {
-                            return false;
-                        }
-                        sat = sat && self.holds_for_some(f, c);
-                    }
+                None => c,
+            };
+            if !look(c) {
+                return false;
+            }
+            sat = sat && self.holds_for_some(f, c);
+        }
+        for (f, c) in &y.fields {
+            if x.fields.get(f).is_none() {
+                if !look(c) {
+                    return false;
                 }
-                !sat
-            })
-        })
+                sat = sat && self.holds_for_some(f, c);
+            }
+        }
+        sat
     }
 
     /// [`and_with`] of `a` and `b`, keeping the satisfiable terms: each
@@ -1063,7 +1083,7 @@ queue q
     }
 
     /// `meet_is_empty` answers exactly as building the meet and pruning it
-    /// does, and `and_pruned` builds what `and_with` and a prune build, on
+    /// does (and `terms_meet` as building one term's), and `and_pruned` builds what `and_with` and a prune build, on
     /// conditions of one and two terms, their negations, and sets past the
     /// value limit.
     #[test]
@@ -1111,6 +1131,9 @@ queue q
             for b in &conds {
                 let built = super::super::reach::empty(&super::super::reach::meet(&an, a, b));
                 assert_eq!(an.meet_is_empty(a, b), built, "{a:?} and {b:?}");
+                for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+                    assert_eq!(an.terms_meet(x, y), an.meet(x, y).is_some(), "{x:?} and {y:?}");
+                }
                 if let Some(terms) = a {
                     let pruned = and_with(terms.clone(), b.as_deref()).map(|mut t| {
                         t.retain(|x| an.satisfiable(x));
