@@ -1,5 +1,7 @@
 //! Checker behaviour: guards, names across files, overlap proofs, the examples.
 
+mod common;
+
 use leadroute_compiler::{check, Checked, Code, SourceFile, SourceSet};
 
 const BASE: &str = r#"policy p { owner "ops@acme.example" timezone "UTC" }
@@ -413,8 +415,6 @@ route main { otherwise -> queue q }
 /// what a fresh check says when those change under it.
 #[test]
 fn re_checks_with_the_editor_cache_type_check_territories_as_fresh_checks_do() {
-    use leadroute_compiler::check::check_with_cache;
-    use leadroute_compiler::syntax::ParseCache;
     let base = r#"policy p { entry main }
 schema lead { id: string  country: string  state: string? }
 set west = ["CA", "OR"]
@@ -435,19 +435,7 @@ route main { otherwise -> queue q }
         base.replace("territory c when", "territory c when country == \"CA\" and"), // the edited one alone
         base.to_string(),
     ];
-    let say = |text: &str, cache: Option<&mut ParseCache>| {
-        let mut sources = leadroute_compiler::SourceSet::new();
-        sources.add(leadroute_compiler::SourceFile::new("p.route", text.to_string()));
-        let checked = check_with_cache(&sources, cache);
-        checked.diagnostics.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>()
-    };
-    let mut cache = ParseCache::new();
-    let mut seen = Vec::new();
-    for (i, text) in edits.iter().enumerate() {
-        let cached = say(text, Some(&mut cache));
-        assert_eq!(cached, say(text, None), "check {i}");
-        seen.push(cached);
-    }
+    let seen = common::re_check_as_fresh(&edits);
     let has = |s: &[String], code: &str| s.iter().any(|d| d.starts_with(&format!("Diagnostic {{ code: {code}")));
     assert!(has(&seen[1], "E0004"), "{:#?}", seen[1]);
     assert!(!has(&seen[2], "E0004"), "{:#?}", seen[2]);

@@ -3,6 +3,8 @@
 //! pairs, the number of overlap reports is capped, and a search that runs
 //! out of budget says so (W0040).
 
+mod common;
+
 use leadroute_compiler::{check, Checked, Code, Diagnostic, SourceFile, SourceSet};
 
 const BASE: &str = r#"policy p { owner "ops@acme.example" timezone "UTC" entry main }
@@ -149,8 +151,6 @@ fn an_allowed_territory_keeps_its_overlaps_out_of_the_group() {
 /// and adding territories, and a policy the search finishes.
 #[test]
 fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
-    use leadroute_compiler::check::check_with_cache;
-    use leadroute_compiler::syntax::ParseCache;
     let chain = territories(600, |i| format!("territory t{i} when intent > {i}"));
     let keyed = territories(30, |i| format!("territory k{i} when country == \"C{}\"", i % 20));
     let base = format!("{BASE}{HANDLER}{keyed}{chain}");
@@ -169,19 +169,7 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
         nested.replace("territory all when country == \"US\"\n", "territory all when country == \"CA\"\n"),
         nested,
     ];
-    let say = |text: &str, cache: Option<&mut ParseCache>| {
-        let mut sources = SourceSet::new();
-        sources.add(SourceFile::new("p.route", text.to_string()));
-        let checked = check_with_cache(&sources, cache);
-        checked.diagnostics.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>()
-    };
-    let mut cache = ParseCache::new();
-    let mut seen = Vec::new();
-    for (i, text) in edits.iter().enumerate() {
-        let cached = say(text, Some(&mut cache));
-        assert!(cached == say(text, None), "check {i} differs from a fresh check");
-        seen.push(cached);
-    }
+    let seen = common::re_check_as_fresh(&edits);
     let cut = |s: &[String]| s.iter().find(|d| d.contains("W0040")).cloned();
     assert!(cut(&seen[0]).is_some(), "the chain is cut short");
     assert_eq!(cut(&seen[0]), cut(&seen[1]), "an edit past the cut leaves the cut where it was");

@@ -1031,13 +1031,9 @@ fn negate_op(op: CmpOp) -> CmpOp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{SourceFile, SourceSet};
 
-    /// `holds_for_some` answers exactly when `pick` finds a value, for every
-    /// kind of field and every shape of constraint.
-    #[test]
-    fn holds_for_some_agrees_with_pick() {
-        let text = r#"
+    /// A policy with a field of every kind, required and optional.
+    const EVERY_KIND: &str = r#"
 policy p { version "1" entry main }
 enum Size { small, large }
 schema lead { id: string  n: int  m: int?  x: float  b: bool  s: Size  o: Size?  t: string  u: string? }
@@ -1045,9 +1041,12 @@ tier standard otherwise sla 1h
 route main { otherwise -> queue q }
 queue q
 "#;
-        let mut sources = SourceSet::new();
-        sources.add(SourceFile::new("p.route", text.to_string()));
-        let checked = crate::check::check(&sources);
+
+    /// `holds_for_some` answers exactly when `pick` finds a value, for every
+    /// kind of field and every shape of constraint.
+    #[test]
+    fn holds_for_some_agrees_with_pick() {
+        let checked = crate::analysis::checked(EVERY_KIND);
         let syms = checked.symbols();
         let an = Analyzer::new(&syms);
         let set = |v: &[&str]| v.iter().copied().collect::<Values>();
@@ -1088,17 +1087,7 @@ queue q
     /// value limit.
     #[test]
     fn meet_is_empty_agrees_with_the_built_meet() {
-        let text = r#"
-policy p { version "1" entry main }
-enum Size { small, large }
-schema lead { id: string  n: int  s: Size  o: Size?  t: string  u: string? }
-tier standard otherwise sla 1h
-route main { otherwise -> queue q }
-queue q
-"#;
-        let mut sources = SourceSet::new();
-        sources.add(SourceFile::new("p.route", text.to_string()));
-        let checked = crate::check::check(&sources);
+        let checked = crate::analysis::checked(EVERY_KIND);
         let syms = checked.symbols();
         let an = Analyzer::new(&syms);
         let set = |v: &[&str]| v.iter().copied().collect::<Values>();

@@ -542,7 +542,6 @@ pub fn example_leads(syms: &Symbols) -> Vec<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{SourceFile, SourceSet};
 
     /// `leaves_out_missing` is a quick "not covered": whenever it says so,
     /// the meet with the other territory's negation is not empty either,
@@ -565,9 +564,7 @@ territory any when country is present
 queue q
 route main { otherwise -> queue q }
 "#;
-        let mut sources = SourceSet::new();
-        sources.add(SourceFile::new("p.route", text.to_string()));
-        let checked = crate::check::check(&sources);
+        let checked = crate::analysis::checked(text);
         let syms = checked.symbols();
         let an = Analyzer::new(&syms);
         let terr = Territories::build(&an);
