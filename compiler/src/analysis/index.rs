@@ -174,7 +174,9 @@ impl Territories {
         let syms = an.symbols();
         let conds: Vec<Arc<Dnf>> = syms.territories.iter().map(|t| an.remember(&t.memo, || prune(an, an.dnf(&t.condition)))).collect();
         // Classes by a hash of their condition, confirmed by comparing the conditions.
-        let mut by_hash: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
+        // Per hash the latest class with it; per class the one before it with the same hash.
+        let mut by_hash: rustc_hash::FxHashMap<u64, usize> = rustc_hash::FxHashMap::with_capacity_and_hasher(conds.len(), Default::default());
+        let mut same_hash: Vec<usize> = Vec::with_capacity(conds.len());
         let mut classes: Vec<Vec<usize>> = Vec::new();
         let mut class_of = Vec::with_capacity(conds.len());
         for (i, c) in conds.iter().enumerate() {
@@ -184,15 +186,18 @@ impl Territories {
                 Some(t) if !t.is_empty() && !t.iter().any(|x| x.opaque) => Some(hash_terms(t)),
                 _ => None,
             };
-            let same = key.and_then(|h| by_hash.get(&h)?.iter().copied().find(|&k| *conds[classes[k][0]] == *c));
+            let latest = key.and_then(|h| by_hash.get(&h).copied());
+            let same = std::iter::successors(latest, |&k| Some(same_hash[k]).filter(|&p| p != usize::MAX)).find(|&k| *conds[classes[k][0]] == *c);
             let k = match same {
                 Some(k) => k,
                 None => {
+                    let k = classes.len();
+                    same_hash.push(latest.unwrap_or(usize::MAX));
                     if let Some(h) = key {
-                        by_hash.entry(h).or_default().push(classes.len());
+                        by_hash.insert(h, k);
                     }
                     classes.push(Vec::new());
-                    classes.len() - 1
+                    k
                 }
             };
             classes[k].push(i);
