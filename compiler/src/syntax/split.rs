@@ -23,6 +23,19 @@ pub struct Chunk {
     pub too_deep_at: Option<usize>,
 }
 
+/// Bytes that change nothing once a line has begun (not a line end, a
+/// comment's `/`, a quote or a bracket).
+const PLAIN: [bool; 256] = {
+    let mut t = [true; 256];
+    let special = *b"\n/\"{}()[]";
+    let mut k = 0;
+    while k < special.len() {
+        t[special[k] as usize] = false;
+        k += 1;
+    }
+    t
+};
+
 /// Splits `text` into chunks; only chunks holding something other than
 /// whitespace and comments are returned.
 pub fn split(text: &str) -> Vec<Chunk> {
@@ -97,6 +110,10 @@ pub fn split(text: &str) -> Vec<Chunk> {
             _ => {}
         }
         i += 1;
+        // Inside a line only line ends, comments, strings and brackets matter: skip the rest.
+        while i < bytes.len() && PLAIN[usize::from(bytes[i])] {
+            i += 1;
+        }
     }
     if has_content {
         chunks.push(Chunk { start, end: bytes.len(), too_deep_at });
