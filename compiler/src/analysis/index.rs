@@ -175,7 +175,7 @@ impl Territories {
         let conds: Vec<Arc<Dnf>> = syms.territories.iter().map(|t| an.remember(&t.memo, || prune(an, an.dnf(&t.condition)))).collect();
         // Classes by a hash of their condition, confirmed by comparing the conditions.
         // Per hash the latest class with it; per class the one before it with the same hash.
-        let mut by_hash: rustc_hash::FxHashMap<u64, usize> = rustc_hash::FxHashMap::with_capacity_and_hasher(conds.len(), Default::default());
+        let mut by_hash: FxHashMap<u64, usize> = FxHashMap::with_capacity_and_hasher(conds.len(), Default::default());
         let mut same_hash: Vec<usize> = Vec::with_capacity(conds.len());
         let mut classes: Vec<Vec<usize>> = Vec::new();
         let mut class_of = Vec::with_capacity(conds.len());
@@ -235,17 +235,13 @@ impl Territories {
     /// The negation of a class's condition: made once per check, and kept
     /// between an editor's checks in the memo of the class's first territory.
     pub fn neg(&self, syms: &Symbols, class: usize) -> &Dnf {
-        let make = || Arc::new(Negation(negate(self.cond(class))));
+        let make = || Negation(negate(self.cond(class)));
         let kept = self.negs[class].get_or_init(|| {
             let memo = syms.territories.get(self.classes[class][0]).map(|t| &t.memo);
             match (memo, self.memo_key) {
                 // The memo holds one value per type: the negation is kept beside the condition.
-                (Some(memo), Some(key)) => memo.get::<Negation>(key).unwrap_or_else(|| {
-                    let n = make();
-                    memo.set(key, n.clone());
-                    n
-                }),
-                _ => make(),
+                (Some(memo), Some(key)) => memo.get_or_insert_with(key, make),
+                _ => Arc::new(make()),
             }
         });
         &kept.0

@@ -276,13 +276,10 @@ impl<'s, 'a> Analyzer<'s, 'a> {
     /// What `work` gives for the declaration that owns `memo`: kept from an
     /// earlier check of the same text when the fingerprint matches.
     pub(crate) fn remember<T: std::any::Any + Send + Sync>(&self, memo: &Memo, work: impl FnOnce() -> T) -> Arc<T> {
-        let Some(key) = self.memo_key else { return Arc::new(work()) };
-        if let Some(v) = memo.get::<T>(key) {
-            return v;
+        match self.memo_key {
+            Some(key) => memo.get_or_insert_with(key, work),
+            None => Arc::new(work()),
         }
-        let v = Arc::new(work());
-        memo.set(key, v.clone());
-        v
     }
 
     /// An analyzer that also understands `tier` and `territory` inside routes,
@@ -683,13 +680,9 @@ impl<'s, 'a> Analyzer<'s, 'a> {
     /// Whether the meet of two terms can hold (`None`: one of its value
     /// sets is past [`MAX_VALUES`], so the meet is not analysed).
     fn pair_meet(&self, x: &Term, y: &Term) -> Option<bool> {
-        let within = |c: &FieldConstraint| match &c.values {
-            Some(ValueSet::In(s) | ValueSet::NotIn(s)) => s.len() <= MAX_VALUES,
-            None => true,
-        };
         let mut over = false;
         let sat = self.fields_meet(x, y, |c| {
-            over |= !within(c);
+            over |= !within_limit(c);
             !over
         });
         (!over).then_some(sat)
@@ -733,7 +726,6 @@ impl<'s, 'a> Analyzer<'s, 'a> {
     /// rather than a copy, so a value set that only it holds grows in place.
     fn and_pruned(&self, a: Vec<Term>, b: Option<&[Term]>) -> Dnf {
         let b = b?;
-        let identity = matches!(&a[..], [t] if t.fields.is_empty() && !t.opaque);
         if a.len().saturating_mul(b.len()) > MAX_TERMS {
             return None;
         }
@@ -745,7 +737,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             }
             Some(())
         };
-        if identity {
+        if is_identity(&a) {
             b.iter().try_for_each(|y| keep(y.clone()))?;
             return Some(out);
         }
@@ -846,19 +838,10 @@ fn ambiguous(an: &Analyzer, terr: &Territories) -> Dnf {
             Part::Pair(a, b) => both(terr.cond(a), terr.cond(b)),
         }?;
         // As `either` then a prune: the terms kept so far are satisfiable already.
-        let from = amb.len();
-        amb.extend(d);
-        if amb.len() > MAX_TERMS {
+        if amb.len() + d.len() > MAX_TERMS {
             return None;
         }
-        let mut at = from;
-        for i in from..amb.len() {
-            if an.satisfiable(&amb[i]) {
-                amb.swap(at, i);
-                at += 1;
-            }
-        }
-        amb.truncate(at);
+        amb.extend(d.into_iter().filter(|x| an.satisfiable(x)));
     }
     Some(amb)
 }
@@ -939,8 +922,7 @@ fn and_with(a: Vec<Term>, b: Option<&[Term]>) -> Dnf {
         [y] => and(a, vec![y.clone()]),
         _ if a.len().saturating_mul(b.len()) > MAX_TERMS => None,
         _ => {
-            let identity = matches!(&a[..], [t] if t.fields.is_empty() && !t.opaque);
-            let out: Vec<Term> = if identity { b.to_vec() } else { a.iter().flat_map(|x| b.iter().map(move |y| meet_into(x.clone(), y))).collect() };
+            let out: Vec<Term> = if is_identity(&a) { b.to_vec() } else { a.iter().flat_map(|x| b.iter().map(move |y| meet_into(x.clone(), y))).collect() };
             out.iter().all(within_value_limit).then_some(out)
         }
     }
@@ -950,12 +932,10 @@ fn and(a: Vec<Term>, mut b: Vec<Term>) -> Dnf {
     if a.len().saturating_mul(b.len()) > MAX_TERMS {
         return None;
     }
-    // The term with no constraint is the identity (conditions start from it
-    // and negations build on it): the other side is the answer as it is.
-    let identity = |v: &[Term]| matches!(v, [t] if t.fields.is_empty() && !t.opaque);
-    let out: Vec<Term> = if identity(&a) {
+    // With the identity on one side the other side is the answer as it is.
+    let out: Vec<Term> = if is_identity(&a) {
         b
-    } else if identity(&b) {
+    } else if is_identity(&b) {
         a
     } else if b.len() == 1 {
         // One term on the right: narrow the left's terms in place.
@@ -969,10 +949,21 @@ fn and(a: Vec<Term>, mut b: Vec<Term>) -> Dnf {
 
 /// True when no field of `t` tests more than [`MAX_VALUES`] values.
 fn within_value_limit(t: &Term) -> bool {
-    t.fields.values().all(|c| match &c.values {
+    t.fields.values().all(within_limit)
+}
+
+/// True when the constraint tests at most [`MAX_VALUES`] values.
+fn within_limit(c: &FieldConstraint) -> bool {
+    match &c.values {
         Some(ValueSet::In(s) | ValueSet::NotIn(s)) => s.len() <= MAX_VALUES,
         None => true,
-    })
+    }
+}
+
+/// True for the term with no constraint, the identity of a conjunction
+/// (conditions start from it and negations build on it).
+fn is_identity(v: &[Term]) -> bool {
+    matches!(v, [t] if t.fields.is_empty() && !t.opaque)
 }
 
 /// `t` narrowed by `b` (the field name is copied only when `t` lacks the field).

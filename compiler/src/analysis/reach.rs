@@ -174,7 +174,7 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
             if covered {
                 if allowed.contains(&i) {
                     let other = syms.territories[j];
-                    diags.push(alone(t, other).label(format!("every lead it matches also matches `{}`", other.name.name)));
+                    diags.push(covered_by(t, other));
                 } else {
                     covers.entry(j).or_default().push(i);
                 }
@@ -186,7 +186,7 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
         let other = syms.territories[j];
         if covered.len() < super::overlap::MIN_GROUP {
             for i in covered {
-                diags.push(alone(syms.territories[i], other).label(format!("every lead it matches also matches `{}`", other.name.name)));
+                diags.push(covered_by(syms.territories[i], other));
             }
             continue;
         }
@@ -230,6 +230,11 @@ fn leaves_out_missing(syms: &Symbols, a: &Dnf, b: &Dnf) -> bool {
             && rest.iter().all(|t| t.fields.get(f).is_some_and(|c| c.present == Some(true)))
             && a.iter().any(|t| t.fields.get(f).is_none())
     })
+}
+
+/// W0006 for territory `t`, every lead of which is also in `other`.
+fn covered_by(t: &TerritoryDecl, other: &TerritoryDecl) -> Diagnostic {
+    alone(t, other).label(format!("every lead it matches also matches `{}`", other.name.name))
 }
 
 /// W0006 for territory `t`, every lead of which is also in `other` (label to add).

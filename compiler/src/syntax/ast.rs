@@ -504,6 +504,16 @@ impl Memo {
         v.clone().downcast::<T>().ok()
     }
 
+    /// The value of type `T` kept under `key`, made by `make` and kept when
+    /// there is none.
+    pub fn get_or_insert_with<T: std::any::Any + Send + Sync>(&self, key: u64, make: impl FnOnce() -> T) -> Arc<T> {
+        self.get::<T>(key).unwrap_or_else(|| {
+            let v = Arc::new(make());
+            self.set(key, v.clone());
+            v
+        })
+    }
+
     /// Keeps `value` under `key` (replacing the value of its type kept before).
     pub fn set<T: std::any::Any + Send + Sync>(&self, key: u64, value: Arc<T>) {
         if let Ok(mut slots) = self.0.lock() {

@@ -362,15 +362,9 @@ impl ParseCache {
         ParseCache::default()
     }
 
-    /// The declaration parsed from `text`, moved to `file` at `offset`.
-    pub fn get(&mut self, text: &str, file: FileId, offset: usize) -> Option<Arc<Decl>> {
-        let e = self.decls.get_mut(text)?;
-        e.used = true;
-        Some(e.place(file, offset))
-    }
-
-    /// [`ParseCache::get`] for each `(text, offset)` of `file`, in order.
-    /// Declarations that moved are copied to their new place together, on
+    /// The declaration parsed from each `(text, offset)` of `file`, moved to
+    /// its place, in order (`None` where the text is not kept). Those that
+    /// moved are copied to their new place together, on
     /// two threads when there are [`PLACE_IN_PARALLEL`] or more (typing
     /// near the top of a large policy moves every declaration after it).
     pub fn get_many(&mut self, wanted: &[(&str, usize)], file: FileId) -> Vec<Option<Arc<Decl>>> {
@@ -382,24 +376,14 @@ impl ParseCache {
                 continue;
             };
             e.used = true;
-            match &e.placed {
-                Some((f, o, d)) if *f == file && *o == offset => out.push(Some(d.clone())),
-                _ => {
-                    out.push(None);
-                    moved.push(i);
-                }
+            let unmoved = e.unmoved(file, offset);
+            if unmoved.is_none() {
+                moved.push(i);
             }
+            out.push(unmoved);
         }
-        let jobs: Vec<(usize, &Decl)> = moved.iter().filter_map(|&i| Some((i, &self.decls.get(wanted[i].0)?.at_zero))).collect();
-        let place = |part: &[(usize, &Decl)]| -> Vec<(usize, Arc<Decl>)> {
-            part.iter()
-                .map(|&(i, d)| {
-                    let mut d = d.clone();
-                    d.rebase(file, wanted[i].1 as u32);
-                    (i, Arc::new(d))
-                })
-                .collect()
-        };
+        let jobs: Vec<(usize, &Entry)> = moved.iter().filter_map(|&i| Some((i, self.decls.get(wanted[i].0)?))).collect();
+        let place = |part: &[(usize, &Entry)]| -> Vec<(usize, Arc<Decl>)> { part.iter().map(|&(i, e)| (i, e.copy_to(file, wanted[i].1))).collect() };
         let two = jobs.len() >= PLACE_IN_PARALLEL && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
         let placed: Vec<(usize, Arc<Decl>)> = if two {
             let (a, b) = jobs.split_at(jobs.len() / 2);
@@ -441,16 +425,27 @@ impl ParseCache {
 }
 
 impl Entry {
-    fn place(&mut self, file: FileId, offset: usize) -> Arc<Decl> {
+    /// The copy last handed out, when it stands at `file` and `offset`.
+    fn unmoved(&self, file: FileId, offset: usize) -> Option<Arc<Decl>> {
         match &self.placed {
-            Some((f, o, d)) if *f == file && *o == offset => d.clone(),
-            _ => {
-                let mut d = self.at_zero.clone();
-                d.rebase(file, offset as u32);
-                let d = Arc::new(d);
-                self.placed = Some((file, offset, d.clone()));
-                d
-            }
+            Some((f, o, d)) if *f == file && *o == offset => Some(d.clone()),
+            _ => None,
         }
+    }
+
+    /// A new copy, moved to `file` at `offset`.
+    fn copy_to(&self, file: FileId, offset: usize) -> Arc<Decl> {
+        let mut d = self.at_zero.clone();
+        d.rebase(file, offset as u32);
+        Arc::new(d)
+    }
+
+    /// The copy at `file` and `offset`: the last one when it did not move.
+    fn place(&mut self, file: FileId, offset: usize) -> Arc<Decl> {
+        self.unmoved(file, offset).unwrap_or_else(|| {
+            let d = self.copy_to(file, offset);
+            self.placed = Some((file, offset, d.clone()));
+            d
+        })
     }
 }
