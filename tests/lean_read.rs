@@ -48,6 +48,10 @@ enum Mutation {
     Whole(String),
     /// Write a field's string value with `\u` escapes.
     Escape(String),
+    /// Write a field's key with `\u` escapes.
+    EscapeKey(String),
+    /// Write the keys in reverse order (the reader guesses each key's field from the last lead's order).
+    Reverse,
 }
 
 const FIELDS: &[&str] = &[
@@ -82,7 +86,9 @@ fn arb_mutation() -> impl Strategy<Value = Mutation> {
         1 => (0usize..300).prop_map(Mutation::Truncate),
         1 => prop_oneof![Just("[]"), Just("null"), Just("\"lead\""), Just("{}"), Just("{\"id\": \"L\"} x"), Just("not json"), Just("")]
             .prop_map(|s| Mutation::Whole(s.to_string())),
-        1 => field.prop_map(Mutation::Escape),
+        1 => field.clone().prop_map(Mutation::Escape),
+        1 => field.prop_map(Mutation::EscapeKey),
+        1 => Just(Mutation::Reverse),
     ]
 }
 
@@ -90,6 +96,8 @@ fn apply(line: &str, mutations: &[Mutation]) -> String {
     let mut obj: serde_json::Map<String, Value> = serde_json::from_str(line).expect("an example lead");
     let mut repeats = Vec::new();
     let mut escapes = Vec::new();
+    let mut key_escapes = Vec::new();
+    let mut reversed = false;
     for m in mutations {
         match m {
             Mutation::Drop(f) => {
@@ -100,14 +108,30 @@ fn apply(line: &str, mutations: &[Mutation]) -> String {
             }
             Mutation::Repeat(f, v) => repeats.push((f.clone(), v.clone())),
             Mutation::Escape(f) => escapes.push(f.clone()),
+            Mutation::EscapeKey(f) => key_escapes.push(f.clone()),
+            Mutation::Reverse => reversed = !reversed,
             Mutation::Truncate(_) | Mutation::Whole(_) => {}
         }
     }
-    let mut text = Value::Object(obj.clone()).to_string();
+    let text = if reversed {
+        // Written by hand: a map would sort the keys again.
+        let body: Vec<String> = obj.iter().rev().map(|(k, v)| format!("{}:{v}", json!(k))).collect();
+        format!("{{{}}}", body.join(","))
+    } else {
+        Value::Object(obj.clone()).to_string()
+    };
+    finish(text, &obj, &escapes, &key_escapes, &repeats, mutations)
+}
+
+/// The escapes, repeats, truncation and replacement of [`apply`], on the text of the lead object.
+fn finish(mut text: String, obj: &serde_json::Map<String, Value>, escapes: &[String], key_escapes: &[String], repeats: &[(String, Value)], mutations: &[Mutation]) -> String {
+    let unicode = |s: &str| -> String { s.chars().map(|c| format!("\\u{:04x}", c as u32 & 0xFFFF)).collect() };
+    for f in key_escapes {
+        text = text.replacen(&format!("{}:", json!(f)), &format!("\"{}\":", unicode(f)), 1);
+    }
     for f in escapes {
-        if let Some(Value::String(s)) = obj.get(&f) {
-            let escaped: String = s.chars().map(|c| format!("\\u{:04x}", c as u32 & 0xFFFF)).collect();
-            text = text.replacen(&format!("{}:{}", json!(f), json!(s)), &format!("{}:\"{escaped}\"", json!(f)), 1);
+        if let Some(Value::String(s)) = obj.get(f) {
+            text = text.replacen(&format!("{}:{}", json!(f), json!(s)), &format!("{}:\"{}\"", json!(f), unicode(s)), 1);
         }
     }
     for (f, v) in repeats {

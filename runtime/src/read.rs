@@ -15,7 +15,7 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess
 
 use crate::flat::{Layout, Record};
 use crate::ir::{FieldType, PolicyIr, Value};
-use crate::lead::{FieldError, Key, Lead, LeadOptions};
+use crate::lead::{FieldError, Lead, LeadOptions};
 use crate::policy::Policy;
 
 /// Reads leads from JSON text into buffers reused from one lead to the next.
@@ -23,8 +23,8 @@ use crate::policy::Policy;
 pub struct LeadReader {
     lead: Lead,
     rec: Record,
-    /// Per field slot: given in the lead being read.
-    seen: Vec<bool>,
+    /// A bit per field slot: given in the lead being read.
+    seen: Vec<u64>,
     /// Per field slot (and one more for the start of a lead): the slot whose
     /// key came next in the last lead, tried first. Leads from one source
     /// write their keys in one order, so a key usually costs one compare.
@@ -135,7 +135,7 @@ impl LeadReader {
         }
         self.lead.values.resize_with(n, || None);
         self.seen.clear();
-        self.seen.resize(n, false);
+        self.seen.resize(n.div_ceil(64), 0);
         // Guesses only (each is checked against the key), so any stale ones are harmless.
         self.follow.resize(n + 1, 0);
         let out = match layout {
@@ -150,9 +150,14 @@ impl LeadReader {
         let mut de = serde_json::Deserializer::from_str(text);
         de.deserialize_map(visitor).map_err(|_| Fallback)?;
         de.end().map_err(|_| Fallback)?;
-        for (slot, f) in ir.fields.iter().enumerate() {
-            if !self.seen[slot] {
-                if !f.optional {
+        // The fields not given (usually none): each must be optional, and is absent.
+        for (w, &seen) in self.seen.iter().enumerate() {
+            let all = if (w + 1) * 64 <= n { u64::MAX } else { (1u64 << (n % 64)) - 1 };
+            let mut missing = all & !seen;
+            while missing != 0 {
+                let slot = w * 64 + missing.trailing_zeros() as usize;
+                missing &= missing - 1;
+                if !ir.fields[slot].optional {
                     return Err(Fallback);
                 }
                 self.lead.values[slot] = None;
@@ -170,7 +175,8 @@ impl LeadReader {
 struct LeadVisitor<'x> {
     ir: &'x PolicyIr,
     values: &'x mut [Option<Value>],
-    seen: &'x mut [bool],
+    /// A bit per field slot: given in this lead.
+    seen: &'x mut [u64],
     follow: &'x mut [u32],
     out: Option<(&'x Layout, &'x mut [u64])>,
     strict: bool,
@@ -189,25 +195,24 @@ impl<'de> Visitor<'de> for LeadVisitor<'_> {
         let mut n_outside = 0;
         let fields = &self.ir.fields;
         let mut prev = fields.len();
-        while let Some(Key(k)) = map.next_key::<Key>()? {
-            let guess = self.follow[prev] as usize;
-            let found = if fields.get(guess).is_some_and(|f| f.name == k) { Some(guess) } else { fields.iter().position(|f| f.name == k) };
-            match found {
-                Some(slot) => {
+        while let Some(key) = map.next_key_seed(KeySeed { fields, guess: self.follow[prev] as usize })? {
+            match key {
+                KeyIs::Field(slot) => {
                     self.follow[prev] = slot as u32;
                     prev = slot;
-                    if std::mem::replace(&mut self.seen[slot], true) {
+                    let (word, bit) = (&mut self.seen[slot / 64], 1u64 << (slot % 64));
+                    if *word & bit != 0 {
                         return Err(A::Error::custom(Fallback));
                     }
-                    let f = &self.ir.fields[slot];
+                    *word |= bit;
+                    let f = &fields[slot];
                     let dst = &mut self.values[slot];
                     map.next_value_seed(FieldSeed { ir: self.ir, ty: &f.ty, optional: f.optional, dst: &mut *dst })?;
                     if let (Some((layout, out)), Some(v)) = (&mut self.out, dst.as_ref()) {
                         layout.put(out, slot as u32, v);
                     }
                 }
-                None => {
-                    let std::borrow::Cow::Borrowed(k) = k else { return Err(A::Error::custom(Fallback)) };
+                KeyIs::Outside(k) => {
                     if self.strict || n_outside == outside.len() || outside[..n_outside].contains(&k) {
                         return Err(A::Error::custom(Fallback));
                     }
@@ -218,6 +223,72 @@ impl<'de> Visitor<'de> for LeadVisitor<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// What a key of the lead object names.
+enum KeyIs<'de> {
+    /// The field in this slot.
+    Field(usize),
+    /// No field of the schema (borrowed from the text; an escaped one goes the general way).
+    Outside(&'de str),
+}
+
+/// Finds a key's field slot as the key is parsed, trying `guess` first.
+struct KeySeed<'x> {
+    fields: &'x [crate::ir::FieldDef],
+    guess: usize,
+}
+
+impl KeySeed<'_> {
+    fn find(&self, k: &str) -> Option<usize> {
+        let k = k.as_bytes();
+        if self.fields.get(self.guess).is_some_and(|f| same_bytes(f.name.as_bytes(), k)) {
+            return Some(self.guess);
+        }
+        self.fields.iter().position(|f| same_bytes(f.name.as_bytes(), k))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = KeyIs<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<KeyIs<'de>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = KeyIs<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, k: &'de str) -> Result<KeyIs<'de>, E> {
+        Ok(self.find(k).map_or(KeyIs::Outside(k), KeyIs::Field))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<KeyIs<'de>, E> {
+        self.find(k).map(KeyIs::Field).ok_or_else(|| E::custom(Fallback))
+    }
+}
+
+/// Byte equality without a library call for the short strings field names
+/// are: two overlapping loads cover 4 to 16 bytes, as packing short constants does.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word8 = |s: &[u8], at: usize| s.get(at..at + 8).map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+    let word4 = |s: &[u8], at: usize| s.get(at..at + 4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -241,7 +312,13 @@ impl FieldSeed<'_> {
     fn set<E: serde::de::Error>(self, v: Option<Value>) -> Result<(), E> {
         match v {
             Some(v) => {
-                *self.dst = Some(v);
+                // The last lead's number, enum or time in this slot owns
+                // nothing: overwritten without a call to drop it.
+                if matches!(self.dst, None | Some(Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Time(_) | Value::Enum(_))) {
+                    std::mem::forget(std::mem::replace(self.dst, Some(v)));
+                } else {
+                    *self.dst = Some(v);
+                }
                 Ok(())
             }
             None => Err(E::custom(Fallback)),
@@ -337,5 +414,26 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
         }
         *self.dst = Some(Value::List(items));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_bytes;
+
+    #[test]
+    fn same_bytes_agrees_with_slice_equality() {
+        // Every length to past the two-word case, equal, and different in each one byte or in length.
+        let base: Vec<u8> = (0u8..24).map(|i| b'a' + i).collect();
+        for n in 0..=20 {
+            let a = &base[..n];
+            assert!(same_bytes(a, a), "{n} bytes equal");
+            assert!(!same_bytes(a, &base[..n + 1]), "{n} against {} bytes", n + 1);
+            for at in 0..n {
+                let mut b = a.to_vec();
+                b[at] ^= 0x20;
+                assert_eq!(same_bytes(a, &b), a == b.as_slice(), "{n} bytes, byte {at} changed");
+            }
+        }
     }
 }
