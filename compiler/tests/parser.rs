@@ -343,7 +343,7 @@ fn the_parse_cache_shares_declarations_that_did_not_move() {
 /// broken declaration, a too-deep one and a repeated text among them.
 #[test]
 fn the_parse_cache_moves_many_declarations_as_a_fresh_parse_does() {
-    use leadroute_compiler::syntax::{parse_file_cached, ParseCache, PLACE_IN_PARALLEL};
+    use leadroute_compiler::syntax::{parse_file_cached, Moves, ParseCache, PLACE_IN_PARALLEL};
     let mut text = String::from("policy p { entry main }\nschema lead { id: string  country: string }\n");
     for i in 0..(PLACE_IN_PARALLEL * 3) {
         text += &format!("territory t{i} when country == \"C{i}\"\n");
@@ -356,11 +356,34 @@ fn the_parse_cache_moves_many_declarations_as_a_fresh_parse_does() {
     let mut cache = ParseCache::new();
     let (first, first_diags) = parse_file_cached(FileId(0), &text, Some(&mut cache));
     assert_eq!((&first, &first_diags), (&parse_file(FileId(0), &text).0, &parse_file(FileId(0), &text).1));
-    for edited in [format!("\n{text}"), text.replacen("t5 when", "t5  when", 1), text.clone(), format!("// a comment\n{text}")] {
+    drop(first);
+    // Forward and back, by one byte and by many: after two moves a
+    // declaration's earlier copy is free again and is moved in place.
+    let edits = [
+        format!("\n{text}"),
+        text.replacen("t5 when", "t5  when", 1),
+        text.clone(),
+        format!("// a comment\n{text}"),
+        format!("\n{text}"),
+        text.clone(),
+        format!("\n\n{text}"),
+        text.replacen("t1500 when", "t1500  when", 1),
+    ];
+    let mut moves = Vec::new();
+    for edited in edits {
         let (cached, diags) = parse_file_cached(FileId(0), &edited, Some(&mut cache));
         let (fresh, fresh_diags) = parse_file(FileId(0), &edited);
         assert_eq!(cached, fresh);
         assert_eq!(diags, fresh_diags);
         assert_eq!(diags.len(), 2, "the broken and the too-deep declarations: {diags:#?}");
+        moves.push(cache.last_moves());
+    }
+    let n = PLACE_IN_PARALLEL * 3 + 3;
+    // Every declaration moves in the first edit: copied, the first copies still held by `first` until then.
+    assert_eq!(moves[0], Moves { in_place: 0, copied: n }, "{moves:?}");
+    // From the third edit on, a moved declaration's copy from two edits back is free: moved in place.
+    // One is copied: the `allow` written twice has one entry, and one spare for its two places.
+    for (i, m) in moves.iter().enumerate().skip(2) {
+        assert!(m.in_place >= n - 8 && m.copied <= 1, "edit {i}: {m:?} (all: {moves:?})");
     }
 }

@@ -9,4 +9,4 @@ pub mod rebase;
 pub mod split;
 
 pub use parse::{parse_file, parse_file_cached};
-pub use rebase::{ParseCache, PLACE_IN_PARALLEL};
+pub use rebase::{Moves, ParseCache, PLACE_IN_PARALLEL};

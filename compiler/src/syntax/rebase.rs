@@ -15,10 +15,11 @@ pub trait Rebase {
 }
 
 impl Rebase for Span {
+    /// `delta` wraps: a copy moved back by `n` bytes is moved by `2^32 - n`.
     fn rebase(&mut self, file: FileId, delta: u32) {
         self.file = file;
-        self.start += delta;
-        self.end += delta;
+        self.start = self.start.wrapping_add(delta);
+        self.end = self.end.wrapping_add(delta);
     }
 }
 
@@ -338,6 +339,10 @@ pub const PLACE_IN_PARALLEL: usize = 512;
 /// file 0). Only declarations that parsed without any diagnostic are kept.
 /// Each entry also keeps the copy last handed out, moved to its place: a
 /// declaration whose text and place did not change is shared, not copied.
+/// And it keeps the copy handed out before that one: once nothing else
+/// holds it (the analysis that read it is gone), a declaration that moves
+/// again is that copy with its spans shifted, with nothing allocated or
+/// freed (typing moves every declaration after the cursor on each keystroke).
 /// Entries unused by the latest parse of a file are dropped by [`ParseCache::sweep`].
 #[derive(Debug, Default)]
 pub struct ParseCache {
@@ -345,6 +350,17 @@ pub struct ParseCache {
     /// What analyses of the whole policy keep between checks (the
     /// territory search: [`crate::analysis::index::SearchMemo`]).
     pub policy: crate::syntax::ast::Memo,
+    /// The last [`ParseCache::get_many`]'s moved declarations.
+    last_moves: Moves,
+}
+
+/// How [`ParseCache::get_many`] moved declarations to their new place.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Moves {
+    /// An earlier copy nothing else held, its spans shifted in place.
+    pub in_place: usize,
+    /// Copied anew from the parsed original.
+    pub copied: usize,
 }
 
 #[derive(Debug)]
@@ -352,9 +368,14 @@ struct Entry {
     /// Parsed at offset 0 in file 0.
     at_zero: Decl,
     /// The copy last handed out, with its file and offset.
-    placed: Option<(FileId, usize, Arc<Decl>)>,
+    placed: Option<Placed>,
+    /// The copy handed out before `placed`.
+    spare: Option<Placed>,
     used: bool,
 }
+
+/// A copy of a declaration at a file and offset.
+type Placed = (FileId, usize, Arc<Decl>);
 
 impl ParseCache {
     /// An empty cache.
@@ -369,7 +390,8 @@ impl ParseCache {
     /// near the top of a large policy moves every declaration after it).
     pub fn get_many(&mut self, wanted: &[(&str, usize)], file: FileId) -> Vec<Option<Arc<Decl>>> {
         let mut out: Vec<Option<Arc<Decl>>> = Vec::with_capacity(wanted.len());
-        let mut moved: Vec<usize> = Vec::new();
+        // Each moved declaration, with its spare copy to move in place.
+        let mut moved: Vec<(usize, Option<Placed>)> = Vec::new();
         for (i, &(text, offset)) in wanted.iter().enumerate() {
             let Some(e) = self.decls.get_mut(text) else {
                 out.push(None);
@@ -378,38 +400,55 @@ impl ParseCache {
             e.used = true;
             let unmoved = e.unmoved(file, offset);
             if unmoved.is_none() {
-                moved.push(i);
+                moved.push((i, e.spare.take()));
             }
             out.push(unmoved);
         }
-        let jobs: Vec<(usize, &Entry)> = moved.iter().filter_map(|&i| Some((i, self.decls.get(wanted[i].0)?))).collect();
-        let place = |part: &[(usize, &Entry)]| -> Vec<(usize, Arc<Decl>)> { part.iter().map(|&(i, e)| (i, e.copy_to(file, wanted[i].1))).collect() };
+        let jobs: Vec<(usize, &Entry, Option<Placed>)> = moved.into_iter().filter_map(|(i, spare)| Some((i, self.decls.get(wanted[i].0)?, spare))).collect();
+        let place = |part: Vec<(usize, &Entry, Option<Placed>)>| -> Vec<(usize, Arc<Decl>, bool)> {
+            part.into_iter()
+                .map(|(i, e, spare)| {
+                    let (d, in_place) = e.move_to(file, wanted[i].1, spare);
+                    (i, d, in_place)
+                })
+                .collect()
+        };
         let two = jobs.len() >= PLACE_IN_PARALLEL && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-        let placed: Vec<(usize, Arc<Decl>)> = if two {
-            let (a, b) = jobs.split_at(jobs.len() / 2);
+        let placed: Vec<(usize, Arc<Decl>, bool)> = if two {
+            let mut first = jobs;
+            let second = first.split_off(first.len() / 2);
+            // Kept to copy again from the parsed originals should the other thread fail.
+            let again: Vec<(usize, &Entry)> = second.iter().map(|&(i, e, _)| (i, e)).collect();
             std::thread::scope(|s| {
-                let second = s.spawn(|| place(b));
-                let mut first = place(a);
+                let second = s.spawn(|| place(second));
+                let mut first = place(first);
                 // A panic while copying is the copy's own bug: copy the rest here instead.
-                first.extend(second.join().unwrap_or_else(|_| place(b)));
+                first.extend(second.join().unwrap_or_else(|_| place(again.into_iter().map(|(i, e)| (i, e, None)).collect())));
                 first
             })
         } else {
-            place(&jobs)
+            place(jobs)
         };
-        for (i, d) in placed {
+        self.last_moves = Moves::default();
+        for (i, d, in_place) in placed {
+            *(if in_place { &mut self.last_moves.in_place } else { &mut self.last_moves.copied }) += 1;
             if let Some(e) = self.decls.get_mut(wanted[i].0) {
-                e.placed = Some((file, wanted[i].1, d.clone()));
+                e.spare = e.placed.replace((file, wanted[i].1, d.clone()));
             }
             out[i] = Some(d);
         }
         out
     }
 
+    /// How the last [`ParseCache::get_many`] moved declarations.
+    pub fn last_moves(&self) -> Moves {
+        self.last_moves
+    }
+
     /// Remembers a clean declaration parsed from `text` at offset 0 in file
     /// 0, and returns it moved to `file` at `offset`.
     pub fn put(&mut self, text: &str, at_zero: Decl, file: FileId, offset: usize) -> Arc<Decl> {
-        let mut e = Entry { at_zero, placed: None, used: true };
+        let mut e = Entry { at_zero, placed: None, spare: None, used: true };
         let placed = e.place(file, offset);
         self.decls.insert(text.to_string(), e);
         placed
@@ -438,6 +477,18 @@ impl Entry {
         let mut d = self.at_zero.clone();
         d.rebase(file, offset as u32);
         Arc::new(d)
+    }
+
+    /// The declaration at `file` and `offset`: `spare` moved there in place
+    /// when nothing else holds it (`true`), else a new copy.
+    fn move_to(&self, file: FileId, offset: usize, spare: Option<Placed>) -> (Arc<Decl>, bool) {
+        if let Some((_, was, mut d)) = spare {
+            if let Some(inner) = Arc::get_mut(&mut d) {
+                inner.rebase(file, (offset as u32).wrapping_sub(was as u32));
+                return (d, true);
+            }
+        }
+        (self.copy_to(file, offset), false)
     }
 
     /// The copy at `file` and `offset`: the last one when it did not move.
