@@ -315,7 +315,7 @@ impl FieldSeed<'_> {
                 // The last lead's number, enum or time in this slot owns
                 // nothing: overwritten without a call to drop it.
                 if matches!(self.dst, None | Some(Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Time(_) | Value::Enum(_))) {
-                    std::mem::forget(std::mem::replace(self.dst, Some(v)));
+                    std::mem::forget(self.dst.replace(v));
                 } else {
                     *self.dst = Some(v);
                 }
