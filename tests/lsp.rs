@@ -556,7 +556,7 @@ fn initialize_advertises_capabilities() {
     let dir = TempDir::new("init");
     let (s, init) = Lsp::start_with(Some(&dir.0));
     let caps = &init["capabilities"];
-    assert_eq!(caps["textDocumentSync"], json!(1), "full document sync");
+    assert_eq!(caps["textDocumentSync"], json!(2), "incremental document sync");
     insta::assert_snapshot!("capabilities", serde_json::to_string_pretty(caps).expect("json"));
     assert!(s.shutdown().success());
 }
@@ -628,6 +628,42 @@ fn a_typo_is_reported_with_did_you_mean_and_cleared_when_fixed() {
 
     let diags = s.change(&u, 3, &text);
     assert!(diags.is_empty(), "fixing the typo clears the diagnostics: {diags:#?}");
+    assert!(s.shutdown().success());
+}
+
+#[test]
+fn keystrokes_sent_as_ranges_edit_the_document_the_server_checks() {
+    let (_dir, u, text, mut s) = opened("inbound.route");
+    // Typing `ae_wset` over `ae_west` one keystroke at a time, as an editor
+    // with incremental sync sends it: delete the name, then each character.
+    let name_at = text.find("assign team ae_west").expect("a team assignment") + "assign team ".len();
+    let start = position_of(&text, name_at);
+    let end = position_of(&text, name_at + "ae_west".len());
+    s.notify("textDocument/didChange", json!({ "textDocument": { "uri": u, "version": 2 }, "contentChanges": [{ "range": { "start": start, "end": end }, "text": "" }] }));
+    let mut typed = String::new();
+    for (i, ch) in "ae_wset".chars().enumerate() {
+        let here = position_of(&text, name_at + typed.len());
+        typed.push(ch);
+        let change = json!({ "range": { "start": here, "end": here }, "text": ch.to_string() });
+        s.notify("textDocument/didChange", json!({ "textDocument": { "uri": u, "version": 3 + i }, "contentChanges": [change] }));
+    }
+    let bad = text.replacen("assign team ae_west", "assign team ae_wset", 1);
+    // Checks of the intermediate texts may be published first: wait for the typo's.
+    let diags = (0..20).map(|_| s.diagnostics(&u)).find(|d| codes(d) == ["E0004"]).expect("the typo is reported");
+    assert_eq!(slice(&bad, &diags[0]["range"]), "ae_wset", "the diagnostic is on the typed text: {diags:#?}");
+    let h = s.request("textDocument/hover", at(&u, pos_lit(&bad, "ae_wset", 2)));
+    assert!(hover_text(&h).contains("E0004"), "{h}");
+    // Two ranged changes in one notification apply in order: swap `se` back to `es`.
+    let se = bad.find("ae_wset").expect("the typo") + "ae_w".len();
+    let changes = json!([
+        { "range": { "start": position_of(&bad, se), "end": position_of(&bad, se + 1) }, "text": "" },
+        { "range": { "start": position_of(&bad, se + 1), "end": position_of(&bad, se + 1) }, "text": "s" },
+    ]);
+    s.notify("textDocument/didChange", json!({ "textDocument": { "uri": u, "version": 20 }, "contentChanges": changes }));
+    let diags = (0..20).map(|_| s.diagnostics(&u)).find(|d| d.is_empty());
+    assert!(diags.is_some(), "fixing the typo with ranged changes clears the diagnostics");
+    // A change without a range still replaces the whole text.
+    assert_eq!(codes(&s.change(&u, 21, &bad)), vec!["E0004"]);
     assert!(s.shutdown().success());
 }
 

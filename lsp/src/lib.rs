@@ -12,6 +12,7 @@ mod output;
 mod requests;
 pub mod server;
 mod stale;
+pub mod sync;
 mod tables;
 mod tokens;
 mod transport;

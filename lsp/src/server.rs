@@ -24,7 +24,8 @@ use crate::workspace::{Analysis, OpenDoc};
 /// What the server offers.
 pub fn capabilities() -> lsp::ServerCapabilities {
     lsp::ServerCapabilities {
-        text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(lsp::TextDocumentSyncKind::FULL)),
+        // Incremental: a keystroke sends the range it changed, not the whole document.
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(lsp::TextDocumentSyncKind::INCREMENTAL)),
         completion_provider: Some(lsp::CompletionOptions {
             trigger_characters: Some(vec![" ".into(), "(".into(), "[".into(), ",".into(), ".".into()]),
             ..Default::default()
@@ -243,9 +244,10 @@ impl Server<'_> {
             "textDocument/didChange" => {
                 let Some(p) = params::<lsp::DidChangeTextDocumentParams>(&n.params) else { return };
                 let Some(path) = uri_to_path(&p.text_document.uri) else { return };
-                // Full sync: the last change holds the whole text.
-                let Some(c) = p.content_changes.into_iter().last() else { return };
-                let doc = OpenDoc { text: c.text.into(), version: Some(p.text_document.version) };
+                // Changes apply to the text as the server last had it (none: an empty document).
+                let mut text = self.open.get(&path).map(|d| d.text.to_string()).unwrap_or_default();
+                crate::sync::apply(&mut text, p.content_changes);
+                let doc = OpenDoc { text: text.into(), version: Some(p.text_document.version) };
                 self.open.insert(path.clone(), doc.clone());
                 self.edited(&path, Job::Text { generation: self.generation + 1, path: path.clone(), doc: Some(doc) });
                 self.schedule(path);

@@ -50,6 +50,26 @@ pub struct Territories {
     memo_key: Option<u64>,
 }
 
+/// A territory's condition pruned to its satisfiable terms, as kept in its
+/// memo, with the hash its class is found by.
+#[derive(Debug)]
+struct Cond {
+    dnf: Arc<Dnf>,
+    /// `None` for a condition that never holds or that has opaque terms
+    /// (which stand for different conditions that merely look alike here).
+    class_hash: Option<u64>,
+}
+
+impl Cond {
+    fn new(dnf: Dnf) -> Cond {
+        let class_hash = match &dnf {
+            Some(t) if !t.is_empty() && !t.iter().any(|x| x.opaque) => Some(hash_terms(t)),
+            _ => None,
+        };
+        Cond { dnf: Arc::new(dnf), class_hash }
+    }
+}
+
 /// A territory condition's negation, as kept in its memo.
 #[derive(Debug)]
 struct Negation(Dnf);
@@ -172,20 +192,18 @@ impl Territories {
     /// kept in `memo` by an earlier check (under `an`'s fingerprint).
     pub fn build_within(an: &Analyzer, steps: u64, memo: Option<&Memo>) -> Self {
         let syms = an.symbols();
-        let conds: Vec<Arc<Dnf>> = syms.territories.iter().map(|t| an.remember(&t.memo, || prune(an, an.dnf(&t.condition)))).collect();
+        // Each condition and its class hash depend on the territory's text alone (and the schema).
+        let kept: Vec<Arc<Cond>> = syms.territories.iter().map(|t| an.remember(&t.memo, || Cond::new(prune(an, an.dnf(&t.condition))))).collect();
+        let conds: Vec<Arc<Dnf>> = kept.iter().map(|k| k.dnf.clone()).collect();
         // Classes by a hash of their condition, confirmed by comparing the conditions.
         // Per hash the latest class with it; per class the one before it with the same hash.
         let mut by_hash: FxHashMap<u64, usize> = FxHashMap::with_capacity_and_hasher(conds.len(), Default::default());
         let mut same_hash: Vec<usize> = Vec::with_capacity(conds.len());
         let mut classes: Vec<Vec<usize>> = Vec::new();
         let mut class_of = Vec::with_capacity(conds.len());
-        for (i, c) in conds.iter().enumerate() {
+        for (i, (c, kept)) in conds.iter().zip(&kept).enumerate() {
             let c: &Dnf = c;
-            // Opaque terms stand for different conditions that merely look alike here.
-            let key = match c {
-                Some(t) if !t.is_empty() && !t.iter().any(|x| x.opaque) => Some(hash_terms(t)),
-                _ => None,
-            };
+            let key = kept.class_hash;
             let latest = key.and_then(|h| by_hash.get(&h).copied());
             let same = std::iter::successors(latest, |&k| Some(same_hash[k]).filter(|&p| p != usize::MAX)).find(|&k| *conds[classes[k][0]] == *c);
             let k = match same {

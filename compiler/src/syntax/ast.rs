@@ -492,15 +492,17 @@ pub struct TerritoryDecl {
 #[derive(Clone, Default)]
 pub struct Memo(Arc<std::sync::Mutex<Vec<Kept>>>);
 
-/// One result in a memo: the fingerprint and the value kept under it (one
-/// per type: a condition's analysis, its type check).
-type Kept = (u64, Arc<dyn std::any::Any + Send + Sync>);
+/// One result in a memo: its type, the fingerprint and the value kept under
+/// it (one per type: a condition's analysis, its type check). The type is
+/// kept beside the value so that finding it calls nothing through the value.
+type Kept = (std::any::TypeId, u64, Arc<dyn std::any::Any + Send + Sync>);
 
 impl Memo {
     /// The value of type `T` kept under `key`, if any.
     pub fn get<T: std::any::Any + Send + Sync>(&self, key: u64) -> Option<Arc<T>> {
+        let ty = std::any::TypeId::of::<T>();
         let slots = self.0.lock().ok()?;
-        let (_, v) = slots.iter().find(|(k, v)| *k == key && v.is::<T>())?;
+        let (_, _, v) = slots.iter().find(|(t, k, _)| *t == ty && *k == key)?;
         v.clone().downcast::<T>().ok()
     }
 
@@ -516,10 +518,11 @@ impl Memo {
 
     /// Keeps `value` under `key` (replacing the value of its type kept before).
     pub fn set<T: std::any::Any + Send + Sync>(&self, key: u64, value: Arc<T>) {
+        let ty = std::any::TypeId::of::<T>();
         if let Ok(mut slots) = self.0.lock() {
-            match slots.iter_mut().find(|(_, v)| v.is::<T>()) {
-                Some(slot) => *slot = (key, value),
-                None => slots.push((key, value)),
+            match slots.iter_mut().find(|(t, _, _)| *t == ty) {
+                Some(slot) => *slot = (ty, key, value),
+                None => slots.push((ty, key, value)),
             }
         }
     }
