@@ -154,7 +154,9 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
     let chain = territories(600, |i| format!("territory t{i} when intent > {i}"));
     let keyed = territories(30, |i| format!("territory k{i} when country == \"C{}\"", i % 20));
     let base = format!("{BASE}{HANDLER}{keyed}{chain}");
-    let nested = format!("{BASE}{HANDLER}territory all when country == \"US\"\n{}", territories(200, |i| format!("territory s{i} when country == \"US\" and state is present and state == \"S{i}\"")));
+    // A route that reads one nested territory: whether `all` takes all its leads decides whether its rule can fire.
+    let reads_s7 = BASE.replace("  placed: when", "  seventh: when territory == s7 -> queue triage\n  placed: when");
+    let nested = format!("{reads_s7}{HANDLER}territory all when country == \"US\"\n{}", territories(200, |i| format!("territory s{i} when country == \"US\" and state is present and state == \"S{i}\"")));
     let edits = [
         base.clone(),
         base.replace("t550 when intent > 550\n", "t550 when intent > 551\n"), // past the cut
@@ -167,6 +169,15 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
         nested.clone(),
         nested.replace("state == \"S100\"", "state == \"S99\""),
         nested.replace("territory all when country == \"US\"\n", "territory all when country == \"CA\"\n"),
+        nested.clone(),
+        // A territory no longer inside `all`, then inside it again; `all` widened, then narrowed to miss one.
+        nested.replace("territory s7 when country == \"US\"", "territory s7 when country == \"CA\""),
+        nested.clone(),
+        nested.replace("territory all when country == \"US\"\n", "territory all when country in [\"US\", \"CA\"]\n"),
+        nested.replace("territory all when country == \"US\"\n", "territory all when country == \"US\" and state != \"S150\"\n"),
+        nested.clone(),
+        // `all` still overlaps every one but no longer takes all their leads.
+        nested.replace("territory all when country == \"US\"\n", "territory all when country == \"US\" and intent > 5\n"),
         nested,
     ];
     let seen = common::re_check_as_fresh(&edits);
@@ -177,4 +188,10 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
     assert_ne!(cut(&seen[0]), cut(&seen[4]), "removing a territory before the cut moves it");
     assert!(cut(&seen[8]).is_none(), "the nested policy is searched whole");
     assert_ne!(seen[8], seen[10]);
+    let covered = |s: &[String]| s.iter().filter(|d| d.contains("W0006")).cloned().collect::<Vec<_>>();
+    assert_ne!(covered(&seen[11]), covered(&seen[12]), "s7 leaves `all`: the W0006 group changes");
+    assert_eq!(covered(&seen[11]), covered(&seen[13]));
+    assert_ne!(covered(&seen[11]), covered(&seen[15]), "`all` no longer covers s150");
+    assert!(covered(&seen[17]).is_empty(), "`all` covers none of them: {:#?}", seen[17]);
+    assert_ne!(seen[11].iter().filter(|d| !covered(&seen[11]).contains(d)).collect::<Vec<_>>(), seen[12].iter().filter(|d| !covered(&seen[12]).contains(d)).collect::<Vec<_>>(), "the rule reading s7 can fire once s7 leaves `all`: {:#?}", seen[11]);
 }

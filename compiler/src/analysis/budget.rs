@@ -40,6 +40,11 @@ impl Budget {
         Budget { left: steps.saturating_sub(spent), spent }
     }
 
+    /// The steps left.
+    pub fn left(&self) -> u64 {
+        self.left
+    }
+
     /// Takes `n` steps; false (and nothing taken) when fewer are left.
     pub fn spend(&mut self, n: u64) -> bool {
         if n > self.left {

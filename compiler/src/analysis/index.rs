@@ -265,6 +265,12 @@ impl Territories {
         &kept.0
     }
 
+    /// The fingerprint results are kept under in the territories' memos
+    /// (`None`: nothing is kept, outside an editor's checks).
+    pub(crate) fn memo_key(&self) -> Option<u64> {
+        self.memo_key
+    }
+
     /// The condition of a class.
     pub fn cond(&self, class: usize) -> &Dnf {
         &self.conds[self.classes[class][0]]

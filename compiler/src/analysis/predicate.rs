@@ -220,6 +220,30 @@ pub fn hash_terms(terms: &[Term]) -> u64 {
     h.finish()
 }
 
+/// Whether class `p`, territory `i`'s first neighbour, takes every lead `i`
+/// matches: kept in `i`'s memo with both conditions between an editor's
+/// checks (a territory nested in another is asked this on every check).
+fn first_covers(an: &Analyzer, terr: &Territories, i: usize, p: usize) -> bool {
+    /// The answer, under the two conditions it was worked out for.
+    struct FirstCovers {
+        cond: Arc<Dnf>,
+        first: Arc<Dnf>,
+        covers: bool,
+    }
+    let (cond, first) = (&terr.conds[i], &terr.conds[terr.classes[p][0]]);
+    let memo = terr.memo_key().zip(an.symbols().territories.get(i).map(|t| &t.memo));
+    if let Some(kept) = memo.and_then(|(key, m)| m.get::<FirstCovers>(key)) {
+        if Arc::ptr_eq(&kept.cond, cond) && Arc::ptr_eq(&kept.first, first) {
+            return kept.covers;
+        }
+    }
+    let covers = an.meet_is_empty(cond, terr.neg(an.symbols(), p));
+    if let Some((key, m)) = memo {
+        m.set(key, Arc::new(FirstCovers { cond: cond.clone(), first: first.clone(), covers }));
+    }
+    covers
+}
+
 /// What `tier == t` and `territory == t` mean inside routes, as conditions
 /// on the lead: tier `t` is decided when its condition holds and no earlier
 /// tier's does; territory `t` when its condition holds and no other's does.
@@ -300,7 +324,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             let k = terr.class_of[i];
             let is = if !complete {
                 None // some overlaps are not known: which leads end up here is not either
-            } else if terr.classes[k].len() > 1 || terr.partners[k].first().is_some_and(|&p| base.meet_is_empty(c, terr.neg(syms, p))) {
+            } else if terr.classes[k].len() > 1 || terr.partners[k].first().is_some_and(|&p| first_covers(&base, terr, i, p)) {
                 // Its twin, or its first neighbour (a territory nested in another), takes every lead it matches.
                 Some(vec![])
             } else {

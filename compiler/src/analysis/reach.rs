@@ -3,6 +3,8 @@
 //! path), rules that can never fire (with the rules that cover them),
 //! conditions that never hold, and territories that overlap.
 
+use std::sync::Arc;
+
 use super::budget::{thousands, work, Budget, REPORT_STEPS};
 use super::index::Territories;
 use super::predicate::{both, either, negate, Analyzer, Dnf, Term, MAX_TERMS};
@@ -158,18 +160,34 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
         if stopped.is_some() {
             continue;
         }
+        // What the last check found for this territory, when its condition is the same.
+        let key = terr.memo_key();
+        let kept = key.and_then(|key| t.memo.get::<Coverage>(key)).filter(|c| Arc::ptr_eq(&c.cond, &conds[i]));
+        let mut checked: Vec<(Arc<Dnf>, bool, u64)> = Vec::new();
         for j in terr.neighbours(i) {
             if empty(&conds[j]) {
                 continue;
             }
             let kj = terr.class_of[j];
             let covered = kj == k || {
-                let neg = terr.neg(syms, kj);
-                if !budget.spend(work(&conds[i], neg)) {
+                // The same neighbour condition as last time at this place: the same answer for the same steps.
+                let again = kept.as_ref().and_then(|c| c.checked.get(checked.len())).filter(|(c, ..)| Arc::ptr_eq(c, &conds[j]));
+                let (covered, steps) = match again {
+                    Some(&(_, covered, steps)) => (covered, steps),
+                    // A territory that leaves out a field the other needs is not within it: no meet to build.
+                    None if leaves_out_missing(syms, &conds[i], &conds[j]) => (false, 0),
+                    None => {
+                        let neg = terr.neg(syms, kj);
+                        let steps = work(&conds[i], neg);
+                        (steps <= budget.left() && an.meet_is_empty(&conds[i], neg), steps)
+                    }
+                };
+                if steps > 0 && !budget.spend(steps) {
                     stopped = Some(i);
                     break;
                 }
-                !leaves_out_missing(syms, &conds[i], &conds[j]) && an.meet_is_empty(&conds[i], neg)
+                checked.push((conds[j].clone(), covered, steps));
+                covered
             };
             if covered {
                 if allowed.contains(&i) {
@@ -180,6 +198,9 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
                 }
                 break;
             }
+        }
+        if let (Some(key), None) = (key, stopped) {
+            t.memo.set(key, Arc::new(Coverage { cond: conds[i].clone(), checked }));
         }
     }
     for (j, covered) in covers {
@@ -212,6 +233,17 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
             "fewer overlapping territories make this cheaper: give territories exclusive conditions",
         ));
     }
+}
+
+/// What the coverage check (W0006) found for a territory, kept in its memo
+/// between an editor's checks: under its condition `cond`, per neighbour it
+/// was compared with, in order, that neighbour's condition, whether it covers
+/// this territory, and the steps the comparison cost. A re-check that meets
+/// the same condition at the same place takes the answer and charges the
+/// same steps, so it says and spends exactly what a fresh check does.
+struct Coverage {
+    cond: Arc<Dnf>,
+    checked: Vec<(Arc<Dnf>, bool, u64)>,
 }
 
 const NARROW: &str = "territories are not ordered: a lead in both is ambiguous; narrow one of them";
