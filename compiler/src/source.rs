@@ -54,7 +54,7 @@ impl SourceFile {
             text.drain(..'\u{FEFF}'.len_utf8());
         }
         let mut line_starts = vec![0u32];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i as u32 + 1));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
         SourceFile { name: name.into(), text, line_starts }
     }
 

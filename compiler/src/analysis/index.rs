@@ -48,6 +48,8 @@ pub struct Territories {
     negs: Vec<std::sync::OnceLock<Arc<Negation>>>,
     /// The fingerprint negations are kept under in the territories' memos.
     memo_key: Option<u64>,
+    /// What the analyses of the whole policy keep between an editor's checks.
+    policy_memo: Option<Memo>,
 }
 
 /// A territory's condition pruned to its satisfiable terms, as kept in its
@@ -76,38 +78,40 @@ struct Negation(Dnf);
 
 /// What a class's condition requires of every lead it matches. Both lists
 /// are sorted by field (looked up by binary search: a class keys on a field
-/// or two, and there is one `Keys` per class).
+/// or two, and there is one `Keys` per class). Its names and values are
+/// shared with the condition, so that the keys of the classes an edit did not
+/// change are kept between an editor's checks ([`SearchMemo`]).
 #[derive(Default)]
-struct Keys<'d> {
+struct Keys {
     /// Fields every term tests with `==` or `in`, with every value allowed (sorted).
-    anchors: Vec<(&'d str, Vec<&'d str>)>,
+    anchors: Vec<(Arc<str>, Vec<Arc<str>>)>,
     /// Fields every term bounds, with the hull of the bounds.
-    hulls: Vec<(&'d str, Interval)>,
+    hulls: Vec<(Arc<str>, Interval)>,
 }
 
-impl<'d> Keys<'d> {
+impl Keys {
     /// The values every term allows `field`, when it is keyed.
-    fn anchor(&self, field: &str) -> Option<&[&'d str]> {
-        self.anchors.binary_search_by(|(f, _)| (*f).cmp(field)).ok().map(|i| &self.anchors[i].1[..])
+    fn anchor(&self, field: &str) -> Option<&[Arc<str>]> {
+        self.anchors.binary_search_by(|(f, _)| (**f).cmp(field)).ok().map(|i| &self.anchors[i].1[..])
     }
 
     /// The hull of `field`'s bounds, when every term bounds it.
     fn hull(&self, field: &str) -> Option<Interval> {
-        self.hulls.binary_search_by(|(f, _)| (*f).cmp(field)).ok().map(|i| self.hulls[i].1)
+        self.hulls.binary_search_by(|(f, _)| (**f).cmp(field)).ok().map(|i| self.hulls[i].1)
     }
 }
 
-fn keys(d: &Dnf) -> Keys<'_> {
+fn keys(d: &Dnf) -> Keys {
     let mut k = Keys::default();
     let Some(terms) = d else { return k };
     let Some((first, rest)) = terms.split_first() else { return k };
     // The first term's fields come sorted: so do the lists built from them.
-    for (f, c) in &first.fields {
+    for (f, c) in first.fields.iter_shared() {
         if let Some(ValueSet::In(s)) = &c.values {
-            let mut all: Vec<&str> = s.iter().collect();
+            let mut all: Vec<Arc<str>> = s.iter_shared().cloned().collect();
             let every = rest.iter().all(|t| match t.fields.get(f).and_then(|c| c.values.as_ref()) {
                 Some(ValueSet::In(s)) => {
-                    all.extend(s.iter());
+                    all.extend(s.iter_shared().cloned());
                     true
                 }
                 _ => false,
@@ -117,7 +121,7 @@ fn keys(d: &Dnf) -> Keys<'_> {
                     all.sort_unstable();
                     all.dedup();
                 }
-                k.anchors.push((f, all));
+                k.anchors.push((f.clone(), all));
             }
         }
         if c.range != Interval::ALL {
@@ -130,7 +134,7 @@ fn keys(d: &Dnf) -> Keys<'_> {
                 _ => false,
             });
             if every {
-                k.hulls.push((f, hull));
+                k.hulls.push((f.clone(), hull));
             }
         }
     }
@@ -247,7 +251,7 @@ impl Territories {
             m.set(key, Arc::new(found));
         }
         let negs = (0..classes.len()).map(|_| std::sync::OnceLock::new()).collect();
-        Territories { conds, classes, class_of, pairs, partners, cut, steps: spent, negs, memo_key: an.memo_key() }
+        Territories { conds, classes, class_of, pairs, partners, cut, steps: spent, negs, memo_key: an.memo_key(), policy_memo: memo.cloned() }
     }
 
     /// The negation of a class's condition: made once per check, and kept
@@ -265,10 +269,19 @@ impl Territories {
         &kept.0
     }
 
-    /// The fingerprint results are kept under in the territories' memos
-    /// (`None`: nothing is kept, outside an editor's checks).
-    pub(crate) fn memo_key(&self) -> Option<u64> {
-        self.memo_key
+    /// What an analysis of the territories kept of type `T` at the last
+    /// check (`None`: none, or outside an editor's checks). Kept for the
+    /// whole policy in one place, not in each territory's memo: read in
+    /// order, it costs no cache miss per territory.
+    pub(crate) fn kept<T: std::any::Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.policy_memo.as_ref()?.get::<T>(self.memo_key?)
+    }
+
+    /// Keeps `value` for the next check (see [`Territories::kept`]).
+    pub(crate) fn keep<T: std::any::Any + Send + Sync>(&self, value: T) {
+        if let (Some(m), Some(key)) = (&self.policy_memo, self.memo_key) {
+            m.set(key, Arc::new(value));
+        }
     }
 
     /// The condition of a class.
@@ -324,6 +337,8 @@ pub struct SearchMemo {
     spent: u64,
     /// The budget it ran under.
     steps: u64,
+    /// Each class's keys.
+    keys: Vec<Arc<Keys>>,
 }
 
 /// Every pair of classes (by their conditions `reps`) that may overlap, and
@@ -339,7 +354,7 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
             None => same == p.reps.len() && same == reps.len(),
         };
         if whole {
-            return SearchMemo { reps: reps.to_vec(), before: p.before.clone(), found: p.found.clone(), cut: p.cut, spent: p.spent, steps };
+            return SearchMemo { reps: reps.to_vec(), before: p.before.clone(), found: p.found.clone(), cut: p.cut, spent: p.spent, steps, keys: p.keys.clone() };
         }
     }
     let start = match prev {
@@ -347,13 +362,22 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
         None => 0,
     };
     let (spent, kept) = prev.and_then(|p| p.before.get(start).copied()).unwrap_or((0, 0));
-    let mut memo = SearchMemo { reps: reps.to_vec(), before: Vec::with_capacity(reps.len()), found: Vec::new(), cut: None, spent: 0, steps };
+    let mut memo = SearchMemo { reps: reps.to_vec(), before: Vec::with_capacity(reps.len()), found: Vec::new(), cut: None, spent: 0, steps, keys: Vec::new() };
     if let Some(p) = prev {
         memo.before.extend_from_slice(&p.before[..start]);
         memo.found.extend_from_slice(&p.found[..kept]);
     }
     let mut budget = Budget::resume(steps, spent);
-    let keys: Vec<Keys> = reps.iter().map(|d| keys(d)).collect();
+    // The keys of classes whose conditions did not change are the last search's.
+    let keys: Vec<Arc<Keys>> = reps
+        .iter()
+        .enumerate()
+        .map(|(b, d)| match prev.filter(|p| p.reps.get(b).is_some_and(|r| Arc::ptr_eq(r, d))).and_then(|p| p.keys.get(b)) {
+            Some(k) => k.clone(),
+            None => Arc::new(keys(d)),
+        })
+        .collect();
+    memo.keys = keys.clone();
     let mut groups: BTreeMap<Vec<&str>, Group> = BTreeMap::new();
     let mut postings = Postings::default();
     // The classes before `start` are indexed as the search left them, without comparing them again.
@@ -378,7 +402,7 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
                 None => cands.extend(&g.members),
                 Some((ix, values)) => {
                     for v in values {
-                        let head = ix.and_then(|ix| ix.get(v)).map_or(u32::MAX, |e| e.0);
+                        let head = ix.and_then(|ix| ix.get(&**v)).map_or(u32::MAX, |e| e.0);
                         for a in postings.chain(head) {
                             if stamp[a] != b {
                                 stamp[a] = b;
@@ -423,20 +447,20 @@ impl SearchMemo {
 }
 
 /// Adds class `b` (keyed by `kb`) to the group of classes keyed on the same fields.
-fn index_class<'d>(groups: &mut BTreeMap<Vec<&'d str>, Group<'d>>, postings: &mut Postings, kb: &Keys<'d>, b: usize) {
-    let sig: Vec<&str> = kb.anchors.iter().map(|(f, _)| *f).collect();
+fn index_class<'d>(groups: &mut BTreeMap<Vec<&'d str>, Group<'d>>, postings: &mut Postings, kb: &'d Keys, b: usize) {
+    let sig: Vec<&str> = kb.anchors.iter().map(|(f, _)| &**f).collect();
     let g = groups.entry(sig).or_insert_with(|| Group { members: Vec::new(), index: FxHashMap::default() });
     g.members.push(b);
     for (f, vs) in &kb.anchors {
-        let ix = g.index.entry(f).or_default();
+        let ix = g.index.entry(&**f).or_default();
         for v in vs {
-            match ix.get_mut(v) {
+            match ix.get_mut(&**v) {
                 Some(ends) => {
                     postings.push(Some(ends), b);
                 }
                 None => {
                     let ends = postings.push(None, b);
-                    ix.insert(v, ends);
+                    ix.insert(&**v, ends);
                 }
             }
         }
@@ -444,7 +468,7 @@ fn index_class<'d>(groups: &mut BTreeMap<Vec<&'d str>, Group<'d>>, postings: &mu
 }
 
 /// True when two sorted value lists share a value.
-fn meets(a: &[&str], b: &[&str]) -> bool {
+fn meets(a: &[Arc<str>], b: &[Arc<str>]) -> bool {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     small.iter().any(|v| large.binary_search(v).is_ok())
 }

@@ -160,6 +160,11 @@ impl Fields {
         self.0.iter().map(|(f, c)| (&**f, c))
     }
 
+    /// The fields, as the shared names they are kept in, and their constraints.
+    pub fn iter_shared(&self) -> impl Iterator<Item = &(Arc<str>, FieldConstraint)> {
+        self.0.iter()
+    }
+
     /// The constraints, by field name.
     pub fn values(&self) -> impl Iterator<Item = &FieldConstraint> {
         self.0.iter().map(|(_, c)| c)
@@ -220,27 +225,27 @@ pub fn hash_terms(terms: &[Term]) -> u64 {
     h.finish()
 }
 
+/// Per territory (by index), whether its first neighbour takes every lead
+/// it matches, under the two conditions it was worked out for: kept between
+/// an editor's checks (a territory nested in another is asked on every check).
+#[derive(Default)]
+struct FirstCovers(Vec<Option<FirstCover>>);
+
+/// A territory's condition, its first neighbour's, and whether the neighbour takes all its leads.
+type FirstCover = (Arc<Dnf>, Arc<Dnf>, bool);
+
 /// Whether class `p`, territory `i`'s first neighbour, takes every lead `i`
-/// matches: kept in `i`'s memo with both conditions between an editor's
-/// checks (a territory nested in another is asked this on every check).
-fn first_covers(an: &Analyzer, terr: &Territories, i: usize, p: usize) -> bool {
-    /// The answer, under the two conditions it was worked out for.
-    struct FirstCovers {
-        cond: Arc<Dnf>,
-        first: Arc<Dnf>,
-        covers: bool,
-    }
+/// matches: the last check's answer when both conditions are the same (`last`),
+/// and kept for the next (`found`).
+fn first_covers(an: &Analyzer, terr: &Territories, last: Option<&FirstCovers>, found: &mut FirstCovers, i: usize, p: usize) -> bool {
     let (cond, first) = (&terr.conds[i], &terr.conds[terr.classes[p][0]]);
-    let memo = terr.memo_key().zip(an.symbols().territories.get(i).map(|t| &t.memo));
-    if let Some(kept) = memo.and_then(|(key, m)| m.get::<FirstCovers>(key)) {
-        if Arc::ptr_eq(&kept.cond, cond) && Arc::ptr_eq(&kept.first, first) {
-            return kept.covers;
-        }
-    }
-    let covers = an.meet_is_empty(cond, terr.neg(an.symbols(), p));
-    if let Some((key, m)) = memo {
-        m.set(key, Arc::new(FirstCovers { cond: cond.clone(), first: first.clone(), covers }));
-    }
+    let again = last.and_then(|l| l.0.get(i)?.as_ref()).filter(|(c, f, _)| Arc::ptr_eq(c, cond) && Arc::ptr_eq(f, first));
+    let covers = match again {
+        Some(&(_, _, covers)) => covers,
+        None => an.meet_is_empty(cond, terr.neg(an.symbols(), p)),
+    };
+    found.0.resize_with(i, || None);
+    found.0.push(Some((cond.clone(), first.clone(), covers)));
     covers
 }
 
@@ -320,11 +325,13 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         let base = Analyzer::new(syms);
         let mut ctx = RouteCtx { tier_is: tier_takes, ..RouteCtx::default() };
         let complete = terr.cut.is_none();
+        let last = terr.kept::<FirstCovers>();
+        let mut found = FirstCovers(Vec::new());
         for (i, c) in terr.conds.iter().enumerate() {
             let k = terr.class_of[i];
             let is = if !complete {
                 None // some overlaps are not known: which leads end up here is not either
-            } else if terr.classes[k].len() > 1 || terr.partners[k].first().is_some_and(|&p| first_covers(&base, terr, i, p)) {
+            } else if terr.classes[k].len() > 1 || terr.partners[k].first().is_some_and(|&p| first_covers(&base, terr, last.as_deref(), &mut found, i, p)) {
                 // Its twin, or its first neighbour (a territory nested in another), takes every lead it matches.
                 Some(vec![])
             } else {
@@ -345,6 +352,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             };
             ctx.territory_is.push(is);
         }
+        terr.keep(found);
         let mut none: Dnf = Some(vec![Term::default()]);
         for k in 0..terr.classes.len() {
             let Some(terms) = none.take() else { break };

@@ -138,6 +138,8 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
     let conds = &terr.conds;
     let mut budget = Budget::new(REPORT_STEPS);
     let mut stopped: Option<usize> = None;
+    let last = terr.kept::<Coverages>();
+    let mut found: Vec<Coverage> = Vec::with_capacity(conds.len());
     for (i, t) in syms.territories.iter().enumerate() {
         if empty(&conds[i]) {
             diags.push(never_holds(t.condition.span, "territory", &t.name.name));
@@ -161,8 +163,7 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
             continue;
         }
         // What the last check found for this territory, when its condition is the same.
-        let key = terr.memo_key();
-        let kept = key.and_then(|key| t.memo.get::<Coverage>(key)).filter(|c| Arc::ptr_eq(&c.cond, &conds[i]));
+        let kept = last.as_ref().and_then(|l| l.0.get(i)).filter(|c| Arc::ptr_eq(&c.cond, &conds[i]));
         let mut checked: Vec<(Arc<Dnf>, bool, u64)> = Vec::new();
         for j in terr.neighbours(i) {
             if empty(&conds[j]) {
@@ -199,10 +200,12 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
                 break;
             }
         }
-        if let (Some(key), None) = (key, stopped) {
-            t.memo.set(key, Arc::new(Coverage { cond: conds[i].clone(), checked }));
+        if stopped.is_none() {
+            found.resize_with(i, Coverage::default);
+            found.push(Coverage { cond: conds[i].clone(), checked });
         }
     }
+    terr.keep(Coverages(found));
     for (j, covered) in covers {
         let other = syms.territories[j];
         if covered.len() < super::overlap::MIN_GROUP {
@@ -235,12 +238,17 @@ pub fn territories(syms: &Symbols, terr: &Territories, allowed: &std::collection
     }
 }
 
-/// What the coverage check (W0006) found for a territory, kept in its memo
-/// between an editor's checks: under its condition `cond`, per neighbour it
-/// was compared with, in order, that neighbour's condition, whether it covers
-/// this territory, and the steps the comparison cost. A re-check that meets
-/// the same condition at the same place takes the answer and charges the
-/// same steps, so it says and spends exactly what a fresh check does.
+/// What the coverage check (W0006) found, per territory (by index), kept
+/// between an editor's checks.
+struct Coverages(Vec<Coverage>);
+
+/// What the coverage check found for a territory: under its condition
+/// `cond`, per neighbour it was compared with, in order, that neighbour's
+/// condition, whether it covers this territory, and the steps the comparison
+/// cost. A re-check that meets the same conditions at the same place takes
+/// the answer and charges the same steps, so it says and spends exactly what
+/// a fresh check does.
+#[derive(Default)]
 struct Coverage {
     cond: Arc<Dnf>,
     checked: Vec<(Arc<Dnf>, bool, u64)>,

@@ -35,6 +35,11 @@ impl Values {
         self.0.iter().map(|v| &**v)
     }
 
+    /// The values as the shared strings they are kept in, in order.
+    pub fn iter_shared(&self) -> impl Iterator<Item = &Arc<str>> + '_ {
+        self.0.iter()
+    }
+
     /// How many values.
     pub fn len(&self) -> usize {
         self.0.len()
