@@ -157,6 +157,9 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
     // A route that reads one nested territory: whether `all` takes all its leads decides whether its rule can fire.
     let reads_s7 = BASE.replace("  placed: when", "  seventh: when territory == s7 -> queue triage\n  placed: when");
     let nested = format!("{reads_s7}{HANDLER}territory all when country == \"US\"\n{}", territories(200, |i| format!("territory s{i} when country == \"US\" and state is present and state == \"S{i}\"")));
+    // Leads of s1 taken before any rule reads the territory: its overlap with `all` is not reported.
+    let early_route = BASE.replace("  placed: when", "  early: when state is present and state == \"S1\" -> queue triage\n  placed: when");
+    let early = format!("{early_route}{HANDLER}territory all when country == \"US\"\n{}", territories(6, |i| format!("territory s{i} when country == \"US\" and state is present and state == \"S{i}\"")));
     let edits = [
         base.clone(),
         base.replace("t550 when intent > 550\n", "t550 when intent > 551\n"), // past the cut
@@ -178,6 +181,17 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
         nested.clone(),
         // `all` still overlaps every one but no longer takes all their leads.
         nested.replace("territory all when country == \"US\"\n", "territory all when country == \"US\" and intent > 5\n"),
+        nested.clone(),
+        // Another territory read by the route, then another rule before it that takes ambiguous leads.
+        nested.replace("territory == s7", "territory == s8"),
+        nested.replace("  seventh:", "  either: when territory is ambiguous -> queue triage\n  seventh:"),
+        nested.clone(),
+        // Then s1 moved out of that rule's way, and back; then the rule moved to s2's leads.
+        early.clone(),
+        early.replace("state == \"S1\"\n", "state == \"S9\"\n"),
+        early.clone(),
+        early.replace("state is present and state == \"S1\" ->", "state is present and state == \"S2\" ->"),
+        early,
         nested,
     ];
     let seen = common::re_check_as_fresh(&edits);
@@ -193,5 +207,11 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
     assert_eq!(covered(&seen[11]), covered(&seen[13]));
     assert_ne!(covered(&seen[11]), covered(&seen[15]), "`all` no longer covers s150");
     assert!(covered(&seen[17]).is_empty(), "`all` covers none of them: {:#?}", seen[17]);
+    let overlaps = |s: &[String]| s.iter().filter(|d| d.contains("W0008")).cloned().collect::<Vec<_>>();
+    assert_ne!(overlaps(&seen[22]), overlaps(&seen[23]), "s1's overlap is reported once its leads reach the rules");
+    assert_eq!(overlaps(&seen[22]), overlaps(&seen[24]));
+    assert_ne!(overlaps(&seen[24]), overlaps(&seen[25]), "s2's overlap is not reported once the rule takes its leads");
+    // The policy again with 194 more territories after the same seven: the search resumes after them, keeping their pairs.
+    assert!(overlaps(&seen[27]).iter().any(|d| d.contains("(200 pairs)")), "{:#?}", overlaps(&seen[27]));
     assert_ne!(seen[11].iter().filter(|d| !covered(&seen[11]).contains(d)).collect::<Vec<_>>(), seen[12].iter().filter(|d| !covered(&seen[12]).contains(d)).collect::<Vec<_>>(), "the rule reading s7 can fire once s7 leaves `all`: {:#?}", seen[11]);
 }

@@ -361,7 +361,9 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
         Some(p) => same.min(p.before.len()),
         None => 0,
     };
-    let (spent, kept) = prev.and_then(|p| p.before.get(start).copied()).unwrap_or((0, 0));
+    // The steps and pairs before class `start`: past the last class the previous search
+    // compared (every one of its classes is unchanged; more follow), all of them.
+    let (spent, kept) = prev.map_or((0, 0), |p| p.before.get(start).copied().unwrap_or((p.spent, p.found.len())));
     let mut memo = SearchMemo { reps: reps.to_vec(), before: Vec::with_capacity(reps.len()), found: Vec::new(), cut: None, spent: 0, steps, keys: Vec::new() };
     if let Some(p) = prev {
         memo.before.extend_from_slice(&p.before[..start]);

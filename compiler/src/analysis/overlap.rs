@@ -6,6 +6,7 @@
 //! groups the rest are counted in one summary.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::budget::{cut_short, thousands, work, Budget, REPORT_STEPS};
 use super::index::Territories;
@@ -191,18 +192,38 @@ pub fn check(syms: &Symbols, terr: &Territories, raised: &[Raised], allowed: &BT
     let (mut more_groups, mut more_pairs) = (0u64, 0u64);
     let mut summary_at: Option<usize> = None;
     let mut cut: Option<usize> = None;
+    // What the last check found for each pair, when the rules that read the
+    // territory and the handler are the same (an editor's re-check).
+    let places = Places { handled, raised: raised.iter().map(|r| (r.leads.clone(), r.guess)).collect() };
+    let last = terr.kept::<PairsSeen>().filter(|l| l.places == places);
+    let seen = std::cell::RefCell::new(PairsSeen { places, pairs: Default::default() });
     // A pair that reaches a reading rule and is certain enough to report;
     // the diagnostic (and its examples) is built only when `build` asks.
     let try_pair = |i: usize, j: usize, budget: &mut Budget, build: bool| -> Pair {
-        let Some(reached) = reach(&an, raised, &terr.conds[i], &terr.conds[j], budget) else { return Pair::Cut };
-        let Some((at, leads)) = reached else { return Pair::Quiet };
-        if handled && !has_example(&an, &leads) && !pair_certain(&an, &terr.conds[i], &terr.conds[j]) {
+        let (a, b) = (&terr.conds[i], &terr.conds[j]);
+        // The same two conditions as last time: the same answer for the same steps (a diagnostic is built anew).
+        let again = last.as_ref().and_then(|l| l.pairs.get(&(i, j))).filter(|p| Arc::ptr_eq(&p.0, a) && Arc::ptr_eq(&p.1, b));
+        if let Some(&(_, _, reported, steps)) = again.filter(|p| !(build && p.2) && p.3 <= budget.left()) {
+            budget.spend(steps);
+            seen.borrow_mut().pairs.insert((i, j), (a.clone(), b.clone(), reported, steps));
+            return if reported { Pair::Reported(None) } else { Pair::Quiet };
+        }
+        let before = budget.spent();
+        let Some(reached) = reach(&an, raised, a, b, budget) else { return Pair::Cut };
+        let keep = |reported: bool| seen.borrow_mut().pairs.insert((i, j), (a.clone(), b.clone(), reported, budget.spent() - before));
+        let Some((at, leads)) = reached else {
+            keep(false);
+            return Pair::Quiet;
+        };
+        if handled && !has_example(&an, &leads) && !pair_certain(&an, a, b) {
+            keep(false);
             return Pair::Quiet; // an uncertain overlap that a handler would take anyway
         }
+        keep(true);
         if !build {
             return Pair::Reported(None);
         }
-        let example = pair_example(&an, &terr.conds[i], &terr.conds[j]).flatten();
+        let example = pair_example(&an, a, b).flatten();
         Pair::Reported(Some(diagnostic(syms, handled, i, j, at, example_with(&an, &leads), example)))
     };
     for &i in &allowed {
@@ -302,7 +323,28 @@ pub fn check(syms: &Symbols, terr: &Territories, raised: &[Raised], allowed: &BT
             "fewer territories that overlap (or a `territory is ambiguous` rule before the first rule that reads the territory) make this cheaper",
         ));
     }
+    terr.keep(seen.into_inner());
 }
+
+/// What decides whether a pair's common leads are reported, besides the
+/// two conditions: whether a handler takes ambiguous leads, and each rule
+/// that reads the territory (its leads, and whether they are a guess).
+#[derive(PartialEq)]
+struct Places {
+    handled: bool,
+    raised: Vec<(Dnf, bool)>,
+}
+
+/// Each pair of territories checked, by index, with the two conditions,
+/// whether it was reported and the steps it cost, kept between an editor's
+/// checks under the same [`Places`].
+struct PairsSeen {
+    places: Places,
+    pairs: rustc_hash::FxHashMap<(usize, usize), PairSeen>,
+}
+
+/// The two conditions of a pair, whether it was reported, and the steps it cost.
+type PairSeen = (Arc<Dnf>, Arc<Dnf>, bool, u64);
 
 /// The diagnostic for the pair `i < j`, reaching the rule at `at`.
 fn diagnostic(
