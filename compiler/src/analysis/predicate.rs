@@ -225,6 +225,32 @@ pub fn hash_terms(terms: &[Term]) -> u64 {
     h.finish()
 }
 
+/// Every bare name in the routes' conditions: the territories (and `none`)
+/// a route may ask about by name, and others besides.
+fn names_in_routes<'s>(syms: &'s Symbols) -> rustc_hash::FxHashSet<&'s str> {
+    let mut names = rustc_hash::FxHashSet::default();
+    let mut stack: Vec<&Expr> = syms.routes.values().flat_map(|r| &r.rules).filter_map(|rule| match &rule.guard {
+        Guard::When(e) => Some(e),
+        Guard::Otherwise(_) => None,
+    }).collect();
+    // A stack, not recursion: `and` chains may be long.
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Name(n) => {
+                names.insert(n.as_str());
+            }
+            ExprKind::Lit(_) => {}
+            ExprKind::Call { args: items, .. } | ExprKind::List(items) => stack.extend(items),
+            ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Is { value: x, .. } | ExprKind::Ambiguous(x) | ExprKind::Lookup { key: x, .. } => stack.push(x),
+            ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Cmp { lhs: a, rhs: b, .. } | ExprKind::In { value: a, set: b, .. } | ExprKind::Default { value: a, default: b } => {
+                stack.push(a);
+                stack.push(b);
+            }
+        }
+    }
+    names
+}
+
 /// Per territory (by index), whether its first neighbour takes every lead
 /// it matches, under the two conditions it was worked out for: kept between
 /// an editor's checks (a territory nested in another is asked on every check).
@@ -327,9 +353,14 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         let complete = terr.cut.is_none();
         let last = terr.kept::<FirstCovers>();
         let mut found = FirstCovers(Vec::new());
+        // Only `territory == x` (or `in`, `!=`) in a route asks which leads end up in `x`,
+        // and only `territory == none` which leads are in none: the rest is not worked out.
+        let named = names_in_routes(syms);
         for (i, c) in terr.conds.iter().enumerate() {
             let k = terr.class_of[i];
-            let is = if !complete {
+            let is = if !named.contains(syms.territories[i].name.name.as_str()) {
+                None // never asked
+            } else if !complete {
                 None // some overlaps are not known: which leads end up here is not either
             } else if terr.classes[k].len() > 1 || terr.partners[k].first().is_some_and(|&p| first_covers(&base, terr, last.as_deref(), &mut found, i, p)) {
                 // Its twin, or its first neighbour (a territory nested in another), takes every lead it matches.
@@ -353,7 +384,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
             ctx.territory_is.push(is);
         }
         terr.keep(found);
-        let mut none: Dnf = Some(vec![Term::default()]);
+        let mut none: Dnf = named.contains("none").then(|| vec![Term::default()]);
         for k in 0..terr.classes.len() {
             let Some(terms) = none.take() else { break };
             none = and_with(terms, terr.neg(syms, k).as_deref());
