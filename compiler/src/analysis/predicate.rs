@@ -358,10 +358,9 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         let named = names_in_routes(syms);
         for (i, c) in terr.conds.iter().enumerate() {
             let k = terr.class_of[i];
-            let is = if !named.contains(syms.territories[i].name.name.as_str()) {
-                None // never asked
-            } else if !complete {
-                None // some overlaps are not known: which leads end up here is not either
+            // Not named by any route: never asked. Or some overlaps are not known: which leads end up here is not either.
+            let is = if !named.contains(syms.territories[i].name.name.as_str()) || !complete {
+                None
             } else if terr.classes[k].len() > 1 || terr.partners[k].first().is_some_and(|&p| first_covers(&base, terr, last.as_deref(), &mut found, i, p)) {
                 // Its twin, or its first neighbour (a territory nested in another), takes every lead it matches.
                 Some(vec![])
