@@ -6,7 +6,10 @@ document symbols and semantic tokens and shuts the server down.
     bench/lsp-open.py LEADROUTE_BINARY FILE.route [METHOD... | none]
 
 The methods asked after the diagnostics default to documentSymbol and
-semanticTokens/full; `none` asks nothing.
+semanticTokens/full; `none` asks nothing. `typeN` (e.g. `type3`) types N
+blank lines at the top of the file, one change at a time as a range (as an
+editor with incremental sync sends it), each waiting for its diagnostics:
+every declaration moves each time, which is what an edit costs a huge file.
 
 Prints how many diagnostics were published, the seconds each step took,
 and the server process's own CPU time and peak RSS (the client's JSON
@@ -62,7 +65,16 @@ def main():
     diags = until(proc, lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri)
     t1 = time.time()
     asks = sys.argv[3:] or ["textDocument/documentSymbol", "textDocument/semanticTokens/full"]
+    version = 1
     for n, method in enumerate(a for a in asks if a != "none"):
+        if method.startswith("type"):
+            for _ in range(int(method[4:])):
+                version += 1
+                at = {"line": 0, "character": 0}
+                change = {"range": {"start": at, "end": at}, "text": "\n"}
+                send(proc, {"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}})
+                until(proc, lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"].get("version") == version)
+            continue
         send(proc, {"jsonrpc": "2.0", "id": 10 + n, "method": method, "params": {"textDocument": {"uri": uri}}})
         until(proc, lambda m: m.get("id") == 10 + n)
     t2 = time.time()
@@ -72,7 +84,7 @@ def main():
     proc.wait(timeout=30)
     server = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(
-        f"{len(diags['params']['diagnostics'])} diagnostics after {t1 - t0:.2f} s; symbols and tokens {t2 - t1:.2f} s (wall); "
+        f"{len(diags['params']['diagnostics'])} diagnostics after {t1 - t0:.2f} s; then {' '.join(asks)} {t2 - t1:.2f} s (wall); "
         f"server: {server.ru_utime + server.ru_stime:.2f} s CPU, max RSS {server.ru_maxrss // 1024} MB"
     )
 
