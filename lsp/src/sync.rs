@@ -4,27 +4,7 @@
 
 use lsp_types as lsp;
 
-/// The byte offset of a protocol position in `text`, counted as
-/// [`leadroute_compiler::SourceFile::offset_of_utf16`] counts it (lines end
-/// at `\n`; columns in UTF-16 units), found without indexing every line:
-/// clamped to the end of its line and to the end of the text.
-pub fn offset_in(text: &str, pos: lsp::Position) -> usize {
-    let mut start = 0;
-    for _ in 0..pos.line {
-        match text[start..].find('\n') {
-            Some(i) => start += i + 1,
-            None => return text.len(),
-        }
-    }
-    let mut units = 0u32;
-    for (i, ch) in text[start..].char_indices() {
-        if units >= pos.character || ch == '\n' {
-            return start + i;
-        }
-        units += ch.len_utf16() as u32;
-    }
-    text.len()
-}
+use crate::stale::offset;
 
 /// Applies an editor's changes to `text`, in order: a change with a range
 /// replaces that range (a range past the end is clamped to it; a reversed
@@ -33,7 +13,7 @@ pub fn apply(text: &mut String, changes: Vec<lsp::TextDocumentContentChangeEvent
     for c in changes {
         match c.range {
             Some(r) => {
-                let (a, b) = (offset_in(text, r.start), offset_in(text, r.end));
+                let (a, b) = (offset(text, r.start), offset(text, r.end));
                 text.replace_range(a.min(b)..a.max(b), &c.text);
             }
             None => *text = c.text,
@@ -59,7 +39,7 @@ mod tests {
         /// Positions mean here what they mean everywhere else in the server.
         #[test]
         fn offsets_agree_with_the_source_files(text in "(\\PC|[\n\r\té😀𝄞])*", line in 0u32..40, character in 0u32..80) {
-            prop_assert_eq!(offset_in(&text, pos(line, character)), SourceFile::new("t.route", text.clone()).offset_of_utf16(line, character));
+            prop_assert_eq!(offset(&text, pos(line, character)), SourceFile::new("t.route", text.clone()).offset_of_utf16(line, character));
         }
 
         /// Replacing the range between two offsets gives the text spliced there.
