@@ -9,13 +9,15 @@
 mod large_policy;
 
 /// The shapes [`generate`] knows, with what `N` means for each.
-pub const KINDS: [(&str, &str); 9] = [
+pub const KINDS: [(&str, &str); 11] = [
     ("disjoint", "N territories `tI when country == \"CI\"`"),
     ("disjoint-sets", "N territories `tI when country in [\"CIa\", \"CIb\", \"CIc\"]`"),
     ("combos", "N territories: half `country == \"US\" and state in [...]`, half by country lists"),
     ("identical", "N territories `tI when country == \"US\"`"),
     ("nested", "`all when country == \"US\"` and N territories inside it, one state each"),
     ("chain", "N territories `tI when employees >= I`, each inside the one before"),
+    ("bands", "N territories `tI when employees >= 10I and employees < 10I + 10`: disjoint, by numbers alone"),
+    ("pairs", "N territories `tI when country == \"US\" and state is present and state in [\"SI\", \"SI+1\"]`: each overlaps the next"),
     ("pathological", "identical territories up to N bytes (e.g. 10000000), no handler"),
     ("realistic", "the checker benchmark's policy (compiler/benches/large_policy.rs) of about N lines"),
     ("tiers", "N tiers `tI when country == \"CI\" and employees >= I % 100` before the header's `otherwise` tier"),
@@ -62,6 +64,8 @@ pub fn generate(kind: &str, n: usize, handler: bool) -> Option<String> {
             (0..n).for_each(|i| s.push_str(&format!("territory t{i} when country == \"US\" and state is present and state == \"S{i}\"\n")));
         }
         "chain" => (0..n).for_each(|i| s.push_str(&format!("territory t{i} when employees >= {i}\n"))),
+        "bands" => (0..n).for_each(|i| s.push_str(&format!("territory t{i} when employees >= {} and employees < {}\n", 10 * i, 10 * i + 10))),
+        "pairs" => (0..n).for_each(|i| s.push_str(&format!("territory t{i} when country == \"US\" and state is present and state in [\"S{i}\", \"S{}\"]\n", i + 1))),
         "pathological" => {
             let mut i = 0;
             while s.len() < n {

@@ -191,6 +191,9 @@ fn shapes() -> Vec<Shape> {
         shape("disjoint-sets", "disjoint-sets", ("\"C5000a\"", "\"X5000a\""), ("\"C5000a", 'X'), ("territory t5000 when ", false), "country"),
         shape("nested", "nested", ("== \"S5000\"", "== \"X5000\""), ("== \"S5000", 'X'), ("territory t5000 when ", false), "country"),
         shape("chain", "chain", ("employees >= 5000", "employees >= 5001"), ("employees >= 5000", '1'), ("territory t5000 when ", false), "country"),
+        // An edit before the search's budget cut (at t2000): the search resumes there.
+        shape("bands", "bands", ("employees >= 10000 ", "employees >= 10001 "), ("employees >= 10000", '1'), ("territory t1000 when ", false), "country"),
+        shape("pairs", "pairs", ("\"S5000\", \"S5001\"", "\"S5000\", \"X5001\""), ("[\"S5000", 'X'), ("territory t5000 when ", false), "country"),
         shape("identical", "identical", ("t5000 when country == \"US\"", "t5000 when country == \"UX\""), ("t5000 when country == \"U", 'X'), ("territory t5000 when ", false), "country"),
         shape("combos", "combos", ("\"S5000a\"", "\"X5000a\""), ("\"S5000a", 'X'), ("territory us5000 when ", false), "country"),
     ]

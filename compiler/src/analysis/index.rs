@@ -94,11 +94,6 @@ impl Keys {
     fn anchor(&self, field: &str) -> Option<&[Arc<str>]> {
         self.anchors.binary_search_by(|(f, _)| (**f).cmp(field)).ok().map(|i| &self.anchors[i].1[..])
     }
-
-    /// The hull of `field`'s bounds, when every term bounds it.
-    fn hull(&self, field: &str) -> Option<Interval> {
-        self.hulls.binary_search_by(|(f, _)| (**f).cmp(field)).ok().map(|i| self.hulls[i].1)
-    }
 }
 
 fn keys(d: &Dnf) -> Keys {
@@ -388,14 +383,26 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
             index_class(&mut groups, &mut postings, &keys[b], b);
         }
     }
+    // Per bounded field, each class's hull of it, side by side: telling two
+    // classes apart by their bounds reads one array, not each class's keys
+    // (classes keyed on numbers alone are compared with every class before them).
+    let mut hulls_of: FxHashMap<&str, Vec<Option<Interval>>> = FxHashMap::default();
+    for (b, k) in keys.iter().enumerate() {
+        for (f, h) in &k.hulls {
+            hulls_of.entry(&**f).or_insert_with(|| vec![None; reps.len()])[b] = Some(*h);
+        }
+    }
     let mut stamp = vec![usize::MAX; reps.len()];
     let mut cands: Vec<usize> = Vec::new();
+    let mut bounds: Vec<(&[Option<Interval>], Interval)> = Vec::new();
     for b in start..reps.len() {
         memo.before.push((budget.spent(), memo.found.len()));
         if empty(&reps[b]) {
             continue; // holds for no lead: overlaps nothing
         }
         let kb = &keys[b];
+        bounds.clear();
+        bounds.extend(kb.hulls.iter().filter_map(|(f, hb)| Some((&hulls_of.get(&**f)?[..], *hb))));
         for (sig, g) in &groups {
             cands.clear();
             // The shared keyed field with the most distinct values so far.
@@ -418,9 +425,10 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
                 if !budget.spend(1) {
                     return memo.stop(Some(b), &budget);
                 }
-                let ka = &keys[a];
-                let keyed_apart = ka.anchors.iter().any(|(f, va)| kb.anchor(f).is_some_and(|vb| !meets(va, vb)));
-                let bounded_apart = ka.hulls.iter().any(|(f, ha)| kb.hull(f).is_some_and(|hb| !ha.meets(hb)));
+                // A class of this group is keyed on the group's fields (none: nothing to compare).
+                let keyed_apart = !sig.is_empty() && keys[a].anchors.iter().any(|(f, va)| kb.anchor(f).is_some_and(|vb| !meets(va, vb)));
+                // The fields both bound, with hulls that do not meet (meeting is symmetric).
+                let bounded_apart = bounds.iter().any(|(of, hb)| of[a].is_some_and(|ha| !ha.meets(*hb)));
                 if keyed_apart || bounded_apart {
                     continue;
                 }
