@@ -9,13 +9,14 @@
 mod large_policy;
 
 /// The shapes [`generate`] knows, with what `N` means for each.
-pub const KINDS: [(&str, &str); 11] = [
+pub const KINDS: [(&str, &str); 12] = [
     ("disjoint", "N territories `tI when country == \"CI\"`"),
     ("disjoint-sets", "N territories `tI when country in [\"CIa\", \"CIb\", \"CIc\"]`"),
     ("combos", "N territories: half `country == \"US\" and state in [...]`, half by country lists"),
     ("identical", "N territories `tI when country == \"US\"`"),
     ("nested", "`all when country == \"US\"` and N territories inside it, one state each"),
     ("chain", "N territories `tI when employees >= I`, each inside the one before"),
+    ("nested-routed", "`all when country == \"US\"`, N/2 territories inside it, one state each, and a rule `when territory == tI` for each"),
     ("bands", "N territories `tI when employees >= 10I and employees < 10I + 10`: disjoint, by numbers alone"),
     ("pairs", "N territories `tI when country == \"US\" and state is present and state in [\"SI\", \"SI+1\"]`: each overlaps the next"),
     ("pathological", "identical territories up to N bytes (e.g. 10000000), no handler"),
@@ -62,6 +63,13 @@ pub fn generate(kind: &str, n: usize, handler: bool) -> Option<String> {
         "nested" => {
             s.push_str("territory all when country == \"US\"\n");
             (0..n).for_each(|i| s.push_str(&format!("territory t{i} when country == \"US\" and state is present and state == \"S{i}\"\n")));
+        }
+        "nested-routed" => {
+            let half = n / 2;
+            let rules: String = (0..half).map(|i| format!("  r{i}: when territory == t{i} -> queue review\n")).collect();
+            s = s.replacen("route main {\n", &format!("route main {{\n{rules}"), 1);
+            s.push_str("territory all when country == \"US\"\n");
+            (0..half).for_each(|i| s.push_str(&format!("territory t{i} when country == \"US\" and state is present and state == \"S{i}\"\n")));
         }
         "chain" => (0..n).for_each(|i| s.push_str(&format!("territory t{i} when employees >= {i}\n"))),
         "bands" => (0..n).for_each(|i| s.push_str(&format!("territory t{i} when employees >= {} and employees < {}\n", 10 * i, 10 * i + 10))),

@@ -3,7 +3,7 @@
 //! output): an outline of 259,251 symbols never becomes a `serde_json::Value`.
 
 use crossbeam_channel::Sender;
-use lsp_server::{Connection, Message, RequestId, Response};
+use lsp_server::{Connection, Message, Notification, RequestId, Response};
 
 /// The connection, and the transport's channel for serialized replies if it has one.
 pub struct Output<'c> {
@@ -33,6 +33,23 @@ impl Output<'_> {
                 raw.send(text).map_err(|e| e.to_string())
             }
             None => self.send(Message::Response(Response::new_ok(id, result))),
+        }
+    }
+
+    /// Sends notification `method` with `params` (straight to JSON text when the transport takes text).
+    pub fn notify<T: serde::Serialize>(&self, method: &str, params: &T) -> Result<(), String> {
+        #[derive(serde::Serialize)]
+        struct Note<'a, T> {
+            jsonrpc: &'static str,
+            method: &'a str,
+            params: &'a T,
+        }
+        match &self.raw {
+            Some(raw) => {
+                let text = serde_json::to_string(&Note { jsonrpc: "2.0", method, params }).map_err(|e| e.to_string())?;
+                raw.send(text).map_err(|e| e.to_string())
+            }
+            None => self.send(Message::Notification(Notification::new(method.to_string(), params))),
         }
     }
 

@@ -313,7 +313,7 @@ impl Server<'_> {
                             Vec::new()
                         });
                         for note in notes {
-                            self.out.send(Message::Notification(note))?;
+                            self.out.notify("textDocument/publishDiagnostics", &note)?;
                         }
                     }
                     self.held.push(held);
@@ -341,7 +341,7 @@ impl Server<'_> {
 
     /// `publishDiagnostics` for every file of `h`'s policy (and empty lists
     /// for files that had diagnostics before and have none now).
-    fn diagnostics(&mut self, h: &Held, path: &Path) -> Vec<Notification> {
+    fn diagnostics(&mut self, h: &Held, path: &Path) -> Vec<lsp::PublishDiagnosticsParams> {
         let a = &h.analysis;
         let mut by_file: BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = BTreeMap::new();
         for (id, f) in a.sources.iter() {
@@ -351,17 +351,30 @@ impl Server<'_> {
             }
         }
         let uri_of = |id| path_to_uri(&a.path(id));
+        // Each file's list, found once per run of diagnostics in the same file (a large policy has thousands).
+        let mut last: Option<(leadroute_compiler::FileId, PathBuf)> = None;
         for d in &a.checked.diagnostics {
+            let converted = diagnostic(d, &a.sources, &uri_of);
             let Some(l) = &d.primary else {
                 // A problem with no place (no header, say) shows at the top of the file.
-                by_file.entry(path.to_path_buf()).or_default().push(diagnostic(d, &a.sources, &uri_of));
+                by_file.entry(path.to_path_buf()).or_default().push(converted);
                 continue;
             };
-            let converted = diagnostic(d, &a.sources, &uri_of);
-            match crate::tables::on_declaration(a, d, converted.clone()) {
-                Some((file, on_decl)) => by_file.entry(file).or_default().push(on_decl),
-                None => by_file.entry(a.path(l.span.file)).or_default().push(converted),
+            if a.sources.get(l.span.file).is_table() {
+                if let Some((file, on_decl)) = crate::tables::on_declaration(a, d, converted) {
+                    by_file.entry(file).or_default().push(on_decl);
+                }
+                continue;
             }
+            let file = match &last {
+                Some((id, file)) if *id == l.span.file => file.clone(),
+                _ => {
+                    let file = a.path(l.span.file);
+                    last = Some((l.span.file, file.clone()));
+                    file
+                }
+            };
+            by_file.entry(file).or_default().push(converted);
         }
         let before = self.published.remove(&h.files).unwrap_or_default();
         for old in before {
@@ -371,10 +384,7 @@ impl Server<'_> {
         let version_of = |file: &Path| a.file(file).and_then(|id| a.versions.get(id.0 as usize).copied().flatten());
         by_file
             .into_iter()
-            .map(|(file, diagnostics)| {
-                let p = lsp::PublishDiagnosticsParams { uri: path_to_uri(&file), diagnostics, version: version_of(&file) };
-                Notification::new("textDocument/publishDiagnostics".into(), p)
-            })
+            .map(|(file, diagnostics)| lsp::PublishDiagnosticsParams { uri: path_to_uri(&file), diagnostics, version: version_of(&file) })
             .collect()
     }
 

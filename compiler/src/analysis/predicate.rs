@@ -473,12 +473,12 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         let mut out: Vec<Term> = Vec::new();
         for n in names {
             let d = if which == "tier" {
-                let i = self.syms.tiers.iter().position(|t| t.name.name == *n)?;
+                let i = self.syms.tier_index(n)?;
                 ctx.tier_is[i].clone()?
             } else if *n == "none" {
                 ctx.territory_none.clone()?
             } else {
-                let i = self.syms.territories.iter().position(|t| t.name.name == *n)?;
+                let i = self.syms.territory_index(n)?;
                 ctx.territory_is[i].clone()?
             };
             out.extend(d);

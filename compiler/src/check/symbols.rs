@@ -108,6 +108,10 @@ pub struct Symbols<'a> {
     pub tiers: Vec<&'a TierDecl>,
     /// Territories in declaration order.
     pub territories: Vec<&'a TerritoryDecl>,
+    /// Each tier's and each territory's index, by name: routes name them
+    /// in conditions, thousands of times in a large policy.
+    tier_at: rustc_hash::FxHashMap<&'a str, usize>,
+    territory_at: rustc_hash::FxHashMap<&'a str, usize>,
     /// Routes.
     pub routes: BTreeMap<String, &'a RouteDecl>,
     /// Exception handlers in declaration order.
@@ -207,11 +211,13 @@ impl<'a> Symbols<'a> {
                     }
                     Decl::Tier(d) => {
                         if !dup("tier", &d.name.name, d.name.span, diags) {
+                            s.tier_at.insert(&d.name.name, s.tiers.len());
                             s.tiers.push(d);
                         }
                     }
                     Decl::Territory(d) => {
                         if !dup("territory", &d.name.name, d.name.span, diags) {
+                            s.territory_at.insert(&d.name.name, s.territories.len());
                             s.territories.push(d);
                         }
                     }
@@ -244,12 +250,17 @@ impl<'a> Symbols<'a> {
 
     /// The tier with this name.
     pub fn tier(&self, name: &str) -> Option<&'a TierDecl> {
-        self.tiers.iter().copied().find(|t| t.name.name == name)
+        self.tier_index(name).map(|i| self.tiers[i])
     }
 
     /// The territory with this name.
     pub fn territory(&self, name: &str) -> Option<&'a TerritoryDecl> {
-        self.territories.iter().copied().find(|t| t.name.name == name)
+        self.territory_index(name).map(|i| self.territories[i])
+    }
+
+    /// The index of the territory with this name.
+    pub fn territory_index(&self, name: &str) -> Option<usize> {
+        self.territory_at.get(name).copied()
     }
 
     /// True when a handler for the named exception exists.
@@ -259,7 +270,7 @@ impl<'a> Symbols<'a> {
 
     /// The index of the tier with this name.
     pub fn tier_index(&self, name: &str) -> Option<usize> {
-        self.tiers.iter().position(|t| t.name.name == name)
+        self.tier_at.get(name).copied()
     }
 
     /// True when an `on missing(field)` handler exists.
