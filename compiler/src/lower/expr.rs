@@ -146,12 +146,12 @@ impl Lowerer<'_, '_> {
                 }
             }
             Some(Ty::Tier) if !self.slots.contains_key(n) && n != "tier" => {
-                if let Some(i) = self.syms.tier_index(&n) {
+                if let Some(i) = self.syms.tier_index(n) {
                     return (konst(ir::Value::Tier(i as u32)), Ty::Tier);
                 }
             }
             Some(Ty::Territory) if !self.slots.contains_key(n) && n != "territory" => {
-                let i = self.syms.territory_index(&n).map(|i| i as u32);
+                let i = self.syms.territory_index(n).map(|i| i as u32);
                 return (konst(ir::Value::Territory(i)), Ty::Territory);
             }
             _ => {}
