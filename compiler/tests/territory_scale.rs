@@ -215,3 +215,26 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
     assert!(overlaps(&seen[27]).iter().any(|d| d.contains("(200 pairs)")), "{:#?}", overlaps(&seen[27]));
     assert_ne!(seen[11].iter().filter(|d| !covered(&seen[11]).contains(d)).collect::<Vec<_>>(), seen[12].iter().filter(|d| !covered(&seen[12]).contains(d)).collect::<Vec<_>>(), "the rule reading s7 can fire once s7 leaves `all`: {:#?}", seen[11]);
 }
+
+#[test]
+fn rules_that_name_territories_which_never_decide_a_lead_are_one_warning() {
+    // `all` takes every lead of each nested territory: a rule per nested territory can never fire.
+    let policy = |rules: usize, extra: &str| {
+        let named: String = (0..rules).map(|i| format!("  r{i}: when territory == s{i} -> queue triage\n")).collect();
+        let route = BASE.replace("  placed: when", &format!("{named}{extra}  placed: when"));
+        format!("{route}{HANDLER}territory all when country == \"US\"\n{}", territories(40, |i| format!("territory s{i} when country == \"US\" and state is present and state == \"S{i}\"")))
+    };
+    let w0007 = |text: &str| of(&run(text), Code::W0007).iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+    let many = w0007(&policy(40, ""));
+    assert_eq!(many.len(), 1, "{many:#?}");
+    assert!(many[0].contains("rule `r0`, rule `r1`, rule `r2` and 37 more"), "{many:#?}");
+    // Two such rules are reported one by one, and say why.
+    let two = run(&policy(2, ""));
+    let two: Vec<&Diagnostic> = of(&two, Code::W0007);
+    assert_eq!(two.len(), 2);
+    assert!(two.iter().all(|d| d.help.as_deref().is_some_and(|h| h.contains("never decided"))), "{two:#?}");
+    // A rule that contradicts itself is its own warning, not one of the group.
+    let own = w0007(&policy(40, "  odd: when territory == s1 and intent > 5 and intent < 3 -> queue triage\n"));
+    assert_eq!(own.len(), 2, "{own:#?}");
+    assert!(own.iter().any(|m| m == "the condition of rule `odd` can never hold"), "{own:#?}");
+}

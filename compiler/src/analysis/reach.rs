@@ -442,6 +442,8 @@ fn routes_from<'s, 'a>(
     reach.insert(entry, (entry_reach(syms), vec![format!("route `{entry}`")]));
     let ambiguous = an.route_ctx().map_or(Some(vec![]), |c| c.ambiguous.clone());
     let unambiguous = negate(&ambiguous);
+    // Conditions read without what `tier` and `territory` mean.
+    let plain = Analyzer::new(syms);
     // Which leads raise an exception is beyond the analysis: a route a handler
     // enters may get any lead (sound for "never fires"), but its examples
     // would be guesses, so it shows none.
@@ -458,6 +460,8 @@ fn routes_from<'s, 'a>(
         let mut none_match = into.clone();
         let mut earlier: Vec<(&Rule, Dnf)> = Vec::new();
         let mut falls = false;
+        // Rules whose condition holds for no lead only because a territory it names never decides one.
+        let mut undecided: Vec<(crate::source::Span, String)> = Vec::new();
         for rule in &route.rules {
             let c = guard_dnf(an, &rule.guard);
             let label = rule.name.as_ref().map_or_else(|| format!("the rule on line {}", line_of(rule)), |n| format!("rule `{}`", n.name));
@@ -472,7 +476,10 @@ fn routes_from<'s, 'a>(
             }
             let fires = meet(an, &rest, &c);
             if let Guard::When(e) = &rule.guard {
-                if empty(&c) {
+                if empty(&c) && reads_territory(syms, e) && !empty(&prune(&plain, plain.dnf(e))) {
+                    // It could hold but for the territories it names: they never decide a lead.
+                    undecided.push((e.span, label.clone()));
+                } else if empty(&c) {
                     diags.push(never_holds(e.span, "rule", &label));
                 } else if empty(&fires) {
                     let with_reach = meet(an, &into, &c);
@@ -513,6 +520,7 @@ fn routes_from<'s, 'a>(
                 break;
             }
         }
+        diags.extend(never_decided(undecided));
         // No `otherwise`: E0021 unless the rules cover every lead that gets here.
         if falls || empty(&rest) {
             continue;
@@ -525,6 +533,29 @@ fn routes_from<'s, 'a>(
         };
         diags.push(no_otherwise(route, label));
     }
+}
+
+/// W0007 for rules of one route whose conditions hold for no lead because
+/// the territories they name never decide one (every lead in them is in
+/// another too): one per rule, or one for the lot from three on, so that a
+/// rule per nested territory is one warning, not thousands.
+fn never_decided(rules: Vec<(crate::source::Span, String)>) -> Vec<Diagnostic> {
+    const HELP: &str = "every lead in such a territory is in another one too, so it is ambiguous and never decided into it (see W0006); narrow the overlapping territories, or place those leads with `territory is ambiguous`";
+    if rules.len() < super::overlap::MIN_GROUP {
+        return rules
+            .into_iter()
+            .map(|(span, label)| {
+                Diagnostic::new(Code::W0007, span, format!("the condition of {label} can never hold")).label("no lead is decided into the territory it tests").help(HELP)
+            })
+            .collect();
+    }
+    let shown: Vec<&str> = rules.iter().take(3).map(|(_, l)| l.as_str()).collect();
+    let more = rules.len() - shown.len();
+    let names = if more == 0 { shown.join(", ") } else { format!("{} and {} more", shown.join(", "), thousands(more as u64)) };
+    let first = rules[0].0;
+    vec![Diagnostic::new(Code::W0007, first, format!("the conditions of {names} can never hold"))
+        .label(format!("no lead is decided into the territories these {} rules test", thousands(rules.len() as u64)))
+        .help(HELP)]
 }
 
 fn never_holds(span: crate::source::Span, kind: &str, name: &str) -> Diagnostic {
