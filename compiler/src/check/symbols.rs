@@ -134,6 +134,7 @@ impl<'a> Symbols<'a> {
         let mut s = Symbols::default();
         // Names borrowed from the trees: a 10,000-declaration policy is collected on every keystroke.
         let decls: usize = modules.iter().map(|m| m.decls.len()).sum();
+        s.territory_at.reserve(decls);
         let mut seen: rustc_hash::FxHashMap<(&'static str, &'a str), Span> = rustc_hash::FxHashMap::with_capacity_and_hasher(decls, Default::default());
         let mut dup = |kind: &'static str, name: &'a str, span: Span, diags: &mut Vec<Diagnostic>| -> bool {
             match seen.entry((kind, name)) {
