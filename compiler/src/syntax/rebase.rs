@@ -346,7 +346,9 @@ pub const PLACE_IN_PARALLEL: usize = 512;
 /// Entries unused by the latest parse of a file are dropped by [`ParseCache::sweep`].
 #[derive(Debug, Default)]
 pub struct ParseCache {
-    decls: rustc_hash::FxHashMap<String, Entry>,
+    /// Each text's entry in `entries` (found once per declaration per parse).
+    decls: rustc_hash::FxHashMap<String, usize>,
+    entries: Vec<Entry>,
     /// What analyses of the whole policy keep between checks (the
     /// territory search: [`crate::analysis::index::SearchMemo`]).
     pub policy: crate::syntax::ast::Memo,
@@ -391,48 +393,51 @@ impl ParseCache {
     pub fn get_many(&mut self, wanted: &[(&str, usize)], file: FileId) -> Vec<Option<Arc<Decl>>> {
         let mut out: Vec<Option<Arc<Decl>>> = Vec::with_capacity(wanted.len());
         // Each moved declaration, with its spare copy to move in place.
-        let mut moved: Vec<(usize, Option<Placed>)> = Vec::new();
+        let mut moved: Vec<(usize, usize, Option<Placed>)> = Vec::new();
         for (i, &(text, offset)) in wanted.iter().enumerate() {
-            let Some(e) = self.decls.get_mut(text) else {
+            let Some(e) = self.decls.get(text).and_then(|&at| Some((at, self.entries.get_mut(at)?))) else {
                 out.push(None);
                 continue;
             };
+            let (at, e) = e;
             e.used = true;
             let unmoved = e.unmoved(file, offset);
             if unmoved.is_none() {
-                moved.push((i, e.spare.take()));
+                moved.push((i, at, e.spare.take()));
             }
             out.push(unmoved);
         }
-        let jobs: Vec<(usize, &Entry, Option<Placed>)> = moved.into_iter().filter_map(|(i, spare)| Some((i, self.decls.get(wanted[i].0)?, spare))).collect();
-        let place = |part: Vec<(usize, &Entry, Option<Placed>)>| -> Vec<(usize, Arc<Decl>, bool)> {
+        // Each job: its place in `wanted`, its entry's index and the entry, and the spare copy.
+        let entries = &self.entries;
+        let jobs: Vec<(usize, usize, &Entry, Option<Placed>)> = moved.into_iter().map(|(i, at, spare)| (i, at, &entries[at], spare)).collect();
+        let place = |part: Vec<(usize, usize, &Entry, Option<Placed>)>| -> Vec<(usize, usize, Arc<Decl>, bool)> {
             part.into_iter()
-                .map(|(i, e, spare)| {
+                .map(|(i, at, e, spare)| {
                     let (d, in_place) = e.move_to(file, wanted[i].1, spare);
-                    (i, d, in_place)
+                    (i, at, d, in_place)
                 })
                 .collect()
         };
         let two = jobs.len() >= PLACE_IN_PARALLEL && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-        let placed: Vec<(usize, Arc<Decl>, bool)> = if two {
+        let placed: Vec<(usize, usize, Arc<Decl>, bool)> = if two {
             let mut first = jobs;
             let second = first.split_off(first.len() / 2);
             // Kept to copy again from the parsed originals should the other thread fail.
-            let again: Vec<(usize, &Entry)> = second.iter().map(|&(i, e, _)| (i, e)).collect();
+            let again: Vec<(usize, usize, &Entry)> = second.iter().map(|&(i, at, e, _)| (i, at, e)).collect();
             std::thread::scope(|s| {
                 let second = s.spawn(|| place(second));
                 let mut first = place(first);
                 // A panic while copying is the copy's own bug: copy the rest here instead.
-                first.extend(second.join().unwrap_or_else(|_| place(again.into_iter().map(|(i, e)| (i, e, None)).collect())));
+                first.extend(second.join().unwrap_or_else(|_| place(again.into_iter().map(|(i, at, e)| (i, at, e, None)).collect())));
                 first
             })
         } else {
             place(jobs)
         };
         self.last_moves = Moves::default();
-        for (i, d, in_place) in placed {
+        for (i, at, d, in_place) in placed {
             *(if in_place { &mut self.last_moves.in_place } else { &mut self.last_moves.copied }) += 1;
-            if let Some(e) = self.decls.get_mut(wanted[i].0) {
+            if let Some(e) = self.entries.get_mut(at) {
                 e.spare = e.placed.replace((file, wanted[i].1, d.clone()));
             }
             out[i] = Some(d);
@@ -450,7 +455,13 @@ impl ParseCache {
     pub fn put(&mut self, text: &str, at_zero: Decl, file: FileId, offset: usize) -> Arc<Decl> {
         let mut e = Entry { at_zero, placed: None, spare: None, used: true };
         let placed = e.place(file, offset);
-        self.decls.insert(text.to_string(), e);
+        match self.decls.get(text) {
+            Some(&at) => self.entries[at] = e,
+            None => {
+                self.decls.insert(text.to_string(), self.entries.len());
+                self.entries.push(e);
+            }
+        }
         placed
     }
 
@@ -458,7 +469,19 @@ impl ParseCache {
     /// cache has grown large.
     pub fn sweep(&mut self) {
         if self.decls.len() > 50_000 {
-            self.decls.retain(|_, e| std::mem::replace(&mut e.used, false));
+            let mut kept = Vec::new();
+            let mut now_at = vec![usize::MAX; self.entries.len()];
+            for (at, mut e) in std::mem::take(&mut self.entries).into_iter().enumerate() {
+                if std::mem::replace(&mut e.used, false) {
+                    now_at[at] = kept.len();
+                    kept.push(e);
+                }
+            }
+            self.entries = kept;
+            self.decls.retain(|_, at| {
+                *at = now_at[*at];
+                *at != usize::MAX
+            });
         }
     }
 }
@@ -498,5 +521,39 @@ impl Entry {
             self.placed = Some((file, offset, d.clone()));
             d
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_keeps_exactly_the_declarations_the_last_parse_used() {
+        let (module, _) = crate::syntax::parse::parse_file(FileId(0), "territory t when country == \"US\"\n");
+        let decl: Decl = (*module.decls[0]).clone();
+        let mut cache = ParseCache::new();
+        // Past the size a sweep starts at; each text stands for a declaration of its own.
+        let texts: Vec<String> = (0..50_010).map(|i| format!("text {i}")).collect();
+        for (i, t) in texts.iter().enumerate() {
+            cache.put(t, decl.clone(), FileId(0), i);
+        }
+        cache.sweep(); // every entry was just put: all kept, and marked unused
+        assert_eq!(cache.entries.len(), texts.len());
+        let used: Vec<(&str, usize)> = texts.iter().enumerate().filter(|(i, _)| i % 7 == 0).map(|(i, t)| (t.as_str(), i + 1)).collect();
+        let got = cache.get_many(&used, FileId(0));
+        assert!(got.iter().all(Option::is_some));
+        cache.sweep();
+        assert_eq!(cache.entries.len(), used.len());
+        assert_eq!(cache.decls.len(), used.len());
+        // What is kept is found under its own text, at its last place; the rest is gone.
+        let again = cache.get_many(&used, FileId(0));
+        for ((_, at), (first, second)) in used.iter().zip(got.iter().zip(&again)) {
+            let (first, second) = (first.as_ref().expect("kept"), second.as_ref().expect("kept"));
+            assert!(Arc::ptr_eq(first, second), "not moved since: the same copy");
+            let Decl::Territory(t) = &**second else { panic!("a territory") };
+            assert_eq!(t.span.start as usize, *at);
+        }
+        assert!(cache.get_many(&[("text 1", 0)], FileId(0))[0].is_none());
     }
 }
