@@ -160,6 +160,7 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
     // Leads of s1 taken before any rule reads the territory: its overlap with `all` is not reported.
     let early_route = BASE.replace("  placed: when", "  early: when state is present and state == \"S1\" -> queue triage\n  placed: when");
     let early = format!("{early_route}{HANDLER}territory all when country == \"US\"\n{}", territories(6, |i| format!("territory s{i} when country == \"US\" and state is present and state == \"S{i}\"")));
+    let multi = format!("{BASE}{HANDLER}territory m1 when country == \"US\" and intent < 4\nterritory m2 when (country == \"US\" and intent > 5) or (country == \"DE\" and intent < 3)\n");
     let edits = [
         base.clone(),
         base.replace("t550 when intent > 550\n", "t550 when intent > 551\n"), // past the cut
@@ -193,6 +194,13 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
         early.replace("state is present and state == \"S1\" ->", "state is present and state == \"S2\" ->"),
         early,
         nested,
+        // Two territories whose keys and bounds cannot tell them apart: whether they meet is worked out,
+        // then one condition changes (the later, then the earlier) so that they do.
+        multi.clone(),
+        multi.replace("intent > 5", "intent > 2"),
+        multi.clone(),
+        multi.replace("intent < 4", "intent < 7"),
+        multi,
     ];
     let seen = common::re_check_as_fresh(&edits);
     let cut = |s: &[String]| s.iter().find(|d| d.contains("W0040")).cloned();
@@ -211,6 +219,7 @@ fn re_checks_that_resume_the_territory_search_match_fresh_checks() {
     assert_ne!(overlaps(&seen[22]), overlaps(&seen[23]), "s1's overlap is reported once its leads reach the rules");
     assert_eq!(overlaps(&seen[22]), overlaps(&seen[24]));
     assert_ne!(overlaps(&seen[24]), overlaps(&seen[25]), "s2's overlap is not reported once the rule takes its leads");
+    assert!(overlaps(&seen[28]).is_empty() && !overlaps(&seen[29]).is_empty() && !overlaps(&seen[31]).is_empty(), "{:#?}", &seen[28..]);
     // The policy again with 194 more territories after the same seven: the search resumes after them, keeping their pairs.
     assert!(overlaps(&seen[27]).iter().any(|d| d.contains("(200 pairs)")), "{:#?}", overlaps(&seen[27]));
     assert_ne!(seen[11].iter().filter(|d| !covered(&seen[11]).contains(d)).collect::<Vec<_>>(), seen[12].iter().filter(|d| !covered(&seen[12]).contains(d)).collect::<Vec<_>>(), "the rule reading s7 can fire once s7 leaves `all`: {:#?}", seen[11]);

@@ -334,6 +334,9 @@ pub struct SearchMemo {
     steps: u64,
     /// Each class's keys.
     keys: Vec<Arc<Keys>>,
+    /// Per class, the earlier classes whose conditions were met with its
+    /// own, in the order met, and whether they meet.
+    met: Vec<Arc<Vec<(usize, bool)>>>,
 }
 
 /// Every pair of classes (by their conditions `reps`) that may overlap, and
@@ -349,7 +352,7 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
             None => same == p.reps.len() && same == reps.len(),
         };
         if whole {
-            return SearchMemo { reps: reps.to_vec(), before: p.before.clone(), found: p.found.clone(), cut: p.cut, spent: p.spent, steps, keys: p.keys.clone() };
+            return SearchMemo { reps: reps.to_vec(), before: p.before.clone(), found: p.found.clone(), cut: p.cut, spent: p.spent, steps, keys: p.keys.clone(), met: p.met.clone() };
         }
     }
     let start = match prev {
@@ -359,11 +362,15 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
     // The steps and pairs before class `start`: past the last class the previous search
     // compared (every one of its classes is unchanged; more follow), all of them.
     let (spent, kept) = prev.map_or((0, 0), |p| p.before.get(start).copied().unwrap_or((p.spent, p.found.len())));
-    let mut memo = SearchMemo { reps: reps.to_vec(), before: Vec::with_capacity(reps.len()), found: Vec::new(), cut: None, spent: 0, steps, keys: Vec::new() };
+    let mut memo = SearchMemo { reps: reps.to_vec(), before: Vec::with_capacity(reps.len()), found: Vec::new(), cut: None, spent: 0, steps, keys: Vec::new(), met: Vec::new() };
     if let Some(p) = prev {
         memo.before.extend_from_slice(&p.before[..start]);
         memo.found.extend_from_slice(&p.found[..kept]);
+        memo.met.extend(p.met.iter().take(start).cloned());
     }
+    // Whether two classes' conditions meet depends on those conditions alone:
+    // the last search's answer when both are the same objects (steps are charged as ever).
+    let same_class = |a: usize| prev.is_some_and(|p| p.reps.get(a).is_some_and(|r| Arc::ptr_eq(r, &reps[a])));
     let mut budget = Budget::resume(steps, spent);
     // The keys of classes whose conditions did not change are the last search's.
     let keys: Vec<Arc<Keys>> = reps
@@ -397,9 +404,15 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
     let mut bounds: Vec<(&[Option<Interval>], Interval)> = Vec::new();
     for b in start..reps.len() {
         memo.before.push((budget.spent(), memo.found.len()));
+        memo.met.push(Arc::default());
         if empty(&reps[b]) {
             continue; // holds for no lead: overlaps nothing
         }
+        let old: &[(usize, bool)] = match prev.and_then(|p| p.met.get(b)) {
+            Some(m) if same_class(b) => m,
+            _ => &[],
+        };
+        let mut met: Vec<(usize, bool)> = Vec::new();
         let kb = &keys[b];
         bounds.clear();
         bounds.extend(kb.hulls.iter().filter_map(|(f, hb)| Some((&hulls_of.get(&**f)?[..], *hb))));
@@ -435,13 +448,23 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
                 if !budget.spend(work(&reps[a], &reps[b])) {
                     return memo.stop(Some(b), &budget);
                 }
-                if an.intersects(&reps[a], &reps[b]) {
+                // Met in the same order as last time, as a rule: that place first; a short list is searched.
+                let again = old.get(met.len()).filter(|(x, _)| *x == a).or_else(|| if old.len() <= 32 { old.iter().find(|(x, _)| *x == a) } else { None });
+                let meets = match again {
+                    Some(&(_, meets)) if same_class(a) => meets,
+                    _ => an.intersects(&reps[a], &reps[b]),
+                };
+                met.push((a, meets));
+                if meets {
                     if !budget.spend(PAIR_STEPS) {
                         return memo.stop(Some(b), &budget);
                     }
                     memo.found.push((a, b));
                 }
             }
+        }
+        if let Some(last) = memo.met.last_mut() {
+            *last = Arc::new(met);
         }
         index_class(&mut groups, &mut postings, kb, b);
     }
