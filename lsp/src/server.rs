@@ -343,16 +343,17 @@ impl Server<'_> {
     /// for files that had diagnostics before and have none now).
     fn diagnostics(&mut self, h: &Held, path: &Path) -> Vec<lsp::PublishDiagnosticsParams> {
         let a = &h.analysis;
+        // Each file's path, made once (a large policy has thousands of diagnostics).
+        let paths: Vec<PathBuf> = a.sources.iter().map(|(id, _)| a.path(id)).collect();
         let mut by_file: BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = BTreeMap::new();
-        for (id, f) in a.sources.iter() {
+        for ((_, f), p) in a.sources.iter().zip(&paths) {
             // A table's CSV file: its problems show on the `table` declaration.
             if !f.is_table() {
-                by_file.insert(a.path(id), Vec::new());
+                by_file.insert(p.clone(), Vec::new());
             }
         }
-        let uri_of = |id| path_to_uri(&a.path(id));
-        // Each file's list, found once per run of diagnostics in the same file (a large policy has thousands).
-        let mut last: Option<(leadroute_compiler::FileId, PathBuf)> = None;
+        let path_of = |id: leadroute_compiler::FileId| paths.get(id.0 as usize).cloned().unwrap_or_else(|| a.path(id));
+        let uri_of = |id| path_to_uri(&path_of(id));
         for d in &a.checked.diagnostics {
             let converted = diagnostic(d, &a.sources, &uri_of);
             let Some(l) = &d.primary else {
@@ -366,15 +367,7 @@ impl Server<'_> {
                 }
                 continue;
             }
-            let file = match &last {
-                Some((id, file)) if *id == l.span.file => file.clone(),
-                _ => {
-                    let file = a.path(l.span.file);
-                    last = Some((l.span.file, file.clone()));
-                    file
-                }
-            };
-            by_file.entry(file).or_default().push(converted);
+            by_file.entry(path_of(l.span.file)).or_default().push(converted);
         }
         let before = self.published.remove(&h.files).unwrap_or_default();
         for old in before {

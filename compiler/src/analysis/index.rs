@@ -368,15 +368,14 @@ fn search(an: &Analyzer, reps: &[Arc<Dnf>], steps: u64, prev: Option<&SearchMemo
         memo.found.extend_from_slice(&p.found[..kept]);
         memo.met.extend(p.met.iter().take(start).cloned());
     }
-    // Whether two classes' conditions meet depends on those conditions alone:
-    // the last search's answer when both are the same objects (steps are charged as ever).
+    // Class `a`'s condition is the same object as in the last search: what was worked out from it
+    // (its keys; whether it meets another such class) stands (steps are charged as ever).
     let same_class = |a: usize| prev.is_some_and(|p| p.reps.get(a).is_some_and(|r| Arc::ptr_eq(r, &reps[a])));
     let mut budget = Budget::resume(steps, spent);
-    // The keys of classes whose conditions did not change are the last search's.
     let keys: Vec<Arc<Keys>> = reps
         .iter()
         .enumerate()
-        .map(|(b, d)| match prev.filter(|p| p.reps.get(b).is_some_and(|r| Arc::ptr_eq(r, d))).and_then(|p| p.keys.get(b)) {
+        .map(|(b, d)| match prev.filter(|_| same_class(b)).and_then(|p| p.keys.get(b)) {
             Some(k) => k.clone(),
             None => Arc::new(keys(d)),
         })

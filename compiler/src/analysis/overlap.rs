@@ -80,8 +80,13 @@ pub fn overlaps(syms: &Symbols, terr: &Territories, limit: usize) -> Vec<Overlap
 
 /// `` `a`, `b`, `c` and 12 more ``.
 pub fn names(syms: &Symbols, members: &[usize]) -> String {
-    let shown: Vec<String> = members.iter().take(NAMES_SHOWN).map(|&i| format!("`{}`", syms.territories[i].name.name)).collect();
-    match members.len().saturating_sub(NAMES_SHOWN) {
+    listed(members.iter().map(|&i| format!("`{}`", syms.territories[i].name.name)), members.len())
+}
+
+/// The first [`NAMES_SHOWN`] of `count` names (already quoted), then "and N more".
+pub fn listed(names: impl Iterator<Item = String>, count: usize) -> String {
+    let shown: Vec<String> = names.take(NAMES_SHOWN).collect();
+    match count.saturating_sub(shown.len()) {
         0 => shown.join(", "),
         more => format!("{} and {} more", shown.join(", "), thousands(more as u64)),
     }

@@ -549,9 +549,7 @@ fn never_decided(rules: Vec<(crate::source::Span, String)>) -> Vec<Diagnostic> {
             })
             .collect();
     }
-    let shown: Vec<&str> = rules.iter().take(3).map(|(_, l)| l.as_str()).collect();
-    let more = rules.len() - shown.len();
-    let names = if more == 0 { shown.join(", ") } else { format!("{} and {} more", shown.join(", "), thousands(more as u64)) };
+    let names = super::overlap::listed(rules.iter().map(|(_, l)| l.clone()), rules.len());
     let first = rules[0].0;
     vec![Diagnostic::new(Code::W0007, first, format!("the conditions of {names} can never hold"))
         .label(format!("no lead is decided into the territories these {} rules test", thousands(rules.len() as u64)))
