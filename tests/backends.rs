@@ -471,3 +471,41 @@ route main {
         }
     }
 }
+
+/// More distinct function results than are computed with each lead's record
+/// (one `contains(tags, "tI")` per rule, as a policy with a tag per segment
+/// has): only the most shared are computed up front, the rest when a rule
+/// reaches them, and both backends still agree. Computing all of them for
+/// every lead made each lead cost every rule's function call.
+#[test]
+fn function_results_past_the_per_lead_limit_are_computed_when_reached() {
+    let mut text = String::from(
+        "policy tags {\n  owner \"ops@acme.example\"\n  timezone \"UTC\"\n}\n\
+         schema lead {\n  id: string\n  email: string\n  country: string\n  tags: list<string>\n}\n\
+         queue review { sla 1h }\nqueue tagged { sla 1h }\nqueue vip { sla 1h }\n\
+         tier all otherwise sla 1h\nroute main {\n",
+    );
+    let rules = 150;
+    for i in 0..rules {
+        // `domain(email)` is shared by every other rule: it stays computed with the record.
+        let vip = if i % 2 == 0 { format!(" or domain(email) == \"d{i}.example\"") } else { String::new() };
+        text.push_str(&format!(
+            "  r{i}: when (country == \"C{i}\" and contains(tags, \"t{i}\")){vip} -> queue {}\n",
+            if i % 2 == 0 { "vip" } else { "tagged" }
+        ));
+    }
+    text.push_str("  otherwise -> queue review\n}\n");
+    let (_, jit) = both(&[("tags.route", &text)]);
+    let (derived, callbacks) = jit.compiled_stats().expect("compiled");
+    assert!(derived <= 64, "at most 64 results per lead, got {derived}");
+    assert!(callbacks >= rules - 64, "the others are called when reached ({callbacks} callbacks)");
+    let mut leads = Vec::new();
+    for i in [0, 1, 2, 63, 64, 65, 100, 148, 149, 150] {
+        for tags in ["[]", &format!(r#"["t{i}"]"#), &format!(r#"["x", "t{}", "t{i}"]"#, i + 1)] {
+            for email in [format!("a@d{i}.example"), "b@other.io".to_string()] {
+                leads.push(format!(r#"{{"id": "g{}", "email": "{email}", "country": "C{i}", "tags": {tags}}}"#, leads.len()));
+            }
+        }
+    }
+    assert_eq!(assert_backends_agree(&[("tags.route", &text)], None, &leads, "2026-11-24T15:00:00Z"), leads.len());
+}

@@ -1,8 +1,11 @@
 //! The language server on generated policies of about 10,000 lines of eight
 //! shapes (many rules; many territories: disjoint by one value, by a set of
 //! values, nested in one, each inside the one before, all the same, and
-//! half by a country and states, half by country lists; many tiers),
-//! through the real
+//! half by a country and states, half by country lists; many tiers), and
+//! of shapes that grow something else (one route of many rules, a tree and
+//! a waterfall of routes, a large roster, many queues, many inline tests, a
+//! large enum, many postal-code sets, many fields with defaults, many SLA
+//! handlers), through the real
 //! protocol path: `leadroute_lsp::serve` on a thread, an in-memory
 //! connection, JSON-RPC messages both ways.
 //!
@@ -120,10 +123,13 @@ impl Client {
             if let Message::Notification(mut n) = self.recv() {
                 if n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri && n.params["version"] == version {
                     let arrived = Instant::now();
-                    return (match n.params["diagnostics"].take() {
-                        Value::Array(d) => d,
-                        _ => Vec::new(),
-                    }, arrived);
+                    return (
+                        match n.params["diagnostics"].take() {
+                            Value::Array(d) => d,
+                            _ => Vec::new(),
+                        },
+                        arrived,
+                    );
                 }
             }
         }
@@ -166,7 +172,11 @@ impl Shape {
     /// The edit the profile and phase modes alternate with the text: the
     /// inserted character with `LEADROUTE_LSP_INSERTED` set, else the replaced one.
     fn typed(&self) -> &str {
-        if std::env::var_os("LEADROUTE_LSP_INSERTED").is_some() { &self.inserted } else { &self.edited }
+        if std::env::var_os("LEADROUTE_LSP_INSERTED").is_some() {
+            &self.inserted
+        } else {
+            &self.edited
+        }
     }
 }
 
@@ -195,7 +205,14 @@ fn shape(name: &'static str, kind: &str, replace: (&str, &str), insert: (&str, c
 
 fn shapes() -> Vec<Shape> {
     vec![
-        shape("rules", "realistic", ("tier warm when intent >= 40", "tier warm when intent >= 41"), ("tier warm when intent >= 4", '5'), ("-> assign team ", true), "team_0"),
+        shape(
+            "rules",
+            "realistic",
+            ("tier warm when intent >= 40", "tier warm when intent >= 41"),
+            ("tier warm when intent >= 4", '5'),
+            ("-> assign team ", true),
+            "team_0",
+        ),
         shape("territories", "disjoint", ("== \"C5000\"", "== \"X5000\""), ("== \"C5000", 'X'), ("territory t5000 when ", false), "country"),
         shape("tiers", "tiers", ("== \"C5000\"", "== \"X5000\""), ("== \"C5000", 'X'), ("tier t5000 when ", false), "country"),
         shape("disjoint-sets", "disjoint-sets", ("\"C5000a\"", "\"X5000a\""), ("\"C5000a", 'X'), ("territory t5000 when ", false), "country"),
@@ -205,8 +222,44 @@ fn shapes() -> Vec<Shape> {
         // An edit before the search's budget cut (at t2000): the search resumes there.
         shape("bands", "bands", ("employees >= 10000 ", "employees >= 10001 "), ("employees >= 10000", '1'), ("territory t1000 when ", false), "country"),
         shape("pairs", "pairs", ("\"S5000\", \"S5001\"", "\"S5000\", \"X5001\""), ("[\"S5000", 'X'), ("territory t5000 when ", false), "country"),
-        shape("identical", "identical", ("t5000 when country == \"US\"", "t5000 when country == \"UX\""), ("t5000 when country == \"U", 'X'), ("territory t5000 when ", false), "country"),
+        shape(
+            "identical",
+            "identical",
+            ("t5000 when country == \"US\"", "t5000 when country == \"UX\""),
+            ("t5000 when country == \"U", 'X'),
+            ("territory t5000 when ", false),
+            "country",
+        ),
         shape("combos", "combos", ("\"S5000a\"", "\"X5000a\""), ("\"S5000a", 'X'), ("territory us5000 when ", false), "country"),
+        // Shapes that grow something other than territories (`policies::scale`), each edited in its middle.
+        shape("flat-rules", "flat-rules", ("\"acct5000.example\"", "\"acct5000.exbmple\""), ("\"acct5000", 'x'), ("r5001: when ", false), "country"),
+        shape(
+            "route-tree",
+            "route-tree",
+            ("hot800: when tier == hot and employees >= 800", "hot800: when tier == hot and employees >= 801"),
+            ("hot800: when tier == hot and employees >= 80", '5'),
+            ("hot800: when ", false),
+            "country",
+        ),
+        // A rule of stage 375 of 751: the leads every later stage gets change.
+        shape("route-chain", "route-chain", ("== \"K3750\"", "== \"X3750\""), ("== \"K3750", 'X'), ("s3751: when ", false), "country"),
+        shape("roster", "roster", ("\"r600@acme.example\"", "\"r600@acme.exbmple\""), ("\"r600", 'x'), ("t24: when ", false), "country"),
+        shape("queues", "queues", ("\"desk600@acme.example\"", "\"desk600@acme.exbmple\""), ("\"desk600", 'x'), ("q600: when ", false), "country"),
+        shape("tests", "tests", ("id: \"L745\"", "id: \"X745\""), ("id: \"L745", 'x'), ("z50_hot: when ", false), "country"),
+        // An unused variant of the enum: every condition's fingerprint changes.
+        shape("enums", "enums", ("naics_3334,", "naics_333x,"), ("naics_3334", 'x'), ("territory v666 when ", false), "country"),
+        // A postal code of set 406 of 813: the sets are in every condition's fingerprint.
+        shape("sets", "sets", ("\"25989\"", "\"2598X\""), ("\"2598", 'X'), ("territory z406 when ", false), "country"),
+        // A handler's default: the handlers are in every condition's fingerprint.
+        shape(
+            "fields",
+            "fields",
+            ("missing(score_1666) -> assume 0", "missing(score_1666) -> assume 1"),
+            ("missing(score_1666) -> assume ", '1'),
+            ("s1666: when ", false),
+            "country",
+        ),
+        shape("slas", "slas", ("sla_warning(c1250, 2m)", "sla_warning(c1250, 3m)"), ("sla_warning(c1250, 2", '0'), ("tier c1250 when ", false), "country"),
     ]
 }
 
@@ -257,38 +310,49 @@ fn phases(shape: &Shape) {
         decls::teams(&syms, &mut diags);
         decls::queues(&syms, &mut diags);
         lap("header, reps, teams, queues", &mut times);
+        leadroute_compiler::check::tables::check(&syms, &sources, &mut diags);
+        leadroute_compiler::check::limits::check(&syms, &mut diags);
+        lap("tables, limits", &mut times);
         let mut refs = flow::Refs::default();
         let key = leadroute_compiler::check::memo_key(&modules, &sources);
         let used_sets = {
             let mut tc = types::TypeChecker::new(&syms, &mut diags);
             decls::enums_and_sets(&syms, &mut tc);
+            lap("type check: enums, sets", &mut times);
             flow::tiers(&syms, false, &mut tc);
             flow::territories(&syms, &mut tc, Some(key));
+            lap("type check: tiers, territories", &mut times);
             flow::routes(&syms, &mut tc, &mut refs);
+            lap("type check: routes", &mut times);
             flow::handlers(&syms, &mut tc, &mut refs);
             duplicate::handlers(&syms, &mut tc, &mut refs);
             std::mem::take(&mut tc.used_sets)
         };
-        lap("type check", &mut times);
+        lap("type check: handlers", &mut times);
         sla::handlers(&syms, &mut refs, &mut diags);
         sla::escalations(&syms, &mut refs, &mut diags);
+        lap("sla handlers, escalations", &mut times);
         inline_tests::tests(&syms, &mut diags);
+        lap("inline tests", &mut times);
         flow::cycles(&syms, &refs, entry.as_deref(), &mut diags);
         flow::handler_loops(&syms, &refs, &mut diags);
-        lap("sla, tests, cycles", &mut times);
+        lap("cycles, handler loops", &mut times);
         let base = Analyzer::new(&syms).memoized(key);
         let tier_takes = reach::tiers(&base, &mut diags);
         lap("reach::tiers", &mut times);
         let territories = Territories::build_within(&base, leadroute_compiler::analysis::budget::OVERLAP_STEPS, Some(&cache.policy));
+        lap("territory index", &mut times);
         reach::territories(&syms, &territories, &Default::default(), &mut diags);
-        lap("territory index + reach", &mut times);
+        lap("reach::territories", &mut times);
         let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
         let flow_ = reach::routes(&routes_an, entry.as_deref(), &sources, &mut diags);
         lap("reach::routes", &mut times);
         leadroute_compiler::analysis::overlap::check(&syms, &territories, &flow_.raised, &Default::default(), &mut diags);
+        lap("overlap::check", &mut times);
         leadroute_compiler::analysis::breach::holders(&routes_an, &flow_.fires, &mut diags);
+        lap("breach::holders", &mut times);
         flow::unused(&syms, &refs, &used_sets, entry.as_deref(), &mut diags);
-        lap("overlap, breach, unused", &mut times);
+        lap("unused", &mut times);
         let index = leadroute_lsp::index::Index::build(&modules, &syms);
         lap("lsp index", &mut times);
         drop((index, flow_, routes_an, territories, base));

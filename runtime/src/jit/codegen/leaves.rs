@@ -60,7 +60,7 @@ impl Fx<'_> {
     /// ([`derived`]); false (nothing emitted) when `e` is not one.
     pub(super) fn derived_leaf(&mut self, e: &Expr, t: Block, f: Block) -> bool {
         let Some((call, test)) = derived::shape(e) else { return false };
-        let Some(k) = self.tables.derived.iter().position(|d| d == call) else { return false };
+        let Some(&k) = self.tables.derived_index.get(&super::candidates::derived_key(call)) else { return false };
         let off = ((self.tables.derived_base + 2 * k) * 8) as i32;
         let state = self.b.ins().load(types::I64, record_flags(), self.rec, off);
         let value = self.b.ins().load(types::I64, record_flags(), self.rec, off + 8);

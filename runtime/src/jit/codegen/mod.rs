@@ -4,9 +4,13 @@
 //! raises; each route is one function that jumps on the territory to the
 //! rules that can fire there.
 
+mod candidates;
+
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Mutex;
+
+use rustc_hash::FxHashMap;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, AbiParam, Block, BlockArg, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, Type, UserFuncName, Value};
@@ -16,6 +20,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Module};
 
 use super::{derived, dispatch};
+use candidates::Candidates;
 use super::{general, Entry, Jit, ABSENT, NONE, RAISE, SELECT};
 use crate::compiled::{index_bit, Compiled, C, NONE_BIT};
 use crate::flat::{Kind, Layout};
@@ -30,30 +35,10 @@ struct Tables {
     /// Function results computed while the record is built, and the word of the first.
     derived: Vec<Expr>,
     derived_base: usize,
+    /// Each of `derived` by its key ([`candidates::derived_key`]), to its index.
+    derived_index: FxHashMap<String, usize>,
     /// Per field slot: its missing handler.
     missing: Vec<Option<crate::ir::MissingHandling>>,
-}
-
-/// Collects the function results worth computing per lead, interning the
-/// strings conditions compare them with.
-fn collect_derived(c: &C, derived: &mut Vec<Expr>, layout: &mut Layout) {
-    match c {
-        C::Not(a) => collect_derived(a, derived, layout),
-        C::And(args) | C::Or(args) => args.iter().for_each(|a| collect_derived(a, derived, layout)),
-        C::General(e) => {
-            if let Some((call, test)) = derived::shape(e) {
-                if !derived.contains(call) {
-                    derived.push(call.clone());
-                }
-                if let derived::Test::StrIn { set, .. } = test {
-                    set.iter().for_each(|s| {
-                        layout.intern(s);
-                    });
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 fn err(what: &str) -> impl Fn(String) -> String + '_ {
@@ -114,10 +99,12 @@ pub(super) fn compile(ir: &PolicyIr, compiled: &Compiled, missing: &[Option<crat
     }
     let mut layout = Layout::new(ir.fields.len(), used, tested);
     let mut tables = Tables { missing: missing.to_vec(), ..Tables::default() };
+    let mut candidates = Candidates::default();
     for c in conditions(compiled) {
         intern(c, &mut layout);
-        collect_derived(c, &mut tables.derived, &mut layout);
+        candidates.collect(c, &mut layout);
     }
+    (tables.derived, tables.derived_index) = candidates.chosen();
     tables.derived_base = layout.add_derived(tables.derived.len());
     layout.seal();
 
