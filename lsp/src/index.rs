@@ -100,7 +100,7 @@ impl Walker<'_, '_> {
     /// A bare name in an expression: a field, a set, a tier, a territory or a variant.
     fn name(&mut self, n: &str, span: Span, enum_hint: Option<&str>) {
         if let Some(e) = enum_hint {
-            if self.syms.enums.get(e).is_some_and(|d| d.variants.iter().any(|v| v.name == n)) {
+            if self.syms.variant_index(e, n).is_some() {
                 return self.push(format!("{e}.{n}"), Kind::Variant, span, false);
             }
         }
@@ -114,7 +114,7 @@ impl Walker<'_, '_> {
             self.push(n, Kind::Tier, span, false);
         } else if self.syms.territory(n).is_some() {
             self.push(n, Kind::Territory, span, false);
-        } else if let Some(e) = self.syms.enums.values().find(|e| e.variants.iter().any(|v| v.name == n)) {
+        } else if let Some(e) = self.syms.enum_with_variant(n) {
             self.push(format!("{}.{n}", e.name.name), Kind::Variant, span, false);
         }
     }

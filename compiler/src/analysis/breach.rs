@@ -6,6 +6,8 @@
 
 use std::collections::BTreeSet;
 
+use rustc_hash::FxHashMap;
+
 use super::predicate::{Analyzer, Dnf, FieldConstraint, Term, ValueSet, Values};
 use super::reach::{empty, example, meet, RuleFires};
 use crate::check::Symbols;
@@ -91,6 +93,7 @@ pub fn holders(an: &Analyzer, fires: &RuleFires, diags: &mut Vec<Diagnostic>) {
             ways.extend(t.into_iter().map(|target| Way { target, leads: Some(vec![Term::default()]), via: via.clone(), span: h.span }));
         }
     }
+    let index = WayIndex::new(syms, &ways);
     let own: BTreeSet<&str> = syms.sla.iter().filter(|h| h.event.kind == SlaEventKind::Breach).filter_map(|h| h.event.tier.as_ref()).map(|t| t.name.as_str()).collect();
     for h in syms.sla.iter().filter(|h| h.event.kind == SlaEventKind::Breach) {
         let tiers: Vec<&str> = match &h.event.tier {
@@ -109,7 +112,7 @@ pub fn holders(an: &Analyzer, fires: &RuleFires, diags: &mut Vec<Diagnostic>) {
             };
             let of_tier = an.dnf(&is_tier);
             for (span, step) in chain(&h.action) {
-                if let Some(d) = check_step(an, syms, &ways, &of_tier, tier, h, span, &step) {
+                if let Some(d) = check_step(an, syms, (&ways, &index), &of_tier, tier, h, span, &step) {
                     diags.push(d);
                     break 'tiers;
                 }
@@ -163,17 +166,62 @@ fn push_step<'a>(a: &'a Action, out: &mut Vec<(Span, Step<'a>)>) {
     }
 }
 
+/// Which ways can reach whom, built once for all breach handlers (each
+/// handler used to walk every way and list every team's members: handlers
+/// times rules).
+struct WayIndex<'a> {
+    /// Each team's members and sticky field.
+    teams: FxHashMap<&'a str, (Vec<&'a str>, Option<&'a str>)>,
+    /// Ways through a team of one member, in order.
+    one_member: Vec<usize>,
+    /// Per rep, the ways naming it or a team it is in, in order.
+    by_rep: FxHashMap<&'a str, Vec<usize>>,
+    /// Ways that can reach any rep (an owner field, `owner(...)`), in order.
+    open: Vec<usize>,
+}
+
+impl<'a> WayIndex<'a> {
+    fn new(syms: &Symbols<'a>, ways: &[Way<'a>]) -> WayIndex<'a> {
+        let mut ix = WayIndex { teams: FxHashMap::default(), one_member: Vec::new(), by_rep: FxHashMap::default(), open: Vec::new() };
+        for (i, w) in ways.iter().enumerate() {
+            match w.target {
+                Target::Rep(r) => ix.by_rep.entry(r).or_default().push(i),
+                Target::Owner(_) | Target::AnyRep => ix.open.push(i),
+                Target::Team(team) => {
+                    let (m, _) = ix.teams.entry(team).or_insert_with(|| members(syms, team));
+                    if m.len() == 1 {
+                        ix.one_member.push(i);
+                    }
+                    let mut m = m.clone();
+                    m.sort_unstable();
+                    m.dedup();
+                    for r in m {
+                        ix.by_rep.entry(r).or_default().push(i);
+                    }
+                }
+            }
+        }
+        ix
+    }
+
+    /// The ways that can give a lead to `rep`, in the order they were collected.
+    fn reaching(&self, rep: &str) -> impl Iterator<Item = usize> + '_ {
+        let named = self.by_rep.get(rep).map_or(&[][..], Vec::as_slice);
+        let mut all: Vec<usize> = named.iter().chain(&self.open).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        all.into_iter()
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
-fn check_step(an: &Analyzer, syms: &Symbols, ways: &[Way], of_tier: &Dnf, tier: &str, h: &SlaDecl, span: Span, step: &Step) -> Option<Diagnostic> {
+fn check_step(an: &Analyzer, syms: &Symbols, (ways, index): (&[Way], &WayIndex), of_tier: &Dnf, tier: &str, h: &SlaDecl, span: Span, step: &Step) -> Option<Diagnostic> {
     let head = format!("on {}", crate::fmt::expr::sla_event(&h.event));
     match step {
         Step::Reassign => {
-            for w in ways {
+            for w in index.one_member.iter().map(|&i| &ways[i]) {
                 let Target::Team(team) = w.target else { continue };
-                let (m, _) = members(syms, team);
-                if m.len() != 1 {
-                    continue;
-                }
+                let Some((m, _)) = index.teams.get(team) else { continue };
                 let leads = meet(an, &w.leads, of_tier);
                 if empty(&leads) {
                     continue;
@@ -200,14 +248,14 @@ fn check_step(an: &Analyzer, syms: &Symbols, ways: &[Way], of_tier: &Dnf, tier: 
             } else {
                 name
             };
-            for w in ways {
+            for w in index.reaching(rep).map(|i| &ways[i]) {
                 let leads = match w.target {
                     Target::Rep(r) if r == rep => w.leads.clone(),
                     Target::Owner(field) => meet(an, &w.leads, &owned_by(field, rep)),
                     Target::AnyRep => w.leads.clone(),
                     Target::Team(team) => {
-                        let (m, sticky) = members(syms, team);
-                        match sticky {
+                        let Some((m, sticky)) = index.teams.get(team) else { continue };
+                        match *sticky {
                             _ if !m.contains(&rep) => continue,
                             Some(field) => meet(an, &w.leads, &owned_by(field, rep)),
                             None => w.leads.clone(),

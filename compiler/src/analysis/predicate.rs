@@ -580,16 +580,15 @@ impl<'s, 'a> Analyzer<'s, 'a> {
 
     /// The value an `on missing(field) -> assume V` handler gives the field.
     fn assumed(&self, field: &str) -> Option<Const> {
-        self.syms.handlers.iter().find_map(|h| match (&h.exception, &h.action) {
-            (Exception::Missing { field: f, .. }, HandlerAction::Assume(v)) if f.name == field => match &v.kind {
-                ValueKind::Int(i) => Some(Const::Num(*i as f64)),
-                ValueKind::Float(x) => Some(Const::Num(*x)),
-                ValueKind::Str(t) | ValueKind::Name(t) => Some(Const::Text(t.clone())),
-                ValueKind::Bool(b) => Some(Const::Text(b.to_string())),
-                _ => None,
-            },
+        let h = self.syms.assume_handler(field)?;
+        let HandlerAction::Assume(v) = &h.action else { return None };
+        match &v.kind {
+            ValueKind::Int(i) => Some(Const::Num(*i as f64)),
+            ValueKind::Float(x) => Some(Const::Num(*x)),
+            ValueKind::Str(t) | ValueKind::Name(t) => Some(Const::Text(t.clone())),
+            ValueKind::Bool(b) => Some(Const::Text(b.to_string())),
             _ => None,
-        })
+        }
     }
 
     fn membership(&self, value: &Expr, set: &Expr, negated: bool) -> Dnf {
@@ -638,15 +637,19 @@ impl<'s, 'a> Analyzer<'s, 'a> {
     }
 
     /// Over a finite domain (enum, bool) `NotIn` becomes `In` of the rest.
+    /// (Only a `NotIn` reads the domain: an enum of thousands of variants
+    /// tested with `in` costs nothing more than its members.)
     fn normalise(&self, ty: &Ty, v: ValueSet) -> ValueSet {
+        let ValueSet::NotIn(out) = v else { return v };
         let universe: Option<Values> = match ty {
             Ty::Bool => Some(["false", "true"].into_iter().collect()),
-            Ty::Enum(e) => self.syms.enums.get(e).map(|d| d.variants.iter().map(|v| v.name.as_str()).collect()),
+            Ty::Enum(e) => self.syms.enums.get(e).map(|d| d.variants.iter().filter(|v| !out.contains(&v.name)).map(|v| v.name.as_str()).collect()),
             _ => None,
         };
-        match (v, universe) {
-            (ValueSet::NotIn(out), Some(all)) => ValueSet::In(all.difference(&out)),
-            (v, _) => v,
+        match universe {
+            Some(rest) if matches!(ty, Ty::Enum(_)) => ValueSet::In(rest),
+            Some(all) => ValueSet::In(all.difference(&out)),
+            None => ValueSet::NotIn(out),
         }
     }
 

@@ -228,7 +228,7 @@ pub fn enums_and_sets(syms: &Symbols, tc: &mut TypeChecker) {
             }
             let hint = first_ty.as_ref().map(|(t, _)| t.clone());
             let ty = match (&item.kind, &hint) {
-                (ExprKind::Name(n), None) => match syms.enums.values().find(|e| e.variants.iter().any(|v| &v.name == n)) {
+                (ExprKind::Name(n), None) => match syms.enum_with_variant(n) {
                     Some(e) => Ty::Enum(e.name.name.clone()),
                     None => {
                         tc.diags.push(

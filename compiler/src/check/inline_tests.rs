@@ -38,10 +38,10 @@ pub fn value_matches(v: &Value, ty: &Ty, syms: &Symbols) -> Result<(), String> {
             })
         }
         (Ty::Enum(e), ValueKind::Name(n) | ValueKind::Str(n)) => {
-            let variants: Vec<&str> = syms.enums.get(e).map(|d| d.variants.iter().map(|v| v.name.as_str()).collect()).unwrap_or_default();
-            if variants.contains(&n.as_str()) {
+            if syms.variant_index(e, n).is_some() {
                 return Ok(());
             }
+            let variants: Vec<&str> = syms.enums.get(e).map(|d| d.variants.iter().map(|v| v.name.as_str()).collect()).unwrap_or_default();
             return Err(format!("`{n}` is not a variant of `{e}`; {}", help_for(n, "variant", variants)));
         }
         (Ty::List(elem), ValueKind::List(items)) => {

@@ -116,6 +116,14 @@ pub struct Symbols<'a> {
     pub routes: BTreeMap<String, &'a RouteDecl>,
     /// Exception handlers in declaration order.
     pub handlers: Vec<&'a HandlerDecl>,
+    /// The first `on missing(field) -> assume V` handler of each field, by
+    /// field name (the analyses ask once per condition on a field).
+    assume_at: rustc_hash::FxHashMap<&'a str, usize>,
+    /// Each enum's variants by name, to their index; and each variant name
+    /// to the first enum (in name order) that has it. Enums of thousands of
+    /// variants are named in conditions thousands of times.
+    variant_at: rustc_hash::FxHashMap<&'a str, rustc_hash::FxHashMap<&'a str, usize>>,
+    enum_of: rustc_hash::FxHashMap<&'a str, &'a str>,
     /// Inline tests in declaration order.
     pub tests: Vec<&'a TestDecl>,
     /// SLA breach handlers and reminders in declaration order.
@@ -227,7 +235,12 @@ impl<'a> Symbols<'a> {
                             s.routes.insert(d.name.name.clone(), d);
                         }
                     }
-                    Decl::Handler(d) => s.handlers.push(d),
+                    Decl::Handler(d) => {
+                        if let (Exception::Missing { field, .. }, HandlerAction::Assume(_)) = (&d.exception, &d.action) {
+                            s.assume_at.entry(&field.name).or_insert(s.handlers.len());
+                        }
+                        s.handlers.push(d);
+                    }
                     Decl::Sla(d) => s.sla.push(d),
                     Decl::Duplicate(d) => s.duplicates.push(d),
                     Decl::Test(d) => {
@@ -246,7 +259,32 @@ impl<'a> Symbols<'a> {
                 }
             }
         }
+        // In name order (the map's), through the declarations, which outlive `s`.
+        let enums: Vec<&'a EnumDecl> = s.enums.values().copied().collect();
+        for d in enums {
+            let name = d.name.name.as_str();
+            let at = d.variants.iter().enumerate().rev().map(|(i, v)| (v.name.as_str(), i)).collect();
+            s.variant_at.insert(name, at);
+            for v in &d.variants {
+                s.enum_of.entry(v.name.as_str()).or_insert(name);
+            }
+        }
         s
+    }
+
+    /// The index of variant `name` in enum `en`.
+    pub fn variant_index(&self, en: &str, name: &str) -> Option<usize> {
+        self.variant_at.get(en)?.get(name).copied()
+    }
+
+    /// The first enum, in name order, with a variant called `name`.
+    pub fn enum_with_variant(&self, name: &str) -> Option<&'a EnumDecl> {
+        self.enum_of.get(name).and_then(|e| self.enums.get(*e).copied())
+    }
+
+    /// The first `on missing(field) -> assume V` handler for `field`.
+    pub fn assume_handler(&self, field: &str) -> Option<&'a HandlerDecl> {
+        self.assume_at.get(field).map(|&i| self.handlers[i])
     }
 
     /// The tier with this name.

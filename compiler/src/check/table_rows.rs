@@ -466,10 +466,12 @@ fn one(r: &Reader, raw: &str, base: &Base) -> Result<Value, Problem> {
             Value::Time(t.as_millisecond())
         }
         Base::Enum(e) => {
-            let variants: Vec<String> = r.syms.enums.get(e).map(|d| d.variants.iter().map(|v| v.name.clone()).collect()).unwrap_or_default();
-            match variants.iter().position(|v| v == raw) {
+            match r.syms.variant_index(e, raw) {
                 Some(i) => Value::Enum(i as u32),
-                None => return Err(Problem::Unknown("variant", variants)),
+                None => {
+                    let variants = r.syms.enums.get(e).map(|d| d.variants.iter().map(|v| v.name.clone()).collect()).unwrap_or_default();
+                    return Err(Problem::Unknown("variant", variants));
+                }
             }
         }
     })

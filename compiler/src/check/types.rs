@@ -347,7 +347,7 @@ impl<'s, 'a> TypeChecker<'s, 'a> {
             Some(Ty::Error) if !self.syms.fields.contains_key(name) => return Ty::Error,
             Some(Ty::Enum(en)) => {
                 if let Some(decl) = self.syms.enums.get(en) {
-                    if decl.variants.iter().any(|v| v.name == name) {
+                    if self.syms.variant_index(en, name).is_some() {
                         return Ty::Enum(en.clone());
                     }
                     if !self.syms.fields.contains_key(name) {

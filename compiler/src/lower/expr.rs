@@ -141,7 +141,7 @@ impl Lowerer<'_, '_> {
         let konst = |value| ir::Expr::Const { value };
         match hint {
             Some(Ty::Enum(en)) => {
-                if let Some(i) = self.syms.enums.get(en).and_then(|d| d.variants.iter().position(|v| v.name == n)) {
+                if let Some(i) = self.syms.variant_index(en, n) {
                     return (konst(ir::Value::Enum(i as u32)), Ty::Enum(en.clone()));
                 }
             }

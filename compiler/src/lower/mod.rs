@@ -203,7 +203,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
             (ValueKind::Bool(b), _) => ir::Value::Bool(*b),
             (ValueKind::Str(s), Ty::Time) => ir::Value::Time(leadroute_runtime::parse_time(s).unwrap_or(0)),
             (ValueKind::Str(s) | ValueKind::Name(s), Ty::Enum(e)) => ir::Value::Enum(
-                self.syms.enums.get(e).and_then(|d| d.variants.iter().position(|x| &x.name == s)).unwrap_or(0) as u32,
+                self.syms.variant_index(e, s).unwrap_or(0) as u32,
             ),
             (ValueKind::Str(s) | ValueKind::Name(s), _) => ir::Value::Str(s.clone()),
             (ValueKind::List(items), Ty::List(inner)) => ir::Value::List(items.iter().map(|i| self.value(i, inner)).collect()),
