@@ -293,7 +293,7 @@ fn main() {
         ("overlap pairs", time(|| overlap::overlaps(&syms, &terr, usize::MAX))),
         ("tiers (E0026, W0006, W0007)", time(|| reach::tiers(&base, &mut Vec::new()))),
         ("territories (W0006, W0007)", time(|| reach::territories(&syms, &terr, &Default::default(), &mut Vec::new()))),
-        ("routes (E0021, W0006, W0007)", time(|| reach::routes(&Analyzer::with_territories(&syms, &terr, reach::tiers(&base, &mut Vec::new())), entry, &sources, &mut Vec::new()))),
+        ("routes (E0021, W0006, W0007)", time(|| reach::routes(&Analyzer::with_territories(&syms, &terr, reach::tiers(&base, &mut Vec::new())), entry, &sources, None, &mut Vec::new()))),
     ];
     for (name, d) in parts {
         println!("analysis:   {name:<30} median {:.2} ms", ms(d));

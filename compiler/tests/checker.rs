@@ -442,3 +442,59 @@ route main { otherwise -> queue q }
     assert!(has(&seen[4], "E0005"), "{:#?}", seen[4]);
     assert_eq!(seen[0], seen[7]);
 }
+
+/// What each route's rules do to the leads reaching it is kept with the
+/// route between an editor's checks: a cached re-check must say exactly
+/// what a fresh check says when a route, the leads a parent sends it, a
+/// territory or tier it names, or only its place in the file changes.
+#[test]
+fn re_checks_keep_each_routes_analysis_only_while_its_text_and_leads_are_the_same() {
+    let base = r#"policy p { entry main }
+schema lead { id: string  country: string  state: string?  score: int }
+tier hot when score >= 80 sla 1h
+tier cold otherwise sla 1d
+territory us when country == "US"
+territory ca when country == "CA"
+on ambiguous_territory -> queue q
+queue q { owner "ops@example.com" }
+queue r { owner "ops@example.com" }
+route main {
+  to_us: when territory == us -> route usa
+  to_ca: when territory == ca -> route canada
+  otherwise -> queue q
+}
+route usa {
+  west: when state is present and state in ["CA", "OR"] -> queue r
+  hot_us: when tier == hot -> queue r
+  otherwise -> queue q
+}
+route canada {
+  on: when state == "ON" -> queue r
+  otherwise -> queue q
+}
+"#;
+    let edits = [
+        base.to_string(),
+        // A rule the one before covers: W0005 in a child route.
+        base.replace("  hot_us: when tier == hot -> queue r\n", "  hot_us: when tier == hot -> queue r\n  again: when tier == hot -> queue q\n"),
+        base.to_string(),
+        // Only the parent changes: it sends `usa` Californian leads alone, which `west` takes, so `hot_us` never fires.
+        base.replace("to_us: when territory == us ->", "to_us: when territory == us and state is present and state == \"CA\" ->"),
+        base.to_string(),
+        // The territory changes under an unchanged route: `state == "ON"` can no longer reach `canada`.
+        base.replace("territory ca when country == \"CA\"", "territory ca when country == \"CA\" and state is present and state == \"QC\""),
+        base.to_string(),
+        // The tier changes: nothing is hot any more.
+        base.replace("tier hot when score >= 80", "tier hot when score >= 80 and score < 0"),
+        base.to_string(),
+        // Only places move: a line above every route.
+        base.replace("queue r {", "queue s { owner \"ops@example.com\" }\nqueue r {"),
+        base.to_string(),
+    ];
+    let seen = common::re_check_as_fresh(&edits);
+    // The edits change the findings, so reusing a stale analysis would show.
+    for i in [1, 3, 5, 7] {
+        assert_ne!(seen[i], seen[0], "edit {i} changes what the check says");
+    }
+    assert_eq!(seen[0], seen[10]);
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::budget::{thousands, work, Budget, REPORT_STEPS};
 use super::index::Territories;
-use super::predicate::{both, either, negate, Analyzer, Dnf, Term, MAX_TERMS};
+use super::predicate::{both, either, hash_terms, negate, Analyzer, Dnf, RouteCtx, Term, MAX_TERMS};
 use crate::check::flow::can_continue;
 use crate::check::Symbols;
 use crate::codes::Code;
@@ -332,12 +332,16 @@ pub fn reads_territory(syms: &Symbols, e: &Expr) -> bool {
 /// Returns the leads each reached rule takes, and where ambiguity is raised.
 ///
 /// `an` is made [`Analyzer::with_territories`].
-pub fn routes<'a>(an: &Analyzer<'_, 'a>, entry: Option<&str>, sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
+/// With `memo_key` (an editor's re-check: see `check::memo_key`), what each
+/// route's rules do to the leads that reach it is kept in the route's memo
+/// and reused while its text, those leads and what tiers and territories
+/// mean are the same.
+pub fn routes<'a>(an: &Analyzer<'_, 'a>, entry: Option<&str>, sources: &SourceSet, memo_key: Option<u64>, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
     let syms = an.symbols();
     let line_of = |r: &Rule| sources.get(r.span.file).line_col(r.span.start as usize).0;
     let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     let mut fires = Flow::default();
-    routes_from(syms, an, entry, &line_of, &mut seen, &mut fires, diags);
+    routes_from(syms, an, entry, &line_of, memo_key, &mut seen, &mut fires, diags);
     // Routes the entry never reaches (or all, without an entry): structure only.
     for route in syms.routes.values() {
         if !seen.contains(route.name.name.as_str()) && !route.rules.iter().any(|r| matches!(r.guard, Guard::Otherwise(_))) {
@@ -389,11 +393,13 @@ fn entry_reach(syms: &Symbols) -> Dnf {
     reach
 }
 
+#[allow(clippy::too_many_arguments)]
 fn routes_from<'s, 'a>(
     syms: &'s Symbols<'a>,
     an: &Analyzer,
     entry: Option<&'s str>,
     line_of: &dyn Fn(&Rule) -> usize,
+    memo_key: Option<u64>,
     seen: &mut std::collections::BTreeSet<&'s str>,
     flow: &mut Flow<'a>,
     diags: &mut Vec<Diagnostic>,
@@ -452,37 +458,38 @@ fn routes_from<'s, 'a>(
     }
     // Routes a handler enters, and everything they lead to.
     let mut guessed: BTreeSet<&str> = from_handlers.iter().copied().collect();
+    let key = memo_key.map(|k| ctx_key(k, an.route_ctx()));
     for name in order {
         let Some(&route) = syms.routes.get(name) else { continue };
         let Some((into, path)) = reach.get(name).cloned() else { continue };
         seen.insert(name);
-        let mut rest = into.clone();
-        let mut none_match = into.clone();
-        let mut earlier: Vec<(&Rule, Dnf)> = Vec::new();
-        let mut falls = false;
+        let steps = match key {
+            Some(k) => match route.memo.get::<RouteSteps>(k).filter(|s| s.into == into) {
+                Some(kept) => kept,
+                None => {
+                    let made = Arc::new(route_steps(an, &plain, route, &into, &ambiguous, &unambiguous));
+                    route.memo.set(k, made.clone());
+                    made
+                }
+            },
+            None => Arc::new(route_steps(an, &plain, route, &into, &ambiguous, &unambiguous)),
+        };
+        let mut earlier: Vec<(&Rule, &Dnf)> = Vec::new();
         // Rules whose condition holds for no lead only because a territory it names never decides one.
         let mut undecided: Vec<(crate::source::Span, String)> = Vec::new();
-        for rule in &route.rules {
-            let c = guard_dnf(an, &rule.guard);
+        for (rule, step) in route.rules.iter().zip(&steps.rules) {
+            let (c, fires) = (&step.c, &step.fires);
             let label = rule.name.as_ref().map_or_else(|| format!("the rule on line {}", line_of(rule)), |n| format!("rule `{}`", n.name));
-            if matches!(&rule.guard, Guard::When(e) if reads_territory(syms, e)) {
-                // Ambiguous leads stop here, before the condition is evaluated.
-                let leads = meet(an, &rest, &ambiguous);
-                if !empty(&leads) {
-                    flow.raised.push(Raised { rule, label: label.clone(), leads, guess: guessed.contains(name) });
-                    rest = meet(an, &rest, &unambiguous);
-                    none_match = meet(an, &none_match, &unambiguous);
-                }
+            if let Some(leads) = &step.raised {
+                flow.raised.push(Raised { rule, label: label.clone(), leads: leads.clone(), guess: guessed.contains(name) });
             }
-            let fires = meet(an, &rest, &c);
             if let Guard::When(e) = &rule.guard {
-                if empty(&c) && reads_territory(syms, e) && !empty(&prune(&plain, plain.dnf(e))) {
-                    // It could hold but for the territories it names: they never decide a lead.
+                if step.undecided {
                     undecided.push((e.span, label.clone()));
-                } else if empty(&c) {
+                } else if empty(c) {
                     diags.push(never_holds(e.span, "rule", &label));
-                } else if empty(&fires) {
-                    let with_reach = meet(an, &into, &c);
+                } else if empty(fires) {
+                    let with_reach = meet(an, &into, c);
                     let covering: Vec<String> = earlier
                         .iter()
                         .filter(|(_, d)| !empty(&meet(an, d, &with_reach)))
@@ -500,39 +507,111 @@ fn routes_from<'s, 'a>(
                     let mut p = path.clone();
                     p.push(format!("{} sends it to route `{}`", label, target.name));
                     let slot = reach.entry(key.as_str()).or_insert((Some(vec![]), p));
-                    slot.0 = prune(an, either(&slot.0, &fires));
+                    slot.0 = prune(an, either(&slot.0, fires));
                     if guessed.contains(name) {
                         guessed.insert(key.as_str());
                     }
                 }
             }
-            if !can_continue(&rule.action) {
-                rest = meet(an, &rest, &negate(&c));
-            }
-            none_match = meet(an, &none_match, &negate(&c));
             flow.fires.push((rule, fires.clone()));
             // A rule that takes no lead covers nothing (as for tiers).
-            if !empty(&fires) {
+            if !empty(fires) {
                 earlier.push((rule, fires));
             }
-            if matches!(rule.guard, Guard::Otherwise(_)) {
-                falls = true;
-                break;
-            }
         }
+        let (falls, rest, none_match) = (steps.falls, &steps.rest, &steps.none_match);
         diags.extend(never_decided(undecided));
         // No `otherwise`: E0021 unless the rules cover every lead that gets here.
-        if falls || empty(&rest) {
+        if falls || empty(rest) {
             continue;
         }
         let guess = guessed.contains(name);
-        let label = match (example(an, &none_match).filter(|_| !guess), example(an, &rest).filter(|_| !guess)) {
+        let label = match (example(an, none_match).filter(|_| !guess), example(an, rest).filter(|_| !guess)) {
             (Some(lead), _) => Some((format!("e.g. {lead} matches none of its rules (path: {})", path.join(", ")), lead)),
             (None, Some(lead)) => Some((format!("e.g. {lead} falls through when its assignments find nobody (path: {})", path.join(", ")), lead)),
             _ => None,
         };
         diags.push(no_otherwise(route, label));
     }
+}
+
+/// What a route's rules do to the leads that reach it (`into`), rule by
+/// rule up to its `otherwise`: the part of the work that only the route's
+/// text, those leads and what tiers and territories mean decide, so an
+/// editor's re-check reuses it for every route the edit did not touch.
+struct RouteSteps {
+    into: Dnf,
+    rules: Vec<RuleStep>,
+    /// The leads no rule took (assignments that find nobody fall through).
+    rest: Dnf,
+    /// The leads whose every rule's condition failed.
+    none_match: Dnf,
+    /// The route ends with `otherwise`.
+    falls: bool,
+}
+
+/// One rule of a [`RouteSteps`].
+struct RuleStep {
+    /// Its condition's leads.
+    c: Dnf,
+    /// The ambiguous leads it stops (it reads the territory).
+    raised: Option<Dnf>,
+    /// The leads it takes.
+    fires: Dnf,
+    /// Its condition holds for no lead only because a territory it names never decides one.
+    undecided: bool,
+}
+
+fn route_steps(an: &Analyzer, plain: &Analyzer, route: &RouteDecl, into: &Dnf, ambiguous: &Dnf, unambiguous: &Dnf) -> RouteSteps {
+    let syms = an.symbols();
+    let (mut rest, mut none_match) = (into.clone(), into.clone());
+    let mut rules = Vec::new();
+    let mut falls = false;
+    for rule in &route.rules {
+        let c = guard_dnf(an, &rule.guard);
+        let mut raised = None;
+        if matches!(&rule.guard, Guard::When(e) if reads_territory(syms, e)) {
+            // Ambiguous leads stop here, before the condition is evaluated.
+            let leads = meet(an, &rest, ambiguous);
+            if !empty(&leads) {
+                raised = Some(leads);
+                rest = meet(an, &rest, unambiguous);
+                none_match = meet(an, &none_match, unambiguous);
+            }
+        }
+        let fires = meet(an, &rest, &c);
+        // It could hold but for the territories it names: they never decide a lead.
+        let undecided = matches!(&rule.guard, Guard::When(e) if empty(&c) && reads_territory(syms, e) && !empty(&prune(plain, plain.dnf(e))));
+        if !can_continue(&rule.action) {
+            rest = meet(an, &rest, &negate(&c));
+        }
+        none_match = meet(an, &none_match, &negate(&c));
+        rules.push(RuleStep { c, raised, fires, undecided });
+        if matches!(rule.guard, Guard::Otherwise(_)) {
+            falls = true;
+            break;
+        }
+    }
+    RouteSteps { into: into.clone(), rules, rest, none_match, falls }
+}
+
+/// The key a route's [`RouteSteps`] are kept under: the policy's
+/// fingerprint and what tiers and territories mean in routes.
+fn ctx_key(memo_key: u64, ctx: Option<&RouteCtx>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let dnf = |d: &Dnf| d.as_ref().map(|terms| hash_terms(terms));
+    let mut h = rustc_hash::FxHasher::default();
+    memo_key.hash(&mut h);
+    if let Some(ctx) = ctx {
+        // Each list's length first, so that the two lists cannot trade places.
+        ctx.tier_is.len().hash(&mut h);
+        ctx.tier_is.iter().for_each(|d| dnf(d).hash(&mut h));
+        ctx.territory_is.len().hash(&mut h);
+        ctx.territory_is.iter().for_each(|d| dnf(d).hash(&mut h));
+        dnf(&ctx.territory_none).hash(&mut h);
+        dnf(&ctx.ambiguous).hash(&mut h);
+    }
+    h.finish()
 }
 
 /// W0007 for rules of one route whose conditions hold for no lead because

@@ -154,7 +154,7 @@ fn check_modules(
     let territories = Territories::build_within(&base, crate::analysis::budget::OVERLAP_STEPS, memo);
     reach::territories(&syms, &territories, &allowed(modules, &syms, Code::W0006), diags);
     let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
-    let flow = reach::routes(&routes_an, entry.as_deref(), sources, diags);
+    let flow = reach::routes(&routes_an, entry.as_deref(), sources, key, diags);
     crate::analysis::overlap::check(&syms, &territories, &flow.raised, &allowed(modules, &syms, Code::W0008), diags);
     crate::analysis::breach::holders(&routes_an, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);

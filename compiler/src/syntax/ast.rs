@@ -549,6 +549,8 @@ pub struct RouteDecl {
     pub rules: Vec<Rule>,
     /// The whole declaration.
     pub span: Span,
+    /// What the analyses worked out from its rules (which leads each takes).
+    pub memo: Memo,
 }
 
 /// `[name:] when COND -> ACTION` or `otherwise -> ACTION`.

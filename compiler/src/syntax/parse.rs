@@ -326,7 +326,7 @@ impl Builder<'_> {
             Rule::route_decl => {
                 let name = self.ident(next(&mut it));
                 let rules = it.map(|r| self.rule(r)).collect();
-                Decl::Route(RouteDecl { name, rules, span })
+                Decl::Route(RouteDecl { name, rules, span, memo: Memo::default() })
             }
             Rule::handler_decl => {
                 let exc = next(&mut it);
