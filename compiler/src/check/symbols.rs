@@ -119,6 +119,8 @@ pub struct Symbols<'a> {
     /// The first `on missing(field) -> assume V` handler of each field, by
     /// field name (the analyses ask once per condition on a field).
     assume_at: rustc_hash::FxHashMap<&'a str, usize>,
+    /// The fields some `on missing(field)` handler names.
+    missing_handled: rustc_hash::FxHashSet<&'a str>,
     /// Each enum's variants by name, to their index; and each variant name
     /// to the first enum (in name order) that has it. Enums of thousands of
     /// variants are named in conditions thousands of times.
@@ -236,6 +238,9 @@ impl<'a> Symbols<'a> {
                         }
                     }
                     Decl::Handler(d) => {
+                        if let Exception::Missing { field, .. } = &d.exception {
+                            s.missing_handled.insert(&field.name);
+                        }
                         if let (Exception::Missing { field, .. }, HandlerAction::Assume(_)) = (&d.exception, &d.action) {
                             s.assume_at.entry(&field.name).or_insert(s.handlers.len());
                         }
@@ -314,6 +319,6 @@ impl<'a> Symbols<'a> {
 
     /// True when an `on missing(field)` handler exists.
     pub fn has_missing_handler(&self, field: &str) -> bool {
-        self.handlers.iter().any(|h| matches!(&h.exception, Exception::Missing { field: f, .. } if f.name == field))
+        self.missing_handled.contains(field)
     }
 }
