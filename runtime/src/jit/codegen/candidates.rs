@@ -14,7 +14,7 @@ use super::super::derived;
 /// condition reaching it runs. Past it, the results most conditions share
 /// are computed with the record and the others when a condition needs them
 /// (as any other function call: through the interpreter).
-pub(crate) const MAX_DERIVED: usize = 64;
+const MAX_DERIVED: usize = 64;
 
 /// A function result's identity among the policy's (expressions hold floats,
 /// so they have no `Hash`; their debug text tells them apart exactly).
@@ -57,25 +57,26 @@ impl Candidates {
     }
 
     /// The results computed with the record: all of them up to
-    /// [`MAX_DERIVED`], else the most tested (ties: first used), in first-use order.
+    /// [`MAX_DERIVED`], else the most tested (ties: first used), in first-use
+    /// order; and each one's index among them, by its key.
     pub(super) fn chosen(self) -> (Vec<Expr>, FxHashMap<String, usize>) {
-        let mut keep: Vec<usize> = (0..self.calls.len()).collect();
-        if keep.len() > MAX_DERIVED {
-            keep.sort_by_key(|&i| (std::cmp::Reverse(self.calls[i].1), i));
-            keep.truncate(MAX_DERIVED);
-            keep.sort_unstable();
+        let Candidates { calls, index } = self;
+        let n = calls.len();
+        let mut keep = vec![n <= MAX_DERIVED; n];
+        if n > MAX_DERIVED {
+            let mut by_use: Vec<usize> = (0..n).collect();
+            by_use.sort_by_key(|&i| (std::cmp::Reverse(calls[i].1), i));
+            by_use[..MAX_DERIVED].iter().for_each(|&i| keep[i] = true);
         }
-        let mut index = FxHashMap::default();
-        let mut calls: Vec<Option<Expr>> = self.calls.into_iter().map(|(e, _)| Some(e)).collect();
-        let derived = keep
-            .iter()
-            .enumerate()
-            .filter_map(|(k, &i)| {
-                let e = calls[i].take()?;
-                index.insert(derived_key(&e), k);
-                Some(e)
-            })
-            .collect();
+        let mut position = vec![None; n];
+        let mut derived = Vec::new();
+        for (i, ((e, _), kept)) in calls.into_iter().zip(keep).enumerate() {
+            if kept {
+                position[i] = Some(derived.len());
+                derived.push(e);
+            }
+        }
+        let index = index.into_iter().filter_map(|(key, i)| Some((key, position[i]?))).collect();
         (derived, index)
     }
 }

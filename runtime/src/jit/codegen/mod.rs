@@ -20,8 +20,8 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Module};
 
 use super::{derived, dispatch};
-use candidates::Candidates;
 use super::{general, Entry, Jit, ABSENT, NONE, RAISE, SELECT};
+use candidates::Candidates;
 use crate::compiled::{index_bit, Compiled, C, NONE_BIT};
 use crate::flat::{Kind, Layout};
 use crate::ir::{Action, CmpOp, Expr, Fallback, PolicyIr};
