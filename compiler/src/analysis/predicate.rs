@@ -641,16 +641,16 @@ impl<'s, 'a> Analyzer<'s, 'a> {
     /// tested with `in` costs nothing more than its members.)
     fn normalise(&self, ty: &Ty, v: ValueSet) -> ValueSet {
         let ValueSet::NotIn(out) = v else { return v };
-        let universe: Option<Values> = match ty {
-            Ty::Bool => Some(["false", "true"].into_iter().collect()),
-            Ty::Enum(e) => self.syms.enums.get(e).map(|d| d.variants.iter().filter(|v| !out.contains(&v.name)).map(|v| v.name.as_str()).collect()),
-            _ => None,
+        let domain: Vec<&str> = match ty {
+            Ty::Bool => vec!["false", "true"],
+            Ty::Enum(e) => match self.syms.enums.get(e) {
+                Some(d) => d.variants.iter().map(|v| v.name.as_str()).collect(),
+                None => return ValueSet::NotIn(out),
+            },
+            _ => return ValueSet::NotIn(out),
         };
-        match universe {
-            Some(rest) if matches!(ty, Ty::Enum(_)) => ValueSet::In(rest),
-            Some(all) => ValueSet::In(all.difference(&out)),
-            None => ValueSet::NotIn(out),
-        }
+        let rest: Values = domain.into_iter().filter(|v| !out.contains(v)).collect();
+        ValueSet::In(rest)
     }
 
     /// True when the term can hold for some lead (ignoring opaque atoms).

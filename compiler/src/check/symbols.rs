@@ -240,9 +240,9 @@ impl<'a> Symbols<'a> {
                     Decl::Handler(d) => {
                         if let Exception::Missing { field, .. } = &d.exception {
                             s.missing_handled.insert(&field.name);
-                        }
-                        if let (Exception::Missing { field, .. }, HandlerAction::Assume(_)) = (&d.exception, &d.action) {
-                            s.assume_at.entry(&field.name).or_insert(s.handlers.len());
+                            if matches!(d.action, HandlerAction::Assume(_)) {
+                                s.assume_at.entry(&field.name).or_insert(s.handlers.len());
+                            }
                         }
                         s.handlers.push(d);
                     }
