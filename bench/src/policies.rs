@@ -218,19 +218,22 @@ mod scale {
         }
     }
 
+    /// Route `k` of a generated set: `main` first, then `PREFIXk`.
+    fn route_name(prefix: &str, k: usize) -> String {
+        if k == 0 {
+            "main".to_string()
+        } else {
+            format!("{prefix}{k}")
+        }
+    }
+
     /// Routes `main` (0) and `nK`, route K sending leads to 4K+1..4K+4.
     fn route_tree(n: usize) -> String {
         let mut s = prelude("", "", "");
         s.push_str(&small_roster(40, 4));
         // About 6 lines a route: its header, three rules, `}` and the rule that sends leads to it.
         let count = (n.saturating_sub(lines(&s)) / 6).max(2);
-        let name = |k: usize| {
-            if k == 0 {
-                "main".to_string()
-            } else {
-                format!("n{k}")
-            }
-        };
+        let name = |k: usize| route_name("n", k);
         for k in 0..count {
             s.push_str(&format!("route {} {{\n", name(k)));
             for c in (4 * k + 1)..=(4 * k + 4) {
@@ -250,13 +253,7 @@ mod scale {
         let mut s = prelude("", "", "");
         s.push_str(&small_roster(40, 4));
         let count = (n.saturating_sub(lines(&s)) / 13).max(2);
-        let name = |k: usize| {
-            if k == 0 {
-                "main".to_string()
-            } else {
-                format!("stage{k}")
-            }
-        };
+        let name = |k: usize| route_name("stage", k);
         for k in 0..count {
             s.push_str(&format!("route {} {{\n", name(k)));
             for j in 0..10 {
