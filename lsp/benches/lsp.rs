@@ -23,7 +23,8 @@
 //! `LEADROUTE_LSP_PROFILE=SHAPE` instead re-checks that shape in process
 //! for 30 s after alternating one-character edits (for `perf record`);
 //! `LEADROUTE_LSP_PHASES=1` times the checker's phases; with
-//! `LEADROUTE_LSP_INSERTED=1` both use the inserted character.
+//! `LEADROUTE_LSP_INSERTED=1` both use the inserted character, with
+//! `LEADROUTE_LSP_TYPING=1` a new text each time (as typing makes).
 
 use std::time::{Duration, Instant};
 
@@ -163,6 +164,8 @@ struct Shape {
     text: String,
     edited: String,
     inserted: String,
+    /// Where the typing measure inserts characters, and the kind it inserts.
+    type_at: (usize, char),
     /// Where completion and hover are asked, and a label completion must offer.
     ask_at: usize,
     expect: &'static str,
@@ -178,6 +181,33 @@ impl Shape {
             &self.edited
         }
     }
+}
+
+impl Shape {
+    /// The text after typing `n + 1` characters at the typing place: each
+    /// `n` gives a text no earlier edit produced (as when someone types),
+    /// of the same kind of character as the shape's inserted one (digits
+    /// stay a number, letters a name).
+    fn typing(&self, n: usize) -> String {
+        let (at, ch) = self.type_at;
+        let mut typed = String::from(ch);
+        let mut k = n;
+        loop {
+            typed.push(if ch.is_ascii_digit() { char::from(b'0' + (k % 10) as u8) } else { char::from(b'a' + (k % 26) as u8) });
+            k /= if ch.is_ascii_digit() { 10 } else { 26 };
+            if k == 0 {
+                break;
+            }
+        }
+        let mut out = self.text.clone();
+        out.insert_str(at, &typed);
+        out
+    }
+}
+
+/// `LEADROUTE_LSP_TYPING=1`: the profile and phase modes type a new text each time.
+fn typing_env() -> bool {
+    std::env::var_os("LEADROUTE_LSP_TYPING").is_some()
 }
 
 fn one_char(text: &str, from: &str, to: &str) -> String {
@@ -200,7 +230,8 @@ fn shape(name: &'static str, kind: &str, replace: (&str, &str), insert: (&str, c
     let text = policies::generate(kind, 10_000, true).expect("a generator kind");
     let found = if ask.1 { text.rfind(ask.0) } else { text.find(ask.0) };
     let ask_at = found.unwrap_or_else(|| panic!("`{}` is in the policy", ask.0)) + ask.0.len();
-    Shape { name, edited: one_char(&text, replace.0, replace.1), inserted: insert_char(&text, insert.0, insert.1), text, ask_at, expect }
+    let type_at = (text.find(insert.0).unwrap_or_else(|| panic!("`{}` is in the policy", insert.0)) + insert.0.len(), insert.1);
+    Shape { name, edited: one_char(&text, replace.0, replace.1), inserted: insert_char(&text, insert.0, insert.1), text, type_at, ask_at, expect }
 }
 
 fn shapes() -> Vec<Shape> {
@@ -270,7 +301,15 @@ fn profile(shape: &Shape, secs: u64) {
     let t = Instant::now();
     let mut n = 0u32;
     while t.elapsed() < Duration::from_secs(secs) {
-        let text = if n.is_multiple_of(2) { shape.typed() } else { &shape.text };
+        let fresh;
+        let text = if typing_env() {
+            fresh = shape.typing(n as usize);
+            &fresh
+        } else if n.is_multiple_of(2) {
+            shape.typed()
+        } else {
+            &shape.text
+        };
         ws.open.insert(path.clone(), leadroute_lsp::workspace::OpenDoc::new(text));
         ws.invalidate(&path);
         std::hint::black_box(ws.analysis(&path));
@@ -288,7 +327,15 @@ fn phases(shape: &Shape) {
     let mut totals: Vec<(&'static str, Duration)> = Vec::new();
     let runs = 20u32;
     for n in 0..runs + 2 {
-        let text = if n % 2 == 0 { shape.typed() } else { &shape.text };
+        let fresh;
+        let text = if typing_env() {
+            fresh = shape.typing(n as usize);
+            &fresh
+        } else if n % 2 == 0 {
+            shape.typed()
+        } else {
+            &shape.text
+        };
         let mut sources = leadroute_compiler::SourceSet::new();
         sources.add(leadroute_compiler::SourceFile::new("/tmp/p.route", text.to_string()));
         let mut times: Vec<(&'static str, Duration)> = Vec::new();
@@ -378,6 +425,7 @@ struct Figures {
     open: Duration,
     single: Duration,
     inserted: Duration,
+    typing: Duration,
     burst: Duration,
     hover_during: Duration,
     completion: Duration,
@@ -425,6 +473,21 @@ fn measure(shape: &Shape) -> Figures {
     let single = edit_times(&shape.edited);
     // Typing: a character inserted, then deleted (the declarations after it move).
     let inserted = edit_times(&shape.inserted);
+    drop(edit_times);
+
+    // Typing: every edit a text not seen before (one to three characters
+    // more at the same place), so no declaration it touches is cached.
+    let mut typing = Vec::new();
+    for i in 0..WARMUP + RUNS {
+        let text = shape.typing(i);
+        version += 1;
+        let t = client.change(&uri, version, &text);
+        let (d, arrived) = client.diagnostics_at(&uri, version);
+        clean(&d);
+        if i >= WARMUP {
+            typing.push(arrived - t);
+        }
+    }
 
     // Bursts of 10 edits 1 ms apart: from the last one to its diagnostics.
     let mut burst = Vec::new();
@@ -493,6 +556,7 @@ fn measure(shape: &Shape) -> Figures {
         open,
         single: median(single),
         inserted: median(inserted),
+        typing: median(typing),
         burst: median(burst),
         hover_during: median(hover_during),
         completion: median(completion),
@@ -521,18 +585,19 @@ fn main() {
         }
         return;
     }
-    println!("| shape | lines | open ms | edit → diagnostics ms | inserted character → diagnostics ms | last of a 10-edit burst → diagnostics ms | target < 15 ms | hover during the re-check ms | completion ms | re-check in process ms |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
+    println!("| shape | lines | open ms | edit → diagnostics ms | inserted character → diagnostics ms | typing a new text → diagnostics ms | last of a 10-edit burst → diagnostics ms | target < 15 ms | hover during the re-check ms | completion ms | re-check in process ms |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
     for s in &shapes {
         let f = measure(s);
-        let worst = f.single.max(f.inserted).max(f.burst);
+        let worst = f.single.max(f.inserted).max(f.typing).max(f.burst);
         println!(
-            "| {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.2} | {:.2} |",
             s.name,
             f.lines,
             ms(f.open),
             ms(f.single),
             ms(f.inserted),
+            ms(f.typing),
             ms(f.burst),
             verdict(worst),
             ms(f.hover_during),

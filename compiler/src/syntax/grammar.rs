@@ -61,6 +61,7 @@ pub fn describe(rule: Rule) -> String {
         Rule::rep_state => "a rep name",
         Rule::EOI => "end of input",
         Rule::decl_only | Rule::file => "a declaration",
+        Rule::rule_only => "a rule",
         Rule::policy_decl
         | Rule::enum_decl
         | Rule::schema_decl

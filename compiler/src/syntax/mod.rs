@@ -6,6 +6,7 @@ mod mistakes;
 pub mod parse;
 mod parse_sched;
 pub mod rebase;
+mod route_rules;
 pub mod split;
 
 pub use parse::{parse_file, parse_file_cached};

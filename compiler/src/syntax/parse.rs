@@ -50,20 +50,27 @@ pub fn parse_file_cached(file: FileId, text: &str, mut cache: Option<&mut ParseC
             module.decls.push(decl);
             continue;
         }
+        // A long route, a rule at a time: only the rules whose text changed are parsed.
+        if let Some(c) = cache.as_deref_mut().filter(|_| piece.len() >= super::route_rules::MIN_BYTES && piece.starts_with("route")) {
+            if let Some(route) = super::route_rules::route_at(piece, file, chunk.start, c) {
+                module.decls.push(c.put(piece, route, file, chunk.start));
+                continue;
+            }
+        }
         match RouteParser::parse(Rule::decl_only, piece) {
             Ok(pairs) => {
                 // decl_only = SOI ~ decl ~ EOI: its first inner pair is the declaration.
                 let Some(pair) = pairs.into_iter().next().and_then(|p| p.into_inner().next()) else { continue };
                 match cache.as_deref_mut() {
                     Some(c) => {
-                        // Build it at offset 0 to remember it; a declaration with
-                        // literal errors is built again in place and not kept.
+                        // Remembered where it stands; a declaration with literal errors is not kept.
                         let mut local = Vec::new();
-                        let at_zero = Builder { file: FileId(0), offset: 0, diags: &mut local }.decl(pair.clone());
+                        let decl = Builder { file, offset: chunk.start, diags: &mut local }.decl(pair);
                         if local.is_empty() {
-                            module.decls.push(c.put(piece, at_zero, file, chunk.start));
+                            module.decls.push(c.put(piece, decl, file, chunk.start));
                         } else {
-                            module.decls.push(Arc::new(Builder { file, offset: chunk.start, diags: &mut diags }.decl(pair)));
+                            diags.extend(local);
+                            module.decls.push(Arc::new(decl));
                         }
                     }
                     None => module.decls.push(Arc::new(Builder { file, offset: chunk.start, diags: &mut diags }.decl(pair))),
@@ -462,7 +469,7 @@ impl Builder<'_> {
         }
     }
 
-    fn rule(&mut self, p: P) -> Rule_ {
+    pub(super) fn rule(&mut self, p: P) -> Rule_ {
         let span = self.span(&p);
         let mut it = p.into_inner().peekable();
         let name = match it.peek().map(|q| q.as_rule()) {

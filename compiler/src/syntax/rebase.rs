@@ -335,15 +335,17 @@ impl Rebase for ExprKind {
 /// Moved declarations from which [`ParseCache::get_many`] copies them on two threads.
 pub const PLACE_IN_PARALLEL: usize = 512;
 
-/// Declarations parsed before, by their exact text (parsed at offset 0 in
-/// file 0). Only declarations that parsed without any diagnostic are kept.
+/// Declarations parsed before, by their exact text (each kept as first
+/// built, at its place then). Only declarations that parsed without any diagnostic are kept.
 /// Each entry also keeps the copy last handed out, moved to its place: a
 /// declaration whose text and place did not change is shared, not copied.
 /// And it keeps the copy handed out before that one: once nothing else
 /// holds it (the analysis that read it is gone), a declaration that moves
 /// again is that copy with its spans shifted, with nothing allocated or
 /// freed (typing moves every declaration after the cursor on each keystroke).
-/// Entries unused by the latest parse of a file are dropped by [`ParseCache::sweep`].
+/// [`ParseCache::sweep`] drops the entries the latest check did not use once
+/// they hold more text than it used (typing in a long declaration adds a
+/// version of it per keystroke: at most a few are kept).
 #[derive(Debug, Default)]
 pub struct ParseCache {
     /// Each text's entry in `entries` (found once per declaration per parse).
@@ -354,7 +356,26 @@ pub struct ParseCache {
     pub policy: crate::syntax::ast::Memo,
     /// The last [`ParseCache::get_many`]'s moved declarations.
     last_moves: Moves,
+    /// The rules of long routes, by text, parsed at offset 0 (see
+    /// `syntax::route_rules`), each with the check that last used it.
+    rules: rustc_hash::FxHashMap<String, (Rule, u64)>,
+    /// The current check (the number of sweeps so far).
+    check: u64,
+    /// Bytes of text of all kept declarations and rules, and of those the current check used.
+    bytes: Bytes,
 }
+
+/// Bytes of text kept and used, for [`ParseCache::sweep`].
+#[derive(Debug, Default, Clone, Copy)]
+struct Bytes {
+    decls: usize,
+    decls_used: usize,
+    rules: usize,
+    rules_used: usize,
+}
+
+/// Garbage a sweep leaves in place: below this, sweeping costs more than it frees.
+const SWEEP_SLACK: usize = 1 << 20;
 
 /// How [`ParseCache::get_many`] moved declarations to their new place.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -367,13 +388,14 @@ pub struct Moves {
 
 #[derive(Debug)]
 struct Entry {
-    /// Parsed at offset 0 in file 0.
-    at_zero: Decl,
+    /// The copy first built, with its file and offset: every new copy is made from it.
+    base: Placed,
     /// The copy last handed out, with its file and offset.
     placed: Option<Placed>,
     /// The copy handed out before `placed`.
     spare: Option<Placed>,
-    used: bool,
+    /// The check that last used it.
+    used: u64,
 }
 
 /// A copy of a declaration at a file and offset.
@@ -400,7 +422,10 @@ impl ParseCache {
                 continue;
             };
             let (at, e) = e;
-            e.used = true;
+            if e.used != self.check {
+                e.used = self.check;
+                self.bytes.decls_used += text.len();
+            }
             let unmoved = e.unmoved(file, offset);
             if unmoved.is_none() {
                 moved.push((i, at, e.spare.take()));
@@ -450,14 +475,16 @@ impl ParseCache {
         self.last_moves
     }
 
-    /// Remembers a clean declaration parsed from `text` at offset 0 in file
-    /// 0, and returns it moved to `file` at `offset`.
-    pub fn put(&mut self, text: &str, at_zero: Decl, file: FileId, offset: usize) -> Arc<Decl> {
-        let mut e = Entry { at_zero, placed: None, spare: None, used: true };
-        let placed = e.place(file, offset);
+    /// Remembers a clean declaration parsed from `text`, built at `offset`
+    /// of `file` (where it stands), and returns it.
+    pub fn put(&mut self, text: &str, decl: Decl, file: FileId, offset: usize) -> Arc<Decl> {
+        let placed = Arc::new(decl);
+        let e = Entry { base: (file, offset, placed.clone()), placed: Some((file, offset, placed.clone())), spare: None, used: self.check };
+        self.bytes.decls_used += text.len();
         match self.decls.get(text) {
             Some(&at) => self.entries[at] = e,
             None => {
+                self.bytes.decls += text.len();
                 self.decls.insert(text.to_string(), self.entries.len());
                 self.entries.push(e);
             }
@@ -465,14 +492,48 @@ impl ParseCache {
         placed
     }
 
-    /// Forgets declarations no parse used since the last sweep, once the
-    /// cache has grown large.
+    /// The rule parsed from `text` at offset 0, if kept.
+    pub(super) fn rule(&mut self, text: &str) -> Option<Rule> {
+        let (rule, used) = self.rules.get_mut(text)?;
+        if *used != self.check {
+            *used = self.check;
+            self.bytes.rules_used += text.len();
+        }
+        Some(rule.clone())
+    }
+
+    /// Bytes of text kept: the declarations' and the long routes' rules'.
+    pub fn kept_text(&self) -> usize {
+        self.bytes.decls + self.bytes.rules
+    }
+
+    /// How many rules of long routes are kept (each text parsed once).
+    pub fn kept_rules(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Keeps the rule parsed from `text` at offset 0.
+    pub(super) fn put_rule(&mut self, text: &str, rule: Rule) {
+        if self.rules.insert(text.to_string(), (rule, self.check)).is_none() {
+            self.bytes.rules += text.len();
+        }
+        self.bytes.rules_used += text.len();
+    }
+
+    /// Ends a check: forgets the declarations (and the rules of long
+    /// routes) it did not use, once they hold more text than it used.
     pub fn sweep(&mut self) {
-        if self.decls.len() > 50_000 {
+        let now = self.check;
+        let b = self.bytes;
+        if b.rules > 2 * b.rules_used + SWEEP_SLACK {
+            self.rules.retain(|_, (_, used)| *used == now);
+            self.bytes.rules = self.rules.keys().map(String::len).sum();
+        }
+        if b.decls > 2 * b.decls_used + SWEEP_SLACK {
             let mut kept = Vec::new();
             let mut now_at = vec![usize::MAX; self.entries.len()];
-            for (at, mut e) in std::mem::take(&mut self.entries).into_iter().enumerate() {
-                if std::mem::replace(&mut e.used, false) {
+            for (at, e) in std::mem::take(&mut self.entries).into_iter().enumerate() {
+                if e.used == now {
                     now_at[at] = kept.len();
                     kept.push(e);
                 }
@@ -482,7 +543,11 @@ impl ParseCache {
                 *at = now_at[*at];
                 *at != usize::MAX
             });
+            self.bytes.decls = self.decls.keys().map(String::len).sum();
         }
+        self.check += 1;
+        self.bytes.decls_used = 0;
+        self.bytes.rules_used = 0;
     }
 }
 
@@ -497,8 +562,9 @@ impl Entry {
 
     /// A new copy, moved to `file` at `offset`.
     fn copy_to(&self, file: FileId, offset: usize) -> Arc<Decl> {
-        let mut d = self.at_zero.clone();
-        d.rebase(file, offset as u32);
+        let (_, was, base) = &self.base;
+        let mut d = (**base).clone();
+        d.rebase(file, (offset as u32).wrapping_sub(*was as u32));
         Arc::new(d)
     }
 
@@ -513,15 +579,6 @@ impl Entry {
         }
         (self.copy_to(file, offset), false)
     }
-
-    /// The copy at `file` and `offset`: the last one when it did not move.
-    fn place(&mut self, file: FileId, offset: usize) -> Arc<Decl> {
-        self.unmoved(file, offset).unwrap_or_else(|| {
-            let d = self.copy_to(file, offset);
-            self.placed = Some((file, offset, d.clone()));
-            d
-        })
-    }
 }
 
 #[cfg(test)]
@@ -533,13 +590,16 @@ mod tests {
         let (module, _) = crate::syntax::parse::parse_file(FileId(0), "territory t when country == \"US\"\n");
         let decl: Decl = (*module.decls[0]).clone();
         let mut cache = ParseCache::new();
-        // Past the size a sweep starts at; each text stands for a declaration of its own.
-        let texts: Vec<String> = (0..50_010).map(|i| format!("text {i}")).collect();
+        // Texts of 64 bytes: 3.2 MB in all, each standing for a declaration of its own.
+        let texts: Vec<String> = (0..50_010).map(|i| format!("{i:<64}")).collect();
         for (i, t) in texts.iter().enumerate() {
-            cache.put(t, decl.clone(), FileId(0), i);
+            let mut d = decl.clone();
+            d.rebase(FileId(0), i as u32);
+            cache.put(t, d, FileId(0), i);
         }
-        cache.sweep(); // every entry was just put: all kept, and marked unused
+        cache.sweep(); // every entry was used by this check: all kept
         assert_eq!(cache.entries.len(), texts.len());
+        // The next check uses one in seven: the rest (2.7 MB) is more than twice that and the slack.
         let used: Vec<(&str, usize)> = texts.iter().enumerate().filter(|(i, _)| i % 7 == 0).map(|(i, t)| (t.as_str(), i + 1)).collect();
         let got = cache.get_many(&used, FileId(0));
         assert!(got.iter().all(Option::is_some));
@@ -554,6 +614,11 @@ mod tests {
             let Decl::Territory(t) = &**second else { panic!("a territory") };
             assert_eq!(t.span.start as usize, *at);
         }
-        assert!(cache.get_many(&[("text 1", 0)], FileId(0))[0].is_none());
+        // A check that leaves little unused sweeps nothing: both versions of an edited declaration stay.
+        cache.sweep();
+        let _ = cache.get_many(&used[1..], FileId(0));
+        cache.sweep();
+        assert_eq!(cache.entries.len(), used.len());
+        assert!(cache.get_many(&[(texts[1].as_str(), 0)], FileId(0))[0].is_none());
     }
 }
