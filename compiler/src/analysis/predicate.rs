@@ -225,9 +225,25 @@ pub fn hash_terms(terms: &[Term]) -> u64 {
     h.finish()
 }
 
-/// Every bare name in the routes' conditions: the territories (and `none`)
-/// a route may ask about by name, and others besides.
+/// The names the routes' conditions compare `territory` with or list after
+/// `territory in`: the territories (and `none`) a route asks about.
 fn names_in_routes<'s>(syms: &'s Symbols) -> rustc_hash::FxHashSet<&'s str> {
+    // What `Analyzer::compare` and the `in` of a route ask about: the name
+    // compared with `territory` (`==`, `!=`), or listed after `territory in`.
+    fn is_territory(e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Name(n) => n == "territory",
+            ExprKind::Paren(inner) => is_territory(inner),
+            _ => false,
+        }
+    }
+    fn name_of(e: &Expr) -> Option<&str> {
+        match &e.kind {
+            ExprKind::Name(n) => Some(n),
+            ExprKind::Paren(inner) => name_of(inner),
+            _ => None,
+        }
+    }
     let mut names = rustc_hash::FxHashSet::default();
     let mut stack: Vec<&Expr> = syms.routes.values().flat_map(|r| &r.rules).filter_map(|rule| match &rule.guard {
         Guard::When(e) => Some(e),
@@ -236,13 +252,26 @@ fn names_in_routes<'s>(syms: &'s Symbols) -> rustc_hash::FxHashSet<&'s str> {
     // A stack, not recursion: `and` chains may be long.
     while let Some(e) = stack.pop() {
         match &e.kind {
-            ExprKind::Name(n) => {
-                names.insert(n.as_str());
-            }
-            ExprKind::Lit(_) => {}
+            ExprKind::Name(_) | ExprKind::Lit(_) => {}
             ExprKind::Call { args: items, .. } | ExprKind::List(items) => stack.extend(items),
             ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Is { value: x, .. } | ExprKind::Ambiguous(x) | ExprKind::Lookup { key: x, .. } => stack.push(x),
-            ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Cmp { lhs: a, rhs: b, .. } | ExprKind::In { value: a, set: b, .. } | ExprKind::Default { value: a, default: b } => {
+            ExprKind::Cmp { lhs, rhs, .. } => {
+                for (side, other) in [(lhs, rhs), (rhs, lhs)] {
+                    if is_territory(side) {
+                        names.extend(name_of(other));
+                    }
+                }
+                stack.push(lhs);
+                stack.push(rhs);
+            }
+            ExprKind::In { value, set, .. } => {
+                if let (true, ExprKind::List(items)) = (is_territory(value), &set.kind) {
+                    names.extend(items.iter().filter_map(name_of));
+                }
+                stack.push(value);
+                stack.push(set);
+            }
+            ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Default { value: a, default: b } => {
                 stack.push(a);
                 stack.push(b);
             }

@@ -99,7 +99,7 @@ pub fn routes(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs) {
     for route in syms.routes.values() {
         let mut env = Env { in_route: true, ..Env::default() };
         let mut otherwise: Option<Span> = None;
-        let mut names: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut names: rustc_hash::FxHashMap<&str, Span> = Default::default();
         for rule in &route.rules {
             if let Some(n) = &rule.name {
                 if let Some(first) = names.insert(&n.name, n.span) {
@@ -119,20 +119,25 @@ pub fn routes(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs) {
                         .help("move `otherwise` to the end of the route"),
                 );
             }
+            // The environment is copied only when a guard proves a field present.
             let action_env = match &rule.guard {
                 Guard::When(e) => {
                     tc.condition(e, &env);
-                    env.with(facts(e, true))
+                    let proven = facts(e, true);
+                    (!proven.is_empty()).then(|| env.with(proven))
                 }
                 Guard::Otherwise(s) => {
                     otherwise = otherwise.or(Some(*s));
-                    env.clone()
+                    None
                 }
             };
-            action(&rule.action, &action_env, syms, tc, refs, Place::Route(&route.name.name));
+            action(&rule.action, action_env.as_ref().unwrap_or(&env), syms, tc, refs, Place::Route(&route.name.name));
             if let Guard::When(e) = &rule.guard {
                 if !can_continue(&rule.action) {
-                    env = env.with(facts(e, false));
+                    let proven = facts(e, false);
+                    if !proven.is_empty() {
+                        env = env.with(proven);
+                    }
                 }
             }
         }
@@ -181,13 +186,17 @@ pub(crate) fn action(a: &Action, env: &Env, syms: &Symbols, tc: &mut TypeChecker
                     }
                 }
                 AssignTarget::Rep(rep) => {
-                    refs.reps.insert(rep.name.clone());
+                    if !refs.reps.contains(&rep.name) {
+                        refs.reps.insert(rep.name.clone());
+                    }
                     if !syms.reps.contains_key(&rep.name) {
                         tc.diags.push(unknown(rep, "rep", syms.reps.keys().map(String::as_str)));
                     }
                 }
                 AssignTarget::Owner(field) => {
-                    refs.owner_fields.insert(field.name.clone());
+                    if !refs.owner_fields.contains(&field.name) {
+                        refs.owner_fields.insert(field.name.clone());
+                    }
                     let e = Expr { kind: ExprKind::Name(field.name.clone()), span: field.span };
                     let ty = tc.expr(&e, &Env { in_route: false, ..env.clone() }, None);
                     if !matches!(ty, Ty::Str | Ty::Error) {
@@ -253,7 +262,9 @@ pub(crate) fn action(a: &Action, env: &Env, syms: &Symbols, tc: &mut TypeChecker
             }
         }
         ActionKind::Queue(q) => {
-            refs.queues.insert(q.name.clone());
+            if !refs.queues.contains(&q.name) {
+                refs.queues.insert(q.name.clone());
+            }
             if !syms.queues.contains_key(&q.name) {
                 tc.diags.push(unknown(q, "queue", syms.queues.keys().map(String::as_str)));
             }
@@ -262,7 +273,11 @@ pub(crate) fn action(a: &Action, env: &Env, syms: &Symbols, tc: &mut TypeChecker
             if !syms.routes.contains_key(&r.name) {
                 tc.diags.push(unknown(r, "route", syms.routes.keys().map(String::as_str)));
             } else if let Some(from) = route {
-                refs.edges.entry(from.to_string()).or_default().push((r.name.clone(), a.span));
+                let edge = (r.name.clone(), a.span);
+                match refs.edges.get_mut(from) {
+                    Some(edges) => edges.push(edge),
+                    None => drop(refs.edges.insert(from.to_string(), vec![edge])),
+                }
             } else {
                 refs.handler_routes.insert(r.name.clone());
             }

@@ -299,7 +299,7 @@ impl Printer<'_> {
                 self.block(format!("queue {}", d.name.name), d.span, d.name.span, slot, top, items, short);
             }
             Decl::Route(d) => {
-                let heads: Vec<String> = d.rules.iter().map(rule_head).collect();
+                let heads: Vec<String> = d.rules.iter().map(|r| rule_head(r)).collect();
                 let column = heads.iter().map(|h| 2 + width(h)).filter(|w| *w <= ALIGN_MAX).max().unwrap_or(0);
                 let items = d
                     .rules

@@ -545,8 +545,9 @@ impl std::fmt::Debug for Memo {
 pub struct RouteDecl {
     /// The route's name.
     pub name: Ident,
-    /// Its rules in order.
-    pub rules: Vec<Rule>,
+    /// Its rules in order (shared: a long route's unchanged rules are not
+    /// copied when an editor re-checks it, see `syntax::route_rules`).
+    pub rules: Vec<Arc<Rule>>,
     /// The whole declaration.
     pub span: Span,
     /// What the analyses worked out from its rules (which leads each takes).

@@ -53,7 +53,7 @@ pub fn parse_file_cached(file: FileId, text: &str, mut cache: Option<&mut ParseC
         // A long route, a rule at a time: only the rules whose text changed are parsed.
         if let Some(c) = cache.as_deref_mut().filter(|_| piece.len() >= super::route_rules::MIN_BYTES && piece.starts_with("route")) {
             if let Some(route) = super::route_rules::route_at(piece, file, chunk.start, c) {
-                module.decls.push(c.put(piece, route, file, chunk.start));
+                module.decls.push(route);
                 continue;
             }
         }
@@ -332,7 +332,7 @@ impl Builder<'_> {
             }
             Rule::route_decl => {
                 let name = self.ident(next(&mut it));
-                let rules = it.map(|r| self.rule(r)).collect();
+                let rules = it.map(|r| Arc::new(self.rule(r))).collect();
                 Decl::Route(RouteDecl { name, rules, span, memo: Memo::default() })
             }
             Rule::handler_decl => {

@@ -37,6 +37,13 @@ impl<T: Rebase> Rebase for Option<T> {
     }
 }
 
+impl<T: Rebase + Clone> Rebase for Arc<T> {
+    /// Shifts a copy when the node is shared, the node itself when not.
+    fn rebase(&mut self, file: FileId, delta: u32) {
+        Arc::make_mut(self).rebase(file, delta);
+    }
+}
+
 impl<T: Rebase> Rebase for Box<T> {
     fn rebase(&mut self, file: FileId, delta: u32) {
         (**self).rebase(file, delta);
@@ -356,9 +363,12 @@ pub struct ParseCache {
     pub policy: crate::syntax::ast::Memo,
     /// The last [`ParseCache::get_many`]'s moved declarations.
     last_moves: Moves,
-    /// The rules of long routes, by text, parsed at offset 0 (see
-    /// `syntax::route_rules`), each with the check that last used it.
-    rules: rustc_hash::FxHashMap<String, (Rule, u64)>,
+    /// The rules of long routes, by text (see `syntax::route_rules`).
+    rules: rustc_hash::FxHashMap<String, Entry<Rule>>,
+    /// Each long route's last version, by file and name: its rules come
+    /// from `rules`, and only the latest is kept (so that the copies of
+    /// its rules two versions back are free to move in place).
+    long_routes: rustc_hash::FxHashMap<(FileId, String), LongRoute>,
     /// The current check (the number of sweeps so far).
     check: u64,
     /// Bytes of text of all kept declarations and rules, and of those the current check used.
@@ -387,19 +397,33 @@ pub struct Moves {
 }
 
 #[derive(Debug)]
-struct Entry {
+struct Entry<T = Decl> {
     /// The copy first built, with its file and offset: every new copy is made from it.
-    base: Placed,
+    base: Placed<T>,
     /// The copy last handed out, with its file and offset.
-    placed: Option<Placed>,
+    placed: Option<Placed<T>>,
     /// The copy handed out before `placed`.
-    spare: Option<Placed>,
+    spare: Option<Placed<T>>,
+    /// The check that last used it.
+    used: u64,
+}
+
+/// A long route's last version (see `ParseCache::long_routes`).
+#[derive(Debug)]
+pub(super) struct LongRoute {
+    /// Its text.
+    pub(super) text: String,
+    /// Where it stood.
+    pub(super) file: FileId,
+    pub(super) offset: usize,
+    /// The declaration built there.
+    pub(super) decl: Arc<Decl>,
     /// The check that last used it.
     used: u64,
 }
 
 /// A copy of a declaration at a file and offset.
-type Placed = (FileId, usize, Arc<Decl>);
+type Placed<T = Decl> = (FileId, usize, Arc<T>);
 
 impl ParseCache {
     /// An empty cache.
@@ -492,14 +516,49 @@ impl ParseCache {
         placed
     }
 
-    /// The rule parsed from `text` at offset 0, if kept.
-    pub(super) fn rule(&mut self, text: &str) -> Option<Rule> {
-        let (rule, used) = self.rules.get_mut(text)?;
-        if *used != self.check {
-            *used = self.check;
-            self.bytes.rules_used += text.len();
+    /// The rule of a long route whose text is `text`, at `offset` of
+    /// `file`: the copy handed out last time when it did not move, else
+    /// moved there (in place when nothing holds its copy from two checks
+    /// back); parsed there by `parse` when the text is new (`None` when it
+    /// does not parse cleanly: nothing is kept).
+    pub(super) fn rule_at(&mut self, text: &str, file: FileId, offset: usize, parse: impl FnOnce() -> Option<Rule>) -> Option<Arc<Rule>> {
+        if let Some(e) = self.rules.get_mut(text) {
+            if e.used != self.check {
+                e.used = self.check;
+                self.bytes.rules_used += text.len();
+            }
+            if let Some(r) = e.unmoved(file, offset) {
+                return Some(r);
+            }
+            let spare = e.spare.take();
+            let (r, _) = e.move_to(file, offset, spare);
+            e.spare = e.placed.replace((file, offset, r.clone()));
+            return Some(r);
         }
-        Some(rule.clone())
+        let r = Arc::new(parse()?);
+        let e = Entry { base: (file, offset, r.clone()), placed: Some((file, offset, r.clone())), spare: None, used: self.check };
+        self.rules.insert(text.to_string(), e);
+        self.bytes.rules += text.len();
+        self.bytes.rules_used += text.len();
+        Some(r)
+    }
+
+    /// The last version of route `name` of `file`, marked used by this check.
+    pub(super) fn long_route(&mut self, file: FileId, name: &str) -> Option<&LongRoute> {
+        let l = self.long_routes.get_mut(&(file, name.to_string()))?;
+        l.used = self.check;
+        Some(l)
+    }
+
+    /// Keeps `decl`, built from `text` at `offset` of `file`, as route `name`'s last version.
+    pub(super) fn keep_long_route(&mut self, file: FileId, name: &str, text: &str, offset: usize, decl: Arc<Decl>) {
+        let l = LongRoute { text: text.to_string(), file, offset, decl, used: self.check };
+        if let Some(old) = self.long_routes.insert((file, name.to_string()), l) {
+            // The version it replaces holds what the analyses worked out
+            // for every rule: freed on a thread of its own (milliseconds for a long route).
+            // Should no thread start, the closure (and `old`) is dropped here.
+            let _ = std::thread::Builder::new().spawn(move || drop(old));
+        }
     }
 
     /// Bytes of text kept: the declarations' and the long routes' rules'.
@@ -513,20 +572,14 @@ impl ParseCache {
     }
 
     /// Keeps the rule parsed from `text` at offset 0.
-    pub(super) fn put_rule(&mut self, text: &str, rule: Rule) {
-        if self.rules.insert(text.to_string(), (rule, self.check)).is_none() {
-            self.bytes.rules += text.len();
-        }
-        self.bytes.rules_used += text.len();
-    }
-
     /// Ends a check: forgets the declarations (and the rules of long
     /// routes) it did not use, once they hold more text than it used.
     pub fn sweep(&mut self) {
         let now = self.check;
         let b = self.bytes;
+        self.long_routes.retain(|_, l| l.used == now);
         if b.rules > 2 * b.rules_used + SWEEP_SLACK {
-            self.rules.retain(|_, (_, used)| *used == now);
+            self.rules.retain(|_, e| e.used == now);
             self.bytes.rules = self.rules.keys().map(String::len).sum();
         }
         if b.decls > 2 * b.decls_used + SWEEP_SLACK {
@@ -551,9 +604,9 @@ impl ParseCache {
     }
 }
 
-impl Entry {
+impl<T: Rebase + Clone> Entry<T> {
     /// The copy last handed out, when it stands at `file` and `offset`.
-    fn unmoved(&self, file: FileId, offset: usize) -> Option<Arc<Decl>> {
+    fn unmoved(&self, file: FileId, offset: usize) -> Option<Arc<T>> {
         match &self.placed {
             Some((f, o, d)) if *f == file && *o == offset => Some(d.clone()),
             _ => None,
@@ -561,7 +614,7 @@ impl Entry {
     }
 
     /// A new copy, moved to `file` at `offset`.
-    fn copy_to(&self, file: FileId, offset: usize) -> Arc<Decl> {
+    fn copy_to(&self, file: FileId, offset: usize) -> Arc<T> {
         let (_, was, base) = &self.base;
         let mut d = (**base).clone();
         d.rebase(file, (offset as u32).wrapping_sub(*was as u32));
@@ -570,7 +623,7 @@ impl Entry {
 
     /// The declaration at `file` and `offset`: `spare` moved there in place
     /// when nothing else holds it (`true`), else a new copy.
-    fn move_to(&self, file: FileId, offset: usize, spare: Option<Placed>) -> (Arc<Decl>, bool) {
+    fn move_to(&self, file: FileId, offset: usize, spare: Option<Placed<T>>) -> (Arc<T>, bool) {
         if let Some((_, was, mut d)) = spare {
             if let Some(inner) = Arc::get_mut(&mut d) {
                 inner.rebase(file, (offset as u32).wrapping_sub(was as u32));

@@ -6,47 +6,54 @@
 //! errors, or the route is parsed whole as before, so errors and the tree
 //! are the same either way.
 
+use std::sync::Arc;
+
 use pest::Parser;
 
 use super::ast::{Decl, Ident, Memo, RouteDecl, Rule as RouteRule};
 use super::grammar::{Rule, RouteParser};
 use super::parse::Builder;
-use super::rebase::{ParseCache, Rebase};
+use super::rebase::ParseCache;
 use crate::source::{FileId, Span};
 
 /// Routes shorter than this are parsed whole (a few rules parse in microseconds).
 pub const MIN_BYTES: usize = 4096;
 
 /// The route declaration in `piece` (a chunk starting with `route`) at
-/// `offset` of `file`, built from its rules' cached or newly parsed trees;
+/// `offset` of `file`, built from its rules' kept or newly parsed trees;
 /// `None` when the route cannot be cut into rules that each parse cleanly
-/// (the caller then parses it whole).
-pub(super) fn route_at(piece: &str, file: FileId, offset: usize, cache: &mut ParseCache) -> Option<Decl> {
+/// (the caller then parses it whole). The same text at the same place is
+/// the same declaration; moved, it keeps what the analyses worked out.
+pub(super) fn route_at(piece: &str, file: FileId, offset: usize, cache: &mut ParseCache) -> Option<Arc<Decl>> {
+    let b = piece.as_bytes();
+    let at = skip_space(b, word(b, skip_space(b, 0))?);
+    let name = &piece[at..word(b, at)?];
+    let memo = match cache.long_route(file, name) {
+        Some(last) if last.text == piece && (last.file, last.offset) == (file, offset) => return Some(last.decl.clone()),
+        Some(last) if last.text == piece => match &*last.decl {
+            Decl::Route(r) => r.memo.clone(),
+            _ => Memo::default(),
+        },
+        _ => Memo::default(),
+    };
     let cut = cut(piece)?;
     let mut rules = Vec::with_capacity(cut.rules.len());
     for (start, end) in cut.rules {
         let text = &piece[start..end];
-        let mut rule = match cache.rule(text) {
-            Some(r) => r,
-            None => {
-                let r = parse_rule(text)?;
-                cache.put_rule(text, r.clone());
-                r
-            }
-        };
-        rule.rebase(file, (offset + start) as u32);
-        rules.push(rule);
+        rules.push(cache.rule_at(text, file, offset + start, || parse_rule(text, file, offset + start))?);
     }
-    let name = Ident { name: piece[cut.name.0..cut.name.1].to_string(), span: Span::new(file, offset + cut.name.0, offset + cut.name.1) };
-    Some(Decl::Route(RouteDecl { name, rules, span: Span::new(file, offset, offset + cut.close + 1), memo: Memo::default() }))
+    let name = Ident { name: name.to_string(), span: Span::new(file, offset + cut.name.0, offset + cut.name.1) };
+    let decl = Arc::new(Decl::Route(RouteDecl { name, rules, span: Span::new(file, offset, offset + cut.close + 1), memo }));
+    cache.keep_long_route(file, &piece[cut.name.0..cut.name.1], piece, offset, decl.clone());
+    Some(decl)
 }
 
 /// One rule's text (with the whitespace and comments after it) parsed at
-/// offset 0, when it is exactly one rule whose literals are all valid.
-fn parse_rule(text: &str) -> Option<RouteRule> {
+/// `offset` of `file`, when it is exactly one rule whose literals are all valid.
+fn parse_rule(text: &str, file: FileId, offset: usize) -> Option<RouteRule> {
     let pair = RouteParser::parse(Rule::rule_only, text).ok()?.next()?.into_inner().next()?;
     let mut diags = Vec::new();
-    let rule = Builder { file: FileId(0), offset: 0, diags: &mut diags }.rule(pair);
+    let rule = Builder { file, offset, diags: &mut diags }.rule(pair);
     diags.is_empty().then_some(rule)
 }
 
@@ -205,13 +212,17 @@ mod tests {
     fn a_route_cut_into_rules_is_the_tree_parsed_whole() {
         let mut cache = ParseCache::new();
         let cut_once = route_at(ROUTE, FileId(0), 0, &mut cache).expect("the route cuts into rules");
-        assert_eq!(cut_once, whole(ROUTE));
-        let Decl::Route(r) = &cut_once else { panic!("a route") };
+        assert_eq!(*cut_once, whole(ROUTE));
+        let Decl::Route(r) = &*cut_once else { panic!("a route") };
         assert_eq!(r.rules.len(), 4);
         // Again, from the cached rules, and with one rule changed.
-        assert_eq!(route_at(ROUTE, FileId(0), 0, &mut cache).expect("cached"), whole(ROUTE));
+        assert!(Arc::ptr_eq(&route_at(ROUTE, FileId(0), 0, &mut cache).expect("kept"), &cut_once), "the same text at the same place");
         let edited = ROUTE.replace(">= 1000", ">= 10000");
-        assert_eq!(route_at(&edited, FileId(0), 0, &mut cache).expect("edited"), whole(&edited));
+        assert_eq!(*route_at(&edited, FileId(0), 0, &mut cache).expect("edited"), whole(&edited));
+        // Moved (a line inserted above it, in another file): every rule moved with it.
+        let moved = format!("\n{edited}");
+        let (m, _) = parse_file(FileId(2), &moved);
+        assert_eq!(*route_at(&edited, FileId(2), 1, &mut cache).expect("moved"), *m.decls[0]);
     }
 
     #[test]
