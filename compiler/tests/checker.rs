@@ -498,3 +498,31 @@ route canada {
     }
     assert_eq!(seen[0], seen[10]);
 }
+
+/// A tier condition that checked clean is not type-checked again while the
+/// fingerprint and the fields the tiers before it prove present are the
+/// same: editing an earlier tier so that it no longer proves `state`
+/// present must bring back the finding on a later tier whose text did not change.
+#[test]
+fn re_checks_with_the_editor_cache_type_check_tiers_as_fresh_checks_do() {
+    let base = r#"policy p { entry main }
+schema lead { id: string  country: string  state: string?  score: int }
+tier unknown when state is missing sla 1d
+tier west when state in ["CA", "OR"] sla 1h
+tier rest otherwise sla 1d
+queue q { owner "ops@example.com" }
+route main { otherwise -> queue q }
+"#;
+    let edits = [
+        base.to_string(),
+        base.replace("tier unknown when state is missing", "tier unknown when score < 0"), // `state` no longer proven present
+        base.to_string(),
+        base.replace("state: string?", "state: int?"), // a type mismatch on the later tier
+        base.to_string(),
+    ];
+    let seen = common::re_check_as_fresh(&edits);
+    assert_ne!(seen[0], seen[1], "the later tier's finding comes back: {:#?}", seen[1]);
+    assert_ne!(seen[0], seen[3]);
+    assert_eq!(seen[0], seen[2]);
+    assert_eq!(seen[0], seen[4]);
+}

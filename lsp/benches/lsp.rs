@@ -366,7 +366,7 @@ fn phases(shape: &Shape) {
             let mut tc = types::TypeChecker::new(&syms, &mut diags);
             decls::enums_and_sets(&syms, &mut tc);
             lap("type check: enums, sets", &mut times);
-            flow::tiers(&syms, false, &mut tc);
+            flow::tiers(&syms, false, &mut tc, Some(key));
             flow::territories(&syms, &mut tc, Some(key));
             lap("type check: tiers, territories", &mut times);
             flow::routes(&syms, &mut tc, &mut refs);

@@ -35,8 +35,10 @@ pub struct Refs {
     pub handler_routes: BTreeSet<String>,
 }
 
-/// Checks tiers in order.
-pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker) {
+/// Checks tiers in order. Under `key` (an editor's re-check), a condition
+/// that checked clean under the same key and the same fields proven present
+/// by the tiers before it is not checked again, as for territories.
+pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker, key: Option<u64>) {
     let mut env = Env::default();
     let mut catch_all: Option<&TierDecl> = None;
     for tier in &syms.tiers {
@@ -50,8 +52,17 @@ pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker) {
         }
         match &tier.guard {
             Guard::When(e) => {
-                tc.condition(e, &env);
-                env = env.with(facts(e, false));
+                let key = key.map(|k| {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = rustc_hash::FxHasher::default();
+                    (k, &env.present).hash(&mut h);
+                    h.finish()
+                });
+                check_clean(tc, &tier.memo, key, |tc| tc.condition(e, &env));
+                let proven = facts(e, false);
+                if !proven.is_empty() {
+                    env = env.with(proven);
+                }
             }
             Guard::Otherwise(_) => catch_all = catch_all.or(Some(tier)),
         }
@@ -73,25 +84,33 @@ pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker) {
 /// territory's memo keeps the sets it uses (a condition with findings is
 /// checked every time, since their places move with the text).
 pub fn territories(syms: &Symbols, tc: &mut TypeChecker, key: Option<u64>) {
+    for t in &syms.territories {
+        check_clean(tc, &t.memo, key, |tc| tc.condition(&t.condition, &Env::default()));
+    }
+}
+
+/// Runs `check` on the declaration that owns `memo`, unless it checked
+/// clean under `key` before: then only the sets it used are counted as
+/// used. A check with findings is run every time (their places move with
+/// the text); without a key (no editor cache) every check runs.
+fn check_clean(tc: &mut TypeChecker, memo: &Memo, key: Option<u64>, check: impl FnOnce(&mut TypeChecker)) {
     /// The sets a clean condition uses.
     struct Clean(Vec<String>);
-    for t in &syms.territories {
-        let Some(key) = key else {
-            tc.condition(&t.condition, &Env::default());
-            continue;
-        };
-        if let Some(clean) = t.memo.get::<Clean>(key) {
-            tc.used_sets.extend(clean.0.iter().cloned());
-            continue;
-        }
-        let before = (tc.diags.len(), std::mem::take(&mut tc.used_sets));
-        tc.condition(&t.condition, &Env::default());
-        let used = std::mem::replace(&mut tc.used_sets, before.1);
-        if tc.diags.len() == before.0 {
-            t.memo.set(key, std::sync::Arc::new(Clean(used.iter().cloned().collect())));
-        }
-        tc.used_sets.extend(used);
+    let Some(key) = key else {
+        check(tc);
+        return;
+    };
+    if let Some(clean) = memo.get::<Clean>(key) {
+        tc.used_sets.extend(clean.0.iter().cloned());
+        return;
     }
+    let before = (tc.diags.len(), std::mem::take(&mut tc.used_sets));
+    check(tc);
+    let used = std::mem::replace(&mut tc.used_sets, before.1);
+    if tc.diags.len() == before.0 {
+        memo.set(key, std::sync::Arc::new(Clean(used.iter().cloned().collect())));
+    }
+    tc.used_sets.extend(used);
 }
 
 /// Checks every route's rules and actions; returns what they refer to.

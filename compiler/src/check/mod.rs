@@ -136,7 +136,7 @@ fn check_modules(
     let used_sets = {
         let mut tc = types::TypeChecker::new(&syms, diags);
         decls::enums_and_sets(&syms, &mut tc);
-        flow::tiers(&syms, nothing, &mut tc);
+        flow::tiers(&syms, nothing, &mut tc, key);
         flow::territories(&syms, &mut tc, key);
         flow::routes(&syms, &mut tc, &mut refs);
         flow::handlers(&syms, &mut tc, &mut refs);
