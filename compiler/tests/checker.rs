@@ -526,3 +526,30 @@ route main { otherwise -> queue q }
     assert_eq!(seen[0], seen[2]);
     assert_eq!(seen[0], seen[4]);
 }
+
+/// A long route is parsed a rule at a time and keeps its analysis across
+/// an undo: typing in it, undoing, and moving it must each say exactly
+/// what a fresh check says (a rule shadowed by an earlier one, and not).
+#[test]
+fn re_checks_of_a_long_route_say_what_fresh_checks_say_through_edits_and_undo() {
+    let mut route = String::from("route main {\n");
+    for i in 0..200 {
+        route += &format!("  r{i}: when country == \"C{i}\" -> queue q // rule {i} of 200\n");
+    }
+    route += "  again: when country == \"C7\" -> queue q\n  otherwise -> queue q\n}\n";
+    let base = format!("policy p {{ entry main }}\nschema lead {{ id: string  country: string  score: int }}\ntier all otherwise sla 1h\nqueue q {{ owner \"ops@example.com\" }}\n{route}");
+    let edits = [
+        base.clone(),
+        base.replacen("r7: when country == \"C7\"", "r7: when country == \"C77\"", 1), // `again` can fire now
+        base.clone(),                                                                 // undo
+        base.replacen("r7: when country == \"C7\"", "r7: when country == \"C77\"", 1), // redo
+        format!("// moved\n{base}"),
+        base.replacen("r150: when", "r150: when score > 1 and", 1),
+        base.replacen("r7: when country == \"C7\"", "r7: when country == \"C77\"", 1), // as an edit once more
+        base.clone(),
+    ];
+    let seen = common::re_check_as_fresh(&edits);
+    assert_ne!(seen[0], seen[1], "`again` is shadowed by `r7` only in the original: {:#?}", seen[0]);
+    assert_eq!(seen[0], seen[2]);
+    assert_eq!(seen[1], seen[3]);
+}

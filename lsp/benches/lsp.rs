@@ -184,6 +184,13 @@ impl Shape {
 }
 
 impl Shape {
+    /// Types after the first `after` instead (where the inserted character
+    /// would, typed again and again, make the policy wrong).
+    fn typing_after(mut self, after: &str, ch: char) -> Shape {
+        self.type_at = (self.text.find(after).unwrap_or_else(|| panic!("`{after}` is in the policy")) + after.len(), ch);
+        self
+    }
+
     /// The text after typing `n + 1` characters at the typing place: each
     /// `n` gives a text no earlier edit produced (as when someone types),
     /// of the same kind of character as the shape's inserted one (digits
@@ -290,7 +297,9 @@ fn shapes() -> Vec<Shape> {
             ("s1666: when ", false),
             "country",
         ),
-        shape("slas", "slas", ("sla_warning(c1250, 2m)", "sla_warning(c1250, 3m)"), ("sla_warning(c1250, 2", '0'), ("tier c1250 when ", false), "country"),
+        // Typing goes into the reminder's text: more digits in its time would pass the tier's SLA.
+        shape("slas", "slas", ("sla_warning(c1250, 2m)", "sla_warning(c1250, 3m)"), ("sla_warning(c1250, 2", '0'), ("tier c1250 when ", false), "country")
+            .typing_after("lead due in 2", 'x'),
     ]
 }
 

@@ -369,6 +369,10 @@ pub struct ParseCache {
     /// from `rules`, and only the latest is kept (so that the copies of
     /// its rules two versions back are free to move in place).
     long_routes: rustc_hash::FxHashMap<(FileId, String), LongRoute>,
+    /// The memos of the long routes' versions replaced last, with their
+    /// text, newest last: undoing an edit finds what the analyses worked
+    /// out for the text it goes back to.
+    replaced_memos: Vec<(String, Memo)>,
     /// The current check (the number of sweeps so far).
     check: u64,
     /// Bytes of text of all kept declarations and rules, and of those the current check used.
@@ -383,6 +387,10 @@ struct Bytes {
     rules: usize,
     rules_used: usize,
 }
+
+/// How many replaced long routes' memos are kept (each holds what the
+/// analyses worked out for every rule of one version).
+const REPLACED_MEMOS: usize = 2;
 
 /// Garbage a sweep leaves in place: below this, sweeping costs more than it frees.
 const SWEEP_SLACK: usize = 1 << 20;
@@ -543,6 +551,11 @@ impl ParseCache {
         Some(r)
     }
 
+    /// The memo of a replaced long route whose text was `text`, if kept.
+    pub(super) fn replaced_memo(&self, text: &str) -> Option<Memo> {
+        self.replaced_memos.iter().rev().find(|(t, _)| t == text).map(|(_, m)| m.clone())
+    }
+
     /// The last version of route `name` of `file`, marked used by this check.
     pub(super) fn long_route(&mut self, file: FileId, name: &str) -> Option<&LongRoute> {
         let l = self.long_routes.get_mut(&(file, name.to_string()))?;
@@ -554,6 +567,15 @@ impl ParseCache {
     pub(super) fn keep_long_route(&mut self, file: FileId, name: &str, text: &str, offset: usize, decl: Arc<Decl>) {
         let l = LongRoute { text: text.to_string(), file, offset, decl, used: self.check };
         if let Some(old) = self.long_routes.insert((file, name.to_string()), l) {
+            if let Decl::Route(r) = &*old.decl {
+                if old.text != text {
+                    self.replaced_memos.push((old.text.clone(), r.memo.clone()));
+                }
+            }
+            if self.replaced_memos.len() > REPLACED_MEMOS {
+                let evicted = self.replaced_memos.remove(0);
+                let _ = std::thread::Builder::new().spawn(move || drop(evicted));
+            }
             // The version it replaces holds what the analyses worked out
             // for every rule: freed on a thread of its own (milliseconds for a long route).
             // Should no thread start, the closure (and `old`) is dropped here.

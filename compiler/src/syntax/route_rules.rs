@@ -34,7 +34,7 @@ pub(super) fn route_at(piece: &str, file: FileId, offset: usize, cache: &mut Par
             Decl::Route(r) => r.memo.clone(),
             _ => Memo::default(),
         },
-        _ => Memo::default(),
+        _ => cache.replaced_memo(piece).unwrap_or_default(),
     };
     let cut = cut(piece)?;
     let mut rules = Vec::with_capacity(cut.rules.len());
