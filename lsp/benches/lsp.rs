@@ -482,7 +482,6 @@ fn measure(shape: &Shape) -> Figures {
     let single = edit_times(&shape.edited);
     // Typing: a character inserted, then deleted (the declarations after it move).
     let inserted = edit_times(&shape.inserted);
-    drop(edit_times);
 
     // Typing: every edit a text not seen before (one to three characters
     // more at the same place), so no declaration it touches is cached.
