@@ -553,3 +553,51 @@ fn re_checks_of_a_long_route_say_what_fresh_checks_say_through_edits_and_undo() 
     assert_eq!(seen[0], seen[2]);
     assert_eq!(seen[1], seen[3]);
 }
+
+/// A route that checked clean is not type-checked again while the
+/// fingerprint and the names it may refer to are the same: removing the
+/// team it assigns to, the handler its assignment relies on or the set it
+/// reads must bring the findings back; moving it must move the places of
+/// its `route` actions (the cycle between `a` and `b` is reported at one).
+#[test]
+fn re_checks_with_the_editor_cache_type_check_routes_as_fresh_checks_do() {
+    let base = r#"policy p { entry main }
+schema lead { id: string  country: string  state: string? }
+set west = ["CA", "OR"]
+tier all otherwise sla 1h
+rep ann { email "ann@example.com" }
+team sales { members [ann] }
+queue q { owner "ops@example.com" }
+on no_available_rep -> queue q
+route main {
+  w: when state is present and state in west -> assign team sales
+  otherwise -> route a
+}
+route a {
+  when country == "US" -> route b
+  otherwise -> queue q
+}
+route b {
+  when country == "US" -> route a
+  otherwise -> queue q
+}
+"#;
+    let edits = [
+        base.to_string(),
+        format!("// moved\n\n{base}"), // kept checks, moved: the cycle's place moves
+        base.to_string(),
+        base.replace("team sales { members [ann] }\n", ""), // E0004 unknown team
+        base.to_string(),
+        base.replace("on no_available_rep -> queue q\n", ""), // E0022 nothing handles it
+        base.replace("set west = [\"CA\", \"OR\"]\n", ""), // E0004 unknown set
+        base.replace("queue q {", "queue r { owner \"x@example.com\" }\nqueue q {"),
+        base.to_string(),
+    ];
+    let seen = common::re_check_as_fresh(&edits);
+    assert!(seen[0].iter().any(|d| d.contains("E0024")), "the cycle: {:#?}", seen[0]);
+    for i in [1, 3, 5, 6] {
+        assert_ne!(seen[0], seen[i], "check {i}: {:#?}", seen[i]);
+    }
+    assert_eq!(seen[0], seen[2]);
+    assert_eq!(seen[0], seen[8]);
+}

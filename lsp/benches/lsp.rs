@@ -378,7 +378,7 @@ fn phases(shape: &Shape) {
             flow::tiers(&syms, false, &mut tc, Some(key));
             flow::territories(&syms, &mut tc, Some(key));
             lap("type check: tiers, territories", &mut times);
-            flow::routes(&syms, &mut tc, &mut refs);
+            flow::routes(&syms, &mut tc, &mut refs, Some(key));
             lap("type check: routes", &mut times);
             flow::handlers(&syms, &mut tc, &mut refs);
             duplicate::handlers(&syms, &mut tc, &mut refs);

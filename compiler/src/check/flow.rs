@@ -114,8 +114,95 @@ fn check_clean(tc: &mut TypeChecker, memo: &Memo, key: Option<u64>, check: impl 
 }
 
 /// Checks every route's rules and actions; returns what they refer to.
-pub fn routes(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs) {
+///
+/// Under `key` (an editor's re-check: [`super::memo_key`]), a route that
+/// checked clean under the same key (the schema, enums, sets, tables and
+/// handlers) and the same names of teams, reps, queues, routes, tiers and
+/// territories is not checked again: its memo keeps what it refers
+/// to, with the places of its `route` actions relative to its own start.
+pub fn routes(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, key: Option<u64>) {
+    let key = key.map(|k| route_key(syms, k));
     for route in syms.routes.values() {
+        let Some(key) = key else {
+            route_rules(route, syms, tc, refs);
+            continue;
+        };
+        let (file, start) = (route.span.file, route.span.start);
+        if let Some(clean) = route.memo.get::<CleanRoute>(key) {
+            tc.used_sets.extend(clean.used_sets.iter().cloned());
+            let mut edges = clean.refs.edges.clone();
+            for (_, span) in edges.values_mut().flatten() {
+                *span = crate::source::Span::new(file, (start + span.start) as usize, (start + span.end) as usize);
+            }
+            merge(refs, Refs { edges, ..clean.refs.without_edges() });
+            continue;
+        }
+        let (diags_before, sets_before) = (tc.diags.len(), std::mem::take(&mut tc.used_sets));
+        let mut mine = Refs::default();
+        route_rules(route, syms, tc, &mut mine);
+        let used = std::mem::replace(&mut tc.used_sets, sets_before);
+        if tc.diags.len() == diags_before {
+            let mut relative = mine.edges.clone();
+            for (_, span) in relative.values_mut().flatten() {
+                *span = crate::source::Span::new(file, (span.start - start) as usize, (span.end - start) as usize);
+            }
+            let kept = CleanRoute { refs: Refs { edges: relative, ..mine.without_edges() }, used_sets: used.iter().cloned().collect() };
+            route.memo.set(key, std::sync::Arc::new(kept));
+        }
+        tc.used_sets.extend(used);
+        merge(refs, mine);
+    }
+}
+
+/// What a route that checked clean refers to (its `route` actions' places
+/// relative to the route's start) and the sets it uses.
+struct CleanRoute {
+    refs: Refs,
+    used_sets: Vec<String>,
+}
+
+impl Refs {
+    /// A copy of everything but the edges.
+    fn without_edges(&self) -> Refs {
+        Refs {
+            queues: self.queues.clone(),
+            reps: self.reps.clone(),
+            owner_fields: self.owner_fields.clone(),
+            edges: BTreeMap::new(),
+            handler_routes: self.handler_routes.clone(),
+        }
+    }
+}
+
+/// Adds what `more` refers to into `refs`.
+fn merge(refs: &mut Refs, more: Refs) {
+    refs.queues.extend(more.queues);
+    refs.reps.extend(more.reps);
+    refs.owner_fields.extend(more.owner_fields);
+    refs.handler_routes.extend(more.handler_routes);
+    for (from, edges) in more.edges {
+        refs.edges.entry(from).or_default().extend(edges);
+    }
+}
+
+/// The key a route's clean check is kept under: the fingerprint (which
+/// holds the handlers) and the names an action or a `tier ==` /
+/// `territory ==` may refer to.
+fn route_key(syms: &Symbols, key: u64) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    key.hash(&mut h);
+    for names in [syms.teams.keys().collect::<Vec<_>>(), syms.reps.keys().collect(), syms.queues.keys().collect(), syms.routes.keys().collect()] {
+        names.hash(&mut h);
+    }
+    syms.tiers.iter().map(|t| &t.name.name).collect::<Vec<_>>().hash(&mut h);
+    syms.territories.iter().map(|t| &t.name.name).collect::<Vec<_>>().hash(&mut h);
+    h.finish()
+}
+
+/// Checks one route's rules and actions.
+fn route_rules(route: &RouteDecl, syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs) {
+    {
         let mut env = Env { in_route: true, ..Env::default() };
         let mut otherwise: Option<Span> = None;
         let mut names: rustc_hash::FxHashMap<&str, Span> = Default::default();

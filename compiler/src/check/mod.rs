@@ -138,7 +138,7 @@ fn check_modules(
         decls::enums_and_sets(&syms, &mut tc);
         flow::tiers(&syms, nothing, &mut tc, key);
         flow::territories(&syms, &mut tc, key);
-        flow::routes(&syms, &mut tc, &mut refs);
+        flow::routes(&syms, &mut tc, &mut refs, key);
         flow::handlers(&syms, &mut tc, &mut refs);
         duplicate::handlers(&syms, &mut tc, &mut refs);
         std::mem::take(&mut tc.used_sets)
