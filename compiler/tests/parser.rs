@@ -453,3 +453,28 @@ fn typing_in_a_long_route_keeps_the_parse_cache_bounded() {
     // Each version is 0.35 MB of text; without the sweep 24 would be kept (8.4 MB).
     assert!(most < 4 * route.len() + 2 * (1 << 20), "kept {most} bytes of text for a {} byte route", route.len());
 }
+
+/// A check that finds a long route unchanged uses it whole without looking
+/// its rules up; the sweep after it must keep those rules, or the next
+/// edit parses every rule again (a long route over 1 MB: 400 ms).
+#[test]
+fn a_long_route_used_whole_keeps_its_rules_through_a_sweep() {
+    use leadroute_compiler::syntax::{parse_file_cached, ParseCache};
+    let mut text = String::from("route main {\n");
+    for i in 0..20_000 {
+        text += &format!("  r{i}: when country == \"C{i}\" -> queue review // 60 bytes\n");
+    }
+    text += "}\n";
+    assert!(text.len() > 1 << 20);
+    let mut cache = ParseCache::new();
+    for _ in 0..3 {
+        let (m, diags) = parse_file_cached(FileId(0), &text, Some(&mut cache));
+        assert!(diags.is_empty() && m.decls.len() == 1);
+        cache.sweep();
+        assert_eq!(cache.kept_rules(), 20_000);
+    }
+    let edited = text.replacen("\"C7\"", "\"C77\"", 1);
+    let (m, _) = parse_file_cached(FileId(0), &edited, Some(&mut cache));
+    assert_eq!(m, parse_file(FileId(0), &edited).0);
+    assert_eq!(cache.kept_rules(), 20_001, "one rule parsed, the rest kept");
+}

@@ -559,7 +559,11 @@ impl ParseCache {
     /// The last version of route `name` of `file`, marked used by this check.
     pub(super) fn long_route(&mut self, file: FileId, name: &str) -> Option<&LongRoute> {
         let l = self.long_routes.get_mut(&(file, name.to_string()))?;
-        l.used = self.check;
+        if l.used != self.check {
+            l.used = self.check;
+            // Its rules are in use whether or not this check looks them up.
+            self.bytes.rules_used += l.text.len();
+        }
         Some(l)
     }
 
@@ -601,6 +605,14 @@ impl ParseCache {
         let b = self.bytes;
         self.long_routes.retain(|_, l| l.used == now);
         if b.rules > 2 * b.rules_used + SWEEP_SLACK {
+            // A long route used whole (its text unchanged) did not look its rules up: they are kept too.
+            for l in self.long_routes.values() {
+                for text in super::route_rules::rule_texts(&l.text) {
+                    if let Some(e) = self.rules.get_mut(text) {
+                        e.used = now;
+                    }
+                }
+            }
             self.rules.retain(|_, e| e.used == now);
             self.bytes.rules = self.rules.keys().map(String::len).sum();
         }

@@ -48,6 +48,11 @@ pub(super) fn route_at(piece: &str, file: FileId, offset: usize, cache: &mut Par
     Some(decl)
 }
 
+/// The texts of the rules `piece` (a long route) is cut into; none when it does not cut.
+pub(super) fn rule_texts(piece: &str) -> impl Iterator<Item = &str> {
+    cut(piece).into_iter().flat_map(|c| c.rules).map(move |(start, end)| &piece[start..end])
+}
+
 /// One rule's text (with the whitespace and comments after it) parsed at
 /// `offset` of `file`, when it is exactly one rule whose literals are all valid.
 fn parse_rule(text: &str, file: FileId, offset: usize) -> Option<RouteRule> {
