@@ -515,13 +515,33 @@ pub fn chain(e: &Expr, is_and: bool) -> Vec<&Expr> {
 pub fn facts(e: &Expr, when: bool) -> BTreeSet<String> {
     // A chain's facts combine its operands': union where every operand
     // must hold that way, intersection where any one may.
+    // The chain is walked down its left spine (no recursion on long chains,
+    // nothing allocated); an intersection that is empty stays empty.
     if let ExprKind::And(..) | ExprKind::Or(..) = &e.kind {
         let is_and = matches!(e.kind, ExprKind::And(..));
-        let parts = chain(e, is_and);
         let all_must = is_and == when;
-        let mut sets = parts.into_iter().map(|p| facts(p, when));
-        let first = sets.next().unwrap_or_default();
-        return sets.fold(first, |acc, f| if all_must { acc.union(&f).cloned().collect() } else { acc.intersection(&f).cloned().collect() });
+        let mut acc: Option<BTreeSet<String>> = None;
+        let mut cur = e;
+        loop {
+            let (part, rest) = match (&cur.kind, is_and) {
+                (ExprKind::And(a, b), true) | (ExprKind::Or(a, b), false) => (b.as_ref(), Some(a.as_ref())),
+                _ => (cur, None),
+            };
+            let f = facts(part, when);
+            let joined = match acc {
+                None => f,
+                Some(a) if all_must => a.union(&f).cloned().collect(),
+                Some(a) => a.intersection(&f).cloned().collect(),
+            };
+            if !all_must && joined.is_empty() {
+                return joined;
+            }
+            acc = Some(joined);
+            match rest {
+                Some(a) => cur = a,
+                None => return acc.unwrap_or_default(),
+            }
+        }
     }
     match &e.kind {
         ExprKind::Is { value, present } => match &value.kind {

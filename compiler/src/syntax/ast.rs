@@ -490,7 +490,12 @@ pub struct TerritoryDecl {
 /// it depends on (the schema, say) and is used only under the same one. Not
 /// part of the syntax: every two memos compare equal.
 #[derive(Clone, Default)]
-pub struct Memo(Arc<std::sync::Mutex<Vec<Kept>>>);
+pub struct Memo(Arc<std::sync::Mutex<[Option<Kept>; MEMO_SLOTS]>>);
+
+/// Results one memo keeps (one per type; a declaration keeps at most three
+/// kinds today). Kept inline, so that finding one is one pointer away from
+/// the declaration: re-checks look up every tier's and territory's memo.
+const MEMO_SLOTS: usize = 4;
 
 /// One result in a memo: its type, the fingerprint and the value kept under
 /// it (one per type: a condition's analysis, its type check). The type is
@@ -502,7 +507,7 @@ impl Memo {
     pub fn get<T: std::any::Any + Send + Sync>(&self, key: u64) -> Option<Arc<T>> {
         let ty = std::any::TypeId::of::<T>();
         let slots = self.0.lock().ok()?;
-        let (_, _, v) = slots.iter().find(|(t, k, _)| *t == ty && *k == key)?;
+        let (_, _, v) = slots.iter().flatten().find(|(t, k, _)| *t == ty && *k == key)?;
         v.clone().downcast::<T>().ok()
     }
 
@@ -520,10 +525,9 @@ impl Memo {
     pub fn set<T: std::any::Any + Send + Sync>(&self, key: u64, value: Arc<T>) {
         let ty = std::any::TypeId::of::<T>();
         if let Ok(mut slots) = self.0.lock() {
-            match slots.iter_mut().find(|(t, _, _)| *t == ty) {
-                Some(slot) => *slot = (ty, key, value),
-                None => slots.push((ty, key, value)),
-            }
+            // Its type's slot, else a free one, else the last (a memo only saves work).
+            let at = slots.iter().position(|s| s.as_ref().is_some_and(|(t, _, _)| *t == ty)).or_else(|| slots.iter().position(Option::is_none));
+            slots[at.unwrap_or(MEMO_SLOTS - 1)] = Some((ty, key, value));
         }
     }
 }
