@@ -14,6 +14,7 @@ use super::ast::{Decl, Ident, Memo, RouteDecl, Rule as RouteRule};
 use super::grammar::{Rule, RouteParser};
 use super::parse::Builder;
 use super::rebase::ParseCache;
+use super::split::{comment_end, string_end};
 use crate::source::{FileId, Span};
 
 /// Routes shorter than this are parsed whole (a few rules parse in microseconds).
@@ -108,9 +109,7 @@ fn cut(piece: &str) -> Option<Cut> {
                 continue;
             }
             b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
+                i = comment_end(b, i);
                 continue;
             }
             _ => {}
@@ -120,15 +119,7 @@ fn cut(piece: &str) -> Option<Cut> {
         }
         line_start = false;
         match b[i] {
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
+            b'"' => i = string_end(b, i),
             b'(' | b'[' => depth += 1,
             b')' | b']' => depth = depth.checked_sub(1)?,
             b'{' => return None,
@@ -156,9 +147,7 @@ fn skip_space(b: &[u8], mut i: usize) -> usize {
             i += 1;
         }
         if b.get(i) == Some(&b'/') && b.get(i + 1) == Some(&b'/') {
-            while i < b.len() && b[i] != b'\n' {
-                i += 1;
-            }
+            i = comment_end(b, i);
         } else {
             return i;
         }

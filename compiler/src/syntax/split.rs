@@ -36,6 +36,27 @@ const PLAIN: [bool; 256] = {
     t
 };
 
+/// Where the `//` comment at `i` ends: its line end (or the end of the text).
+pub(super) fn comment_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i] != b'\n' {
+        i += 1;
+    }
+    i
+}
+
+/// Where the string opened by the quote at `i` ends: its closing quote, or
+/// the line end where it stops unclosed (or the end of the text).
+pub(super) fn string_end(b: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+        if b[i] == b'\\' {
+            i += 1;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Splits `text` into chunks; only chunks holding something other than
 /// whitespace and comments are returned.
 pub fn split(text: &str) -> Vec<Chunk> {
@@ -64,9 +85,7 @@ pub fn split(text: &str) -> Vec<Chunk> {
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = comment_end(bytes, i);
                 continue;
             }
             _ => {}
@@ -89,15 +108,7 @@ pub fn split(text: &str) -> Vec<Chunk> {
         col0 = false;
         has_content = true;
         match b {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
+            b'"' => i = string_end(bytes, i),
             b'{' => braces += 1,
             b'}' => braces = braces.saturating_sub(1),
             b'(' | b'[' => {
