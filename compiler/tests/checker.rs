@@ -601,3 +601,31 @@ route b {
     assert_eq!(seen[0], seen[2]);
     assert_eq!(seen[0], seen[8]);
 }
+
+/// In a long route each rule that checked clean is kept: typing in one
+/// rule re-checks that rule. A rule whose text did not change must still
+/// say what a fresh check says when a rule before it stops proving a field
+/// present, and its `route` action's place must move with it (the cycle).
+#[test]
+fn re_checks_of_a_long_route_keep_each_clean_rule_as_fresh_checks_do() {
+    let mut route = String::from("route main {\n");
+    for i in 0..150 {
+        route += &format!("  r{i}: when country == \"C{i}\" -> queue q // filler rule {i}\n");
+    }
+    route += "  u: when state is missing -> queue q\n  w: when state == \"CA\" -> route b\n  otherwise -> queue q\n}\n";
+    let base = format!(
+        "policy p {{ entry main }}\nschema lead {{ id: string  country: string  state: string?  score: int }}\ntier all otherwise sla 1h\nqueue q {{ owner \"ops@example.com\" }}\n{route}route b {{\n  when country == \"US\" -> route main\n  otherwise -> queue q\n}}\n"
+    );
+    let edits = [
+        base.clone(),
+        base.replacen("r3: when country == \"C3\"", "r3: when country == \"X3\"", 1), // one rule typed in
+        base.replacen("u: when state is missing", "u: when score < 0", 1),         // `w` reads `state` unproven
+        base.clone(),
+        format!("// moved\n{base}"),                                               // every rule moved: the cycle's place too
+        base.replacen("r3: when country == \"C3\"", "r3: when country == \"X3\"", 1),
+    ];
+    let seen = common::re_check_as_fresh(&edits);
+    assert!(seen[0].iter().any(|d| d.contains("E0024")), "the cycle: {:#?}", seen[0]);
+    assert_ne!(seen[0], seen[2], "`w` reads an optional field unproven: {:#?}", seen[2]);
+    assert_eq!(seen[0], seen[3]);
+}

@@ -89,28 +89,9 @@ pub fn territories(syms: &Symbols, tc: &mut TypeChecker, key: Option<u64>) {
     }
 }
 
-/// Runs `check` on the declaration that owns `memo`, unless it checked
-/// clean under `key` before: then only the sets it used are counted as
-/// used. A check with findings is run every time (their places move with
-/// the text); without a key (no editor cache) every check runs.
+/// [`checked_clean`] for a condition that refers to nothing but sets.
 fn check_clean(tc: &mut TypeChecker, memo: &Memo, key: Option<u64>, check: impl FnOnce(&mut TypeChecker)) {
-    /// The sets a clean condition uses.
-    struct Clean(Vec<String>);
-    let Some(key) = key else {
-        check(tc);
-        return;
-    };
-    if let Some(clean) = memo.get::<Clean>(key) {
-        tc.used_sets.extend(clean.0.iter().cloned());
-        return;
-    }
-    let before = (tc.diags.len(), std::mem::take(&mut tc.used_sets));
-    check(tc);
-    let used = std::mem::replace(&mut tc.used_sets, before.1);
-    if tc.diags.len() == before.0 {
-        memo.set(key, std::sync::Arc::new(Clean(used.iter().cloned().collect())));
-    }
-    tc.used_sets.extend(used);
+    checked_clean(tc, &mut Refs::default(), memo, key, Span::default(), |tc, _| check(tc));
 }
 
 /// Checks every route's rules and actions; returns what they refer to.
@@ -123,42 +104,65 @@ fn check_clean(tc: &mut TypeChecker, memo: &Memo, key: Option<u64>, check: impl 
 pub fn routes(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, key: Option<u64>) {
     let key = key.map(|k| route_key(syms, k));
     for route in syms.routes.values() {
-        let Some(key) = key else {
-            route_rules(route, syms, tc, refs);
-            continue;
-        };
-        let (file, start) = (route.span.file, route.span.start);
-        if let Some(clean) = route.memo.get::<CleanRoute>(key) {
-            tc.used_sets.extend(clean.used_sets.iter().cloned());
-            let mut edges = clean.refs.edges.clone();
-            for (_, span) in edges.values_mut().flatten() {
-                *span = crate::source::Span::new(file, (start + span.start) as usize, (start + span.end) as usize);
-            }
-            merge(refs, Refs { edges, ..clean.refs.without_edges() });
-            continue;
-        }
-        let (diags_before, sets_before) = (tc.diags.len(), std::mem::take(&mut tc.used_sets));
-        let mut mine = Refs::default();
-        route_rules(route, syms, tc, &mut mine);
-        let used = std::mem::replace(&mut tc.used_sets, sets_before);
-        if tc.diags.len() == diags_before {
-            let mut relative = mine.edges.clone();
-            for (_, span) in relative.values_mut().flatten() {
-                *span = crate::source::Span::new(file, (span.start - start) as usize, (span.end - start) as usize);
-            }
-            let kept = CleanRoute { refs: Refs { edges: relative, ..mine.without_edges() }, used_sets: used.iter().cloned().collect() };
-            route.memo.set(key, std::sync::Arc::new(kept));
-        }
-        tc.used_sets.extend(used);
-        merge(refs, mine);
+        checked_clean(tc, refs, &route.memo, key, route.span, |tc, refs| route_rules(route, syms, tc, refs, key));
     }
 }
 
-/// What a route that checked clean refers to (its `route` actions' places
-/// relative to the route's start) and the sets it uses.
-struct CleanRoute {
+/// What a declaration or rule that checked clean refers to (its `route`
+/// actions' places relative to its start) and the sets it uses.
+struct Clean {
     refs: Refs,
-    used_sets: Vec<String>,
+    used_sets: BTreeSet<String>,
+}
+
+/// Runs `check` (which adds what it refers to into the `Refs` it is given)
+/// for the declaration or rule that owns `memo` and stands at `at`, unless
+/// it checked clean under `key` before: then what it refers to and the
+/// sets it uses are counted again, its `route` actions moved with it. A
+/// check with findings is run every time (their places move with the
+/// text); without a key (no editor cache) every check runs.
+fn checked_clean(tc: &mut TypeChecker, refs: &mut Refs, memo: &Memo, key: Option<u64>, at: Span, check: impl FnOnce(&mut TypeChecker, &mut Refs)) {
+    let Some(key) = key else {
+        check(tc, refs);
+        return;
+    };
+    let moved = |edges: &BTreeMap<String, Vec<(String, Span)>>, by: &dyn Fn(u32) -> u32| {
+        let mut edges = edges.clone();
+        for (_, span) in edges.values_mut().flatten() {
+            *span = Span::new(at.file, by(span.start) as usize, by(span.end) as usize);
+        }
+        edges
+    };
+    if let Some(clean) = memo.get::<Clean>(key) {
+        // Names already counted are not copied again (a long route's rules mostly repeat a few).
+        let add = |set: &mut std::collections::BTreeSet<String>, from: &std::collections::BTreeSet<String>| {
+            for name in from {
+                if !set.contains(name) {
+                    set.insert(name.clone());
+                }
+            }
+        };
+        add(&mut tc.used_sets, &clean.used_sets);
+        add(&mut refs.queues, &clean.refs.queues);
+        add(&mut refs.reps, &clean.refs.reps);
+        add(&mut refs.owner_fields, &clean.refs.owner_fields);
+        add(&mut refs.handler_routes, &clean.refs.handler_routes);
+        if !clean.refs.edges.is_empty() {
+            merge(refs, Refs { edges: moved(&clean.refs.edges, &|x| at.start.wrapping_add(x)), ..Refs::default() });
+        }
+        return;
+    }
+    let (diags_before, sets_before) = (tc.diags.len(), std::mem::take(&mut tc.used_sets));
+    let mut mine = Refs::default();
+    check(tc, &mut mine);
+    let used = std::mem::replace(&mut tc.used_sets, sets_before);
+    if tc.diags.len() == diags_before {
+        let edges = moved(&mine.edges, &|x| x.wrapping_sub(at.start));
+        let kept = Clean { refs: Refs { edges, ..mine.without_edges() }, used_sets: used.clone() };
+        memo.set(key, std::sync::Arc::new(kept));
+    }
+    tc.used_sets.extend(used);
+    merge(refs, mine);
 }
 
 impl Refs {
@@ -176,6 +180,10 @@ impl Refs {
 
 /// Adds what `more` refers to into `refs`.
 fn merge(refs: &mut Refs, more: Refs) {
+    if refs.queues.is_empty() && refs.reps.is_empty() && refs.owner_fields.is_empty() && refs.handler_routes.is_empty() && refs.edges.is_empty() {
+        *refs = more;
+        return;
+    }
     refs.queues.extend(more.queues);
     refs.reps.extend(more.reps);
     refs.owner_fields.extend(more.owner_fields);
@@ -201,7 +209,10 @@ fn route_key(syms: &Symbols, key: u64) -> u64 {
 }
 
 /// Checks one route's rules and actions.
-fn route_rules(route: &RouteDecl, syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs) {
+/// Under `key`, a rule that checked clean under the same key, in the same
+/// route and with the same fields proven present before it, is not
+/// checked again (typing in a long route changes one rule).
+fn route_rules(route: &RouteDecl, syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, key: Option<u64>) {
     {
         let mut env = Env { in_route: true, ..Env::default() };
         let mut otherwise: Option<Span> = None;
@@ -225,19 +236,27 @@ fn route_rules(route: &RouteDecl, syms: &Symbols, tc: &mut TypeChecker, refs: &m
                         .help("move `otherwise` to the end of the route"),
                 );
             }
-            // The environment is copied only when a guard proves a field present.
-            let action_env = match &rule.guard {
-                Guard::When(e) => {
-                    tc.condition(e, &env);
-                    let proven = facts(e, true);
-                    (!proven.is_empty()).then(|| env.with(proven))
-                }
-                Guard::Otherwise(s) => {
-                    otherwise = otherwise.or(Some(*s));
-                    None
-                }
-            };
-            action(&rule.action, action_env.as_ref().unwrap_or(&env), syms, tc, refs, Place::Route(&route.name.name));
+            if let Guard::Otherwise(s) = &rule.guard {
+                otherwise = otherwise.or(Some(*s));
+            }
+            let rule_key = key.map(|k| {
+                use std::hash::{Hash, Hasher};
+                let mut h = rustc_hash::FxHasher::default();
+                (k, &route.name.name, &env.present).hash(&mut h);
+                h.finish()
+            });
+            checked_clean(tc, refs, &rule.memo, rule_key, rule.span, |tc, refs| {
+                // The environment is copied only when a guard proves a field present.
+                let action_env = match &rule.guard {
+                    Guard::When(e) => {
+                        tc.condition(e, &env);
+                        let proven = facts(e, true);
+                        (!proven.is_empty()).then(|| env.with(proven))
+                    }
+                    Guard::Otherwise(_) => None,
+                };
+                action(&rule.action, action_env.as_ref().unwrap_or(&env), syms, tc, refs, Place::Route(&route.name.name));
+            });
             if let Guard::When(e) = &rule.guard {
                 if !can_continue(&rule.action) {
                     let proven = facts(e, false);

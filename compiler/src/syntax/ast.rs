@@ -569,6 +569,9 @@ pub struct Rule {
     pub action: Action,
     /// The whole rule.
     pub span: Span,
+    /// What the checker worked out for it (shared by its copies: a long
+    /// route's unchanged rules are not checked again).
+    pub memo: Memo,
 }
 
 /// What a rule or handler does.

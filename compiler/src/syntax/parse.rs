@@ -478,7 +478,7 @@ impl Builder<'_> {
         };
         let guard = self.guard(next(&mut it));
         let action = self.action(next(&mut it));
-        Rule_ { name, guard, action, span }
+        Rule_ { name, guard, action, span, memo: Memo::default() }
     }
 
     fn action(&mut self, p: P) -> Action {
