@@ -205,11 +205,16 @@ async fn a_viewer_reads_everything_and_can_change_nothing() {
     sign_in(&b, &base, VIC).await;
     b.wait(r#"tr[data-lead="V-1"]"#).await;
     assert!(b.text(".notice").await.contains("viewer"));
-    let buttons = b.client.find_all(Locator::Css("#items button")).await.expect("buttons");
-    assert!(!buttons.is_empty());
-    for button in &buttons {
-        assert!(!button.is_enabled().await.expect("state"), "a viewer's action buttons are disabled");
-    }
+    // Read in one script: the list re-renders as it refreshes, which makes
+    // element handles found a moment earlier stale.
+    let disabled = b
+        .client
+        .execute("return [...document.querySelectorAll('#items button')].map(x => x.disabled)", vec![])
+        .await
+        .expect("the buttons' state");
+    let disabled: Vec<bool> = serde_json::from_value(disabled).expect("a list of booleans");
+    assert!(!disabled.is_empty());
+    assert!(disabled.iter().all(|d| *d), "a viewer's action buttons are disabled: {disabled:?}");
     b.shot("01-viewer-queues").await;
     // The API refuses a viewer's change, by token and by session alike.
     let refused = api_post(&c, format!("{base}/v1/work-items/1/claim"), VIC, r#"{"operator":"vic"}"#.into()).await;
