@@ -52,12 +52,7 @@ pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker, key: Op
         }
         match &tier.guard {
             Guard::When(e) => {
-                let key = key.map(|k| {
-                    use std::hash::{Hash, Hasher};
-                    let mut h = rustc_hash::FxHasher::default();
-                    (k, &env.present).hash(&mut h);
-                    h.finish()
-                });
+                let key = key.map(|k| keyed((k, &env.present)));
                 check_clean(tc, &tier.memo, key, |tc| tc.condition(e, &env));
                 let proven = facts(e, false);
                 if !proven.is_empty() {
@@ -126,30 +121,9 @@ fn checked_clean(tc: &mut TypeChecker, refs: &mut Refs, memo: &Memo, key: Option
         check(tc, refs);
         return;
     };
-    let moved = |edges: &BTreeMap<String, Vec<(String, Span)>>, by: &dyn Fn(u32) -> u32| {
-        let mut edges = edges.clone();
-        for (_, span) in edges.values_mut().flatten() {
-            *span = Span::new(at.file, by(span.start) as usize, by(span.end) as usize);
-        }
-        edges
-    };
     if let Some(clean) = memo.get::<Clean>(key) {
-        // Names already counted are not copied again (a long route's rules mostly repeat a few).
-        let add = |set: &mut std::collections::BTreeSet<String>, from: &std::collections::BTreeSet<String>| {
-            for name in from {
-                if !set.contains(name) {
-                    set.insert(name.clone());
-                }
-            }
-        };
         add(&mut tc.used_sets, &clean.used_sets);
-        add(&mut refs.queues, &clean.refs.queues);
-        add(&mut refs.reps, &clean.refs.reps);
-        add(&mut refs.owner_fields, &clean.refs.owner_fields);
-        add(&mut refs.handler_routes, &clean.refs.handler_routes);
-        if !clean.refs.edges.is_empty() {
-            merge(refs, Refs { edges: moved(&clean.refs.edges, &|x| at.start.wrapping_add(x)), ..Refs::default() });
-        }
+        refs.merge(&clean.refs, at, |x| at.start.wrapping_add(x));
         return;
     }
     let (diags_before, sets_before) = (tc.diags.len(), std::mem::take(&mut tc.used_sets));
@@ -157,39 +131,45 @@ fn checked_clean(tc: &mut TypeChecker, refs: &mut Refs, memo: &Memo, key: Option
     check(tc, &mut mine);
     let used = std::mem::replace(&mut tc.used_sets, sets_before);
     if tc.diags.len() == diags_before {
-        let edges = moved(&mine.edges, &|x| x.wrapping_sub(at.start));
-        let kept = Clean { refs: Refs { edges, ..mine.without_edges() }, used_sets: used.clone() };
+        let mut kept = Clean { refs: Refs::default(), used_sets: used.clone() };
+        kept.refs.merge(&mine, at, |x| x.wrapping_sub(at.start));
         memo.set(key, std::sync::Arc::new(kept));
     }
     tc.used_sets.extend(used);
-    merge(refs, mine);
+    if refs.is_empty() {
+        *refs = mine;
+    } else {
+        refs.merge(&mine, at, |x| x);
+    }
 }
 
 impl Refs {
-    /// A copy of everything but the edges.
-    fn without_edges(&self) -> Refs {
-        Refs {
-            queues: self.queues.clone(),
-            reps: self.reps.clone(),
-            owner_fields: self.owner_fields.clone(),
-            edges: BTreeMap::new(),
-            handler_routes: self.handler_routes.clone(),
+    /// True when nothing is referred to yet.
+    fn is_empty(&self) -> bool {
+        self.queues.is_empty() && self.reps.is_empty() && self.owner_fields.is_empty() && self.handler_routes.is_empty() && self.edges.is_empty()
+    }
+
+    /// Adds what `more` refers to, its `route` actions' places moved by
+    /// `place` (into the file of `at`).
+    fn merge(&mut self, more: &Refs, at: Span, place: impl Fn(u32) -> u32) {
+        add(&mut self.queues, &more.queues);
+        add(&mut self.reps, &more.reps);
+        add(&mut self.owner_fields, &more.owner_fields);
+        add(&mut self.handler_routes, &more.handler_routes);
+        for (from, edges) in &more.edges {
+            let into = self.edges.entry(from.clone()).or_default();
+            into.extend(edges.iter().map(|(to, s)| (to.clone(), Span::new(at.file, place(s.start) as usize, place(s.end) as usize))));
         }
     }
 }
 
-/// Adds what `more` refers to into `refs`.
-fn merge(refs: &mut Refs, more: Refs) {
-    if refs.queues.is_empty() && refs.reps.is_empty() && refs.owner_fields.is_empty() && refs.handler_routes.is_empty() && refs.edges.is_empty() {
-        *refs = more;
-        return;
-    }
-    refs.queues.extend(more.queues);
-    refs.reps.extend(more.reps);
-    refs.owner_fields.extend(more.owner_fields);
-    refs.handler_routes.extend(more.handler_routes);
-    for (from, edges) in more.edges {
-        refs.edges.entry(from).or_default().extend(edges);
+/// Adds the names of `from` not yet in `set` (a long route's rules mostly
+/// repeat a few, so most are there already and are not copied).
+fn add(set: &mut BTreeSet<String>, from: &BTreeSet<String>) {
+    for name in from {
+        if !set.contains(name) {
+            set.insert(name.clone());
+        }
     }
 }
 
@@ -197,14 +177,17 @@ fn merge(refs: &mut Refs, more: Refs) {
 /// holds the handlers) and the names an action or a `tier ==` /
 /// `territory ==` may refer to.
 fn route_key(syms: &Symbols, key: u64) -> u64 {
-    use std::hash::{Hash, Hasher};
+    let names = [syms.teams.keys().collect::<Vec<_>>(), syms.reps.keys().collect(), syms.queues.keys().collect(), syms.routes.keys().collect()];
+    let tiers: Vec<_> = syms.tiers.iter().map(|t| &t.name.name).collect();
+    let territories: Vec<_> = syms.territories.iter().map(|t| &t.name.name).collect();
+    keyed((key, names, tiers, territories))
+}
+
+/// The key a clean check is kept under: a hash of `what` it depends on.
+fn keyed(what: impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
     let mut h = rustc_hash::FxHasher::default();
-    key.hash(&mut h);
-    for names in [syms.teams.keys().collect::<Vec<_>>(), syms.reps.keys().collect(), syms.queues.keys().collect(), syms.routes.keys().collect()] {
-        names.hash(&mut h);
-    }
-    syms.tiers.iter().map(|t| &t.name.name).collect::<Vec<_>>().hash(&mut h);
-    syms.territories.iter().map(|t| &t.name.name).collect::<Vec<_>>().hash(&mut h);
+    what.hash(&mut h);
     h.finish()
 }
 
@@ -213,56 +196,49 @@ fn route_key(syms: &Symbols, key: u64) -> u64 {
 /// route and with the same fields proven present before it, is not
 /// checked again (typing in a long route changes one rule).
 fn route_rules(route: &RouteDecl, syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, key: Option<u64>) {
-    {
-        let mut env = Env { in_route: true, ..Env::default() };
-        let mut otherwise: Option<Span> = None;
-        let mut names: rustc_hash::FxHashMap<&str, Span> = Default::default();
-        for rule in &route.rules {
-            if let Some(n) = &rule.name {
-                if let Some(first) = names.insert(&n.name, n.span) {
-                    tc.diags.push(
-                        Diagnostic::new(Code::E0010, n.span, format!("rule name `{}` is used twice in route `{}`", n.name, route.name.name))
-                            .label("second rule with this name")
-                            .with_secondary(first, "first here")
-                            .help("give each rule its own name: decisions report it"),
-                    );
-                }
-            }
-            if let Some(o) = otherwise {
+    let mut env = Env { in_route: true, ..Env::default() };
+    let mut otherwise: Option<Span> = None;
+    let mut names: rustc_hash::FxHashMap<&str, Span> = Default::default();
+    for rule in &route.rules {
+        if let Some(n) = &rule.name {
+            if let Some(first) = names.insert(&n.name, n.span) {
                 tc.diags.push(
-                    Diagnostic::new(Code::W0002, rule.span, "this rule can never fire")
-                        .label("comes after `otherwise`")
-                        .with_secondary(o, "`otherwise` already takes every remaining lead")
-                        .help("move `otherwise` to the end of the route"),
+                    Diagnostic::new(Code::E0010, n.span, format!("rule name `{}` is used twice in route `{}`", n.name, route.name.name))
+                        .label("second rule with this name")
+                        .with_secondary(first, "first here")
+                        .help("give each rule its own name: decisions report it"),
                 );
             }
-            if let Guard::Otherwise(s) = &rule.guard {
-                otherwise = otherwise.or(Some(*s));
-            }
-            let rule_key = key.map(|k| {
-                use std::hash::{Hash, Hasher};
-                let mut h = rustc_hash::FxHasher::default();
-                (k, &route.name.name, &env.present).hash(&mut h);
-                h.finish()
-            });
-            checked_clean(tc, refs, &rule.memo, rule_key, rule.span, |tc, refs| {
-                // The environment is copied only when a guard proves a field present.
-                let action_env = match &rule.guard {
-                    Guard::When(e) => {
-                        tc.condition(e, &env);
-                        let proven = facts(e, true);
-                        (!proven.is_empty()).then(|| env.with(proven))
-                    }
-                    Guard::Otherwise(_) => None,
-                };
-                action(&rule.action, action_env.as_ref().unwrap_or(&env), syms, tc, refs, Place::Route(&route.name.name));
-            });
-            if let Guard::When(e) = &rule.guard {
-                if !can_continue(&rule.action) {
-                    let proven = facts(e, false);
-                    if !proven.is_empty() {
-                        env = env.with(proven);
-                    }
+        }
+        if let Some(o) = otherwise {
+            tc.diags.push(
+                Diagnostic::new(Code::W0002, rule.span, "this rule can never fire")
+                    .label("comes after `otherwise`")
+                    .with_secondary(o, "`otherwise` already takes every remaining lead")
+                    .help("move `otherwise` to the end of the route"),
+            );
+        }
+        if let Guard::Otherwise(s) = &rule.guard {
+            otherwise = otherwise.or(Some(*s));
+        }
+        let rule_key = key.map(|k| keyed((k, &route.name.name, &env.present)));
+        checked_clean(tc, refs, &rule.memo, rule_key, rule.span, |tc, refs| {
+            // The environment is copied only when a guard proves a field present.
+            let action_env = match &rule.guard {
+                Guard::When(e) => {
+                    tc.condition(e, &env);
+                    let proven = facts(e, true);
+                    (!proven.is_empty()).then(|| env.with(proven))
+                }
+                Guard::Otherwise(_) => None,
+            };
+            action(&rule.action, action_env.as_ref().unwrap_or(&env), syms, tc, refs, Place::Route(&route.name.name));
+        });
+        if let Guard::When(e) = &rule.guard {
+            if !can_continue(&rule.action) {
+                let proven = facts(e, false);
+                if !proven.is_empty() {
+                    env = env.with(proven);
                 }
             }
         }
