@@ -318,8 +318,7 @@ impl Server<'_> {
                     }
                     self.held.push(held);
                     if !replaced.is_empty() {
-                        // If no thread can be started, the closure (and the analyses) drop here.
-                        let _ = std::thread::Builder::new().spawn(move || drop(replaced));
+                        leadroute_compiler::syntax::rebase::drop_elsewhere(replaced);
                     }
                 }
             }

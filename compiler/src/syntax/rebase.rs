@@ -454,10 +454,7 @@ impl ParseCache {
                 continue;
             };
             let (at, e) = e;
-            if e.used != self.check {
-                e.used = self.check;
-                self.bytes.decls_used += text.len();
-            }
+            e.use_in(self.check, &mut self.bytes.decls_used, text.len());
             let unmoved = e.unmoved(file, offset);
             if unmoved.is_none() {
                 moved.push((i, at, e.spare.take()));
@@ -495,7 +492,7 @@ impl ParseCache {
         for (i, at, d, in_place) in placed {
             *(if in_place { &mut self.last_moves.in_place } else { &mut self.last_moves.copied }) += 1;
             if let Some(e) = self.entries.get_mut(at) {
-                e.spare = e.placed.replace((file, wanted[i].1, d.clone()));
+                e.hand_out(file, wanted[i].1, d.clone());
             }
             out[i] = Some(d);
         }
@@ -511,7 +508,7 @@ impl ParseCache {
     /// of `file` (where it stands), and returns it.
     pub fn put(&mut self, text: &str, decl: Decl, file: FileId, offset: usize) -> Arc<Decl> {
         let placed = Arc::new(decl);
-        let e = Entry { base: (file, offset, placed.clone()), placed: Some((file, offset, placed.clone())), spare: None, used: self.check };
+        let e = Entry::new(file, offset, placed.clone(), self.check);
         self.bytes.decls_used += text.len();
         match self.decls.get(text) {
             Some(&at) => self.entries[at] = e,
@@ -531,21 +528,17 @@ impl ParseCache {
     /// does not parse cleanly: nothing is kept).
     pub(super) fn rule_at(&mut self, text: &str, file: FileId, offset: usize, parse: impl FnOnce() -> Option<Rule>) -> Option<Arc<Rule>> {
         if let Some(e) = self.rules.get_mut(text) {
-            if e.used != self.check {
-                e.used = self.check;
-                self.bytes.rules_used += text.len();
-            }
+            e.use_in(self.check, &mut self.bytes.rules_used, text.len());
             if let Some(r) = e.unmoved(file, offset) {
                 return Some(r);
             }
             let spare = e.spare.take();
             let (r, _) = e.move_to(file, offset, spare);
-            e.spare = e.placed.replace((file, offset, r.clone()));
+            e.hand_out(file, offset, r.clone());
             return Some(r);
         }
         let r = Arc::new(parse()?);
-        let e = Entry { base: (file, offset, r.clone()), placed: Some((file, offset, r.clone())), spare: None, used: self.check };
-        self.rules.insert(text.to_string(), e);
+        self.rules.insert(text.to_string(), Entry::new(file, offset, r.clone(), self.check));
         self.bytes.rules += text.len();
         self.bytes.rules_used += text.len();
         Some(r)
@@ -577,13 +570,11 @@ impl ParseCache {
                 }
             }
             if self.replaced_memos.len() > REPLACED_MEMOS {
-                let evicted = self.replaced_memos.remove(0);
-                let _ = std::thread::Builder::new().spawn(move || drop(evicted));
+                drop_elsewhere(self.replaced_memos.remove(0));
             }
             // The version it replaces holds what the analyses worked out
-            // for every rule: freed on a thread of its own (milliseconds for a long route).
-            // Should no thread start, the closure (and `old`) is dropped here.
-            let _ = std::thread::Builder::new().spawn(move || drop(old));
+            // for every rule (milliseconds to free for a long route).
+            drop_elsewhere(old);
         }
     }
 
@@ -597,7 +588,6 @@ impl ParseCache {
         self.rules.len()
     }
 
-    /// Keeps the rule parsed from `text` at offset 0.
     /// Ends a check: forgets the declarations (and the rules of long
     /// routes) it did not use, once they hold more text than it used.
     pub fn sweep(&mut self) {
@@ -638,7 +628,33 @@ impl ParseCache {
     }
 }
 
+/// Frees `value` on a thread of its own, so that the caller does not wait
+/// for a large tree to be freed. Should no thread start, it is freed here.
+pub fn drop_elsewhere<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
+}
+
 impl<T: Rebase + Clone> Entry<T> {
+    /// A new entry for `d`, built at `file` and `offset`, used by check `check`.
+    fn new(file: FileId, offset: usize, d: Arc<T>, check: u64) -> Entry<T> {
+        Entry { base: (file, offset, d.clone()), placed: Some((file, offset, d)), spare: None, used: check }
+    }
+
+    /// Marks the entry used by check `check`, counting its `len` bytes of
+    /// text into `used` the first time that check uses it.
+    fn use_in(&mut self, check: u64, used: &mut usize, len: usize) {
+        if self.used != check {
+            self.used = check;
+            *used += len;
+        }
+    }
+
+    /// Records `d` as handed out at `file` and `offset`; the copy handed
+    /// out before becomes the spare.
+    fn hand_out(&mut self, file: FileId, offset: usize, d: Arc<T>) {
+        self.spare = self.placed.replace((file, offset, d));
+    }
+
     /// The copy last handed out, when it stands at `file` and `offset`.
     fn unmoved(&self, file: FileId, offset: usize) -> Option<Arc<T>> {
         match &self.placed {
