@@ -175,6 +175,47 @@ fn a_cycle_through_three_routes_is_reported_once() {
     assert_eq!(cycles, ["routes call each other in a cycle: main -> b -> c -> main"]);
 }
 
+/// A waterfall of `n` routes after `main`, each taking one band of intent
+/// and handing the rest to the next; the last ends with `last`.
+fn waterfall(n: usize, last: &str) -> String {
+    let mut src = BASE.replace("timezone \"UTC\"", "timezone \"UTC\" entry main");
+    src.push_str("route main {\n  when intent < 1.0 -> queue triage\n  otherwise -> route s1\n}\n");
+    for k in 1..n {
+        src.push_str(&format!("route s{k} {{\n  when intent < {}.0 -> queue triage\n  otherwise -> route s{}\n}}\n", k + 1, k + 1));
+    }
+    src.push_str(&format!("route s{n} {{\n  when intent < {}.0 -> queue triage\n{last}}}\n", n + 1));
+    src
+}
+
+#[test]
+fn a_long_waterfall_of_routes_is_followed_in_a_loop_and_named_by_its_ends() {
+    // Thousands of routes deep, on a small stack: following the routes, finding
+    // cycles and freeing the paths recurse on nothing (a deep chain would overflow).
+    const N: usize = 3000;
+    let checked = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(|| (run(&[("p.route", &waterfall(N, ""))]), run(&[("p.route", &waterfall(N, "  otherwise -> route main\n"))])))
+        .expect("a thread")
+        .join();
+    let (open, closed) = checked.expect("checked without overflowing the stack");
+    // The last route has no `otherwise`: its example names the path's first
+    // and last steps, in order, and how many it leaves out.
+    let d = open.diagnostics.iter().find(|d| d.code == Code::E0021).expect("E0021 for the last route");
+    let label = &d.primary.as_ref().expect("located").message;
+    let path = label.split("(path: ").nth(1).expect("a path");
+    let steps: Vec<&str> = path.trim_end_matches(')').split(", ").collect();
+    assert_eq!(steps.len(), 9, "{label}");
+    assert_eq!(steps[0], "route `main`");
+    for (k, step) in [(1, steps[1]), (2, steps[2]), (3, steps[3]), (N - 3, steps[5]), (N - 2, steps[6]), (N - 1, steps[7]), (N, steps[8])] {
+        assert!(step.ends_with(&format!("sends it to route `s{k}`")), "step {k}: {step}");
+    }
+    assert_eq!(steps[4], "… 2,993 more steps …");
+    assert!(label.contains("\"intent\":3001"), "{label}");
+    // Closed back onto `main`, the chain is one cycle, reported once, by its first and last routes.
+    let cycles: Vec<&str> = closed.diagnostics.iter().filter(|d| d.code == Code::E0024).map(|d| d.message.as_str()).collect();
+    assert_eq!(cycles, ["routes call each other in a cycle: main -> s1 -> s2 -> s3 -> … 2,994 more routes … -> s2998 -> s2999 -> s3000 -> main"]);
+}
+
 #[test]
 fn checking_is_deterministic_and_sorted() {
     let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/broken.route")).expect("example");

@@ -5,6 +5,7 @@
 //! policy-wide handlers) is a possible first holder.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -28,7 +29,7 @@ enum Target<'a> {
 /// One way a lead can get its first holder: the target, the leads it takes, where it is written.
 struct Way<'a> {
     target: Target<'a>,
-    leads: Dnf,
+    leads: Arc<Dnf>,
     via: String,
     span: Span,
 }
@@ -83,14 +84,14 @@ pub fn holders(an: &Analyzer, fires: &RuleFires, diags: &mut Vec<Diagnostic>) {
         let mut t = Vec::new();
         targets(&rule.action, &mut t);
         let via = rule.name.as_ref().map_or_else(|| "a rule".to_string(), |n| format!("rule `{}`", n.name));
-        ways.extend(t.into_iter().map(|target| Way { target, leads: leads.clone(), via: via.clone(), span: rule.span }));
+        ways.extend(t.into_iter().map(|target| Way { target, leads: Arc::clone(leads), via: via.clone(), span: rule.span }));
     }
     for h in &syms.handlers {
         if let HandlerAction::Action(a) = &h.action {
             let mut t = Vec::new();
             targets(a, &mut t);
             let via = format!("`on {}`", crate::fmt::expr::exception(&h.exception));
-            ways.extend(t.into_iter().map(|target| Way { target, leads: Some(vec![Term::default()]), via: via.clone(), span: h.span }));
+            ways.extend(t.into_iter().map(|target| Way { target, leads: Arc::new(Some(vec![Term::default()])), via: via.clone(), span: h.span }));
         }
     }
     let index = WayIndex::new(syms, &ways);
@@ -250,15 +251,15 @@ fn check_step(an: &Analyzer, syms: &Symbols, (ways, index): (&[Way], &WayIndex),
             };
             for w in index.reaching(rep).map(|i| &ways[i]) {
                 let leads = match w.target {
-                    Target::Rep(r) if r == rep => w.leads.clone(),
+                    Target::Rep(r) if r == rep => (*w.leads).clone(),
                     Target::Owner(field) => meet(an, &w.leads, &owned_by(field, rep)),
-                    Target::AnyRep => w.leads.clone(),
+                    Target::AnyRep => (*w.leads).clone(),
                     Target::Team(team) => {
                         let Some((m, sticky)) = index.teams.get(team) else { continue };
                         match *sticky {
                             _ if !m.contains(&rep) => continue,
                             Some(field) => meet(an, &w.leads, &owned_by(field, rep)),
-                            None => w.leads.clone(),
+                            None => (*w.leads).clone(),
                         }
                     }
                     Target::Rep(_) => continue,

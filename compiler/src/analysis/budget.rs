@@ -84,6 +84,18 @@ pub fn cut_short(span: Span, analysis: &str, steps: u64, unchecked: String, narr
         .help(narrow.to_string())
 }
 
+/// `items` joined with `sep`; of more than `shown`, the first and last
+/// halves of `shown` and how many `what` are left out between them, so a
+/// message about a chain of thousands stays readable.
+pub fn both_ends(items: &[&str], sep: &str, shown: usize, what: &str) -> String {
+    if items.len() <= shown {
+        return items.join(sep);
+    }
+    let half = shown / 2;
+    let left = thousands((items.len() - 2 * half) as u64);
+    format!("{}{sep}… {left} more {what} …{sep}{}", items[..half].join(sep), items[items.len() - half..].join(sep))
+}
+
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

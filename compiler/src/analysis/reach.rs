@@ -3,9 +3,10 @@
 //! path), rules that can never fire (with the rules that cover them),
 //! conditions that never hold, and territories that overlap.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
-use super::budget::{thousands, work, Budget, REPORT_STEPS};
+use super::budget::{both_ends, thousands, work, Budget, REPORT_STEPS};
 use super::index::Territories;
 use super::predicate::{both, either, hash_terms, negate, Analyzer, Dnf, RouteCtx, Term, MAX_TERMS};
 use crate::check::flow::can_continue;
@@ -285,8 +286,9 @@ fn alone(t: &TerritoryDecl, other: &TerritoryDecl) -> Diagnostic {
 }
 
 /// The leads each route rule takes (on [`Analyzer::with_routes`]), for the
-/// analyses that follow a lead past its first decision.
-pub type RuleFires<'a> = Vec<(&'a Rule, Dnf)>;
+/// analyses that follow a lead past its first decision. Shared with the
+/// route's kept analysis, so a re-check copies no conditions.
+pub type RuleFires<'a> = Vec<(&'a Rule, Arc<Dnf>)>;
 
 /// Where leads in several territories meet the first rule that reads the
 /// territory: `ambiguous_territory` is raised there for them.
@@ -404,7 +406,7 @@ fn routes_from<'s, 'a>(
     flow: &mut Flow<'a>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    use std::collections::{BTreeMap, BTreeSet};
+    use rustc_hash::{FxHashMap, FxHashSet};
     let Some(entry) = entry else { return };
     // Routes a handler sends leads to can get any lead.
     let mut from_handlers: Vec<&str> = Vec::new();
@@ -417,7 +419,8 @@ fn routes_from<'s, 'a>(
     }
     // Topological order: a route is analysed after every route that sends it leads.
     let mut order: Vec<&str> = Vec::new();
-    let mut visited: BTreeSet<&str> = BTreeSet::new();
+    // Looked up by name only (never walked), so hashed: thousands of routes.
+    let mut visited: FxHashSet<&str> = FxHashSet::default();
     let starts: Vec<&str> = std::iter::once(entry).chain(from_handlers.iter().copied()).collect();
     for start in starts {
         let mut stack: Vec<(&str, bool)> = vec![(start, false)];
@@ -444,8 +447,8 @@ fn routes_from<'s, 'a>(
         }
     }
     order.reverse();
-    let mut reach: BTreeMap<&str, (Dnf, Vec<String>)> = BTreeMap::new();
-    reach.insert(entry, (entry_reach(syms), vec![format!("route `{entry}`")]));
+    let mut reach: FxHashMap<&str, (Dnf, Rc<Path>)> = FxHashMap::default();
+    reach.insert(entry, (entry_reach(syms), Path::start(format!("route `{entry}`"))));
     let ambiguous = an.route_ctx().map_or(Some(vec![]), |c| c.ambiguous.clone());
     let unambiguous = negate(&ambiguous);
     // Conditions read without what `tier` and `territory` mean.
@@ -454,14 +457,15 @@ fn routes_from<'s, 'a>(
     // enters may get any lead (sound for "never fires"), but its examples
     // would be guesses, so it shows none.
     for h in &from_handlers {
-        reach.insert(h, (Some(vec![Term::default()]), vec![format!("a handler sends it to route `{h}`")]));
+        reach.insert(h, (Some(vec![Term::default()]), Path::start(format!("a handler sends it to route `{h}`"))));
     }
     // Routes a handler enters, and everything they lead to.
-    let mut guessed: BTreeSet<&str> = from_handlers.iter().copied().collect();
+    let mut guessed: FxHashSet<&str> = from_handlers.iter().copied().collect();
     let key = memo_key.map(|k| ctx_key(k, an.route_ctx()));
     for name in order {
         let Some(&route) = syms.routes.get(name) else { continue };
-        let Some((into, path)) = reach.get(name).cloned() else { continue };
+        // A route is analysed once, so its entry is taken, not copied.
+        let Some((into, path)) = reach.remove(name) else { continue };
         seen.insert(name);
         let steps = match key {
             Some(k) => match route.memo.get::<RouteSteps>(k).filter(|s| s.into == into) {
@@ -478,16 +482,17 @@ fn routes_from<'s, 'a>(
         // Rules whose condition holds for no lead only because a territory it names never decides one.
         let mut undecided: Vec<(crate::source::Span, String)> = Vec::new();
         for (rule, step) in route.rules.iter().zip(&steps.rules) {
-            let (c, fires) = (&step.c, &step.fires);
-            let label = rule.name.as_ref().map_or_else(|| format!("the rule on line {}", line_of(rule)), |n| format!("rule `{}`", n.name));
+            let (c, fires) = (&step.c, &*step.fires);
+            // Spelled out only for a message (most rules need none).
+            let label = || rule.name.as_ref().map_or_else(|| format!("the rule on line {}", line_of(rule)), |n| format!("rule `{}`", n.name));
             if let Some(leads) = &step.raised {
-                flow.raised.push(Raised { rule, label: label.clone(), leads: leads.clone(), guess: guessed.contains(name) });
+                flow.raised.push(Raised { rule, label: label(), leads: leads.clone(), guess: guessed.contains(name) });
             }
             if let Guard::When(e) = &rule.guard {
                 if step.undecided {
-                    undecided.push((e.span, label.clone()));
+                    undecided.push((e.span, label()));
                 } else if empty(c) {
-                    diags.push(never_holds(e.span, "rule", &label));
+                    diags.push(never_holds(e.span, "rule", &label()));
                 } else if empty(fires) {
                     let with_reach = meet(an, &into, c);
                     let covering: Vec<String> = earlier
@@ -497,23 +502,21 @@ fn routes_from<'s, 'a>(
                         .collect();
                     let refs: Vec<&str> = covering.iter().map(String::as_str).collect();
                     let why = if empty(&with_reach) { "no lead that reaches this route matches it" } else { "earlier rules take every lead it would match" };
-                    diags.push(covered(rule.span, "rule", &label, &refs, why));
+                    diags.push(covered(rule.span, "rule", &label(), &refs, why));
                 }
             }
             let mut targets = Vec::new();
             route_targets(&rule.action, &mut targets);
             for target in targets {
                 if let Some((key, _)) = syms.routes.get_key_value(&target.name) {
-                    let mut p = path.clone();
-                    p.push(format!("{} sends it to route `{}`", label, target.name));
-                    let slot = reach.entry(key.as_str()).or_insert((Some(vec![]), p));
+                    let slot = reach.entry(key.as_str()).or_insert_with(|| (Some(vec![]), Path::then(&path, format!("{} sends it to route `{}`", label(), target.name))));
                     slot.0 = prune(an, either(&slot.0, fires));
                     if guessed.contains(name) {
                         guessed.insert(key.as_str());
                     }
                 }
             }
-            flow.fires.push((rule, fires.clone()));
+            flow.fires.push((rule, step.fires.clone()));
             // A rule that takes no lead covers nothing (as for tiers).
             if !empty(fires) {
                 earlier.push((rule, fires));
@@ -527,11 +530,63 @@ fn routes_from<'s, 'a>(
         }
         let guess = guessed.contains(name);
         let label = match (example(an, none_match).filter(|_| !guess), example(an, rest).filter(|_| !guess)) {
-            (Some(lead), _) => Some((format!("e.g. {lead} matches none of its rules (path: {})", path.join(", ")), lead)),
-            (None, Some(lead)) => Some((format!("e.g. {lead} falls through when its assignments find nobody (path: {})", path.join(", ")), lead)),
+            (Some(lead), _) => Some((format!("e.g. {lead} matches none of its rules (path: {})", path.joined()), lead)),
+            (None, Some(lead)) => Some((format!("e.g. {lead} falls through when its assignments find nobody (path: {})", path.joined()), lead)),
             _ => None,
         };
         diags.push(no_otherwise(route, label));
+    }
+}
+
+/// Most steps of a path a message shows (a waterfall of thousands of routes
+/// would otherwise name every one).
+const PATH_SHOWN: usize = 8;
+
+/// How leads first reached a route, for messages: its last step, and the
+/// path to the route that took it (shared by every route a path branches
+/// to, so a long chain of routes is not copied route by route).
+struct Path {
+    step: String,
+    before: Option<Rc<Path>>,
+}
+
+impl Path {
+    /// A path of one step.
+    fn start(step: String) -> Rc<Path> {
+        Rc::new(Path { step, before: None })
+    }
+
+    /// `before`, then `step`.
+    fn then(before: &Rc<Path>, step: String) -> Rc<Path> {
+        Rc::new(Path { step, before: Some(before.clone()) })
+    }
+
+    /// The steps, first to last, joined with commas; of a path longer than
+    /// [`PATH_SHOWN`] steps, the first and last halves of that and how many
+    /// steps are left out between them.
+    fn joined(&self) -> String {
+        let mut steps = vec![self.step.as_str()];
+        let mut at = self;
+        while let Some(b) = &at.before {
+            steps.push(&b.step);
+            at = b;
+        }
+        steps.reverse();
+        both_ends(&steps, ", ", PATH_SHOWN, "steps")
+    }
+}
+
+impl Drop for Path {
+    /// Frees a chain of steps in a loop: a chain of many thousand routes
+    /// would overflow the stack freed one step inside the other.
+    fn drop(&mut self) {
+        let mut next = self.before.take();
+        while let Some(p) = next {
+            next = match Rc::try_unwrap(p) {
+                Ok(mut p) => p.before.take(),
+                Err(_) => None,
+            };
+        }
     }
 }
 
@@ -556,8 +611,8 @@ struct RuleStep {
     c: Dnf,
     /// The ambiguous leads it stops (it reads the territory).
     raised: Option<Dnf>,
-    /// The leads it takes.
-    fires: Dnf,
+    /// The leads it takes (shared with [`Flow::fires`]).
+    fires: Arc<Dnf>,
     /// Its condition holds for no lead only because a territory it names never decides one.
     undecided: bool,
 }
@@ -586,7 +641,7 @@ fn route_steps(an: &Analyzer, plain: &Analyzer, route: &RouteDecl, into: &Dnf, a
             rest = meet(an, &rest, &negate(&c));
         }
         none_match = meet(an, &none_match, &negate(&c));
-        rules.push(RuleStep { c, raised, fires, undecided });
+        rules.push(RuleStep { c, raised, fires: Arc::new(fires), undecided });
         if matches!(rule.guard, Guard::Otherwise(_)) {
             falls = true;
             break;
@@ -662,9 +717,11 @@ fn covered(span: crate::source::Span, kind: &str, name: &str, by: &[&str], why: 
 pub fn example_leads(syms: &Symbols) -> Vec<serde_json::Value> {
     let an = &Analyzer::with_routes(syms);
     let mut out: Vec<serde_json::Value> = Vec::new();
+    // Each lead once, found by its text (a policy of many thousand rules has as many examples).
+    let mut seen: rustc_hash::FxHashSet<String> = Default::default();
     let mut push = |d: &Dnf| {
         if let Some(lead) = example(an, &prune(an, d.clone())) {
-            if !out.contains(&lead) {
+            if seen.insert(lead.to_string()) {
                 out.push(lead);
             }
         }

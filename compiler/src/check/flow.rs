@@ -406,10 +406,9 @@ pub(crate) fn unknown<'a>(name: &Ident, what: &str, candidates: impl IntoIterato
 pub fn cycles(syms: &Symbols, refs: &Refs, entry: Option<&str>, diags: &mut Vec<Diagnostic>) {
     // Depth-first search from the entry route, then every other route in name
     // order; each cycle is reported once, at its closing edge.
-    let mut done: BTreeSet<&str> = BTreeSet::new();
+    let mut done: rustc_hash::FxHashSet<&str> = Default::default();
     for start in entry.into_iter().chain(syms.routes.keys().map(String::as_str)) {
-        let mut path: Vec<&str> = Vec::new();
-        visit(start, refs, &mut path, &mut done, diags);
+        visit(start, refs, &mut done, diags);
     }
 }
 
@@ -463,26 +462,44 @@ pub fn handler_loops(syms: &Symbols, refs: &Refs, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn visit<'r>(node: &'r str, refs: &'r Refs, path: &mut Vec<&'r str>, done: &mut BTreeSet<&'r str>, diags: &mut Vec<Diagnostic>) {
-    if done.contains(node) {
+/// Most routes of a cycle a message names (a cycle through thousands of
+/// routes shows its first and last few).
+const CYCLE_SHOWN: usize = 8;
+
+/// The depth-first search of [`cycles`] from `start`, in a loop (a chain of
+/// many thousand routes is as deep as it is long), with the routes on the
+/// current path hashed by their place on it.
+fn visit<'r>(start: &'r str, refs: &'r Refs, done: &mut rustc_hash::FxHashSet<&'r str>, diags: &mut Vec<Diagnostic>) {
+    if done.contains(start) {
         return;
     }
-    path.push(node);
-    for (next, span) in refs.edges.get(node).into_iter().flatten() {
-        if let Some(pos) = path.iter().position(|p| p == next) {
-            let mut cycle: Vec<&str> = path[pos..].to_vec();
+    let edges = |node: &str| refs.edges.get(node).map_or([].iter(), |e| e.iter());
+    // Each route on the path with the edges it has still to follow.
+    let mut path: Vec<(&'r str, std::slice::Iter<'r, (String, Span)>)> = vec![(start, edges(start))];
+    let mut on_path: rustc_hash::FxHashMap<&'r str, usize> = Default::default();
+    on_path.insert(start, 0);
+    while let Some((node, todo)) = path.last_mut() {
+        let node = *node;
+        let Some((next, span)) = todo.next() else {
+            path.pop();
+            on_path.remove(node);
+            done.insert(node);
+            continue;
+        };
+        if let Some(&pos) = on_path.get(next.as_str()) {
+            let mut cycle: Vec<&str> = path[pos..].iter().map(|(n, _)| *n).collect();
             cycle.push(next);
+            let cycle = crate::analysis::budget::both_ends(&cycle, " -> ", CYCLE_SHOWN, "routes");
             diags.push(
-                Diagnostic::new(Code::E0024, *span, format!("routes call each other in a cycle: {}", cycle.join(" -> ")))
+                Diagnostic::new(Code::E0024, *span, format!("routes call each other in a cycle: {cycle}"))
                     .label(format!("`route {next}` closes the cycle"))
                     .help("a lead would loop forever; end one of these routes with `assign`, `queue` or `drop`"),
             );
-        } else {
-            visit(next, refs, path, done, diags);
+        } else if !done.contains(next.as_str()) {
+            on_path.insert(next, path.len());
+            path.push((next, edges(next)));
         }
     }
-    path.pop();
-    done.insert(node);
 }
 
 /// Checks exception handlers.
