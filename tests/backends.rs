@@ -209,6 +209,37 @@ fn backends_agree_with_more_territories_than_a_word_holds() {
     assert_eq!(assert_backends_agree(&[("wide.route", &text)], None, &leads, "2026-11-24T15:00:00Z"), leads.len());
 }
 
+/// Thousands of territories, each named by a rule of one route: the rules
+/// of territories past the 63rd are kept once for all of them (a list per
+/// territory would be territories times rules), and each lead still gets
+/// its own territory's rule, with either backend.
+#[test]
+fn each_of_thousands_of_territories_gets_its_own_rule() {
+    const N: usize = 3000;
+    let mut text = String::from(
+        "policy wide {\n  owner \"ops@acme.example\"\n  timezone \"UTC\"\n}\n\
+         schema lead {\n  id: string\n  country: string\n}\n\
+         queue review { sla 1h }\nqueue mine { sla 1h }\ntier standard otherwise sla 1d\n",
+    );
+    text.extend((0..N).map(|i| format!("territory t{i} when country == \"C{i}\"\n")));
+    text.push_str("route main {\n");
+    text.extend((0..N).map(|i| format!("  r{i}: when territory == t{i} -> queue mine\n")));
+    text.push_str("  otherwise -> queue review\n}\n");
+    let (interp, jit) = both(&[("wide.route", &text)]);
+    let (state, now) = (State::new(jit.ir()), leadroute_runtime::parse_time("2026-11-24T15:00:00Z").expect("time"));
+    for i in [0, 1, 62, 63, 64, 65, 1000, 2998, 2999] {
+        let lead = Lead::from_json_str(jit.ir(), &format!(r#"{{"id": "L{i}", "country": "C{i}"}}"#), LeadOptions::default()).expect("valid");
+        for p in [&interp, &jit] {
+            let d = p.decide(&lead, &state, &p.at(now), false);
+            assert_eq!((d.rule.as_deref(), d.territory.as_deref()), (Some(format!("r{i}").as_str()), Some(format!("t{i}").as_str())), "{:?}", p.backend());
+        }
+    }
+    let lead = Lead::from_json_str(jit.ir(), r#"{"id": "none", "country": "US"}"#, LeadOptions::default()).expect("valid");
+    for p in [&interp, &jit] {
+        assert_eq!(p.decide(&lead, &state, &p.at(now), false).queue.as_deref(), Some("review"), "no territory: only `otherwise` can take it");
+    }
+}
+
 /// A compiled policy is shared between threads by reference; each thread's
 /// selections equal the interpreter's.
 #[test]

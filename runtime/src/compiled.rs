@@ -48,14 +48,35 @@ pub(crate) enum C {
     General(Expr),
 }
 
-/// A compiled route: conditions, and for each territory (index; last = none)
-/// the rules that can fire there, in order.
+/// A compiled route: conditions, and for each territory the rules that
+/// can fire there, in order ([`CRoute::rules_for`]).
 #[derive(Debug, Clone)]
 pub(crate) struct CRoute {
     pub rules: Vec<Option<C>>,
-    pub by_territory: Vec<Vec<u32>>,
+    /// The rules of each of the first 63 territories (those masks hold).
+    by_territory: Vec<Vec<u32>>,
+    /// The rules of every later territory: masks cannot tell them apart,
+    /// so one list serves them all (a list each would be territories times
+    /// rules: quadratic).
+    beyond: Vec<u32>,
+    /// The rules of a lead in no territory.
+    none: Vec<u32>,
+    /// How many territories the policy has.
+    territories: usize,
     /// Per rule: its condition reads the territory (an ambiguous lead raises there).
     pub reads_territory: Vec<bool>,
+}
+
+impl CRoute {
+    /// The rules that can fire for territory index `t` (the policy's
+    /// territory count: none), in order.
+    pub(crate) fn rules_for(&self, t: usize) -> &[u32] {
+        match self.by_territory.get(t) {
+            Some(rules) => rules,
+            None if t >= self.territories => &self.none,
+            None => &self.beyond,
+        }
+    }
 }
 
 /// Everything compiled for one policy.
@@ -290,19 +311,19 @@ impl Compiled {
             .iter()
             .map(|r| {
                 let rules: Vec<Option<C>> = r.rules.iter().map(|rule| rule.condition.as_ref().map(|c| b.compile(&c.expr))).collect();
-                let by_territory = (0..=nt)
-                    .map(|t| {
-                        let bit = index_bit((t < nt).then_some(t as u32));
-                        (0..rules.len() as u32)
-                            .filter(|i| match &rules[*i as usize] {
-                                Some(c) if bit != 0 => required_territories(c) & bit != 0,
-                                _ => true,
-                            })
-                            .collect()
-                    })
-                    .collect();
+                let of = |bit: u64| -> Vec<u32> {
+                    (0..rules.len() as u32)
+                        .filter(|i| match &rules[*i as usize] {
+                            Some(c) if bit != 0 => required_territories(c) & bit != 0,
+                            _ => true,
+                        })
+                        .collect()
+                };
+                let by_territory = (0..nt.min(63)).map(|t| of(index_bit(Some(t as u32)))).collect();
+                let beyond = if nt > 63 { of(index_bit(Some(63))) } else { Vec::new() };
+                let none = of(index_bit(None));
                 let reads_territory = r.rules.iter().map(|rule| rule.condition.as_ref().is_some_and(|c| c.expr.reads_territory())).collect();
-                CRoute { rules, by_territory, reads_territory }
+                CRoute { rules, by_territory, beyond, none, territories: nt, reads_territory }
             })
             .collect();
         Compiled {

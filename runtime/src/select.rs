@@ -156,7 +156,7 @@ impl<'a> Matcher<'a> {
         }
         let cr = &self.p.compiled.routes[route as usize];
         let t = territory.map_or(self.p.ir.territories.len(), |t| t as usize);
-        let order = &cr.by_territory[t];
+        let order = cr.rules_for(t);
         let start = order.partition_point(|r| *r < from);
         for &ri in &order[start..] {
             let hit = match &cr.rules[ri as usize] {

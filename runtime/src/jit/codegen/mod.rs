@@ -643,23 +643,29 @@ impl<'a> Fx<'a> {
         (self.tier, self.terr) = (tier_at, terr_at);
         self.tier_bit = self.bit_of(tier_at);
         self.terr_bit = self.bit_of(terr_at);
-        // This chunk's rules per territory (the lists are in rule order).
-        let by_territory: Vec<&[u32]> = route
-            .by_territory
-            .iter()
-            .map(|v| {
-                let (lo, hi) = (v.partition_point(|&r| (r as usize) < a), v.partition_point(|&r| (r as usize) < range.end));
-                &v[lo..hi]
-            })
-            .collect();
         // A chain per territory pays while rules are not copied into many
         // chains and the territories are not many more than the rules; past
         // that one chain tests the territory at run time, and code stays
         // linear in the rules.
+        let one_chain = |this: &mut Self| {
+            let items: Vec<(u32, Option<&C>)> = range.clone().map(|ri| (ri as u32, route.rules[ri].as_ref())).collect();
+            this.seq(&items, Some(&hits), none, 0);
+        };
+        if nt > 4 * n + 64 {
+            one_chain(self);
+            return;
+        }
+        // This chunk's rules per territory (the lists are in rule order).
+        let by_territory: Vec<&[u32]> = (0..=nt)
+            .map(|t| {
+                let v = route.rules_for(t);
+                let (lo, hi) = (v.partition_point(|&r| (r as usize) < a), v.partition_point(|&r| (r as usize) < range.end));
+                &v[lo..hi]
+            })
+            .collect();
         let copies: usize = by_territory.iter().map(|v| v.len()).sum();
-        if copies > 2 * n + 64 || nt > 4 * n + 64 {
-            let items: Vec<(u32, Option<&C>)> = range.map(|ri| (ri as u32, route.rules[ri].as_ref())).collect();
-            self.seq(&items, Some(&hits), none, 0);
+        if copies > 2 * n + 64 {
+            one_chain(self);
             return;
         }
         let chains: Vec<Block> = (0..=nt).map(|_| self.b.create_block()).collect();
