@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::ir::PolicyIr;
+use crate::ir::{PolicyIr, RouteDef};
 
 /// Drops `loc` and `text` from every object inside `v`.
 pub(crate) fn strip(v: &mut serde_json::Value) {
@@ -31,14 +31,43 @@ fn value(out: &mut dyn Write, v: &impl Serialize) -> io::Result<()> {
 
 /// A list, one element's tree at a time.
 fn list<T: Serialize>(out: &mut dyn Write, items: &[T]) -> io::Result<()> {
+    each(out, items, |o, item| value(o, item))
+}
+
+/// A list, each element written by `write`.
+fn each<T>(out: &mut dyn Write, items: &[T], write: impl Fn(&mut dyn Write, &T) -> io::Result<()>) -> io::Result<()> {
     out.write_all(b"[")?;
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
-        value(out, item)?;
+        write(out, item)?;
     }
     out.write_all(b"]")
+}
+
+/// A route as [`value`] writes it, but its rules one tree at a time: a
+/// route of 90,000 rules is never one tree (hundreds of MB).
+fn route(out: &mut dyn Write, r: &RouteDef) -> io::Result<()> {
+    // The route without its rules (every field named, so a new one is not missed), in key order.
+    let shell = RouteDef { name: r.name.clone(), rules: Vec::new(), loc: r.loc.clone() };
+    let mut tree = serde_json::to_value(&shell).map_err(io::Error::other)?;
+    strip(&mut tree);
+    let serde_json::Value::Object(fields) = tree else { return value(out, r) };
+    out.write_all(b"{")?;
+    for (i, (key, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, key).map_err(io::Error::other)?;
+        out.write_all(b":")?;
+        if key == "rules" {
+            list(out, &r.rules)?;
+        } else {
+            serde_json::to_writer(&mut *out, v).map_err(io::Error::other)?;
+        }
+    }
+    out.write_all(b"}")
 }
 
 impl PolicyIr {
@@ -71,7 +100,7 @@ impl PolicyIr {
             ("queues", Box::new(|o| list(o, &self.queues))),
             ("reminders", Box::new(|o| list(o, &self.reminders))),
             ("reps", Box::new(|o| list(o, &self.reps))),
-            ("routes", Box::new(|o| list(o, &self.routes))),
+            ("routes", Box::new(|o| each(o, &self.routes, route))),
             ("teams", Box::new(|o| list(o, &self.teams))),
             ("territories", Box::new(|o| list(o, &self.territories))),
             ("tiers", Box::new(|o| list(o, &self.tiers))),
