@@ -175,6 +175,25 @@ fn a_cycle_through_three_routes_is_reported_once() {
     assert_eq!(cycles, ["routes call each other in a cycle: main -> b -> c -> main"]);
 }
 
+/// Example leads (what `diff` routes through both versions) carry `id`,
+/// every required field, and an optional field only when a `missing(field)
+/// -> action` handler would otherwise take the lead elsewhere.
+#[test]
+fn example_leads_carry_the_fields_that_take_them_where_they_are_claimed_to() {
+    let extra = format!("on missing(state) -> queue triage\non missing(employees) -> assume 0\n{}", route("  when intent > 50 and source == web -> queue triage"));
+    let checked = run(&[("p.route", &format!("{BASE}{extra}"))]);
+    assert!(!checked.has_errors(), "{:#?}", checked.diagnostics);
+    let examples = leadroute_compiler::analysis::reach::example_leads(&checked.symbols());
+    assert!(!examples.is_empty());
+    for e in &examples {
+        let keys: Vec<&str> = e.as_object().expect("an object").keys().map(String::as_str).collect();
+        // Required fields and `state` (intercepted when missing); not `employees` (assumed) nor `account_owner`.
+        assert_eq!(keys, ["country", "email", "id", "intent", "source", "state"], "{e}");
+        assert_eq!(e["id"], "example-1");
+    }
+    assert!(examples.iter().any(|e| e["source"] == "web" && e["intent"].as_f64().is_some_and(|i| i > 50.0)), "{examples:?}");
+}
+
 /// A waterfall of `n` routes after `main`, each taking one band of intent
 /// and handing the rest to the next; the last ends with `last`.
 fn waterfall(n: usize, last: &str) -> String {

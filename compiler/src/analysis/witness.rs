@@ -19,11 +19,6 @@ fn plain(ty: &Ty, analyzer: &Analyzer) -> serde_json::Value {
     }
 }
 
-fn has_missing_action(syms: &crate::check::Symbols, field: &str) -> bool {
-    use crate::syntax::ast::{Exception, HandlerAction};
-    syms.handlers.iter().any(|h| matches!((&h.exception, &h.action), (Exception::Missing { field: f, .. }, HandlerAction::Action(_)) if f.name == field))
-}
-
 /// The constrained fields of an example, completed into a whole lead.
 pub fn complete(analyzer: &Analyzer, constrained: &serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
     fill(analyzer, constrained).unwrap_or_else(|| serde_json::Value::Object(constrained.clone()))
@@ -35,27 +30,24 @@ pub fn example_lead(analyzer: &Analyzer, term: &Term) -> Option<serde_json::Valu
     fill(analyzer, &analyzer.witness(term)?)
 }
 
+/// The constrained fields of the schema (`null`: it must be missing), and
+/// every field each example has ([`crate::check::Symbols::example_fields`])
+/// with a plain value where the term says nothing. The work is in the
+/// fields an example has, not in the schema's: a schema of thousands of
+/// optional fields has thousands of examples.
 fn fill(analyzer: &Analyzer, constrained: &serde_json::Map<String, serde_json::Value>) -> Option<serde_json::Value> {
     let syms = analyzer.symbols();
+    syms.schema?;
     let mut out = serde_json::Map::new();
-    for f in syms.schema?.fields.iter() {
-        let name = &f.name.name;
-        let Some(info) = syms.fields.get(name) else { continue };
-        match constrained.get(name) {
-            Some(serde_json::Value::Null) => {}
-            Some(v) => {
-                out.insert(name.clone(), v.clone());
-            }
-            None if name == "id" => {
-                out.insert(name.clone(), serde_json::json!("example-1"));
-            }
-            // An optional field whose absence a `missing(f) -> action` handler
-            // intercepts gets a value, so the example goes where it is claimed to.
-            None if info.optional && !has_missing_action(syms, name) => {}
-            None => {
-                out.insert(name.clone(), plain(&info.ty, analyzer));
-            }
+    for (name, v) in constrained {
+        if !v.is_null() && syms.fields.contains_key(name) {
+            out.insert(name.clone(), v.clone());
         }
+    }
+    for name in syms.example_fields() {
+        let Some(info) = syms.fields.get(name).filter(|_| !constrained.contains_key(name)) else { continue };
+        let v = if name == "id" { serde_json::json!("example-1") } else { plain(&info.ty, analyzer) };
+        out.insert(name.to_string(), v);
     }
     Some(serde_json::Value::Object(out))
 }

@@ -121,6 +121,10 @@ pub struct Symbols<'a> {
     assume_at: rustc_hash::FxHashMap<&'a str, usize>,
     /// The fields some `on missing(field)` handler names.
     missing_handled: rustc_hash::FxHashSet<&'a str>,
+    /// The fields every example lead has ([`Symbols::example_fields`]), by
+    /// place in the schema, worked out on first use (places, not names: a
+    /// cell of borrowed names would tie the symbols' lifetime down).
+    example_fields: std::sync::OnceLock<Vec<usize>>,
     /// Each enum's variants by name, to their index; and each variant name
     /// to the first enum (in name order) that has it. Enums of thousands of
     /// variants are named in conditions thousands of times.
@@ -320,5 +324,28 @@ impl<'a> Symbols<'a> {
     /// True when an `on missing(field)` handler exists.
     pub fn has_missing_handler(&self, field: &str) -> bool {
         self.missing_handled.contains(field)
+    }
+
+    /// The fields every example lead has, whatever it is an example of:
+    /// `id`, the required fields, and the optional ones whose absence a
+    /// `missing(field) -> action` handler intercepts (so that an example
+    /// goes where it is claimed to). Worked out once, on first use (after
+    /// the schema's fields are checked): a policy of thousands of fields
+    /// has thousands of examples.
+    pub fn example_fields(&self) -> impl Iterator<Item = &'a str> + '_ {
+        let schema: &'a [FieldDecl] = self.schema.map(|s| s.fields.as_slice()).unwrap_or_default();
+        let places = self.example_fields.get_or_init(|| {
+            let acted: rustc_hash::FxHashSet<&str> = self
+                .handlers
+                .iter()
+                .filter_map(|h| match (&h.exception, &h.action) {
+                    (Exception::Missing { field, .. }, HandlerAction::Action(_)) => Some(field.name.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let kept = |n: &str| self.fields.get(n).is_some_and(|info| n == "id" || !info.optional || acted.contains(n));
+            (0..schema.len()).filter(|&i| kept(&schema[i].name.name)).collect()
+        });
+        places.iter().filter_map(move |&i| schema.get(i)).map(|f| f.name.name.as_str())
     }
 }
