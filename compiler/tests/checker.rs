@@ -194,6 +194,51 @@ fn example_leads_carry_the_fields_that_take_them_where_they_are_claimed_to() {
     assert!(examples.iter().any(|e| e["source"] == "web" && e["intent"].as_f64().is_some_and(|i| i > 50.0)), "{examples:?}");
 }
 
+/// An editor's check given up half-way (a newer edit overtook it) leaves
+/// only finished work in the cache: given up at each of its stops in turn,
+/// then run to the end, every check of a series of edits says exactly what
+/// a fresh check says.
+#[test]
+fn a_check_given_up_at_any_stop_leaves_the_editor_cache_sound() {
+    use leadroute_compiler::check::check_until;
+    use leadroute_compiler::syntax::ParseCache;
+    let inbound = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/inbound.route")).expect("example");
+    let edits = [
+        inbound.clone(),
+        inbound.replace("tier warm when intent >= 40.0", "tier warm when intent >= 41.0"),
+        inbound.replace("territory emea    when country in emea_countries", "territory emea    when country in emea_countries or country == \"US\""),
+        inbound.replace("sla 24h", "sla 25h"),
+        inbound.clone(),
+    ];
+    let say = |checked: &Checked| checked.diagnostics.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>();
+    let mut cache = ParseCache::new();
+    for (i, text) in edits.iter().enumerate() {
+        let mut sources = SourceSet::new();
+        sources.add(SourceFile::new("p.route", text.clone()));
+        let mut given_up = 0;
+        for k in 1..=20 {
+            let calls = std::cell::Cell::new(0);
+            let stop = || {
+                calls.set(calls.get() + 1);
+                calls.get() == k
+            };
+            match check_until(&sources, Some(&mut cache), &stop) {
+                None => given_up += 1,
+                Some(checked) => {
+                    assert_eq!(say(&checked), say(&check(&sources)), "edit {i}, after giving up {given_up} times");
+                    break;
+                }
+            }
+        }
+        assert_eq!(given_up, 4, "edit {i}: a check stops between its four phases");
+    }
+    // A stop that never says so is a whole check.
+    let mut sources = SourceSet::new();
+    sources.add(SourceFile::new("p.route", edits[2].clone()));
+    assert_eq!(check_until(&sources, None, &|| false).map(|c| say(&c)), Some(say(&check(&sources))));
+    assert!(check_until(&sources, None, &|| true).is_none());
+}
+
 /// A waterfall of `n` routes after `main`, each taking one band of intent
 /// and handing the rest to the next; the last ends with `last`.
 fn waterfall(n: usize, last: &str) -> String {

@@ -94,10 +94,12 @@ pub fn serve(conn: &Connection, raw: Option<Sender<String>>) -> Result<(), Strin
     conn.initialize(caps).map_err(|e| format!("initialize failed: {e}"))?;
     let (jobs, job_rx) = crossbeam_channel::unbounded();
     let (done_tx, done) = crossbeam_channel::unbounded();
-    let worker = crate::worker::spawn(job_rx, done_tx);
+    let edits = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let worker = crate::worker::spawn(job_rx, done_tx, edits.clone());
     let mut server = Server {
         out: Output { conn, raw },
         jobs,
+        edits,
         open: BTreeMap::new(),
         generation: 0,
         changed: BTreeMap::new(),
@@ -122,6 +124,9 @@ pub fn serve(conn: &Connection, raw: Option<Sender<String>>) -> Result<(), Strin
 pub(crate) struct Server<'c> {
     pub out: Output<'c>,
     jobs: Sender<Job>,
+    /// The generation of the newest edit, for the checking thread to give
+    /// up a check it overtakes.
+    edits: Arc<std::sync::atomic::AtomicU64>,
     /// Open documents, as the checking thread also has them.
     pub open: BTreeMap<PathBuf, OpenDoc>,
     /// Counts edits (of open documents and of files on disk).
@@ -195,7 +200,9 @@ impl Server<'_> {
     fn edited(&mut self, path: &Path, job: Job) {
         self.generation += 1;
         self.changed.insert(folder(path), self.generation);
+        // Sent before the count moves, so the checking thread finds the edit once it gives a check up.
         let _ = self.jobs.send(job);
+        self.edits.store(self.generation, std::sync::atomic::Ordering::Release);
     }
 
     /// Schedules a check of `path`'s policy after the quiet period.

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,8 +41,10 @@ pub struct Done {
 }
 
 /// Starts the checking thread; it ends when `jobs` is disconnected.
-pub fn spawn(jobs: Receiver<Job>, done: Sender<Done>) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || run(&jobs, &done))
+/// `edits` is the generation of the newest edit the message loop has seen
+/// (it may be ahead of the jobs this thread has taken).
+pub fn spawn(jobs: Receiver<Job>, done: Sender<Done>, edits: Arc<AtomicU64>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || run(&jobs, &done, &edits))
 }
 
 /// How long after the latest analysis its name index is built, when no
@@ -74,11 +77,17 @@ fn spawn_indexer() -> Sender<Arc<Analysis>> {
     tx
 }
 
-fn run(jobs: &Receiver<Job>, done: &Sender<Done>) {
+/// A check is given up for a newer job only while the last result sent is
+/// younger than this: someone typing without pause into a policy whose
+/// check takes longer than their keystrokes still sees diagnostics.
+const GIVE_UP_WITHIN: Duration = Duration::from_millis(300);
+
+fn run(jobs: &Receiver<Job>, done: &Sender<Done>, edits: &AtomicU64) {
     let indexer = spawn_indexer();
     let mut ws = Workspace::default();
     let mut generation = 0u64;
     let mut wanted: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut last_sent = Instant::now();
     loop {
         let Ok(first) = jobs.recv() else { return };
         let mut next = Some(first);
@@ -100,15 +109,30 @@ fn run(jobs: &Receiver<Job>, done: &Sender<Done>) {
                 Job::Check { paths } => wanted.extend(paths),
             }
         }
-        for path in std::mem::take(&mut wanted) {
+        let paths: Vec<PathBuf> = std::mem::take(&mut wanted).into_iter().collect();
+        for (i, path) in paths.iter().enumerate() {
             let t = Instant::now();
-            let result = crate::server::guarded(|| ws.analysis(&path)).inspect_err(|why| {
-                // The caches may be half-built: start them afresh.
-                ws.forget_analyses();
-                eprintln!("leadroute lsp: internal error checking {}: {why}", path.display());
-            });
+            // An edit that came while this check ran overtakes its result
+            // (the message loop would not publish it): the check is given up
+            // and the paths are checked again once the edit is applied, so
+            // the last edit of a burst waits for one check, not two.
+            let stop = || edits.load(Ordering::Acquire) > generation && last_sent.elapsed() < GIVE_UP_WITHIN;
+            let result = match crate::server::guarded(|| ws.analysis_until(path, &stop)) {
+                Ok(Some(a)) => Ok(a),
+                Ok(None) => {
+                    wanted.extend(paths[i..].iter().cloned());
+                    break;
+                }
+                Err(why) => {
+                    // The caches may be half-built: start them afresh.
+                    ws.forget_analyses();
+                    eprintln!("leadroute lsp: internal error checking {}: {why}", path.display());
+                    Err(why)
+                }
+            };
             let ready = result.as_ref().ok().cloned();
-            if done.send(Done { generation, path, result, took: t.elapsed() }).is_err() {
+            last_sent = Instant::now();
+            if done.send(Done { generation, path: path.clone(), result, took: t.elapsed() }).is_err() {
                 return;
             }
             // The diagnostics are out; requests will want the index, unless

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use leadroute_compiler::check::check_with_cache;
+use leadroute_compiler::check::check_until;
 use leadroute_compiler::{Checked, FileId, SourceFile, SourceSet};
 
 use crate::index::Index;
@@ -125,9 +125,16 @@ impl Workspace {
 
     /// The analysis of the policy `path` belongs to.
     pub fn analysis(&mut self, path: &Path) -> Arc<Analysis> {
+        // Never asked to stop, the check runs to its end.
+        self.analysis_until(path, &|| false).expect("a check that is never stopped finishes")
+    }
+
+    /// [`Workspace::analysis`], given up (`None`, nothing kept) when `stop`
+    /// says so between the check's phases (see `check::check_until`).
+    pub fn analysis_until(&mut self, path: &Path, stop: &dyn Fn() -> bool) -> Option<Arc<Analysis>> {
         let files = self.policy_files(path);
         if let Some(a) = self.cache.get(&files) {
-            return a.clone();
+            return Some(a.clone());
         }
         let mut sources = SourceSet::new();
         for f in &files {
@@ -136,11 +143,11 @@ impl Workspace {
         }
         let open = |p: &Path| self.open.get(p).map(|d| d.text.to_string());
         leadroute_compiler::check::tables::attach(&crate::tables::OpenOrDisk { open: &open }, &mut sources);
-        let checked = check_with_cache(&sources, Some(&mut self.parsed));
+        let checked = check_until(&sources, Some(&mut self.parsed), stop)?;
         let versions = sources.iter().map(|(_, f)| self.open.get(Path::new(&f.name)).and_then(|d| d.version)).collect();
         let a = Arc::new(Analysis { sources, checked, index: Default::default(), versions });
         self.cache.insert(files, a.clone());
-        a
+        Some(a)
     }
 
     /// Forgets every cached analysis (after a handler failed half-way).

@@ -60,7 +60,16 @@ pub fn check(sources: &SourceSet) -> Checked {
 
 /// [`check`], reusing unchanged declarations from `cache` (editors re-check
 /// after every keystroke).
-pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::ParseCache>) -> Checked {
+pub fn check_with_cache(sources: &SourceSet, cache: Option<&mut syntax::ParseCache>) -> Checked {
+    // Never asked to stop, the check runs to its end.
+    check_until(sources, cache, &|| false).expect("a check that is never stopped finishes")
+}
+
+/// [`check_with_cache`], given up (`None`) when `stop` says so between its
+/// phases: an editor's check that a newer edit has overtaken, whose result
+/// no one would see. What the cache and the memos kept so far stays sound
+/// (each holds only finished results), so the next check reuses it.
+pub fn check_until(sources: &SourceSet, mut cache: Option<&mut syntax::ParseCache>, stop: &dyn Fn() -> bool) -> Option<Checked> {
     let mut diags = Vec::new();
     let mut modules = Vec::with_capacity(sources.len());
     let mut broken_words: BTreeSet<String> = BTreeSet::new();
@@ -83,6 +92,9 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
         c.sweep();
         c.policy.clone()
     });
+    if stop() {
+        return None;
+    }
     let nothing = modules.iter().all(|m| m.decls.is_empty());
     if nothing && diags.is_empty() {
         let mut d = Diagnostic::unlocated(Code::E0051, "the policy holds no declarations")
@@ -95,10 +107,10 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
             }
         }
         diags.push(d);
-        return Checked { modules, diagnostics: diags, entry: None, tables: Default::default() };
+        return Some(Checked { modules, diagnostics: diags, entry: None, tables: Default::default() });
     }
     let mut checked_diags = Vec::new();
-    let (entry, tables) = check_modules(&modules, sources, nothing, policy_memo.as_ref(), &mut checked_diags);
+    let (entry, tables) = check_modules(&modules, sources, nothing, policy_memo.as_ref(), stop, &mut checked_diags)?;
     // A declaration that failed to parse is not in the symbol table; don't
     // also report every use of its name as unknown.
     checked_diags.retain(|d| !hides_behind_syntax_error(d, &broken_words));
@@ -106,7 +118,7 @@ pub fn check_with_cache(sources: &SourceSet, mut cache: Option<&mut syntax::Pars
     diags.extend(checked_diags);
     allow::apply(&modules, &mut diags);
     sort_and_dedup(&mut diags);
-    Checked { modules, diagnostics: diags, entry, tables }
+    Some(Checked { modules, diagnostics: diags, entry, tables })
 }
 
 fn check_modules(
@@ -114,8 +126,9 @@ fn check_modules(
     sources: &SourceSet,
     nothing: bool,
     memo: Option<&crate::syntax::ast::Memo>,
+    stop: &dyn Fn() -> bool,
     diags: &mut Vec<Diagnostic>,
-) -> (Option<String>, std::collections::BTreeMap<String, tables::TableRows>) {
+) -> Option<(Option<String>, std::collections::BTreeMap<String, tables::TableRows>)> {
     let mut syms = Symbols::collect(modules, diags);
     if syms.schema.is_none() && !nothing {
         diags.push(
@@ -143,6 +156,9 @@ fn check_modules(
         duplicate::handlers(&syms, &mut tc, &mut refs);
         std::mem::take(&mut tc.used_sets)
     };
+    if stop() {
+        return None;
+    }
     sla::handlers(&syms, &mut refs, diags);
     sla::escalations(&syms, &mut refs, diags);
     inline_tests::tests(&syms, diags);
@@ -152,13 +168,19 @@ fn check_modules(
     let base = Analyzer::new(&syms).memoized(key.unwrap_or_else(|| memo_key(modules, sources)));
     let tier_takes = reach::tiers(&base, diags);
     let territories = Territories::build_within(&base, crate::analysis::budget::OVERLAP_STEPS, memo);
+    if stop() {
+        return None;
+    }
     reach::territories(&syms, &territories, &allowed(modules, &syms, Code::W0006), diags);
     let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
     let flow = reach::routes(&routes_an, entry.as_deref(), sources, key, diags);
+    if stop() {
+        return None;
+    }
     crate::analysis::overlap::check(&syms, &territories, &flow.raised, &allowed(modules, &syms, Code::W0008), diags);
     crate::analysis::breach::holders(&routes_an, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
-    (entry, rows)
+    Some((entry, rows))
 }
 
 /// The fingerprint of what the analysis and the type check of a tier's or
