@@ -77,9 +77,10 @@ fn spawn_indexer() -> Sender<Arc<Analysis>> {
     tx
 }
 
-/// A check is given up for a newer job only while the last result sent is
-/// younger than this: someone typing without pause into a policy whose
-/// check takes longer than their keystrokes still sees diagnostics.
+/// A check is given up for a newer edit only while the oldest edit no
+/// result has covered yet came less than this long ago: someone typing
+/// without pause into a policy whose check takes longer than their
+/// keystrokes still sees diagnostics, at most this much later.
 const GIVE_UP_WITHIN: Duration = Duration::from_millis(300);
 
 fn run(jobs: &Receiver<Job>, done: &Sender<Done>, edits: &AtomicU64) {
@@ -87,7 +88,8 @@ fn run(jobs: &Receiver<Job>, done: &Sender<Done>, edits: &AtomicU64) {
     let mut ws = Workspace::default();
     let mut generation = 0u64;
     let mut wanted: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut last_sent = Instant::now();
+    // When the oldest edit that no result sent since has covered came.
+    let mut unserved_since: Option<Instant> = None;
     loop {
         let Ok(first) = jobs.recv() else { return };
         let mut next = Some(first);
@@ -95,6 +97,7 @@ fn run(jobs: &Receiver<Job>, done: &Sender<Done>, edits: &AtomicU64) {
         while let Some(job) = next.take().or_else(|| jobs.try_recv().ok()) {
             match job {
                 Job::Text { generation: g, path, doc } => {
+                    unserved_since.get_or_insert_with(Instant::now);
                     generation = generation.max(g);
                     match doc {
                         Some(d) => ws.open.insert(path.clone(), d),
@@ -103,6 +106,7 @@ fn run(jobs: &Receiver<Job>, done: &Sender<Done>, edits: &AtomicU64) {
                     ws.invalidate(&path);
                 }
                 Job::Disk { generation: g, path } => {
+                    unserved_since.get_or_insert_with(Instant::now);
                     generation = generation.max(g);
                     ws.invalidate(&path);
                 }
@@ -116,7 +120,7 @@ fn run(jobs: &Receiver<Job>, done: &Sender<Done>, edits: &AtomicU64) {
             // (the message loop would not publish it): the check is given up
             // and the paths are checked again once the edit is applied, so
             // the last edit of a burst waits for one check, not two.
-            let stop = || edits.load(Ordering::Acquire) > generation && last_sent.elapsed() < GIVE_UP_WITHIN;
+            let stop = || edits.load(Ordering::Acquire) > generation && unserved_since.is_some_and(|t| t.elapsed() < GIVE_UP_WITHIN);
             let result = match crate::server::guarded(|| ws.analysis_until(path, &stop)) {
                 Ok(Some(a)) => Ok(a),
                 Ok(None) => {
@@ -131,7 +135,7 @@ fn run(jobs: &Receiver<Job>, done: &Sender<Done>, edits: &AtomicU64) {
                 }
             };
             let ready = result.as_ref().ok().cloned();
-            last_sent = Instant::now();
+            unserved_since = None;
             if done.send(Done { generation, path: path.clone(), result, took: t.elapsed() }).is_err() {
                 return;
             }
