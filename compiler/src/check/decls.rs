@@ -90,6 +90,7 @@ pub fn resolve_schema<'a>(syms: &mut Symbols<'a>, diags: &mut Vec<Diagnostic>) {
         let ty = resolve_type(&field.ty, syms, diags);
         syms.fields.insert(field.name.name.clone(), FieldInfo { decl: field, ty, optional: field.ty.optional });
     }
+    syms.note_example_fields();
     match syms.fields.get("id") {
         Some(f) if f.ty == Ty::Str && !f.optional => {}
         Some(f) => diags.push(

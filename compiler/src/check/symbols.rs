@@ -122,9 +122,8 @@ pub struct Symbols<'a> {
     /// The fields some `on missing(field)` handler names.
     missing_handled: rustc_hash::FxHashSet<&'a str>,
     /// The fields every example lead has ([`Symbols::example_fields`]), by
-    /// place in the schema, worked out on first use (places, not names: a
-    /// cell of borrowed names would tie the symbols' lifetime down).
-    example_fields: std::sync::OnceLock<Vec<usize>>,
+    /// place in the schema, noted once the schema's fields are resolved.
+    example_fields: Vec<usize>,
     /// Each enum's variants by name, to their index; and each variant name
     /// to the first enum (in name order) that has it. Enums of thousands of
     /// variants are named in conditions thousands of times.
@@ -329,23 +328,26 @@ impl<'a> Symbols<'a> {
     /// The fields every example lead has, whatever it is an example of:
     /// `id`, the required fields, and the optional ones whose absence a
     /// `missing(field) -> action` handler intercepts (so that an example
-    /// goes where it is claimed to). Worked out once, on first use (after
-    /// the schema's fields are checked): a policy of thousands of fields
+    /// goes where it is claimed to). Noted once per check
+    /// ([`Symbols::note_example_fields`]): a policy of thousands of fields
     /// has thousands of examples.
     pub fn example_fields(&self) -> impl Iterator<Item = &'a str> + '_ {
         let schema: &'a [FieldDecl] = self.schema.map(|s| s.fields.as_slice()).unwrap_or_default();
-        let places = self.example_fields.get_or_init(|| {
-            let acted: rustc_hash::FxHashSet<&str> = self
-                .handlers
-                .iter()
-                .filter_map(|h| match (&h.exception, &h.action) {
-                    (Exception::Missing { field, .. }, HandlerAction::Action(_)) => Some(field.name.as_str()),
-                    _ => None,
-                })
-                .collect();
-            let kept = |n: &str| self.fields.get(n).is_some_and(|info| n == "id" || !info.optional || acted.contains(n));
-            (0..schema.len()).filter(|&i| kept(&schema[i].name.name)).collect()
-        });
-        places.iter().filter_map(move |&i| schema.get(i)).map(|f| f.name.name.as_str())
+        self.example_fields.iter().filter_map(move |&i| schema.get(i)).map(|f| f.name.name.as_str())
+    }
+
+    /// Notes [`Symbols::example_fields`], once the schema's fields are resolved.
+    pub(crate) fn note_example_fields(&mut self) {
+        let schema: &'a [FieldDecl] = self.schema.map(|s| s.fields.as_slice()).unwrap_or_default();
+        let acted: rustc_hash::FxHashSet<&str> = self
+            .handlers
+            .iter()
+            .filter_map(|h| match (&h.exception, &h.action) {
+                (Exception::Missing { field, .. }, HandlerAction::Action(_)) => Some(field.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        let kept = |n: &str| self.fields.get(n).is_some_and(|info| n == "id" || !info.optional || acted.contains(n));
+        self.example_fields = (0..schema.len()).filter(|&i| kept(&schema[i].name.name)).collect();
     }
 }
