@@ -54,18 +54,23 @@ fn route(out: &mut dyn Write, r: &RouteDef) -> io::Result<()> {
     let mut tree = serde_json::to_value(&shell).map_err(io::Error::other)?;
     strip(&mut tree);
     let serde_json::Value::Object(fields) = tree else { return value(out, r) };
+    object(out, &fields, |o, key, v| if key == "rules" { list(o, &r.rules) } else { serde_json::to_writer(&mut *o, v).map_err(io::Error::other) })
+}
+
+/// An object of `fields`, in their order, each value written by `write`.
+fn object<'f, K: Serialize + 'f, V: 'f>(
+    out: &mut dyn Write,
+    fields: impl IntoIterator<Item = (&'f K, &'f V)>,
+    write: impl Fn(&mut dyn Write, &K, &V) -> io::Result<()>,
+) -> io::Result<()> {
     out.write_all(b"{")?;
-    for (i, (key, v)) in fields.iter().enumerate() {
+    for (i, (key, v)) in fields.into_iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
         serde_json::to_writer(&mut *out, key).map_err(io::Error::other)?;
         out.write_all(b":")?;
-        if key == "rules" {
-            list(out, &r.rules)?;
-        } else {
-            serde_json::to_writer(&mut *out, v).map_err(io::Error::other)?;
-        }
+        write(out, key, v)?;
     }
     out.write_all(b"}")
 }
@@ -119,17 +124,7 @@ impl PolicyIr {
             fields.push(("free_mail", Box::new(|o| value(o, &self.free_mail))));
         }
         fields.sort_by_key(|(name, _)| *name);
-        let out: &mut dyn Write = out;
-        out.write_all(b"{")?;
-        for (i, (name, write)) in fields.iter().enumerate() {
-            if i > 0 {
-                out.write_all(b",")?;
-            }
-            serde_json::to_writer(&mut *out, name).map_err(io::Error::other)?;
-            out.write_all(b":")?;
-            write(out)?;
-        }
-        out.write_all(b"}")
+        object(out, fields.iter().map(|(name, write)| (name, write)), |o, _, write| write(o))
     }
 }
 
