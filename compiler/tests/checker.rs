@@ -604,6 +604,69 @@ route canada {
     assert_eq!(seen[0], seen[10]);
 }
 
+/// A condition's kept results depend on the sets and `on missing(field)`
+/// handlers it names, not on every set and handler of the policy: an edit
+/// to one set or one default re-checks the conditions that name it (a
+/// tier, a territory, a rule naming it or naming a territory built on it)
+/// and keeps the rest. Each cached re-check must say what a fresh check
+/// says, and each edit changes what is said, so a stale result would show.
+#[test]
+fn re_checks_keep_conditions_that_do_not_name_an_edited_set_or_default() {
+    let base = r#"policy p { entry main }
+schema lead { id: string  country: string  state: string?  score: int?  size: int? }
+set west = ["CA", "OR"]
+set east = ["NY", "NJ"]
+on missing(score) -> assume 0
+on missing(size) -> assume 5
+tier hot when score >= 80 sla 1h
+tier cold otherwise sla 1d
+territory w when state is present and state in west
+territory e when state is present and state in east
+territory n when state == "WA"
+on ambiguous_territory -> queue q
+queue q { owner "ops@example.com" }
+queue r { owner "ops@example.com" }
+route main {
+  to_w: when territory == w -> queue r
+  big: when size >= 10 -> queue r
+  to_e: when territory == e and state in east -> queue r
+  small: when size < 10 -> queue q
+  otherwise -> queue q
+}
+"#;
+    let edits = [
+        base.to_string(),
+        // `west` now holds Washington: `w` and `n` overlap.
+        base.replace(r#"set west = ["CA", "OR"]"#, r#"set west = ["CA", "OR", "WA"]"#),
+        base.to_string(),
+        // `east` is emptied of New Jersey and New York: `e` never holds, nor does `to_e`.
+        base.replace(r#"set east = ["NY", "NJ"]"#, r#"set east = ["XX"]"#),
+        base.to_string(),
+        // A missing size is now 50: `small` no longer takes every lead `big` leaves.
+        base.replace("on missing(size) -> assume 5", "on missing(size) -> assume 50"),
+        base.to_string(),
+        // A missing score is now 90: every lead without one is hot.
+        base.replace("on missing(score) -> assume 0", "on missing(score) -> assume 90"),
+        base.to_string(),
+        // `east` is gone: the territory and the rule that name it are unknown names.
+        base.replace("set east = [\"NY\", \"NJ\"]\n", ""),
+        base.to_string(),
+        // The handler is gone: a missing size matches neither `big` nor `small`.
+        base.replace("on missing(size) -> assume 5\n", ""),
+        base.to_string(),
+        // A set named like a field changes nothing but must not confuse the keys.
+        base.replace("set west =", "set size = [\"1\"]\nset west ="),
+        base.to_string(),
+    ];
+    let seen = common::re_check_as_fresh(&edits);
+    for i in [1, 3, 5, 7, 9, 11] {
+        assert_ne!(seen[i], seen[0], "edit {i} changes what the check says: {:#?}", seen[i]);
+    }
+    for i in [2, 4, 6, 8, 10, 12, 14] {
+        assert_eq!(seen[i], seen[0], "back to the start after edit {}", i - 1);
+    }
+}
+
 /// A tier condition that checked clean is not type-checked again while the
 /// fingerprint and the fields the tiers before it prove present are the
 /// same: editing an earlier tier so that it no longer proves `state`

@@ -370,15 +370,15 @@ fn phases(shape: &Shape) {
         leadroute_compiler::check::limits::check(&syms, &mut diags);
         lap("tables, limits", &mut times);
         let mut refs = flow::Refs::default();
-        let key = leadroute_compiler::check::memo_key(&modules, &sources);
+        let key = std::sync::Arc::new(leadroute_compiler::check::Fingerprint::new(&modules, &sources));
         let used_sets = {
             let mut tc = types::TypeChecker::new(&syms, &mut diags);
             decls::enums_and_sets(&syms, &mut tc);
             lap("type check: enums, sets", &mut times);
-            flow::tiers(&syms, false, &mut tc, Some(key));
-            flow::territories(&syms, &mut tc, Some(key));
+            flow::tiers(&syms, false, &mut tc, Some(&key));
+            flow::territories(&syms, &mut tc, Some(&key));
             lap("type check: tiers, territories", &mut times);
-            flow::routes(&syms, &mut tc, &mut refs, Some(key));
+            flow::routes(&syms, &mut tc, &mut refs, Some(&key));
             lap("type check: routes", &mut times);
             flow::handlers(&syms, &mut tc, &mut refs);
             duplicate::handlers(&syms, &mut tc, &mut refs);
@@ -393,7 +393,7 @@ fn phases(shape: &Shape) {
         flow::cycles(&syms, &refs, entry.as_deref(), &mut diags);
         flow::handler_loops(&syms, &refs, &mut diags);
         lap("cycles, handler loops", &mut times);
-        let base = Analyzer::new(&syms).memoized(key);
+        let base = Analyzer::new(&syms).memoized(key.clone());
         let tier_takes = reach::tiers(&base, &mut diags);
         lap("reach::tiers", &mut times);
         let territories = Territories::build_within(&base, leadroute_compiler::analysis::budget::OVERLAP_STEPS, Some(&cache.policy));
@@ -401,7 +401,7 @@ fn phases(shape: &Shape) {
         reach::territories(&syms, &territories, &Default::default(), &mut diags);
         lap("reach::territories", &mut times);
         let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
-        let flow_ = reach::routes(&routes_an, entry.as_deref(), &sources, Some(key), &mut diags);
+        let flow_ = reach::routes(&routes_an, entry.as_deref(), &sources, Some(&key), &mut diags);
         lap("reach::routes", &mut times);
         leadroute_compiler::analysis::overlap::check(&syms, &territories, &flow_.raised, &Default::default(), &mut diags);
         lap("overlap::check", &mut times);

@@ -48,6 +48,8 @@ pub struct Territories {
     negs: Vec<std::sync::OnceLock<Arc<Negation>>>,
     /// The fingerprint negations are kept under in the territories' memos.
     memo_key: Option<u64>,
+    /// The fingerprints a territory's own results are kept under.
+    fingerprint: Option<Arc<crate::check::Fingerprint>>,
     /// What the analyses of the whole policy keep between an editor's checks.
     policy_memo: Option<Memo>,
 }
@@ -192,7 +194,7 @@ impl Territories {
     pub fn build_within(an: &Analyzer, steps: u64, memo: Option<&Memo>) -> Self {
         let syms = an.symbols();
         // Each condition and its class hash depend on the territory's text alone (and the schema).
-        let kept: Vec<Arc<Cond>> = syms.territories.iter().map(|t| an.remember(&t.memo, || Cond::new(prune(an, an.dnf(&t.condition))))).collect();
+        let kept: Vec<Arc<Cond>> = syms.territories.iter().map(|t| an.remember(&t.memo, Some(&t.condition), || Cond::new(prune(an, an.dnf(&t.condition))))).collect();
         let conds: Vec<Arc<Dnf>> = kept.iter().map(|k| k.dnf.clone()).collect();
         // Classes by a hash of their condition, confirmed by comparing the conditions.
         // Per hash the latest class with it; per class the one before it with the same hash.
@@ -246,7 +248,7 @@ impl Territories {
             m.set(key, Arc::new(found));
         }
         let negs = (0..classes.len()).map(|_| std::sync::OnceLock::new()).collect();
-        Territories { conds, classes, class_of, pairs, partners, cut, steps: spent, negs, memo_key: an.memo_key(), policy_memo: memo.cloned() }
+        Territories { conds, classes, class_of, pairs, partners, cut, steps: spent, negs, memo_key: an.memo_key(), fingerprint: an.fingerprint().cloned(), policy_memo: memo.cloned() }
     }
 
     /// The negation of a class's condition: made once per check, and kept
@@ -254,10 +256,10 @@ impl Territories {
     pub fn neg(&self, syms: &Symbols, class: usize) -> &Dnf {
         let make = || Negation(negate(self.cond(class)));
         let kept = self.negs[class].get_or_init(|| {
-            let memo = syms.territories.get(self.classes[class][0]).map(|t| &t.memo);
-            match (memo, self.memo_key) {
+            let first = syms.territories.get(self.classes[class][0]);
+            match (first, &self.fingerprint) {
                 // The memo holds one value per type: the negation is kept beside the condition.
-                (Some(memo), Some(key)) => memo.get_or_insert_with(key, make),
+                (Some(t), Some(f)) => t.memo.get_or_insert_with(f.of_condition(&t.memo, &t.condition), make),
                 _ => Arc::new(make()),
             }
         });

@@ -14,6 +14,7 @@ use std::sync::Arc;
 pub use super::values::Values;
 
 use crate::check::symbols::{Symbols, Ty};
+use crate::check::Fingerprint;
 use super::index::Territories;
 use crate::syntax::ast::*;
 
@@ -323,9 +324,9 @@ pub struct RouteCtx {
 pub struct Analyzer<'s, 'a> {
     syms: &'s Symbols<'a>,
     route: Option<RouteCtx>,
-    /// The fingerprint of what conditions are analysed against (see
+    /// The fingerprints of what conditions are analysed against (see
     /// [`Analyzer::memoized`]); `None`: nothing is kept between checks.
-    memo_key: Option<u64>,
+    fingerprint: Option<Arc<Fingerprint>>,
 }
 
 /// How a field's constraint is read (see [`Analyzer::pick`]).
@@ -340,28 +341,36 @@ enum Reading<'t, 'c> {
 impl<'s, 'a> Analyzer<'s, 'a> {
     /// An analyzer over a checked policy's symbols (tier and territory are opaque).
     pub fn new(syms: &'s Symbols<'a>) -> Self {
-        Analyzer { syms, route: None, memo_key: None }
+        Analyzer { syms, route: None, fingerprint: None }
     }
 
     /// This analyzer, keeping each tier's and territory's analysed condition
-    /// in the declaration's [`Memo`] under `key`: a fingerprint of everything
-    /// else a condition's analysis reads (the schema, enums, sets and
-    /// `missing` handlers; see `check::memo_key`).
-    pub fn memoized(mut self, key: u64) -> Self {
-        self.memo_key = Some(key);
+    /// in the declaration's [`Memo`] under its key in `fingerprint`: what
+    /// else a condition's analysis reads (the schema and enums, and the sets
+    /// and `missing` handlers it names).
+    pub fn memoized(mut self, fingerprint: Arc<Fingerprint>) -> Self {
+        self.fingerprint = Some(fingerprint);
         self
     }
 
-    /// The fingerprint memos are kept under, when this analyzer keeps them.
-    pub fn memo_key(&self) -> Option<u64> {
-        self.memo_key
+    /// The fingerprints memos are kept under, when this analyzer keeps them.
+    pub fn fingerprint(&self) -> Option<&Arc<Fingerprint>> {
+        self.fingerprint.as_ref()
     }
 
-    /// What `work` gives for the declaration that owns `memo`: kept from an
-    /// earlier check of the same text when the fingerprint matches.
-    pub(crate) fn remember<T: std::any::Any + Send + Sync>(&self, memo: &Memo, work: impl FnOnce() -> T) -> Arc<T> {
-        match self.memo_key {
-            Some(key) => memo.get_or_insert_with(key, work),
+    /// The policy-wide key of results kept for the whole policy (which
+    /// compare analysed conditions as the same objects), when this analyzer
+    /// keeps them.
+    pub fn memo_key(&self) -> Option<u64> {
+        self.fingerprint.as_ref().map(|f| f.base())
+    }
+
+    /// What `work` gives for condition `e` of the declaration that owns
+    /// `memo`: kept from an earlier check of the same text when nothing
+    /// else it reads changed.
+    pub(crate) fn remember<T: std::any::Any + Send + Sync>(&self, memo: &Memo, e: Option<&Expr>, work: impl FnOnce() -> T) -> Arc<T> {
+        match &self.fingerprint {
+            Some(f) => memo.get_or_insert_with(f.key(memo, |out| e.into_iter().for_each(|e| crate::check::fingerprint::expr_names(e, out))), work),
             None => Arc::new(work()),
         }
     }
@@ -419,7 +428,7 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         }
         ctx.territory_none = none;
         ctx.ambiguous = if complete { ambiguous(&base, terr) } else { None };
-        Analyzer { syms, route: Some(ctx), memo_key: None }
+        Analyzer { syms, route: Some(ctx), fingerprint: None }
     }
 
     /// What `tier` and `territory` mean, for an analyzer made [`Analyzer::with_routes`].

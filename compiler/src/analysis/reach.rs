@@ -10,7 +10,7 @@ use super::budget::{both_ends, thousands, work, Budget, REPORT_STEPS};
 use super::index::Territories;
 use super::predicate::{both, either, hash_terms, negate, Analyzer, Dnf, RouteCtx, Term, MAX_TERMS};
 use crate::check::flow::can_continue;
-use crate::check::Symbols;
+use crate::check::{Fingerprint, Symbols};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceSet;
@@ -84,7 +84,11 @@ pub fn tiers(an: &Analyzer, diags: &mut Vec<Diagnostic>) -> Vec<Dnf> {
     let mut rest: Dnf = Some(vec![Term::default()]);
     for (i, t) in syms.tiers.iter().enumerate() {
         // The condition and its negation depend on the tier's text alone (and the schema).
-        let cn = an.remember(&t.memo, || {
+        let e = match &t.guard {
+            Guard::When(e) => Some(e),
+            Guard::Otherwise(_) => None,
+        };
+        let cn = an.remember(&t.memo, e, || {
             let c = guard_dnf(an, &t.guard);
             let not = negate(&c);
             (c, not)
@@ -334,11 +338,11 @@ pub fn reads_territory(syms: &Symbols, e: &Expr) -> bool {
 /// Returns the leads each reached rule takes, and where ambiguity is raised.
 ///
 /// `an` is made [`Analyzer::with_territories`].
-/// With `memo_key` (an editor's re-check: see `check::memo_key`), what each
+/// With `memo_key` (an editor's re-check: see [`Fingerprint`]), what each
 /// route's rules do to the leads that reach it is kept in the route's memo
-/// and reused while its text, those leads and what tiers and territories
-/// mean are the same.
-pub fn routes<'a>(an: &Analyzer<'_, 'a>, entry: Option<&str>, sources: &SourceSet, memo_key: Option<u64>, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
+/// and reused while its text, those leads, what tiers and territories mean
+/// and what its rules read are the same.
+pub fn routes<'a>(an: &Analyzer<'_, 'a>, entry: Option<&str>, sources: &SourceSet, memo_key: Option<&Fingerprint>, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
     let syms = an.symbols();
     let line_of = |r: &Rule| sources.get(r.span.file).line_col(r.span.start as usize).0;
     let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
@@ -401,7 +405,7 @@ fn routes_from<'s, 'a>(
     an: &Analyzer,
     entry: Option<&'s str>,
     line_of: &dyn Fn(&Rule) -> usize,
-    memo_key: Option<u64>,
+    memo_key: Option<&Fingerprint>,
     seen: &mut std::collections::BTreeSet<&'s str>,
     flow: &mut Flow<'a>,
     diags: &mut Vec<Diagnostic>,
@@ -461,28 +465,29 @@ fn routes_from<'s, 'a>(
     }
     // Routes a handler enters, and everything they lead to.
     let mut guessed: FxHashSet<&str> = from_handlers.iter().copied().collect();
-    let key = memo_key.map(|k| ctx_key(k, an.route_ctx()));
+    let meanings = memo_key.map(|k| Meanings::new(k.base(), an.route_ctx()));
+    let key = memo_key.zip(meanings.as_ref());
     for name in order {
         let Some(&route) = syms.routes.get(name) else { continue };
         // A route is analysed once, so its entry is taken, not copied.
         let Some((into, path)) = reach.remove(name) else { continue };
         seen.insert(name);
-        let steps = match key {
+        let steps = match key.map(|(f, m)| crate::check::fingerprint::keyed((m.all, f.of_route(route)))) {
             Some(k) => match route.memo.get::<RouteSteps>(k).filter(|s| s.into == into) {
                 Some(kept) => kept,
                 None => {
-                    let made = Arc::new(route_steps(an, &plain, route, &into, &ambiguous, &unambiguous));
+                    let made = Arc::new(route_steps(an, &plain, route, &into, &ambiguous, &unambiguous, key));
                     route.memo.set(k, made.clone());
                     made
                 }
             },
-            None => Arc::new(route_steps(an, &plain, route, &into, &ambiguous, &unambiguous)),
+            None => Arc::new(route_steps(an, &plain, route, &into, &ambiguous, &unambiguous, None)),
         };
         let mut earlier: Vec<(&Rule, &Dnf)> = Vec::new();
         // Rules whose condition holds for no lead only because a territory it names never decides one.
         let mut undecided: Vec<(crate::source::Span, String)> = Vec::new();
         for (rule, step) in route.rules.iter().zip(&steps.rules) {
-            let (c, fires) = (&step.c, &*step.fires);
+            let (c, fires) = (&step.cond.c, &*step.fires);
             // Spelled out only for a message (most rules need none).
             let label = || rule.name.as_ref().map_or_else(|| format!("the rule on line {}", line_of(rule)), |n| format!("rule `{}`", n.name));
             if let Some(leads) = &step.raised {
@@ -608,7 +613,7 @@ struct RouteSteps {
 /// One rule of a [`RouteSteps`].
 struct RuleStep {
     /// Its condition's leads.
-    c: Dnf,
+    cond: Arc<RuleCond>,
     /// The ambiguous leads it stops (it reads the territory).
     raised: Option<Dnf>,
     /// The leads it takes (shared with [`Flow::fires`]).
@@ -617,13 +622,38 @@ struct RuleStep {
     undecided: bool,
 }
 
-fn route_steps(an: &Analyzer, plain: &Analyzer, route: &RouteDecl, into: &Dnf, ambiguous: &Dnf, unambiguous: &Dnf) -> RouteSteps {
+/// A rule's condition in a route, and its negation: kept in the rule's
+/// memo between an editor's checks, under the rule's fingerprint and, when
+/// it mentions `tier` or `territory`, what those mean.
+struct RuleCond {
+    c: Dnf,
+    not: Dnf,
+}
+
+impl RuleCond {
+    fn new(an: &Analyzer, rule: &Rule) -> RuleCond {
+        let c = guard_dnf(an, &rule.guard);
+        let not = negate(&c);
+        RuleCond { c, not }
+    }
+}
+
+/// With `keys` (an editor's re-check: the fingerprints and what tiers and
+/// territories mean), each rule's condition is kept in its memo.
+fn route_steps(an: &Analyzer, plain: &Analyzer, route: &RouteDecl, into: &Dnf, ambiguous: &Dnf, unambiguous: &Dnf, keys: Option<(&Fingerprint, &Meanings)>) -> RouteSteps {
     let syms = an.symbols();
     let (mut rest, mut none_match) = (into.clone(), into.clone());
     let mut rules = Vec::new();
     let mut falls = false;
     for rule in &route.rules {
-        let c = guard_dnf(an, &rule.guard);
+        let cond = match keys {
+            Some((f, m)) => {
+                let meaning = m.of(syms, &f.rule_mentions(rule));
+                rule.memo.get_or_insert_with(crate::check::fingerprint::keyed((f.of_rule(rule), meaning)), || RuleCond::new(an, rule))
+            }
+            None => Arc::new(RuleCond::new(an, rule)),
+        };
+        let c = &cond.c;
         let mut raised = None;
         if matches!(&rule.guard, Guard::When(e) if reads_territory(syms, e)) {
             // Ambiguous leads stop here, before the condition is evaluated.
@@ -634,14 +664,14 @@ fn route_steps(an: &Analyzer, plain: &Analyzer, route: &RouteDecl, into: &Dnf, a
                 none_match = meet(an, &none_match, unambiguous);
             }
         }
-        let fires = meet(an, &rest, &c);
+        let fires = meet(an, &rest, c);
         // It could hold but for the territories it names: they never decide a lead.
-        let undecided = matches!(&rule.guard, Guard::When(e) if empty(&c) && reads_territory(syms, e) && !empty(&prune(plain, plain.dnf(e))));
+        let undecided = matches!(&rule.guard, Guard::When(e) if empty(c) && reads_territory(syms, e) && !empty(&prune(plain, plain.dnf(e))));
         if !can_continue(&rule.action) {
-            rest = meet(an, &rest, &negate(&c));
+            rest = meet(an, &rest, &cond.not);
         }
-        none_match = meet(an, &none_match, &negate(&c));
-        rules.push(RuleStep { c, raised, fires: Arc::new(fires), undecided });
+        none_match = meet(an, &none_match, &cond.not);
+        rules.push(RuleStep { cond, raised, fires: Arc::new(fires), undecided });
         if matches!(rule.guard, Guard::Otherwise(_)) {
             falls = true;
             break;
@@ -650,23 +680,51 @@ fn route_steps(an: &Analyzer, plain: &Analyzer, route: &RouteDecl, into: &Dnf, a
     RouteSteps { into: into.clone(), rules, rest, none_match, falls }
 }
 
-/// The key a route's [`RouteSteps`] are kept under: the policy's
-/// fingerprint and what tiers and territories mean in routes.
-fn ctx_key(memo_key: u64, ctx: Option<&RouteCtx>) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let dnf = |d: &Dnf| d.as_ref().map(|terms| hash_terms(terms));
-    let mut h = rustc_hash::FxHasher::default();
-    memo_key.hash(&mut h);
-    if let Some(ctx) = ctx {
+/// What tiers and territories mean in routes, hashed: as a whole (the key
+/// a route's [`RouteSteps`] are kept under, with the policy's fingerprint)
+/// and tier by tier and territory by territory (a rule's condition is kept
+/// under the meanings of those it names).
+struct Meanings {
+    all: u64,
+    tiers: Vec<Option<u64>>,
+    territories: Vec<Option<u64>>,
+    none: Option<u64>,
+    ambiguous: Option<u64>,
+}
+
+impl Meanings {
+    fn new(base: u64, ctx: Option<&RouteCtx>) -> Meanings {
+        use crate::check::fingerprint::keyed;
+        let dnf = |d: &Dnf| d.as_ref().map(|terms| hash_terms(terms));
+        let (tiers, territories, none, ambiguous) = match ctx {
+            Some(ctx) => (ctx.tier_is.iter().map(dnf).collect(), ctx.territory_is.iter().map(dnf).collect(), dnf(&ctx.territory_none), dnf(&ctx.ambiguous)),
+            None => (Vec::new(), Vec::new(), None, None),
+        };
         // Each list's length first, so that the two lists cannot trade places.
-        ctx.tier_is.len().hash(&mut h);
-        ctx.tier_is.iter().for_each(|d| dnf(d).hash(&mut h));
-        ctx.territory_is.len().hash(&mut h);
-        ctx.territory_is.iter().for_each(|d| dnf(d).hash(&mut h));
-        dnf(&ctx.territory_none).hash(&mut h);
-        dnf(&ctx.ambiguous).hash(&mut h);
+        let all = keyed((base, ctx.is_some(), &tiers, &territories, none, ambiguous));
+        Meanings { all, tiers, territories, none, ambiguous }
     }
-    h.finish()
+
+    /// The meanings a rule that mentions `names` reads: those of the tiers
+    /// and territories it names, of `none` and of ambiguity (see
+    /// `Analyzer::decided`). The same for every rule that names neither
+    /// `tier` nor `territory`.
+    fn of(&self, syms: &Symbols, names: &crate::check::fingerprint::Reads) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        if names.has("tier") || names.has("territory") {
+            (self.none, self.ambiguous).hash(&mut h);
+            for n in names.names() {
+                if let Some(i) = syms.tier_index(n) {
+                    (0u8, n, self.tiers.get(i)).hash(&mut h);
+                }
+                if let Some(i) = syms.territory_index(n) {
+                    (1u8, n, self.territories.get(i)).hash(&mut h);
+                }
+            }
+        }
+        h.finish()
+    }
 }
 
 /// W0007 for rules of one route whose conditions hold for no lead because

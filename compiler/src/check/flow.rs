@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::decls::strategy;
+use super::fingerprint::{keyed, Fingerprint};
 use super::inline_tests::value_matches;
 use super::suggest::help_for;
 use super::symbols::{Symbols, Ty};
@@ -38,7 +39,7 @@ pub struct Refs {
 /// Checks tiers in order. Under `key` (an editor's re-check), a condition
 /// that checked clean under the same key and the same fields proven present
 /// by the tiers before it is not checked again, as for territories.
-pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker, key: Option<u64>) {
+pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker, key: Option<&Fingerprint>) {
     let mut env = Env::default();
     let mut catch_all: Option<&TierDecl> = None;
     for tier in &syms.tiers {
@@ -52,7 +53,7 @@ pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker, key: Op
         }
         match &tier.guard {
             Guard::When(e) => {
-                let key = key.map(|k| keyed((k, &env.present)));
+                let key = key.map(|k| keyed((k.of_condition(&tier.memo, e), &env.present)));
                 check_clean(tc, &tier.memo, key, |tc| tc.condition(e, &env));
                 let proven = facts(e, false);
                 if !proven.is_empty() {
@@ -74,12 +75,13 @@ pub fn tiers(syms: &Symbols, nothing_parsed: bool, tc: &mut TypeChecker, key: Op
 
 /// Checks territory conditions.
 ///
-/// Under `key` (an editor's re-check: [`super::memo_key`]), a condition
+/// Under `key` (an editor's re-check: [`Fingerprint`]), a condition
 /// that checked clean under the same key is not checked again: its
 /// territory's memo keeps the sets it uses (a condition with findings is
 /// checked every time, since their places move with the text).
-pub fn territories(syms: &Symbols, tc: &mut TypeChecker, key: Option<u64>) {
+pub fn territories(syms: &Symbols, tc: &mut TypeChecker, key: Option<&Fingerprint>) {
     for t in &syms.territories {
+        let key = key.map(|k| k.of_condition(&t.memo, &t.condition));
         check_clean(tc, &t.memo, key, |tc| tc.condition(&t.condition, &Env::default()));
     }
 }
@@ -91,15 +93,17 @@ fn check_clean(tc: &mut TypeChecker, memo: &Memo, key: Option<u64>, check: impl 
 
 /// Checks every route's rules and actions; returns what they refer to.
 ///
-/// Under `key` (an editor's re-check: [`super::memo_key`]), a route that
-/// checked clean under the same key (the schema, enums, sets, tables and
-/// handlers) and the same names of teams, reps, queues, routes, tiers and
-/// territories is not checked again: its memo keeps what it refers
-/// to, with the places of its `route` actions relative to its own start.
-pub fn routes(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, key: Option<u64>) {
-    let key = key.map(|k| route_key(syms, k));
+/// Under `key` (an editor's re-check: [`Fingerprint`]), a route that
+/// checked clean under the same key (the schema, enums and tables, the
+/// sets and `missing` handlers its rules name) and the same names of
+/// teams, reps, queues, routes, tiers and territories is not checked
+/// again: its memo keeps what it refers to, with the places of its `route`
+/// actions relative to its own start.
+pub fn routes(syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, key: Option<&Fingerprint>) {
+    let keys = key.map(|k| (k, names_key(syms, k.base())));
     for route in syms.routes.values() {
-        checked_clean(tc, refs, &route.memo, key, route.span, |tc, refs| route_rules(route, syms, tc, refs, key));
+        let key = keys.map(|(k, names)| keyed((names, k.of_route(route))));
+        checked_clean(tc, refs, &route.memo, key, route.span, |tc, refs| route_rules(route, syms, tc, refs, keys));
     }
 }
 
@@ -173,29 +177,22 @@ fn add(set: &mut BTreeSet<String>, from: &BTreeSet<String>) {
     }
 }
 
-/// The key a route's clean check is kept under: the fingerprint (which
-/// holds the handlers) and the names an action or a `tier ==` /
+/// The part of a route's or rule's key that every route shares: the
+/// policy-wide fingerprint and the names an action or a `tier ==` /
 /// `territory ==` may refer to.
-fn route_key(syms: &Symbols, key: u64) -> u64 {
+fn names_key(syms: &Symbols, key: u64) -> u64 {
     let names = [syms.teams.keys().collect::<Vec<_>>(), syms.reps.keys().collect(), syms.queues.keys().collect(), syms.routes.keys().collect()];
     let tiers: Vec<_> = syms.tiers.iter().map(|t| &t.name.name).collect();
     let territories: Vec<_> = syms.territories.iter().map(|t| &t.name.name).collect();
     keyed((key, names, tiers, territories))
 }
 
-/// The key a clean check is kept under: a hash of `what` it depends on.
-fn keyed(what: impl std::hash::Hash) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    what.hash(&mut h);
-    h.finish()
-}
 
 /// Checks one route's rules and actions.
 /// Under `key`, a rule that checked clean under the same key, in the same
 /// route and with the same fields proven present before it, is not
 /// checked again (typing in a long route changes one rule).
-fn route_rules(route: &RouteDecl, syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, key: Option<u64>) {
+fn route_rules(route: &RouteDecl, syms: &Symbols, tc: &mut TypeChecker, refs: &mut Refs, key: Option<(&Fingerprint, u64)>) {
     let mut env = Env { in_route: true, ..Env::default() };
     let mut otherwise: Option<Span> = None;
     let mut names: rustc_hash::FxHashMap<&str, Span> = Default::default();
@@ -221,7 +218,7 @@ fn route_rules(route: &RouteDecl, syms: &Symbols, tc: &mut TypeChecker, refs: &m
         if let Guard::Otherwise(s) = &rule.guard {
             otherwise = otherwise.or(Some(*s));
         }
-        let rule_key = key.map(|k| keyed((k, &route.name.name, &env.present)));
+        let rule_key = key.map(|(k, names)| keyed((names, k.of_rule(rule), &route.name.name, &env.present)));
         checked_clean(tc, refs, &rule.memo, rule_key, rule.span, |tc, refs| {
             // The environment is copied only when a guard proves a field present.
             let action_env = match &rule.guard {

@@ -5,6 +5,7 @@
 pub mod allow;
 pub mod decls;
 pub mod duplicate;
+pub mod fingerprint;
 pub mod flow;
 pub mod inline_tests;
 pub mod limits;
@@ -23,6 +24,7 @@ use crate::codes::Code;
 use crate::diagnostic::{sort_and_dedup, Diagnostic};
 use crate::source::SourceSet;
 use crate::syntax::{self, ast::Decl, ast::Module};
+pub use fingerprint::Fingerprint;
 pub use symbols::{Symbols, Ty};
 
 /// A checked policy: its syntax trees and every diagnostic found.
@@ -145,7 +147,8 @@ fn check_modules(
     let rows = tables::check(&syms, sources, diags);
     limits::check(&syms, diags);
     let mut refs = flow::Refs::default();
-    let key = memo.map(|_| memo_key(modules, sources));
+    let fingerprint = std::sync::Arc::new(Fingerprint::new(modules, sources));
+    let key = memo.map(|_| &*fingerprint);
     let used_sets = {
         let mut tc = types::TypeChecker::new(&syms, diags);
         decls::enums_and_sets(&syms, &mut tc);
@@ -165,7 +168,7 @@ fn check_modules(
     flow::cycles(&syms, &refs, entry.as_deref(), diags);
     flow::handler_loops(&syms, &refs, diags);
     use crate::analysis::{index::Territories, predicate::Analyzer, reach};
-    let base = Analyzer::new(&syms).memoized(key.unwrap_or_else(|| memo_key(modules, sources)));
+    let base = Analyzer::new(&syms).memoized(fingerprint.clone());
     let tier_takes = reach::tiers(&base, diags);
     let territories = Territories::build_within(&base, crate::analysis::budget::OVERLAP_STEPS, memo);
     if stop() {
@@ -181,24 +184,6 @@ fn check_modules(
     crate::analysis::breach::holders(&routes_an, &flow.fires, diags);
     flow::unused(&syms, &refs, &used_sets, entry.as_deref(), diags);
     Some((entry, rows))
-}
-
-/// The fingerprint of what the analysis and the type check of a tier's or
-/// territory's condition read besides the condition itself: the texts of
-/// the schema, the enums, the sets, the tables and the handlers (`on
-/// missing(f) -> assume V`), in order. A condition analysed or checked in
-/// an earlier check is reused only under the same fingerprint (see
-/// [`crate::syntax::ast::Memo`]).
-pub fn memo_key(modules: &[Module], sources: &SourceSet) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    for d in modules.iter().flat_map(Module::iter) {
-        if matches!(d, Decl::Schema(_) | Decl::Enum(_) | Decl::Set(_) | Decl::Table(_) | Decl::Handler(_)) {
-            let s = d.span();
-            sources.get(s.file).text.get(s.start as usize..s.end as usize).hash(&mut h);
-        }
-    }
-    h.finish()
 }
 
 /// The territories (by index) that an `allow CODE` line names (W0008,
