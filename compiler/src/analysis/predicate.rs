@@ -246,6 +246,9 @@ fn names_in_routes<'s>(syms: &'s Symbols) -> rustc_hash::FxHashSet<&'s str> {
         }
     }
     let mut names = rustc_hash::FxHashSet::default();
+    if syms.territories.is_empty() {
+        return names;
+    }
     let mut stack: Vec<&Expr> = syms.routes.values().flat_map(|r| &r.rules).filter_map(|rule| match &rule.guard {
         Guard::When(e) => Some(e),
         Guard::Otherwise(_) => None,

@@ -628,13 +628,16 @@ struct RuleStep {
 struct RuleCond {
     c: Dnf,
     not: Dnf,
+    /// The condition reads the lead's territory ([`reads_territory`]).
+    territory: bool,
 }
 
 impl RuleCond {
     fn new(an: &Analyzer, rule: &Rule) -> RuleCond {
         let c = guard_dnf(an, &rule.guard);
         let not = negate(&c);
-        RuleCond { c, not }
+        let territory = matches!(&rule.guard, Guard::When(e) if reads_territory(an.symbols(), e));
+        RuleCond { c, not, territory }
     }
 }
 
@@ -655,7 +658,7 @@ fn route_steps(an: &Analyzer, plain: &Analyzer, route: &RouteDecl, into: &Dnf, a
         };
         let c = &cond.c;
         let mut raised = None;
-        if matches!(&rule.guard, Guard::When(e) if reads_territory(syms, e)) {
+        if cond.territory {
             // Ambiguous leads stop here, before the condition is evaluated.
             let leads = meet(an, &rest, ambiguous);
             if !empty(&leads) {
@@ -666,7 +669,7 @@ fn route_steps(an: &Analyzer, plain: &Analyzer, route: &RouteDecl, into: &Dnf, a
         }
         let fires = meet(an, &rest, c);
         // It could hold but for the territories it names: they never decide a lead.
-        let undecided = matches!(&rule.guard, Guard::When(e) if empty(c) && reads_territory(syms, e) && !empty(&prune(plain, plain.dnf(e))));
+        let undecided = matches!(&rule.guard, Guard::When(e) if empty(c) && cond.territory && !empty(&prune(plain, plain.dnf(e))));
         if !can_continue(&rule.action) {
             rest = meet(an, &rest, &cond.not);
         }

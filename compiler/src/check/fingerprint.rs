@@ -24,7 +24,12 @@ pub struct Fingerprint {
     /// Per name: the texts of the set of that name and of the `on
     /// missing(name)` handlers, hashed in declaration order.
     named: FxHashMap<Box<str>, u64>,
+    /// All of it: what a route's key is kept under (see [`Fingerprint::of_route`]).
+    whole: u64,
 }
+
+/// A route's key, kept in its memo under the whole fingerprint.
+struct RouteKey(u64);
 
 /// The names (of sets and fields, among others) a declaration's
 /// conditions and actions mention, sorted: they depend on its text alone,
@@ -68,7 +73,11 @@ impl Fingerprint {
                 None => text.hash(&mut base),
             }
         }
-        Fingerprint { base: base.finish(), named: named.into_iter().map(|(n, h)| (n, h.finish())).collect() }
+        let named: FxHashMap<Box<str>, u64> = named.into_iter().map(|(n, h)| (n, h.finish())).collect();
+        let base = base.finish();
+        let mut sorted: Vec<(&Box<str>, &u64)> = named.iter().collect();
+        sorted.sort_unstable();
+        Fingerprint { base, whole: keyed((base, sorted)), named }
     }
 
     /// The policy-wide part: what results that compare analysed conditions
@@ -87,12 +96,17 @@ impl Fingerprint {
         let reads = reads(memo, mentions);
         let mut h = FxHasher::default();
         self.base.hash(&mut h);
+        self.mix(&reads, &mut h);
+        h.finish()
+    }
+
+    /// Hashes the sets and handlers among `reads` into `h`.
+    fn mix(&self, reads: &Reads, h: &mut FxHasher) {
         for n in reads.0.iter() {
             if let Some(v) = self.named.get(n) {
-                (n, v).hash(&mut h);
+                (n, v).hash(h);
             }
         }
-        h.finish()
     }
 
     /// [`Fingerprint::key`] of a tier or territory condition.
@@ -115,9 +129,27 @@ impl Fingerprint {
         reads(&rule.memo, |out| rule_names(rule, out))
     }
 
-    /// [`Fingerprint::key`] of a whole route: every rule's.
+    /// The key of a whole route: every rule's, rule by rule (each rule's
+    /// names are kept in the rule's memo, so a route of thousands of rules
+    /// typed into is not walked whole), kept in the route's memo while the
+    /// whole fingerprint is the same.
     pub fn of_route(&self, route: &RouteDecl) -> u64 {
-        self.key(&route.memo, |out| route.rules.iter().for_each(|r| rule_names(r, out)))
+        if self.named.is_empty() {
+            return self.base;
+        }
+        let key = route.memo.get_or_insert_with(self.whole, || {
+            let mut h = FxHasher::default();
+            self.base.hash(&mut h);
+            for (i, rule) in route.rules.iter().enumerate() {
+                let reads = reads(&rule.memo, |out| rule_names(rule, out));
+                if reads.0.iter().any(|n| self.named.contains_key(n)) {
+                    i.hash(&mut h);
+                    self.mix(&reads, &mut h);
+                }
+            }
+            RouteKey(h.finish())
+        });
+        key.0
     }
 }
 
