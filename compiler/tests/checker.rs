@@ -722,6 +722,40 @@ fn re_checks_of_a_long_route_say_what_fresh_checks_say_through_edits_and_undo() 
     assert_eq!(seen[1], seen[3]);
 }
 
+/// A long route whose text changed resumes the last check's work after
+/// its leading rules that did not change (from the mark before the first
+/// changed rule): the leads the earlier rules took must still be taken
+/// away, so a later rule they cover is still reported, wherever the edit is.
+#[test]
+fn re_checks_of_a_long_route_resume_after_its_unchanged_rules_as_fresh_checks_say() {
+    let mut route = String::from("route main {\n");
+    for i in 0..300 {
+        route += &format!("  r{i}: when country == \"C{i}\" -> queue q\n");
+    }
+    route += "  again: when country == \"C5\" -> queue q\n  otherwise -> queue q\n}\n";
+    let base = format!("policy p {{ entry main }}\nschema lead {{ id: string  country: string  score: int }}\ntier all otherwise sla 1h\nqueue q {{ owner \"ops@example.com\" }}\n{route}");
+    let edits = [
+        base.clone(),
+        // Past the mark at rule 256: `r5` covers `r280` now.
+        base.replacen("r280: when country == \"C280\"", "r280: when country == \"C5\"", 1),
+        base.clone(),
+        // Just past the mark at rule 64, and again past the one at 128.
+        base.replacen("r70: when country == \"C70\"", "r70: when country == \"C5\"", 1),
+        base.replacen("r130: when country == \"C130\"", "r130: when country == \"C7\" and score > 3", 1),
+        // Before the first mark: `again` is no longer covered.
+        base.replacen("r5: when country == \"C5\"", "r5: when country == \"C5\" and score > 3", 1),
+        // A rule inserted in the middle, which `r5` covers.
+        base.replacen("  r200:", "  extra: when country == \"C5\" -> queue q\n  r200:", 1),
+        base.clone(),
+    ];
+    let seen = common::re_check_as_fresh(&edits);
+    for i in [1, 3, 4, 5, 6] {
+        assert_ne!(seen[i], seen[0], "edit {i} changes what the check says");
+    }
+    assert_eq!(seen[0], seen[2]);
+    assert_eq!(seen[0], seen[7]);
+}
+
 /// A route that checked clean is not type-checked again while the
 /// fingerprint and the names it may refer to are the same: removing the
 /// team it assigns to, the handler its assignment relies on or the set it

@@ -401,7 +401,7 @@ fn phases(shape: &Shape) {
         reach::territories(&syms, &territories, &Default::default(), &mut diags);
         lap("reach::territories", &mut times);
         let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
-        let flow_ = reach::routes(&routes_an, entry.as_deref(), &sources, Some(&key), &mut diags);
+        let flow_ = reach::routes(&routes_an, entry.as_deref(), &sources, Some((&key, &cache.policy)), &mut diags);
         lap("reach::routes", &mut times);
         leadroute_compiler::analysis::overlap::check(&syms, &territories, &flow_.raised, &Default::default(), &mut diags);
         lap("overlap::check", &mut times);

@@ -338,11 +338,13 @@ pub fn reads_territory(syms: &Symbols, e: &Expr) -> bool {
 /// Returns the leads each reached rule takes, and where ambiguity is raised.
 ///
 /// `an` is made [`Analyzer::with_territories`].
-/// With `memo_key` (an editor's re-check: see [`Fingerprint`]), what each
-/// route's rules do to the leads that reach it is kept in the route's memo
-/// and reused while its text, those leads, what tiers and territories mean
-/// and what its rules read are the same.
-pub fn routes<'a>(an: &Analyzer<'_, 'a>, entry: Option<&str>, sources: &SourceSet, memo_key: Option<&Fingerprint>, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
+/// With `memo_key` (an editor's re-check: see [`Fingerprint`], and the
+/// policy's memo), what each route's rules do to the leads that reach it is
+/// kept in the route's memo and reused while its text, those leads, what
+/// tiers and territories mean and what its rules read are the same; a
+/// route whose text changed resumes the last check's work after its
+/// leading rules that did not.
+pub fn routes<'a>(an: &Analyzer<'_, 'a>, entry: Option<&str>, sources: &SourceSet, memo_key: Option<(&Fingerprint, &Memo)>, diags: &mut Vec<Diagnostic>) -> Flow<'a> {
     let syms = an.symbols();
     let line_of = |r: &Rule| sources.get(r.span.file).line_col(r.span.start as usize).0;
     let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
@@ -405,7 +407,7 @@ fn routes_from<'s, 'a>(
     an: &Analyzer,
     entry: Option<&'s str>,
     line_of: &dyn Fn(&Rule) -> usize,
-    memo_key: Option<&Fingerprint>,
+    memo_key: Option<(&Fingerprint, &Memo)>,
     seen: &mut std::collections::BTreeSet<&'s str>,
     flow: &mut Flow<'a>,
     diags: &mut Vec<Diagnostic>,
@@ -465,8 +467,11 @@ fn routes_from<'s, 'a>(
     }
     // Routes a handler enters, and everything they lead to.
     let mut guessed: FxHashSet<&str> = from_handlers.iter().copied().collect();
-    let meanings = memo_key.map(|k| Meanings::new(k.base(), an.route_ctx()));
-    let key = memo_key.zip(meanings.as_ref());
+    let meanings = memo_key.map(|(k, _)| Meanings::new(k.base(), an.route_ctx()));
+    let key = memo_key.map(|(k, _)| k).zip(meanings.as_ref());
+    // Each route's steps at the last check, and at this one.
+    let last = memo_key.and_then(|(k, m)| m.get::<LastSteps>(k.base()));
+    let mut now = LastSteps::default();
     for name in order {
         let Some(&route) = syms.routes.get(name) else { continue };
         // A route is analysed once, so its entry is taken, not copied.
@@ -476,13 +481,17 @@ fn routes_from<'s, 'a>(
             Some(k) => match route.memo.get::<RouteSteps>(k).filter(|s| s.into == into) {
                 Some(kept) => kept,
                 None => {
-                    let made = Arc::new(route_steps(an, &plain, route, &into, &ambiguous, &unambiguous, key));
+                    let prev = last.as_ref().and_then(|l| l.0.get(name));
+                    let made = Arc::new(route_steps(an, &plain, route, &into, &ambiguous, &unambiguous, key, prev.map(|p| &**p)));
                     route.memo.set(k, made.clone());
                     made
                 }
             },
-            None => Arc::new(route_steps(an, &plain, route, &into, &ambiguous, &unambiguous, None)),
+            None => Arc::new(route_steps(an, &plain, route, &into, &ambiguous, &unambiguous, None, None)),
         };
+        if memo_key.is_some() {
+            now.0.insert(name.into(), steps.clone());
+        }
         let mut earlier: Vec<(&Rule, &Dnf)> = Vec::new();
         // Rules whose condition holds for no lead only because a territory it names never decides one.
         let mut undecided: Vec<(crate::source::Span, String)> = Vec::new();
@@ -541,7 +550,15 @@ fn routes_from<'s, 'a>(
         };
         diags.push(no_otherwise(route, label));
     }
+    if let Some((k, m)) = memo_key {
+        m.set(k.base(), Arc::new(now));
+    }
 }
+
+/// Each route's [`RouteSteps`] at an editor's last check, by route name:
+/// where a route whose text changed resumes.
+#[derive(Default)]
+struct LastSteps(rustc_hash::FxHashMap<Box<str>, Arc<RouteSteps>>);
 
 /// Most steps of a path a message shows (a waterfall of thousands of routes
 /// would otherwise name every one).
@@ -601,7 +618,12 @@ impl Drop for Path {
 /// editor's re-check reuses it for every route the edit did not touch.
 struct RouteSteps {
     into: Dnf,
+    /// What tiers and territories meant ([`Meanings`]`::all`; 0 outside an editor's checks).
+    meanings: u64,
     rules: Vec<RuleStep>,
+    /// The leads left before every [`MARK_EVERY`]th rule: where a later
+    /// check of the route resumes when only rules after it changed.
+    marks: Vec<Mark>,
     /// The leads no rule took (assignments that find nobody fall through).
     rest: Dnf,
     /// The leads whose every rule's condition failed.
@@ -610,7 +632,19 @@ struct RouteSteps {
     falls: bool,
 }
 
+/// The leads no rule took and those no rule's condition held for, before rule `at`.
+#[derive(Clone)]
+struct Mark {
+    at: usize,
+    rest: Dnf,
+    none_match: Dnf,
+}
+
+/// How many rules apart a route's [`Mark`]s are.
+const MARK_EVERY: usize = 64;
+
 /// One rule of a [`RouteSteps`].
+#[derive(Clone)]
 struct RuleStep {
     /// Its condition's leads.
     cond: Arc<RuleCond>,
@@ -642,20 +676,51 @@ impl RuleCond {
 }
 
 /// With `keys` (an editor's re-check: the fingerprints and what tiers and
-/// territories mean), each rule's condition is kept in its memo.
-fn route_steps(an: &Analyzer, plain: &Analyzer, route: &RouteDecl, into: &Dnf, ambiguous: &Dnf, unambiguous: &Dnf, keys: Option<(&Fingerprint, &Meanings)>) -> RouteSteps {
+/// territories mean), each rule's condition is kept in its memo, and the
+/// work resumes from `prev` (the route's steps at the last check) after
+/// the leading rules whose conditions are the same objects, for the same
+/// leads and meanings.
+#[allow(clippy::too_many_arguments)]
+fn route_steps(
+    an: &Analyzer,
+    plain: &Analyzer,
+    route: &RouteDecl,
+    into: &Dnf,
+    ambiguous: &Dnf,
+    unambiguous: &Dnf,
+    keys: Option<(&Fingerprint, &Meanings)>,
+    prev: Option<&RouteSteps>,
+) -> RouteSteps {
     let syms = an.symbols();
-    let (mut rest, mut none_match) = (into.clone(), into.clone());
-    let mut rules = Vec::new();
-    let mut falls = false;
-    for rule in &route.rules {
-        let cond = match keys {
+    // The rules up to the first `otherwise`, each with its condition.
+    let upto = route.rules.iter().position(|r| matches!(r.guard, Guard::Otherwise(_))).map_or(route.rules.len(), |i| i + 1);
+    let conds: Vec<Arc<RuleCond>> = route.rules[..upto]
+        .iter()
+        .map(|rule| match keys {
             Some((f, m)) => {
-                let meaning = m.of(syms, &f.rule_mentions(rule));
-                rule.memo.get_or_insert_with(crate::check::fingerprint::keyed((f.of_rule(rule), meaning)), || RuleCond::new(an, rule))
+                let reads = f.rule_mentions(rule);
+                let key = crate::check::fingerprint::keyed((f.of_reads(&reads), m.of(syms, &reads)));
+                rule.memo.get_or_insert_with(key, || RuleCond::new(an, rule))
             }
             None => Arc::new(RuleCond::new(an, rule)),
-        };
+        })
+        .collect();
+    let meanings = keys.map_or(0, |(_, m)| m.all);
+    // The last check's work stands up to the first rule whose condition changed.
+    let prev = prev.filter(|p| keys.is_some() && p.meanings == meanings && p.into == *into);
+    let same = prev.map_or(0, |p| p.rules.iter().zip(&conds).take_while(|(s, c)| Arc::ptr_eq(&s.cond, c)).count());
+    let mark = prev.and_then(|p| p.marks.iter().rev().find(|m| m.at <= same));
+    let (start, mut rest, mut none_match) = match mark {
+        Some(m) => (m.at, m.rest.clone(), m.none_match.clone()),
+        None => (0, into.clone(), into.clone()),
+    };
+    let mut rules: Vec<RuleStep> = prev.map_or_else(Vec::new, |p| p.rules[..start].to_vec());
+    let mut marks: Vec<Mark> = prev.map_or_else(Vec::new, |p| p.marks.iter().take_while(|m| m.at <= start).cloned().collect());
+    let mut falls = false;
+    for (i, (rule, cond)) in route.rules.iter().zip(conds).enumerate().skip(start) {
+        if i % MARK_EVERY == 0 && i > 0 && marks.last().is_none_or(|m| m.at < i) {
+            marks.push(Mark { at: i, rest: rest.clone(), none_match: none_match.clone() });
+        }
         let c = &cond.c;
         let mut raised = None;
         if cond.territory {
@@ -680,7 +745,7 @@ fn route_steps(an: &Analyzer, plain: &Analyzer, route: &RouteDecl, into: &Dnf, a
             break;
         }
     }
-    RouteSteps { into: into.clone(), rules, rest, none_match, falls }
+    RouteSteps { into: into.clone(), meanings, rules, marks, rest, none_match, falls }
 }
 
 /// What tiers and territories mean in routes, hashed: as a whole (the key

@@ -129,6 +129,17 @@ impl Fingerprint {
         reads(&rule.memo, |out| rule_names(rule, out))
     }
 
+    /// [`Fingerprint::key`] of a declaration that mentions `reads`.
+    pub fn of_reads(&self, reads: &Reads) -> u64 {
+        if self.named.is_empty() {
+            return self.base;
+        }
+        let mut h = FxHasher::default();
+        self.base.hash(&mut h);
+        self.mix(reads, &mut h);
+        h.finish()
+    }
+
     /// The key of a whole route: every rule's, rule by rule (each rule's
     /// names are kept in the rule's memo, so a route of thousands of rules
     /// typed into is not walked whole), kept in the route's memo while the

@@ -176,7 +176,7 @@ fn check_modules(
     }
     reach::territories(&syms, &territories, &allowed(modules, &syms, Code::W0006), diags);
     let routes_an = Analyzer::with_territories(&syms, &territories, tier_takes);
-    let flow = reach::routes(&routes_an, entry.as_deref(), sources, key, diags);
+    let flow = reach::routes(&routes_an, entry.as_deref(), sources, key.zip(memo), diags);
     if stop() {
         return None;
     }

@@ -492,10 +492,11 @@ pub struct TerritoryDecl {
 #[derive(Clone, Default)]
 pub struct Memo(Arc<std::sync::Mutex<[Option<Kept>; MEMO_SLOTS]>>);
 
-/// Results one memo keeps (one per type; a declaration keeps at most three
-/// kinds today). Kept inline, so that finding one is one pointer away from
-/// the declaration: re-checks look up every tier's and territory's memo.
-const MEMO_SLOTS: usize = 4;
+/// Results one memo keeps (one per type: a territory keeps four kinds
+/// today, the policy's memo five). Kept inline, so that finding one is one
+/// pointer away from the declaration: re-checks look up every tier's and
+/// territory's memo.
+const MEMO_SLOTS: usize = 5;
 
 /// One result in a memo: its type, the fingerprint and the value kept under
 /// it (one per type: a condition's analysis, its type check). The type is
