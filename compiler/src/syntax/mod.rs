@@ -1,6 +1,7 @@
 //! Syntax: the grammar, the declaration splitter, the syntax tree and the parser.
 
 pub mod ast;
+mod enum_fast;
 pub mod grammar;
 mod mistakes;
 pub mod parse;

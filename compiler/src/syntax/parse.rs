@@ -57,6 +57,14 @@ pub fn parse_file_cached(file: FileId, text: &str, mut cache: Option<&mut ParseC
                 continue;
             }
         }
+        // A large enum, read without the general parser.
+        if let Some(decl) = (piece.len() >= super::enum_fast::MIN_BYTES).then(|| super::enum_fast::parse(piece, file, chunk.start)).flatten() {
+            module.decls.push(match cache.as_deref_mut() {
+                Some(c) => c.put(piece, decl, file, chunk.start),
+                None => Arc::new(decl),
+            });
+            continue;
+        }
         match RouteParser::parse(Rule::decl_only, piece) {
             Ok(pairs) => {
                 // decl_only = SOI ~ decl ~ EOI: its first inner pair is the declaration.
@@ -251,7 +259,7 @@ impl Builder<'_> {
         self.diags.push(Diagnostic::new(Code::E0003, span, message).help(help.to_string()));
     }
 
-    fn decl(&mut self, p: P) -> Decl {
+    pub(super) fn decl(&mut self, p: P) -> Decl {
         let span = self.span(&p);
         let rule = p.as_rule();
         let mut it = p.into_inner();
