@@ -233,14 +233,22 @@ fn route_rules(route: &RouteDecl, syms: &Symbols, tc: &mut TypeChecker, refs: &m
         });
         if let Guard::When(e) = &rule.guard {
             if !can_continue(&rule.action) {
-                let proven = facts(e, false);
-                if !proven.is_empty() {
-                    env = env.with(proven);
+                // What the rule's text proves: kept in its memo (a long route typed into walks every rule).
+                let proven = match key {
+                    Some(_) => rule.memo.get_or_insert_with(0, || ProvenWhenFalse(facts(e, false))),
+                    None => std::sync::Arc::new(ProvenWhenFalse(facts(e, false))),
+                };
+                if !proven.0.is_empty() {
+                    env = env.with(proven.0.clone());
                 }
             }
         }
     }
 }
+
+/// The fields a rule's condition proves present when it does not hold: the
+/// rules after it see them present (kept in the rule's memo).
+struct ProvenWhenFalse(BTreeSet<String>);
 
 /// True when the action can hand the lead back to the next rule (`else continue`).
 pub fn can_continue(a: &Action) -> bool {

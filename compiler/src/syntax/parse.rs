@@ -25,7 +25,10 @@ pub fn parse_file(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
 pub fn parse_file_cached(file: FileId, text: &str, mut cache: Option<&mut ParseCache>) -> (Module, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut module = Module::default();
-    let chunks = split(text);
+    let chunks = match cache.as_deref_mut() {
+        Some(c) => c.split(file, text),
+        None => split(text),
+    };
     // What the cache holds, all at once: declarations that moved are copied
     // to their new place together (on two threads when there are many).
     let mut cached: Vec<Option<Arc<Decl>>> = match cache.as_deref_mut() {

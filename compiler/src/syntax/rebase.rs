@@ -373,6 +373,9 @@ pub struct ParseCache {
     /// text, newest last: undoing an edit finds what the analyses worked
     /// out for the text it goes back to.
     replaced_memos: Vec<(String, Memo)>,
+    /// Each file's last text and its chunks: the next version is split
+    /// again from them ([`crate::syntax::split::split_again`]).
+    splits: rustc_hash::FxHashMap<FileId, (String, Vec<crate::syntax::split::Chunk>)>,
     /// The current check (the number of sweeps so far).
     check: u64,
     /// Bytes of text of all kept declarations and rules, and of those the current check used.
@@ -437,6 +440,21 @@ impl ParseCache {
     /// An empty cache.
     pub fn new() -> ParseCache {
         ParseCache::default()
+    }
+
+    /// `text` (the latest version of `file`) split into chunks, from the
+    /// split of its last version when there is one.
+    pub fn split(&mut self, file: FileId, text: &str) -> Vec<crate::syntax::split::Chunk> {
+        use crate::syntax::split::{split, split_again};
+        let chunks = match self.splits.get(&file) {
+            Some((old_text, old)) => split_again(text, old_text, old),
+            None => split(text),
+        };
+        let kept = self.splits.entry(file).or_default();
+        kept.0.clear();
+        kept.0.push_str(text);
+        kept.1.clone_from(&chunks);
+        chunks
     }
 
     /// The declaration parsed from each `(text, offset)` of `file`, moved to

@@ -60,16 +60,54 @@ pub(super) fn string_end(b: &[u8], mut i: usize) -> usize {
 /// Splits `text` into chunks; only chunks holding something other than
 /// whitespace and comments are returned.
 pub fn split(text: &str) -> Vec<Chunk> {
+    scan(text, 0, Vec::new(), None)
+}
+
+/// Leave this many bytes between a chunk's start and an edit before
+/// trusting the chunk (its keyword must lie before the edit).
+const MARGIN: usize = 64;
+
+/// [`split`] of `text`, given that `old` is the split of `old_text` (an
+/// earlier version of it): the chunks before the first changed byte are
+/// kept, and the scan stops at the first chunk start inside the unchanged
+/// end of the text that was a chunk start before, whose chunks are the old
+/// ones moved. Typing in a large file scans about one declaration.
+pub fn split_again(text: &str, old_text: &str, old: &[Chunk]) -> Vec<Chunk> {
+    let (new_b, old_b) = (text.as_bytes(), old_text.as_bytes());
+    let prefix = new_b.iter().zip(old_b).position(|(a, b)| a != b).unwrap_or(new_b.len().min(old_b.len()));
+    let most = new_b.len().min(old_b.len()) - prefix;
+    let suffix = new_b.iter().rev().zip(old_b.iter().rev()).take(most).position(|(a, b)| a != b).unwrap_or(most);
+    // The old chunks that start (keyword and all) before the first change; the scan restarts at the last.
+    let before = old.partition_point(|c| c.start + MARGIN <= prefix);
+    if before == 0 {
+        return split(text);
+    }
+    let restart = old[before - 1].start;
+    let resync = Resync { old, from: new_b.len() - suffix, delta: new_b.len() as isize - old_b.len() as isize };
+    scan(text, restart, old[..before - 1].to_vec(), Some(resync))
+}
+
+/// Where a scan may stop and take the old chunks (see [`split_again`]).
+struct Resync<'o> {
+    old: &'o [Chunk],
+    /// Chunk starts from here on are in the unchanged end of the text.
+    from: usize,
+    /// New place minus old place in that unchanged end.
+    delta: isize,
+}
+
+/// Splits `text` from `from` (0, or the start of a chunk, where the scan's
+/// state is that of a fresh start) after the chunks `chunks`.
+fn scan(text: &str, from: usize, mut chunks: Vec<Chunk>, resync: Option<Resync>) -> Vec<Chunk> {
     let bytes = text.as_bytes();
-    let mut chunks = Vec::new();
-    let mut start = 0usize;
+    let mut start = from;
     let mut has_content = false;
     let mut braces = 0usize;
     let mut nesting = 0usize;
     let mut too_deep_at = None;
     let mut line_start = true;
     let mut col0 = true;
-    let mut i = 0usize;
+    let mut i = from;
     while i < bytes.len() {
         let b = bytes[i];
         match b {
@@ -98,6 +136,15 @@ pub fn split(text: &str) -> Vec<Chunk> {
             let word = &text[i..word_end];
             if DECL_KEYWORDS.contains(&word) && (braces == 0 || col0) && has_content {
                 chunks.push(Chunk { start, end: i, too_deep_at });
+                // From a chunk start the old scan made in the unchanged end, the rest is the old chunks moved.
+                if let Some(r) = resync.as_ref().filter(|r| i >= r.from) {
+                    let was = (i as isize - r.delta) as usize;
+                    if let Ok(j) = r.old.binary_search_by_key(&was, |c| c.start) {
+                        let moved = |at: usize| (at as isize + r.delta) as usize;
+                        chunks.extend(r.old[j..].iter().map(|c| Chunk { start: moved(c.start), end: moved(c.end), too_deep_at: c.too_deep_at.map(moved) }));
+                        return chunks;
+                    }
+                }
                 start = i;
                 braces = 0;
                 nesting = 0;
@@ -164,6 +211,45 @@ mod tests {
         let chunks = split(&src);
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].too_deep_at, Some(12 + MAX_NESTING));
+    }
+
+    #[test]
+    fn a_split_again_after_an_edit_is_the_split_of_the_new_text() {
+        // A policy-like text of many declarations, edited at random places with
+        // the bytes the split acts on; each edit is split again from the last.
+        let mut text = String::new();
+        for i in 0..60 {
+            text += &format!("// declaration {i}\nteam t{i} {{ members [a{i}, b{i}] }}\ntier x{i} when (score > {i}) sla 5m\nroute r{i} {{\n  when x == \"s{i}\" -> queue q\n  otherwise -> queue q\n}}\n\n");
+        }
+        let snippets = ["{", "}", "(", ")", "[", "]", "\"", "//", "/", "\n", "\nteam z { }\n", "\nroute ", "tier", " ", "x", "\n\n", "((((", "\"\n"];
+        let mut chunks = split(&text);
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut resumed = 0;
+        for round in 0..600 {
+            let at = next(text.len() + 1);
+            let new = if next(3) == 0 && at < text.len() {
+                // Delete a few bytes.
+                let end = (at + 1 + next(40)).min(text.len());
+                format!("{}{}", &text[..at], &text[end..])
+            } else {
+                format!("{}{}{}", &text[..at], snippets[next(snippets.len())], &text[at..])
+            };
+            let again = split_again(&new, &text, &chunks);
+            assert_eq!(again, split(&new), "round {round}: edit at {at}");
+            resumed += usize::from(at > MARGIN + 200);
+            (text, chunks) = (new, again);
+        }
+        assert!(resumed > 300);
+        // An unchanged text, an emptied one, one made from nothing.
+        assert_eq!(split_again(&text, &text, &chunks), chunks);
+        assert_eq!(split_again("", &text, &chunks), split(""));
+        assert_eq!(split_again(&text, "", &[]), chunks);
     }
 
     #[test]
