@@ -375,7 +375,7 @@ pub struct ParseCache {
     replaced_memos: Vec<(String, Memo)>,
     /// Each file's last text and its chunks: the next version is split
     /// again from them ([`crate::syntax::split::split_again`]).
-    splits: rustc_hash::FxHashMap<FileId, (String, Vec<crate::syntax::split::Chunk>)>,
+    splits: rustc_hash::FxHashMap<FileId, (String, crate::syntax::split::Split)>,
     /// The current check (the number of sweeps so far).
     check: u64,
     /// Bytes of text of all kept declarations and rules, and of those the current check used.
@@ -429,6 +429,8 @@ pub(super) struct LongRoute {
     pub(super) offset: usize,
     /// The declaration built there.
     pub(super) decl: Arc<Decl>,
+    /// Where its rules were cut (the next version is cut again from it).
+    pub(super) cut: Arc<super::route_rules::Cut>,
     /// The check that last used it.
     used: u64,
 }
@@ -445,15 +447,16 @@ impl ParseCache {
     /// `text` (the latest version of `file`) split into chunks, from the
     /// split of its last version when there is one.
     pub fn split(&mut self, file: FileId, text: &str) -> Vec<crate::syntax::split::Chunk> {
-        use crate::syntax::split::{split, split_again};
-        let chunks = match self.splits.get(&file) {
+        use crate::syntax::split::{split_again, split_marked};
+        let split = match self.splits.get(&file) {
             Some((old_text, old)) => split_again(text, old_text, old),
-            None => split(text),
+            None => split_marked(text),
         };
+        let chunks = split.chunks.clone();
         let kept = self.splits.entry(file).or_default();
         kept.0.clear();
         kept.0.push_str(text);
-        kept.1.clone_from(&chunks);
+        kept.1 = split;
         chunks
     }
 
@@ -579,8 +582,8 @@ impl ParseCache {
     }
 
     /// Keeps `decl`, built from `text` at `offset` of `file`, as route `name`'s last version.
-    pub(super) fn keep_long_route(&mut self, file: FileId, name: &str, text: &str, offset: usize, decl: Arc<Decl>) {
-        let l = LongRoute { text: text.to_string(), file, offset, decl, used: self.check };
+    pub(super) fn keep_long_route(&mut self, file: FileId, name: &str, text: &str, offset: usize, decl: Arc<Decl>, cut: Arc<super::route_rules::Cut>) {
+        let l = LongRoute { text: text.to_string(), file, offset, decl, cut, used: self.check };
         if let Some(old) = self.long_routes.insert((file, name.to_string()), l) {
             if let Decl::Route(r) = &*old.decl {
                 if old.text != text {

@@ -29,23 +29,31 @@ pub(super) fn route_at(piece: &str, file: FileId, offset: usize, cache: &mut Par
     let b = piece.as_bytes();
     let at = skip_space(b, word(b, skip_space(b, 0))?);
     let name = &piece[at..word(b, at)?];
-    let memo = match cache.long_route(file, name) {
+    let (memo, kept_cut) = match cache.long_route(file, name) {
         Some(last) if last.text == piece && (last.file, last.offset) == (file, offset) => return Some(last.decl.clone()),
         Some(last) if last.text == piece => match &*last.decl {
-            Decl::Route(r) => r.memo.clone(),
-            _ => Memo::default(),
+            Decl::Route(r) => (r.memo.clone(), Some(last.cut.clone())),
+            _ => (Memo::default(), None),
         },
-        _ => cache.replaced_memo(piece).unwrap_or_default(),
+        // Typed into: cut again from where the last version was cut.
+        Some(last) => {
+            let again = cut_again(piece, &last.text, &last.cut).map(Arc::new);
+            (cache.replaced_memo(piece).unwrap_or_default(), again)
+        }
+        None => (cache.replaced_memo(piece).unwrap_or_default(), None),
     };
-    let cut = cut(piece)?;
+    let cut = match kept_cut {
+        Some(c) => c,
+        None => Arc::new(cut(piece)?),
+    };
     let mut rules = Vec::with_capacity(cut.rules.len());
-    for (start, end) in cut.rules {
+    for &(start, end) in &cut.rules {
         let text = &piece[start..end];
         rules.push(cache.rule_at(text, file, offset + start, || parse_rule(text, file, offset + start))?);
     }
     let name = Ident { name: name.to_string(), span: Span::new(file, offset + cut.name.0, offset + cut.name.1) };
     let decl = Arc::new(Decl::Route(RouteDecl { name, rules, span: Span::new(file, offset, offset + cut.close + 1), memo }));
-    cache.keep_long_route(file, &piece[cut.name.0..cut.name.1], piece, offset, decl.clone());
+    cache.keep_long_route(file, &piece[cut.name.0..cut.name.1], piece, offset, decl.clone(), cut);
     Some(decl)
 }
 
@@ -65,7 +73,7 @@ fn parse_rule(text: &str, file: FileId, offset: usize) -> Option<RouteRule> {
 
 /// Where a route's name, rules and closing brace are.
 #[derive(Debug, PartialEq)]
-struct Cut {
+pub(super) struct Cut {
     /// The name's byte range.
     name: (usize, usize),
     /// Each rule's byte range, from its first token to the next rule's (or the closing brace).
@@ -90,12 +98,51 @@ fn cut(piece: &str) -> Option<Cut> {
     }
     i += 1;
     let mut starts: Vec<usize> = Vec::new();
-    let mut depth = 0usize;
     // The first rule may follow the brace on its line.
     let first = skip_space(b, i);
     if rule_starts(b, first) {
         starts.push(first);
     }
+    scan_rules(b, name, i, starts, None)
+}
+
+/// [`cut`] of `piece`, given `old`, the cut of `old_piece` (the route's
+/// last version): the rules before the first changed byte are kept, and
+/// the scan stops at the first rule start in the unchanged end that was a
+/// rule start before, whose rules are the old ones moved. Typing in a
+/// route of thousands of rules scans about one rule.
+fn cut_again(piece: &str, old_piece: &str, old: &Cut) -> Option<Cut> {
+    use super::split::{common_ends, MARGIN};
+    let (new_b, old_b) = (piece.as_bytes(), old_piece.as_bytes());
+    let (prefix, suffix) = common_ends(new_b, old_b);
+    // The old rules that start (their first word and all) before the first change; the scan restarts at the last.
+    let before = old.rules.partition_point(|r| r.0 + MARGIN <= prefix);
+    if before == 0 {
+        return cut(piece);
+    }
+    let starts: Vec<usize> = old.rules[..before].iter().map(|r| r.0).collect();
+    let resync = RulesResync { old, from: new_b.len() - suffix, delta: new_b.len() as isize - old_b.len() as isize };
+    scan_rules(new_b, old.name, old.rules[before - 1].0, starts, Some(resync))
+}
+
+/// Where a scan may stop and take the old rules (see [`cut_again`]).
+struct RulesResync<'o> {
+    old: &'o Cut,
+    /// Rule starts from here on are in the unchanged end of the text.
+    from: usize,
+    /// New place minus old place in that unchanged end.
+    delta: isize,
+}
+
+/// Cuts the rules of a route from `i` (after its `{`, or at a rule start,
+/// at bracket depth zero), after the rule starts `starts`.
+fn scan_rules(b: &[u8], name: (usize, usize), mut i: usize, mut starts: Vec<usize>, resync: Option<RulesResync>) -> Option<Cut> {
+    let mut depth = 0usize;
+    let finish = |starts: Vec<usize>, close: usize| {
+        let mut rules: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
+        rules.push((*starts.last()?, close));
+        Some(Cut { name, rules, close })
+    };
     while i < b.len() {
         // Most bytes mean nothing here: skip them in a tight loop.
         while i < b.len() && !CUT_BYTES[b[i] as usize] {
@@ -111,6 +158,15 @@ fn cut(piece: &str) -> Option<Cut> {
                 }
                 if depth == 0 && rule_starts(b, i) && starts.last() != Some(&i) {
                     starts.push(i);
+                    // From a rule start the old cut made in the unchanged end, the rest is the old rules moved.
+                    if let Some(r) = resync.as_ref().filter(|r| i >= r.from) {
+                        let was = (i as isize - r.delta) as usize;
+                        if let Ok(j) = r.old.rules.binary_search_by_key(&was, |rule| rule.0) {
+                            let moved = |at: usize| (at as isize + r.delta) as usize;
+                            starts.extend(r.old.rules[j + 1..].iter().map(|rule| moved(rule.0)));
+                            return finish(starts, moved(r.old.close));
+                        }
+                    }
                 }
                 continue;
             }
@@ -127,9 +183,7 @@ fn cut(piece: &str) -> Option<Cut> {
                 if skip_space(b, i + 1) != b.len() || starts.is_empty() {
                     return None;
                 }
-                let mut rules: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
-                rules.push((*starts.last()?, i));
-                return Some(Cut { name, rules, close: i });
+                return finish(starts, i);
             }
             b'}' => return None,
             _ => {}
@@ -305,6 +359,43 @@ mod tests {
         }
         assert!(tried > 5000);
         assert!(cut(ROUTE).is_some_and(|c| c.rules.len() == 4));
+    }
+
+    #[test]
+    fn a_route_cut_again_after_an_edit_is_the_cut_of_the_new_text() {
+        let mut text = String::from("route main {\n");
+        for i in 0..80 {
+            text += &format!("  r{i}: when country == \"C{i}\" and (score > {i} or x in [1, 2]) -> queue q // rule {i}\n  when y -> queue r\n");
+        }
+        text += "  otherwise -> queue q\n}\n";
+        let snippets = ["(", ")", "[", "]", "{", "}", "\"", "//", "\n", "\n  z: when a -> queue q\n", "\n  otherwise", " ", "x", ":", "\n\n", "\"\n"];
+        let mut last = cut(&text).expect("the route cuts");
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut resumed, mut cuts) = (0, 0);
+        for round in 0..800 {
+            let at = next(text.len() + 1);
+            let new = if next(3) == 0 && at < text.len() {
+                let end = (at + 1 + next(30)).min(text.len());
+                format!("{}{}", &text[..at], &text[end..])
+            } else {
+                format!("{}{}{}", &text[..at], snippets[next(snippets.len())], &text[at..])
+            };
+            let again = cut_again(&new, &text, &last);
+            assert_eq!(again, cut(&new), "round {round}: edit at {at}");
+            resumed += usize::from(at > 200);
+            // Go on from the new text when it still cuts; else edit the last one again.
+            if let Some(c) = again {
+                cuts += 1;
+                (text, last) = (new, c);
+            }
+        }
+        assert!(resumed > 300 && cuts > 300, "{resumed} {cuts}");
     }
 
     #[test]
