@@ -337,8 +337,10 @@ pub struct RouteArgs {
     #[arg(long)]
     pub strict: bool,
     /// Which evaluator decides conditions: `jit` compiles the policy to native
-    /// code at load time, `interp` interprets it. Outputs are identical; the
-    /// default is `jit` where this build and machine support it.
+    /// code before the first lead, `interp` interprets it. Outputs are
+    /// identical. By default the first leads are interpreted while the
+    /// policy compiles on another thread, and native code decides the rest
+    /// once it is ready (where this build and machine support it).
     #[arg(long, value_enum)]
     pub backend: Option<BackendChoice>,
 }

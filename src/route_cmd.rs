@@ -81,10 +81,30 @@ impl Summary {
     }
 }
 
+/// Compiles the engine's policy to native code on another thread; the
+/// code arrives on the channel when it is ready, and the engine decides
+/// with the interpreter until then. A run that ends first does not wait
+/// for it: a large policy (a 10 MB file takes seconds to compile) routing
+/// a few leads is answered at once.
+fn compile_aside(engine: &Engine) -> std::sync::mpsc::Receiver<Result<leadroute_runtime::CompiledCode, leadroute_runtime::LoadError>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let policy = engine.shared_policy();
+    std::thread::spawn(move || {
+        let code = policy.compile_jit();
+        // Dropped before sending, so that installing the code does not copy the policy.
+        drop(policy);
+        let _ = tx.send(code);
+    });
+    rx
+}
+
 /// Runs the command and returns the exit status: 0 when every lead was
 /// routed, 1 when any was rejected, 2 when an input cannot be read.
 pub fn run(args: &RouteArgs) -> u8 {
-    let policy = match policy_src::load(&args.policy).and_then(|ir| policy_src::ready(ir, args.backend)) {
+    // Without `--backend`, leads are interpreted while the JIT compiles (see `compile_aside`).
+    let aside = args.backend.is_none() && leadroute_runtime::Backend::host_default() == leadroute_runtime::Backend::Jit;
+    let choice = if aside { Some(crate::cli::BackendChoice::Interp) } else { args.backend };
+    let policy = match policy_src::load(&args.policy).and_then(|ir| policy_src::ready(ir, choice)) {
         Ok(p) => p,
         Err(f) => return f.status,
     };
@@ -143,6 +163,7 @@ pub fn run(args: &RouteArgs) -> u8 {
     };
     let options = EngineOptions { explain: args.explain, strict: args.strict };
     let mut engine = Engine::with_state(policy, state).with_options(options);
+    let mut compiling = aside.then(|| compile_aside(&engine));
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut summary = Summary::default();
@@ -157,6 +178,16 @@ pub fn run(args: &RouteArgs) -> u8 {
     let mut line_out: Vec<u8> = Vec::new();
     let mut n = 0usize;
     loop {
+        if let Some(code) = compiling.as_ref().and_then(|c| c.try_recv().ok()) {
+            match code {
+                // The same bytes either way: both backends decide alike.
+                Ok(code) => {
+                    let _ = engine.install(code);
+                }
+                Err(e) => eprintln!("leadroute: the policy is interpreted: {e}"),
+            }
+            compiling = None;
+        }
         raw.clear();
         match input.read_until(b'\n', &mut raw) {
             Ok(0) => break,

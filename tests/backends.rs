@@ -46,6 +46,51 @@ fn example_leads() -> Vec<String> {
     example("leads.ndjson").lines().map(String::from).collect()
 }
 
+/// What `leadroute route` does by default: decide with the interpreter
+/// while the policy compiles, then switch to the native code. The lines
+/// (and the state they leave) are those of either backend alone, wherever
+/// the switch falls; code compiled from another policy is refused.
+#[test]
+fn an_engine_switched_to_compiled_code_part_way_decides_as_either_backend_alone() {
+    use leadroute_runtime::Engine;
+    let (policy, state) = (example("inbound.route"), example("state.json"));
+    let (interp, jit) = both(&[("inbound.route", &policy)]);
+    let state = |p: &Policy| State::from_json(p.ir(), &state).expect("state").0;
+    let now: jiff::Timestamp = "2026-11-24T15:00:00Z".parse().expect("a time");
+    let leads = example_leads();
+    let run = |engine: &mut Engine, leads: &[String]| -> Vec<u8> {
+        let mut all = Vec::new();
+        for text in leads {
+            let mut line = Vec::new();
+            match engine.route_str_json(text, now, None, &mut line) {
+                Ok(_) => all.extend(line),
+                Err(rejected) => all.extend(serde_json::to_vec(&*rejected).expect("json")),
+            }
+        }
+        all
+    };
+    let mut by_jit = Engine::with_state(jit.clone(), state(&jit));
+    let alone = run(&mut by_jit, &leads);
+    let state_after = by_jit.state().to_json(jit.ir());
+    assert_eq!(alone, run(&mut Engine::with_state(interp.clone(), state(&interp)), &leads));
+    for switch_at in [0, 1, 290, leads.len()] {
+        let mut engine = Engine::with_state(interp.clone(), state(&interp));
+        let code = engine.shared_policy().compile_jit().expect("compiles");
+        let mut out = run(&mut engine, &leads[..switch_at]);
+        assert_eq!(engine.policy().backend(), Backend::Interp);
+        assert!(engine.install(code).is_ok());
+        assert_eq!(engine.policy().backend(), Backend::Jit);
+        out.extend(run(&mut engine, &leads[switch_at..]));
+        assert!(out == alone, "switched after {switch_at} leads");
+        assert_eq!(engine.state().to_json(engine.policy().ir()), state_after, "state after switching at {switch_at}");
+    }
+    // Code compiled from another policy is given back.
+    let (other, _) = both(&[("inbound.route", &policy.replace("sla 4h", "sla 5h"))]);
+    let mut engine = Engine::with_state(interp.clone(), state(&interp));
+    assert!(engine.install(other.compile_jit().expect("compiles")).is_err());
+    assert_eq!(engine.policy().backend(), Backend::Interp);
+}
+
 #[test]
 fn backends_agree_on_the_bundled_policy_at_several_times() {
     let (policy, state) = (example("inbound.route"), example("state.json"));
@@ -135,9 +180,13 @@ fn route_prints_the_same_with_either_backend() {
     let (leads, state) = (example_path("leads.ndjson"), example_path("state.json"));
     for extra in [&["--format", "json"][..], &["--format", "human", "--explain"], &["--format", "json", "--explain"], &["--summary"]] {
         let mut outputs = Vec::new();
-        for backend in ["jit", "interp"] {
+        // No `--backend`: interpreted until the policy is compiled, then native code.
+        for backend in ["jit", "interp", "default"] {
             let state_out = dir.join(&format!("state-{backend}.json"));
-            let mut args = vec!["route", &policy, "--leads", &leads, "--state", &state, "--now", "2026-11-24T15:00:00Z", "--backend", backend];
+            let mut args = vec!["route", &policy, "--leads", &leads, "--state", &state, "--now", "2026-11-24T15:00:00Z"];
+            if backend != "default" {
+                args.extend(["--backend", backend]);
+            }
             args.extend(["--state-out", &state_out]);
             args.extend(extra);
             let r = run(&args);
@@ -146,6 +195,7 @@ fn route_prints_the_same_with_either_backend() {
         }
         assert!(!outputs[0].0.is_empty());
         assert_eq!(outputs[0], outputs[1], "route {extra:?}");
+        assert_eq!(outputs[0], outputs[2], "route {extra:?}, default backend");
     }
 }
 

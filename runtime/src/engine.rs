@@ -36,7 +36,8 @@ pub struct EngineOptions {
 /// take `&mut self`.
 #[derive(Debug)]
 pub struct Engine {
-    policy: Policy,
+    /// Shared, so that the JIT can compile it on another thread while this engine decides with the interpreter.
+    policy: Arc<Policy>,
     state: State,
     options: EngineOptions,
     /// The availability for the last decision time, reused while it does not change.
@@ -60,7 +61,27 @@ impl Engine {
 
     /// An engine starting from `state`.
     pub fn with_state(policy: Policy, state: State) -> Engine {
-        Engine { policy, state, options: EngineOptions::default(), moment: Mutex::new(None), reader: LeadReader::new() }
+        Engine { policy: Arc::new(policy), state, options: EngineOptions::default(), moment: Mutex::new(None), reader: LeadReader::new() }
+    }
+
+    /// The policy, shared: [`Policy::compile_jit`] on another thread, while
+    /// this engine goes on deciding, then [`Engine::install`].
+    pub fn shared_policy(&self) -> Arc<Policy> {
+        Arc::clone(&self.policy)
+    }
+
+    /// Switches to the native code `code`, compiled from this engine's
+    /// policy ([`Policy::compile_jit`]): the decisions are the same bytes
+    /// (both backends are), the state and options are kept, and so is the
+    /// availability worked out for the last decision time. Code compiled
+    /// from another policy is refused and given back.
+    pub fn install(&mut self, code: crate::policy::CompiledCode) -> Result<(), crate::policy::CompiledCode> {
+        if code.version != self.policy.version() {
+            return Err(code);
+        }
+        // Copies the policy only if a clone of it is still shared (the compiling thread drops its own first).
+        Arc::make_mut(&mut self.policy).set_code(code);
+        Ok(())
     }
 
     /// Sets the options.

@@ -59,7 +59,7 @@ pub use error::{BackendError, LeadError, StateError, TimeError};
 pub use lead::{duplicate_key, first_duplicate_key, parse_time, FieldError, Lead, LeadOptions};
 pub use load::LoadError;
 pub use manual::{ManualAssignment, ManualError, ManualTarget};
-pub use policy::Policy;
+pub use policy::{CompiledCode, Policy};
 pub use read::{LeadReader, ReadLead};
 pub use schedule::Off;
 pub use select::{Backend, FlatLead, Selected, Selection};

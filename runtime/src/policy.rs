@@ -39,6 +39,16 @@ pub struct Policy {
     pub(crate) jit: Option<std::sync::Arc<crate::jit::Jit>>,
 }
 
+/// Native code compiled for one policy ([`Policy::compile_jit`]), to be
+/// installed in an engine deciding with it ([`crate::Engine::install`]).
+#[derive(Debug)]
+pub struct CompiledCode {
+    /// The version of the policy it was compiled from.
+    pub(crate) version: String,
+    #[cfg(feature = "jit")]
+    pub(crate) jit: std::sync::Arc<crate::jit::Jit>,
+}
+
 fn zone(name: &str, what: &str) -> Result<jiff::tz::TimeZone, String> {
     jiff::tz::TimeZone::get(name).map_err(|_| format!("{what}: unknown time zone `{name}`"))
 }
@@ -88,6 +98,33 @@ impl Policy {
             };
         }
         Ok(self)
+    }
+
+    /// Native code for this policy's conditions, compiled apart from it
+    /// (on another thread, say, while an [`crate::Engine`] decides with the
+    /// interpreter; [`crate::Engine::install`] switches to it).
+    pub fn compile_jit(&self) -> Result<CompiledCode, LoadError> {
+        let backend = Backend::Jit;
+        if let Some(why) = backend.unavailable() {
+            return Err(LoadError::Backend { backend, reason: why.to_string() });
+        }
+        #[cfg(feature = "jit")]
+        {
+            let jit = crate::jit::Jit::compile(&self.ir, &self.compiled, &self.missing).map_err(|reason| LoadError::Backend { backend, reason })?;
+            Ok(CompiledCode { version: self.version().to_string(), jit: std::sync::Arc::new(jit) })
+        }
+        #[cfg(not(feature = "jit"))]
+        unreachable!("the JIT is unavailable without its feature")
+    }
+
+    /// Uses `code` (compiled from this policy) for its conditions.
+    pub(crate) fn set_code(&mut self, code: CompiledCode) {
+        #[cfg(feature = "jit")]
+        {
+            self.jit = Some(code.jit);
+        }
+        #[cfg(not(feature = "jit"))]
+        let _ = code;
     }
 
     /// This policy compiled with at most `max_nodes` condition nodes per
