@@ -9,6 +9,8 @@ mod parse_sched;
 pub mod rebase;
 mod route_rules;
 pub mod split;
+#[cfg(test)]
+mod random_edits;
 
 pub use parse::{parse_file, parse_file_cached};
 pub use rebase::{Moves, ParseCache, PLACE_IN_PARALLEL};

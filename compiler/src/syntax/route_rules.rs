@@ -370,22 +370,10 @@ mod tests {
         text += "  otherwise -> queue q\n}\n";
         let snippets = ["(", ")", "[", "]", "{", "}", "\"", "//", "\n", "\n  z: when a -> queue q\n", "\n  otherwise", " ", "x", ":", "\n\n", "\"\n"];
         let mut last = cut(&text).expect("the route cuts");
-        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut edits = crate::syntax::random_edits::RandomEdits::new(0x9E37_79B9_7F4A_7C15, &snippets, 30);
         let (mut resumed, mut cuts) = (0, 0);
         for round in 0..800 {
-            let at = next(text.len() + 1);
-            let new = if next(3) == 0 && at < text.len() {
-                let end = (at + 1 + next(30)).min(text.len());
-                format!("{}{}", &text[..at], &text[end..])
-            } else {
-                format!("{}{}{}", &text[..at], snippets[next(snippets.len())], &text[at..])
-            };
+            let (new, at) = edits.edit(&text);
             let again = cut_again(&new, &text, &last);
             assert_eq!(again, cut(&new), "round {round}: edit at {at}");
             resumed += usize::from(at > 200);

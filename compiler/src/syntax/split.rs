@@ -337,23 +337,10 @@ mod tests {
         let snippets = ["{", "}", "(", ")", "[", "]", "\"", "//", "/", "\n", "\nteam z { }\n", "\nroute ", "tier", " ", "x", "\n\n", "((((", "\"\n"];
         let mut chunks = split_marked(&text);
         assert!(chunks.marks.len() >= 3, "the long route has marks: {:?}", chunks.marks);
-        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut edits = crate::syntax::random_edits::RandomEdits::new(0x2545_F491_4F6C_DD1D, &snippets, 40);
         let mut resumed = 0;
         for round in 0..800 {
-            let at = next(text.len() + 1);
-            let new = if next(3) == 0 && at < text.len() {
-                // Delete a few bytes.
-                let end = (at + 1 + next(40)).min(text.len());
-                format!("{}{}", &text[..at], &text[end..])
-            } else {
-                format!("{}{}{}", &text[..at], snippets[next(snippets.len())], &text[at..])
-            };
+            let (new, at) = edits.edit(&text);
             let again = split_again(&new, &text, &chunks);
             let fresh = split_marked(&new);
             assert_eq!(again.chunks, fresh.chunks, "round {round}: edit at {at}");
