@@ -46,9 +46,8 @@ pub struct Territories {
     pub steps: u64,
     /// Each class's negation, made when first asked for ([`Territories::neg`]).
     negs: Vec<std::sync::OnceLock<Arc<Negation>>>,
-    /// The fingerprint negations are kept under in the territories' memos.
-    memo_key: Option<u64>,
-    /// The fingerprints a territory's own results are kept under.
+    /// The fingerprints a territory's own results (its negation) are kept
+    /// under, and the policy-wide one of [`Territories::kept`].
     fingerprint: Option<Arc<crate::check::Fingerprint>>,
     /// What the analyses of the whole policy keep between an editor's checks.
     policy_memo: Option<Memo>,
@@ -194,7 +193,7 @@ impl Territories {
     pub fn build_within(an: &Analyzer, steps: u64, memo: Option<&Memo>) -> Self {
         let syms = an.symbols();
         // Each condition and its class hash depend on the territory's text alone (and the schema).
-        let kept: Vec<Arc<Cond>> = syms.territories.iter().map(|t| an.remember(&t.memo, Some(&t.condition), || Cond::new(prune(an, an.dnf(&t.condition))))).collect();
+        let kept: Vec<Arc<Cond>> = syms.territories.iter().map(|t| an.remember(&t.memo, |f| f.of_condition(&t.memo, &t.condition), || Cond::new(prune(an, an.dnf(&t.condition))))).collect();
         let conds: Vec<Arc<Dnf>> = kept.iter().map(|k| k.dnf.clone()).collect();
         // Classes by a hash of their condition, confirmed by comparing the conditions.
         // Per hash the latest class with it; per class the one before it with the same hash.
@@ -248,7 +247,7 @@ impl Territories {
             m.set(key, Arc::new(found));
         }
         let negs = (0..classes.len()).map(|_| std::sync::OnceLock::new()).collect();
-        Territories { conds, classes, class_of, pairs, partners, cut, steps: spent, negs, memo_key: an.memo_key(), fingerprint: an.fingerprint().cloned(), policy_memo: memo.cloned() }
+        Territories { conds, classes, class_of, pairs, partners, cut, steps: spent, negs, fingerprint: an.fingerprint().cloned(), policy_memo: memo.cloned() }
     }
 
     /// The negation of a class's condition: made once per check, and kept
@@ -271,13 +270,13 @@ impl Territories {
     /// whole policy in one place, not in each territory's memo: read in
     /// order, it costs no cache miss per territory.
     pub(crate) fn kept<T: std::any::Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.policy_memo.as_ref()?.get::<T>(self.memo_key?)
+        self.policy_memo.as_ref()?.get::<T>(self.fingerprint.as_ref()?.base())
     }
 
     /// Keeps `value` for the next check (see [`Territories::kept`]).
     pub(crate) fn keep<T: std::any::Any + Send + Sync>(&self, value: T) {
-        if let (Some(m), Some(key)) = (&self.policy_memo, self.memo_key) {
-            m.set(key, Arc::new(value));
+        if let (Some(m), Some(f)) = (&self.policy_memo, &self.fingerprint) {
+            m.set(f.base(), Arc::new(value));
         }
     }
 

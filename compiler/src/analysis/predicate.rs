@@ -368,12 +368,12 @@ impl<'s, 'a> Analyzer<'s, 'a> {
         self.fingerprint.as_ref().map(|f| f.base())
     }
 
-    /// What `work` gives for condition `e` of the declaration that owns
-    /// `memo`: kept from an earlier check of the same text when nothing
-    /// else it reads changed.
-    pub(crate) fn remember<T: std::any::Any + Send + Sync>(&self, memo: &Memo, e: Option<&Expr>, work: impl FnOnce() -> T) -> Arc<T> {
+    /// What `work` gives for the declaration that owns `memo`, kept under
+    /// its `key` in the fingerprints ([`Fingerprint::of_condition`], say):
+    /// from an earlier check of the same text when nothing else it reads changed.
+    pub(crate) fn remember<T: std::any::Any + Send + Sync>(&self, memo: &Memo, key: impl FnOnce(&Fingerprint) -> u64, work: impl FnOnce() -> T) -> Arc<T> {
         match &self.fingerprint {
-            Some(f) => memo.get_or_insert_with(f.key(memo, |out| e.into_iter().for_each(|e| crate::check::fingerprint::expr_names(e, out))), work),
+            Some(f) => memo.get_or_insert_with(key(f), work),
             None => Arc::new(work()),
         }
     }

@@ -84,11 +84,7 @@ pub fn tiers(an: &Analyzer, diags: &mut Vec<Diagnostic>) -> Vec<Dnf> {
     let mut rest: Dnf = Some(vec![Term::default()]);
     for (i, t) in syms.tiers.iter().enumerate() {
         // The condition and its negation depend on the tier's text alone (and the schema).
-        let e = match &t.guard {
-            Guard::When(e) => Some(e),
-            Guard::Otherwise(_) => None,
-        };
-        let cn = an.remember(&t.memo, e, || {
+        let cn = an.remember(&t.memo, |f| f.of_guard(&t.memo, &t.guard), || {
             let c = guard_dnf(an, &t.guard);
             let not = negate(&c);
             (c, not)

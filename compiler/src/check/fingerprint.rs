@@ -33,7 +33,7 @@ struct RouteKey(u64);
 
 /// The names (of sets and fields, among others) a declaration's
 /// conditions and actions mention, sorted: they depend on its text alone,
-/// so they are kept in its memo under [`READS`].
+/// so they are kept in its memo under [`TEXT_ONLY`].
 pub struct Reads(Box<[Box<str>]>);
 
 impl Reads {
@@ -48,8 +48,9 @@ impl Reads {
     }
 }
 
-/// The key [`Reads`] are kept under (they need no fingerprint).
-const READS: u64 = 0;
+/// The key of what a declaration's memo keeps that depends on its text
+/// alone and on no fingerprint ([`Reads`], say).
+pub(crate) const TEXT_ONLY: u64 = 0;
 
 impl Fingerprint {
     /// The fingerprints of `modules`' declarations, from their texts.
@@ -93,11 +94,7 @@ impl Fingerprint {
         if self.named.is_empty() {
             return self.base;
         }
-        let reads = reads(memo, mentions);
-        let mut h = FxHasher::default();
-        self.base.hash(&mut h);
-        self.mix(&reads, &mut h);
-        h.finish()
+        self.of_reads(&reads(memo, mentions))
     }
 
     /// Hashes the sets and handlers among `reads` into `h`.
@@ -174,7 +171,7 @@ pub(crate) fn keyed(what: impl Hash) -> u64 {
 /// The names the declaration owning `memo` mentions (as `mentions` adds
 /// them), kept in its memo.
 fn reads<'e>(memo: &Memo, mentions: impl FnOnce(&mut Vec<&'e str>)) -> std::sync::Arc<Reads> {
-    memo.get_or_insert_with(READS, || {
+    memo.get_or_insert_with(TEXT_ONLY, || {
         let mut names = Vec::new();
         mentions(&mut names);
         names.sort_unstable();
@@ -223,7 +220,7 @@ fn action_names<'e>(a: &'e Action, out: &mut Vec<&'e str>) {
 }
 
 /// Every bare name in `e` (fields, sets, variants, tiers, territories).
-pub(crate) fn expr_names<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+fn expr_names<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
     // A stack, not recursion: `and` chains may be long.
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {

@@ -235,7 +235,7 @@ fn route_rules(route: &RouteDecl, syms: &Symbols, tc: &mut TypeChecker, refs: &m
             if !can_continue(&rule.action) {
                 // What the rule's text proves: kept in its memo (a long route typed into walks every rule).
                 let proven = match key {
-                    Some(_) => rule.memo.get_or_insert_with(0, || ProvenWhenFalse(facts(e, false))),
+                    Some(_) => rule.memo.get_or_insert_with(super::fingerprint::TEXT_ONLY, || ProvenWhenFalse(facts(e, false))),
                     None => std::sync::Arc::new(ProvenWhenFalse(facts(e, false))),
                 };
                 if !proven.0.is_empty() {

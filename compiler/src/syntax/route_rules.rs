@@ -29,22 +29,18 @@ pub(super) fn route_at(piece: &str, file: FileId, offset: usize, cache: &mut Par
     let b = piece.as_bytes();
     let at = skip_space(b, word(b, skip_space(b, 0))?);
     let name = &piece[at..word(b, at)?];
-    let (memo, kept_cut) = match cache.long_route(file, name) {
+    let (memo, cut) = match cache.long_route(file, name) {
         Some(last) if last.text == piece && (last.file, last.offset) == (file, offset) => return Some(last.decl.clone()),
         Some(last) if last.text == piece => match &*last.decl {
-            Decl::Route(r) => (r.memo.clone(), Some(last.cut.clone())),
-            _ => (Memo::default(), None),
+            Decl::Route(r) => (r.memo.clone(), last.cut.clone()),
+            _ => (Memo::default(), Arc::new(cut(piece)?)),
         },
         // Typed into: cut again from where the last version was cut.
         Some(last) => {
-            let again = cut_again(piece, &last.text, &last.cut).map(Arc::new);
+            let again = Arc::new(cut_again(piece, &last.text, &last.cut)?);
             (cache.replaced_memo(piece).unwrap_or_default(), again)
         }
-        None => (cache.replaced_memo(piece).unwrap_or_default(), None),
-    };
-    let cut = match kept_cut {
-        Some(c) => c,
-        None => Arc::new(cut(piece)?),
+        None => (cache.replaced_memo(piece).unwrap_or_default(), Arc::new(cut(piece)?)),
     };
     let mut rules = Vec::with_capacity(cut.rules.len());
     for &(start, end) in &cut.rules {
@@ -145,7 +141,8 @@ fn scan_rules(b: &[u8], name: (usize, usize), mut i: usize, mut starts: Vec<usiz
     };
     while i < b.len() {
         // Most bytes mean nothing here: skip them in a tight loop.
-        while i < b.len() && !CUT_BYTES[b[i] as usize] {
+        // (The bytes that matter to the cut are those that matter to the file's split.)
+        while i < b.len() && super::split::PLAIN[b[i] as usize] {
             i += 1;
         }
         let Some(&c) = b.get(i) else { break };
@@ -192,18 +189,6 @@ fn scan_rules(b: &[u8], name: (usize, usize), mut i: usize, mut starts: Vec<usiz
     }
     None
 }
-
-/// The bytes [`cut`] acts on: line ends, comments, strings, brackets and braces.
-const CUT_BYTES: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut k = 0;
-    let bytes = b"\n/\"()[]{}";
-    while k < bytes.len() {
-        t[bytes[k] as usize] = true;
-        k += 1;
-    }
-    t
-};
 
 /// Past whitespace and comments from `i`.
 fn skip_space(b: &[u8], mut i: usize) -> usize {

@@ -25,7 +25,7 @@ pub struct Chunk {
 
 /// Bytes that change nothing once a line has begun (not a line end, a
 /// comment's `/`, a quote or a bracket).
-const PLAIN: [bool; 256] = {
+pub(super) const PLAIN: [bool; 256] = {
     let mut t = [true; 256];
     let special = *b"\n/\"{}()[]";
     let mut k = 0;
