@@ -85,17 +85,16 @@ impl Policy {
     /// This policy with another backend (compiling its conditions for `jit`).
     #[cfg_attr(not(feature = "jit"), allow(unused_mut))]
     pub fn with_backend(mut self, backend: Backend) -> Result<Policy, LoadError> {
-        if let Some(why) = backend.unavailable() {
-            return Err(LoadError::Backend { backend, reason: why.to_string() });
-        }
-        #[cfg(feature = "jit")]
-        {
-            self.jit = match backend {
-                Backend::Interp => None,
-                Backend::Jit => Some(std::sync::Arc::new(
-                    crate::jit::Jit::compile(&self.ir, &self.compiled, &self.missing).map_err(|reason| LoadError::Backend { backend, reason })?,
-                )),
-            };
+        match backend {
+            Backend::Jit => {
+                let code = self.compile_jit()?;
+                self.set_code(code);
+            }
+            // The interpreter is always there.
+            #[cfg(feature = "jit")]
+            Backend::Interp => self.jit = None,
+            #[cfg(not(feature = "jit"))]
+            Backend::Interp => {}
         }
         Ok(self)
     }
